@@ -1,0 +1,57 @@
+import { DatabaseSync } from 'node:sqlite';
+
+/** Options for the one SQLite database every embedded adapter shares. */
+export interface EmbeddedDbOptions {
+  /** File path, or ':memory:' for tests. */
+  readonly path: string;
+  /**
+   * SQLite `synchronous`. NORMAL with WAL keeps every commit across a process crash (SIGKILL);
+   * only an OS crash or power loss can drop the last commits. @default 'NORMAL'
+   */
+  readonly synchronous?: 'OFF' | 'NORMAL' | 'FULL';
+}
+
+/**
+ * One `node:sqlite` connection in WAL mode. Adapters take this and create their own tables
+ * (`CREATE TABLE IF NOT EXISTS`), so each adapter owns its schema.
+ * node:sqlite is synchronous: every statement runs to completion before the next event-loop
+ * turn, so there is no interleaving inside a statement or inside `transaction`.
+ */
+export class EmbeddedDb {
+  readonly sqlite: DatabaseSync;
+  readonly path: string;
+  #depth = 0;
+
+  constructor(opts: EmbeddedDbOptions) {
+    this.path = opts.path;
+    this.sqlite = new DatabaseSync(opts.path);
+    if (opts.path !== ':memory:') this.sqlite.exec('PRAGMA journal_mode = WAL');
+    this.sqlite.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'NORMAL'}`);
+    this.sqlite.exec('PRAGMA busy_timeout = 5000');
+    this.sqlite.exec('PRAGMA foreign_keys = ON');
+  }
+
+  /**
+   * Runs `fn` in one transaction (nested calls join the outer one). `fn` must be synchronous:
+   * an await inside would let other work join the transaction.
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.#depth > 0) return fn();
+    this.sqlite.exec('BEGIN IMMEDIATE');
+    this.#depth++;
+    try {
+      const result = fn();
+      this.#depth--;
+      this.sqlite.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.#depth--;
+      this.sqlite.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.sqlite.isOpen) this.sqlite.close();
+  }
+}

@@ -1,0 +1,26 @@
+import type { Channel, NotificationId, UserKey } from './types.ts';
+
+/** `tenant#user`: the partition key of everything per user. */
+export function userPartition(user: UserKey): string {
+  return `${user.tenantId}#${user.userId}`;
+}
+
+/** `tenant#author`: the event log's partition key, so an author's events stay in order. */
+export function authorPartition(tenantId: string, authorId: string): string {
+  return `${tenantId}#${authorId}`;
+}
+
+/** Short, stable, non-reversible digest of a device token or address for keys and audit. */
+export function targetDigest(target: string): string {
+  throw new Error(`not implemented ${target}`);
+}
+
+/** Dedup key of one delivery: (tenant, notification, channel, target digest). */
+export function deliveryKey(
+  tenantId: string,
+  notificationId: NotificationId,
+  channel: Channel,
+  targetDigestValue: string,
+): string {
+  return `${tenantId}#${notificationId}#${channel}#${targetDigestValue}`;
+}

@@ -1,0 +1,191 @@
+/**
+ * The nouns of the domain. Pure data: no behaviour, no I/O.
+ * Every key a store writes starts with the tenant (see `keys.ts`).
+ */
+
+export type TenantId = string;
+export type UserId = string;
+/** A ULID (26 chars, Crockford base32). Lexicographic order is time order. */
+export type NotificationId = string;
+
+/** A user within a tenant: the unit of isolation for every read. */
+export interface UserKey {
+  readonly tenantId: TenantId;
+  readonly userId: UserId;
+}
+
+export const Channel = { Push: 'push', Email: 'email' } as const;
+export type Channel = (typeof Channel)[keyof typeof Channel];
+export const CHANNELS: readonly Channel[] = [Channel.Push, Channel.Email];
+
+export const Platform = { Apns: 'apns', Fcm: 'fcm' } as const;
+export type Platform = (typeof Platform)[keyof typeof Platform];
+
+/**
+ * Categories group event types for consent and quiet hours. `critical` bypasses quiet hours
+ * (never consent).
+ */
+export const Category = {
+  Social: 'social',
+  Content: 'content',
+  Mention: 'mention',
+  Critical: 'critical',
+} as const;
+export type Category = (typeof Category)[keyof typeof Category];
+export const CATEGORIES: readonly Category[] = Object.values(Category);
+
+export const Tier = { Regular: 'regular', Celebrity: 'celebrity' } as const;
+export type Tier = (typeof Tier)[keyof typeof Tier];
+
+/** An author action as accepted by the Event API, after validation. */
+export interface AuthorEvent {
+  readonly tenantId: TenantId;
+  /** Caller-chosen idempotency id, unique per tenant. */
+  readonly id: string;
+  readonly type: string;
+  readonly actorId: UserId;
+  readonly objectId?: string;
+  /** Explicit recipients besides the actor's followers (e.g. the owner of a liked post). */
+  readonly recipients?: readonly UserId[];
+  /** Small free-form payload shown with the notification. */
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** Epoch ms the action happened; defaults to the time it was accepted. */
+  readonly occurredAt: number;
+  /** Epoch ms the Event API accepted it. */
+  readonly acceptedAt: number;
+}
+
+/** A row of one user's inbox (fan-out on write). */
+export interface InboxRow {
+  readonly tenantId: TenantId;
+  readonly userId: UserId;
+  readonly id: NotificationId;
+  readonly eventId: string;
+  readonly type: string;
+  readonly category: Category;
+  readonly actorId: UserId;
+  readonly objectId?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** Epoch ms; equals the ULID's time part. */
+  readonly createdAt: number;
+  readonly read: boolean;
+}
+
+/** One celebrity event, stored once and merged into followers' inboxes at read time. */
+export interface CelebrityPointer {
+  readonly tenantId: TenantId;
+  readonly authorId: UserId;
+  readonly id: NotificationId;
+  readonly eventId: string;
+  readonly type: string;
+  readonly category: Category;
+  readonly objectId?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+}
+
+/** What the inbox shows: a row or a merged pointer, with the user's read state. */
+export interface InboxItem {
+  readonly id: NotificationId;
+  readonly type: string;
+  readonly category: Category;
+  readonly actorId: UserId;
+  readonly objectId: string | null;
+  readonly eventId: string;
+  readonly createdAt: number;
+  readonly read: boolean;
+  readonly data: Readonly<Record<string, unknown>> | null;
+  /** 'row' for fan-out-on-write rows, 'celebrity' for merged pointers. */
+  readonly source: 'row' | 'celebrity';
+}
+
+/** A follow edge. `alerts` asks for push even when the author is a celebrity. */
+export interface FollowEdge {
+  readonly tenantId: TenantId;
+  readonly authorId: UserId;
+  readonly followerId: UserId;
+  readonly alerts?: boolean;
+}
+
+/** One delivery to do: the SQS message body (and the embedded queue's). */
+export interface DeliveryJob {
+  readonly tenantId: TenantId;
+  readonly userId: UserId;
+  readonly notificationId: NotificationId;
+  readonly channel: Channel;
+  readonly eventId: string;
+  readonly type: string;
+  readonly category: Category;
+  readonly actorId: UserId;
+  readonly objectId?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** Epoch ms of the notification (ULID time). */
+  readonly createdAt: number;
+  /** Set when quiet hours deferred the job: do not deliver before this epoch ms. */
+  readonly notBefore?: number;
+}
+
+/** A user's device for push. Tokens are personal data: never logged whole. */
+export interface Device {
+  readonly tenantId: TenantId;
+  readonly userId: UserId;
+  readonly token: string;
+  readonly platform: Platform;
+  /** Epoch ms of the latest registration; APNs 410 removes only older registrations. */
+  readonly registeredAt: number;
+  readonly active: boolean;
+  readonly deactivatedReason?: string;
+}
+
+export const QuietAction = { Suppress: 'suppress', Defer: 'defer' } as const;
+export type QuietAction = (typeof QuietAction)[keyof typeof QuietAction];
+
+/** A daily window in the user's timezone, e.g. 22:00–07:00 (crosses midnight). */
+export interface QuietHours {
+  /** "HH:MM", 24-hour, local time. */
+  readonly start: string;
+  /** "HH:MM"; end < start means the window crosses midnight; start == end means no window. */
+  readonly end: string;
+  /** What quiet hours do to push per category. @default 'defer' for every category */
+  readonly actions?: Readonly<Partial<Record<Category, QuietAction>>>;
+}
+
+/** Per-channel toggles; a missing entry means "on". */
+export type ChannelSwitches = Readonly<Partial<Record<Channel, boolean>>>;
+
+/**
+ * A user's delivery preferences.
+ * Consent is explicit: no consent record for a channel means no send on it.
+ */
+export interface Preferences {
+  readonly tenantId: TenantId;
+  readonly userId: UserId;
+  /** IANA timezone, e.g. "Europe/Paris". @default 'UTC' */
+  readonly timezone: string;
+  readonly locale?: string;
+  /** Email address for the email channel. Personal data. */
+  readonly email?: string;
+  /** Channel consent (opt-in), given by the user. */
+  readonly consent: ChannelSwitches;
+  /** Channel on/off switches. */
+  readonly channels: ChannelSwitches;
+  /** Per-category channel switches (a category the user turned off on a channel). */
+  readonly categories: Readonly<Partial<Record<Category, ChannelSwitches>>>;
+  readonly quietHours?: QuietHours;
+  /** Epoch ms of the last change. */
+  readonly updatedAt: number;
+}
+
+/** Outcome of one delivery decision, as the audit log records it. */
+export const Outcome = {
+  Sent: 'sent',
+  SuppressedQuietHours: 'suppressed_quiet_hours',
+  SuppressedNoConsent: 'suppressed_no_consent',
+  SuppressedPreference: 'suppressed_preference',
+  SuppressedNoAddress: 'suppressed_no_address',
+  Deferred: 'deferred',
+  Duplicate: 'duplicate',
+  Failed: 'failed',
+  DeadLettered: 'dead_lettered',
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];

@@ -1,0 +1,32 @@
+import type { Preferences, UserKey } from '../domain/types.ts';
+
+/** A change to one user's preferences, as a stream record carries it (DynamoDB Streams). */
+export interface PreferenceChange {
+  /** Increasing position in the change feed. */
+  readonly sequence: string;
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  readonly user: UserKey;
+  readonly oldImage?: Preferences;
+  readonly newImage?: Preferences;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+/** The source of truth for preferences (DynamoDB with Streams in AWS). */
+export interface PreferenceStore {
+  get(user: UserKey): Promise<Preferences | undefined>;
+  /** Replaces the whole record; emits one change. */
+  put(prefs: Preferences): Promise<void>;
+  /** Bulk load (seeding, import); emits one change per record. */
+  putMany(prefs: readonly Preferences[]): Promise<void>;
+  delete(user: UserKey): Promise<void>;
+  /** Changes strictly after `after` (from the start when undefined), oldest first. */
+  changes(after: string | undefined, limit: number): Promise<PreferenceChange[]>;
+}
+
+/** Hot copy of preferences (ElastiCache in AWS). A miss is `undefined`; `null` caches "no record". */
+export interface PreferenceCache {
+  get(user: UserKey): Promise<Preferences | null | undefined>;
+  set(user: UserKey, prefs: Preferences | null): Promise<void>;
+  invalidate(users: readonly UserKey[]): Promise<void>;
+}
