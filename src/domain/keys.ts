@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { Channel, NotificationId, UserKey } from './types.ts';
 
 /** `tenant#user`: the partition key of everything per user. */
@@ -10,9 +11,12 @@ export function authorPartition(tenantId: string, authorId: string): string {
   return `${tenantId}#${authorId}`;
 }
 
-/** Short, stable, non-reversible digest of a device token or address for keys and audit. */
+/**
+ * Short, stable, non-reversible digest of a device token or address for keys and audit: the first
+ * 16 hex chars (64 bits) of its sha256.
+ */
 export function targetDigest(target: string): string {
-  throw new Error(`not implemented ${target}`);
+  return hash('sha256', target, 'hex').slice(0, 16);
 }
 
 /** Dedup key of one delivery: (tenant, notification, channel, target digest). */

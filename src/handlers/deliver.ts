@@ -1,0 +1,354 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { AuditEntry } from '../domain/audit-types.ts';
+import { decideDelivery } from '../domain/delivery.ts';
+import { TransportRetryableError } from '../domain/errors.ts';
+import { deliveryKey } from '../domain/keys.ts';
+import { type Channel, type DeliveryJob, Outcome, type Preferences, type UserKey } from '../domain/types.ts';
+import type { AuditSink } from '../ports/audit-sink.ts';
+import type { Clock } from '../ports/clock.ts';
+import { ClaimState, type DedupStore } from '../ports/dedup-store.ts';
+import type { DeliveryQueue } from '../ports/delivery-queue.ts';
+import { type Logger, silentLogger } from '../ports/logger.ts';
+import type { PreferenceCache, PreferenceStore } from '../ports/preferences.ts';
+import { parseJob, receiveCount } from './job.ts';
+import { errorName } from './log-fields.ts';
+
+/** What every delivery consumer needs, whatever its channel. */
+export interface DeliveryDeps {
+  /** This channel's own queue, for deferrals. */
+  readonly queue: DeliveryQueue;
+  readonly preferences: PreferenceStore;
+  readonly preferenceCache: PreferenceCache;
+  readonly dedup: DedupStore;
+  readonly audit: AuditSink;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Receives before the DLQ, as the queue's redrive policy says. @default 4 */
+  readonly maxReceiveCount?: number;
+  /** Dedup lease for an in-flight send. @default 60_000 */
+  readonly leaseMs?: number;
+}
+
+/** One address a job goes to: a device, an email address. */
+export interface DeliveryTarget {
+  /** `targetDigest` of the token or address: what keys and audit records carry, never the raw value. */
+  readonly digest: string;
+}
+
+/** Why a job that may be sent has nowhere to go. */
+export interface NoTarget {
+  readonly outcome: Outcome;
+  readonly reason: string;
+}
+
+export type SendOutcome =
+  | { readonly status: 'sent' }
+  | { readonly status: 'rejected'; readonly reason: string };
+
+/** What differs between channels: where a job goes, and how one send is made. */
+export interface ChannelDriver<T extends DeliveryTarget> {
+  readonly channel: Channel;
+  targets(job: DeliveryJob, prefs: Preferences): Promise<readonly T[] | NoTarget>;
+  /**
+   * Sends to one target. `ambiguousRetry`: a previous attempt may have reached the provider; the
+   * message carries the same deterministic ids so the provider or the device collapses it.
+   * Throws TransportRetryableError to ask for a retry.
+   */
+  send(job: DeliveryJob, target: T, ambiguousRetry: boolean): Promise<SendOutcome>;
+}
+
+/** SQS caps a message delay at 15 minutes; longer waits hop through the queue again. */
+const MAX_DELAY_SECONDS = 900;
+
+/** One SQS record's progress through the batch. */
+interface Work<T extends DeliveryTarget> {
+  readonly record: SQSRecord;
+  readonly attempt: number;
+  readonly job: DeliveryJob | undefined;
+  /** Report for retry (a batch item failure). */
+  failed: boolean;
+  /** Audit entries decided for this record in this batch. */
+  readonly entries: AuditEntry[];
+  /** Targets to claim and send to. */
+  sends: { readonly target: T; readonly key: string; state?: ClaimState }[];
+}
+
+interface Deferral<T extends DeliveryTarget> {
+  readonly work: Work<T>;
+  readonly job: DeliveryJob;
+  readonly delaySeconds: number;
+  readonly entry?: AuditEntry;
+}
+
+/**
+ * The delivery consumer of one channel, for one SQS batch. Per record: parse the job (poison is
+ * reported as a failure, so the redrive policy dead-letters it), honour `notBefore`, read
+ * preferences (cache, then store), decide (consent, switches, quiet hours), claim each target in
+ * the dedup store, send, audit, confirm.
+ *
+ * Crash safety comes from the order send → audit append → dedup confirm → ack. A crash after the
+ * send and before the confirm leaves the claim pending: the message comes back, its claim answers
+ * Busy until the lease runs out, then AcquiredStale, and the send is repeated as an ambiguous
+ * retry re-using the same collapse id / message id (recorded `ambiguous` in the audit). That is
+ * the documented ambiguous-send window; it is the only way a target can get a message twice, and
+ * the device or provider collapses it. A crash before the send loses nothing either: the message
+ * is redelivered and sent after the lease.
+ *
+ * For throughput, the dedup claim, the audit append, the release and the confirm are each one
+ * call per SQS batch, not one per record.
+ */
+export async function deliverBatch<T extends DeliveryTarget>(
+  event: SQSEvent,
+  deps: DeliveryDeps,
+  driver: ChannelDriver<T>,
+): Promise<SQSBatchResponse> {
+  const batch = new DeliveryBatch(deps, driver);
+  return batch.run(event.Records);
+}
+
+class DeliveryBatch<T extends DeliveryTarget> {
+  readonly #deps: DeliveryDeps;
+  readonly #driver: ChannelDriver<T>;
+  readonly #logger: Logger;
+  readonly #now: number;
+  readonly #deferrals: Deferral<T>[] = [];
+  readonly #confirm: string[] = [];
+  readonly #release: string[] = [];
+
+  constructor(deps: DeliveryDeps, driver: ChannelDriver<T>) {
+    this.#deps = deps;
+    this.#driver = driver;
+    this.#logger = deps.logger ?? silentLogger;
+    this.#now = deps.clock.now();
+  }
+
+  async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
+    const works = await Promise.all(records.map((record) => this.#prepare(record)));
+    await this.#resendDeferrals();
+    await this.#claim(works);
+    await Promise.all(works.map((work) => this.#send(work)));
+    this.#deadLetter(works);
+    await this.#finish(works);
+    return {
+      batchItemFailures: works.filter((w) => w.failed).map((w) => ({ itemIdentifier: w.record.messageId })),
+    };
+  }
+
+  /** Everything before the dedup claim: parse, wait, preferences, decision, targets. */
+  async #prepare(record: SQSRecord): Promise<Work<T>> {
+    const attempt = receiveCount(record);
+    const job = parseJob(record, this.#driver.channel);
+    const work: Work<T> = { record, attempt, job, failed: false, entries: [], sends: [] };
+    if (job === undefined) {
+      this.#logger.warn('poison delivery message', { messageId: record.messageId, attempt });
+      work.failed = true;
+      return work;
+    }
+    if (job.notBefore !== undefined && job.notBefore > this.#now) {
+      this.#defer(work, job, job.notBefore);
+      return work;
+    }
+    try {
+      const prefs = await this.#preferences({ tenantId: job.tenantId, userId: job.userId });
+      const decision = decideDelivery(prefs, this.#driver.channel, job.category, this.#now);
+      if (decision.kind === 'suppress') {
+        work.entries.push(this.#entry(work, job, decision.outcome, { reason: decision.reason }));
+      } else if (decision.kind === 'defer') {
+        const deferred = this.#entry(work, job, Outcome.Deferred, { reason: 'quiet_hours' });
+        this.#defer(work, { ...job, notBefore: decision.until }, decision.until, deferred);
+      } else {
+        // decideDelivery only sends when a preference record gave consent.
+        const targets = await this.#driver.targets(job, prefs as Preferences);
+        if (isNoTarget(targets)) {
+          work.entries.push(this.#entry(work, job, targets.outcome, { reason: targets.reason }));
+        } else {
+          const { tenantId, notificationId } = job;
+          work.sends = targets.map((target) => ({
+            target,
+            key: deliveryKey(tenantId, notificationId, this.#driver.channel, target.digest),
+          }));
+        }
+      }
+    } catch (err) {
+      this.#fail(work, 'delivery preparation failed', err);
+    }
+    return work;
+  }
+
+  /** Preferences from the cache; on a miss from the store, then cached (null: "has none"). */
+  async #preferences(user: UserKey): Promise<Preferences | undefined> {
+    const cache = this.#deps.preferenceCache;
+    let cached: Preferences | null | undefined;
+    try {
+      cached = await cache.get(user);
+    } catch (err) {
+      // The cache only saves reads: when it is down, the store answers.
+      this.#logger.debug('preference cache read failed', { error: errorName(err) });
+    }
+    if (cached !== undefined) return cached ?? undefined;
+    const prefs = await this.#deps.preferences.get(user);
+    try {
+      await cache.set(user, prefs ?? null);
+    } catch (err) {
+      this.#logger.debug('preference cache write failed', { error: errorName(err) });
+    }
+    return prefs;
+  }
+
+  #defer(work: Work<T>, job: DeliveryJob, until: number, entry?: AuditEntry): void {
+    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil((until - this.#now) / 1000)));
+    this.#deferrals.push({ work, job, delaySeconds, ...(entry ? { entry } : {}) });
+  }
+
+  /** Re-sends deferred jobs, one call per delay; a job is acked (and audited) only once re-sent. */
+  async #resendDeferrals(): Promise<void> {
+    const byDelay = Map.groupBy(this.#deferrals, (d) => d.delaySeconds);
+    for (const [delaySeconds, group] of byDelay) {
+      try {
+        await this.#deps.queue.sendBatch(
+          group.map((d) => d.job),
+          { delaySeconds },
+        );
+        for (const d of group) if (d.entry) d.work.entries.push(d.entry);
+      } catch (err) {
+        for (const d of group) this.#fail(d.work, 'deferral re-send failed', err);
+      }
+    }
+  }
+
+  /** One claim call for every target of the batch. Fail-closed: no answer, no send. */
+  async #claim(works: readonly Work<T>[]): Promise<void> {
+    const claiming = works.filter((w) => !w.failed && w.sends.length > 0);
+    const requests = claiming.flatMap((w) => w.sends.map((s) => ({ key: s.key, leaseMs: this.#leaseMs })));
+    if (requests.length === 0) return;
+    let states: ClaimState[];
+    try {
+      states = await this.#deps.dedup.claim(requests);
+    } catch (err) {
+      for (const w of claiming) {
+        w.sends = [];
+        this.#fail(w, 'dedup store unavailable; nothing sent', err);
+      }
+      return;
+    }
+    let i = 0;
+    for (const w of claiming) for (const s of w.sends) s.state = states[i++];
+  }
+
+  get #leaseMs(): number {
+    return this.#deps.leaseMs ?? 60_000;
+  }
+
+  async #send(work: Work<T>): Promise<void> {
+    const job = work.job;
+    if (job === undefined) return;
+    await Promise.all(
+      work.sends.map(async ({ target, key, state }) => {
+        if (state === ClaimState.Done) {
+          work.entries.push(this.#entry(work, job, Outcome.Duplicate, { target: target.digest }));
+          return;
+        }
+        if (state !== ClaimState.Acquired && state !== ClaimState.AcquiredStale) {
+          // Busy: another consumer is sending this very delivery right now. Look again later.
+          work.failed = true;
+          return;
+        }
+        const ambiguous = state === ClaimState.AcquiredStale;
+        try {
+          const outcome = await this.#driver.send(job, target, ambiguous);
+          const extras = { target: target.digest, ...(ambiguous ? { ambiguous } : {}) };
+          work.entries.push(
+            outcome.status === 'sent'
+              ? this.#entry(work, job, Outcome.Sent, extras)
+              : this.#entry(work, job, Outcome.Failed, { ...extras, reason: outcome.reason }),
+          );
+          // A permanent rejection is final too: confirming stops retries from trying it again.
+          this.#confirm.push(key);
+        } catch (err) {
+          // Certainly not sent: free the key for the retry. Maybe sent (ambiguous, or an error we do
+          // not know): keep the claim, so the retry waits for the lease and re-sends as ambiguous.
+          if (err instanceof TransportRetryableError && !err.ambiguous) this.#release.push(key);
+          this.#fail(work, 'send failed; retrying', err);
+        }
+      }),
+    );
+  }
+
+  /** A job failing on its last receive is audited before the queue moves it to the DLQ. */
+  #deadLetter(works: readonly Work<T>[]): void {
+    const max = this.#deps.maxReceiveCount ?? 4;
+    for (const w of works) {
+      if (!w.failed || w.attempt < max) continue;
+      if (w.job === undefined) {
+        // A message that is no job names no user or notification to audit; the DLQ keeps it.
+        this.#logger.error('poison delivery message dead-lettered', { messageId: w.record.messageId });
+        continue;
+      }
+      w.entries.push(this.#entry(w, w.job, Outcome.DeadLettered, { reason: 'max_receives' }));
+    }
+  }
+
+  /** Release, audit, confirm: one call each for the whole batch. */
+  async #finish(works: readonly Work<T>[]): Promise<void> {
+    if (this.#release.length > 0) {
+      try {
+        await this.#deps.dedup.release(this.#release);
+      } catch (err) {
+        // The leases run out by themselves; the retries then re-send as ambiguous.
+        this.#logger.warn('dedup release failed', { keys: this.#release.length, error: errorName(err) });
+      }
+    }
+    const entries = works.flatMap((w) => w.entries);
+    if (entries.length === 0) return;
+    try {
+      await this.#deps.audit.append(entries);
+    } catch (err) {
+      // No decision may go unrecorded: retry every record that had one. Sent keys stay unconfirmed,
+      // so their retries are ambiguous re-sends that are audited this time.
+      for (const w of works) if (w.entries.length > 0) this.#fail(w, 'audit append failed', err);
+      return;
+    }
+    if (this.#confirm.length === 0) return;
+    try {
+      await this.#deps.dedup.confirm(this.#confirm);
+    } catch (err) {
+      // Sent and audited: retrying the jobs could only send again, so they are acked. The pending
+      // claims answer Busy, then AcquiredStale, to any later duplicate of these jobs.
+      this.#logger.warn('dedup confirm failed', { keys: this.#confirm.length, error: errorName(err) });
+    }
+  }
+
+  #fail(work: Work<T>, message: string, err: unknown): void {
+    work.failed = true;
+    this.#logger.warn(message, {
+      messageId: work.record.messageId,
+      tenantId: work.job?.tenantId,
+      notificationId: work.job?.notificationId,
+      attempt: work.attempt,
+      error: errorName(err),
+    });
+  }
+
+  #entry(
+    work: Work<T>,
+    job: DeliveryJob,
+    outcome: Outcome,
+    extras: { readonly reason?: string; readonly target?: string; readonly ambiguous?: boolean } = {},
+  ): AuditEntry {
+    return {
+      at: this.#now,
+      tenantId: job.tenantId,
+      userId: job.userId,
+      channel: this.#driver.channel,
+      notificationId: job.notificationId,
+      eventId: job.eventId,
+      outcome,
+      ...extras,
+      attempt: work.attempt,
+    };
+  }
+}
+
+function isNoTarget<T>(value: readonly T[] | NoTarget): value is NoTarget {
+  return !Array.isArray(value);
+}

@@ -1,0 +1,255 @@
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { ValidationError } from '../domain/errors.ts';
+import { decodeEvent } from '../domain/event.ts';
+import { notificationId, POINTER_RECIPIENT } from '../domain/ids.ts';
+import { type TypePolicy, typePolicy } from '../domain/policy.ts';
+import { decideTier, type TierPolicy } from '../domain/tier.ts';
+import {
+  type AuthorEvent,
+  type CelebrityPointer,
+  Channel,
+  type DeliveryJob,
+  type InboxRow,
+  Tier,
+  type UserId,
+  type UserKey,
+} from '../domain/types.ts';
+import type { CelebrityFeed } from '../ports/celebrity-feed.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { DeliveryQueue } from '../ports/delivery-queue.ts';
+import type { FollowerGraph } from '../ports/follower-graph.ts';
+import type { Inbox } from '../ports/inbox.ts';
+import { type Logger, silentLogger } from '../ports/logger.ts';
+import { errorName } from './log-fields.ts';
+
+/** What fan-out needs. */
+export interface FanoutDeps {
+  readonly graph: FollowerGraph;
+  readonly inbox: Inbox;
+  readonly feed: CelebrityFeed;
+  readonly queues: Readonly<Record<Channel, DeliveryQueue>>;
+  readonly tierPolicy: TierPolicy;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Followers per page. @default 5000 */
+  readonly pageSize?: number;
+}
+
+/**
+ * How many of the first followers are checked for an existing row before a re-delivered event is
+ * fanned out as a celebrity event (see `fanOutMode`).
+ */
+const ROW_PROBE = 8;
+
+/**
+ * The fan-out worker (Kinesis → inbox rows or a celebrity pointer, and delivery jobs).
+ *
+ * The records of one batch come from one shard, in order; they are processed one after the other
+ * so each author's events keep their order. On the first record that fails, its sequence number
+ * is returned as the batch item failure and nothing after it is touched: Lambda retries from that
+ * record, and the records before it are checkpointed. Everything written is idempotent
+ * (deterministic notification ids, `putMany` / `put` per id), so a retried or re-delivered batch
+ * writes no second row; duplicate delivery jobs are caught by the consumers' dedup store.
+ */
+export async function fanOut(
+  event: KinesisStreamEvent,
+  deps: FanoutDeps,
+): Promise<KinesisStreamBatchResponse> {
+  const logger = deps.logger ?? silentLogger;
+  for (const record of event.Records) {
+    const authorEvent = decodeRecord(record, logger);
+    // An undecodable record can never be processed: retrying it would stall the shard (and every
+    // author on it) until the record expires from the stream. It is logged and skipped instead.
+    if (authorEvent === undefined) continue;
+    try {
+      await fanOutEvent(authorEvent, deps);
+    } catch (err) {
+      logger.warn('fan-out failed; the batch resumes from this record', {
+        sequenceNumber: record.kinesis.sequenceNumber,
+        tenantId: authorEvent.tenantId,
+        eventId: authorEvent.id,
+        error: errorName(err),
+      });
+      return { batchItemFailures: [{ itemIdentifier: record.kinesis.sequenceNumber }] };
+    }
+  }
+  return { batchItemFailures: [] };
+}
+
+function decodeRecord(record: KinesisStreamRecord, logger: Logger): AuthorEvent | undefined {
+  try {
+    return decodeEvent(Buffer.from(record.kinesis.data, 'base64'));
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    logger.error('undecodable event record skipped', {
+      eventID: record.eventID,
+      sequenceNumber: record.kinesis.sequenceNumber,
+      error: errorName(err),
+    });
+    return undefined;
+  }
+}
+
+/** Fans one event out. Idempotent: running it again writes nothing new for the same audience. */
+async function fanOutEvent(event: AuthorEvent, deps: FanoutDeps): Promise<void> {
+  const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
+  const policy = typePolicy(event.type);
+  const [count, previous] = await Promise.all([deps.graph.followerCount(author), deps.graph.tier(author)]);
+  const tier = decideTier(previous?.tier, count, deps.tierPolicy);
+  if (tier !== previous?.tier) await deps.graph.setTier(author, { tier, changedAt: deps.clock.now() });
+
+  const fan = new EventFan(event, policy, deps);
+  const explicit = await fan.deliverToExplicitRecipients();
+  if ((await fanOutMode(event, tier, explicit, deps)) === Tier.Celebrity) {
+    await fan.writePointer();
+    await fan.alertFollowers(author, explicit);
+  } else {
+    await fan.allFollowers(author, explicit);
+  }
+}
+
+/**
+ * The mode this event is fanned out in. Normally the author's tier now. But a re-delivered event
+ * (a retried or replayed batch) keeps the mode it was first fanned out in, even when the tier has
+ * changed since (the author crossed the line on a later event): otherwise its followers would
+ * get both rows and a pointer for it. A pointer for the event proves celebrity mode; rows of its
+ * first followers prove regular mode (the first page is written first, so a partly done attempt
+ * shows there too). The probe misjudges only when every probed follower arrived after the
+ * first attempt, which a handful of probes makes unlikely, not impossible.
+ */
+async function fanOutMode(
+  event: AuthorEvent,
+  tier: Tier,
+  explicit: ReadonlySet<UserId>,
+  deps: FanoutDeps,
+): Promise<Tier> {
+  if (tier === Tier.Regular) {
+    const pointer = await deps.feed.get(event.tenantId, pointerId(event));
+    return pointer === undefined ? Tier.Regular : Tier.Celebrity;
+  }
+  const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
+  const { followers } = await deps.graph.pageFollowers(author, { limit: ROW_PROBE });
+  for (const follower of followers) {
+    // Explicit recipients have rows in either mode: they prove nothing.
+    if (follower === event.actorId || explicit.has(follower)) continue;
+    const user = { tenantId: event.tenantId, userId: follower };
+    if (await deps.inbox.has(user, notificationId(event.id, follower, event.occurredAt))) return Tier.Regular;
+  }
+  return Tier.Celebrity;
+}
+
+function pointerId(event: AuthorEvent): string {
+  return notificationId(event.id, POINTER_RECIPIENT, event.occurredAt);
+}
+
+/** The writes of one event: rows, the pointer and delivery jobs, built from one place. */
+class EventFan {
+  readonly #event: AuthorEvent;
+  readonly #policy: TypePolicy;
+  readonly #deps: FanoutDeps;
+  readonly #pageSize: number;
+
+  constructor(event: AuthorEvent, policy: TypePolicy, deps: FanoutDeps) {
+    this.#event = event;
+    this.#policy = policy;
+    this.#deps = deps;
+    this.#pageSize = deps.pageSize ?? 5000;
+  }
+
+  /** Explicit recipients always get a row and jobs; returns who they were, to skip them later. */
+  async deliverToExplicitRecipients(): Promise<ReadonlySet<UserId>> {
+    const recipients = (this.#event.recipients ?? []).filter((r) => r !== this.#event.actorId);
+    await this.#rowsAndJobs(recipients);
+    return new Set(recipients);
+  }
+
+  /** Regular author: a row and jobs for every follower, page by page. */
+  async allFollowers(author: UserKey, skip: ReadonlySet<UserId>): Promise<void> {
+    await this.#eachFollowerPage(author, false, skip, (page) => this.#rowsAndJobs(page));
+  }
+
+  /** Celebrity author: ONE pointer, merged into followers' inboxes when they read. */
+  async writePointer(): Promise<void> {
+    const e = this.#event;
+    const pointer: CelebrityPointer = {
+      tenantId: e.tenantId,
+      authorId: e.actorId,
+      id: pointerId(e),
+      eventId: e.id,
+      type: e.type,
+      category: this.#policy.category,
+      createdAt: e.occurredAt,
+      ...(e.objectId === undefined ? {} : { objectId: e.objectId }),
+      ...(e.data === undefined ? {} : { data: e.data }),
+    };
+    await this.#deps.feed.put([pointer]);
+  }
+
+  /** Celebrity author: push jobs only for followers who asked for alerts; the job id is the pointer's. */
+  async alertFollowers(author: UserKey, skip: ReadonlySet<UserId>): Promise<void> {
+    if (!this.#policy.channels.includes(Channel.Push)) return;
+    const id = pointerId(this.#event);
+    await this.#eachFollowerPage(author, true, skip, (page) =>
+      this.#deps.queues.push.sendBatch(page.map((userId) => this.#job(userId, id, Channel.Push))),
+    );
+  }
+
+  async #eachFollowerPage(
+    author: UserKey,
+    alertsOnly: boolean,
+    skip: ReadonlySet<UserId>,
+    handle: (page: readonly UserId[]) => Promise<void>,
+  ): Promise<void> {
+    let after: string | undefined;
+    do {
+      const page = await this.#deps.graph.pageFollowers(author, {
+        limit: this.#pageSize,
+        ...(alertsOnly ? { alertsOnly } : {}),
+        ...(after === undefined ? {} : { after }),
+      });
+      const audience = page.followers.filter((f) => f !== this.#event.actorId && !skip.has(f));
+      if (audience.length > 0) await handle(audience);
+      after = page.next;
+    } while (after !== undefined);
+  }
+
+  /** Rows first, then jobs: a job is only ever sent for a row that exists. */
+  async #rowsAndJobs(recipients: readonly UserId[]): Promise<void> {
+    if (recipients.length === 0) return;
+    const e = this.#event;
+    const rows: InboxRow[] = recipients.map((userId) => ({
+      tenantId: e.tenantId,
+      userId,
+      id: notificationId(e.id, userId, e.occurredAt),
+      eventId: e.id,
+      type: e.type,
+      category: this.#policy.category,
+      actorId: e.actorId,
+      createdAt: e.occurredAt,
+      read: false,
+      ...(e.objectId === undefined ? {} : { objectId: e.objectId }),
+      ...(e.data === undefined ? {} : { data: e.data }),
+    }));
+    await this.#deps.inbox.putMany(rows);
+    for (const channel of this.#policy.channels) {
+      await this.#deps.queues[channel].sendBatch(rows.map((row) => this.#job(row.userId, row.id, channel)));
+    }
+  }
+
+  #job(userId: UserId, id: string, channel: Channel): DeliveryJob {
+    const e = this.#event;
+    return {
+      tenantId: e.tenantId,
+      userId,
+      notificationId: id,
+      channel,
+      eventId: e.id,
+      type: e.type,
+      category: this.#policy.category,
+      actorId: e.actorId,
+      createdAt: e.occurredAt,
+      ...(e.objectId === undefined ? {} : { objectId: e.objectId }),
+      ...(e.data === undefined ? {} : { data: e.data }),
+    };
+  }
+}

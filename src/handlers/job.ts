@@ -1,0 +1,50 @@
+import type { SQSRecord } from 'aws-lambda';
+import { isValidId } from '../domain/event.ts';
+import { isUlid } from '../domain/ids.ts';
+import { CATEGORIES, type Category, type Channel, type DeliveryJob } from '../domain/types.ts';
+
+/**
+ * Reads a delivery job from an SQS record. Anything that is not a well-formed job of this
+ * channel is poison: `undefined`, and the caller lets the queue dead-letter it. A `tenant_id`
+ * message attribute that disagrees with the body is poison too: a job never crosses tenants.
+ */
+export function parseJob(record: SQSRecord, channel: Channel): DeliveryJob | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(body)) return undefined;
+  const j = body;
+  if (!isValidId(j.tenantId) || !isValidId(j.userId) || !isValidId(j.actorId)) return undefined;
+  if (typeof j.notificationId !== 'string' || !isUlid(j.notificationId)) return undefined;
+  if (j.channel !== channel) return undefined;
+  if (!isValidId(j.eventId) || !isNonEmptyString(j.type)) return undefined;
+  if (!CATEGORIES.includes(j.category as Category)) return undefined;
+  if (!isTime(j.createdAt)) return undefined;
+  if (j.notBefore !== undefined && !isTime(j.notBefore)) return undefined;
+  if (j.objectId !== undefined && typeof j.objectId !== 'string') return undefined;
+  if (j.data !== undefined && !isRecord(j.data)) return undefined;
+  const tenantAttribute = record.messageAttributes?.tenant_id?.stringValue;
+  if (tenantAttribute !== undefined && tenantAttribute !== j.tenantId) return undefined;
+  return body as unknown as DeliveryJob;
+}
+
+/** How many times the queue has delivered this record (1 on the first receive). */
+export function receiveCount(record: SQSRecord): number {
+  const n = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}

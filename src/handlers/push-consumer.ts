@@ -1,0 +1,78 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { targetDigest } from '../domain/keys.ts';
+import { renderPush } from '../domain/render.ts';
+import { Channel, type DeliveryJob, type Device, Outcome } from '../domain/types.ts';
+import type { Devices } from '../ports/devices.ts';
+import { silentLogger } from '../ports/logger.ts';
+import type { PushTransport } from '../ports/transports.ts';
+import { type ChannelDriver, type DeliveryDeps, type DeliveryTarget, deliverBatch } from './deliver.ts';
+import { deliveryIds } from './delivery-ids.ts';
+import { errorName } from './log-fields.ts';
+
+/** What the push consumer needs besides the shared delivery ports. */
+export interface PushDeps extends DeliveryDeps {
+  readonly devices: Devices;
+  readonly push: PushTransport;
+}
+
+interface DeviceTarget extends DeliveryTarget {
+  readonly device: Device;
+}
+
+/** The push consumer (SQS → APNs / FCM): one delivery per active device of the user. */
+export async function consumePush(event: SQSEvent, deps: PushDeps): Promise<SQSBatchResponse> {
+  return deliverBatch(event, deps, pushDriver(deps));
+}
+
+function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
+  return {
+    channel: Channel.Push,
+    async targets(job) {
+      const devices = await deps.devices.listActive({ tenantId: job.tenantId, userId: job.userId });
+      if (devices.length === 0) return { outcome: Outcome.SuppressedNoAddress, reason: 'no_device' };
+      return devices.map((device) => ({ device, digest: targetDigest(device.token) }));
+    },
+    async send(job, { device, digest }, ambiguousRetry) {
+      const { title, body } = renderPush(job);
+      const result = await deps.push.send({
+        tenantId: job.tenantId,
+        userId: job.userId,
+        token: device.token,
+        platform: device.platform,
+        title,
+        body,
+        category: job.category,
+        ...deliveryIds(job.notificationId, digest),
+        data: pushData(job),
+        ...(ambiguousRetry ? { ambiguousRetry } : {}),
+      });
+      if (result.status === 'sent') return result;
+      if (result.deactivateDevice) {
+        const opts = result.invalidSince === undefined ? {} : { ifRegisteredBefore: result.invalidSince };
+        try {
+          await deps.devices.deactivate(job.tenantId, device.token, result.reason, opts);
+        } catch (err) {
+          // The rejection is final either way; the next rejection of this token tries again.
+          (deps.logger ?? silentLogger).warn('device deactivation failed', {
+            tenantId: job.tenantId,
+            userId: job.userId,
+            target: digest,
+            error: errorName(err),
+          });
+        }
+      }
+      return { status: 'rejected', reason: result.reason };
+    },
+  };
+}
+
+/** What the app on the device needs to open the notification: ids, never the payload. */
+function pushData(job: DeliveryJob): Record<string, string> {
+  return {
+    notificationId: job.notificationId,
+    eventId: job.eventId,
+    type: job.type,
+    actorId: job.actorId,
+    ...(job.objectId === undefined ? {} : { objectId: job.objectId }),
+  };
+}

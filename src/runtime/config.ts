@@ -1,0 +1,77 @@
+import { ValidationError } from '../domain/errors.ts';
+
+/**
+ * Every setting of the local runtime, from environment variables. This is the one place that
+ * names them; `docs/configuration.md` lists them for users. Flags on the command line override
+ * them (see `src/cli`).
+ */
+export interface RuntimeConfig {
+  /** FANOUT_DATA_DIR: where the SQLite file and the audit log live. @default './.fanout' */
+  readonly dataDir: string;
+  /** FANOUT_SHARDS: event-log shards (fan-out parallelism across authors). @default 4 */
+  readonly shards: number;
+  /** FANOUT_CELEBRITY_THRESHOLD: followers at which an author becomes a celebrity. @default 10000 */
+  readonly celebrityThreshold: number;
+  /** FANOUT_TIER_HYSTERESIS: fraction below the threshold before demotion. @default 0.1 */
+  readonly tierHysteresis: number;
+  /** FANOUT_DEDUP: 'sqlite' (survives restarts) or 'memory' (faster, lost on restart). @default 'sqlite' */
+  readonly dedup: 'sqlite' | 'memory';
+  /** FANOUT_PUSH_RATE / FANOUT_EMAIL_RATE: sends per second per channel; 0 = unlimited. @default 0 */
+  readonly pushRate: number;
+  readonly emailRate: number;
+  /** FANOUT_DELIVERY_BATCH: messages per consumer invocation. @default 10 */
+  readonly deliveryBatch: number;
+  /** FANOUT_DELIVERY_CONCURRENCY: consumer invocations in flight per channel. @default 2 */
+  readonly deliveryConcurrency: number;
+  /** FANOUT_CURSOR_SECRET: HMAC key for inbox cursors; generated into the data dir when unset. */
+  readonly cursorSecret: string | undefined;
+  /** FANOUT_LOG_LEVEL: debug | info | warn | error | silent. @default 'warn' */
+  readonly logLevel: LogLevel;
+}
+
+export const LogLevel = { Debug: 'debug', Info: 'info', Warn: 'warn', Error: 'error', Silent: 'silent' } as const;
+export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
+
+/** Reads and validates the environment; every problem is reported at once. */
+export function readRuntimeConfig(env: Readonly<Record<string, string | undefined>>): RuntimeConfig {
+  const issues: { path: string; message: string }[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      issues.push({ path: name, message: `must be an integer from ${min} to ${max}` });
+      return fallback;
+    }
+    return n;
+  };
+  const hysteresisRaw = env.FANOUT_TIER_HYSTERESIS;
+  let tierHysteresis = 0.1;
+  if (hysteresisRaw !== undefined && hysteresisRaw !== '') {
+    tierHysteresis = Number(hysteresisRaw);
+    if (!(tierHysteresis >= 0 && tierHysteresis < 1)) {
+      issues.push({ path: 'FANOUT_TIER_HYSTERESIS', message: 'must be a number in [0, 1)' });
+    }
+  }
+  const dedup = env.FANOUT_DEDUP ?? 'sqlite';
+  if (dedup !== 'sqlite' && dedup !== 'memory') issues.push({ path: 'FANOUT_DEDUP', message: "must be 'sqlite' or 'memory'" });
+  const logLevel = env.FANOUT_LOG_LEVEL ?? 'warn';
+  if (!Object.values(LogLevel).includes(logLevel as LogLevel)) {
+    issues.push({ path: 'FANOUT_LOG_LEVEL', message: `must be one of ${Object.values(LogLevel).join(', ')}` });
+  }
+  const config: RuntimeConfig = {
+    dataDir: env.FANOUT_DATA_DIR || './.fanout',
+    shards: int('FANOUT_SHARDS', 4, 1, 256),
+    celebrityThreshold: int('FANOUT_CELEBRITY_THRESHOLD', 10_000, 1, 1_000_000_000),
+    tierHysteresis,
+    dedup: dedup as RuntimeConfig['dedup'],
+    pushRate: int('FANOUT_PUSH_RATE', 0, 0, 10_000_000),
+    emailRate: int('FANOUT_EMAIL_RATE', 0, 0, 10_000_000),
+    deliveryBatch: int('FANOUT_DELIVERY_BATCH', 10, 1, 10_000),
+    deliveryConcurrency: int('FANOUT_DELIVERY_CONCURRENCY', 2, 1, 64),
+    cursorSecret: env.FANOUT_CURSOR_SECRET || undefined,
+    logLevel: logLevel as LogLevel,
+  };
+  if (issues.length > 0) throw new ValidationError(issues);
+  return config;
+}

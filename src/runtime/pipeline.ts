@@ -1,0 +1,150 @@
+import { consumeEmail } from '../handlers/email-consumer.ts';
+import { fanOut } from '../handlers/fanout.ts';
+import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
+import { consumePush } from '../handlers/push-consumer.ts';
+import type { Channel } from '../domain/types.ts';
+import { KinesisPoller, type OnFailureDestination } from './kinesis-poller.ts';
+import type { Ports } from './ports.ts';
+import { sleep } from './sleep.ts';
+import { SqsPoller, type SqsHandler } from './sqs-poller.ts';
+import { StreamPoller } from './stream-poller.ts';
+
+/** Knobs of the local event-source mappings. */
+export interface PipelineOptions {
+  /** Kinesis batch size for fan-out. @default 100 */
+  readonly fanoutBatchSize?: number;
+  /** Messages per consumer invocation. @default 10 */
+  readonly deliveryBatchSize?: number;
+  /** Consumer invocations in flight per channel. @default 2 */
+  readonly deliveryConcurrency?: number;
+  /** Send-rate limit per channel, messages per second. @default unlimited */
+  readonly maxPerSecond?: Readonly<Partial<Record<Channel, number>>>;
+  /** Receives before the DLQ, as the queues' redrive policy says. @default 4 */
+  readonly maxReceiveCount?: number;
+  /** Where fan-out records go after every retry failed. */
+  readonly onFanoutFailure?: OnFailureDestination;
+  /** Base delay of local retries. @default 200 ms */
+  readonly retryBaseMs?: number;
+  /** Base URL for email unsubscribe links. */
+  readonly unsubscribeBaseUrl?: string;
+}
+
+/**
+ * The whole pipeline in one process: fan-out on the event log, a consumer per channel on its
+ * queue, and preference-cache invalidation on the preference change feed, each driven the way
+ * its AWS event-source mapping would drive the Lambda.
+ */
+export class Pipeline {
+  readonly #fanout: KinesisPoller;
+  readonly #consumers: readonly SqsPoller[];
+  readonly #invalidation: StreamPoller;
+  #started = false;
+
+  constructor(ports: Ports, opts: PipelineOptions = {}) {
+    const { clock, logger } = ports;
+    const retryBaseMs = opts.retryBaseMs ?? 200;
+    this.#fanout = new KinesisPoller({
+      log: ports.log,
+      checkpoints: ports.checkpoints,
+      consumer: 'fanout',
+      batchSize: opts.fanoutBatchSize ?? 100,
+      retryBaseMs,
+      logger,
+      ...(opts.onFanoutFailure ? { onFailure: opts.onFanoutFailure } : {}),
+      handler: (event) =>
+        fanOut(event, {
+          graph: ports.graph,
+          inbox: ports.inbox,
+          feed: ports.feed,
+          queues: ports.queues,
+          tierPolicy: ports.tierPolicy,
+          clock,
+          logger,
+        }),
+    });
+    const shared = {
+      preferences: ports.preferences,
+      preferenceCache: ports.preferenceCache,
+      dedup: ports.dedup,
+      audit: ports.audit,
+      clock,
+      logger,
+      maxReceiveCount: opts.maxReceiveCount ?? 4,
+    };
+    const pollerFor = (channel: Channel, handler: SqsHandler) =>
+      makeSqs(ports, handler, channel, opts, retryBaseMs);
+    this.#consumers = [
+      pollerFor('push', (event) =>
+        consumePush(event, { ...shared, queue: ports.queues.push, devices: ports.devices, push: ports.push }),
+      ),
+      pollerFor('email', (event) =>
+        consumeEmail(event, {
+          ...shared,
+          queue: ports.queues.email,
+          email: ports.email,
+          ...(opts.unsubscribeBaseUrl ? { unsubscribeBaseUrl: opts.unsubscribeBaseUrl } : {}),
+        }),
+      ),
+    ];
+    this.#invalidation = new StreamPoller({
+      store: ports.preferences,
+      checkpoints: ports.checkpoints,
+      logger,
+      handler: (event) => invalidatePreferences(event, { cache: ports.preferenceCache, logger }),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await this.#fanout.start();
+    for (const c of this.#consumers) c.start();
+    this.#invalidation.start();
+  }
+
+  /**
+   * Resolves once fan-out has checkpointed every record and no queue has a visible or in-flight
+   * message (delayed ones, such as quiet-hours deferrals, are not waited for), seen twice in a
+   * row so that work moving from one stage to the next is not missed.
+   */
+  async drained(opts: { readonly pollMs?: number; readonly signal?: AbortSignal } = {}): Promise<void> {
+    let quietRounds = 0;
+    while (!opts.signal?.aborted) {
+      quietRounds = (await this.#isQuiet()) ? quietRounds + 1 : 0;
+      if (quietRounds >= 2) return;
+      await sleep(opts.pollMs ?? 50, opts.signal);
+    }
+  }
+
+  async #isQuiet(): Promise<boolean> {
+    if (!(await this.#fanout.isCaughtUp())) return false;
+    for (const c of this.#consumers) if (!(await c.isIdle())) return false;
+    return this.#invalidation.isCaughtUp();
+  }
+
+  /** Lets every batch in flight finish and checkpoint, then stops. Nothing is lost. */
+  async stop(): Promise<void> {
+    await this.#fanout.stop();
+    await Promise.all(this.#consumers.map((c) => c.stop()));
+    await this.#invalidation.stop();
+  }
+}
+
+function makeSqs(
+  ports: Ports,
+  handler: SqsHandler,
+  channel: Channel,
+  opts: PipelineOptions,
+  retryBaseMs: number,
+): SqsPoller {
+  const maxPerSecond = opts.maxPerSecond?.[channel];
+  return new SqsPoller({
+    queue: ports.queues[channel],
+    handler,
+    batchSize: opts.deliveryBatchSize ?? 10,
+    concurrency: opts.deliveryConcurrency ?? 2,
+    retryBaseMs,
+    logger: ports.logger,
+    ...(maxPerSecond ? { maxPerSecond } : {}),
+  });
+}

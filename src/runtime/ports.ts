@@ -1,0 +1,43 @@
+import type { CursorCodec } from '../domain/cursor.ts';
+import type { TierPolicy } from '../domain/tier.ts';
+import type { Channel } from '../domain/types.ts';
+import type { AuditSink } from '../ports/audit-sink.ts';
+import type { CelebrityFeed } from '../ports/celebrity-feed.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { DedupStore } from '../ports/dedup-store.ts';
+import type { DeliveryQueue } from '../ports/delivery-queue.ts';
+import type { Devices } from '../ports/devices.ts';
+import type { Checkpoints, EventLog } from '../ports/event-log.ts';
+import type { FollowerGraph } from '../ports/follower-graph.ts';
+import type { Inbox } from '../ports/inbox.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { PreferenceCache, PreferenceStore } from '../ports/preferences.ts';
+import type { Tenants } from '../ports/tenants.ts';
+import type { EmailTransport, PushTransport } from '../ports/transports.ts';
+
+/**
+ * Every port the pipeline needs, whatever adapters fill them. A profile (embedded, local-aws)
+ * builds one of these in one place; the pipeline and the CLI take it as it is.
+ */
+export interface Ports {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly log: EventLog;
+  readonly checkpoints: Checkpoints;
+  readonly graph: FollowerGraph;
+  readonly inbox: Inbox;
+  readonly feed: CelebrityFeed;
+  readonly queues: Readonly<Record<Channel, DeliveryQueue>>;
+  readonly dedup: DedupStore;
+  readonly preferences: PreferenceStore;
+  readonly preferenceCache: PreferenceCache;
+  readonly devices: Devices;
+  readonly tenants: Tenants;
+  readonly push: PushTransport;
+  readonly email: EmailTransport;
+  readonly audit: AuditSink;
+  readonly cursors: CursorCodec;
+  readonly tierPolicy: TierPolicy;
+  /** Releases connections and files. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { DeliveryQueue, QueueMessage } from '../ports/delivery-queue.ts';
+import type { Logger } from '../ports/logger.ts';
+import { silentLogger } from '../ports/logger.ts';
+import { errorName } from './kinesis-poller.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { backoffMs, sleep } from './sleep.ts';
+
+export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+
+export interface SqsPollerOptions {
+  readonly queue: DeliveryQueue;
+  readonly handler: SqsHandler;
+  /** Messages per handler call. SQS allows 10 per receive; Lambda batches up to 10,000. @default 10 */
+  readonly batchSize?: number;
+  /** Handler calls in flight at once: the event source's maximum concurrency. @default 2 */
+  readonly concurrency?: number;
+  /** Messages per second this channel may send; unlimited when undefined. */
+  readonly maxPerSecond?: number;
+  /**
+   * Visibility timeout of a received batch. AWS advises six times the function timeout.
+   * @default 180_000 (a 30 s consumer)
+   */
+  readonly visibilityTimeoutMs?: number;
+  /**
+   * Delay before a failed message is received again. On AWS the visibility timeout decides; here
+   * the poller shortens it with ChangeMessageVisibility and backs off per receive count, so a
+   * local run does not idle for minutes. @default 200 ms, doubling, capped at 10 s
+   */
+  readonly retryBaseMs?: number;
+  /** Wait when the queue is empty. @default 20 ms */
+  readonly idleMs?: number;
+  readonly queueArn?: string;
+  readonly logger?: Logger;
+}
+
+/**
+ * Drives an SQS handler from a DeliveryQueue the way a Lambda SQS event-source mapping does:
+ * receive, invoke with an SQSEvent, delete what succeeded, leave `batchItemFailures` (or a
+ * whole batch that threw) for redelivery; the queue's redrive policy moves a message to the DLQ
+ * after its maximum receives.
+ */
+export class SqsPoller {
+  readonly #o: Required<Omit<SqsPollerOptions, 'maxPerSecond'>>;
+  readonly #limiter: RateLimiter | undefined;
+  readonly #abort = new AbortController();
+  #workers: Promise<void>[] = [];
+  #inFlight = 0;
+
+  constructor(opts: SqsPollerOptions) {
+    this.#o = {
+      batchSize: 10,
+      concurrency: 2,
+      visibilityTimeoutMs: 180_000,
+      retryBaseMs: 200,
+      idleMs: 20,
+      queueArn: `arn:aws:sqs:local:000000000000:fanout-${opts.queue.channel}`,
+      logger: silentLogger,
+      ...opts,
+    };
+    this.#limiter = opts.maxPerSecond ? new RateLimiter(opts.maxPerSecond, opts.batchSize ?? 10) : undefined;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.#o.concurrency; i++) this.#workers.push(this.#work());
+  }
+
+  /** Finishes the batches in flight (deleting what succeeded) and stops. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await Promise.all(this.#workers);
+  }
+
+  /** True when no batch is running and nothing is visible or in flight. */
+  async isIdle(): Promise<boolean> {
+    if (this.#inFlight > 0) return false;
+    const d = await this.#o.queue.depth();
+    return d.visible === 0 && d.inFlight === 0 && this.#inFlight === 0;
+  }
+
+  async #work(): Promise<void> {
+    const o = this.#o;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      let messages: QueueMessage[];
+      try {
+        messages = await o.queue.receive({ max: o.batchSize, visibilityTimeoutMs: o.visibilityTimeoutMs });
+      } catch (err) {
+        o.logger.warn('queue receive failed', { channel: o.queue.channel, error: errorName(err) });
+        await sleep(o.retryBaseMs * 5, signal);
+        continue;
+      }
+      if (messages.length === 0) {
+        await sleep(o.idleMs, signal);
+        continue;
+      }
+      this.#inFlight++;
+      try {
+        // A batch already received is always finished, even when stopping: nothing is lost.
+        await this.#limiter?.take(messages.length);
+        await this.#process(messages);
+      } finally {
+        this.#inFlight--;
+      }
+    }
+  }
+
+  async #process(messages: readonly QueueMessage[]): Promise<void> {
+    const o = this.#o;
+    let failed: Set<string>;
+    try {
+      const response = await o.handler({ Records: messages.map((m) => this.#toRecord(m)) });
+      failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      // An empty or unknown identifier fails the whole batch, as Lambda does.
+      if ([...failed].some((id) => !messages.some((m) => m.messageId === id))) {
+        failed = new Set(messages.map((m) => m.messageId));
+      }
+    } catch (err) {
+      o.logger.warn('consumer batch threw', { channel: o.queue.channel, error: errorName(err) });
+      failed = new Set(messages.map((m) => m.messageId));
+    }
+    const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
+    if (done.length > 0) await o.queue.deleteBatch(done);
+    for (const m of messages) {
+      if (!failed.has(m.messageId)) continue;
+      await o.queue.changeVisibility(m.receiptHandle, backoffMs(m.receiveCount, o.retryBaseMs, 10_000));
+    }
+  }
+
+  #toRecord(m: QueueMessage): SQSRecord {
+    const messageAttributes: SQSRecord['messageAttributes'] = {};
+    for (const [name, value] of Object.entries(m.attributes)) {
+      messageAttributes[name] = { stringValue: value, dataType: 'String', stringListValues: [], binaryListValues: [] };
+    }
+    return {
+      messageId: m.messageId,
+      receiptHandle: m.receiptHandle,
+      body: m.body,
+      attributes: {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: String(m.sentAt),
+        SenderId: 'fanout-local',
+        ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
+      },
+      messageAttributes,
+      md5OfBody: createHash('md5').update(m.body).digest('hex'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.#o.queueArn,
+      awsRegion: 'local',
+    };
+  }
+}
