@@ -44,22 +44,75 @@ export async function readInbox(
   }
   const beforeId = opts.cursor === undefined ? undefined : deps.cursors.decode(user, opts.cursor);
   const afterId = liveLowerBound(deps.clock.now());
-  const page = { limit, afterId, ...(beforeId === undefined ? {} : { beforeId }) };
   const celebrities = await deps.graph.celebrityFollowings(user);
-  const [rows, ...feeds] = await Promise.all([
-    deps.inbox.page(user, page).then((r) => r.map(rowItem)),
-    ...celebrities.map((authorId) =>
-      deps.feed.page({ tenantId: user.tenantId, userId: authorId }, page).then((p) => p.map(pointerItem)),
-    ),
-  ]);
-  const sources = [rows!, ...feeds];
-  const merged = mergeNewestFirst(sources, limit);
+  const sources: PageSource[] = [
+    source((before, n) => deps.inbox.page(user, pageWindow(afterId, before, n)).then((r) => r.map(rowItem))),
+    ...celebrities.map((authorId) => {
+      const author = { tenantId: user.tenantId, userId: authorId };
+      return source((before, n) =>
+        deps.feed.page(author, pageWindow(afterId, before, n)).then((p) => p.map(pointerItem)),
+      );
+    }),
+  ];
+  const merged = await mergeSources(sources, limit, beforeId);
   const items = await withPointerReadState(user, merged, deps.inbox);
-  // More may exist when a source filled its page (it may hold older items) or the merge cut some.
-  const total = sources.reduce((n, s) => n + s.length, 0);
-  const more = sources.some((s) => s.length >= limit) || total > merged.length;
+  // More may exist when a source filled its last read (it may hold older items) or the merge cut some.
+  const total = sources.reduce((n, s) => n + s.items.length, 0);
+  const more = sources.some((s) => !s.exhausted) || total > merged.length;
   const last = items.at(-1);
   return { items, nextCursor: more && last ? deps.cursors.encode(user, last.id) : null };
+}
+
+/** One source of the merge (the user's rows, or one celebrity's pointers), read newest first. */
+interface PageSource {
+  /** Up to `limit` items strictly older than `beforeId` (within the TTL window). */
+  readonly read: (beforeId: NotificationId | undefined, limit: number) => Promise<InboxItem[]>;
+  /** What was read so far, newest first. */
+  readonly items: InboxItem[];
+  /** The last read returned fewer than asked: nothing older is left. */
+  exhausted: boolean;
+}
+
+function source(read: PageSource['read']): PageSource {
+  return { read, items: [], exhausted: false };
+}
+
+function pageWindow(afterId: NotificationId, beforeId: NotificationId | undefined, limit: number) {
+  return beforeId === undefined ? { limit, afterId } : { limit, afterId, beforeId };
+}
+
+/**
+ * Merges the newest `limit` items of every source while reading little from each. Asking every
+ * followed celebrity for a full page would read (celebrities + 1) × limit items to keep `limit`;
+ * instead the user's rows get a full page and each celebrity a fair share, and only a source
+ * whose every item made it into the page (so its next one might too) is read again, from where
+ * it stopped. The result is the merge of full pages: a source read again only ever adds items
+ * older than those it gave.
+ */
+async function mergeSources(
+  sources: readonly PageSource[],
+  limit: number,
+  beforeId: NotificationId | undefined,
+): Promise<InboxItem[]> {
+  const share = Math.min(limit, Math.max(2, Math.ceil((2 * limit) / sources.length)));
+  const readMore = (s: PageSource, n: number) =>
+    s.read(s.items.at(-1)?.id ?? beforeId, n).then((got) => {
+      for (const item of got) s.items.push(item);
+      s.exhausted = got.length < n;
+    });
+  await Promise.all(sources.map((s, i) => readMore(s, i === 0 ? limit : share)));
+  for (;;) {
+    const merged = mergeNewestFirst(
+      sources.map((s) => s.items),
+      limit,
+    );
+    const cutoff = merged.length === limit ? merged[limit - 1]!.id : undefined;
+    const short = sources.filter(
+      (s) => !s.exhausted && (cutoff === undefined || s.items.at(-1)!.id > cutoff),
+    );
+    if (short.length === 0) return merged;
+    await Promise.all(short.map((s) => readMore(s, limit)));
+  }
 }
 
 /** Unread items of the inbox: unread rows plus celebrity pointers not read by watermark or mark. */

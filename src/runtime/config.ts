@@ -29,7 +29,13 @@ export interface RuntimeConfig {
   readonly logLevel: LogLevel;
 }
 
-export const LogLevel = { Debug: 'debug', Info: 'info', Warn: 'warn', Error: 'error', Silent: 'silent' } as const;
+export const LogLevel = {
+  Debug: 'debug',
+  Info: 'info',
+  Warn: 'warn',
+  Error: 'error',
+  Silent: 'silent',
+} as const;
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
 
 /** Reads and validates the environment; every problem is reported at once. */
@@ -54,10 +60,14 @@ export function readRuntimeConfig(env: Readonly<Record<string, string | undefine
     }
   }
   const dedup = env.FANOUT_DEDUP ?? 'sqlite';
-  if (dedup !== 'sqlite' && dedup !== 'memory') issues.push({ path: 'FANOUT_DEDUP', message: "must be 'sqlite' or 'memory'" });
+  if (dedup !== 'sqlite' && dedup !== 'memory')
+    issues.push({ path: 'FANOUT_DEDUP', message: "must be 'sqlite' or 'memory'" });
   const logLevel = env.FANOUT_LOG_LEVEL ?? 'warn';
   if (!Object.values(LogLevel).includes(logLevel as LogLevel)) {
-    issues.push({ path: 'FANOUT_LOG_LEVEL', message: `must be one of ${Object.values(LogLevel).join(', ')}` });
+    issues.push({
+      path: 'FANOUT_LOG_LEVEL',
+      message: `must be one of ${Object.values(LogLevel).join(', ')}`,
+    });
   }
   const config: RuntimeConfig = {
     dataDir: env.FANOUT_DATA_DIR || './.fanout',

@@ -8,7 +8,11 @@ import { backoffMs, sleep } from './sleep.ts';
 export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
 
 /** Records given up on after every retry: the event-source mapping's on-failure destination. */
-export type OnFailureDestination = (shardId: string, records: readonly LogRecord[], error: unknown) => Promise<void>;
+export type OnFailureDestination = (
+  shardId: string,
+  records: readonly LogRecord[],
+  error: unknown,
+) => Promise<void>;
 
 export interface KinesisPollerOptions {
   readonly log: EventLog;
@@ -156,7 +160,11 @@ export class KinesisPoller {
       }
       return { failedIndex };
     } catch (error) {
-      this.#o.logger.warn('fan-out batch threw', { shardId, records: records.length, error: errorName(error) });
+      this.#o.logger.warn('fan-out batch threw', {
+        shardId,
+        records: records.length,
+        error: errorName(error),
+      });
       return { failedIndex: 0, threw: true, error };
     }
   }
@@ -189,6 +197,7 @@ interface BatchOutcome {
 
 /** Error names only: messages may carry payloads. */
 export function errorName(err: unknown): string {
-  if (err instanceof Error) return 'code' in err && typeof err.code === 'string' ? `${err.name}:${err.code}` : err.name;
+  if (err instanceof Error)
+    return 'code' in err && typeof err.code === 'string' ? `${err.name}:${err.code}` : err.name;
   return typeof err;
 }

@@ -1,12 +1,12 @@
+import type { Channel } from '../domain/types.ts';
 import { consumeEmail } from '../handlers/email-consumer.ts';
 import { fanOut } from '../handlers/fanout.ts';
 import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
 import { consumePush } from '../handlers/push-consumer.ts';
-import type { Channel } from '../domain/types.ts';
 import { KinesisPoller, type OnFailureDestination } from './kinesis-poller.ts';
 import type { Ports } from './ports.ts';
 import { sleep } from './sleep.ts';
-import { SqsPoller, type SqsHandler } from './sqs-poller.ts';
+import { type SqsHandler, SqsPoller } from './sqs-poller.ts';
 import { StreamPoller } from './stream-poller.ts';
 
 /** Knobs of the local event-source mappings. */
@@ -27,6 +27,15 @@ export interface PipelineOptions {
   readonly retryBaseMs?: number;
   /** Base URL for email unsubscribe links. */
   readonly unsubscribeBaseUrl?: string;
+  /**
+   * Visibility timeout of received delivery batches. Keep it above `leaseMs`, so a message that
+   * comes back after a crash finds its dedup claim stale rather than busy. @default 180_000
+   */
+  readonly visibilityTimeoutMs?: number;
+  /** Dedup lease of an in-flight send. @default 60_000 */
+  readonly leaseMs?: number;
+  /** Time source of the rate limiters, in ms. @default performance.now */
+  readonly rateClock?: () => number;
 }
 
 /**
@@ -70,6 +79,7 @@ export class Pipeline {
       clock,
       logger,
       maxReceiveCount: opts.maxReceiveCount ?? 4,
+      ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     };
     const pollerFor = (channel: Channel, handler: SqsHandler) =>
       makeSqs(ports, handler, channel, opts, retryBaseMs);
@@ -112,7 +122,7 @@ export class Pipeline {
     while (!opts.signal?.aborted) {
       quietRounds = (await this.#isQuiet()) ? quietRounds + 1 : 0;
       if (quietRounds >= 2) return;
-      await sleep(opts.pollMs ?? 50, opts.signal);
+      await sleep(opts.pollMs ?? 100, opts.signal);
     }
   }
 
@@ -146,5 +156,7 @@ function makeSqs(
     retryBaseMs,
     logger: ports.logger,
     ...(maxPerSecond ? { maxPerSecond } : {}),
+    ...(opts.visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs: opts.visibilityTimeoutMs }),
+    ...(opts.rateClock === undefined ? {} : { now: opts.rateClock }),
   });
 }

@@ -11,7 +11,11 @@ export class RateLimiter {
   #last: number;
   readonly #now: () => number;
 
-  constructor(perSecond: number, burst = Math.max(1, perSecond), now: () => number = () => performance.now()) {
+  constructor(
+    perSecond: number,
+    burst = Math.max(1, perSecond),
+    now: () => number = () => performance.now(),
+  ) {
     if (!(perSecond > 0)) throw new RangeError('perSecond must be > 0');
     this.#perSecond = perSecond;
     this.#burst = burst;

@@ -33,6 +33,8 @@ export interface SqsPollerOptions {
   readonly idleMs?: number;
   readonly queueArn?: string;
   readonly logger?: Logger;
+  /** Time source of the rate limiter, in ms (tests inject one to count tokens). @default performance.now */
+  readonly now?: () => number;
 }
 
 /**
@@ -42,11 +44,13 @@ export interface SqsPollerOptions {
  * after its maximum receives.
  */
 export class SqsPoller {
-  readonly #o: Required<Omit<SqsPollerOptions, 'maxPerSecond'>>;
+  readonly #o: Required<Omit<SqsPollerOptions, 'maxPerSecond' | 'now'>>;
   readonly #limiter: RateLimiter | undefined;
   readonly #abort = new AbortController();
   #workers: Promise<void>[] = [];
   #inFlight = 0;
+  /** The latest receive came back empty: only then is the (costly) depth count worth asking. */
+  #sawEmpty = false;
 
   constructor(opts: SqsPollerOptions) {
     this.#o = {
@@ -59,7 +63,9 @@ export class SqsPoller {
       logger: silentLogger,
       ...opts,
     };
-    this.#limiter = opts.maxPerSecond ? new RateLimiter(opts.maxPerSecond, opts.batchSize ?? 10) : undefined;
+    this.#limiter = opts.maxPerSecond
+      ? new RateLimiter(opts.maxPerSecond, opts.batchSize ?? 10, opts.now)
+      : undefined;
   }
 
   start(): void {
@@ -74,7 +80,9 @@ export class SqsPoller {
 
   /** True when no batch is running and nothing is visible or in flight. */
   async isIdle(): Promise<boolean> {
-    if (this.#inFlight > 0) return false;
+    // Counting a queue of many thousands costs milliseconds; polled often while busy, that
+    // would starve the consumers themselves.
+    if (this.#inFlight > 0 || !this.#sawEmpty) return false;
     const d = await this.#o.queue.depth();
     return d.visible === 0 && d.inFlight === 0 && this.#inFlight === 0;
   }
@@ -91,6 +99,7 @@ export class SqsPoller {
         await sleep(o.retryBaseMs * 5, signal);
         continue;
       }
+      this.#sawEmpty = messages.length === 0;
       if (messages.length === 0) {
         await sleep(o.idleMs, signal);
         continue;
@@ -131,7 +140,12 @@ export class SqsPoller {
   #toRecord(m: QueueMessage): SQSRecord {
     const messageAttributes: SQSRecord['messageAttributes'] = {};
     for (const [name, value] of Object.entries(m.attributes)) {
-      messageAttributes[name] = { stringValue: value, dataType: 'String', stringListValues: [], binaryListValues: [] };
+      messageAttributes[name] = {
+        stringValue: value,
+        dataType: 'String',
+        stringListValues: [],
+        binaryListValues: [],
+      };
     }
     return {
       messageId: m.messageId,

@@ -36,7 +36,13 @@ export class StreamPoller {
   #busy = false;
 
   constructor(opts: StreamPollerOptions) {
-    this.#o = { consumer: 'preference-invalidation', batchSize: 100, idleMs: 50, logger: silentLogger, ...opts };
+    this.#o = {
+      consumer: 'preference-invalidation',
+      batchSize: 100,
+      idleMs: 50,
+      logger: silentLogger,
+      ...opts,
+    };
   }
 
   start(): void {

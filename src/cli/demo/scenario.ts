@@ -53,7 +53,8 @@ export function checkScenario(s: Scenario, threshold: number): Scenario {
   if (s.celebrityFollowers < threshold) {
     issues.push({ path: 'celebrityFollowers', message: `must reach the celebrity threshold (${threshold})` });
   }
-  if (!(s.alertShare >= 0 && s.alertShare <= 1)) issues.push({ path: 'alertShare', message: 'must be in [0, 1]' });
+  if (!(s.alertShare >= 0 && s.alertShare <= 1))
+    issues.push({ path: 'alertShare', message: 'must be in [0, 1]' });
   if (issues.length > 0) throw new ValidationError(issues);
   return s;
 }

@@ -1,0 +1,206 @@
+import type { StatementSync } from 'node:sqlite';
+import { DedupUnavailableError, ValidationError } from '../../domain/errors.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import { type ClaimRequest, ClaimState, type DedupStore } from '../../ports/dedup-store.ts';
+import type { EmbeddedDb } from './db.ts';
+
+/** How long a confirmed key answers Done: the seed's 30-day window. */
+export const DEDUP_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface EmbeddedDedupStoreOptions {
+  readonly db: EmbeddedDb;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** How long a key is remembered once confirmed (or once its lease ran out). @default 30 days */
+  readonly ttlMs?: number;
+}
+
+/** One key as both dedup stores keep it. */
+export interface DedupEntry {
+  readonly done: boolean;
+  /** Epoch ms the pending claim's lease ends; meaningless once done. */
+  readonly leaseUntil: number;
+  /** Epoch ms from which the key is as if absent. */
+  readonly expiresAt: number;
+}
+
+/**
+ * What a claim finds in `entry` at `now`. A pending claim whose lease ran out is remembered for
+ * `ttlMs` past its lease, like a confirmed key: its holder may have sent before dying, and
+ * forgetting it early would turn the next ambiguous re-send into a plain one.
+ */
+export function claimStateOf(entry: DedupEntry | undefined, now: number): ClaimState {
+  if (entry === undefined || entry.expiresAt <= now) return ClaimState.Acquired;
+  if (entry.done) return ClaimState.Done;
+  return entry.leaseUntil > now ? ClaimState.Busy : ClaimState.AcquiredStale;
+}
+
+/** Throws a ValidationError unless every request has a non-empty key and a whole, positive lease. */
+export function checkClaimRequests(requests: readonly ClaimRequest[]): void {
+  if (!Array.isArray(requests))
+    throw new ValidationError([{ path: 'requests', message: 'must be an array' }]);
+  requests.forEach((request, i) => {
+    if (typeof request?.key !== 'string' || request.key.length === 0) {
+      throw new ValidationError([{ path: `requests[${i}].key`, message: 'must be a non-empty string' }]);
+    }
+    const lease = request.leaseMs;
+    if (typeof lease !== 'number' || !Number.isSafeInteger(lease) || lease < 1) {
+      throw new ValidationError([{ path: `requests[${i}].leaseMs`, message: 'must be an integer ≥ 1' }]);
+    }
+  });
+}
+
+/** Throws a ValidationError unless `keys` is an array of non-empty strings. */
+export function checkDedupKeys(keys: readonly string[]): void {
+  if (!Array.isArray(keys)) throw new ValidationError([{ path: 'keys', message: 'must be an array' }]);
+  keys.forEach((key, i) => {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new ValidationError([{ path: `keys[${i}]`, message: 'must be a non-empty string' }]);
+    }
+  });
+}
+
+/** Throws a ValidationError unless `ttlMs` is a whole, positive number of ms. */
+export function checkTtl(ttlMs: unknown): asserts ttlMs is number {
+  if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+    throw new ValidationError([{ path: 'ttlMs', message: 'must be an integer ≥ 1' }]);
+  }
+}
+
+/**
+ * Runs one dedup step. Anything but our own input errors becomes a DedupUnavailableError, never a
+ * StoreUnavailableError: callers must fail closed on exactly this class.
+ */
+function dedupStep<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ValidationError || err instanceof DedupUnavailableError) throw err;
+    throw new DedupUnavailableError('dedup store did not answer', { cause: err });
+  }
+}
+
+interface StoredEntry {
+  readonly done: number;
+  readonly lease_until: number;
+  readonly expires_at: number;
+}
+
+/** What one `purgeExpired` pass does between yields. */
+export interface DedupPurgeOptions {
+  /** Keys deleted per transaction. @default 1000 */
+  readonly batchSize?: number;
+}
+
+/**
+ * The dedup store on SQLite (MemoryDB SET NX in AWS): one row per key, pending with a lease or
+ * done, each with the time from which it is as if absent. Reads compare that time, so an expired
+ * key is gone whether or not `purgeExpired` has deleted it yet. Each call is one transaction, and
+ * node:sqlite runs it to completion, so two consumers can never both acquire one key.
+ */
+export class EmbeddedDedupStore implements DedupStore {
+  readonly #db: EmbeddedDb;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  readonly #s: Record<'get' | 'claim' | 'confirm' | 'release' | 'purge', StatementSync>;
+
+  constructor(opts: EmbeddedDedupStoreOptions) {
+    const ttlMs = opts.ttlMs ?? DEDUP_TTL_MS;
+    checkTtl(ttlMs);
+    this.#db = opts.db;
+    this.#clock = opts.clock ?? systemClock;
+    this.#ttlMs = ttlMs;
+    const sqlite = opts.db.sqlite;
+    this.#s = dedupStep(() => {
+      sqlite.exec(`
+        CREATE TABLE IF NOT EXISTS dedup_keys (
+          key TEXT NOT NULL PRIMARY KEY,
+          done INTEGER NOT NULL,
+          lease_until INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS dedup_keys_expiry ON dedup_keys (expires_at);
+      `);
+      return {
+        get: sqlite.prepare('SELECT done, lease_until, expires_at FROM dedup_keys WHERE key = ?'),
+        claim: sqlite.prepare(
+          `INSERT INTO dedup_keys (key, done, lease_until, expires_at) VALUES (?, 0, ?, ?)
+           ON CONFLICT (key) DO UPDATE SET done = 0, lease_until = excluded.lease_until,
+             expires_at = excluded.expires_at`,
+        ),
+        confirm: sqlite.prepare(
+          `INSERT INTO dedup_keys (key, done, lease_until, expires_at) VALUES (?, 1, 0, ?)
+           ON CONFLICT (key) DO UPDATE SET done = 1, lease_until = 0, expires_at = excluded.expires_at`,
+        ),
+        release: sqlite.prepare('DELETE FROM dedup_keys WHERE key = ? AND done = 0'),
+        purge: sqlite.prepare(
+          `DELETE FROM dedup_keys WHERE key IN (
+             SELECT key FROM dedup_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+        ),
+      };
+    });
+  }
+
+  async claim(requests: readonly ClaimRequest[]): Promise<ClaimState[]> {
+    checkClaimRequests(requests);
+    if (requests.length === 0) return [];
+    const { get, claim } = this.#s;
+    return dedupStep(() => {
+      const now = this.#clock.now();
+      // One transaction: a key repeated in the batch sees the claim its first occurrence took.
+      return this.#db.transaction(() =>
+        requests.map(({ key, leaseMs }) => {
+          const row = get.get(key) as StoredEntry | undefined;
+          const state = claimStateOf(row && toEntry(row), now);
+          if (state === ClaimState.Acquired || state === ClaimState.AcquiredStale) {
+            claim.run(key, now + leaseMs, now + leaseMs + this.#ttlMs);
+          }
+          return state;
+        }),
+      );
+    });
+  }
+
+  async confirm(keys: readonly string[]): Promise<void> {
+    checkDedupKeys(keys);
+    if (keys.length === 0) return;
+    const confirm = this.#s.confirm;
+    dedupStep(() => {
+      const expiresAt = this.#clock.now() + this.#ttlMs;
+      this.#db.transaction(() => {
+        for (const key of keys) confirm.run(key, expiresAt);
+      });
+    });
+  }
+
+  async release(keys: readonly string[]): Promise<void> {
+    checkDedupKeys(keys);
+    if (keys.length === 0) return;
+    const release = this.#s.release;
+    dedupStep(() =>
+      this.#db.transaction(() => {
+        for (const key of keys) release.run(key);
+      }),
+    );
+  }
+
+  /**
+   * Deletes keys that expired at `now`, a batch per transaction with a yield in between, so the
+   * consumers' claims are never held up long. Only reclaims space: reads already ignore them.
+   * Resolves with how many keys were deleted.
+   */
+  async purgeExpired(now: number, opts: DedupPurgeOptions = {}): Promise<number> {
+    const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 1000));
+    let deleted = 0;
+    for (;;) {
+      const removed = dedupStep(() => Number(this.#s.purge.run(now, batchSize).changes));
+      deleted += removed;
+      if (removed < batchSize) return deleted;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
+function toEntry(row: StoredEntry): DedupEntry {
+  return { done: row.done === 1, leaseUntil: row.lease_until, expiresAt: row.expires_at };
+}

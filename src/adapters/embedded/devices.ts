@@ -1,0 +1,156 @@
+import type { StatementSync } from 'node:sqlite';
+import { ValidationError } from '../../domain/errors.ts';
+import { type Device, Platform, type UserKey } from '../../domain/types.ts';
+import type { DeviceRegistration, Devices } from '../../ports/devices.ts';
+import type { EmbeddedDb } from './db.ts';
+import { requireArray, requireText, requireUser, storeStep } from './sql-support.ts';
+
+export interface EmbeddedDevicesOptions {
+  readonly db: EmbeddedDb;
+}
+
+const PLATFORMS: ReadonlySet<string> = new Set(Object.values(Platform));
+
+interface StoredDevice {
+  readonly tenant_id: string;
+  readonly user_id: string;
+  readonly token: string;
+  readonly platform: Platform;
+  readonly registered_at: number;
+}
+
+/**
+ * Push tokens on SQLite, keyed (tenant, token): a token belongs to one user of one tenant at a
+ * time, so registering it for another user moves it. An index on (tenant, user) serves the push
+ * consumer's "active devices of this user" read. Every statement names the tenant.
+ */
+export class EmbeddedDevices implements Devices {
+  readonly #db: EmbeddedDb;
+  readonly #s: Record<
+    'register' | 'unregister' | 'listActive' | 'deactivate' | 'deactivateIfOlder',
+    StatementSync
+  >;
+
+  constructor(opts: EmbeddedDevicesOptions) {
+    this.#db = opts.db;
+    const sqlite = opts.db.sqlite;
+    this.#s = storeStep('devices set-up', () => {
+      sqlite.exec(`
+        CREATE TABLE IF NOT EXISTS devices (
+          tenant_id TEXT NOT NULL,
+          token TEXT NOT NULL,
+          user_id TEXT NOT NULL,
+          platform TEXT NOT NULL,
+          registered_at INTEGER NOT NULL,
+          active INTEGER NOT NULL,
+          deactivated_reason TEXT,
+          PRIMARY KEY (tenant_id, token)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS devices_by_user ON devices (tenant_id, user_id);
+      `);
+      return {
+        // A late-arriving older registration must not make the row look older than it is, or an
+        // APNs 410 that predates the newest registration would wrongly deactivate it.
+        register: sqlite.prepare(
+          `INSERT INTO devices (tenant_id, token, user_id, platform, registered_at, active, deactivated_reason)
+           VALUES (?, ?, ?, ?, ?, 1, NULL)
+           ON CONFLICT (tenant_id, token) DO UPDATE SET
+             user_id = excluded.user_id,
+             platform = excluded.platform,
+             registered_at = max(registered_at, excluded.registered_at),
+             active = 1,
+             deactivated_reason = NULL`,
+        ),
+        unregister: sqlite.prepare('DELETE FROM devices WHERE tenant_id = ? AND token = ? AND user_id = ?'),
+        listActive: sqlite.prepare(
+          `SELECT tenant_id, user_id, token, platform, registered_at FROM devices
+           WHERE tenant_id = ? AND user_id = ? AND active = 1 ORDER BY registered_at, token`,
+        ),
+        deactivate: sqlite.prepare(
+          `UPDATE devices SET active = 0, deactivated_reason = ?
+           WHERE tenant_id = ? AND token = ? AND active = 1`,
+        ),
+        deactivateIfOlder: sqlite.prepare(
+          `UPDATE devices SET active = 0, deactivated_reason = ?
+           WHERE tenant_id = ? AND token = ? AND active = 1 AND registered_at < ?`,
+        ),
+      };
+    });
+  }
+
+  async register(reg: DeviceRegistration): Promise<void> {
+    await this.registerMany([reg]);
+  }
+
+  async registerMany(regs: readonly DeviceRegistration[]): Promise<void> {
+    requireArray(regs, 'regs');
+    regs.forEach(validateRegistration);
+    if (regs.length === 0) return;
+    const register = this.#s.register;
+    storeStep('devices register', () =>
+      this.#db.transaction(() => {
+        for (const r of regs) register.run(r.tenantId, r.token, r.userId, r.platform, r.registeredAt);
+      }),
+    );
+  }
+
+  /** Removes the token only while it belongs to this user: it may have moved to someone else. */
+  async unregister(user: UserKey, token: string): Promise<void> {
+    requireUser(user);
+    requireText(token, 'token');
+    storeStep('devices unregister', () => this.#s.unregister.run(user.tenantId, token, user.userId));
+  }
+
+  async listActive(user: UserKey): Promise<Device[]> {
+    requireUser(user);
+    const rows = storeStep('devices list', () =>
+      this.#s.listActive.all(user.tenantId, user.userId),
+    ) as unknown as StoredDevice[];
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      userId: row.user_id,
+      token: row.token,
+      platform: row.platform,
+      registeredAt: row.registered_at,
+      active: true,
+    }));
+  }
+
+  /** True when this call deactivated the token; false when unknown, inactive, or registered since. */
+  async deactivate(
+    tenantId: string,
+    token: string,
+    reason: string,
+    opts: { readonly ifRegisteredBefore?: number } = {},
+  ): Promise<boolean> {
+    requireText(tenantId, 'tenantId');
+    requireText(token, 'token');
+    requireText(reason, 'reason');
+    const before = opts?.ifRegisteredBefore;
+    if (before !== undefined && (typeof before !== 'number' || !Number.isFinite(before))) {
+      throw new ValidationError([{ path: 'ifRegisteredBefore', message: 'must be a finite number' }]);
+    }
+    const result = storeStep('devices deactivate', () =>
+      before === undefined
+        ? this.#s.deactivate.run(reason, tenantId, token)
+        : this.#s.deactivateIfOlder.run(reason, tenantId, token, before),
+    );
+    return Number(result.changes) > 0;
+  }
+}
+
+function validateRegistration(reg: DeviceRegistration, i: number): void {
+  const path = `regs[${i}]`;
+  if (typeof reg !== 'object' || reg === null) {
+    throw new ValidationError([{ path, message: 'must be an object' }]);
+  }
+  requireText(reg.tenantId, `${path}.tenantId`);
+  requireText(reg.userId, `${path}.userId`);
+  requireText(reg.token, `${path}.token`);
+  if (!PLATFORMS.has(reg.platform)) {
+    throw new ValidationError([{ path: `${path}.platform`, message: "must be 'apns' or 'fcm'" }]);
+  }
+  if (typeof reg.registeredAt !== 'number' || !Number.isFinite(reg.registeredAt)) {
+    throw new ValidationError([{ path: `${path}.registeredAt`, message: 'must be a finite number' }]);
+  }
+}

@@ -1,0 +1,161 @@
+import { ValidationError } from '../../domain/errors.ts';
+import { jsonLogger } from '../../runtime/json-logger.ts';
+import {
+  type CliIo,
+  CONFIG_FLAGS,
+  configFrom,
+  configOptions,
+  intFlag,
+  parse,
+  signalExitCode,
+} from '../args.ts';
+import { type DemoRun, runDemo } from '../demo/run.ts';
+import { checkScenario, DEFAULT_SCENARIO, type Scenario, SMALL_SCENARIO } from '../demo/scenario.ts';
+import { formatSummary } from '../demo/summary.ts';
+import { createReporter } from '../progress.ts';
+import { UsageError } from '../usage.ts';
+
+const CONFIG_HELP = `Configuration (flags override environment variables; see docs/configuration.md):
+  --data-dir DIR               FANOUT_DATA_DIR (default ./.fanout)
+  --shards N                   FANOUT_SHARDS (default 4)
+  --celebrity-threshold N      FANOUT_CELEBRITY_THRESHOLD (default 10000)
+  --tier-hysteresis X          FANOUT_TIER_HYSTERESIS (default 0.1)
+  --dedup sqlite|memory        FANOUT_DEDUP (default sqlite)
+  --push-rate N                FANOUT_PUSH_RATE, sends/s, 0 = unlimited (default 0)
+  --email-rate N               FANOUT_EMAIL_RATE, sends/s, 0 = unlimited (default 0)
+  --delivery-batch N           FANOUT_DELIVERY_BATCH (default 10)
+  --delivery-concurrency N     FANOUT_DELIVERY_CONCURRENCY (default 2)
+  --log-level LEVEL            FANOUT_LOG_LEVEL: debug|info|warn|error|silent (default warn)`;
+
+const DEMO_OPTIONS = `Options:
+  --json                       print one JSON object instead of the table
+  --scale small|default        small: seconds; default: a 1,000,000-follower celebrity (default: default)
+  --seed N                     seed of the synthetic graph and events (default 42)
+  --at ISO-TIME                start the demo's clock at this instant (quiet hours depend on it)
+  -h, --help                   show this help`;
+
+export const DEMO_HELP = `Usage: fanout demo [options]
+
+Seeds a synthetic social graph in tenant 'demo', posts its events, runs fan-out and delivery
+until drained, and prints totals read back from durable state. Safe to re-run on the same data
+dir, also after a crash: it resumes and ends with the same totals.
+
+${DEMO_OPTIONS}
+
+${CONFIG_HELP}
+`;
+
+export const START_HELP = `Usage: fanout start [options]
+
+Runs the demo, then keeps the pipeline running until SIGINT or SIGTERM, and stops gracefully:
+batches in flight finish and are checkpointed.
+
+${DEMO_OPTIONS}
+
+${CONFIG_HELP}
+`;
+
+const OPTIONS = {
+  ...configOptions(Object.keys(CONFIG_FLAGS)),
+  json: { type: 'boolean' },
+  scale: { type: 'string' },
+  seed: { type: 'string' },
+  at: { type: 'string' },
+} as const;
+
+interface DemoArgs {
+  readonly help: boolean;
+  readonly json: boolean;
+  readonly scenario: Scenario;
+  readonly at: number | undefined;
+}
+
+function parseDemoArgs(args: readonly string[], io: CliIo) {
+  const { values } = parse(args, OPTIONS);
+  if (values.help) return { help: true } as const;
+  const config = configFrom(values, io.env);
+  const scale = (values.scale as string | undefined) ?? 'default';
+  if (scale !== 'small' && scale !== 'default') throw new UsageError("--scale must be 'small' or 'default'");
+  const seed = intFlag(values.seed, 'seed', 0, 2 ** 31 - 1) ?? DEFAULT_SCENARIO.seed;
+  const at = values.at === undefined ? undefined : parseInstant(values.at as string);
+  const base = scale === 'small' ? SMALL_SCENARIO : DEFAULT_SCENARIO;
+  let scenario: Scenario;
+  try {
+    scenario = checkScenario({ ...base, seed }, config.celebrityThreshold);
+  } catch (err) {
+    if (err instanceof ValidationError)
+      throw new UsageError(`scenario does not fit the configuration: ${err.message}`);
+    throw err;
+  }
+  const parsed: DemoArgs = { help: false, json: values.json === true, scenario, at };
+  return { ...parsed, config };
+}
+
+/** An ISO-8601 date-time with a time zone (`Z` or an offset). */
+function parseInstant(value: string): number {
+  const ms = Date.parse(value);
+  if (!/T\d{2}:\d{2}/.test(value) || !/(Z|[+-]\d{2}:?\d{2})$/.test(value) || Number.isNaN(ms)) {
+    throw new UsageError('--at must be an ISO-8601 date-time with a zone, e.g. 2026-01-15T03:07:30Z');
+  }
+  return ms;
+}
+
+/** `fanout demo`: one run to drained, then a summary. */
+export async function demoCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseDemoArgs(args, io);
+  if (parsed.help) {
+    io.stdout(DEMO_HELP);
+    return 0;
+  }
+  const run = await startDemo(parsed, io);
+  if (run === undefined) return signalExitCode(io.signal);
+  await run.pipeline.stop();
+  await run.ports.close();
+  io.stdout(parsed.json ? `${JSON.stringify(run.summary)}\n` : formatSummary(run.summary));
+  return 0;
+}
+
+/** `fanout start`: the demo, then the pipeline keeps running until a signal. */
+export async function startCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseDemoArgs(args, io);
+  if (parsed.help) {
+    io.stdout(START_HELP);
+    return 0;
+  }
+  const run = await startDemo(parsed, io);
+  if (run === undefined) return signalExitCode(io.signal);
+  io.stdout(parsed.json ? `${JSON.stringify(run.summary)}\n` : formatSummary(run.summary));
+  io.stderr('fanout: pipeline running; press Ctrl-C to stop\n');
+  if (!io.signal.aborted) {
+    await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
+  }
+  await run.pipeline.stop();
+  await run.ports.close();
+  io.stderr('fanout: stopped\n');
+  return signalExitCode(io.signal);
+}
+
+/** The demo run, or undefined when a signal stopped it (already stopped and closed). */
+async function startDemo(
+  parsed: DemoArgs & { readonly config: ReturnType<typeof configFrom> },
+  io: CliIo,
+): Promise<DemoRun | undefined> {
+  const reporter = createReporter({
+    write: io.stderr,
+    tty: io.stderrIsTTY,
+    trace: io.env.FANOUT_DEMO_TRACE === '1',
+  });
+  try {
+    return await runDemo({
+      config: parsed.config,
+      scenario: parsed.scenario,
+      ...(parsed.at === undefined ? {} : { at: parsed.at }),
+      reporter,
+      signal: io.signal,
+      logger: jsonLogger(parsed.config.logLevel, io.stderr),
+    });
+  } catch (err) {
+    if (io.signal.aborted) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,193 @@
+import type { AuditEntry } from '../../domain/audit-types.ts';
+import { ingestEvents } from '../../handlers/ingest.ts';
+import type { AuditSink } from '../../ports/audit-sink.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { RuntimeConfig } from '../../runtime/config.ts';
+import { type EmbeddedPorts, openEmbeddedPorts } from '../../runtime/embedded.ts';
+import { fannedOutEvents, storeCounts } from '../../runtime/embedded-stats.ts';
+import { Pipeline, type PipelineOptions } from '../../runtime/pipeline.ts';
+import { sleep } from '../../runtime/sleep.ts';
+import type { Reporter } from '../progress.ts';
+import { UsageError } from '../usage.ts';
+import { DemoClock } from './clock.ts';
+import { demoEvents } from './events.ts';
+import type { Scenario } from './scenario.ts';
+import { seedDemo } from './seed.ts';
+import { DemoState } from './state.ts';
+import { type DemoSummary, summarize } from './summary.ts';
+import { demoEmailFault, demoPushFault } from './users.ts';
+
+/** Events per ingest call. */
+const POST_CHUNK = 500;
+/** How often progress is read from the stores while the pipeline runs (counts cost a little). */
+const PROGRESS_POLL_MS = 1000;
+
+export interface DemoRunOptions {
+  readonly config: RuntimeConfig;
+  readonly scenario: Scenario;
+  /** `--at`: the instant the demo's clock starts at; the system clock when undefined. */
+  readonly at?: number;
+  readonly reporter: Reporter;
+  /** Aborted by SIGINT / SIGTERM: the run stops gracefully and rejects with the abort reason. */
+  readonly signal: AbortSignal;
+  readonly logger?: Logger;
+}
+
+/** A finished demo run whose pipeline is still running (`fanout start` keeps it going). */
+export interface DemoRun {
+  readonly ports: EmbeddedPorts;
+  readonly pipeline: Pipeline;
+  readonly summary: DemoSummary;
+}
+
+/**
+ * The pipeline knobs of a local run. Visibility timeout above the dedup lease: a job that comes
+ * back after a crash finds its claim stale and is re-sent as ambiguous at once, instead of
+ * burning its retries on a claim that is still busy.
+ */
+export function localPipelineOptions(config: RuntimeConfig): PipelineOptions {
+  return {
+    deliveryBatchSize: config.deliveryBatch,
+    deliveryConcurrency: config.deliveryConcurrency,
+    maxPerSecond: {
+      ...(config.pushRate > 0 ? { push: config.pushRate } : {}),
+      ...(config.emailRate > 0 ? { email: config.emailRate } : {}),
+    },
+    visibilityTimeoutMs: 10_000,
+    leaseMs: 5_000,
+  };
+}
+
+/**
+ * Seeds the demo tenant, posts its events through the Event API handler, runs the pipeline until
+ * it is drained and reads the totals back from durable state. Safe to run again on the same data
+ * dir, after a clean exit or a crash: seeding and posting are idempotent, fan-out resumes from its
+ * checkpoints, deliveries from the queues and the dedup store.
+ */
+export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
+  const { scenario: s, reporter, signal } = opts;
+  const started = performance.now();
+  const clock = new DemoClock(opts.at ?? Date.now());
+  const ports = await openEmbeddedPorts({
+    config: opts.config,
+    clock,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    pushFault: demoPushFault,
+    emailFault: demoEmailFault,
+  });
+  let pipeline: Pipeline | undefined;
+  try {
+    const state = new DemoState(ports.db);
+    const epoch = prepareState(state, s, clock, opts.at);
+    await seedDemo(s, { ports, state, reporter, signal, at: epoch });
+    const eventsAppended = await postEvents(ports, s, epoch, reporter, signal);
+    let decisions = 0;
+    const audit = countingSink(ports.audit, (n) => {
+      if (decisions === 0) reporter.phase('delivery');
+      decisions += n;
+    });
+    pipeline = new Pipeline({ ...ports, audit }, localPipelineOptions(opts.config));
+    reporter.phase('fanout');
+    await pipeline.start();
+    await watchProgress(ports, s.tenantId, pipeline, reporter, signal, () => decisions);
+    signal.throwIfAborted();
+    const summary = await summarize(ports, s.tenantId, {
+      eventsAppended,
+      elapsedMs: Math.round(performance.now() - started),
+    });
+    return { ports, pipeline, summary };
+  } catch (err) {
+    await pipeline?.stop();
+    await ports.close();
+    throw err;
+  }
+}
+
+/** Checks the data dir holds this scenario (or none), resumes the clock, returns the event epoch. */
+function prepareState(state: DemoState, s: Scenario, clock: DemoClock, at: number | undefined): number {
+  const fingerprint = JSON.stringify(s);
+  const stored = state.get('scenario');
+  if (stored !== undefined && stored !== fingerprint) {
+    throw new UsageError('the data dir holds a demo of another scale or seed; use another --data-dir');
+  }
+  if (stored === undefined) state.set('scenario', fingerprint);
+  if (at !== undefined) {
+    const anchor = state.get('clock');
+    const parsed = anchor === undefined ? undefined : (JSON.parse(anchor) as { at: number; wall: number });
+    if (parsed?.at === at) clock.resume(parsed);
+    else state.set('clock', JSON.stringify(clock.anchor));
+  }
+  // Event times derive from `--at` alone when given, so two data dirs get the same events.
+  const epochText = state.get('epoch');
+  if (epochText !== undefined) return Number(epochText);
+  const epoch = at ?? Math.floor(clock.now() / 1000) * 1000;
+  state.set('epoch', String(epoch));
+  return epoch;
+}
+
+async function postEvents(
+  ports: EmbeddedPorts,
+  s: Scenario,
+  epoch: number,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<number> {
+  reporter.phase('post');
+  const events = demoEvents(s, epoch);
+  const bar = reporter.bar('events posted', events.length);
+  let appended = 0;
+  for (let i = 0; i < events.length; i += POST_CHUNK) {
+    signal.throwIfAborted();
+    const results = await ingestEvents(s.tenantId, events.slice(i, i + POST_CHUNK), ports);
+    appended += results.filter((r) => r.fresh).length;
+    bar.update(Math.min(events.length, i + POST_CHUNK));
+  }
+  bar.end();
+  return appended;
+}
+
+/** Draws fan-out and delivery progress until the pipeline is drained or the run is aborted. */
+async function watchProgress(
+  ports: EmbeddedPorts,
+  tenantId: string,
+  pipeline: Pipeline,
+  reporter: Reporter,
+  signal: AbortSignal,
+  decisions: () => number,
+): Promise<void> {
+  if (!reporter.live) return pipeline.drained({ signal });
+  const total = storeCounts(ports.db, tenantId).events;
+  const fanout = reporter.bar('fan-out', total);
+  const delivery = reporter.bar('delivery', 0);
+  let drained = false;
+  const done = pipeline.drained({ signal }).then(() => {
+    drained = true;
+  });
+  let fanoutDone = false;
+  while (!drained && !signal.aborted) {
+    const fanned = fannedOutEvents(ports.db);
+    if (!fanoutDone) fanout.update(fanned);
+    if (!fanoutDone && fanned >= total) {
+      fanoutDone = true;
+      fanout.end();
+    }
+    const [push, email] = await Promise.all([ports.queues.push.depth(), ports.queues.email.depth()]);
+    const remaining = push.visible + push.inFlight + email.visible + email.inFlight;
+    if (decisions() > 0) delivery.update(decisions(), decisions() + remaining);
+    await Promise.race([done, sleep(PROGRESS_POLL_MS, signal)]);
+  }
+  await done;
+  if (!fanoutDone) fanout.end();
+  delivery.update(decisions(), decisions());
+  delivery.end();
+}
+
+/** The audit sink, counting what was appended (the decisions made) for progress. */
+function countingSink(inner: AuditSink, onAppend: (count: number) => void): AuditSink {
+  return {
+    async append(entries: readonly AuditEntry[]): Promise<void> {
+      await inner.append(entries);
+      onAppend(entries.length);
+    },
+  };
+}

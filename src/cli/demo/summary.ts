@@ -1,0 +1,95 @@
+import { readAuditLog, verifyAuditLog } from '../../adapters/embedded/audit-log.ts';
+import type { EmbeddedPorts } from '../../runtime/embedded.ts';
+import { auditTotals, type ChannelTotals, storeCounts } from '../../runtime/embedded-stats.ts';
+import { formatTable } from '../table.ts';
+
+/** What `fanout demo --json` prints: totals from durable state, the same after a resumed run. */
+export interface DemoSummary {
+  readonly tenantId: string;
+  /** Events in the log. */
+  readonly events: number;
+  /** Events this run appended (0 when a previous run posted them all). */
+  readonly eventsAppended: number;
+  readonly inboxRows: number;
+  readonly celebrityPointers: number;
+  readonly push: ChannelTotals;
+  readonly email: ChannelTotals;
+  /** Transport sends that repeated a delivery without being flagged ambiguous: must be 0. */
+  readonly transportDuplicates: number;
+  /** Re-sends after an unknown outcome, re-using the same collapse / message ids. */
+  readonly ambiguousResends: number;
+  /** Push targets rejected for good (their devices deactivated). */
+  readonly devicesRejected: number;
+  /** Messages in each dead-letter queue now. */
+  readonly deadLetterQueue: { readonly push: number; readonly email: number };
+  /** Jobs held back by quiet hours and not yet due. */
+  readonly delayed: { readonly push: number; readonly email: number };
+  readonly auditRecords: number;
+  readonly auditChainValid: boolean;
+  readonly elapsedMs: number;
+}
+
+/** Reads every total from the stores, the audit log and the recording transports. */
+export async function summarize(
+  ports: EmbeddedPorts,
+  tenantId: string,
+  extra: { readonly eventsAppended: number; readonly elapsedMs: number },
+): Promise<DemoSummary> {
+  const counts = storeCounts(ports.db, tenantId);
+  const audit = await auditTotals(readAuditLog(ports.auditDir), tenantId);
+  const verification = await verifyAuditLog(ports.auditDir);
+  const [push, email] = await Promise.all([ports.pushSink.stats(), ports.emailSink.stats()]);
+  const [pushDepth, emailDepth] = await Promise.all([ports.queues.push.depth(), ports.queues.email.depth()]);
+  return {
+    tenantId,
+    ...counts,
+    eventsAppended: extra.eventsAppended,
+    push: audit.channels.push,
+    email: audit.channels.email,
+    transportDuplicates: push.duplicates + email.duplicates,
+    ambiguousResends: push.ambiguousResends + email.ambiguousResends,
+    devicesRejected: audit.devicesRejected,
+    deadLetterQueue: { push: pushDepth.deadLettered, email: emailDepth.deadLettered },
+    delayed: { push: pushDepth.delayed, email: emailDepth.delayed },
+    auditRecords: audit.records,
+    auditChainValid: verification.valid,
+    elapsedMs: extra.elapsedMs,
+  };
+}
+
+const CHANNEL_ROWS: readonly [string, keyof ChannelTotals][] = [
+  ['jobs', 'jobs'],
+  ['sent', 'sent'],
+  ['suppressed: quiet hours', 'suppressedQuietHours'],
+  ['suppressed: no consent', 'suppressedNoConsent'],
+  ['suppressed: preference', 'suppressedPreference'],
+  ['suppressed: no device/address', 'suppressedNoAddress'],
+  ['deferred (quiet hours)', 'deferred'],
+  ['duplicate (caught by dedup)', 'duplicate'],
+  ['failed (rejected by provider)', 'failed'],
+  ['dead-lettered', 'deadLettered'],
+];
+
+/** The summary as a table for people. */
+export function formatSummary(s: DemoSummary): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const head = formatTable([
+    ['events', n(s.events), `(${n(s.eventsAppended)} new this run)`],
+    ['inbox rows', n(s.inboxRows)],
+    ['celebrity pointers', n(s.celebrityPointers)],
+  ]);
+  const channels = formatTable([
+    ['delivery', 'push', 'email'],
+    ...CHANNEL_ROWS.map(([label, key]) => [label, n(s.push[key]), n(s.email[key])]),
+    ['dead-letter queue now', n(s.deadLetterQueue.push), n(s.deadLetterQueue.email)],
+    ['delayed jobs now', n(s.delayed.push), n(s.delayed.email)],
+  ]);
+  const tail = formatTable([
+    ['transport duplicates', n(s.transportDuplicates)],
+    ['ambiguous re-sends', n(s.ambiguousResends)],
+    ['devices rejected', n(s.devicesRejected)],
+    ['audit records', n(s.auditRecords), s.auditChainValid ? 'chain valid' : 'CHAIN BROKEN'],
+    ['elapsed', `${(s.elapsedMs / 1000).toFixed(1)} s`],
+  ]);
+  return `Fanout demo, tenant ${s.tenantId}\n\n${head}\n\n${channels}\n\n${tail}\n`;
+}

@@ -1,0 +1,91 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FanoutError } from '../domain/errors.ts';
+import type { CliIo } from './args.ts';
+import { auditCommand } from './commands/audit.ts';
+import { demoCommand, startCommand } from './commands/demo.ts';
+import { dlqCommand } from './commands/dlq.ts';
+import { UsageError } from './usage.ts';
+
+export const HELP = `Usage: fanout <command> [options]
+
+Commands:
+  demo                 seed a synthetic graph, fan out and deliver its events, print totals
+  start                run the demo, then keep the pipeline running until Ctrl-C
+  audit verify         verify the audit log's hash chain
+  dlq list <channel>   list a channel's dead letters (push or email)
+  dlq redrive <channel>  move a channel's dead letters back to its queue
+
+Run 'fanout <command> --help' for a command's options. Configuration: docs/configuration.md.
+`;
+
+const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => Promise<number>>> = {
+  demo: demoCommand,
+  start: startCommand,
+  audit: auditCommand,
+  dlq: dlqCommand,
+};
+
+/**
+ * Runs one command line and returns the exit code: 0 done, 1 failed (or audit chain broken),
+ * 2 usage error, 130 / 143 stopped by SIGINT / SIGTERM. Output goes to `io.stdout`; messages,
+ * progress and logs to `io.stderr`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (run === undefined) throw new UsageError(`unknown command '${command}'`);
+    return await run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(
+        `fanout: ${err.message}\nRun 'fanout ${run === undefined ? '' : `${command} `}--help' for usage.\n`,
+      );
+      return 2;
+    }
+    // Our errors carry a code; anything else is reported by class only (messages may quote data).
+    const what = err instanceof FanoutError ? `${err.name} (${err.code}): ${err.message}` : errorLabel(err);
+    io.stderr(`fanout: ${command} failed: ${what}\n`);
+    return 1;
+  }
+}
+
+function errorLabel(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}
+
+/** The process's io: real streams, env, and a signal aborted by SIGINT / SIGTERM. */
+export function processIo(): CliIo {
+  const controller = new AbortController();
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(name, () => {
+      // A second signal while stopping means "now": exit without waiting for the graceful stop.
+      if (controller.signal.aborted) process.exit(name === 'SIGTERM' ? 143 : 130);
+      controller.abort(name);
+    });
+  }
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
+    signal: controller.signal,
+  };
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await runCli(process.argv.slice(2), processIo());

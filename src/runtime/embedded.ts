@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openJsonlAuditSink } from '../adapters/embedded/audit-log.ts';
+import { EmbeddedCelebrityFeed } from '../adapters/embedded/celebrity-feed.ts';
+import { EmbeddedCheckpoints } from '../adapters/embedded/checkpoints.ts';
+import { EmbeddedDb } from '../adapters/embedded/db.ts';
+import { EmbeddedDedupStore } from '../adapters/embedded/dedup-store.ts';
+import { EmbeddedDeliveryQueue } from '../adapters/embedded/delivery-queue.ts';
+import { EmbeddedDevices } from '../adapters/embedded/devices.ts';
+import { EmbeddedEventLog } from '../adapters/embedded/event-log.ts';
+import { EmbeddedFollowerGraph } from '../adapters/embedded/follower-graph.ts';
+import { EmbeddedInbox } from '../adapters/embedded/inbox.ts';
+import { MemoryDedupStore } from '../adapters/embedded/memory-dedup-store.ts';
+import { LruPreferenceCache } from '../adapters/embedded/preference-cache.ts';
+import { EmbeddedPreferenceStore } from '../adapters/embedded/preferences.ts';
+import {
+  RecordingEmailTransport,
+  RecordingPushTransport,
+} from '../adapters/embedded/recording-transports.ts';
+import { EmbeddedTenants } from '../adapters/embedded/tenants.ts';
+import { createCursorCodec } from '../domain/cursor.ts';
+import { tierPolicy } from '../domain/tier.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import { type Logger, silentLogger } from '../ports/logger.ts';
+import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
+import type { RuntimeConfig } from './config.ts';
+import type { Ports } from './ports.ts';
+
+/** The data file inside the data dir. */
+export const DB_FILE = 'fanout.db';
+/** The audit log's directory inside the data dir. */
+export const AUDIT_DIR = 'audit';
+/** Where a generated cursor secret is kept when FANOUT_CURSOR_SECRET is unset. */
+export const CURSOR_SECRET_FILE = 'cursor-secret';
+
+export interface EmbeddedPortsOptions {
+  readonly config: RuntimeConfig;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default silentLogger */
+  readonly logger?: Logger;
+  /** Injected push rejections or thrown errors (tests, the demo's bad device tokens). */
+  readonly pushFault?: (message: PushMessage) => PushResult | Error | undefined;
+  /** Injected email rejections or thrown errors. */
+  readonly emailFault?: (message: EmailMessage) => EmailResult | Error | undefined;
+  /** Receives before a delivery job is dead-lettered. @default 4 (3 retries) */
+  readonly maxReceiveCount?: number;
+}
+
+/** The embedded ports, plus what the CLI reads directly for summaries. */
+export type EmbeddedPorts = Ports & {
+  readonly db: EmbeddedDb;
+  readonly pushSink: RecordingPushTransport;
+  readonly emailSink: RecordingEmailTransport;
+  /** The directory the JSONL audit log is written to. */
+  readonly auditDir: string;
+};
+
+/**
+ * Builds every port of the embedded profile over one SQLite file (`<dataDir>/fanout.db`, WAL) and
+ * the hash-chained audit log in `<dataDir>/audit/`. With `dataDir` ':memory:' the database is in
+ * memory and the audit log goes to a temporary directory removed by `close()`: for tests.
+ * This is the one place the embedded adapters are wired together.
+ */
+export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<EmbeddedPorts> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? silentLogger;
+  const inMemory = config.dataDir === ':memory:';
+  if (!inMemory) mkdirSync(config.dataDir, { recursive: true });
+  const auditDir = inMemory ? mkdtempSync(join(tmpdir(), 'fanout-audit-')) : join(config.dataDir, AUDIT_DIR);
+  const db = new EmbeddedDb({ path: inMemory ? ':memory:' : join(config.dataDir, DB_FILE) });
+  try {
+    const audit = await openJsonlAuditSink({ dir: auditDir });
+    const maxReceiveCount = opts.maxReceiveCount ?? 4;
+    const pushSink = new RecordingPushTransport({
+      db,
+      clock,
+      ...(opts.pushFault ? { fault: opts.pushFault } : {}),
+    });
+    const emailSink = new RecordingEmailTransport({
+      db,
+      clock,
+      ...(opts.emailFault ? { fault: opts.emailFault } : {}),
+    });
+    const secret =
+      config.cursorSecret ?? (inMemory ? randomBytes(32).toString('hex') : cursorSecret(config.dataDir));
+    return {
+      db,
+      pushSink,
+      emailSink,
+      auditDir,
+      clock,
+      logger,
+      log: new EmbeddedEventLog({ db, shards: config.shards, clock }),
+      checkpoints: new EmbeddedCheckpoints({ db }),
+      graph: new EmbeddedFollowerGraph({ db }),
+      inbox: new EmbeddedInbox({ db }),
+      feed: new EmbeddedCelebrityFeed({ db }),
+      queues: {
+        push: new EmbeddedDeliveryQueue({ db, channel: 'push', maxReceiveCount, clock }),
+        email: new EmbeddedDeliveryQueue({ db, channel: 'email', maxReceiveCount, clock }),
+      },
+      dedup:
+        config.dedup === 'memory' ? new MemoryDedupStore({ clock }) : new EmbeddedDedupStore({ db, clock }),
+      preferences: new EmbeddedPreferenceStore({ db, clock }),
+      preferenceCache: new LruPreferenceCache({}),
+      devices: new EmbeddedDevices({ db }),
+      tenants: new EmbeddedTenants({ db }),
+      push: pushSink,
+      email: emailSink,
+      audit,
+      cursors: createCursorCodec(secret),
+      tierPolicy: tierPolicy({ threshold: config.celebrityThreshold, hysteresis: config.tierHysteresis }),
+      async close() {
+        // Stops nothing: callers stop their pollers first, so no batch is cut off here.
+        await closeIfClosable(audit);
+        db.close();
+        if (inMemory) rmSync(auditDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    db.close();
+    if (inMemory) rmSync(auditDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * The cursor secret of a data dir: read, or generated once (owner-only file). `wx` makes two
+ * processes opening a fresh dir at once agree on the first secret written.
+ */
+function cursorSecret(dataDir: string): string {
+  const file = join(dataDir, CURSOR_SECRET_FILE);
+  try {
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function closeIfClosable(resource: object): Promise<void> {
+  const close = (resource as { close?: () => unknown }).close;
+  if (typeof close === 'function') await close.call(resource);
+}

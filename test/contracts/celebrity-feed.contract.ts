@@ -1,0 +1,205 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/domain/errors.ts';
+import { maxUlidAt, minUlidAt, notificationId, POINTER_RECIPIENT } from '../../src/domain/ids.ts';
+import type { CelebrityPointer, UserKey } from '../../src/domain/types.ts';
+import type { CelebrityFeed } from '../../src/ports/celebrity-feed.ts';
+
+/** What a suite run needs: a fresh, empty feed per test. */
+export interface CelebrityFeedHarness {
+  readonly feed: CelebrityFeed;
+  close(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+/** A TTL bound below every id the suite writes: nothing is expired. */
+const NONE_EXPIRED = minUlidAt(0);
+const STAR: UserKey = { tenantId: 'acme', userId: 'star' };
+
+function pointer(
+  author: UserKey,
+  eventId: string,
+  createdAt: number,
+  extra: Partial<CelebrityPointer> = {},
+): CelebrityPointer {
+  return {
+    tenantId: author.tenantId,
+    authorId: author.userId,
+    id: notificationId(`${author.tenantId}/${eventId}`, POINTER_RECIPIENT, createdAt),
+    eventId,
+    type: 'post',
+    category: 'content',
+    createdAt,
+    ...extra,
+  };
+}
+
+/** Pointers of `author`, one per ms from T0, oldest first. */
+function pointers(author: UserKey, n: number): CelebrityPointer[] {
+  return Array.from({ length: n }, (_, i) => pointer(author, `e${i}`, T0 + i));
+}
+
+/** The CelebrityFeed port's contract: one pointer per event, read newest first by author. */
+export function celebrityFeedContract(name: string, make: () => Promise<CelebrityFeedHarness>): void {
+  describe(`CelebrityFeed contract: ${name}`, () => {
+    let h: CelebrityFeedHarness;
+    beforeEach(async () => {
+      h = await make();
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    it('reads back a pointer with every field as written', async () => {
+      // Prepare
+      const written = pointer(STAR, 'e1', T0, { objectId: 'post-1', data: { title: 'hello', n: 2 } });
+      // Act
+      await h.feed.put([written]);
+      // Assess
+      expect(await h.feed.page(STAR, { limit: 10, afterId: NONE_EXPIRED })).toEqual([written]);
+      expect(await h.feed.get('acme', written.id)).toEqual(written);
+    });
+
+    it('writes a pointer once per id: a repeat changes nothing', async () => {
+      // Prepare
+      const [first] = pointers(STAR, 1);
+      await h.feed.put([first!]);
+      // Act
+      await h.feed.put([{ ...first!, data: { changed: true } }, first!]);
+      // Assess
+      expect(await h.feed.page(STAR, { limit: 10, afterId: NONE_EXPIRED })).toEqual([first]);
+      expect(await h.feed.countAfter(STAR, NONE_EXPIRED)).toBe(1);
+    });
+
+    it('pages an author’s pointers newest first, strictly within the bounds', async () => {
+      // Prepare
+      const written = pointers(STAR, 8);
+      await h.feed.put([...written].reverse());
+      // Act
+      const everything = await h.feed.page(STAR, { limit: 100, afterId: NONE_EXPIRED });
+      const bounded = await h.feed.page(STAR, {
+        limit: 100,
+        afterId: written[1]!.id,
+        beforeId: written[6]!.id,
+      });
+      const limited = await h.feed.page(STAR, { limit: 2, afterId: NONE_EXPIRED, beforeId: written[6]!.id });
+      // Assess
+      expect(everything.map((p) => p.eventId)).toEqual(['e7', 'e6', 'e5', 'e4', 'e3', 'e2', 'e1', 'e0']);
+      expect(bounded.map((p) => p.eventId)).toEqual(['e5', 'e4', 'e3', 'e2']);
+      expect(limited.map((p) => p.eventId)).toEqual(['e5', 'e4']);
+    });
+
+    it('never repeats or skips a pointer across pages of any size', async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 30 }),
+          fc.integer({ min: 1, max: 7 }),
+          async (offsets, limit) => {
+            // Prepare: an author of its own per run
+            const author: UserKey = { tenantId: 'acme', userId: `star-${run++}` };
+            const written = offsets.map((offset, i) => pointer(author, `e${i}`, T0 + offset));
+            await h.feed.put(written);
+            // Act
+            const seen: string[] = [];
+            let beforeId: string | undefined;
+            for (;;) {
+              const page = await h.feed.page(author, {
+                limit,
+                afterId: NONE_EXPIRED,
+                ...(beforeId === undefined ? {} : { beforeId }),
+              });
+              if (page.length === 0) break;
+              seen.push(...page.map((p) => p.id));
+              beforeId = page.at(-1)!.id;
+            }
+            // Assess
+            expect(seen).toEqual(
+              written
+                .map((p) => p.id)
+                .sort()
+                .reverse(),
+            );
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
+    it('counts an author’s pointers strictly newer than a bound', async () => {
+      // Prepare
+      const written = pointers(STAR, 5);
+      await h.feed.put([...written, ...pointers({ tenantId: 'acme', userId: 'idol' }, 3)]);
+      // Act
+      const all = await h.feed.countAfter(STAR, NONE_EXPIRED);
+      const newer = await h.feed.countAfter(STAR, written[1]!.id);
+      const none = await h.feed.countAfter(STAR, maxUlidAt(T0 + 1000));
+      // Assess
+      expect(all).toBe(5);
+      expect(newer).toBe(3);
+      expect(none).toBe(0);
+    });
+
+    it('finds a pointer by id within its tenant only', async () => {
+      // Prepare
+      const written = pointer(STAR, 'e1', T0);
+      await h.feed.put([written]);
+      // Act
+      const found = await h.feed.get('acme', written.id);
+      const elsewhere = await h.feed.get('globex', written.id);
+      const unknown = await h.feed.get('acme', notificationId('nope', POINTER_RECIPIENT, T0));
+      // Assess
+      expect(found).toEqual(written);
+      expect(elsewhere).toBeUndefined();
+      expect(unknown).toBeUndefined();
+    });
+
+    it('keeps the same author id of two tenants apart', async () => {
+      // Prepare
+      const otherStar: UserKey = { tenantId: 'globex', userId: 'star' };
+      await h.feed.put([...pointers(STAR, 3), pointer(otherStar, 'g0', T0 + 50)]);
+      // Act
+      const acme = await h.feed.page(STAR, { limit: 10, afterId: NONE_EXPIRED });
+      const globex = await h.feed.page(otherStar, { limit: 10, afterId: NONE_EXPIRED });
+      // Assess
+      expect(acme.map((p) => p.eventId)).toEqual(['e2', 'e1', 'e0']);
+      expect(globex.map((p) => [p.tenantId, p.eventId])).toEqual([['globex', 'g0']]);
+      expect(await h.feed.countAfter(otherStar, NONE_EXPIRED)).toBe(1);
+    });
+
+    it('rejects a batch holding an invalid pointer and writes none of it', async () => {
+      // Prepare
+      const good = pointers(STAR, 2);
+      const bad = { ...pointer(STAR, 'bad', T0 + 9), eventId: '' };
+      // Act
+      const writing = h.feed.put([good[0]!, bad, good[1]!]);
+      // Assess
+      await expect(writing).rejects.toBeInstanceOf(ValidationError);
+      expect(await h.feed.countAfter(STAR, NONE_EXPIRED)).toBe(0);
+    });
+
+    it.each([
+      ['an empty author', { authorId: '' }],
+      ['an empty id', { id: '' }],
+      ['a createdAt that is not epoch ms', { createdAt: Number.NaN }],
+    ])('rejects a pointer with %s', async (_label, change) => {
+      // Act
+      const writing = h.feed.put([{ ...pointer(STAR, 'e1', T0), ...change }]);
+      // Assess
+      await expect(writing).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('rejects bad reads with a ValidationError', async () => {
+      // Act / Assess
+      await expect(h.feed.page(STAR, { limit: 0, afterId: NONE_EXPIRED })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(h.feed.page(STAR, { limit: 5, afterId: '' })).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        h.feed.page({ tenantId: 'acme', userId: '' }, { limit: 5, afterId: NONE_EXPIRED }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(h.feed.countAfter(STAR, '')).rejects.toBeInstanceOf(ValidationError);
+      await expect(h.feed.get('', 'x')).rejects.toBeInstanceOf(ValidationError);
+    });
+  });
+}

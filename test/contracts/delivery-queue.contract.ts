@@ -1,0 +1,509 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/domain/errors.ts';
+import type { DeliveryJob } from '../../src/domain/types.ts';
+import type { DeliveryQueue, QueueMessage } from '../../src/ports/delivery-queue.ts';
+
+/** The queue's notion of time, which the suite can move forward. */
+export interface QueueClock {
+  /** Epoch ms as the queue sees it. */
+  now(): number;
+  /** Moves time forward: a fake clock steps, a harness on a real queue waits. */
+  advance(ms: number): Promise<void>;
+}
+
+/** What a suite run needs: a fresh, empty `push` queue per test. */
+export interface DeliveryQueueHarness {
+  readonly queue: DeliveryQueue;
+  /** The redrive policy's maximum receives; at least 2. */
+  readonly maxReceiveCount: number;
+  readonly clock: QueueClock;
+  close(): Promise<void>;
+}
+
+const VISIBILITY_MS = 30_000;
+
+function job(n: number, extra: Partial<DeliveryJob> = {}): DeliveryJob {
+  return {
+    tenantId: 't1',
+    userId: `u${n}`,
+    notificationId: `n${String(n).padStart(6, '0')}`,
+    channel: 'push',
+    eventId: `e${n}`,
+    type: 'post',
+    category: 'social',
+    actorId: 'alice',
+    createdAt: 1_700_000_000_000,
+    ...extra,
+  };
+}
+
+function notificationIds(messages: readonly QueueMessage[]): string[] {
+  return messages.map((m) => (JSON.parse(m.body) as DeliveryJob).notificationId);
+}
+
+/**
+ * The DeliveryQueue port's contract: SQS Standard with a redrive policy, as the consumers and the
+ * pollers rely on it, run against every adapter.
+ */
+export function deliveryQueueContract(name: string, make: () => Promise<DeliveryQueueHarness>): void {
+  describe(`DeliveryQueue contract: ${name}`, () => {
+    let h: DeliveryQueueHarness;
+    let q: DeliveryQueue;
+    beforeEach(async () => {
+      h = await make();
+      q = h.queue;
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    /** Receives until `count` messages arrived or a receive comes back empty. */
+    async function receiveUpTo(count: number, visibilityTimeoutMs = VISIBILITY_MS): Promise<QueueMessage[]> {
+      const got: QueueMessage[] = [];
+      while (got.length < count) {
+        const batch = await q.receive({ max: Math.min(10, count - got.length), visibilityTimeoutMs });
+        if (batch.length === 0) break;
+        got.push(...batch);
+      }
+      return got;
+    }
+
+    it('receives a sent job as its JSON, with a tenant_id attribute equal to its tenant', async () => {
+      // Prepare
+      const sent = job(1, { tenantId: 'tenant-a', data: { text: 'hi' }, objectId: 'post-1' });
+      // Act
+      await q.sendBatch([sent]);
+      const [message] = await q.receive({ max: 10, visibilityTimeoutMs: VISIBILITY_MS });
+      // Assess
+      expect(q.channel).toBe('push');
+      expect(JSON.parse(message!.body)).toEqual(sent);
+      expect(message!.attributes.tenant_id).toBe('tenant-a');
+      expect(message!.receiveCount).toBe(1);
+      expect(message!.messageId).not.toBe('');
+      expect(message!.receiptHandle).not.toBe('');
+      expect(message!.sentAt).toBeLessThanOrEqual(message!.firstReceivedAt);
+      expect(message!.firstReceivedAt).toBeLessThanOrEqual(h.clock.now());
+    });
+
+    it('gives every message its own id', async () => {
+      // Prepare
+      await q.sendBatch([job(1), job(2), job(3)]);
+      await q.sendBatch([job(4)]);
+      // Act
+      const messages = await receiveUpTo(4);
+      // Assess
+      expect(messages).toHaveLength(4);
+      expect(new Set(messages.map((m) => m.messageId)).size).toBe(4);
+    });
+
+    it('receives the oldest messages first, in send order', async () => {
+      // Prepare
+      await q.sendBatch([job(1), job(2), job(3)]);
+      await h.clock.advance(10);
+      await q.sendBatch([job(4), job(5)]);
+      // Act
+      const first = await q.receive({ max: 2, visibilityTimeoutMs: VISIBILITY_MS });
+      const rest = await receiveUpTo(3);
+      // Assess
+      expect(notificationIds(first)).toEqual([job(1).notificationId, job(2).notificationId]);
+      expect(notificationIds(rest)).toEqual([job(3), job(4), job(5)].map((j) => j.notificationId));
+    });
+
+    it('hides a received message until its visibility timeout ends, then shows it again', async () => {
+      // Prepare
+      await q.sendBatch([job(1)]);
+      const [first] = await q.receive({ max: 1, visibilityTimeoutMs: 5_000 });
+      // Act
+      const whileHidden = await q.receive({ max: 10, visibilityTimeoutMs: 5_000 });
+      await h.clock.advance(5_000);
+      const [again] = await q.receive({ max: 10, visibilityTimeoutMs: 5_000 });
+      // Assess
+      expect(whileHidden).toEqual([]);
+      expect(again!.messageId).toBe(first!.messageId);
+      expect(again!.body).toBe(first!.body);
+      expect(again!.receiveCount).toBe(2);
+      expect(again!.firstReceivedAt).toBe(first!.firstReceivedAt);
+      expect(again!.receiptHandle).not.toBe(first!.receiptHandle);
+    });
+
+    it('deletes a received message for good', async () => {
+      // Prepare
+      await q.sendBatch([job(1), job(2)]);
+      const messages = await receiveUpTo(2, 1_000);
+      // Act
+      await q.deleteBatch(messages.map((m) => m.receiptHandle));
+      await h.clock.advance(1_000);
+      // Assess
+      expect(await q.receive({ max: 10, visibilityTimeoutMs: 1_000 })).toEqual([]);
+      expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
+    });
+
+    it('ignores a delete with the handle of an earlier receive', async () => {
+      // Prepare
+      await q.sendBatch([job(1)]);
+      const [first] = await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+      await h.clock.advance(1_000);
+      const [second] = await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+      // Act
+      await q.deleteBatch([first!.receiptHandle]);
+      const afterStale = await q.depth();
+      await q.deleteBatch([second!.receiptHandle]);
+      const afterLatest = await q.depth();
+      // Assess
+      expect(second!.messageId).toBe(first!.messageId);
+      expect(afterStale).toEqual({ visible: 0, inFlight: 1, delayed: 0, deadLettered: 0 });
+      expect(afterLatest).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
+    });
+
+    it('ignores a visibility change with the handle of an earlier receive', async () => {
+      // Prepare
+      await q.sendBatch([job(1)]);
+      const [first] = await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+      await h.clock.advance(1_000);
+      await q.receive({ max: 1, visibilityTimeoutMs: 60_000 });
+      // Act
+      await q.changeVisibility(first!.receiptHandle, 0);
+      // Assess
+      expect(await q.receive({ max: 1, visibilityTimeoutMs: 1_000 })).toEqual([]);
+    });
+
+    it('makes a received message visible at once with a visibility change to 0', async () => {
+      // Prepare
+      await q.sendBatch([job(1)]);
+      const [first] = await q.receive({ max: 1, visibilityTimeoutMs: 60_000 });
+      // Act
+      await q.changeVisibility(first!.receiptHandle, 0);
+      const [again] = await q.receive({ max: 1, visibilityTimeoutMs: 60_000 });
+      // Assess
+      expect(again!.messageId).toBe(first!.messageId);
+      expect(again!.receiveCount).toBe(2);
+    });
+
+    it('keeps a message hidden for the new timeout after a visibility change', async () => {
+      // Prepare
+      await q.sendBatch([job(1)]);
+      const [first] = await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+      // Act
+      await q.changeVisibility(first!.receiptHandle, 5_000);
+      await h.clock.advance(1_000);
+      const early = await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+      await h.clock.advance(4_000);
+      const [due] = await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+      // Assess
+      expect(early).toEqual([]);
+      expect(due!.messageId).toBe(first!.messageId);
+    });
+
+    it('holds back a delayed message until its delay has passed', async () => {
+      // Prepare
+      await q.sendBatch([job(1)], { delaySeconds: 2 });
+      await q.sendBatch([job(2)]);
+      // Act
+      const before = await q.receive({ max: 10, visibilityTimeoutMs: VISIBILITY_MS });
+      await h.clock.advance(2_000);
+      const after = await q.receive({ max: 10, visibilityTimeoutMs: VISIBILITY_MS });
+      // Assess
+      expect(notificationIds(before)).toEqual([job(2).notificationId]);
+      expect(notificationIds(after)).toEqual([job(1).notificationId]);
+      expect(after[0]!.receiveCount).toBe(1);
+    });
+
+    it('receives a message maxReceiveCount times, then dead-letters it instead of a further receive', async () => {
+      // Prepare
+      await q.sendBatch([job(1, { tenantId: 'tenant-b' })]);
+      const counts: number[] = [];
+      // Act
+      for (let i = 0; i < h.maxReceiveCount; i++) {
+        const [message] = await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+        counts.push(message!.receiveCount);
+        await h.clock.advance(1_000);
+      }
+      const afterLast = await q.receive({ max: 10, visibilityTimeoutMs: 1_000 });
+      const dead = await q.listDeadLetters(10);
+      // Assess
+      expect(counts).toEqual(Array.from({ length: h.maxReceiveCount }, (_, i) => i + 1));
+      expect(afterLast).toEqual([]);
+      expect(dead).toHaveLength(1);
+      expect(JSON.parse(dead[0]!.body)).toEqual(job(1, { tenantId: 'tenant-b' }));
+      expect(dead[0]!.receiveCount).toBe(h.maxReceiveCount);
+      expect(dead[0]!.attributes.tenant_id).toBe('tenant-b');
+      expect(dead[0]!.deadLetteredAt).toBeLessThanOrEqual(h.clock.now());
+      expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 1 });
+    });
+
+    it('does not dead-letter a message deleted on its last receive', async () => {
+      // Prepare
+      await q.sendBatch([job(1)]);
+      let last: QueueMessage | undefined;
+      for (let i = 0; i < h.maxReceiveCount; i++) {
+        [last] = await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+        if (i < h.maxReceiveCount - 1) await h.clock.advance(1_000);
+      }
+      // Act
+      await q.deleteBatch([last!.receiptHandle]);
+      await h.clock.advance(1_000);
+      // Assess
+      expect(await q.listDeadLetters(10)).toEqual([]);
+      expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
+    });
+
+    it('lists dead letters oldest first and redrives them all with a fresh receive count', async () => {
+      // Prepare
+      await q.sendBatch([job(1)]);
+      await h.clock.advance(10);
+      await q.sendBatch([job(2)]);
+      for (let i = 0; i < h.maxReceiveCount; i++) {
+        await receiveUpTo(2, 1_000);
+        await h.clock.advance(1_000);
+      }
+      // Act
+      const listed = await q.listDeadLetters(10);
+      const firstOnly = await q.listDeadLetters(1);
+      const moved = await q.redriveDeadLetters();
+      const again = await receiveUpTo(2);
+      // Assess
+      expect(listed.map((d) => (JSON.parse(d.body) as DeliveryJob).notificationId)).toEqual([
+        job(1).notificationId,
+        job(2).notificationId,
+      ]);
+      expect(firstOnly.map((d) => d.messageId)).toEqual([listed[0]!.messageId]);
+      expect(moved).toBe(2);
+      expect(notificationIds(again).sort()).toEqual([job(1).notificationId, job(2).notificationId]);
+      expect(again.map((m) => m.receiveCount)).toEqual([1, 1]);
+      expect(again.every((m) => m.attributes.tenant_id === 't1')).toBe(true);
+      expect(await q.listDeadLetters(10)).toEqual([]);
+      expect(await q.redriveDeadLetters()).toBe(0);
+    });
+
+    it('counts visible, in-flight, delayed and dead-lettered messages', async () => {
+      // Prepare
+      await q.sendRaw(['poison']);
+      for (let i = 0; i < h.maxReceiveCount; i++) {
+        await q.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+        await h.clock.advance(1_000);
+      }
+      await q.sendBatch([job(1), job(2), job(3)]);
+      await q.sendBatch([job(4), job(5)], { delaySeconds: 60 });
+      const [received] = await q.receive({ max: 1, visibilityTimeoutMs: 10_000 });
+      // Act
+      const withOneInFlight = await q.depth();
+      await h.clock.advance(10_000);
+      const afterTimeout = await q.depth();
+      // Assess
+      expect(received!.body).toBe(JSON.stringify(job(1)));
+      expect(withOneInFlight).toEqual({ visible: 2, inFlight: 1, delayed: 2, deadLettered: 1 });
+      expect(afterTimeout).toEqual({ visible: 3, inFlight: 0, delayed: 2, deadLettered: 1 });
+    });
+
+    it('returns raw bodies and attributes unchanged, poison included', async () => {
+      // Prepare
+      const bodies = ['not json {', '{"tenantId":', 'ünïcödé ✓ "quoted" \\ back', '   '];
+      // Act
+      await q.sendRaw(bodies, { tenant_id: 't9', origin: 'redrive' });
+      const messages = await receiveUpTo(bodies.length);
+      // Assess
+      expect(messages.map((m) => m.body)).toEqual(bodies);
+      for (const m of messages) expect(m.attributes).toEqual({ tenant_id: 't9', origin: 'redrive' });
+    });
+
+    it('sends nothing from a batch with one bad job', async () => {
+      // Prepare
+      const wrongChannel = job(2, { channel: 'email' });
+      const noTenant = job(3, { tenantId: '' });
+      // Act
+      const channelError = q.sendBatch([job(1), wrongChannel]);
+      const tenantError = q.sendBatch([job(1), noTenant]);
+      const notAJob = q.sendBatch([job(1), null as unknown as DeliveryJob]);
+      // Assess
+      await expect(channelError).rejects.toBeInstanceOf(ValidationError);
+      await expect(tenantError).rejects.toBeInstanceOf(ValidationError);
+      await expect(notAJob).rejects.toBeInstanceOf(ValidationError);
+      expect(await q.receive({ max: 10, visibilityTimeoutMs: VISIBILITY_MS })).toEqual([]);
+      expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
+    });
+
+    it('rejects a delay outside 0..900 whole seconds and sends nothing', async () => {
+      // Act / Assess
+      for (const delaySeconds of [-1, 901, 1.5, Number.NaN]) {
+        await expect(q.sendBatch([job(1)], { delaySeconds })).rejects.toBeInstanceOf(ValidationError);
+      }
+      expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
+    });
+
+    it('accepts empty batches as no-ops', async () => {
+      // Act
+      await q.sendBatch([]);
+      await q.sendRaw([]);
+      await q.deleteBatch([]);
+      // Assess
+      expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
+    });
+
+    it('rejects bad receive, delete, visibility and listing arguments', async () => {
+      // Prepare
+      const bad = (value: unknown) => value as never;
+      // Act / Assess
+      for (const max of [0, -1, 1.5, Number.NaN]) {
+        await expect(q.receive({ max, visibilityTimeoutMs: 1_000 })).rejects.toBeInstanceOf(ValidationError);
+      }
+      await expect(q.receive({ max: 1, visibilityTimeoutMs: -1 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.sendBatch(bad('job'))).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.sendRaw(bad('body'))).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.sendRaw([bad(42)])).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.deleteBatch(bad('handle'))).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.deleteBatch([''])).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.changeVisibility('', 0)).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.changeVisibility('handle', -1)).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.listDeadLetters(0)).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('ends every sent message deleted or dead-lettered exactly once, whatever the interleaving', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 40 }), async (ops) => {
+          // Prepare
+          const run = await make();
+          try {
+            // Act
+            const model = await play(run, ops);
+            // Assess
+            const dead = await run.queue.listDeadLetters(10_000);
+            const deadIds = dead.map((d) => (JSON.parse(d.body) as DeliveryJob).notificationId);
+            expect(new Set(deadIds).size).toBe(deadIds.length);
+            expect(dead.every((d) => d.receiveCount === run.maxReceiveCount)).toBe(true);
+            for (const id of deadIds) expect(model.deleted.has(id)).toBe(false);
+            expect(new Set([...deadIds, ...model.deleted])).toEqual(model.sent);
+            expect(await run.queue.depth()).toEqual({
+              visible: 0,
+              inFlight: 0,
+              delayed: 0,
+              deadLettered: deadIds.length,
+            });
+          } finally {
+            await run.close();
+          }
+        }),
+        { numRuns: 60 },
+      );
+    });
+  });
+}
+
+/** One step of the interleaving property. */
+type Operation =
+  | { readonly op: 'send'; readonly count: number; readonly delaySeconds: number }
+  | { readonly op: 'receive'; readonly max: number; readonly timeoutMs: number }
+  | { readonly op: 'delete'; readonly pick: number }
+  | { readonly op: 'deleteStale'; readonly pick: number }
+  | { readonly op: 'release'; readonly pick: number }
+  | { readonly op: 'advance'; readonly ms: number };
+
+const operation: fc.Arbitrary<Operation> = fc.oneof(
+  fc.record({
+    op: fc.constant('send' as const),
+    count: fc.integer({ min: 1, max: 4 }),
+    delaySeconds: fc.constantFrom(0, 0, 1),
+  }),
+  fc.record({
+    op: fc.constant('receive' as const),
+    max: fc.integer({ min: 1, max: 5 }),
+    timeoutMs: fc.constantFrom(0, 500, 1_000, 3_000),
+  }),
+  fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }),
+  fc.record({ op: fc.constant('deleteStale' as const), pick: fc.nat() }),
+  fc.record({ op: fc.constant('release' as const), pick: fc.nat() }),
+  fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(100, 500, 1_000, 2_000) }),
+);
+
+/** What the property knows of a message it has received. */
+interface Seen {
+  handles: string[];
+  receiveCount: number;
+  /** Queue time until which the latest receive keeps it hidden. */
+  hiddenUntil: number;
+}
+
+interface Model {
+  readonly sent: Set<string>;
+  readonly deleted: Set<string>;
+}
+
+/**
+ * Plays `ops`, then drains the queue by receiving without deleting until nothing is left. Checks
+ * on every receive that no deleted or dead-lettered message comes back and that receive counts
+ * step by one; deletes only use handles whose message is certainly in flight, so each counts.
+ */
+async function play(h: DeliveryQueueHarness, ops: readonly Operation[]): Promise<Model> {
+  const sent = new Set<string>();
+  const deleted = new Set<string>();
+  const seen = new Map<string, Seen>();
+  let next = 0;
+  const inFlight = () =>
+    [...seen.entries()].filter(([id, s]) => !deleted.has(id) && s.hiddenUntil > h.clock.now());
+
+  const receive = async (max: number, timeoutMs: number) => {
+    const messages = await h.queue.receive({ max, visibilityTimeoutMs: timeoutMs });
+    for (const m of messages) {
+      const id = (JSON.parse(m.body) as DeliveryJob).notificationId;
+      expect(sent.has(id)).toBe(true);
+      expect(deleted.has(id)).toBe(false);
+      const s = seen.get(id) ?? { handles: [], receiveCount: 0, hiddenUntil: 0 };
+      expect(m.receiveCount).toBe(s.receiveCount + 1);
+      expect(m.receiveCount).toBeLessThanOrEqual(h.maxReceiveCount);
+      s.handles.push(m.receiptHandle);
+      s.receiveCount = m.receiveCount;
+      s.hiddenUntil = h.clock.now() + timeoutMs;
+      seen.set(id, s);
+    }
+    return messages.length;
+  };
+
+  for (const step of ops) {
+    switch (step.op) {
+      case 'send': {
+        const jobs = Array.from({ length: step.count }, () => job(next++));
+        await h.queue.sendBatch(jobs, { delaySeconds: step.delaySeconds });
+        for (const j of jobs) sent.add(j.notificationId);
+        break;
+      }
+      case 'receive':
+        await receive(step.max, step.timeoutMs);
+        break;
+      case 'delete': {
+        const live = inFlight();
+        const target = live[step.pick % Math.max(1, live.length)];
+        if (target === undefined) break;
+        await h.queue.deleteBatch([target[1].handles.at(-1)!]);
+        deleted.add(target[0]);
+        break;
+      }
+      case 'deleteStale': {
+        const stale = [...seen.values()].filter((s) => s.handles.length > 1);
+        const target = stale[step.pick % Math.max(1, stale.length)];
+        if (target !== undefined) await h.queue.deleteBatch([target.handles[0]!]);
+        break;
+      }
+      case 'release': {
+        const live = inFlight();
+        const target = live[step.pick % Math.max(1, live.length)];
+        if (target === undefined) break;
+        await h.queue.changeVisibility(target[1].handles.at(-1)!, 0);
+        target[1].hiddenUntil = h.clock.now();
+        break;
+      }
+      case 'advance':
+        await h.clock.advance(step.ms);
+        break;
+    }
+  }
+  // Drain: every message not deleted must reach the dead-letter queue, each exactly once.
+  for (let round = 0; round < 100; round++) {
+    await h.clock.advance(3_000);
+    let received: number;
+    do received = await receive(10, 1);
+    while (received > 0);
+    const depth = await h.queue.depth();
+    if (depth.visible + depth.inFlight + depth.delayed === 0) break;
+  }
+  return { sent, deleted };
+}

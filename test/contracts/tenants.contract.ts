@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode, FanoutError, ValidationError } from '../../src/domain/errors.ts';
+import type { Tenants } from '../../src/ports/tenants.ts';
+
+/** What a suite run needs: fresh, empty tenants per test. */
+export interface TenantsHarness {
+  readonly tenants: Tenants;
+  close(): Promise<void>;
+}
+
+/** The shape of what callers store: a sha256 of the key, never the key. */
+function keyHash(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Resolves to the FanoutError code a promise rejected with. */
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (err) {
+    return err instanceof FanoutError ? err.code : 'not a FanoutError';
+  }
+}
+
+/** The Tenants port's contract: unique tenants, each API key opening exactly one of them. */
+export function tenantsContract(name: string, make: () => Promise<TenantsHarness>): void {
+  describe(`Tenants contract: ${name}`, () => {
+    let h: TenantsHarness;
+    beforeEach(async () => {
+      h = await make();
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    it('creates a tenant that can be read, listed and found by its key hash', async () => {
+      // Act
+      const created = await h.tenants.create('acme', keyHash('key-1'), 1_000);
+      // Assess
+      expect(created).toEqual({ tenantId: 'acme', createdAt: 1_000 });
+      expect(await h.tenants.get('acme')).toEqual(created);
+      expect(await h.tenants.list()).toEqual([created]);
+      expect(await h.tenants.findByApiKeyHash(keyHash('key-1'))).toEqual(created);
+    });
+
+    it('knows nothing of an unknown tenant or key', async () => {
+      // Act / Assess
+      expect(await h.tenants.get('nobody')).toBeUndefined();
+      expect(await h.tenants.findByApiKeyHash(keyHash('no-such-key'))).toBeUndefined();
+      expect(await h.tenants.list()).toEqual([]);
+    });
+
+    it('refuses to create a tenant twice, keeping the first', async () => {
+      // Prepare
+      await h.tenants.create('acme', keyHash('key-1'), 1_000);
+      // Act
+      const code = await codeOf(h.tenants.create('acme', keyHash('key-2'), 2_000));
+      // Assess
+      expect(code).toBe(ErrorCode.Conflict);
+      expect(await h.tenants.get('acme')).toEqual({ tenantId: 'acme', createdAt: 1_000 });
+      expect(await h.tenants.findByApiKeyHash(keyHash('key-2'))).toBeUndefined();
+    });
+
+    it('lists every tenant once', async () => {
+      // Act
+      await h.tenants.create('beta', keyHash('b'), 2_000);
+      await h.tenants.create('acme', keyHash('a'), 1_000);
+      // Assess
+      expect((await h.tenants.list()).map((t) => t.tenantId).sort()).toEqual(['acme', 'beta']);
+    });
+
+    it('finds a tenant by any of its keys', async () => {
+      // Prepare
+      await h.tenants.create('acme', keyHash('key-1'), 1_000);
+      // Act
+      await h.tenants.addApiKey('acme', keyHash('key-2'), 2_000);
+      await h.tenants.addApiKey('acme', keyHash('key-2'), 3_000);
+      // Assess
+      expect((await h.tenants.findByApiKeyHash(keyHash('key-1')))?.tenantId).toBe('acme');
+      expect((await h.tenants.findByApiKeyHash(keyHash('key-2')))?.tenantId).toBe('acme');
+    });
+
+    it('never lets one key open two tenants', async () => {
+      // Prepare
+      await h.tenants.create('acme', keyHash('key-1'), 1_000);
+      await h.tenants.create('beta', keyHash('key-2'), 1_000);
+      // Act
+      const onCreate = await codeOf(h.tenants.create('gamma', keyHash('key-1'), 2_000));
+      const onAdd = await codeOf(h.tenants.addApiKey('beta', keyHash('key-1'), 2_000));
+      // Assess
+      expect([onCreate, onAdd]).toEqual([ErrorCode.Conflict, ErrorCode.Conflict]);
+      expect(await h.tenants.get('gamma')).toBeUndefined();
+      expect((await h.tenants.findByApiKeyHash(keyHash('key-1')))?.tenantId).toBe('acme');
+    });
+
+    it('refuses a key for a tenant that does not exist', async () => {
+      // Act
+      const code = await codeOf(h.tenants.addApiKey('nobody', keyHash('key-1'), 1_000));
+      // Assess
+      expect(code).toBe(ErrorCode.NotFound);
+      expect(await h.tenants.findByApiKeyHash(keyHash('key-1'))).toBeUndefined();
+    });
+
+    it('rejects empty ids and hashes', async () => {
+      // Act / Assess
+      await expect(h.tenants.create('', keyHash('k'), 1)).rejects.toBeInstanceOf(ValidationError);
+      await expect(h.tenants.create('acme', '', 1)).rejects.toBeInstanceOf(ValidationError);
+      await expect(h.tenants.get('')).rejects.toBeInstanceOf(ValidationError);
+      await expect(h.tenants.findByApiKeyHash('')).rejects.toBeInstanceOf(ValidationError);
+      expect(await h.tenants.list()).toEqual([]);
+    });
+  });
+}

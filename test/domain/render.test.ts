@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { escapeHtml, renderEmail, renderPush } from '../../src/domain/render.ts';
+import type { Category, DeliveryJob } from '../../src/domain/types.ts';
+
+function job(type: string, category: Category, overrides: Partial<DeliveryJob> = {}): DeliveryJob {
+  return {
+    tenantId: 'acme',
+    userId: 'alice',
+    notificationId: '01JS0000000000000000000000',
+    channel: 'push',
+    eventId: 'e1',
+    type,
+    category,
+    actorId: 'bob',
+    objectId: 'post-1',
+    createdAt: Date.parse('2026-01-15T12:00:00Z'),
+    ...overrides,
+  };
+}
+
+describe('renderPush', () => {
+  it.each([
+    ['post', 'content', 'New post', 'bob posted'],
+    ['like', 'social', 'New like', 'bob liked your post'],
+    ['comment', 'social', 'New comment', 'bob commented on your post'],
+    ['mention', 'mention', 'You were mentioned', 'bob mentioned you'],
+    ['follow', 'social', 'New follower', 'bob started following you'],
+    ['critical.outage', 'critical', 'Important notice', 'Important: outage'],
+    ['security.new_login', 'critical', 'Important notice', 'Important: new login'],
+    ['badge.gold-star', 'social', 'New activity', 'bob: badge gold star'],
+  ] as const)('renders %s as %j / %j', (type, category, title, body) => {
+    expect(renderPush(job(type, category))).toEqual({ title, body });
+  });
+
+  it('never renders the event’s data', () => {
+    // Prepare
+    const secret = job('comment', 'social', { data: { text: 'my secret diary' } });
+    // Act
+    const push = renderPush(secret);
+    const email = renderEmail(secret);
+    // Assess
+    expect(JSON.stringify([push, email])).not.toContain('secret diary');
+  });
+
+  it('cuts a long body to 178 characters, ending in an ellipsis', () => {
+    // Prepare
+    const longActor = 'b'.repeat(200);
+    // Act
+    const { body } = renderPush(job('post', 'content', { actorId: longActor }));
+    // Assess
+    expect(body).toHaveLength(178);
+    expect(body.endsWith('…')).toBe(true);
+    expect(body.startsWith('bbb')).toBe(true);
+  });
+
+  it('never splits a surrogate pair when cutting', () => {
+    // Prepare: the cut falls right after the first half of an emoji.
+    const actor = `${'b'.repeat(176)}😀😀`;
+    // Act
+    const { body } = renderPush(job('post', 'content', { actorId: actor }));
+    // Assess
+    expect(body).toBe(`${'b'.repeat(176)}…`);
+    expect(body.isWellFormed()).toBe(true);
+  });
+
+  it('turns line breaks and control characters in ids into spaces', () => {
+    // Act
+    const { body } = renderPush(job('follow', 'social', { actorId: 'bob\r\nX-Injected: 1\u0000' }));
+    // Assess
+    expect(body).toBe('bob  X-Injected: 1  started following you');
+  });
+});
+
+describe('renderEmail', () => {
+  it('renders subject, text and html of a comment', () => {
+    // Act
+    const email = renderEmail(job('comment', 'social', { channel: 'email' }));
+    // Assess
+    expect(email.subject).toBe('bob commented on your post');
+    expect(email.text).toBe('bob commented on your post\n\nOpen the app to see it.\n');
+    expect(email.html).toContain('<h1>New comment</h1>');
+    expect(email.html).toContain('<p>bob commented on your post</p>');
+  });
+
+  it('escapes every interpolated value in the html', () => {
+    // Prepare
+    const actor = `<script>alert("x")</script>&'`;
+    // Act
+    const { html, text } = renderEmail(job('mention', 'mention', { actorId: actor }));
+    // Assess
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39; mentioned you');
+    expect(text).toContain(actor);
+  });
+
+  it('escapes the type of an unknown or critical notification too', () => {
+    // Act
+    const fallback = renderEmail(job('x<b>', 'social'));
+    const critical = renderEmail(job('critical.<i>', 'critical'));
+    // Assess
+    expect(fallback.html).toContain('bob: x&lt;b&gt;');
+    expect(critical.html).toContain('Important: &lt;i&gt;');
+  });
+
+  it('keeps the subject on one line and within 120 characters', () => {
+    // Act
+    const { subject } = renderEmail(job('like', 'social', { actorId: `a\nb${'c'.repeat(300)}` }));
+    // Assess
+    expect(subject).not.toMatch(/[\r\n]/);
+    expect(subject).toHaveLength(120);
+  });
+
+  it('names an otherwise empty type as an update', () => {
+    expect(renderEmail(job('...', 'social')).subject).toBe('bob: update');
+  });
+});
+
+describe('escapeHtml', () => {
+  it('escapes the five HTML-significant characters and nothing else', () => {
+    expect(escapeHtml(`a&b<c>d"e'f é`)).toBe('a&amp;b&lt;c&gt;d&quot;e&#39;f é');
+  });
+});

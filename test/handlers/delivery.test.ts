@@ -1,0 +1,491 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DedupUnavailableError, TransportRetryableError } from '../../src/domain/errors.ts';
+import { notificationId } from '../../src/domain/ids.ts';
+import { targetDigest } from '../../src/domain/keys.ts';
+import { type DeliveryJob, Outcome, type UserKey } from '../../src/domain/types.ts';
+import { consumeEmail } from '../../src/handlers/email-consumer.ts';
+import { consumePush } from '../../src/handlers/push-consumer.ts';
+import type { DedupStore } from '../../src/ports/dedup-store.ts';
+import { sqsEvent } from '../support/events.ts';
+import {
+  auditRecords,
+  closeWorlds,
+  consenting,
+  consumeRound,
+  registerDevices,
+  type World,
+  world,
+} from '../support/world.ts';
+
+/** 2026-05-01 21:30 UTC: 23:30 in Paris (CEST), inside a 22:00–07:00 window. */
+const PARIS_NIGHT = Date.UTC(2026, 4, 1, 21, 30);
+/** 07:00 in Paris the next morning. */
+const PARIS_MORNING = Date.UTC(2026, 4, 2, 5, 0);
+const NOW = Date.UTC(2026, 4, 1, 12);
+const MINUTE = 60_000;
+const T = 'acme';
+const ALICE: UserKey = { tenantId: T, userId: 'alice' };
+
+afterEach(closeWorlds);
+
+function job(extra: Partial<DeliveryJob> = {}): DeliveryJob {
+  const userId = extra.userId ?? 'alice';
+  const eventId = extra.eventId ?? 'e1';
+  const createdAt = NOW - 1000;
+  return {
+    tenantId: T,
+    userId,
+    notificationId: notificationId(eventId, userId, createdAt),
+    channel: 'push',
+    eventId,
+    type: 'comment',
+    category: 'social',
+    actorId: 'bob',
+    createdAt,
+    ...extra,
+  };
+}
+
+function emailJob(extra: Partial<DeliveryJob> = {}): DeliveryJob {
+  return job({ channel: 'email', ...extra });
+}
+
+async function pushWorld(opts: { now?: number; devices?: number } = {}): Promise<World> {
+  const w = world({ now: opts.now ?? NOW });
+  await w.preferences.put(consenting(ALICE));
+  const n = opts.devices ?? 1;
+  await w.devices.registerMany(
+    Array.from({ length: n }, (_, i) => ({
+      ...ALICE,
+      token: `token-${i}`,
+      platform: 'apns' as const,
+      registeredAt: NOW - 1,
+    })),
+  );
+  return w;
+}
+
+async function outcomes(w: World): Promise<string[]> {
+  return (await auditRecords(w)).map((r) => r.outcome);
+}
+
+/** A dedup store that does not answer. */
+function unavailableDedup(): DedupStore & { calls: number } {
+  const store = {
+    calls: 0,
+    async claim(): Promise<never> {
+      store.calls++;
+      throw new DedupUnavailableError();
+    },
+    async confirm(): Promise<never> {
+      throw new DedupUnavailableError();
+    },
+    async release(): Promise<never> {
+      throw new DedupUnavailableError();
+    },
+  };
+  return store;
+}
+
+describe('push consumer: sending', () => {
+  it('sends once to every active device and audits each send with a target digest, never the token', async () => {
+    // Prepare
+    const w = await pushWorld({ devices: 2 });
+    // Act
+    const response = await consumePush(sqsEvent([job()]), w.pushDeps());
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.pushCalls.map((m) => m.token).sort()).toEqual(['token-0', 'token-1']);
+    expect(new Set(w.pushCalls.map((m) => m.collapseId)).size).toBe(2);
+    expect(w.pushCalls.every((m) => m.ambiguousRetry === undefined)).toBe(true);
+    const records = await auditRecords(w);
+    expect(records.map((r) => [r.outcome, r.target]).sort()).toEqual(
+      [
+        [Outcome.Sent, targetDigest('token-0')],
+        [Outcome.Sent, targetDigest('token-1')],
+      ].sort(),
+    );
+    expect(JSON.stringify(records)).not.toContain('token-');
+    expect(await w.pushSink.stats()).toEqual({ sends: 2, unique: 2, ambiguousResends: 0, duplicates: 0 });
+  });
+
+  it('sends nothing and audits suppressed_no_consent without consent, or without any preferences', async () => {
+    // Prepare
+    const w = await pushWorld();
+    const bob: UserKey = { tenantId: T, userId: 'bob' };
+    await w.preferences.put(consenting(ALICE, { consent: { push: false, email: true } }));
+    await registerDevices(w, [bob]);
+    // Act
+    const response = await consumePush(sqsEvent([job(), job({ userId: 'bob' })]), w.pushDeps());
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.pushCalls).toEqual([]);
+    const records = await auditRecords(w);
+    expect(records.map((r) => [r.userId, r.outcome, r.reason])).toEqual([
+      ['alice', Outcome.SuppressedNoConsent, 'no_consent'],
+      ['bob', Outcome.SuppressedNoConsent, 'no_consent'],
+    ]);
+  });
+
+  it('audits suppressed_no_address when the user has no active device', async () => {
+    // Prepare
+    const w = await pushWorld({ devices: 0 });
+    // Act
+    const response = await consumePush(sqsEvent([job()]), w.pushDeps());
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.pushCalls).toEqual([]);
+    expect(await outcomes(w)).toEqual([Outcome.SuppressedNoAddress]);
+  });
+});
+
+describe('push consumer: quiet hours', () => {
+  const night = { timezone: 'Europe/Paris', quietHours: { start: '22:00', end: '07:00' } };
+
+  it('defers a push until the window ends in the user’s timezone, then sends it once', async () => {
+    // Prepare
+    const w = await pushWorld({ now: PARIS_NIGHT });
+    await w.preferences.put(consenting(ALICE, night));
+    // Act
+    const first = await consumePush(sqsEvent([job()]), w.pushDeps());
+    const deferred = await w.queues.push.depth();
+    const sentAt: number[] = [];
+    for (let hop = 0; hop < 100 && sentAt.length === 0; hop++) {
+      w.clock.advance(15 * MINUTE);
+      const round = await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
+      expect(round.response.batchItemFailures).toEqual([]);
+      if (w.pushCalls.length > 0) sentAt.push(w.clock.now());
+    }
+    // Assess
+    expect(first.batchItemFailures).toEqual([]);
+    expect(deferred).toMatchObject({ visible: 0, delayed: 1 });
+    expect(sentAt).toHaveLength(1);
+    expect(sentAt[0]).toBeGreaterThanOrEqual(PARIS_MORNING);
+    expect(sentAt[0]).toBeLessThanOrEqual(PARIS_MORNING + 15 * MINUTE);
+    const records = await auditRecords(w);
+    expect(records.map((r) => [r.outcome, r.reason])).toEqual([
+      [Outcome.Deferred, 'quiet_hours'],
+      [Outcome.Sent, undefined],
+    ]);
+    expect(await w.pushSink.stats()).toMatchObject({ sends: 1, duplicates: 0 });
+  });
+
+  it('suppresses a push when the user asked quiet hours to suppress its category, and re-enqueues nothing', async () => {
+    // Prepare
+    const w = await pushWorld({ now: PARIS_NIGHT });
+    await w.preferences.put(
+      consenting(ALICE, { ...night, quietHours: { ...night.quietHours, actions: { social: 'suppress' } } }),
+    );
+    // Act
+    const response = await consumePush(sqsEvent([job()]), w.pushDeps());
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.pushCalls).toEqual([]);
+    expect(await outcomes(w)).toEqual([Outcome.SuppressedQuietHours]);
+    expect(await w.queues.push.depth()).toMatchObject({ visible: 0, delayed: 0, inFlight: 0 });
+  });
+
+  it('sends a critical push inside quiet hours', async () => {
+    // Prepare
+    const w = await pushWorld({ now: PARIS_NIGHT });
+    await w.preferences.put(
+      consenting(ALICE, { ...night, quietHours: { ...night.quietHours, actions: { critical: 'suppress' } } }),
+    );
+    // Act
+    const response = await consumePush(
+      sqsEvent([job({ category: 'critical', type: 'security.login' })]),
+      w.pushDeps(),
+    );
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.pushCalls).toHaveLength(1);
+    expect(await outcomes(w)).toEqual([Outcome.Sent]);
+  });
+});
+
+describe('push consumer: effectively once', () => {
+  it('sends nothing and asks for a retry of every record when the dedup store is down', async () => {
+    // Prepare
+    const w = await pushWorld();
+    const dedup = unavailableDedup();
+    const event = sqsEvent([job(), job({ eventId: 'e2' })]);
+    // Act
+    const response = await consumePush(event, w.pushDeps({ dedup }));
+    // Assess
+    expect(dedup.calls).toBe(1);
+    expect(w.pushCalls).toEqual([]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      event.Records.map((r) => r.messageId).sort(),
+    );
+    expect(await outcomes(w)).toEqual([]);
+  });
+
+  it('audits a duplicate job as duplicate and sends it no second time', async () => {
+    // Prepare
+    const w = await pushWorld();
+    // Act
+    const first = await consumePush(sqsEvent([job()]), w.pushDeps());
+    const second = await consumePush(sqsEvent([job()]), w.pushDeps());
+    // Assess
+    expect(first.batchItemFailures).toEqual([]);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(w.pushCalls).toHaveLength(1);
+    expect(await outcomes(w)).toEqual([Outcome.Sent, Outcome.Duplicate]);
+    expect(await w.pushSink.stats()).toEqual({ sends: 1, unique: 1, ambiguousResends: 0, duplicates: 0 });
+  });
+
+  it('sends a job queued twice in one batch once: the second waits for the first, then is a duplicate', async () => {
+    // Prepare
+    const w = await pushWorld();
+    await w.queues.push.sendBatch([job(), job()]);
+    // Act
+    const first = await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
+    w.clock.advance(180_001);
+    const retry = await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
+    // Assess
+    expect(first.messages).toHaveLength(2);
+    expect(first.response.batchItemFailures).toHaveLength(1);
+    expect(retry.response.batchItemFailures).toEqual([]);
+    expect(w.pushCalls).toHaveLength(1);
+    expect(await outcomes(w)).toEqual([Outcome.Sent, Outcome.Duplicate]);
+  });
+
+  it('keeps the claim after an ambiguous failure and re-sends after the lease as an ambiguous retry', async () => {
+    // Prepare
+    const w = await pushWorld();
+    w.pushFault = () => new TransportRetryableError('timed out after sending', { ambiguous: true });
+    // Act
+    const failed = await consumePush(sqsEvent([{ job: job(), messageId: 'm1' }]), w.pushDeps());
+    w.pushFault = undefined;
+    const tooSoon = await consumePush(
+      sqsEvent([{ job: job(), messageId: 'm1', receiveCount: 2 }]),
+      w.pushDeps(),
+    );
+    w.clock.advance(60_001);
+    const afterLease = await consumePush(
+      sqsEvent([{ job: job(), messageId: 'm1', receiveCount: 3 }]),
+      w.pushDeps(),
+    );
+    // Assess
+    expect(failed.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(tooSoon.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(afterLease.batchItemFailures).toEqual([]);
+    expect(w.pushCalls).toHaveLength(2);
+    const [original, retry] = w.pushCalls;
+    expect(retry!.ambiguousRetry).toBe(true);
+    expect(retry!.collapseId).toBe(original!.collapseId);
+    expect(retry!.messageId).toBe(original!.messageId);
+    const records = await auditRecords(w);
+    expect(records.map((r) => [r.outcome, r.ambiguous, r.attempt])).toEqual([[Outcome.Sent, true, 3]]);
+    // The provider may have seen the first attempt: the retry is counted as ambiguous, never as a duplicate.
+    expect(await w.pushSink.stats()).toEqual({ sends: 2, unique: 1, ambiguousResends: 1, duplicates: 0 });
+  });
+
+  it('releases the claim after a certain failure, so the retry sends at once and is not ambiguous', async () => {
+    // Prepare
+    const w = await pushWorld();
+    w.pushFault = () => new TransportRetryableError('throttled before sending', { retryAfterMs: 1000 });
+    // Act
+    const failed = await consumePush(sqsEvent([{ job: job(), messageId: 'm1' }]), w.pushDeps());
+    w.pushFault = undefined;
+    const retried = await consumePush(
+      sqsEvent([{ job: job(), messageId: 'm1', receiveCount: 2 }]),
+      w.pushDeps(),
+    );
+    // Assess
+    expect(failed.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(w.pushCalls.map((m) => m.ambiguousRetry)).toEqual([undefined, undefined]);
+    expect(await outcomes(w)).toEqual([Outcome.Sent]);
+  });
+});
+
+describe('push consumer: failures and the dead-letter queue', () => {
+  it('deactivates a device the provider rejected for good, audits the failure, and acks the job', async () => {
+    // Prepare
+    const w = await pushWorld({ devices: 2 });
+    w.pushFault = (m) =>
+      m.token === 'token-0'
+        ? { status: 'rejected', reason: 'Unregistered', deactivateDevice: true }
+        : undefined;
+    // Act
+    const response = await consumePush(sqsEvent([job()]), w.pushDeps());
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await w.devices.listActive(ALICE)).map((d) => d.token)).toEqual(['token-1']);
+    expect(JSON.stringify(w.logger.lines)).not.toContain('token-');
+    const records = await auditRecords(w);
+    expect(records.map((r) => [r.target, r.outcome, r.reason]).sort()).toEqual(
+      [
+        [targetDigest('token-0'), Outcome.Failed, 'Unregistered'],
+        [targetDigest('token-1'), Outcome.Sent, undefined],
+      ].sort(),
+    );
+  });
+
+  it('keeps a device registered again after the provider said its token went invalid', async () => {
+    // Prepare: APNs 410 with a timestamp older than the registration
+    const w = await pushWorld();
+    w.pushFault = () => ({
+      status: 'rejected',
+      reason: 'Unregistered',
+      deactivateDevice: true,
+      invalidSince: NOW - 60_000,
+    });
+    // Act
+    const response = await consumePush(sqsEvent([job()]), w.pushDeps());
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await w.devices.listActive(ALICE)).map((d) => d.token)).toEqual(['token-0']);
+  });
+
+  it('treats a tenant_id attribute that disagrees with the body as poison: nothing sent, nothing audited', async () => {
+    // Prepare
+    const w = await pushWorld();
+    // Act
+    const response = await consumePush(
+      sqsEvent([{ job: job(), messageId: 'cross', tenantAttribute: 'globex' }]),
+      w.pushDeps(),
+    );
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'cross' }]);
+    expect(w.pushCalls).toEqual([]);
+    expect(await outcomes(w)).toEqual([]);
+  });
+
+  it.each([
+    ['not JSON', '{"tenantId":'],
+    ['a job of the other channel', JSON.stringify(emailJob())],
+    ['a job with a bad notification id', JSON.stringify(job({ notificationId: 'nope' }))],
+  ])(
+    'reports %s as a failure on every receive and, having no job, only logs it on the last',
+    async (_label, body) => {
+      // Prepare
+      const w = await pushWorld();
+      const receives = [1, 2, 3, 4].map((receiveCount) =>
+        sqsEvent([{ body, receiveCount, messageId: 'poison' }]),
+      );
+      // Act
+      const responses = [];
+      for (const event of receives) responses.push(await consumePush(event, w.pushDeps()));
+      // Assess
+      for (const r of responses) expect(r.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
+      expect(await outcomes(w)).toEqual([]);
+      const lastWords = w.logger.lines.filter((l) => l.message === 'poison delivery message dead-lettered');
+      expect(lastWords.map((l) => [l.level, l.attributes])).toEqual([['error', { messageId: 'poison' }]]);
+      expect(w.pushCalls).toEqual([]);
+    },
+  );
+
+  it('moves a poison message to the dead-letter queue after its fourth receive', async () => {
+    // Prepare
+    const w = await pushWorld();
+    await w.queues.push.sendRaw(['{"tenantId":'], { tenant_id: T });
+    // Act
+    const rounds = [];
+    for (let i = 0; i < 5; i++) {
+      rounds.push(await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps())));
+      w.clock.advance(180_001);
+    }
+    // Assess
+    expect(rounds.map((r) => r.messages.map((m) => m.receiveCount))).toEqual([[1], [2], [3], [4], []]);
+    expect(await w.queues.push.listDeadLetters(10)).toHaveLength(1);
+    expect(await outcomes(w)).toEqual([]);
+  });
+
+  it('audits dead_lettered when a job fails on its last receive, and only then', async () => {
+    // Prepare
+    const w = await pushWorld();
+    await w.queues.push.sendBatch([job()]);
+    w.pushFault = () => new TransportRetryableError('provider unavailable');
+    // Act
+    for (let i = 0; i < 5; i++) {
+      await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
+      w.clock.advance(180_001);
+    }
+    // Assess
+    expect(w.pushCalls).toHaveLength(4);
+    const records = await auditRecords(w);
+    expect(records.map((r) => [r.outcome, r.reason, r.attempt])).toEqual([
+      [Outcome.DeadLettered, 'max_receives', 4],
+    ]);
+    expect(await w.queues.push.listDeadLetters(10)).toHaveLength(1);
+    expect(await w.pushSink.stats()).toMatchObject({ sends: 0 });
+  });
+});
+
+describe('email consumer', () => {
+  it('sends to the address in the preferences with List-Unsubscribe headers when a base URL is set', async () => {
+    // Prepare
+    const w = world({ now: NOW });
+    await w.preferences.put(consenting(ALICE));
+    const j = emailJob();
+    // Act
+    const response = await consumeEmail(
+      sqsEvent([j]),
+      w.emailDeps({ unsubscribeBaseUrl: 'https://notify.example.com/' }),
+    );
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.emailCalls).toHaveLength(1);
+    const [message] = w.emailCalls;
+    expect(message!.to).toBe('alice@example.com');
+    expect(message!.headers).toEqual({
+      'List-Unsubscribe': `<https://notify.example.com/v1/unsubscribe?tenant=acme&user=alice&category=social&notification=${j.notificationId}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+    expect(await outcomes(w)).toEqual([Outcome.Sent]);
+    expect(JSON.stringify(await auditRecords(w))).not.toContain('alice@example.com');
+    expect(JSON.stringify(w.logger.lines)).not.toContain('alice@example.com');
+  });
+
+  it('sets no List-Unsubscribe header without a base URL', async () => {
+    // Prepare
+    const w = world({ now: NOW });
+    await w.preferences.put(consenting(ALICE));
+    // Act
+    await consumeEmail(sqsEvent([emailJob()]), w.emailDeps());
+    // Assess
+    expect(w.emailCalls).toHaveLength(1);
+    expect(w.emailCalls[0]!.headers).toBeUndefined();
+  });
+
+  it('suppresses email without consent or without an address, and does not hold it for quiet hours', async () => {
+    // Prepare
+    const w = world({ now: PARIS_NIGHT });
+    const bob: UserKey = { tenantId: T, userId: 'bob' };
+    const carol: UserKey = { tenantId: T, userId: 'carol' };
+    const quiet = { timezone: 'Europe/Paris', quietHours: { start: '22:00', end: '07:00' } };
+    await w.preferences.putMany([
+      consenting(ALICE, quiet),
+      consenting(bob, { consent: { push: true } }),
+      { ...consenting(carol), email: undefined },
+    ]);
+    // Act
+    const response = await consumeEmail(
+      sqsEvent([emailJob(), emailJob({ userId: 'bob' }), emailJob({ userId: 'carol' })]),
+      w.emailDeps(),
+    );
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.emailCalls.map((m) => m.userId)).toEqual(['alice']);
+    const records = await auditRecords(w);
+    expect(records.map((r) => [r.userId, r.outcome]).sort()).toEqual([
+      ['alice', Outcome.Sent],
+      ['bob', Outcome.SuppressedNoConsent],
+      ['carol', Outcome.SuppressedNoAddress],
+    ]);
+  });
+
+  it('sends an email job once even when it arrives twice', async () => {
+    // Prepare
+    const w = world({ now: NOW });
+    await w.preferences.put(consenting(ALICE));
+    // Act
+    await consumeEmail(sqsEvent([emailJob()]), w.emailDeps());
+    await consumeEmail(sqsEvent([emailJob()]), w.emailDeps());
+    // Assess
+    expect(await w.emailSink.stats()).toEqual({ sends: 1, unique: 1, ambiguousResends: 0, duplicates: 0 });
+    expect(await outcomes(w)).toEqual([Outcome.Sent, Outcome.Duplicate]);
+  });
+});
