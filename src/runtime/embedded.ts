@@ -73,6 +73,8 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
   const auditDir = inMemory ? mkdtempSync(join(tmpdir(), 'fanout-audit-')) : join(config.dataDir, AUDIT_DIR);
   const db = new EmbeddedDb({ path: inMemory ? ':memory:' : join(config.dataDir, DB_FILE) });
   try {
+    // Statistics of an earlier run's bulk load, refreshed only where they have gone stale.
+    db.sqlite.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;');
     const audit = await openJsonlAuditSink({ dir: auditDir });
     const maxReceiveCount = opts.maxReceiveCount ?? 4;
     const pushSink = new RecordingPushTransport({
@@ -126,6 +128,15 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
     if (inMemory) rmSync(auditDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Refreshes SQLite's planner statistics (sampled, so it takes milliseconds). Without them the
+ * planner can pick a primary-key range over a selective index once a table holds many rows of one
+ * tenant; call it after a bulk load. Prepared statements are re-planned on their next run.
+ */
+export function refreshPlannerStatistics(db: EmbeddedDb): void {
+  db.sqlite.exec('PRAGMA analysis_limit = 1000; ANALYZE;');
 }
 
 /**

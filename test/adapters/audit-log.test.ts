@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmdirSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -245,6 +247,22 @@ describe('JsonlAuditSink', () => {
     editLine(join(dir, 'audit-000001.jsonl'), 2, () => '{"seq":"three"}');
     // Act / Assess
     expect(() => openSink()).toThrow(StoreUnavailableError);
+  });
+
+  it('leaves neither lines nor a moved head behind when an append fails', async () => {
+    // Prepare: the next file's name is taken by a directory, so rotating fails
+    const sink = openSink(512);
+    await sink.append(entries(1, 1));
+    const head = sink.head;
+    mkdirSync(join(dir, 'audit-000002.jsonl'));
+    // Act
+    const failed = sink.append(entries(2, 3));
+    // Assess
+    await expect(failed).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(sink.head).toEqual(head);
+    rmdirSync(join(dir, 'audit-000002.jsonl'));
+    await sink.append(entries(2, 3));
+    expect(await verifyAuditLog(dir)).toEqual({ valid: true, records: 4 });
   });
 
   it('rejects appends after close', async () => {

@@ -44,14 +44,16 @@ describe('fanout demo', () => {
     }
     for (const channel of ['push', 'email']) {
       for (const field of CHANNEL_FIELDS) {
-        expect(typeof (summary[channel] as Record<string, unknown>)[field], `${channel}.${field}`).toBe('number');
+        expect(typeof (summary[channel] as Record<string, unknown>)[field], `${channel}.${field}`).toBe(
+          'number',
+        );
       }
     }
   });
 
   it('fans out to inboxes and a celebrity pointer, and delivers with every kind of outcome', () => {
     // Prepare
-    const push = summary.push as Record<string, number>;
+    const push = summary.push as Record<(typeof CHANNEL_FIELDS)[number], number>;
     // Act: the run in beforeAll
     // Assess
     expect(summary.inboxRows).toBeGreaterThan(0);

@@ -93,7 +93,13 @@ describe('dead-letter queue', () => {
       categories: {},
       updatedAt: now,
     });
-    await ports.devices.register({ tenantId: 't1', userId: 'u1', token: 'device-1', platform: 'apns', registeredAt: now });
+    await ports.devices.register({
+      tenantId: 't1',
+      userId: 'u1',
+      token: 'device-1',
+      platform: 'apns',
+      registeredAt: now,
+    });
     const job = pushJob(now);
     await ports.queues.push.sendBatch([job]);
     // Act

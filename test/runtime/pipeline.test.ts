@@ -34,7 +34,11 @@ const TINY: Scenario = {
 const AT = Date.parse(PINNED_AT);
 
 function configFor(dir: string) {
-  return readRuntimeConfig({ FANOUT_DATA_DIR: dir, FANOUT_CELEBRITY_THRESHOLD: '1000', FANOUT_LOG_LEVEL: 'silent' });
+  return readRuntimeConfig({
+    FANOUT_DATA_DIR: dir,
+    FANOUT_CELEBRITY_THRESHOLD: '1000',
+    FANOUT_LOG_LEVEL: 'silent',
+  });
 }
 
 /** A reporter that shows nothing and calls `onPhase` at each phase. */
@@ -88,7 +92,8 @@ describe('Pipeline', () => {
     });
     await expect(interrupted).rejects.toBe('SIGINT');
     const afterStop = await openEmbeddedPorts({ config: configFor(stopped) });
-    const inFlight = (await afterStop.queues.push.depth()).inFlight + (await afterStop.queues.email.depth()).inFlight;
+    const inFlight =
+      (await afterStop.queues.push.depth()).inFlight + (await afterStop.queues.email.depth()).inFlight;
     await afterStop.close();
     const resumed = await demoToEnd(stopped);
     const uninterrupted = await demoToEnd(reference);

@@ -65,6 +65,8 @@ export class JsonlAuditSink implements AuditSink {
   #fileNumber: number;
   #size: number;
   #head: ChainHead;
+  /** Set when a failed write could not be cut back off the file. */
+  #damaged = false;
 
   constructor(opts: JsonlAuditSinkOptions) {
     if (typeof opts?.dir !== 'string' || opts.dir.length === 0) {
@@ -100,6 +102,7 @@ export class JsonlAuditSink implements AuditSink {
    */
   async append(entries: readonly AuditEntry[]): Promise<void> {
     requireArray(entries, 'entries');
+    if (this.#damaged) throw new StoreUnavailableError('audit log needs reopening after a failed write');
     if (this.#fd === undefined) throw new ClosedError('audit log is closed');
     if (entries.length === 0) return;
     let head = this.#head;
@@ -147,6 +150,7 @@ export class JsonlAuditSink implements AuditSink {
       } catch {
         // The file may now end in a partial line, which a later append would bury in the middle:
         // stop here; reopening the log repairs the tail.
+        this.#damaged = true;
         this.#fd = undefined;
         closeSync(fd);
       }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { StatementSync } from 'node:sqlite';
 import { ValidationError } from '../../domain/errors.ts';
 import { createUlidGenerator } from '../../domain/ids.ts';
 import type { Channel, DeliveryJob } from '../../domain/types.ts';
@@ -53,20 +52,6 @@ interface DeadLetterRow {
   readonly dead_lettered_at: number;
 }
 
-type StatementName =
-  | 'insert'
-  | 'receive'
-  | 'sweepCopy'
-  | 'sweepDelete'
-  | 'delete'
-  | 'changeVisibility'
-  | 'countVisible'
-  | 'countHidden'
-  | 'countDead'
-  | 'listDead'
-  | 'redriveCopy'
-  | 'redriveDelete';
-
 /**
  * One channel of an SQS Standard queue with a redrive policy, on SQLite.
  *
@@ -94,7 +79,7 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
   /** Consecutive messages of one fan-out carry the same attributes: parse each distinct JSON once. */
   #lastAttributesJson = '';
   #lastAttributes: Readonly<Record<string, string>> = {};
-  readonly #s: Record<StatementName, StatementSync>;
+  readonly #s: ReturnType<typeof prepare>;
 
   constructor(opts: EmbeddedDeliveryQueueOptions) {
     requireText(opts?.channel, 'channel');
@@ -213,6 +198,7 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
     );
   }
 
+  /** Moves due dead letters first, so the numbers agree with what the next receive would see. */
   async depth(): Promise<QueueDepth> {
     const now = this.#clock.now();
     return storeStep('delivery queue depth', () =>
@@ -292,7 +278,7 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
   }
 }
 
-function prepare(db: EmbeddedDb): Record<StatementName, StatementSync> {
+function prepare(db: EmbeddedDb) {
   const sqlite = db.sqlite;
   sqlite.exec(`
     CREATE TABLE IF NOT EXISTS delivery_queue (

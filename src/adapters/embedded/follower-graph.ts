@@ -81,14 +81,16 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
            ON CONFLICT (tenant_id, author_id) DO UPDATE SET follower_count = follower_count + excluded.follower_count`,
         ),
         count: sqlite.prepare('SELECT follower_count FROM authors WHERE tenant_id = ? AND author_id = ?'),
+        // `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these
+        // short range reads several times slower (docs/benchmarks.md).
         page: sqlite.prepare(
           `SELECT follower_id FROM follows WHERE tenant_id = ? AND author_id = ? AND follower_id > ?
-           ORDER BY follower_id LIMIT ?`,
+           ORDER BY follower_id LIMIT CAST(? AS INTEGER)`,
         ),
         // `alerts = 1` spelled out so the planner uses the partial index.
         pageAlerts: sqlite.prepare(
           `SELECT follower_id FROM follows WHERE tenant_id = ? AND author_id = ? AND follower_id > ? AND alerts = 1
-           ORDER BY follower_id LIMIT ?`,
+           ORDER BY follower_id LIMIT CAST(? AS INTEGER)`,
         ),
         tier: sqlite.prepare(
           'SELECT tier, tier_changed_at FROM authors WHERE tenant_id = ? AND author_id = ? AND tier IS NOT NULL',

@@ -27,22 +27,25 @@ export interface InboxPurgeResult {
   readonly readMarks: number;
 }
 
-interface StoredRow {
-  readonly tenant_id: string;
-  readonly user_id: string;
-  readonly id: string;
-  readonly event_id: string;
-  readonly type: string;
-  readonly category: Category;
-  readonly actor_id: string;
-  readonly object_id: string | null;
-  readonly data: string | null;
-  readonly created_at: number;
-  readonly read: number;
-}
+/**
+ * A row as a page selects it, as an array (node:sqlite builds arrays faster than objects). The
+ * tenant and user are not read back: the caller gave them.
+ */
+type StoredRow = readonly [
+  id: string,
+  eventId: string,
+  type: string,
+  category: Category,
+  actorId: string,
+  objectId: string | null,
+  data: string | null,
+  createdAt: number,
+  read: number,
+];
 
 const ROW_COLUMNS =
   'tenant_id, user_id, id, event_id, type, category, actor_id, object_id, data, created_at, read';
+const PAGE_COLUMNS = 'id, event_id, type, category, actor_id, object_id, data, created_at, read';
 
 /**
  * Users' inboxes on SQLite: rows keyed (tenant, user, id) in a WITHOUT ROWID table, so a page is
@@ -106,17 +109,19 @@ export class EmbeddedInbox implements Inbox {
           PRIMARY KEY (tenant_id, user_id)
         ) WITHOUT ROWID;
       `);
-      return {
+      const statements = {
         insert: sqlite.prepare(
           `INSERT OR IGNORE INTO inbox_rows (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
+        // `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these
+        // short range reads several times slower (docs/benchmarks.md).
         page: sqlite.prepare(
-          `SELECT ${ROW_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ?
-           ORDER BY id DESC LIMIT ?`,
+          `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ?
+           ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
         ),
         pageBefore: sqlite.prepare(
-          `SELECT ${ROW_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
-           ORDER BY id DESC LIMIT ?`,
+          `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
+           ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
         ),
         unread: sqlite.prepare(
           'SELECT count(*) AS n FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND read = 0 AND id > ?',
@@ -150,6 +155,9 @@ export class EmbeddedInbox implements Inbox {
           'SELECT 1 AS found FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id = ?',
         ),
       };
+      statements.page.setReturnArrays(true);
+      statements.pageBefore.setReturnArrays(true);
+      return statements;
     });
   }
 
@@ -203,7 +211,7 @@ export class EmbeddedInbox implements Inbox {
         ? this.#s.page.all(user.tenantId, user.userId, opts.afterId, opts.limit)
         : this.#s.pageBefore.all(user.tenantId, user.userId, opts.afterId, opts.beforeId, opts.limit),
     ) as unknown as StoredRow[];
-    return rows.map(toInboxRow);
+    return rows.map((row) => toInboxRow(user, row));
   }
 
   async unreadCount(user: UserKey, afterId: NotificationId): Promise<number> {
@@ -291,21 +299,23 @@ export class EmbeddedInbox implements Inbox {
   }
 }
 
-function toInboxRow(row: StoredRow): InboxRow {
-  const data = parsePayload(row.data);
-  return {
-    tenantId: row.tenant_id,
-    userId: row.user_id,
-    id: row.id,
-    eventId: row.event_id,
-    type: row.type,
-    category: row.category,
-    actorId: row.actor_id,
-    ...(row.object_id === null ? {} : { objectId: row.object_id }),
-    ...(data === undefined ? {} : { data }),
-    createdAt: row.created_at,
-    read: row.read === 1,
+function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
+  const [id, eventId, type, category, actorId, objectId, data, createdAt, read] = row;
+  const inboxRow: { -readonly [K in keyof InboxRow]: InboxRow[K] } = {
+    tenantId: user.tenantId,
+    userId: user.userId,
+    id,
+    eventId,
+    type,
+    category,
+    actorId,
+    createdAt,
+    read: read === 1,
   };
+  if (objectId !== null) inboxRow.objectId = objectId;
+  const payload = parsePayload(data);
+  if (payload !== undefined) inboxRow.data = payload;
+  return inboxRow;
 }
 
 /** The first required field of a row that is missing or of the wrong type; cheap enough per row. */

@@ -3,7 +3,7 @@ import { ingestEvents } from '../../handlers/ingest.ts';
 import type { AuditSink } from '../../ports/audit-sink.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
-import { type EmbeddedPorts, openEmbeddedPorts } from '../../runtime/embedded.ts';
+import { type EmbeddedPorts, openEmbeddedPorts, refreshPlannerStatistics } from '../../runtime/embedded.ts';
 import { fannedOutEvents, storeCounts } from '../../runtime/embedded-stats.ts';
 import { Pipeline, type PipelineOptions } from '../../runtime/pipeline.ts';
 import { sleep } from '../../runtime/sleep.ts';
@@ -80,6 +80,7 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
     const state = new DemoState(ports.db);
     const epoch = prepareState(state, s, clock, opts.at);
     await seedDemo(s, { ports, state, reporter, signal, at: epoch });
+    refreshPlannerStatistics(ports.db);
     const eventsAppended = await postEvents(ports, s, epoch, reporter, signal);
     let decisions = 0;
     const audit = countingSink(ports.audit, (n) => {
