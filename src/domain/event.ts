@@ -117,7 +117,8 @@ export function parseEvent(input: unknown, tenantId: string, acceptedAt: number)
   checkId(issues, 'id', input.id, EVENT_LIMITS.idMaxLength);
   checkType(issues, input.type);
   checkId(issues, 'actorId', input.actorId, EVENT_LIMITS.userIdMaxLength);
-  if (input.objectId !== undefined) checkId(issues, 'objectId', input.objectId, EVENT_LIMITS.objectIdMaxLength);
+  if (input.objectId !== undefined)
+    checkId(issues, 'objectId', input.objectId, EVENT_LIMITS.objectIdMaxLength);
   const recipients =
     input.recipients === undefined ? [] : checkRecipients(issues, input.recipients, input.actorId);
   const data = input.data === undefined ? undefined : checkData(issues, input.data);

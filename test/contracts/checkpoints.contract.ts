@@ -70,16 +70,19 @@ export function checkpointsContract(name: string, make: () => Promise<Checkpoint
     it('ends at the greatest position of any sequence of sets', async () => {
       let run = 0;
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.bigInt({ min: 0n, max: 10n ** 40n }), { minLength: 1, maxLength: 20 }), async (ns) => {
-          // Prepare
-          const shard = `shard-${run++}`;
-          const positions = ns.map(String);
-          // Act
-          for (const p of positions) await h.checkpoints.set('fanout', shard, p);
-          // Assess
-          const greatest = [...positions].sort(compareSequence).at(-1);
-          expect(await h.checkpoints.get('fanout', shard)).toBe(greatest);
-        }),
+        fc.asyncProperty(
+          fc.array(fc.bigInt({ min: 0n, max: 10n ** 40n }), { minLength: 1, maxLength: 20 }),
+          async (ns) => {
+            // Prepare
+            const shard = `shard-${run++}`;
+            const positions = ns.map(String);
+            // Act
+            for (const p of positions) await h.checkpoints.set('fanout', shard, p);
+            // Assess
+            const greatest = [...positions].sort(compareSequence).at(-1);
+            expect(await h.checkpoints.get('fanout', shard)).toBe(greatest);
+          },
+        ),
         { numRuns: 30 },
       );
     });

@@ -21,7 +21,15 @@ export interface EventLogHarness {
 const decoder = new TextDecoder();
 
 function event(tenantId: string, actorId: string, id: string, extra: Partial<AuthorEvent> = {}): AuthorEvent {
-  return { tenantId, id, type: 'post', actorId, occurredAt: 1_700_000_000_000, acceptedAt: 1_700_000_000_000, ...extra };
+  return {
+    tenantId,
+    id,
+    type: 'post',
+    actorId,
+    occurredAt: 1_700_000_000_000,
+    acceptedAt: 1_700_000_000_000,
+    ...extra,
+  };
 }
 
 function decode(record: LogRecord): AuthorEvent {
@@ -95,16 +103,21 @@ export function eventLogContract(name: string, make: () => Promise<EventLogHarne
       const authors = Array.from({ length: 12 }, (_, i) => `author-${i}`);
       const calls: AuthorEvent[][] = [[], [], [], []];
       for (let n = 0; n < 8; n++) {
-        for (const author of authors) calls[Math.floor(n / 2)]!.push(event('t1', author, `${author}/${n}`, { data: { n } }));
+        for (const author of authors)
+          calls[Math.floor(n / 2)]!.push(event('t1', author, `${author}/${n}`, { data: { n } }));
       }
       // Act
       for (const batch of calls) await h.log.append(batch);
       const byShard = await readEverything(h.log, 5);
       // Assess
       for (const author of authors) {
-        const shards = [...byShard].filter(([, records]) => records.some((r) => r.partitionKey === `t1#${author}`));
+        const shards = [...byShard].filter(([, records]) =>
+          records.some((r) => r.partitionKey === `t1#${author}`),
+        );
         expect(shards).toHaveLength(1);
-        const order = shards[0]![1].filter((r) => r.partitionKey === `t1#${author}`).map((r) => decode(r).data!.n);
+        const order = shards[0]![1]
+          .filter((r) => r.partitionKey === `t1#${author}`)
+          .map((r) => decode(r).data!.n);
         expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       }
       expect(allRecords(byShard)).toHaveLength(96);
@@ -127,7 +140,11 @@ export function eventLogContract(name: string, make: () => Promise<EventLogHarne
 
     it('returns where each event went, matching what a read finds there', async () => {
       // Act
-      const results = await h.log.append([event('t1', 'a', 'e1'), event('t1', 'b', 'e2'), event('t1', 'a', 'e3')]);
+      const results = await h.log.append([
+        event('t1', 'a', 'e1'),
+        event('t1', 'b', 'e2'),
+        event('t1', 'a', 'e3'),
+      ]);
       // Assess
       for (const result of results) {
         const records = await h.log.read(result.shardId, undefined, 100);
@@ -143,7 +160,10 @@ export function eventLogContract(name: string, make: () => Promise<EventLogHarne
       const [first] = await h.log.append([event('t1', 'alice', 'e1', { data: { v: 1 } })]);
       // Act
       const [again] = await h.log.append([event('t1', 'alice', 'e1', { data: { v: 2 } })]);
-      const [inSameCall, sameCallRepeat] = await h.log.append([event('t1', 'bob', 'e2'), event('t1', 'bob', 'e2')]);
+      const [inSameCall, sameCallRepeat] = await h.log.append([
+        event('t1', 'bob', 'e2'),
+        event('t1', 'bob', 'e2'),
+      ]);
       // Assess
       expect(again).toEqual({ ...first, fresh: false });
       expect(inSameCall!.fresh).toBe(true);
@@ -192,7 +212,9 @@ export function eventLogContract(name: string, make: () => Promise<EventLogHarne
             await h.log.append(authorOfEach.map((a, i) => event(tenant, `a${a}`, ids[i]!)));
             const records = allRecords(await readEverything(h.log, pageSize));
             // Assess
-            const seen = records.filter((r) => r.partitionKey.startsWith(`${tenant}#`)).map((r) => decode(r).id);
+            const seen = records
+              .filter((r) => r.partitionKey.startsWith(`${tenant}#`))
+              .map((r) => decode(r).id);
             expect(seen.sort()).toEqual([...ids].sort());
           },
         ),

@@ -18,8 +18,18 @@ function key(tenantId: string, userId: string): UserKey {
   return { tenantId, userId };
 }
 
-function edges(tenantId: string, authorId: string, followers: readonly string[], alerts?: boolean): FollowEdge[] {
-  return followers.map((followerId) => ({ tenantId, authorId, followerId, ...(alerts === undefined ? {} : { alerts }) }));
+function edges(
+  tenantId: string,
+  authorId: string,
+  followers: readonly string[],
+  alerts?: boolean,
+): FollowEdge[] {
+  return followers.map((followerId) => ({
+    tenantId,
+    authorId,
+    followerId,
+    ...(alerts === undefined ? {} : { alerts }),
+  }));
 }
 
 /** Every follower of `author`, page after page; also returns how many pages it took. */
@@ -57,7 +67,11 @@ export function followerGraphContract(name: string, make: () => Promise<Follower
       await h.graph.follow(edges(T1, 'alice', ['bob', 'carol', 'dave']));
       // Assess
       expect(await h.graph.followerCount(key(T1, 'alice'))).toBe(3);
-      expect((await allFollowers(h.graph, key(T1, 'alice'))).followers.sort()).toEqual(['bob', 'carol', 'dave']);
+      expect((await allFollowers(h.graph, key(T1, 'alice'))).followers.sort()).toEqual([
+        'bob',
+        'carol',
+        'dave',
+      ]);
     });
 
     it('has no followers and one empty last page for an unknown author', async () => {
@@ -256,7 +270,9 @@ export function followerGraphContract(name: string, make: () => Promise<Follower
 
     it('rejects a page limit below one and a tier it does not know', async () => {
       // Act / Assess
-      await expect(h.graph.pageFollowers(key(T1, 'alice'), { limit: 0 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(h.graph.pageFollowers(key(T1, 'alice'), { limit: 0 })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
       await expect(
         h.graph.setTier(key(T1, 'alice'), { tier: 'famous' as Tier, changedAt: 1 }),
       ).rejects.toBeInstanceOf(ValidationError);

@@ -111,34 +111,41 @@ describe('readInbox', () => {
       // Which source: the user's own rows (0), a followed celebrity (1..3), one not followed (4).
       source: fc.integer({ min: 0, max: 4 }),
       // Some items are past the TTL; equal times exercise the random part of the ULID.
-      ageMs: fc.oneof(fc.integer({ min: 0, max: 50 }), fc.integer({ min: INBOX_TTL_MS - 2, max: INBOX_TTL_MS + 2 })),
+      ageMs: fc.oneof(
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: INBOX_TTL_MS - 2, max: INBOX_TTL_MS + 2 }),
+      ),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(item, { maxLength: 40 }), fc.integer({ min: 1, max: 7 }), async (items, limit) => {
-        // Prepare
-        const w = world();
-        for (const star of ['s1', 's2', 's3']) await followCelebrity(w, ALICE, star);
-        const expected: string[] = [];
-        for (const [n, { source, ageMs }] of items.entries()) {
-          const createdAt = NOW - ageMs;
-          const live = ageMs < INBOX_TTL_MS;
-          if (source === 0) {
-            const r = row(ALICE, `e${n}`, createdAt);
-            await w.inbox.putMany([r]);
-            if (live) expected.push(r.id);
-          } else {
-            const p = pointer('acme', source === 4 ? 'stranger' : `s${source}`, `e${n}`, createdAt);
-            await w.feed.put([p]);
-            if (live && source !== 4) expected.push(p.id);
+      fc.asyncProperty(
+        fc.array(item, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (items, limit) => {
+          // Prepare
+          const w = world();
+          for (const star of ['s1', 's2', 's3']) await followCelebrity(w, ALICE, star);
+          const expected: string[] = [];
+          for (const [n, { source, ageMs }] of items.entries()) {
+            const createdAt = NOW - ageMs;
+            const live = ageMs < INBOX_TTL_MS;
+            if (source === 0) {
+              const r = row(ALICE, `e${n}`, createdAt);
+              await w.inbox.putMany([r]);
+              if (live) expected.push(r.id);
+            } else {
+              const p = pointer('acme', source === 4 ? 'stranger' : `s${source}`, `e${n}`, createdAt);
+              await w.feed.put([p]);
+              if (live && source !== 4) expected.push(p.id);
+            }
           }
-        }
-        // Act
-        const pages = await readAll(w, ALICE, limit, expected.length + 2);
-        // Assess
-        expect(pages.flat()).toEqual(expected.sort().reverse());
-        for (const page of pages.slice(0, -1)) expect(page).toHaveLength(limit);
-        w.db.close();
-      }),
+          // Act
+          const pages = await readAll(w, ALICE, limit, expected.length + 2);
+          // Assess
+          expect(pages.flat()).toEqual(expected.sort().reverse());
+          for (const page of pages.slice(0, -1)) expect(page).toHaveLength(limit);
+          w.db.close();
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -148,7 +155,10 @@ describe('readInbox', () => {
     const w = world();
     await followCelebrity(w, ALICE, 'star');
     await w.inbox.putMany([row(ALICE, 'old', NOW - INBOX_TTL_MS - 1), row(ALICE, 'new', NOW - DAY)]);
-    await w.feed.put([pointer('acme', 'star', 'old-p', NOW - 91 * DAY), pointer('acme', 'star', 'new-p', NOW - DAY)]);
+    await w.feed.put([
+      pointer('acme', 'star', 'old-p', NOW - 91 * DAY),
+      pointer('acme', 'star', 'new-p', NOW - DAY),
+    ]);
     // Act
     const page = await readInbox(ALICE, {}, w);
     const count = await unreadCount(ALICE, w);
@@ -160,7 +170,10 @@ describe('readInbox', () => {
   it('lets a row expire while the user is paging', async () => {
     // Prepare
     const w = world();
-    await w.inbox.putMany([row(ALICE, 'a', NOW - INBOX_TTL_MS + 10), row(ALICE, 'b', NOW - INBOX_TTL_MS + 20)]);
+    await w.inbox.putMany([
+      row(ALICE, 'a', NOW - INBOX_TTL_MS + 10),
+      row(ALICE, 'b', NOW - INBOX_TTL_MS + 20),
+    ]);
     await w.inbox.putMany([row(ALICE, 'c', NOW)]);
     const first = await readInbox(ALICE, { limit: 1 }, w);
     // Act

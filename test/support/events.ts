@@ -40,7 +40,8 @@ function kinesisRecord(input: KinesisInput, n: number, shardId: string): Kinesis
       ? Buffer.from(input.raw)
       : Buffer.from(JSON.stringify(input.event ?? missing('event or raw')), 'utf8');
   const partitionKey =
-    input.partitionKey ?? (input.event ? authorPartition(input.event.tenantId, input.event.actorId) : 'poison');
+    input.partitionKey ??
+    (input.event ? authorPartition(input.event.tenantId, input.event.actorId) : 'poison');
   return {
     kinesis: {
       kinesisSchemaVersion: '1.0',
@@ -97,7 +98,14 @@ function sqsRecord(input: SqsInput): SQSRecord {
     messageAttributes:
       tenant === undefined
         ? {}
-        : { tenant_id: { stringValue: tenant, dataType: 'String', stringListValues: [], binaryListValues: [] } },
+        : {
+            tenant_id: {
+              stringValue: tenant,
+              dataType: 'String',
+              stringListValues: [],
+              binaryListValues: [],
+            },
+          },
     md5OfBody: createHash('md5').update(body).digest('hex'),
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:local:000000000000:fanout-push',
