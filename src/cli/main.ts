@@ -33,9 +33,13 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...args] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === undefined) {
+    io.stderr(HELP);
+    return 2;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     io.stdout(HELP);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
   const run = COMMANDS[command];
   try {

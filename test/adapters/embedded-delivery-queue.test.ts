@@ -80,6 +80,26 @@ describe('EmbeddedDeliveryQueue', () => {
     expect(pushDepth).toEqual({ visible: 2, inFlight: 0, delayed: 0, deadLettered: 0 });
   });
 
+  it("dead-letters and redrives each channel's messages on that channel only", async () => {
+    // Prepare
+    const push = new EmbeddedDeliveryQueue({ db, channel: 'push', clock, maxReceiveCount: 1 });
+    const email = new EmbeddedDeliveryQueue({ db, channel: 'email', clock, maxReceiveCount: 1 });
+    await push.sendBatch([job(1)]);
+    await email.sendBatch([job(2, 'email')]);
+    await push.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+    await email.receive({ max: 1, visibilityTimeoutMs: 1_000 });
+    await clock.advance(1_000);
+    // Act
+    const pushDead = await push.listDeadLetters(10);
+    const moved = await email.redriveDeadLetters();
+    const [redriven] = await email.receive({ max: 10, visibilityTimeoutMs: 1_000 });
+    // Assess
+    expect(pushDead.map((d) => (JSON.parse(d.body) as DeliveryJob).notificationId)).toEqual(['n1']);
+    expect(moved).toBe(1);
+    expect((JSON.parse(redriven!.body) as DeliveryJob).notificationId).toBe('n2');
+    expect(await push.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 1 });
+  });
+
   it("ignores another channel's receipt handle", async () => {
     // Prepare
     const push = new EmbeddedDeliveryQueue({ db, channel: 'push', clock });
