@@ -43,7 +43,16 @@ export interface NoTarget {
 
 export type SendOutcome =
   | { readonly status: 'sent' }
-  | { readonly status: 'rejected'; readonly reason: string };
+  | {
+      readonly status: 'rejected';
+      readonly reason: string;
+      /**
+       * Work the rejection calls for (deactivating a dead device token), run only once the
+       * decision is audited and confirmed: done earlier, a crash before the audit append would
+       * turn the redelivered job's `failed` into `suppressed_no_address` and lose the record.
+       */
+      readonly afterAudit?: () => Promise<void>;
+    };
 
 /** What differs between channels: where a job goes, and how one send is made. */
 export interface ChannelDriver<T extends DeliveryTarget> {
@@ -114,6 +123,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
   readonly #deferrals: Deferral<T>[] = [];
   readonly #confirm: string[] = [];
   readonly #release: string[] = [];
+  readonly #afterAudit: (() => Promise<void>)[] = [];
 
   constructor(deps: DeliveryDeps, driver: ChannelDriver<T>) {
     this.#deps = deps;
@@ -264,6 +274,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
           );
           // A permanent rejection is final too: confirming stops retries from trying it again.
           this.#confirm.push(key);
+          if (outcome.status === 'rejected' && outcome.afterAudit) this.#afterAudit.push(outcome.afterAudit);
         } catch (err) {
           // Certainly not sent: free the key for the retry. Maybe sent (ambiguous, or an error we do
           // not know): keep the claim, so the retry waits for the lease and re-sends as ambiguous.
@@ -288,7 +299,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
     }
   }
 
-  /** Release, audit, confirm: one call each for the whole batch. */
+  /** Release, audit, confirm, then the rejections' follow-ups: one call each for the whole batch. */
   async #finish(works: readonly Work<T>[]): Promise<void> {
     if (this.#release.length > 0) {
       try {
@@ -308,14 +319,18 @@ class DeliveryBatch<T extends DeliveryTarget> {
       for (const w of works) if (w.entries.length > 0) this.#fail(w, 'audit append failed', err);
       return;
     }
-    if (this.#confirm.length === 0) return;
-    try {
-      await this.#deps.dedup.confirm(this.#confirm);
-    } catch (err) {
-      // Sent and audited: retrying the jobs could only send again, so they are acked. The pending
-      // claims answer Busy, then AcquiredStale, to any later duplicate of these jobs.
-      this.#logger.warn('dedup confirm failed', { keys: this.#confirm.length, error: errorName(err) });
+    if (this.#confirm.length > 0) {
+      try {
+        await this.#deps.dedup.confirm(this.#confirm);
+      } catch (err) {
+        // Sent and audited: retrying the jobs could only send again, so they are acked. The pending
+        // claims answer Busy, then AcquiredStale, to any later duplicate of these jobs.
+        this.#logger.warn('dedup confirm failed', { keys: this.#confirm.length, error: errorName(err) });
+      }
     }
+    // Best effort by design: a crash before these leaves a dead token active until the provider
+    // rejects it again, which costs one more rejected send and loses no record.
+    await Promise.all(this.#afterAudit.map((run) => run()));
   }
 
   #fail(work: Work<T>, message: string, err: unknown): void {

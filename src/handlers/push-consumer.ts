@@ -47,8 +47,9 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
         ...(ambiguousRetry ? { ambiguousRetry } : {}),
       });
       if (result.status === 'sent') return result;
-      if (result.deactivateDevice) {
-        const opts = result.invalidSince === undefined ? {} : { ifRegisteredBefore: result.invalidSince };
+      if (!result.deactivateDevice) return { status: 'rejected', reason: result.reason };
+      const opts = result.invalidSince === undefined ? {} : { ifRegisteredBefore: result.invalidSince };
+      const afterAudit = async () => {
         try {
           await deps.devices.deactivate(job.tenantId, device.token, result.reason, opts);
         } catch (err) {
@@ -60,8 +61,8 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
             error: errorName(err),
           });
         }
-      }
-      return { status: 'rejected', reason: result.reason };
+      };
+      return { status: 'rejected', reason: result.reason, afterAudit };
     },
   };
 }

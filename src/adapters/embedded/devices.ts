@@ -46,7 +46,11 @@ export class EmbeddedDevices implements Devices {
           deactivated_reason TEXT,
           PRIMARY KEY (tenant_id, token)
         ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS devices_by_user ON devices (tenant_id, user_id);
+        -- Covers listActive in key order, so the planner never prefers a scan of the tenant's
+        -- tokens (it did without statistics, at 66% of a demo's CPU).
+        DROP INDEX IF EXISTS devices_by_user;
+        CREATE INDEX IF NOT EXISTS devices_active_by_user
+          ON devices (tenant_id, user_id, active, registered_at, token);
       `);
       return {
         // A late-arriving older registration must not make the row look older than it is, or an
