@@ -26,6 +26,7 @@ import { type Clock, systemClock } from '../ports/clock.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
 import type { RuntimeConfig } from './config.ts';
+import type { HousekeepingTask } from './housekeeping.ts';
 import type { Ports } from './ports.ts';
 
 /** The data file inside the data dir. */
@@ -56,7 +57,12 @@ export type EmbeddedPorts = Ports & {
   readonly emailSink: RecordingEmailTransport;
   /** The directory the JSONL audit log is written to. */
   readonly auditDir: string;
+  /** Space reclaiming no managed service does here (see `embeddedHousekeeping`). */
+  readonly housekeeping: readonly HousekeepingTask[];
 };
+
+/** How long DynamoDB Streams keeps a change; the embedded change feed keeps as long. */
+const CHANGE_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Builds every port of the embedded profile over one SQLite file (`<dataDir>/fanout.db`, WAL) and
@@ -87,6 +93,11 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       clock,
       ...(opts.emailFault ? { fault: opts.emailFault } : {}),
     });
+    const inbox = new EmbeddedInbox({ db });
+    const feed = new EmbeddedCelebrityFeed({ db });
+    const preferences = new EmbeddedPreferenceStore({ db, clock });
+    const dedup =
+      config.dedup === 'memory' ? new MemoryDedupStore({ clock }) : new EmbeddedDedupStore({ db, clock });
     const secret =
       config.cursorSecret ?? (inMemory ? randomBytes(32).toString('hex') : cursorSecret(config.dataDir));
     return {
@@ -99,15 +110,14 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       log: new EmbeddedEventLog({ db, shards: config.shards, clock }),
       checkpoints: new EmbeddedCheckpoints({ db }),
       graph: new EmbeddedFollowerGraph({ db }),
-      inbox: new EmbeddedInbox({ db }),
-      feed: new EmbeddedCelebrityFeed({ db }),
+      inbox,
+      feed,
       queues: {
         push: new EmbeddedDeliveryQueue({ db, channel: 'push', maxReceiveCount, clock }),
         email: new EmbeddedDeliveryQueue({ db, channel: 'email', maxReceiveCount, clock }),
       },
-      dedup:
-        config.dedup === 'memory' ? new MemoryDedupStore({ clock }) : new EmbeddedDedupStore({ db, clock }),
-      preferences: new EmbeddedPreferenceStore({ db, clock }),
+      dedup,
+      preferences,
       preferenceCache: new LruPreferenceCache({}),
       devices: new EmbeddedDevices({ db }),
       tenants: new EmbeddedTenants({ db }),
@@ -116,6 +126,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       audit,
       cursors: createCursorCodec(secret),
       tierPolicy: tierPolicy({ threshold: config.celebrityThreshold, hysteresis: config.tierHysteresis }),
+      housekeeping: embeddedHousekeeping({ inbox, feed, preferences, dedup }),
       async close() {
         // Stops nothing: callers stop their pollers first, so no batch is cut off here.
         await closeIfClosable(audit);
@@ -128,6 +139,30 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
     if (inMemory) rmSync(auditDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * What the embedded profile must clean up by itself, because no managed service does it here:
+ * expired inbox rows and celebrity pointers (DynamoDB TTL's job in AWS), dedup keys past their
+ * TTL (Redis expiry's), and preference changes older than a stream would keep them. Reads never
+ * depend on these deletions (they filter by TTL); they keep the data file from growing for ever.
+ */
+function embeddedHousekeeping(stores: {
+  readonly inbox: EmbeddedInbox;
+  readonly feed: EmbeddedCelebrityFeed;
+  readonly preferences: EmbeddedPreferenceStore;
+  readonly dedup: EmbeddedDedupStore | MemoryDedupStore;
+}): HousekeepingTask[] {
+  const { inbox, feed, preferences, dedup } = stores;
+  const tasks: HousekeepingTask[] = [
+    { name: 'inbox', run: async (now) => (await inbox.purgeExpired(now)).rows },
+    { name: 'celebrity-feed', run: (now) => feed.purgeExpired(now) },
+    { name: 'preference-changes', run: (now) => preferences.purgeChanges(now - CHANGE_RETENTION_MS) },
+  ];
+  // The memory store forgets expired keys lazily by itself.
+  if (dedup instanceof EmbeddedDedupStore)
+    tasks.push({ name: 'dedup', run: (now) => dedup.purgeExpired(now) });
+  return tasks;
 }
 
 /**

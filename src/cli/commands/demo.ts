@@ -1,4 +1,5 @@
 import { ValidationError } from '../../domain/errors.ts';
+import { Housekeeper } from '../../runtime/housekeeping.ts';
 import { jsonLogger } from '../../runtime/json-logger.ts';
 import {
   type CliIo,
@@ -126,9 +127,16 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
   if (run === undefined) return signalExitCode(io.signal);
   io.stdout(parsed.json ? `${JSON.stringify(run.summary)}\n` : formatSummary(run.summary));
   io.stderr('fanout: pipeline running; press Ctrl-C to stop\n');
+  const housekeeper = new Housekeeper({
+    tasks: run.ports.housekeeping,
+    clock: run.ports.clock,
+    logger: run.ports.logger,
+  });
+  housekeeper.start();
   if (!io.signal.aborted) {
     await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
   }
+  await housekeeper.stop();
   await run.pipeline.stop();
   await run.ports.close();
   io.stderr('fanout: stopped\n');
