@@ -10,6 +10,7 @@ import { authorPartition } from '../src/domain/keys.ts';
 import { type AuthorEvent, Channel, type FollowEdge } from '../src/domain/types.ts';
 import { type FanoutDeps, fanOut } from '../src/handlers/fanout.ts';
 import type { Clock } from '../src/ports/clock.ts';
+import { costTable, profiled } from './profile.ts';
 import { type BenchReport, median, timed, withTempDir, yieldToLoop } from './support.ts';
 
 /** Sizes of one fan-out benchmark run. */
@@ -24,6 +25,8 @@ export interface FanoutBenchOptions {
   readonly warmupRuns?: number;
   /** Followers per page, which is also the rows per inbox transaction. @default 5000 */
   readonly pageSize?: number;
+  /** Profile the measured runs and add the CPU cost per file to the notes. @default false */
+  readonly profile?: boolean;
 }
 
 const TENANT = 'bench';
@@ -88,20 +91,22 @@ export async function fanoutBench(opts: FanoutBenchOptions = {}): Promise<BenchR
       const fanoutRates: number[] = [];
       const rawRates: number[] = [];
       const rowsPerRun = followers * eventsPerRun;
-      for (let run = 0; run < warmupRuns + runs; run++) {
-        const events = nextBatch();
-        const kinesis = kinesisEventOf(events);
-        const fan = await timed(() => fanOut(kinesis, deps));
-        if (fan.value.batchItemFailures.length > 0) throw new Error('fan-out failed during the benchmark');
-        // Same rows, same table shape, same transaction size: only SQLite's own cost is left.
-        const rows = raw.rowsOf(events, followerIds);
-        const rawRun = await timed(async () => raw.insert(rows));
-        if (run >= warmupRuns) {
-          fanoutRates.push(rowsPerRun / (fan.ms / 1000));
-          rawRates.push(rowsPerRun / (rawRun.ms / 1000));
+      const profile = await profiled(opts.profile === true, async () => {
+        for (let run = 0; run < warmupRuns + runs; run++) {
+          const events = nextBatch();
+          const kinesis = kinesisEventOf(events);
+          const fan = await timed(() => fanOut(kinesis, deps));
+          if (fan.value.batchItemFailures.length > 0) throw new Error('fan-out failed during the benchmark');
+          // Same rows, same table shape, same transaction size: only SQLite's own cost is left.
+          const rows = raw.rowsOf(events, followerIds);
+          const rawRun = await timed(async () => raw.insert(rows));
+          if (run >= warmupRuns) {
+            fanoutRates.push(rowsPerRun / (fan.ms / 1000));
+            rawRates.push(rowsPerRun / (rawRun.ms / 1000));
+          }
+          await yieldToLoop();
         }
-        await yieldToLoop();
-      }
+      });
       const inboxWritesPerSec = median(fanoutRates);
       const rawInsertsPerSec = median(rawRates);
       return {
@@ -124,6 +129,13 @@ export async function fanoutBench(opts: FanoutBenchOptions = {}): Promise<BenchR
         notes: [
           `The celebrity threshold is ${celebrityThreshold}, above the ${followers} followers, so every author is regular: one inbox row and one push job per follower.`,
           'rawInsertsPerSec: a prepared INSERT of the same rows into a copy of the inbox table (same columns, key and index), same transaction size, same file.',
+          ...(profile.costs
+            ? [
+                '',
+                'CPU time of the runs by file (profiled; includes the raw inserts):',
+                costTable(profile.costs),
+              ]
+            : []),
         ],
       };
     } finally {
@@ -133,7 +145,11 @@ export async function fanoutBench(opts: FanoutBenchOptions = {}): Promise<BenchR
 }
 
 async function follow(graph: EmbeddedFollowerGraph, followerIds: readonly string[]): Promise<void> {
-  const edges: FollowEdge[] = followerIds.map((followerId) => ({ tenantId: TENANT, authorId: AUTHOR, followerId }));
+  const edges: FollowEdge[] = followerIds.map((followerId) => ({
+    tenantId: TENANT,
+    authorId: AUTHOR,
+    followerId,
+  }));
   for (let i = 0; i < edges.length; i += 10_000) await graph.follow(edges.slice(i, i + 10_000));
 }
 
@@ -158,7 +174,19 @@ function kinesisEventOf(events: readonly AuthorEvent[]): KinesisStreamEvent {
   };
 }
 
-type RawRow = readonly [string, string, string, string, string, string, string, string, string, number, number];
+type RawRow = readonly [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number,
+  number,
+];
 
 /** The baseline: the inbox's own table definition, copied, and a bare prepared INSERT. */
 class RawInboxInserts {
@@ -172,11 +200,15 @@ class RawInboxInserts {
     // Copy the DDL SQLite stored for the inbox table and its indexes, so the baseline cannot drift
     // from what the adapter really creates.
     const ddl = db.sqlite
-      .prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'inbox_rows' AND sql IS NOT NULL ORDER BY type DESC")
+      .prepare(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'inbox_rows' AND sql IS NOT NULL ORDER BY type DESC",
+      )
       .all() as { sql: string }[];
     if (ddl.length === 0) throw new Error('the inbox table was not created');
     for (const { sql } of ddl) db.sqlite.exec(sql.replaceAll('inbox_', 'raw_inbox_'));
-    const columns = db.sqlite.prepare('SELECT count(*) AS n FROM pragma_table_info(?)').get('raw_inbox_rows') as {
+    const columns = db.sqlite
+      .prepare('SELECT count(*) AS n FROM pragma_table_info(?)')
+      .get('raw_inbox_rows') as {
       n: number;
     };
     this.#insert = db.sqlite.prepare(

@@ -6,6 +6,7 @@ import { createCursorCodec } from '../src/domain/cursor.ts';
 import { notificationId, POINTER_RECIPIENT } from '../src/domain/ids.ts';
 import { Category, type CelebrityPointer, type InboxRow, Tier, type UserKey } from '../src/domain/types.ts';
 import { type InboxDeps, readInbox } from '../src/handlers/inbox.ts';
+import { costTable, profiled } from './profile.ts';
 import { type BenchReport, median, percentile, withTempDir } from './support.ts';
 
 /** Sizes of one inbox-read benchmark run. */
@@ -22,6 +23,8 @@ export interface InboxReadBenchOptions {
   readonly warmup?: number;
   /** Deepest page read by cursor. @default 25 */
   readonly maxDepth?: number;
+  /** Profile the measured reads and add the CPU cost per file to the notes. @default false */
+  readonly profile?: boolean;
 }
 
 const PAGE = 20;
@@ -60,17 +63,23 @@ export async function inboxReadBench(opts: InboxReadBenchOptions = {}): Promise<
       const first: number[] = [];
       const deep: number[] = [];
       let items = 0;
-      for (let i = 0; i < warmup + iterations; i++) {
-        const deepRead = i % 2 === 1 && cursors.length > 0;
-        const cursor = deepRead ? cursors[(i >> 1) % cursors.length] : undefined;
-        const start = performance.now();
-        const page = await readInbox(READER, cursor === undefined ? { limit: PAGE } : { limit: PAGE, cursor }, deps);
-        const ms = performance.now() - start;
-        if (page.items.length !== PAGE) throw new Error('a page came back short during the benchmark');
-        if (i < warmup) continue;
-        items += page.items.length;
-        (deepRead ? deep : first).push(ms);
-      }
+      const run = await profiled(opts.profile === true, async () => {
+        for (let i = 0; i < warmup + iterations; i++) {
+          const deepRead = i % 2 === 1 && cursors.length > 0;
+          const cursor = deepRead ? cursors[(i >> 1) % cursors.length] : undefined;
+          const start = performance.now();
+          const page = await readInbox(
+            READER,
+            cursor === undefined ? { limit: PAGE } : { limit: PAGE, cursor },
+            deps,
+          );
+          const ms = performance.now() - start;
+          if (page.items.length !== PAGE) throw new Error('a page came back short during the benchmark');
+          if (i < warmup) continue;
+          items += page.items.length;
+          (deepRead ? deep : first).push(ms);
+        }
+      });
       const all = [...first, ...deep].sort((a, b) => a - b);
       const sortedFirst = first.sort((a, b) => a - b);
       const sortedDeep = deep.sort((a, b) => a - b);
@@ -98,6 +107,9 @@ export async function inboxReadBench(opts: InboxReadBenchOptions = {}): Promise<
         notes: [
           'Reads alternate between the first page and a page 2..N deep by cursor; each read is timed alone.',
           'pagesPerSec is 1000 / p50Ms: one reader, one page at a time.',
+          ...(run.costs
+            ? ['', 'CPU time of the measured reads by file (profiled):', costTable(run.costs)]
+            : []),
         ],
       };
     } finally {
@@ -134,7 +146,10 @@ async function seed(deps: InboxDeps, rows: number, celebrities: number, perCeleb
   for (let c = 0; c < celebrities; c++) {
     const authorId = `celebrity-${c}`;
     await graph.follow([{ tenantId: READER.tenantId, authorId, followerId: READER.userId }]);
-    await graph.setTier({ tenantId: READER.tenantId, userId: authorId }, { tier: Tier.Celebrity, changedAt: NOW - span });
+    await graph.setTier(
+      { tenantId: READER.tenantId, userId: authorId },
+      { tier: Tier.Celebrity, changedAt: NOW - span },
+    );
     const pointers: CelebrityPointer[] = [];
     for (let p = 0; p < perCelebrity; p++) {
       // Offset per celebrity so pointers of different authors do not share a millisecond.
@@ -168,7 +183,11 @@ async function cursorChain(deps: InboxDeps, depth: number): Promise<string[]> {
   const cursors: string[] = [];
   let cursor: string | undefined;
   for (let d = 1; d < depth; d++) {
-    const page = await readInbox(READER, cursor === undefined ? { limit: PAGE } : { limit: PAGE, cursor }, deps);
+    const page = await readInbox(
+      READER,
+      cursor === undefined ? { limit: PAGE } : { limit: PAGE, cursor },
+      deps,
+    );
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
     cursors.push(cursor);

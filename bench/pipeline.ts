@@ -12,6 +12,7 @@ import { consumePush } from '../src/handlers/push-consumer.ts';
 import { readRuntimeConfig } from '../src/runtime/config.ts';
 import { type EmbeddedPorts, openEmbeddedPorts } from '../src/runtime/embedded.ts';
 import { SqsPoller } from '../src/runtime/sqs-poller.ts';
+import { costTable, profiled } from './profile.ts';
 import { type BenchReport, withTempDir } from './support.ts';
 
 /** Sizes and knobs of one pipeline benchmark run. */
@@ -26,10 +27,19 @@ export interface PipelineBenchOptions {
   readonly concurrency?: number;
   /** The dedup store, as FANOUT_DEDUP chooses it. @default 'sqlite' */
   readonly dedup?: 'sqlite' | 'memory';
+  /** Profile the measured span and add the CPU cost per file to the notes. @default false */
+  readonly profile?: boolean;
 }
 
 const TENANT = 'bench';
-const TIMEZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney', 'America/Sao_Paulo'];
+const TIMEZONES = [
+  'UTC',
+  'Europe/Paris',
+  'America/New_York',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+  'America/Sao_Paulo',
+];
 
 /**
  * Push deliveries per second end to end: the push consumer driven by the SQS poller over the
@@ -82,15 +92,21 @@ export async function pipelineBench(opts: PipelineBenchOptions = {}): Promise<Be
           return response;
         },
       });
-      const start = performance.now();
-      poller.start();
-      await done;
-      const seconds = (performance.now() - start) / 1000;
-      await poller.stop();
+      const run = await profiled(opts.profile === true, async () => {
+        const start = performance.now();
+        poller.start();
+        await done;
+        const ms = performance.now() - start;
+        await poller.stop();
+        return ms;
+      });
+      const seconds = run.value / 1000;
 
       const stats = await ports.pushSink.stats();
       if (stats.sends !== jobs || stats.duplicates !== 0) {
-        throw new Error(`expected ${jobs} sends and no duplicates, got ${stats.sends} and ${stats.duplicates}`);
+        throw new Error(
+          `expected ${jobs} sends and no duplicates, got ${stats.sends} and ${stats.duplicates}`,
+        );
       }
       return {
         name: 'pipeline',
@@ -110,7 +126,13 @@ export async function pipelineBench(opts: PipelineBenchOptions = {}): Promise<Be
         goals: [{ figure: 'deliveriesPerSec', op: '>=', value: 30_000 }],
         notes: [
           'Every user has push consent, a timezone and a quiet-hours window that is not active, and one device: every job is sent.',
-          'Per-stage costs: `npm run bench -- pipeline --profile` (see docs/benchmarks.md).',
+          ...(run.costs
+            ? [
+                '',
+                'CPU time of the measured span by file (profiled: the rate above is lower than without):',
+                costTable(run.costs),
+              ]
+            : ['Per-stage costs: `npm run bench -- pipeline --profile` (see docs/benchmarks.md).']),
         ],
       };
     } finally {

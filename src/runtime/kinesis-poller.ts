@@ -22,7 +22,10 @@ export interface KinesisPollerOptions {
   readonly handler: KinesisHandler;
   /** @default 100 (Lambda's default for Kinesis) */
   readonly batchSize?: number;
-  /** Retries of a failing record before it goes to `onFailure`. @default 10 */
+  /**
+   * Retries of a failing record before it goes to `onFailure`. Without `onFailure` a record is
+   * never skipped, whatever this says. @default 10
+   */
   readonly maxRetries?: number;
   /** Split a batch in two when the handler throws, to isolate the bad record. @default true */
   readonly bisectOnError?: boolean;
@@ -87,7 +90,18 @@ export class KinesisPoller {
   async #runShard(shardId: string): Promise<void> {
     const o = this.#o;
     const signal = this.#abort.signal;
-    let position = await o.checkpoints.get(o.consumer, shardId);
+    let position: string | undefined;
+    for (;;) {
+      try {
+        position = await o.checkpoints.get(o.consumer, shardId);
+        break;
+      } catch (err) {
+        // Starting from the log's beginning instead would re-run everything: wait for the store.
+        o.logger.warn('checkpoint read failed', { shardId, error: errorName(err) });
+        await sleep(o.retryBaseMs * 10, signal);
+        if (signal.aborted) return;
+      }
+    }
     let size = o.batchSize;
     let attempts = 0;
     while (!signal.aborted) {
@@ -114,7 +128,7 @@ export class KinesisPoller {
       const okCount = outcome.failedIndex ?? records.length;
       if (okCount > 0) {
         position = records[okCount - 1]!.sequenceNumber;
-        await o.checkpoints.set(o.consumer, shardId, position);
+        await this.#checkpoint(shardId, position);
       }
       if (outcome.failedIndex === undefined) {
         attempts = 0;
@@ -127,21 +141,48 @@ export class KinesisPoller {
         continue;
       }
       attempts = okCount > 0 ? 1 : attempts + 1;
-      if (attempts > o.maxRetries) {
-        const failed = records.slice(okCount, okCount + 1);
-        o.logger.error('record failed every retry; sent to the on-failure destination', {
-          shardId,
-          sequenceNumber: failed[0]!.sequenceNumber,
-          error: errorName(outcome.error),
-        });
-        await o.onFailure?.(shardId, failed, outcome.error);
-        position = failed[0]!.sequenceNumber;
-        await o.checkpoints.set(o.consumer, shardId, position);
+      if (attempts > o.maxRetries && (await this.#handOver(shardId, records[okCount]!, outcome.error))) {
+        position = records[okCount]!.sequenceNumber;
+        await this.#checkpoint(shardId, position);
         attempts = 0;
         size = o.batchSize;
         continue;
       }
       await sleep(backoffMs(attempts, o.retryBaseMs, 5000), signal);
+    }
+  }
+
+  /**
+   * Gives a record that failed every retry to the on-failure destination; true once it is there.
+   * Without a destination nothing is ever skipped: the shard retries (Lambda's default of retrying
+   * until the record expires), which stalls it visibly instead of dropping an event's whole fan-out.
+   */
+  async #handOver(shardId: string, record: LogRecord, error: unknown): Promise<boolean> {
+    const o = this.#o;
+    const fields = { shardId, sequenceNumber: record.sequenceNumber, error: errorName(error) };
+    if (o.onFailure === undefined) {
+      o.logger.error('record keeps failing; the shard retries it until it succeeds', fields);
+      return false;
+    }
+    try {
+      await o.onFailure(shardId, [record], error);
+    } catch (err) {
+      o.logger.error('on-failure destination failed; retrying the record', {
+        ...fields,
+        error: errorName(err),
+      });
+      return false;
+    }
+    o.logger.error('record failed every retry; sent to the on-failure destination', fields);
+    return true;
+  }
+
+  /** A failed checkpoint write only means a restart re-processes some records, which is idempotent. */
+  async #checkpoint(shardId: string, position: string): Promise<void> {
+    try {
+      await this.#o.checkpoints.set(this.#o.consumer, shardId, position);
+    } catch (err) {
+      this.#o.logger.warn('checkpoint write failed', { shardId, error: errorName(err) });
     }
   }
 

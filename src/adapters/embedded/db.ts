@@ -46,7 +46,9 @@ export class EmbeddedDb {
       return result;
     } catch (err) {
       this.#depth--;
-      this.sqlite.exec('ROLLBACK');
+      // SQLite may have rolled back by itself (disk full, I/O error): a second ROLLBACK would throw
+      // and hide the error that matters.
+      if (this.sqlite.isTransaction) this.sqlite.exec('ROLLBACK');
       throw err;
     }
   }

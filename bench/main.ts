@@ -1,0 +1,46 @@
+import { fanoutBench } from './fanout.ts';
+import { inboxReadBench } from './inbox-read.ts';
+import { pipelineBench } from './pipeline.ts';
+import { type BenchReport, reportJson, reportTable } from './support.ts';
+
+/**
+ * `npm run bench -- <name> [--json] [--profile]`: runs one benchmark and prints its figures as a
+ * table (or, with --json, one JSON object). A benchmark reports its goal; it never fails on it.
+ */
+const BENCHMARKS: Readonly<
+  Record<string, { readonly about: string; run(profile: boolean): Promise<BenchReport> }>
+> = {
+  fanout: {
+    about: 'inbox rows written per second by fan-out, beside the raw SQLite insert rate',
+    run: (profile) => fanoutBench({ profile }),
+  },
+  pipeline: {
+    about: 'push deliveries per second end to end through the push consumer',
+    run: (profile) => pipelineBench({ profile }),
+  },
+  'inbox-read': {
+    about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',
+    run: (profile) => inboxReadBench({ profile }),
+  },
+};
+
+function usage(): string {
+  const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(12)} ${b.about}`);
+  return ['usage: npm run bench -- <name> [--json] [--profile]', '', ...names].join('\n');
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const flags = new Set(args.filter((a) => a.startsWith('--')));
+  const names = args.filter((a) => !a.startsWith('--'));
+  const unknownFlag = [...flags].find((f) => f !== '--json' && f !== '--profile');
+  const bench = names.length === 1 ? BENCHMARKS[names[0]!] : undefined;
+  if (bench === undefined || unknownFlag !== undefined) {
+    process.stderr.write(`${usage()}\n`);
+    return 2;
+  }
+  const report = await bench.run(flags.has('--profile'));
+  process.stdout.write(`${flags.has('--json') ? reportJson(report) : reportTable(report)}\n`);
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { fanoutBench } from '../../bench/fanout.ts';
+import { inboxReadBench } from '../../bench/inbox-read.ts';
+import { pipelineBench } from '../../bench/pipeline.ts';
+import { costByFile } from '../../bench/profile.ts';
+import {
+  type BenchReport,
+  checkGoals,
+  median,
+  percentile,
+  reportJson,
+  reportTable,
+} from '../../bench/support.ts';
+
+/** The JSON a benchmark prints with --json, parsed back. */
+function printed(report: BenchReport): Record<string, unknown> {
+  const text = reportJson(report);
+  expect(text).not.toContain('\n');
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+function expectPositiveFigures(json: Record<string, unknown>, figures: readonly string[]): void {
+  for (const figure of figures) {
+    const value = json[figure];
+    expect(typeof value, figure).toBe('number');
+    expect(Number.isFinite(value) && (value as number) > 0, `${figure} = ${value}`).toBe(true);
+  }
+}
+
+describe('benchmarks at a tiny size', () => {
+  it('fanout prints the inbox write rate, the raw insert rate and their ratio', async () => {
+    // Act
+    const report = await fanoutBench({
+      followers: 50,
+      eventsPerRun: 2,
+      runs: 2,
+      warmupRuns: 1,
+      pageSize: 20,
+    });
+    // Assess
+    const json = printed(report);
+    expect(json.name).toBe('fanout');
+    expectPositiveFigures(json, ['inboxWritesPerSec', 'rawInsertsPerSec', 'ratio']);
+    expect(report.settings.authorsAreRegular).toBe(true);
+    expect(report.settings.celebrityThreshold as number).toBeGreaterThan(50);
+  });
+
+  it('pipeline prints deliveries per second with its batch size and concurrency', async () => {
+    // Act
+    const report = await pipelineBench({ users: 30, jobs: 90, batchSize: 16, concurrency: 2, profile: true });
+    // Assess
+    const json = printed(report);
+    expect(json.name).toBe('pipeline');
+    expectPositiveFigures(json, ['deliveriesPerSec']);
+    expect(json.settings).toMatchObject({ batchSize: 16, concurrency: 2, sends: 90, duplicateSends: 0 });
+    expect(report.notes?.join('\n')).toContain('src/handlers/deliver.ts');
+  });
+
+  it('inbox-read prints p50 and p99 page latency, first pages and deeper ones', async () => {
+    // Act
+    const report = await inboxReadBench({
+      rows: 120,
+      celebrities: 3,
+      pointersPerCelebrity: 20,
+      iterations: 20,
+      warmup: 4,
+      maxDepth: 4,
+    });
+    // Assess
+    const json = printed(report);
+    expect(json.name).toBe('inbox-read');
+    expectPositiveFigures(json, ['p50Ms', 'p99Ms', 'firstPageP99Ms', 'deepPageP99Ms', 'pagesPerSec']);
+    expect(json.p99Ms as number).toBeGreaterThanOrEqual(json.p50Ms as number);
+    expect(report.settings.deepestPage).toBe(4);
+  });
+});
+
+describe('benchmark reporting', () => {
+  const report: BenchReport = {
+    name: 'example',
+    figures: { rate: 10, latencyMs: 7 },
+    settings: { size: 3 },
+    goals: [
+      { figure: 'rate', op: '>=', value: 20 },
+      { figure: 'latencyMs', op: '<', value: 9 },
+    ],
+  };
+
+  it('shows a missed goal beside the figure without failing', () => {
+    // Act
+    const checks = checkGoals(report);
+    const table = reportTable(report);
+    // Assess
+    expect(checks.map((c) => [c.figure, c.met])).toEqual([
+      ['rate', false],
+      ['latencyMs', true],
+    ]);
+    expect(table).toMatch(/rate\s+10\.0\s+>= 20\.0\s+NOT met/);
+    expect(table).toMatch(/latencyMs\s+7\.000\s+< 9\.000\s+met/);
+  });
+
+  it('counts a goal on a figure the run did not produce as not met', () => {
+    // Act
+    const [check] = checkGoals({ ...report, goals: [{ figure: 'missing', op: '>=', value: 1 }] });
+    // Assess
+    expect(check?.met).toBe(false);
+  });
+
+  it('takes medians and nearest-rank percentiles, and refuses empty samples', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99)).toBe(10);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
+    expect(() => median([])).toThrow(RangeError);
+    expect(() => percentile([], 50)).toThrow(RangeError);
+  });
+
+  it('charges native and runtime time to the project file that called it', () => {
+    // Prepare: deliver.ts → db.ts (a pass-through helper) → native; and an idle sample.
+    const frame = (url: string) => ({ functionName: 'f', url });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame(''), children: [2, 5] },
+        { id: 2, callFrame: frame('file:///app/src/handlers/deliver.ts'), children: [3] },
+        { id: 3, callFrame: frame('file:///app/src/adapters/embedded/db.ts'), children: [4] },
+        { id: 4, callFrame: frame('node:internal/crypto/hash') },
+        { id: 5, callFrame: frame('') },
+      ],
+      samples: [4, 4, 2, 5],
+      timeDeltas: [1000, 1000, 1000, 1000],
+    };
+    // Act
+    const costs = costByFile(profile);
+    // Assess
+    expect(costs).toEqual([
+      { file: 'src/handlers/deliver.ts', ms: 3, share: 0.75 },
+      { file: '(runtime, gc, idle)', ms: 1, share: 0.25 },
+    ]);
+  });
+});
