@@ -134,9 +134,9 @@ class DeliveryBatch<T extends DeliveryTarget> {
 
   async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
     const works = await Promise.all(records.map((record) => this.#prepare(record)));
-    await this.#resendDeferrals();
     await this.#claim(works);
     await Promise.all(works.map((work) => this.#send(work)));
+    await this.#resendDeferrals();
     this.#deadLetter(works);
     await this.#finish(works);
     return {
@@ -252,6 +252,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
   async #send(work: Work<T>): Promise<void> {
     const job = work.job;
     if (job === undefined) return;
+    let busy = false;
     await Promise.all(
       work.sends.map(async ({ target, key, state }) => {
         if (state === ClaimState.Done) {
@@ -259,8 +260,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
           return;
         }
         if (state !== ClaimState.Acquired && state !== ClaimState.AcquiredStale) {
-          // Busy: another consumer is sending this very delivery right now. Look again later.
-          work.failed = true;
+          busy = true;
           return;
         }
         const ambiguous = state === ClaimState.AcquiredStale;
@@ -278,11 +278,19 @@ class DeliveryBatch<T extends DeliveryTarget> {
         } catch (err) {
           // Certainly not sent: free the key for the retry. Maybe sent (ambiguous, or an error we do
           // not know): keep the claim, so the retry waits for the lease and re-sends as ambiguous.
-          if (err instanceof TransportRetryableError && !err.ambiguous) this.#release.push(key);
+          // A stale claim is never released: its first holder may have sent, so every later attempt
+          // must stay an ambiguous re-send with the same ids.
+          if (err instanceof TransportRetryableError && !err.ambiguous && state === ClaimState.Acquired) {
+            this.#release.push(key);
+          }
           this.#fail(work, 'send failed; retrying', err);
         }
       }),
     );
+    // Busy: another consumer holds a live claim on this very delivery (a concurrent duplicate, or
+    // a holder that died mid-send). Come back once its lease has run out, as a delayed copy: a
+    // plain retry would spend the job's receives while the lease lasts and end in the DLQ.
+    if (busy && !work.failed) this.#defer(work, job, this.#now + this.#leaseMs);
   }
 
   /** A job failing on its last receive is audited before the queue moves it to the DLQ. */

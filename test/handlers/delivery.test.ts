@@ -240,11 +240,14 @@ describe('push consumer: effectively once', () => {
     await w.queues.push.sendBatch([job(), job()]);
     // Act
     const first = await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
-    w.clock.advance(180_001);
+    const depthAfterFirst = await w.queues.push.depth();
+    w.clock.advance(60_001);
     const retry = await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
-    // Assess
+    // Assess: the busy copy spent no receive; it came back as a delayed copy once the lease ran out
     expect(first.messages).toHaveLength(2);
-    expect(first.response.batchItemFailures).toHaveLength(1);
+    expect(first.response.batchItemFailures).toEqual([]);
+    expect(depthAfterFirst).toMatchObject({ visible: 0, inFlight: 0, delayed: 1 });
+    expect(retry.messages).toHaveLength(1);
     expect(retry.response.batchItemFailures).toEqual([]);
     expect(w.pushCalls).toHaveLength(1);
     expect(await outcomes(w)).toEqual([Outcome.Sent, Outcome.Duplicate]);
@@ -261,14 +264,16 @@ describe('push consumer: effectively once', () => {
       sqsEvent([{ job: job(), messageId: 'm1', receiveCount: 2 }]),
       w.pushDeps(),
     );
+    const delayedWhileBusy = (await w.queues.push.depth()).delayed;
     w.clock.advance(60_001);
     const afterLease = await consumePush(
       sqsEvent([{ job: job(), messageId: 'm1', receiveCount: 3 }]),
       w.pushDeps(),
     );
-    // Assess
+    // Assess: while the claim is live the job is put off as a delayed copy, not sent
     expect(failed.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
-    expect(tooSoon.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(tooSoon.batchItemFailures).toEqual([]);
+    expect(delayedWhileBusy).toBe(1);
     expect(afterLease.batchItemFailures).toEqual([]);
     expect(w.pushCalls).toHaveLength(2);
     const [original, retry] = w.pushCalls;
@@ -297,6 +302,30 @@ describe('push consumer: effectively once', () => {
     expect(retried.batchItemFailures).toEqual([]);
     expect(w.pushCalls.map((m) => m.ambiguousRetry)).toEqual([undefined, undefined]);
     expect(await outcomes(w)).toEqual([Outcome.Sent]);
+  });
+  it('keeps a stale claim after a certain failure, so a send that may have happened is never repeated as a plain one', async () => {
+    // Prepare: the first attempt may have reached the provider (timeout after sending)
+    const w = await pushWorld();
+    const attempt = (receiveCount: number) =>
+      consumePush(sqsEvent([{ job: job(), messageId: 'm1', receiveCount }]), w.pushDeps());
+    w.pushFault = () => new TransportRetryableError('timed out after sending', { ambiguous: true });
+    await attempt(1);
+    // Act: after the lease, the ambiguous re-send is throttled before it leaves; then it goes through
+    w.clock.advance(60_001);
+    w.pushFault = () => new TransportRetryableError('throttled before sending', { retryAfterMs: 1000 });
+    const throttled = await attempt(2);
+    w.pushFault = undefined;
+    const soon = await attempt(3);
+    w.clock.advance(60_001);
+    const later = await attempt(4);
+    // Assess: releasing the stale claim would have let attempt 3 send as a plain, unflagged repeat
+    expect(throttled.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(soon.batchItemFailures).toEqual([]);
+    expect(later.batchItemFailures).toEqual([]);
+    expect(w.pushCalls.map((m) => m.ambiguousRetry)).toEqual([undefined, true, true]);
+    expect(await w.pushSink.stats()).toMatchObject({ duplicates: 0 });
+    const records = await auditRecords(w);
+    expect(records.map((r) => [r.outcome, r.ambiguous])).toEqual([[Outcome.Sent, true]]);
   });
 });
 
