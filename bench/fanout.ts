@@ -25,7 +25,7 @@ export interface FanoutBenchOptions {
   readonly warmupRuns?: number;
   /** Followers per page, which is also the rows per inbox transaction. @default 5000 */
   readonly pageSize?: number;
-  /** Profile the measured runs and add the CPU cost per file to the notes. @default false */
+  /** Profile the measured runs and add the time per file to the notes. @default false */
   readonly profile?: boolean;
 }
 
@@ -132,7 +132,7 @@ export async function fanoutBench(opts: FanoutBenchOptions = {}): Promise<BenchR
           ...(profile.costs
             ? [
                 '',
-                'CPU time of the runs by file (profiled; includes the raw inserts):',
+                'Main-thread time of the runs by file (profiled; includes the raw inserts):',
                 costTable(profile.costs),
               ]
             : []),

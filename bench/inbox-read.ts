@@ -23,7 +23,7 @@ export interface InboxReadBenchOptions {
   readonly warmup?: number;
   /** Deepest page read by cursor. @default 25 */
   readonly maxDepth?: number;
-  /** Profile the measured reads and add the CPU cost per file to the notes. @default false */
+  /** Profile the measured reads and add the time per file to the notes. @default false */
   readonly profile?: boolean;
 }
 
@@ -108,7 +108,7 @@ export async function inboxReadBench(opts: InboxReadBenchOptions = {}): Promise<
           'Reads alternate between the first page and a page 2..N deep by cursor; each read is timed alone.',
           'pagesPerSec is 1000 / p50Ms: one reader, one page at a time.',
           ...(run.costs
-            ? ['', 'CPU time of the measured reads by file (profiled):', costTable(run.costs)]
+            ? ['', 'Main-thread time of the measured reads by file (profiled):', costTable(run.costs)]
             : []),
         ],
       };

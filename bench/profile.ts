@@ -12,7 +12,7 @@ interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
-/** CPU time spent in one project file, including the runtime and native code it called. */
+/** Main-thread time spent in one project file, including the runtime and native code it called. */
 export interface FileCost {
   readonly file: string;
   readonly ms: number;
@@ -80,7 +80,7 @@ export async function readProfile(dir: string): Promise<CpuProfile> {
 export function costTable(costs: readonly FileCost[], limit = 25): string {
   const rows = costs.slice(0, limit);
   const width = Math.max(4, ...rows.map((r) => r.file.length));
-  const lines = [`${'file'.padEnd(width)}  ${'cpu ms'.padStart(9)}  share`];
+  const lines = [`${'file'.padEnd(width)}  ${'ms'.padStart(9)}  share`];
   for (const r of rows) {
     lines.push(
       `${r.file.padEnd(width)}  ${r.ms.toFixed(0).padStart(9)}  ${(r.share * 100).toFixed(1).padStart(5)}%`,

@@ -130,10 +130,24 @@ export class SqsPoller {
       failed = new Set(messages.map((m) => m.messageId));
     }
     const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
-    if (done.length > 0) await o.queue.deleteBatch(done);
+    // Neither failure may end the worker: an undeleted message comes back after its visibility
+    // timeout and the consumer's dedup answers Done; a failed backoff only means it comes back later.
+    try {
+      if (done.length > 0) await o.queue.deleteBatch(done);
+    } catch (err) {
+      o.logger.warn('queue delete failed', {
+        channel: o.queue.channel,
+        messages: done.length,
+        error: errorName(err),
+      });
+    }
     for (const m of messages) {
       if (!failed.has(m.messageId)) continue;
-      await o.queue.changeVisibility(m.receiptHandle, backoffMs(m.receiveCount, o.retryBaseMs, 10_000));
+      try {
+        await o.queue.changeVisibility(m.receiptHandle, backoffMs(m.receiveCount, o.retryBaseMs, 10_000));
+      } catch (err) {
+        o.logger.warn('queue visibility change failed', { channel: o.queue.channel, error: errorName(err) });
+      }
     }
   }
 

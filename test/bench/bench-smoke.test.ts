@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fanoutBench } from '../../bench/fanout.ts';
 import { inboxReadBench } from '../../bench/inbox-read.ts';
@@ -136,5 +137,19 @@ describe('benchmark reporting', () => {
       { file: 'src/handlers/deliver.ts', ms: 3, share: 0.75 },
       { file: '(runtime, gc, idle)', ms: 1, share: 0.25 },
     ]);
+  });
+});
+
+describe('npm run bench', () => {
+  it('prints the usage and exits 2 for an unknown benchmark or flag, running nothing', () => {
+    // Act
+    const unknown = spawnSync(process.execPath, ['bench/main.ts', 'no-such-bench'], { encoding: 'utf8' });
+    const badFlag = spawnSync(process.execPath, ['bench/main.ts', 'fanout', '--fast'], { encoding: 'utf8' });
+    // Assess
+    for (const run of [unknown, badFlag]) {
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('usage: npm run bench -- <name>');
+    }
   });
 });
