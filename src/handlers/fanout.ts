@@ -99,13 +99,41 @@ async function fanOutEvent(event: AuthorEvent, deps: FanoutDeps): Promise<void> 
   if (tier !== previous?.tier) await deps.graph.setTier(author, { tier, changedAt: deps.clock.now() });
 
   const fan = new EventFan(event, policy, deps);
-  const explicit = await fan.deliverToExplicitRecipients();
+  const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);
+  const explicit: ReadonlySet<UserId> = new Set(recipients);
   if ((await fanOutMode(event, tier, explicit, deps)) === Tier.Celebrity) {
     await fan.writePointer();
+    // A recipient who follows the celebrity already sees the event through the merged pointer: a
+    // row as well would show it twice. They get the deliveries, under the pointer's id.
+    const seePointer = await recipientsMergingPointer(author, recipients, deps.graph);
+    await fan.rowsAndJobs(recipients.filter((r) => !seePointer.has(r)));
+    await fan.pointerJobs(
+      recipients.filter((r) => seePointer.has(r)),
+      policy.channels,
+    );
     await fan.alertFollowers(author, explicit);
   } else {
+    await fan.rowsAndJobs(recipients);
     await fan.allFollowers(author, explicit);
   }
+}
+
+/**
+ * Which recipients merge this celebrity's pointers into their inbox: exactly those whose
+ * celebrity followings (the list the inbox read merges) name the author. Explicit recipients are
+ * few (the owner of a liked post, the people mentioned), so one look-up each is cheap.
+ */
+async function recipientsMergingPointer(
+  author: UserKey,
+  recipients: readonly UserId[],
+  graph: FollowerGraph,
+): Promise<ReadonlySet<UserId>> {
+  const merging = new Set<UserId>();
+  for (const userId of recipients) {
+    const followings = await graph.celebrityFollowings({ tenantId: author.tenantId, userId });
+    if (followings.includes(author.userId)) merging.add(userId);
+  }
+  return merging;
 }
 
 /**
@@ -156,16 +184,9 @@ class EventFan {
     this.#pageSize = deps.pageSize ?? 5000;
   }
 
-  /** Explicit recipients always get a row and jobs; returns who they were, to skip them later. */
-  async deliverToExplicitRecipients(): Promise<ReadonlySet<UserId>> {
-    const recipients = (this.#event.recipients ?? []).filter((r) => r !== this.#event.actorId);
-    await this.#rowsAndJobs(recipients);
-    return new Set(recipients);
-  }
-
   /** Regular author: a row and jobs for every follower, page by page. */
   async allFollowers(author: UserKey, skip: ReadonlySet<UserId>): Promise<void> {
-    await this.#eachFollowerPage(author, false, skip, (page) => this.#rowsAndJobs(page));
+    await this.#eachFollowerPage(author, false, skip, (page) => this.rowsAndJobs(page));
   }
 
   /** Celebrity author: ONE pointer, merged into followers' inboxes when they read. */
@@ -183,6 +204,15 @@ class EventFan {
       ...(e.data === undefined ? {} : { data: e.data }),
     };
     await this.#deps.feed.put([pointer]);
+  }
+
+  /** Delivery jobs on `channels` for users who see this event as the pointer; the job id is the pointer's. */
+  async pointerJobs(userIds: readonly UserId[], channels: readonly Channel[]): Promise<void> {
+    if (userIds.length === 0) return;
+    const id = pointerId(this.#event);
+    for (const channel of channels) {
+      await this.#deps.queues[channel].sendBatch(userIds.map((userId) => this.#job(userId, id, channel)));
+    }
   }
 
   /** Celebrity author: push jobs only for followers who asked for alerts; the job id is the pointer's. */
@@ -214,7 +244,7 @@ class EventFan {
   }
 
   /** Rows first, then jobs: a job is only ever sent for a row that exists. */
-  async #rowsAndJobs(recipients: readonly UserId[]): Promise<void> {
+  async rowsAndJobs(recipients: readonly UserId[]): Promise<void> {
     if (recipients.length === 0) return;
     const e = this.#event;
     const rows: InboxRow[] = recipients.map((userId) => ({

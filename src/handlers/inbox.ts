@@ -54,11 +54,10 @@ export async function readInbox(
       );
     }),
   ];
-  const merged = await mergeSources(sources, limit, beforeId);
-  const items = await withPointerReadState(user, merged, deps.inbox);
-  // More may exist when a source filled its last read (it may hold older items) or the merge cut some.
-  const total = sources.reduce((n, s) => n + s.items.length, 0);
-  const more = sources.some((s) => !s.exhausted) || total > merged.length;
+  // One item past the page tells, exactly, whether another page exists: the last page has no cursor.
+  const merged = await mergeSources(sources, limit + 1, beforeId);
+  const more = merged.length > limit;
+  const items = await withPointerReadState(user, merged.slice(0, limit), deps.inbox);
   const last = items.at(-1);
   return { items, nextCursor: more && last ? deps.cursors.encode(user, last.id) : null };
 }

@@ -290,6 +290,23 @@ describe('fanOut: audiences', () => {
     expect(email).toEqual(['cmt-1:owner']);
   });
 
+  it("shows a celebrity's event once to a follower who is also named as a recipient", async () => {
+    // Prepare: fan-0 follows the celebrity and is mentioned by it; owner is mentioned and does not follow
+    const w = world({ now: NOW, tierPolicy: { threshold: 3, hysteresis: 0.1 } });
+    await follow(w, 'star', names('fan-', 3));
+    const mention = authorEvent('mention-1', 'star', { type: 'mention', recipients: ['fan-0', 'owner'] });
+    // Act: the batch twice, as a retry would deliver it
+    await fanOut(kinesisEvent([{ event: mention }]), w.fanoutDeps());
+    await fanOut(kinesisEvent([{ event: mention }]), w.fanoutDeps());
+    // Assess: a row as well as the merged pointer would show the mention twice and count it twice
+    expect(await mergedEventIds(w, 'fan-0')).toEqual(['mention-1']);
+    expect(await unreadCount(user('fan-0'), w.inboxDeps())).toBe(1);
+    expect(await mergedEventIds(w, 'owner')).toEqual(['mention-1']);
+    const pointer = notificationId('mention-1', POINTER_RECIPIENT, mention.occurredAt);
+    const jobs = (await jobsIn(w.queues.push)).filter((j) => j.userId === 'fan-0');
+    expect(jobs.map((j) => j.notificationId)).toEqual([pointer, pointer]);
+  });
+
   it('loses and duplicates nothing while an author oscillates around the celebrity threshold', async () => {
     // Prepare: the default policy (10,000 followers, demotion below 9,000)
     const w = world({ now: NOW });

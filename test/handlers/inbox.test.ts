@@ -143,6 +143,8 @@ describe('readInbox', () => {
           // Assess
           expect(pages.flat()).toEqual(expected.sort().reverse());
           for (const page of pages.slice(0, -1)) expect(page).toHaveLength(limit);
+          // nextCursor is null on the last page: no trailing empty page after a full one
+          expect(pages).toHaveLength(Math.max(1, Math.ceil(expected.length / limit)));
           w.db.close();
         },
       ),
