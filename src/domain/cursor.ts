@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { InvalidCursorError, ValidationError } from './errors.ts';
 import { isUlid } from './ids.ts';
 import type { NotificationId, UserKey } from './types.ts';
@@ -33,7 +33,8 @@ const CURSOR_PATTERN = /^[A-Za-z0-9_-]{60}$/;
  * that serves the same inbox, or cursors issued by one are refused by another.
  */
 export function createCursorCodec(secret: string | Uint8Array): CursorCodec {
-  const key = secretBytes(secret);
+  // A KeyObject made once: a raw key would be converted again on every HMAC.
+  const key = createSecretKey(secretBytes(secret));
 
   function tag(user: UserKey, id: string): Buffer {
     // JSON of the tuple is an unambiguous encoding: ("a|b", "c") and ("a", "b|c") differ.
