@@ -37,7 +37,8 @@ export class EmbeddedDb {
     // notification id all over large B-trees, so most inserts would miss it and wait on the OS;
     // a larger cache (and memory-mapped reads) keeps the hot pages of every index resident.
     this.sqlite.exec(`PRAGMA cache_size = -${(opts.cacheMiB ?? 256) * 1024}`);
-    if (opts.path !== ':memory:') this.sqlite.exec(`PRAGMA mmap_size = ${(opts.mmapMiB ?? 1024) * 1024 * 1024}`);
+    if (opts.path !== ':memory:')
+      this.sqlite.exec(`PRAGMA mmap_size = ${(opts.mmapMiB ?? 1024) * 1024 * 1024}`);
     this.sqlite.exec('PRAGMA temp_store = MEMORY');
   }
 
