@@ -1,6 +1,6 @@
+import { errorName } from '../handlers/log-fields.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
-import { errorName } from './kinesis-poller.ts';
 import { sleep } from './sleep.ts';
 
 /** One space-reclaiming job: deletes what has expired at `now`, returns how many rows it removed. */

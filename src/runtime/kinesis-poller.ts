@@ -1,4 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { errorName } from '../handlers/log-fields.ts';
 import type { Checkpoints, EventLog, LogRecord } from '../ports/event-log.ts';
 import { compareSequence } from '../ports/event-log.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -234,11 +235,4 @@ interface BatchOutcome {
   readonly failedIndex?: number;
   readonly threw?: boolean;
   readonly error?: unknown;
-}
-
-/** Error names only: messages may carry payloads. */
-export function errorName(err: unknown): string {
-  if (err instanceof Error)
-    return 'code' in err && typeof err.code === 'string' ? `${err.name}:${err.code}` : err.name;
-  return typeof err;
 }

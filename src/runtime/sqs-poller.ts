@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { errorName } from '../handlers/log-fields.ts';
 import type { DeliveryQueue, QueueMessage } from '../ports/delivery-queue.ts';
 import type { Logger } from '../ports/logger.ts';
 import { silentLogger } from '../ports/logger.ts';
-import { errorName } from './kinesis-poller.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { backoffMs, sleep } from './sleep.ts';
 

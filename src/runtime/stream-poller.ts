@@ -1,10 +1,10 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { userPartition } from '../domain/keys.ts';
+import { errorName } from '../handlers/log-fields.ts';
 import type { Checkpoints } from '../ports/event-log.ts';
 import type { Logger } from '../ports/logger.ts';
 import { silentLogger } from '../ports/logger.ts';
 import type { PreferenceChange, PreferenceStore } from '../ports/preferences.ts';
-import { errorName } from './kinesis-poller.ts';
 import { backoffMs, sleep } from './sleep.ts';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
