@@ -3,15 +3,20 @@ import { fileURLToPath } from 'node:url';
 import { FanoutError } from '../domain/errors.ts';
 import type { CliIo } from './args.ts';
 import { auditCommand } from './commands/audit.ts';
-import { demoCommand, startCommand } from './commands/demo.ts';
+import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
+import { serveCommand } from './commands/serve.ts';
+import { tenantCommand } from './commands/tenant.ts';
 import { UsageError } from './usage.ts';
 
 export const HELP = `Usage: fanout <command> [options]
 
 Commands:
+  serve                run the service: HTTP API, web pages, fan-out and delivery (also: start)
+  start                the same as serve
+  tenant create <id>   create a tenant and print its API key (shown once)
+  tenant list          list the tenants
   demo                 seed a synthetic graph, fan out and deliver its events, print totals
-  start                run the demo, then keep the pipeline running until Ctrl-C
   audit verify         verify the audit log's hash chain
   dlq list <channel>   list a channel's dead letters (push or email)
   dlq redrive <channel>  move a channel's dead letters back to its queue
@@ -20,8 +25,10 @@ Run 'fanout <command> --help' for a command's options. Configuration: docs/confi
 `;
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => Promise<number>>> = {
+  serve: serveCommand,
+  start: serveCommand,
+  tenant: tenantCommand,
   demo: demoCommand,
-  start: startCommand,
   audit: auditCommand,
   dlq: dlqCommand,
 };

@@ -27,6 +27,20 @@ export interface RuntimeConfig {
   readonly cursorSecret: string | undefined;
   /** FANOUT_LOG_LEVEL: debug | info | warn | error | silent. @default 'warn' */
   readonly logLevel: LogLevel;
+  /** PORT: TCP port of the HTTP API; 0 picks a free one. @default 8080 */
+  readonly port: number;
+  /** FANOUT_HOST: address the HTTP API listens on. @default '127.0.0.1' */
+  readonly host: string;
+  /** FANOUT_TOKEN_SECRET: HMAC key for user tokens; generated into the data dir when unset. */
+  readonly tokenSecret: string | undefined;
+  /** FANOUT_TOKEN_TTL: lifetime of a user token, seconds. @default 3600 */
+  readonly tokenTtlSeconds: number;
+  /** FANOUT_RATE_LIMIT: HTTP requests per second per tenant; 0 = unlimited. @default 50000 */
+  readonly rateLimit: number;
+  /** FANOUT_RATE_BURST: requests a tenant may send at once above its rate. @default FANOUT_RATE_LIMIT */
+  readonly rateBurst: number;
+  /** FANOUT_BODY_LIMIT: largest HTTP request body, bytes. @default 262144 */
+  readonly bodyLimit: number;
 }
 
 export const LogLevel = {
@@ -81,7 +95,33 @@ export function readRuntimeConfig(env: Readonly<Record<string, string | undefine
     deliveryConcurrency: int('FANOUT_DELIVERY_CONCURRENCY', 2, 1, 64),
     cursorSecret: env.FANOUT_CURSOR_SECRET || undefined,
     logLevel: logLevel as LogLevel,
+    ...httpSettings(env, int, issues),
   };
   if (issues.length > 0) throw new ValidationError(issues);
   return config;
+}
+
+type IntReader = (name: string, fallback: number, min: number, max: number) => number;
+
+/** The HTTP API's settings (see `src/http`). */
+function httpSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  int: IntReader,
+  issues: { path: string; message: string }[],
+) {
+  const host = env.FANOUT_HOST || '127.0.0.1';
+  const tokenSecret = env.FANOUT_TOKEN_SECRET || undefined;
+  // Below 128 bits a key is guessable offline from one token.
+  if (tokenSecret !== undefined && Buffer.byteLength(tokenSecret, 'utf8') < 16)
+    issues.push({ path: 'FANOUT_TOKEN_SECRET', message: 'must be at least 16 bytes' });
+  const rateLimit = int('FANOUT_RATE_LIMIT', 50_000, 0, 100_000_000);
+  return {
+    port: int('PORT', 8080, 0, 65_535),
+    host,
+    tokenSecret,
+    tokenTtlSeconds: int('FANOUT_TOKEN_TTL', 3600, 1, 7 * 24 * 3600),
+    rateLimit,
+    rateBurst: int('FANOUT_RATE_BURST', Math.max(1, rateLimit), 1, 100_000_000),
+    bodyLimit: int('FANOUT_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
+  };
 }

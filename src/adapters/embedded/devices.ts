@@ -27,7 +27,7 @@ interface StoredDevice {
 export class EmbeddedDevices implements Devices {
   readonly #db: EmbeddedDb;
   readonly #s: Record<
-    'register' | 'unregister' | 'listActive' | 'deactivate' | 'deactivateIfOlder',
+    'register' | 'unregister' | 'listActive' | 'listActiveMany' | 'deactivate' | 'deactivateIfOlder',
     StatementSync
   >;
 
@@ -69,6 +69,14 @@ export class EmbeddedDevices implements Devices {
         listActive: sqlite.prepare(
           `SELECT tenant_id, user_id, token, platform, registered_at FROM devices
            WHERE tenant_id = ? AND user_id = ? AND active = 1 ORDER BY registered_at, token`,
+        ),
+        // One index range per user, as listActive reads it (CROSS JOIN keeps json_each outside: the
+        // planner cannot count its rows and once scanned every device per user); `u.key` maps rows back.
+        listActiveMany: sqlite.prepare(
+          `SELECT u.key AS i, d.token, d.platform, d.registered_at
+           FROM json_each(?) AS u
+           CROSS JOIN devices AS d ON d.tenant_id = u.value ->> 0 AND d.user_id = u.value ->> 1 AND d.active = 1
+           ORDER BY u.key, d.registered_at, d.token`,
         ),
         deactivate: sqlite.prepare(
           `UPDATE devices SET active = 0, deactivated_reason = ?
@@ -118,6 +126,34 @@ export class EmbeddedDevices implements Devices {
       registeredAt: row.registered_at,
       active: true,
     }));
+  }
+
+  async listActiveMany(users: readonly UserKey[]): Promise<Device[][]> {
+    requireArray(users, 'users');
+    users.forEach((user, i) => {
+      requireUser(user, `users[${i}]`);
+    });
+    const lists: Device[][] = users.map(() => []);
+    if (users.length === 0) return lists;
+    const json = JSON.stringify(users.map((u) => [u.tenantId, u.userId]));
+    const rows = storeStep('devices list many', () => this.#s.listActiveMany.all(json)) as unknown as {
+      i: number;
+      token: string;
+      platform: Platform;
+      registered_at: number;
+    }[];
+    for (const row of rows) {
+      const user = users[row.i]!;
+      lists[row.i]!.push({
+        tenantId: user.tenantId,
+        userId: user.userId,
+        token: row.token,
+        platform: row.platform,
+        registeredAt: row.registered_at,
+        active: true,
+      });
+    }
+    return lists;
   }
 
   /** True when this call deactivated the token; false when unknown, inactive, or registered since. */

@@ -1,5 +1,4 @@
 import { ValidationError } from '../../domain/errors.ts';
-import { Housekeeper } from '../../runtime/housekeeping.ts';
 import { jsonLogger } from '../../runtime/json-logger.ts';
 import {
   type CliIo,
@@ -40,16 +39,6 @@ export const DEMO_HELP = `Usage: fanout demo [options]
 Seeds a synthetic social graph in tenant 'demo', posts its events, runs fan-out and delivery
 until drained, and prints totals read back from durable state. Safe to re-run on the same data
 dir, also after a crash: it resumes and ends with the same totals.
-
-${DEMO_OPTIONS}
-
-${CONFIG_HELP}
-`;
-
-export const START_HELP = `Usage: fanout start [options]
-
-Runs the demo, then keeps the pipeline running until SIGINT or SIGTERM, and stops gracefully:
-batches in flight finish and are checkpointed.
 
 ${DEMO_OPTIONS}
 
@@ -114,33 +103,6 @@ export async function demoCommand(args: readonly string[], io: CliIo): Promise<n
   await run.ports.close();
   io.stdout(parsed.json ? `${JSON.stringify(run.summary)}\n` : formatSummary(run.summary));
   return 0;
-}
-
-/** `fanout start`: the demo, then the pipeline keeps running until a signal. */
-export async function startCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseDemoArgs(args, io);
-  if (parsed.help) {
-    io.stdout(START_HELP);
-    return 0;
-  }
-  const run = await startDemo(parsed, io);
-  if (run === undefined) return signalExitCode(io.signal);
-  io.stdout(parsed.json ? `${JSON.stringify(run.summary)}\n` : formatSummary(run.summary));
-  io.stderr('fanout: pipeline running; press Ctrl-C to stop\n');
-  const housekeeper = new Housekeeper({
-    tasks: run.ports.housekeeping,
-    clock: run.ports.clock,
-    logger: run.ports.logger,
-  });
-  housekeeper.start();
-  if (!io.signal.aborted) {
-    await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
-  }
-  await housekeeper.stop();
-  await run.pipeline.stop();
-  await run.ports.close();
-  io.stderr('fanout: stopped\n');
-  return signalExitCode(io.signal);
 }
 
 /** The demo run, or undefined when a signal stopped it (already stopped and closed). */

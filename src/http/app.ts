@@ -1,0 +1,98 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Ports } from '../runtime/ports.ts';
+import { createAuth } from './auth.ts';
+import type { RouteContext } from './context.ts';
+import { errorHandler, installErrorHandling } from './errors.ts';
+import { registerOpenApi } from './openapi.ts';
+import { TenantRateLimiter } from './rate-limit.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { eventRoutes } from './routes/events.ts';
+import { followRoutes } from './routes/follows.ts';
+import { inboxRoutes } from './routes/inbox.ts';
+import { preferenceRoutes } from './routes/preferences.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { errorSchema } from './schemas.ts';
+import { createUserTokens } from './user-tokens.ts';
+
+/** Knobs of the HTTP API (from the runtime config in the serve command). */
+export interface AppOptions {
+  /** Requests per second per tenant, and the burst above it; unlimited when undefined. */
+  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  /** Largest request body, bytes. @default 262144 */
+  readonly bodyLimit?: number;
+  /** HMAC key of user tokens, at least 16 bytes. */
+  readonly tokenSecret: string | Uint8Array;
+  /** Lifetime of a user token. @default 3600 s */
+  readonly tokenTtlSeconds?: number;
+  /** Time source of the rate limiter, ms. @default performance.now */
+  readonly rateClock?: () => number;
+}
+
+export interface AppDeps {
+  readonly ports: Ports;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly options: AppOptions;
+}
+
+/**
+ * The HTTP API as a Fastify instance, ready but not listening (tests use `inject`; the serve
+ * command calls `listen`). Everything is wired here by hand, once.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { ports, clock, logger, options } = deps;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    // Unknown fields are refused, not silently dropped, and body values are never coerced:
+    // `"true"` is not a boolean. Query values are text and are described as such.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+    // Room for long push tokens in the path; the route schemas set the real limits.
+    routerOptions: { maxParamLength: 600 },
+    frameworkErrors: errorHandler(logger),
+  });
+  app.decorateRequest('tenantId', '');
+  app.decorateRequest('userId', '');
+  installErrorHandling(app, logger);
+  app.addSchema(errorSchema);
+  await registerOpenApi(app);
+
+  const tokens = createUserTokens(options.tokenSecret, (options.tokenTtlSeconds ?? 3600) * 1000);
+  const auth = createAuth({
+    tenants: ports.tenants,
+    tokens,
+    clock,
+    ...(options.rateLimit === undefined
+      ? {}
+      : {
+          rateLimiter: new TenantRateLimiter({
+            ...options.rateLimit,
+            ...(options.rateClock ? { now: options.rateClock } : {}),
+          }),
+        }),
+  });
+  const ctx: RouteContext = {
+    ports,
+    clock,
+    logger,
+    auth,
+    tokens,
+    inboxDeps: {
+      inbox: ports.inbox,
+      feed: ports.feed,
+      graph: ports.graph,
+      cursors: ports.cursors,
+      clock,
+    },
+  };
+  eventRoutes(app, ctx);
+  followRoutes(app, ctx);
+  deviceRoutes(app, ctx);
+  preferenceRoutes(app, ctx);
+  tokenRoutes(app, ctx);
+  inboxRoutes(app, ctx);
+  return app;
+}

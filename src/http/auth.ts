@@ -1,0 +1,142 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { UserKey } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Tenants } from '../ports/tenants.ts';
+import { ApiError, ApiErrorCode } from './errors.ts';
+import type { TenantRateLimiter } from './rate-limit.ts';
+import { looksLikeUserToken, type UserTokens } from './user-tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant the credentials belong to; '' until an auth hook ran. */
+    tenantId: string;
+    /** The end user of a user token; '' on server-to-server routes. */
+    userId: string;
+  }
+}
+
+/** A new random API key for a tenant, shown once: `fo_<tenant>_<32 random bytes, base64url>`. */
+export function newApiKey(tenantId: string): string {
+  return `fo_${tenantId}_${randomBytes(32).toString('base64url')}`;
+}
+
+/** What is stored of an API key: its SHA-256, hex. The key itself is never stored. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export interface AuthOptions {
+  readonly tenants: Tenants;
+  readonly tokens: UserTokens;
+  readonly clock: Clock;
+  /** Per-tenant request limit; none when undefined. */
+  readonly rateLimiter?: TenantRateLimiter;
+}
+
+/** The auth hooks and helpers of the API, bound to their stores. */
+export interface Auth {
+  /** onRequest hook of server-to-server routes: a tenant API key sets `request.tenantId`. */
+  apiKeyAuth(request: FastifyRequest): Promise<void>;
+  /** onRequest hook of end-user routes: a user token sets `request.tenantId` and `request.userId`. */
+  userAuth(request: FastifyRequest): Promise<void>;
+  /** The user of a valid, unexpired token, or undefined. */
+  verifyUserToken(token: string, now: number): UserKey | undefined;
+  /**
+   * The user of a request that carries a user token in the Authorization header or, for clients
+   * that cannot send headers (EventSource), in `?access_token=`. Rate-limits the tenant. Throws
+   * ApiError 401 / 403 / 429.
+   */
+  userFromRequest(request: FastifyRequest): Promise<UserKey>;
+}
+
+/** Resolved API keys kept in memory: keys are never revoked, and a hit saves a store read. */
+const KEY_CACHE_MAX = 10_000;
+
+/**
+ * Builds the hooks. Messages never say whether a key or token exists elsewhere: a wrong key and
+ * another tenant's are both only "not valid".
+ */
+export function createAuth(opts: AuthOptions): Auth {
+  const { tenants, tokens, clock, rateLimiter } = opts;
+  const keyCache = new Map<string, string>();
+
+  const limit = (tenantId: string): void => {
+    const retryAfter = rateLimiter?.take(tenantId) ?? 0;
+    if (retryAfter > 0) {
+      throw new ApiError(429, ApiErrorCode.RateLimited, 'too many requests for this tenant', retryAfter);
+    }
+  };
+
+  const tenantOfKey = async (key: string): Promise<string | undefined> => {
+    const hash = hashApiKey(key);
+    const cached = keyCache.get(hash);
+    if (cached !== undefined) return cached;
+    const tenant = await tenants.findByApiKeyHash(hash);
+    if (tenant === undefined) return undefined;
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+    keyCache.set(hash, tenant.tenantId);
+    return tenant.tenantId;
+  };
+
+  const userOf = async (credential: string | undefined): Promise<UserKey> => {
+    if (credential === undefined) throw unauthorized('a user token is required');
+    const user = tokens.verify(credential, clock.now());
+    if (user !== undefined) {
+      limit(user.tenantId);
+      return user;
+    }
+    if (!looksLikeUserToken(credential) && (await tenantOfKey(credential)) !== undefined) {
+      throw forbidden('this route takes a user token, not an API key');
+    }
+    throw unauthorized('the user token is not valid or has expired');
+  };
+
+  return {
+    async apiKeyAuth(request) {
+      const key = bearer(request);
+      if (key === undefined) throw unauthorized('an API key is required');
+      const tenantId = looksLikeUserToken(key) ? undefined : await tenantOfKey(key);
+      if (tenantId === undefined) {
+        if (tokens.verify(key, clock.now()) !== undefined) {
+          throw forbidden('this route takes a tenant API key, not a user token');
+        }
+        throw unauthorized('the API key is not valid');
+      }
+      limit(tenantId);
+      request.tenantId = tenantId;
+    },
+    async userAuth(request) {
+      const user = await userOf(bearer(request));
+      request.tenantId = user.tenantId;
+      request.userId = user.userId;
+    },
+    verifyUserToken: (token, now) => tokens.verify(token, now),
+    async userFromRequest(request) {
+      const fromHeader = bearer(request);
+      const query = request.query as Record<string, unknown> | undefined;
+      const fromQuery = typeof query?.access_token === 'string' ? query.access_token : undefined;
+      const user = await userOf(fromHeader ?? fromQuery);
+      request.tenantId = user.tenantId;
+      request.userId = user.userId;
+      return user;
+    },
+  };
+}
+
+/** The credential of `Authorization: Bearer <credential>`, or undefined. */
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string' || header.length < 8) return undefined;
+  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const credential = header.slice(7).trim();
+  return credential === '' ? undefined : credential;
+}
+
+function unauthorized(message: string): ApiError {
+  return new ApiError(401, ApiErrorCode.Unauthorized, message);
+}
+
+function forbidden(message: string): ApiError {
+  return new ApiError(403, ApiErrorCode.Forbidden, message);
+}

@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorName } from '../../handlers/log-fields.ts';
+import { type Logger, silentLogger } from '../../ports/logger.ts';
+import type { Metrics } from '../../runtime/metrics.ts';
+import type { Auth } from '../auth.ts';
+import { openEventStream, responseSink } from './stream.ts';
+
+export interface OpsRoutesOptions {
+  readonly metrics: Metrics;
+  readonly auth: Pick<Auth, 'apiKeyAuth'>;
+  readonly logger?: Logger;
+  /** Time between two snapshots on `/v1/ops/stream`. @default 1000 */
+  readonly intervalMs?: number;
+}
+
+/**
+ * The operator's data: `GET /v1/ops/metrics` (one snapshot, JSON) and `GET /v1/ops/stream` (a
+ * snapshot per second as server-sent `metrics` events). The page itself is `GET /ops` (see
+ * `webRoutes`).
+ *
+ * Both take a tenant API key, any tenant's: the numbers are the whole process's (queue depths are
+ * not per tenant), which is right for the embedded single box, where whoever holds a key of it
+ * operates it. A multi-tenant deployment would put these behind an operator credential instead.
+ * The page reads the stream with `fetch`, so the key travels in the Authorization header and
+ * never in a URL.
+ */
+export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): Promise<void> {
+  const logger = opts.logger ?? silentLogger;
+  const intervalMs = opts.intervalMs ?? 1000;
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const stop of [...streams]) stop();
+  });
+  const onRequest = (request: FastifyRequest) => opts.auth.apiKeyAuth(request);
+
+  app.get('/v1/ops/metrics', { onRequest }, async () => opts.metrics.snapshot());
+
+  app.get('/v1/ops/stream', { onRequest }, async (_request: FastifyRequest, reply: FastifyReply) => {
+    const res = openEventStream(reply, intervalMs);
+    const sink = responseSink(res);
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(timer);
+      streams.delete(stop);
+      sink.end();
+    };
+    // One snapshot at a time, the next timed from the end of the last: a slow store never piles reads up.
+    const tick = async () => {
+      try {
+        const snapshot = await opts.metrics.snapshot();
+        if (!stopped && !sink.write(`event: metrics\ndata: ${JSON.stringify(snapshot)}\n\n`)) stop();
+      } catch (err) {
+        logger.warn('ops metrics snapshot failed', { error: errorName(err) });
+        if (!stopped && !sink.write(': metrics unavailable\n\n')) stop();
+      }
+      if (!stopped) timer = setTimeout(tick, intervalMs);
+    };
+    streams.add(stop);
+    res.on('close', stop);
+    void tick();
+  });
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { userIdSchema } from '../schemas.ts';
+import type { IssuedToken } from '../user-tokens.ts';
+
+/** The dev tenant's token issuer, for the page's "user id" sign-in. */
+export interface DevTokens {
+  readonly tenantId: string;
+  issue(userId: string): IssuedToken;
+}
+
+export interface WebRoutesOptions {
+  /** Directory of the pages. @default the repository's `web/` */
+  readonly root?: string;
+  /**
+   * Lets the page sign in to the dev tenant by user id (`GET /v1/dev`, `GET /v1/dev/token`). Pass
+   * it only in development (FANOUT_DEV=1) and only for a dev tenant this process created: anyone
+   * who reaches the port can then read any dev user's inbox. Absent, those routes do not exist.
+   */
+  readonly devTokens?: DevTokens;
+}
+
+const DEFAULT_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
+
+/** URL → file of `web/` and its type. Only these are served: no path is ever joined from a request. */
+const PAGES: Readonly<Record<string, readonly [file: string, type: string]>> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/styles.css': ['styles.css', 'text/css; charset=utf-8'],
+  '/sse.js': ['sse.js', 'text/javascript; charset=utf-8'],
+  '/ops': ['ops.html', 'text/html; charset=utf-8'],
+  '/ops.js': ['ops.js', 'text/javascript; charset=utf-8'],
+};
+
+/**
+ * Same-origin only, no inline code: the pages need nothing else, and a token in the page's memory
+ * stays out of reach of injected markup. `no-referrer` keeps the stream's `access_token` out of
+ * Referer headers.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+} as const;
+
+/**
+ * The notification center (`/`) and the operations page (`/ops`): static files read once at
+ * start, no build step. Register with `app.register(webRoutes, options)`.
+ */
+export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions = {}): Promise<void> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  for (const [url, [file, type]] of Object.entries(PAGES)) {
+    const body = readFileSync(join(root, file));
+    app.get(url, { schema: { hide: true } }, async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .headers(SECURITY_HEADERS)
+        .header('content-type', type)
+        .header('cache-control', 'no-cache')
+        .send(body),
+    );
+  }
+  if (opts.devTokens !== undefined) devRoutes(app, opts.devTokens);
+}
+
+function devRoutes(app: FastifyInstance, dev: DevTokens): void {
+  app.get('/v1/dev', { schema: { hide: true } }, async () => ({ tenantId: dev.tenantId }));
+  app.get(
+    '/v1/dev/token',
+    {
+      schema: {
+        hide: true,
+        querystring: {
+          type: 'object',
+          required: ['userId'],
+          properties: { userId: userIdSchema },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request: FastifyRequest) => {
+      const { userId } = request.query as { userId: string };
+      const issued = dev.issue(userId);
+      return {
+        tenantId: dev.tenantId,
+        userId,
+        token: issued.token,
+        expiresAt: new Date(issued.expiresAt).toISOString(),
+      };
+    },
+  );
+}

@@ -1,0 +1,249 @@
+import { EVENT_LIMITS } from '../domain/event.ts';
+import { INBOX_PAGE_LIMITS } from '../handlers/inbox.ts';
+
+/**
+ * JSON schemas of the API, compiled once by Fastify: they refuse malformed requests before a
+ * handler runs and give the OpenAPI document. The domain validators (`parseEvent`,
+ * `parsePreferences`) still have the last word on meaning (time windows, timezones).
+ */
+
+const ID_PATTERN = '^[A-Za-z0-9._:@-]+$';
+
+export const userIdSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: EVENT_LIMITS.userIdMaxLength,
+  pattern: ID_PATTERN,
+} as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  description: 'Every 4xx and 5xx body. `code` is stable; `message` is for people.',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: {
+          type: 'string',
+          enum: [
+            'VALIDATION',
+            'INVALID_CURSOR',
+            'UNAUTHORIZED',
+            'FORBIDDEN',
+            'NOT_FOUND',
+            'CONFLICT',
+            'PAYLOAD_TOO_LARGE',
+            'UNSUPPORTED_MEDIA_TYPE',
+            'RATE_LIMITED',
+            'UNAVAILABLE',
+            'INTERNAL',
+          ],
+        },
+        message: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
+const errorRef = { $ref: 'Error#' } as const;
+
+/** Response schemas of the error statuses, for every route. */
+export const errorResponses = { '4xx': errorRef, '5xx': errorRef } as const;
+
+export const noContent = { type: 'null', description: 'No content' } as const;
+
+export const eventBodySchema = {
+  type: 'object',
+  required: ['id', 'type', 'actorId'],
+  additionalProperties: false,
+  properties: {
+    id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: EVENT_LIMITS.idMaxLength,
+      pattern: ID_PATTERN,
+      description: 'Idempotency id, unique per tenant: the same id again changes nothing.',
+    },
+    type: { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,63}$', description: 'e.g. post, like, comment' },
+    actorId: userIdSchema,
+    objectId: {
+      type: 'string',
+      minLength: 1,
+      maxLength: EVENT_LIMITS.objectIdMaxLength,
+      pattern: ID_PATTERN,
+    },
+    recipients: {
+      type: 'array',
+      maxItems: EVENT_LIMITS.maxRecipients,
+      items: userIdSchema,
+      description: "Users told besides the actor's followers (e.g. the owner of a liked post).",
+    },
+    data: { type: 'object', description: `Free-form JSON, at most ${EVENT_LIMITS.maxDataBytes} bytes.` },
+    occurredAt: {
+      anyOf: [
+        { type: 'string', maxLength: 40, description: 'ISO-8601 date-time with offset' },
+        { type: 'integer', minimum: 0, description: 'epoch ms' },
+      ],
+    },
+  },
+} as const;
+
+export const followBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    alerts: { type: 'boolean', description: "Push for this author's events even when a celebrity." },
+  },
+} as const;
+
+export const FOLLOW_BATCH_MAX = 1000;
+
+export const followBatchBodySchema = {
+  type: 'object',
+  required: ['follows'],
+  additionalProperties: false,
+  properties: {
+    follows: {
+      type: 'array',
+      minItems: 1,
+      maxItems: FOLLOW_BATCH_MAX,
+      items: {
+        type: 'object',
+        required: ['userId', 'followerId'],
+        additionalProperties: false,
+        properties: {
+          userId: { ...userIdSchema, description: 'The author followed.' },
+          followerId: userIdSchema,
+          alerts: { type: 'boolean' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const deviceTokenSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 512,
+  pattern: '^[A-Za-z0-9:_.-]+$',
+} as const;
+
+export const deviceBodySchema = {
+  type: 'object',
+  required: ['platform'],
+  additionalProperties: false,
+  properties: { platform: { type: 'string', enum: ['apns', 'fcm'] } },
+} as const;
+
+const switchesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { push: { type: 'boolean' }, email: { type: 'boolean' } },
+} as const;
+
+const categoriesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    social: switchesSchema,
+    content: switchesSchema,
+    mention: switchesSchema,
+    critical: switchesSchema,
+  },
+} as const;
+
+const quietActionSchema = { type: 'string', enum: ['suppress', 'defer'] } as const;
+
+const quietHoursSchema = {
+  type: 'object',
+  required: ['start', 'end'],
+  additionalProperties: false,
+  properties: {
+    start: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+    end: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+    actions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        social: quietActionSchema,
+        content: quietActionSchema,
+        mention: quietActionSchema,
+        critical: quietActionSchema,
+      },
+    },
+  },
+} as const;
+
+const preferenceFields = {
+  timezone: { type: 'string', maxLength: 64, description: 'IANA timezone, e.g. Europe/Paris' },
+  locale: { type: 'string', maxLength: 35 },
+  email: { type: 'string', maxLength: 254 },
+  consent: switchesSchema,
+  channels: switchesSchema,
+  categories: categoriesSchema,
+  quietHours: quietHoursSchema,
+} as const;
+
+export const preferencesBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'Replaces the whole record: an absent field takes its default (no consent, UTC).',
+  properties: preferenceFields,
+} as const;
+
+export const preferencesSchema = {
+  type: 'object',
+  required: ['userId', 'timezone', 'consent', 'channels', 'categories', 'updatedAt'],
+  properties: {
+    userId: { type: 'string' },
+    ...preferenceFields,
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const inboxQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    // Query values arrive as text: the pattern is the range 1..100.
+    limit: {
+      type: 'string',
+      pattern: '^(100|[1-9][0-9]?)$',
+      description: `Items per page, 1..${INBOX_PAGE_LIMITS.max}; default ${INBOX_PAGE_LIMITS.default}.`,
+    },
+    cursor: { type: 'string', minLength: 1, maxLength: 256, description: 'nextCursor of the previous page' },
+  },
+} as const;
+
+export const inboxItemSchema = {
+  type: 'object',
+  required: ['id', 'type', 'actorId', 'objectId', 'eventId', 'createdAt', 'read', 'data'],
+  properties: {
+    id: { type: 'string', description: 'ULID of the notification' },
+    type: { type: 'string' },
+    actorId: { type: 'string' },
+    objectId: { type: ['string', 'null'] },
+    eventId: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    read: { type: 'boolean' },
+    data: { type: ['object', 'null'], additionalProperties: true },
+  },
+} as const;
+
+export const inboxPageSchema = {
+  type: 'object',
+  required: ['items', 'nextCursor'],
+  properties: {
+    items: { type: 'array', items: inboxItemSchema },
+    nextCursor: { type: ['string', 'null'], description: 'null on the last page' },
+  },
+} as const;
+
+export const notificationIdSchema = {
+  type: 'string',
+  pattern: '^[0-9A-HJKMNP-TV-Z]{26}$',
+  description: 'ULID of the notification',
+} as const;

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createUserTokens } from '../../src/http/user-tokens.ts';
+import { bearer, TEST_SECRET, type TestApp, testApp, userToken } from './support.ts';
+
+describe('HTTP API (in process)', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('refuses requests over the tenant rate with 429 and Retry-After, and lets them in again later', async () => {
+    // Prepare
+    let now = 0;
+    t = await testApp({ rateLimit: { perSecond: 2, burst: 2 }, rateClock: () => now });
+    const get = (key: string) =>
+      t!.app.inject({ method: 'GET', url: '/v1/users/u1/preferences', headers: bearer(key) });
+    // Act
+    const within = [await get(t.keys.acme), await get(t.keys.acme)];
+    const over = await get(t.keys.acme);
+    const otherTenant = await get(t.keys.globex);
+    now += 500;
+    const later = await get(t.keys.acme);
+    // Assess
+    expect(within.map((r) => r.statusCode)).toEqual([404, 404]);
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
+    expect(over.headers['retry-after']).toBe('1');
+    expect(otherTenant.statusCode).toBe(404);
+    expect(later.statusCode).toBe(404);
+  });
+
+  it('refuses an expired, altered or foreign-signed user token with 401', async () => {
+    // Prepare
+    t = await testApp({ tokenTtlSeconds: 60 });
+    const token = await userToken(t.app, t.keys.acme, 'bob');
+    const forged = createUserTokens('another-secret-of-enough-bytes!!', 60_000).issue(
+      { tenantId: 'acme', userId: 'bob' },
+      t.clock.now(),
+    ).token;
+    const [payload, sig] = token.split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const otherUser = Buffer.from(JSON.stringify({ ...claims, u: 'mallory' })).toString('base64url');
+    const inbox = (credential: string) =>
+      t!.app.inject({ method: 'GET', url: '/v1/me/inbox/unread-count', headers: bearer(credential) });
+    // Act
+    const fresh = await inbox(token);
+    const altered = await inbox(`${otherUser}.${sig}`);
+    const foreign = await inbox(forged);
+    t.clock.advance(60_000);
+    const expired = await inbox(token);
+    // Assess
+    expect(fresh.statusCode).toBe(200);
+    for (const res of [altered, foreign, expired]) {
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error.code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it('issues tokens that name the tenant of the key, never another', async () => {
+    // Prepare
+    t = await testApp();
+    const tokens = createUserTokens(TEST_SECRET, 60_000);
+    // Act
+    const token = await userToken(t.app, t.keys.globex, 'bob');
+    // Assess
+    expect(tokens.verify(token, t.clock.now())).toEqual({ tenantId: 'globex', userId: 'bob' });
+  });
+
+  it('answers 500 INTERNAL without internals when a store fails unexpectedly', async () => {
+    // Prepare
+    t = await testApp();
+    const token = await userToken(t.app, t.keys.acme, 'bob');
+    t.ports.db.close();
+    // Act
+    const res = await t.app.inject({ method: 'GET', url: '/v1/me/inbox', headers: bearer(token) });
+    // Assess
+    expect(res.statusCode).toBeGreaterThanOrEqual(500);
+    expect(['INTERNAL', 'UNAVAILABLE']).toContain(res.json().error.code);
+    expect(res.body).not.toMatch(/sqlite|database|stack/i);
+    await t.app.close();
+    // The data file is closed already; the rest (audit log, temp dir) is released here.
+    await t.ports.close().catch(() => undefined);
+    t = undefined;
+  });
+
+  it('describes every route with schemas for its input and its responses', async () => {
+    // Prepare
+    t = await testApp();
+    // Act
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    // Assess
+    const operations = Object.values(
+      doc.paths as Record<string, Record<string, { responses: object }>>,
+    ).flatMap((p) => Object.values(p));
+    expect(operations).toHaveLength(13);
+    for (const op of operations)
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['4XX', '5XX']));
+  });
+
+  it('follows with or without a body, and refuses a body that is not the schema', async () => {
+    // Prepare
+    t = await testApp();
+    const put = (payload?: unknown) =>
+      t!.app.inject({
+        method: 'PUT',
+        url: '/v1/users/alice/followers/bob',
+        headers: bearer(t!.keys.acme),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
+    // Act
+    const bare = await put();
+    const withAlerts = await put({ alerts: true });
+    const coerced = await put({ alerts: 'true' });
+    // Assess
+    expect([bare.statusCode, withAlerts.statusCode, coerced.statusCode]).toEqual([204, 204, 400]);
+    expect(await t.ports.graph.followerCount({ tenantId: 'acme', userId: 'alice' })).toBe(1);
+    expect(await t.ports.graph.followerCount({ tenantId: 'globex', userId: 'alice' })).toBe(0);
+  });
+});
