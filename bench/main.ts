@@ -1,4 +1,5 @@
 import { fanoutBench } from './fanout.ts';
+import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
 import { pipelineBench } from './pipeline.ts';
 import { type BenchReport, reportJson, reportTable } from './support.ts';
@@ -17,6 +18,10 @@ const BENCHMARKS: Readonly<
   pipeline: {
     about: 'push deliveries per second end to end through the push consumer',
     run: (profile) => pipelineBench({ profile }),
+  },
+  http: {
+    about: 'event ingest and inbox page requests/s and p99 over HTTP, 100 connections (autocannon)',
+    run: () => httpBench(),
   },
   'inbox-read': {
     about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',

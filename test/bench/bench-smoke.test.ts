@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fanoutBench } from '../../bench/fanout.ts';
+import { httpBench } from '../../bench/http.ts';
 import { inboxReadBench } from '../../bench/inbox-read.ts';
 import { pipelineBench } from '../../bench/pipeline.ts';
 import { costByFile } from '../../bench/profile.ts';
@@ -55,6 +56,18 @@ describe('benchmarks at a tiny size', () => {
     expectPositiveFigures(json, ['deliveriesPerSec']);
     expect(json.settings).toMatchObject({ batchSize: 16, concurrency: 2, sends: 90, duplicateSends: 0 });
     expect(report.notes?.join('\n')).toContain('src/handlers/deliver.ts');
+  });
+
+  it('http prints ingest and inbox requests per second and latencies, with no failed request', async () => {
+    // Act: the real server, a few connections for a second per route
+    const report = await httpBench({ connections: 2, seconds: 1, inboxRows: 3 });
+    // Assess
+    const json = printed(report);
+    expect(json.name).toBe('http');
+    expectPositiveFigures(json, ['ingestRequestsPerSec', 'inboxRequestsPerSec']);
+    // Latencies are whole milliseconds from autocannon: a fast loopback run may well measure 0.
+    for (const figure of ['ingestP99Ms', 'inboxP99Ms']) expect(json[figure]).toBeGreaterThanOrEqual(0);
+    expect(json.settings).toMatchObject({ ingestNon2xx: 0, ingestErrors: 0, inboxNon2xx: 0, inboxErrors: 0 });
   });
 
   it('inbox-read prints p50 and p99 page latency, first pages and deeper ones', async () => {

@@ -1,0 +1,173 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { type BenchReport, withTempDir } from './support.ts';
+
+/** Sizes of one HTTP benchmark run. */
+export interface HttpBenchOptions {
+  /** Concurrent connections of the load generator. @default 100 */
+  readonly connections?: number;
+  /** Seconds of load per measured route. @default 10 */
+  readonly seconds?: number;
+  /** Inbox rows the reading user has. @default 200 */
+  readonly inboxRows?: number;
+}
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+/**
+ * Requests per second and p99 latency of event ingest (`POST /v1/events`) and of an inbox page
+ * (`GET /v1/me/inbox`), with autocannon on loopback against `fanout serve` started the way the
+ * README says, in its own process: the load generator and the server share the machine's two cores,
+ * as a client on the same box would.
+ */
+export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchReport> {
+  const connections = opts.connections ?? 100;
+  const seconds = opts.seconds ?? 10;
+  const inboxRows = opts.inboxRows ?? 200;
+  return withTempDir('http', async (dir) => {
+    const server = await startServer(dir);
+    try {
+      const api = new Api(server.url, server.apiKey);
+      // A reader who follows one author; the author's posts fill the reader's inbox.
+      await api.send('PUT', '/v1/users/author/followers/reader', { alerts: false });
+      for (let i = 0; i < inboxRows; i++) {
+        await api.send('POST', '/v1/events', { id: `seed-${i}`, type: 'post', actorId: 'author' });
+      }
+      const { token } = (await api.send('POST', '/v1/users/reader/tokens', {})) as { token: string };
+      await waitForInbox(server.url, token, Math.min(inboxRows, 20));
+
+      const ingest = await load({
+        url: `${server.url}/v1/events`,
+        connections,
+        duration: seconds,
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+        // autocannon replaces [<id>] with a fresh id per request: every event is new.
+        body: JSON.stringify({ id: 'bench-[<id>]', type: 'like', actorId: 'liker', recipients: ['reader'] }),
+        idReplacement: true,
+      });
+      const inbox = await load({
+        url: `${server.url}/v1/me/inbox?limit=20`,
+        connections,
+        duration: seconds,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return {
+        name: 'http',
+        figures: {
+          ingestRequestsPerSec: ingest.requests.average,
+          ingestP50Ms: ingest.latency.p50,
+          ingestP99Ms: ingest.latency.p99,
+          inboxRequestsPerSec: inbox.requests.average,
+          inboxP50Ms: inbox.latency.p50,
+          inboxP99Ms: inbox.latency.p99,
+        },
+        settings: {
+          connections,
+          secondsPerRoute: seconds,
+          ingestRequests: ingest.requests.total,
+          ingestNon2xx: ingest.non2xx,
+          ingestErrors: ingest.errors + ingest.timeouts,
+          inboxRequests: inbox.requests.total,
+          inboxNon2xx: inbox.non2xx,
+          inboxErrors: inbox.errors + inbox.timeouts,
+          readerInboxRows: inboxRows,
+          server: 'fanout serve (embedded, SQLite WAL file), own process, loopback',
+        },
+        goals: [
+          { figure: 'ingestRequestsPerSec', op: '>=', value: 10_000 },
+          { figure: 'ingestP99Ms', op: '<', value: 50 },
+        ],
+        notes: [
+          'Each ingest request is a new event (one recipient), appended durably before the 202; fan-out and',
+          'delivery run in the same server process meanwhile, as they do in production.',
+          'A non-2xx or error count above 0 makes the run worthless: check the settings.',
+        ],
+      };
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+function load(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+interface Server {
+  readonly url: string;
+  readonly apiKey: string;
+  stop(): Promise<void>;
+}
+
+/** `fanout serve` on a free port with its data in `dir`; resolves once it printed its address and key. */
+function startServer(dir: string): Promise<Server> {
+  const child = spawn(process.execPath, [MAIN, 'serve'], {
+    env: {
+      ...process.env,
+      FANOUT_DATA_DIR: dir,
+      PORT: '0',
+      FANOUT_LOG_LEVEL: 'silent',
+      // The benchmark measures the server, not the per-tenant limit.
+      FANOUT_RATE_LIMIT: '0',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`fanout serve exited early (${code})`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const apiKey = /API key \(shown once\): (\S+)/.exec(out)?.[1];
+      if (url && apiKey) {
+        child.removeAllListeners('exit');
+        resolve({ url, apiKey, stop: () => stop(child) });
+      }
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+class Api {
+  readonly #url: string;
+  readonly #key: string;
+  constructor(url: string, key: string) {
+    this.#url = url;
+    this.#key = key;
+  }
+
+  async send(method: string, path: string, body: unknown): Promise<unknown> {
+    const response = await fetch(`${this.#url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.#key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text === '' ? undefined : JSON.parse(text);
+  }
+}
+
+/** Polls until the reader's first page is full, so the inbox route is measured on a real page. */
+async function waitForInbox(url: string, token: string, items: number): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const response = await fetch(`${url}/v1/me/inbox?limit=${items}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const page = (await response.json()) as { items?: unknown[] };
+    if ((page.items?.length ?? 0) >= items) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the reader inbox never filled: is fan-out running?');
+}
