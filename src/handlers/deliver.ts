@@ -41,6 +41,12 @@ export interface NoTarget {
   readonly reason: string;
 }
 
+/** One job whose preferences allow a send, asking where it goes. */
+export interface TargetRequest {
+  readonly job: DeliveryJob;
+  readonly prefs: Preferences;
+}
+
 export type SendOutcome =
   | { readonly status: 'sent' }
   | {
@@ -58,6 +64,12 @@ export type SendOutcome =
 export interface ChannelDriver<T extends DeliveryTarget> {
   readonly channel: Channel;
   targets(job: DeliveryJob, prefs: Preferences): Promise<readonly T[] | NoTarget>;
+  /**
+   * `targets` of many jobs in one call, one answer per job in order: a batch then reads its
+   * addresses once (one query for thousands of jobs) instead of once per job. Optional; a throw
+   * fails every job asked about.
+   */
+  targetsMany?(requests: readonly TargetRequest[]): Promise<(readonly T[] | NoTarget)[]>;
   /**
    * Sends to one target. `ambiguousRetry`: a previous attempt may have reached the provider; the
    * message carries the same deterministic ids so the provider or the device collapses it.
@@ -124,6 +136,8 @@ class DeliveryBatch<T extends DeliveryTarget> {
   readonly #confirm: string[] = [];
   readonly #release: string[] = [];
   readonly #afterAudit: (() => Promise<void>)[] = [];
+  /** Jobs cleared to send, waiting for their targets: asked for in one call per batch. */
+  readonly #targeting: { readonly work: Work<T>; readonly request: TargetRequest }[] = [];
 
   constructor(deps: DeliveryDeps, driver: ChannelDriver<T>) {
     this.#deps = deps;
@@ -134,6 +148,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
 
   async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
     const works = await Promise.all(records.map((record) => this.#prepare(record)));
+    await this.#targets();
     await this.#claim(works);
     await Promise.all(works.map((work) => this.#send(work)));
     await this.#resendDeferrals();
@@ -168,21 +183,54 @@ class DeliveryBatch<T extends DeliveryTarget> {
         this.#defer(work, { ...job, notBefore: decision.until }, decision.until, deferred);
       } else {
         // decideDelivery only sends when a preference record gave consent.
-        const targets = await this.#driver.targets(job, prefs as Preferences);
-        if (isNoTarget(targets)) {
-          work.entries.push(this.#entry(work, job, targets.outcome, { reason: targets.reason }));
-        } else {
-          const { tenantId, notificationId } = job;
-          work.sends = targets.map((target) => ({
-            target,
-            key: deliveryKey(tenantId, notificationId, this.#driver.channel, target.digest),
-          }));
-        }
+        this.#targeting.push({ work, request: { job, prefs: prefs as Preferences } });
       }
     } catch (err) {
       this.#fail(work, 'delivery preparation failed', err);
     }
     return work;
+  }
+
+  /** The targets of every job cleared to send: one driver call for the batch when it can. */
+  async #targets(): Promise<void> {
+    const pending = this.#targeting;
+    if (pending.length === 0) return;
+    const driver = this.#driver;
+    if (driver.targetsMany === undefined) {
+      await Promise.all(
+        pending.map(async ({ work, request }) => {
+          try {
+            this.#setTargets(work, request.job, await driver.targets(request.job, request.prefs));
+          } catch (err) {
+            this.#fail(work, 'delivery preparation failed', err);
+          }
+        }),
+      );
+      return;
+    }
+    let answers: (readonly T[] | NoTarget)[];
+    try {
+      answers = await driver.targetsMany(pending.map((p) => p.request));
+      if (answers.length !== pending.length) throw new Error('targetsMany answered the wrong number of jobs');
+    } catch (err) {
+      for (const { work } of pending) this.#fail(work, 'delivery preparation failed', err);
+      return;
+    }
+    pending.forEach(({ work, request }, i) => {
+      this.#setTargets(work, request.job, answers[i]!);
+    });
+  }
+
+  #setTargets(work: Work<T>, job: DeliveryJob, targets: readonly T[] | NoTarget): void {
+    if (isNoTarget(targets)) {
+      work.entries.push(this.#entry(work, job, targets.outcome, { reason: targets.reason }));
+      return;
+    }
+    const { tenantId, notificationId } = job;
+    work.sends = targets.map((target) => ({
+      target,
+      key: deliveryKey(tenantId, notificationId, this.#driver.channel, target.digest),
+    }));
   }
 
   /** Preferences from the cache; on a miss from the store, then cached (null: "has none"). */

@@ -5,7 +5,13 @@ import { Channel, type DeliveryJob, type Device, Outcome } from '../domain/types
 import type { Devices } from '../ports/devices.ts';
 import { silentLogger } from '../ports/logger.ts';
 import type { PushTransport } from '../ports/transports.ts';
-import { type ChannelDriver, type DeliveryDeps, type DeliveryTarget, deliverBatch } from './deliver.ts';
+import {
+  type ChannelDriver,
+  type DeliveryDeps,
+  type DeliveryTarget,
+  deliverBatch,
+  type NoTarget,
+} from './deliver.ts';
 import { deliveryIds } from './delivery-ids.ts';
 import { errorName } from './log-fields.ts';
 
@@ -28,9 +34,13 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
   return {
     channel: Channel.Push,
     async targets(job) {
-      const devices = await deps.devices.listActive({ tenantId: job.tenantId, userId: job.userId });
-      if (devices.length === 0) return { outcome: Outcome.SuppressedNoAddress, reason: 'no_device' };
-      return devices.map((device) => ({ device, digest: targetDigest(device.token) }));
+      return deviceTargets(await deps.devices.listActive({ tenantId: job.tenantId, userId: job.userId }));
+    },
+    async targetsMany(requests) {
+      const lists = await deps.devices.listActiveMany(
+        requests.map(({ job }) => ({ tenantId: job.tenantId, userId: job.userId })),
+      );
+      return lists.map(deviceTargets);
     },
     async send(job, { device, digest }, ambiguousRetry) {
       const { title, body } = renderPush(job);
@@ -65,6 +75,11 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
       return { status: 'rejected', reason: result.reason, afterAudit };
     },
   };
+}
+
+function deviceTargets(devices: readonly Device[]): DeviceTarget[] | NoTarget {
+  if (devices.length === 0) return { outcome: Outcome.SuppressedNoAddress, reason: 'no_device' };
+  return devices.map((device) => ({ device, digest: targetDigest(device.token) }));
 }
 
 /** What the app on the device needs to open the notification: ids, never the payload. */

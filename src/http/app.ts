@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
+import { InboxNotifier } from '../runtime/inbox-notifier.ts';
+import { Metrics } from '../runtime/metrics.ts';
 import type { Ports } from '../runtime/ports.ts';
 import { createAuth } from './auth.ts';
 import type { RouteContext } from './context.ts';
@@ -11,8 +13,11 @@ import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
 import { followRoutes } from './routes/follows.ts';
 import { inboxRoutes } from './routes/inbox.ts';
+import { opsRoutes } from './routes/ops.ts';
 import { preferenceRoutes } from './routes/preferences.ts';
+import { streamRoutes } from './routes/stream.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { webRoutes } from './routes/web.ts';
 import { errorSchema } from './schemas.ts';
 import { createUserTokens } from './user-tokens.ts';
 
@@ -28,6 +33,14 @@ export interface AppOptions {
   readonly tokenTtlSeconds?: number;
   /** Time source of the rate limiter, ms. @default performance.now */
   readonly rateClock?: () => number;
+  /** The tenant the notification center may sign in to by user id alone (development). */
+  readonly devTenantId?: string;
+}
+
+/** The live side: wake-ups for inbox streams and the operator's metrics. */
+export interface LiveDeps {
+  readonly notifier: InboxNotifier;
+  readonly metrics: Metrics;
 }
 
 export interface AppDeps {
@@ -35,6 +48,11 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly options: AppOptions;
+  /**
+   * Wired to the same ports the pipeline writes through (see `observePorts`) so streams wake at
+   * once. @default a notifier nobody calls (streams fall back to polling) and metrics of the API alone
+   */
+  readonly live?: LiveDeps;
 }
 
 /**
@@ -94,5 +112,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   preferenceRoutes(app, ctx);
   tokenRoutes(app, ctx);
   inboxRoutes(app, ctx);
+  const notifier = deps.live?.notifier ?? new InboxNotifier();
+  const metrics = deps.live?.metrics ?? new Metrics({ queues: ports.queues, clock });
+  await app.register(streamRoutes, { inbox: ctx.inboxDeps, notifier, auth, logger });
+  await app.register(opsRoutes, { metrics, auth, logger });
+  const devTenantId = options.devTenantId;
+  await app.register(
+    webRoutes,
+    devTenantId === undefined
+      ? {}
+      : {
+          devTokens: {
+            tenantId: devTenantId,
+            issue: (userId: string) => tokens.issue({ tenantId: devTenantId, userId }, clock.now()),
+          },
+        },
+  );
   return app;
 }

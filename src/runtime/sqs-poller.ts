@@ -161,7 +161,7 @@ export class SqsPoller {
         binaryListValues: [],
       };
     }
-    return {
+    const record = {
       messageId: m.messageId,
       receiptHandle: m.receiptHandle,
       body: m.body,
@@ -172,10 +172,20 @@ export class SqsPoller {
         ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
       },
       messageAttributes,
-      md5OfBody: createHash('md5').update(m.body).digest('hex'),
       eventSource: 'aws:sqs',
       eventSourceARN: this.#o.queueArn,
       awsRegion: 'local',
-    };
+    } as SQSRecord;
+    // An md5 per message cost more than the rest of the record, and consumers never read it:
+    // computed when read (enumerable, as a plain field would be).
+    let md5: string | undefined;
+    Object.defineProperty(record, 'md5OfBody', {
+      enumerable: true,
+      get: () => {
+        md5 ??= createHash('md5').update(m.body).digest('hex');
+        return md5;
+      },
+    });
+    return record;
   }
 }

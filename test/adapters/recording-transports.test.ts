@@ -101,7 +101,7 @@ describe('recording transports', () => {
       firstAt: 7_000,
       lastAt: 7_000,
     });
-    const dump = JSON.stringify(db.sqlite.prepare('SELECT * FROM transport_sends').all());
+    const dump = JSON.stringify(db.sqlite.prepare('SELECT * FROM recorded_sends').all());
     expect(dump).not.toContain(TOKEN);
     expect(dump).not.toContain('bob followed you');
   });
@@ -117,7 +117,7 @@ describe('recording transports', () => {
     // Assess
     expect(await pushSink.stats()).toEqual({ sends: 1, unique: 1, ambiguousResends: 0, duplicates: 0 });
     expect(await emailSink.stats()).toEqual({ sends: 2, unique: 2, ambiguousResends: 0, duplicates: 0 });
-    const dump = JSON.stringify(db.sqlite.prepare('SELECT * FROM transport_sends').all());
+    const dump = JSON.stringify(db.sqlite.prepare('SELECT * FROM recorded_sends').all());
     expect(dump).not.toContain('alice@example.com');
   });
 

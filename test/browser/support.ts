@@ -7,11 +7,6 @@ import { appOptions } from '../../src/cli/commands/serve.ts';
 import { createTenant } from '../../src/cli/commands/tenant.ts';
 import { localPipelineOptions } from '../../src/cli/demo/run.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { createAuth } from '../../src/http/auth.ts';
-import { opsRoutes } from '../../src/http/routes/ops.ts';
-import { streamRoutes } from '../../src/http/routes/stream.ts';
-import { webRoutes } from '../../src/http/routes/web.ts';
-import { createUserTokens } from '../../src/http/user-tokens.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { openEmbeddedPorts } from '../../src/runtime/embedded.ts';
@@ -39,8 +34,9 @@ export interface Service {
 }
 
 /**
- * The service the way `fanout serve` builds it (embedded ports on a fresh data dir, the pipeline,
- * the HTTP API), plus the live routes and pages, listening on a free loopback port.
+ * The service the way `fanout serve` builds it (embedded ports observed for metrics and inbox
+ * wake-ups, the pipeline, the HTTP API with its live routes and pages) on a fresh data dir,
+ * listening on a free loopback port.
  */
 export async function startService(tenantId = 'browser'): Promise<Service> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fanout-browser-'));
@@ -52,22 +48,13 @@ export async function startService(tenantId = 'browser'): Promise<Service> {
   const pipeline = new Pipeline(ports, localPipelineOptions(config));
   await pipeline.start();
   const options = appOptions(config);
-  const app = await buildApp({ ports, clock: ports.clock, logger: silentLogger, options });
-  const auth = createAuth({
-    tenants: ports.tenants,
-    tokens: createUserTokens(options.tokenSecret, options.tokenTtlSeconds * 1000),
+  const app = await buildApp({
+    ports,
     clock: ports.clock,
+    logger: silentLogger,
+    options,
+    live: { notifier, metrics },
   });
-  const inbox = {
-    inbox: ports.inbox,
-    feed: ports.feed,
-    graph: ports.graph,
-    cursors: ports.cursors,
-    clock: ports.clock,
-  };
-  await app.register(streamRoutes, { inbox, notifier, auth });
-  await app.register(opsRoutes, { metrics, auth });
-  await app.register(webRoutes, {});
   const { apiKey } = await createTenant(ports.tenants, tenantId, ports.clock.now());
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const api: Service['api'] = (path, init = {}) =>

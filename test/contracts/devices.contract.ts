@@ -177,5 +177,50 @@ export function devicesContract(name: string, make: () => Promise<DevicesHarness
       await expect(h.devices.deactivate(T1, 'token-a', '')).rejects.toBeInstanceOf(ValidationError);
       expect(await tokens(T1, 'alice')).toEqual([]);
     });
+
+    it('lists the active devices of many users in one call, one list per user in the order asked', async () => {
+      // Prepare
+      await h.devices.registerMany([
+        reg(T1, 'alice', 'token-a2', 2_000),
+        reg(T1, 'alice', 'token-a1', 1_000),
+        reg(T1, 'bob', 'token-b'),
+        reg(T2, 'alice', 'token-t2'),
+        reg(T1, 'carol', 'token-c'),
+      ]);
+      await h.devices.deactivate(T1, 'token-c', 'Unregistered');
+      // Act
+      const lists = await h.devices.listActiveMany([
+        user(T1, 'bob'),
+        user(T1, 'alice'),
+        user(T1, 'carol'),
+        user(T1, 'nobody'),
+        user(T2, 'alice'),
+        user(T1, 'bob'),
+      ]);
+      // Assess
+      expect(lists.map((devices) => devices.map((d) => d.token))).toEqual([
+        ['token-b'],
+        ['token-a1', 'token-a2'],
+        [],
+        [],
+        ['token-t2'],
+        ['token-b'],
+      ]);
+      expect(lists[1]).toEqual(await h.devices.listActive(user(T1, 'alice')));
+      expect(await h.devices.listActiveMany([])).toEqual([]);
+    });
+
+    it('rejects a batch look-up naming a user without a tenant or id', async () => {
+      // Act / Assess
+      await expect(h.devices.listActiveMany([user(T1, 'alice'), user('', 'bob')])).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(
+        h.devices.listActiveMany([null as unknown as ReturnType<typeof user>]),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        h.devices.listActiveMany('alice' as unknown as readonly ReturnType<typeof user>[]),
+      ).rejects.toBeInstanceOf(ValidationError);
+    });
   });
 }

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DedupUnavailableError, TransportRetryableError } from '../../src/domain/errors.ts';
+import {
+  DedupUnavailableError,
+  StoreUnavailableError,
+  TransportRetryableError,
+} from '../../src/domain/errors.ts';
 import { notificationId } from '../../src/domain/ids.ts';
 import { targetDigest } from '../../src/domain/keys.ts';
 import { type DeliveryJob, Outcome, type UserKey } from '../../src/domain/types.ts';
@@ -124,6 +128,49 @@ describe('push consumer: sending', () => {
     expect(records.map((r) => [r.userId, r.outcome, r.reason])).toEqual([
       ['alice', Outcome.SuppressedNoConsent, 'no_consent'],
       ['bob', Outcome.SuppressedNoConsent, 'no_consent'],
+    ]);
+  });
+
+  it("looks up the devices of a whole batch in one call, each job getting its own user's devices", async () => {
+    // Prepare
+    const w = await pushWorld({ devices: 2 });
+    const bob: UserKey = { tenantId: T, userId: 'bob' };
+    await w.preferences.put(consenting(bob));
+    await registerDevices(w, [bob]);
+    const asked: number[] = [];
+    const devices = Object.create(w.devices) as typeof w.devices;
+    devices.listActiveMany = (users) => {
+      asked.push(users.length);
+      return w.devices.listActiveMany(users);
+    };
+    devices.listActive = () => Promise.reject(new Error('a batch must not look up one user at a time'));
+    // Act
+    const response = await consumePush(sqsEvent([job(), job({ userId: 'bob' })]), w.pushDeps({ devices }));
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(asked).toEqual([2]);
+    expect(w.pushCalls.map((m) => [m.userId, m.token]).sort()).toEqual(
+      [
+        ['alice', 'token-0'],
+        ['alice', 'token-1'],
+        ['bob', (await w.devices.listActive(bob))[0]!.token],
+      ].sort(),
+    );
+  });
+
+  it('sends nothing and retries every job cleared to send when the batch device look-up fails', async () => {
+    // Prepare
+    const w = await pushWorld();
+    const devices = Object.create(w.devices) as typeof w.devices;
+    devices.listActiveMany = () => Promise.reject(new StoreUnavailableError('devices down'));
+    const event = sqsEvent([job(), job({ userId: 'nobody-with-consent' })]);
+    // Act
+    const response = await consumePush(event, w.pushDeps({ devices }));
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect(w.pushCalls).toEqual([]);
+    expect((await auditRecords(w)).map((r) => [r.userId, r.outcome])).toEqual([
+      ['nobody-with-consent', Outcome.SuppressedNoConsent],
     ]);
   });
 

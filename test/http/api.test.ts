@@ -93,7 +93,7 @@ describe('HTTP API (in process)', () => {
     const operations = Object.values(
       doc.paths as Record<string, Record<string, { responses: object }>>,
     ).flatMap((p) => Object.values(p));
-    expect(operations).toHaveLength(13);
+    expect(operations).toHaveLength(16);
     for (const op of operations)
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['4XX', '5XX']));
   });

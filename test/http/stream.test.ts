@@ -6,6 +6,7 @@ import { markRead } from '../../src/handlers/inbox.ts';
 import { createAuth, hashApiKey } from '../../src/http/auth.ts';
 import { type ErrorBody, installErrorHandling } from '../../src/http/errors.ts';
 import { STREAM_BACKLOG, streamRoutes } from '../../src/http/routes/stream.ts';
+import { errorSchema } from '../../src/http/schemas.ts';
 import { createUserTokens } from '../../src/http/user-tokens.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
@@ -39,6 +40,7 @@ async function server(opts: { pollMs?: number; heartbeatMs?: number } = {}): Pro
   app.decorateRequest('tenantId', '');
   app.decorateRequest('userId', '');
   installErrorHandling(app, silentLogger);
+  app.addSchema(errorSchema);
   const inbox = {
     inbox: ports.inbox,
     feed: ports.feed,

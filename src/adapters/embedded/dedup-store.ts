@@ -93,8 +93,8 @@ export interface DedupPurgeOptions {
 }
 
 /**
- * The dedup store on SQLite (MemoryDB SET NX in AWS): one row per key, pending with a lease or
- * done, each with the time from which it is as if absent. Reads compare that time, so an expired
+ * The dedup store on SQLite (MemoryDB SET NX in AWS): one row per key, pending with a lease
+ * (`done` 0, or 2 when the claim took over a stale one) or done (1), each with the time from which it is as if absent. Reads compare that time, so an expired
  * key is gone whether or not `purgeExpired` has deleted it yet. Each call is one transaction, and
  * node:sqlite runs it to completion, so two consumers can never both acquire one key.
  */
@@ -123,16 +123,29 @@ export class EmbeddedDedupStore implements DedupStore {
       `);
       return {
         get: sqlite.prepare('SELECT done, lease_until, expires_at FROM dedup_keys WHERE key = ?'),
+        // One statement per batch (?3: JSON [[key, leaseMs], …]): a key is taken when absent,
+        // expired, or pending with its lease run out; RETURNING names the keys taken, and `done`
+        // says how (0: was free, Acquired; 2: was a stale claim, AcquiredStale). The rows of one
+        // statement are upserted in order, so a key repeated in the batch finds the claim its
+        // first occurrence took, and is not returned twice.
         claim: sqlite.prepare(
-          `INSERT INTO dedup_keys (key, done, lease_until, expires_at) VALUES (?, 0, ?, ?)
-           ON CONFLICT (key) DO UPDATE SET done = 0, lease_until = excluded.lease_until,
-             expires_at = excluded.expires_at`,
+          `INSERT INTO dedup_keys (key, done, lease_until, expires_at)
+           SELECT value ->> 0, 0, ?1 + (value ->> 1), ?1 + (value ->> 1) + ?2 FROM json_each(?3) WHERE true
+           ON CONFLICT (key) DO UPDATE SET
+             done = CASE WHEN expires_at <= ?1 THEN 0 ELSE 2 END,
+             lease_until = excluded.lease_until,
+             expires_at = excluded.expires_at
+           WHERE expires_at <= ?1 OR (done <> 1 AND lease_until <= ?1)
+           RETURNING key, done`,
         ),
         confirm: sqlite.prepare(
-          `INSERT INTO dedup_keys (key, done, lease_until, expires_at) VALUES (?, 1, 0, ?)
+          `INSERT INTO dedup_keys (key, done, lease_until, expires_at)
+           SELECT value, 1, 0, ?1 FROM json_each(?2) WHERE true
            ON CONFLICT (key) DO UPDATE SET done = 1, lease_until = 0, expires_at = excluded.expires_at`,
         ),
-        release: sqlite.prepare('DELETE FROM dedup_keys WHERE key = ? AND done = 0'),
+        release: sqlite.prepare(
+          'DELETE FROM dedup_keys WHERE key IN (SELECT value FROM json_each(?)) AND done <> 1',
+        ),
         purge: sqlite.prepare(
           `DELETE FROM dedup_keys WHERE key IN (
              SELECT key FROM dedup_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
@@ -147,17 +160,23 @@ export class EmbeddedDedupStore implements DedupStore {
     const { get, claim } = this.#s;
     return dedupStep(() => {
       const now = this.#clock.now();
-      // One transaction: a key repeated in the batch sees the claim its first occurrence took.
-      return this.#db.transaction(() =>
-        requests.map(({ key, leaseMs }) => {
-          const row = get.get(key) as StoredEntry | undefined;
-          const state = claimStateOf(row && toEntry(row), now);
-          if (state === ClaimState.Acquired || state === ClaimState.AcquiredStale) {
-            claim.run(key, now + leaseMs, now + leaseMs + this.#ttlMs);
+      const json = JSON.stringify(requests.map((r) => [r.key, r.leaseMs]));
+      // One transaction: the keys not taken are read back as the claim left them.
+      return this.#db.transaction(() => {
+        const taken = new Map<string, ClaimState>();
+        for (const row of claim.all(now, this.#ttlMs, json) as unknown as { key: string; done: number }[]) {
+          taken.set(row.key, row.done === 2 ? ClaimState.AcquiredStale : ClaimState.Acquired);
+        }
+        return requests.map(({ key }) => {
+          const state = taken.get(key);
+          if (state !== undefined) {
+            taken.delete(key);
+            return state;
           }
-          return state;
-        }),
-      );
+          const row = get.get(key) as StoredEntry | undefined;
+          return claimStateOf(row && toEntry(row), now);
+        });
+      });
     });
   }
 
@@ -166,10 +185,7 @@ export class EmbeddedDedupStore implements DedupStore {
     if (keys.length === 0) return;
     const confirm = this.#s.confirm;
     dedupStep(() => {
-      const expiresAt = this.#clock.now() + this.#ttlMs;
-      this.#db.transaction(() => {
-        for (const key of keys) confirm.run(key, expiresAt);
-      });
+      confirm.run(this.#clock.now() + this.#ttlMs, JSON.stringify(keys));
     });
   }
 
@@ -177,11 +193,9 @@ export class EmbeddedDedupStore implements DedupStore {
     checkDedupKeys(keys);
     if (keys.length === 0) return;
     const release = this.#s.release;
-    dedupStep(() =>
-      this.#db.transaction(() => {
-        for (const key of keys) release.run(key);
-      }),
-    );
+    dedupStep(() => {
+      release.run(JSON.stringify(keys));
+    });
   }
 
   /**

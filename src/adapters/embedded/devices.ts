@@ -48,11 +48,26 @@ export class EmbeddedDevices implements Devices {
         ) WITHOUT ROWID;
         -- Covers listActive in key order, so the planner never prefers a scan of the tenant's
         -- tokens (it did without statistics, at 66% of a demo's CPU).
+        -- It carries the platform too, so a device list never visits the table itself.
         DROP INDEX IF EXISTS devices_by_user;
-        CREATE INDEX IF NOT EXISTS devices_active_by_user
-          ON devices (tenant_id, user_id, active, registered_at, token);
+        DROP INDEX IF EXISTS devices_active_by_user;
+        CREATE INDEX IF NOT EXISTS devices_active_by_user_covering
+          ON devices (tenant_id, user_id, active, registered_at, token, platform);
       `);
+      // One index range per user, as listActive reads it. The planner cannot count json_each's
+      // rows and chose a scan of the tenant's devices per user (23 ms a user at 50,000 devices):
+      // CROSS JOIN keeps json_each outside and INDEXED BY names the range. `u.key` maps rows back.
+      const listActiveMany = sqlite.prepare(
+        `SELECT u.key, d.token, d.platform, d.registered_at
+         FROM json_each(?) AS u
+         CROSS JOIN devices AS d INDEXED BY devices_active_by_user_covering
+           ON d.tenant_id = u.value ->> 0 AND d.user_id = u.value ->> 1 AND d.active = 1
+         ORDER BY u.key, d.registered_at, d.token`,
+      );
+      // Arrays: node:sqlite builds them faster than objects, and a batch reads thousands of rows.
+      listActiveMany.setReturnArrays(true);
       return {
+        listActiveMany,
         // A late-arriving older registration must not make the row look older than it is, or an
         // APNs 410 that predates the newest registration would wrongly deactivate it.
         register: sqlite.prepare(
@@ -70,14 +85,9 @@ export class EmbeddedDevices implements Devices {
           `SELECT tenant_id, user_id, token, platform, registered_at FROM devices
            WHERE tenant_id = ? AND user_id = ? AND active = 1 ORDER BY registered_at, token`,
         ),
-        // One index range per user, as listActive reads it (CROSS JOIN keeps json_each outside: the
-        // planner cannot count its rows and once scanned every device per user); `u.key` maps rows back.
-        listActiveMany: sqlite.prepare(
-          `SELECT u.key AS i, d.token, d.platform, d.registered_at
-           FROM json_each(?) AS u
-           CROSS JOIN devices AS d ON d.tenant_id = u.value ->> 0 AND d.user_id = u.value ->> 1 AND d.active = 1
-           ORDER BY u.key, d.registered_at, d.token`,
-        ),
+        // One index range per user, as listActive reads it. The planner cannot count json_each's
+        // rows and chose a scan of the tenant's devices per user (23 ms a user at 50,000 devices):
+        // CROSS JOIN keeps json_each outside and INDEXED BY names the range. `u.key` maps rows back.
         deactivate: sqlite.prepare(
           `UPDATE devices SET active = 0, deactivated_reason = ?
            WHERE tenant_id = ? AND token = ? AND active = 1`,
@@ -136,20 +146,20 @@ export class EmbeddedDevices implements Devices {
     const lists: Device[][] = users.map(() => []);
     if (users.length === 0) return lists;
     const json = JSON.stringify(users.map((u) => [u.tenantId, u.userId]));
-    const rows = storeStep('devices list many', () => this.#s.listActiveMany.all(json)) as unknown as {
-      i: number;
-      token: string;
-      platform: Platform;
-      registered_at: number;
-    }[];
-    for (const row of rows) {
-      const user = users[row.i]!;
-      lists[row.i]!.push({
+    const rows = storeStep('devices list many', () => this.#s.listActiveMany.all(json)) as unknown as [
+      number,
+      string,
+      Platform,
+      number,
+    ][];
+    for (const [i, token, platform, registeredAt] of rows) {
+      const user = users[i]!;
+      lists[i]!.push({
         tenantId: user.tenantId,
         userId: user.userId,
-        token: row.token,
-        platform: row.platform,
-        registeredAt: row.registered_at,
+        token,
+        platform,
+        registeredAt,
         active: true,
       });
     }

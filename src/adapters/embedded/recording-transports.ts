@@ -143,8 +143,8 @@ interface StoredSend {
   readonly last_at: number;
 }
 
-/** Parameters of the record statement, in its ?1..?8 order. */
-type PendingRow = [string, string, string, string, string, number, number, number];
+/** One send as the record statement reads it: message id, tenant, user, target, body length, flag, at. */
+type PendingRow = [string, string, string, string, number, number, number];
 
 interface PendingSend {
   readonly row: PendingRow;
@@ -152,9 +152,8 @@ interface PendingSend {
   reject(err: unknown): void;
 }
 
-/** One channel's rows of the shared `transport_sends` table. */
+/** One channel's rows of the shared `recorded_sends` table. */
 class SendRecorder {
-  readonly #db: EmbeddedDb;
   readonly #channel: Channel;
   readonly #clock: Clock;
   #pending: PendingSend[] = [];
@@ -163,13 +162,14 @@ class SendRecorder {
   readonly #lookup: StatementSync;
 
   constructor(db: EmbeddedDb, channel: Channel, clock: Clock) {
-    this.#db = db;
     this.#channel = channel;
     this.#clock = clock;
     const sqlite = db.sqlite;
     [this.#record, this.#stats, this.#lookup] = storeStep('recording transport set-up', () => {
+      // `recorded_sends` replaced `transport_sends` (no `last_ambiguous` column): a file from
+      // before keeps its old table unused.
       sqlite.exec(`
-        CREATE TABLE IF NOT EXISTS transport_sends (
+        CREATE TABLE IF NOT EXISTS recorded_sends (
           channel TEXT NOT NULL,
           message_id TEXT NOT NULL,
           tenant_id TEXT NOT NULL,
@@ -181,30 +181,36 @@ class SendRecorder {
           duplicates INTEGER NOT NULL,
           first_at INTEGER NOT NULL,
           last_at INTEGER NOT NULL,
+          last_ambiguous INTEGER NOT NULL,
           PRIMARY KEY (channel, message_id)
         ) WITHOUT ROWID;
       `);
       return [
-        // One statement per send: a repeat is classified by its flag (?7) in the upsert itself.
+        // One statement per group commit (?2: JSON [[message id, tenant, user, target, body
+        // length, ambiguous flag, at], …]), upserted in order, so a repeat is classified by its
+        // own flag, which `excluded.last_ambiguous` carries into the update.
         sqlite.prepare(
-          `INSERT INTO transport_sends (channel, message_id, tenant_id, user_id, target, body_length,
-             sends, ambiguous_resends, duplicates, first_at, last_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, 0, ?8, ?8)
+          `INSERT INTO recorded_sends (channel, message_id, tenant_id, user_id, target, body_length,
+             sends, ambiguous_resends, duplicates, first_at, last_at, last_ambiguous)
+           SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, 1, 0, 0,
+             value ->> 6, value ->> 6, value ->> 5
+           FROM json_each(?2) WHERE true
            ON CONFLICT (channel, message_id) DO UPDATE SET
              sends = sends + 1,
-             ambiguous_resends = ambiguous_resends + ?7,
-             duplicates = duplicates + 1 - ?7,
-             last_at = ?8`,
+             ambiguous_resends = ambiguous_resends + excluded.last_ambiguous,
+             duplicates = duplicates + 1 - excluded.last_ambiguous,
+             last_at = excluded.last_at,
+             last_ambiguous = excluded.last_ambiguous`,
         ),
         sqlite.prepare(
           `SELECT coalesce(sum(sends), 0) AS sends, count(*) AS n_unique,
              coalesce(sum(ambiguous_resends), 0) AS ambiguous_resends, coalesce(sum(duplicates), 0) AS duplicates
-           FROM transport_sends WHERE channel = ?`,
+           FROM recorded_sends WHERE channel = ?`,
         ),
         sqlite.prepare(
           `SELECT message_id, tenant_id, user_id, target, body_length, sends, ambiguous_resends, duplicates,
              first_at, last_at
-           FROM transport_sends WHERE channel = ? AND message_id = ?`,
+           FROM recorded_sends WHERE channel = ? AND message_id = ?`,
         ),
       ];
     });
@@ -220,7 +226,6 @@ class SendRecorder {
     requireText(message.messageId, 'message.messageId');
     try {
       await this.#enqueue([
-        this.#channel,
         message.messageId,
         message.tenantId,
         message.userId,
@@ -248,7 +253,7 @@ class SendRecorder {
 
   /**
    * Group commit: every send issued in the same turn of the event loop (a consumer sends a whole
-   * batch at once) is written in one transaction, and each resolves only after that commit. A
+   * batch at once) is written by one statement, so in one transaction, and each resolves only after that commit. A
    * commit per send would cap the sink far below the pipeline; a send that resolved before its
    * commit could vanish in a crash and hide a double send.
    */
@@ -262,14 +267,9 @@ class SendRecorder {
   #flush(): void {
     const batch = this.#pending;
     this.#pending = [];
-    const record = this.#record;
     try {
-      // A lone send commits by itself: BEGIN and COMMIT would only add two statements.
-      if (batch.length === 1) record.run(...batch[0]!.row);
-      else
-        this.#db.transaction(() => {
-          for (const p of batch) record.run(...p.row);
-        });
+      const rows = JSON.stringify(batch.map((p) => p.row));
+      this.#record.run(this.#channel, rows);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;

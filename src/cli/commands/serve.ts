@@ -4,7 +4,9 @@ import { tokenSecretOf } from '../../http/user-tokens.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
 import { type EmbeddedPorts, openEmbeddedPorts } from '../../runtime/embedded.ts';
 import { Housekeeper } from '../../runtime/housekeeping.ts';
+import { InboxNotifier } from '../../runtime/inbox-notifier.ts';
 import { jsonLogger } from '../../runtime/json-logger.ts';
+import { Metrics, observePorts } from '../../runtime/metrics.ts';
 import { Pipeline } from '../../runtime/pipeline.ts';
 import { type CliIo, CONFIG_FLAGS, configFrom, configOptions, parse, signalExitCode } from '../args.ts';
 import { localPipelineOptions } from '../demo/run.ts';
@@ -51,7 +53,14 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   };
   const config = configFrom(values, env);
   const logger = jsonLogger(config.logLevel, io.stderr);
-  const ports = await openEmbeddedPorts({ config, logger });
+  const raw = await openEmbeddedPorts({ config, logger });
+  // The pipeline and the API write through the same observed ports: every write counts in the
+  // metrics and wakes the inbox streams of the users it concerns.
+  const live = {
+    notifier: new InboxNotifier(),
+    metrics: new Metrics({ queues: raw.queues, clock: raw.clock }),
+  };
+  const ports = observePorts(raw, { metrics: live.metrics, changes: live.notifier });
   const pipeline = new Pipeline(ports, localPipelineOptions(config));
   const housekeeper = new Housekeeper({ tasks: ports.housekeeping, clock: ports.clock, logger });
   let app: FastifyInstance | undefined;
@@ -59,7 +68,8 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     await ensureDevTenant(ports, io);
     await pipeline.start();
     housekeeper.start();
-    app = await buildApp({ ports, clock: ports.clock, logger, options: appOptions(config) });
+    const options = { ...appOptions(config), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
+    app = await buildApp({ ports, clock: ports.clock, logger, options, live });
     await app.listen({ host: config.host, port: config.port });
     const url = baseUrl(app, config.host);
     io.stdout(`listening on ${url}\nnotification center: ${url}/\nAPI reference: ${url}/docs\n`);

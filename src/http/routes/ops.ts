@@ -3,6 +3,7 @@ import { errorName } from '../../handlers/log-fields.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import type { Auth } from '../auth.ts';
+import { errorResponses } from '../schemas.ts';
 import { openEventStream, responseSink } from './stream.ts';
 
 export interface OpsRoutesOptions {
@@ -33,33 +34,59 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
   });
   const onRequest = (request: FastifyRequest) => opts.auth.apiKeyAuth(request);
 
-  app.get('/v1/ops/metrics', { onRequest }, async () => opts.metrics.snapshot());
-
-  app.get('/v1/ops/stream', { onRequest }, async (_request: FastifyRequest, reply: FastifyReply) => {
-    const res = openEventStream(reply, intervalMs);
-    const sink = responseSink(res);
-    let timer: NodeJS.Timeout | undefined;
-    let stopped = false;
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      clearTimeout(timer);
-      streams.delete(stop);
-      sink.end();
-    };
-    // One snapshot at a time, the next timed from the end of the last: a slow store never piles reads up.
-    const tick = async () => {
-      try {
-        const snapshot = await opts.metrics.snapshot();
-        if (!stopped && !sink.write(`event: metrics\ndata: ${JSON.stringify(snapshot)}\n\n`)) stop();
-      } catch (err) {
-        logger.warn('ops metrics snapshot failed', { error: errorName(err) });
-        if (!stopped && !sink.write(': metrics unavailable\n\n')) stop();
-      }
-      if (!stopped) timer = setTimeout(tick, intervalMs);
-    };
-    streams.add(stop);
-    res.on('close', stop);
-    void tick();
+  const opsSchema = (summary: string, ok: object) => ({
+    tags: ['operations'],
+    summary,
+    security: [{ apiKey: [] }],
+    response: { 200: ok, ...errorResponses },
   });
+  app.get(
+    '/v1/ops/metrics',
+    {
+      onRequest,
+      schema: opsSchema('Rates, delivery outcomes, queue depth and DLQ size, now', {
+        type: 'object',
+        additionalProperties: true,
+      }),
+    },
+    async () => opts.metrics.snapshot(),
+  );
+
+  app.get(
+    '/v1/ops/stream',
+    {
+      onRequest,
+      schema: opsSchema('The same metrics as server-sent `metrics` events, one a second', {
+        description: 'text/event-stream',
+        type: 'string',
+      }),
+    },
+    async (_request: FastifyRequest, reply: FastifyReply) => {
+      const res = openEventStream(reply, intervalMs);
+      const sink = responseSink(res);
+      let timer: NodeJS.Timeout | undefined;
+      let stopped = false;
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        clearTimeout(timer);
+        streams.delete(stop);
+        sink.end();
+      };
+      // One snapshot at a time, the next timed from the end of the last: a slow store never piles reads up.
+      const tick = async () => {
+        try {
+          const snapshot = await opts.metrics.snapshot();
+          if (!stopped && !sink.write(`event: metrics\ndata: ${JSON.stringify(snapshot)}\n\n`)) stop();
+        } catch (err) {
+          logger.warn('ops metrics snapshot failed', { error: errorName(err) });
+          if (!stopped && !sink.write(': metrics unavailable\n\n')) stop();
+        }
+        if (!stopped) timer = setTimeout(tick, intervalMs);
+      };
+      streams.add(stop);
+      res.on('close', stop);
+      void tick();
+    },
+  );
 }

@@ -8,6 +8,7 @@ import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { InboxNotifier, InboxWatch } from '../../runtime/inbox-notifier.ts';
 import type { Auth } from '../auth.ts';
 import { ApiError, ApiErrorCode } from '../errors.ts';
+import { errorResponses } from '../schemas.ts';
 import { itemView } from './inbox.ts';
 
 export interface StreamRoutesOptions {
@@ -226,6 +227,15 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
     '/v1/me/inbox/stream',
     {
       schema: {
+        tags: ['end user'],
+        summary: 'Live inbox: server-sent `notification` and `unread-count` events',
+        description:
+          'An EventSource stream. Resumes after `Last-Event-ID` (header, or `lastEventId` on the first connect). EventSource cannot set headers, so the user token may also come as `access_token`.',
+        security: [{ userToken: [] }],
+        response: {
+          200: { description: 'text/event-stream', type: 'string' },
+          ...errorResponses,
+        },
         querystring: {
           type: 'object',
           properties: {
