@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { UserKey } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Tenants } from '../ports/tenants.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 import type { TenantRateLimiter } from './rate-limit.ts';
-import { looksLikeUserToken, type UserTokens } from './user-tokens.ts';
+import { API_KEY_PREFIX, looksLikeUserToken, type TokenUser, type UserTokens } from './user-tokens.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,7 +17,7 @@ declare module 'fastify' {
 
 /** A new random API key for a tenant, shown once: `fo_<tenant>_<32 random bytes, base64url>`. */
 export function newApiKey(tenantId: string): string {
-  return `fo_${tenantId}_${randomBytes(32).toString('base64url')}`;
+  return `${API_KEY_PREFIX}${tenantId}_${randomBytes(32).toString('base64url')}`;
 }
 
 /** What is stored of an API key: its SHA-256, hex. The key itself is never stored. */
@@ -41,13 +40,13 @@ export interface Auth {
   /** onRequest hook of end-user routes: a user token sets `request.tenantId` and `request.userId`. */
   userAuth(request: FastifyRequest): Promise<void>;
   /** The user of a valid, unexpired token, or undefined. */
-  verifyUserToken(token: string, now: number): UserKey | undefined;
+  verifyUserToken(token: string, now: number): TokenUser | undefined;
   /**
    * The user of a request that carries a user token in the Authorization header or, for clients
    * that cannot send headers (EventSource), in `?access_token=`. Rate-limits the tenant. Throws
    * ApiError 401 / 403 / 429.
    */
-  userFromRequest(request: FastifyRequest): Promise<UserKey>;
+  userFromRequest(request: FastifyRequest): Promise<TokenUser>;
 }
 
 /** Resolved API keys kept in memory: keys are never revoked, and a hit saves a store read. */
@@ -61,8 +60,8 @@ export function createAuth(opts: AuthOptions): Auth {
   const { tenants, tokens, clock, rateLimiter } = opts;
   const keyCache = new Map<string, string>();
 
-  const limit = (tenantId: string): void => {
-    const retryAfter = rateLimiter?.take(tenantId) ?? 0;
+  const limit = (tenantId: string, userId?: string): void => {
+    const retryAfter = rateLimiter?.take(userId === undefined ? tenantId : `${tenantId}\u0000${userId}`) ?? 0;
     if (retryAfter > 0) {
       throw new ApiError(429, ApiErrorCode.RateLimited, 'too many requests for this tenant', retryAfter);
     }
@@ -79,11 +78,13 @@ export function createAuth(opts: AuthOptions): Auth {
     return tenant.tenantId;
   };
 
-  const userOf = async (credential: string | undefined): Promise<UserKey> => {
+  const userOf = async (credential: string | undefined): Promise<TokenUser> => {
     if (credential === undefined) throw unauthorized('a user token is required');
     const user = tokens.verify(credential, clock.now());
     if (user !== undefined) {
-      limit(user.tenantId);
+      // Each end user has a bucket of their own: one user looping on the inbox must not spend the
+      // tenant's server-to-server allowance (POST /v1/events) or other users'.
+      limit(user.tenantId, user.userId);
       return user;
     }
     if (!looksLikeUserToken(credential) && (await tenantOfKey(credential)) !== undefined) {

@@ -11,10 +11,13 @@ interface Bucket {
   last: number;
 }
 
+/** Buckets kept before full (idle) ones are dropped: a full bucket is the same as no bucket. */
+const MAX_BUCKETS = 100_000;
+
 /**
- * One token bucket per tenant, taken from without waiting: an HTTP request over the limit is
- * refused at once (429) rather than queued. Buckets are a few numbers each and there is one per
- * tenant, so they are never evicted.
+ * One token bucket per key (a tenant's server traffic, or one end user's), taken from without
+ * waiting: an HTTP request over the limit is refused at once (429) rather than queued. There is a
+ * bucket per active end user, so past MAX_BUCKETS the full ones are dropped.
  */
 export class TenantRateLimiter {
   readonly #perMs: number;
@@ -35,6 +38,7 @@ export class TenantRateLimiter {
     const now = this.#now();
     let bucket = this.#buckets.get(tenantId);
     if (bucket === undefined) {
+      if (this.#buckets.size >= MAX_BUCKETS) this.#dropFull(now);
       bucket = { tokens: this.#burst, last: now };
       this.#buckets.set(tenantId, bucket);
     }
@@ -45,5 +49,25 @@ export class TenantRateLimiter {
       return 0;
     }
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.#perMs / 1000));
+  }
+
+  /** Buckets held now. */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  /**
+   * Drops the full buckets; if most are still busy (very many active users), the oldest half goes
+   * too, forgiving those users part of their debt. Amortised, so no request pays a scan each time.
+   */
+  #dropFull(now: number): void {
+    for (const [key, b] of this.#buckets) {
+      if (b.tokens + (now - b.last) * this.#perMs >= this.#burst) this.#buckets.delete(key);
+    }
+    if (this.#buckets.size < MAX_BUCKETS * 0.9) return;
+    for (const key of this.#buckets.keys()) {
+      if (this.#buckets.size < MAX_BUCKETS / 2) break;
+      this.#buckets.delete(key);
+    }
   }
 }

@@ -244,6 +244,6 @@ export const inboxPageSchema = {
 
 export const notificationIdSchema = {
   type: 'string',
-  pattern: '^[0-9A-HJKMNP-TV-Z]{26}$',
+  pattern: '^[0-7][0-9A-HJKMNP-TV-Z]{25}$',
   description: 'ULID of the notification',
 } as const;

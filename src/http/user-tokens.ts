@@ -11,11 +11,17 @@ export interface IssuedToken {
   readonly expiresAt: number;
 }
 
+/** The user a valid token names, and when it stops being valid (a stream must end then). */
+export interface TokenUser extends UserKey {
+  /** Epoch ms. */
+  readonly expiresAt: number;
+}
+
 /** Short-lived tokens that let one end user of one tenant read their own inbox. */
 export interface UserTokens {
   issue(user: UserKey, now: number): IssuedToken;
   /** The user the token was issued to, or undefined when it is forged, altered or expired. */
-  verify(token: string, now: number): UserKey | undefined;
+  verify(token: string, now: number): TokenUser | undefined;
 }
 
 /** Where a generated token secret is kept when FANOUT_TOKEN_SECRET is unset. */
@@ -59,15 +65,21 @@ export function createUserTokens(secret: string | Uint8Array, ttlMs: number): Us
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
       const claims = parseClaims(payload);
       if (claims === undefined || claims.exp <= now) return undefined;
-      return { tenantId: claims.t, userId: claims.u };
+      return { tenantId: claims.t, userId: claims.u, expiresAt: claims.exp };
     },
   };
 }
 
-/** True when the text has the shape of a user token (an API key never has a dot). */
+/**
+ * True when the text has the shape of a user token. API keys start with `fo_` and may contain a
+ * dot (a tenant id may), so the prefix decides first.
+ */
 export function looksLikeUserToken(text: string): boolean {
-  return text.includes('.');
+  return !text.startsWith(API_KEY_PREFIX) && TOKEN_PATTERN.test(text);
 }
+
+/** How every API key starts (see `newApiKey`). */
+export const API_KEY_PREFIX = 'fo_';
 
 function sign(key: KeyObject, payload: string): Buffer {
   return createHmac('sha256', key).update('fanout.user-token.v1.').update(payload).digest();

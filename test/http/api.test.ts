@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
 import { createUserTokens } from '../../src/http/user-tokens.ts';
 import { bearer, TEST_SECRET, type TestApp, testApp, userToken } from './support.ts';
 
@@ -28,6 +29,38 @@ describe('HTTP API (in process)', () => {
     expect(over.headers['retry-after']).toBe('1');
     expect(otherTenant.statusCode).toBe(404);
     expect(later.statusCode).toBe(404);
+  });
+
+  it("keeps a tenant's server calls within its own rate when its end users hit theirs", async () => {
+    // Prepare: 2 requests per second per bucket
+    let now = 0;
+    t = await testApp({ rateLimit: { perSecond: 2, burst: 2 }, rateClock: () => now });
+    const token = await userToken(t.app, t.keys.acme, 'bob');
+    now += 10_000;
+    const inbox = () =>
+      t!.app.inject({ method: 'GET', url: '/v1/me/inbox/unread-count', headers: bearer(token) });
+    // Act: bob spends his bucket and more
+    const bobs = [await inbox(), await inbox(), await inbox()];
+    const server = await t.app.inject({
+      method: 'GET',
+      url: '/v1/users/u1/preferences',
+      headers: bearer(t.keys.acme),
+    });
+    // Assess
+    expect(bobs.map((r) => r.statusCode)).toEqual([200, 200, 429]);
+    expect(server.statusCode).toBe(404);
+  });
+
+  it('authenticates the API key of a tenant whose id has a dot', async () => {
+    // Prepare
+    t = await testApp();
+    const key = newApiKey('acme.io');
+    await t.ports.tenants.create('acme.io', hashApiKey(key), t.clock.now());
+    // Act
+    const res = await t.app.inject({ method: 'GET', url: '/v1/users/u1/preferences', headers: bearer(key) });
+    // Assess: a dot once made the key look like a user token, and it never worked
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('NOT_FOUND');
   });
 
   it('refuses an expired, altered or foreign-signed user token with 401', async () => {
@@ -64,7 +97,11 @@ describe('HTTP API (in process)', () => {
     // Act
     const token = await userToken(t.app, t.keys.globex, 'bob');
     // Assess
-    expect(tokens.verify(token, t.clock.now())).toEqual({ tenantId: 'globex', userId: 'bob' });
+    expect(tokens.verify(token, t.clock.now())).toEqual({
+      tenantId: 'globex',
+      userId: 'bob',
+      expiresAt: t.clock.now() + 3600_000,
+    });
   });
 
   it('answers 500 INTERNAL without internals when a store fails unexpectedly', async () => {

@@ -30,10 +30,12 @@ afterEach(async () => {
 });
 
 /** The stream route alone on a real socket, over in-memory embedded ports and the real auth. */
-async function server(opts: { pollMs?: number; heartbeatMs?: number } = {}): Promise<Server> {
+async function server(
+  opts: { pollMs?: number; heartbeatMs?: number; tokenTtlMs?: number; maxStreamsPerUser?: number } = {},
+): Promise<Server> {
   const ports = await openEmbeddedPorts({ config: readRuntimeConfig({ FANOUT_DATA_DIR: ':memory:' }) });
   await ports.tenants.create('acme', hashApiKey(API_KEY), Date.now());
-  const tokens = createUserTokens('stream-test-token-secret', 60_000);
+  const tokens = createUserTokens('stream-test-token-secret', opts.tokenTtlMs ?? 60_000);
   const auth = createAuth({ tenants: ports.tenants, tokens, clock: ports.clock });
   const notifier = new InboxNotifier();
   const app = Fastify();
@@ -55,6 +57,7 @@ async function server(opts: { pollMs?: number; heartbeatMs?: number } = {}): Pro
     auth,
     pollMs: opts.pollMs ?? 60_000,
     heartbeatMs: opts.heartbeatMs ?? 60_000,
+    ...(opts.maxStreamsPerUser === undefined ? {} : { maxStreamsPerUser: opts.maxStreamsPerUser }),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   cleanups.push(async () => {
@@ -375,6 +378,43 @@ describe('GET /v1/me/inbox/stream', () => {
     await s.app.close();
     // Assess
     expect(await stream.closed()).toBe(true);
+    expect(s.notifier.watches).toBe(0);
+  });
+
+  it('ends the stream when its token expires, so a leaked token does not read on for ever', async () => {
+    // Prepare: tokens that live a quarter of a second
+    const s = await server({ tokenTtlMs: 250 });
+    const stream = await connect(`${s.url}?access_token=${s.token(ALICE)}`);
+    await stream.waitFor('unread-count');
+    // Act: nothing but waiting; the server ends the stream by itself
+    const ended = await stream.closed();
+    // Assess
+    expect(ended).toBe(true);
+    expect(s.notifier.watches).toBe(0);
+  });
+
+  it('refuses more open streams of one user than the cap with 429, and serves other users', async () => {
+    // Prepare
+    const s = await server({ maxStreamsPerUser: 2 });
+    const first = await connect(`${s.url}?access_token=${s.token(ALICE)}`);
+    const second = await connect(`${s.url}?access_token=${s.token(ALICE)}`);
+    await Promise.all([first.waitFor('unread-count'), second.waitFor('unread-count')]);
+    // Act
+    const third = await fetch(`${s.url}?access_token=${s.token(ALICE)}`);
+    const other = await connect(`${s.url}?access_token=${s.token({ tenantId: 'acme', userId: 'bob' })}`);
+    // Assess
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+    expect(other.res.status).toBe(200);
+  });
+
+  it('answers HEAD with 404 instead of opening a stream that never ends', async () => {
+    // Prepare
+    const s = await server();
+    // Act
+    const head = await fetch(`${s.url}?access_token=${s.token(ALICE)}`, { method: 'HEAD' });
+    // Assess
+    expect(head.status).toBe(404);
     expect(s.notifier.watches).toBe(0);
   });
 });

@@ -55,6 +55,8 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
   app.get(
     '/v1/ops/stream',
     {
+      // A HEAD would open a stream that never ends.
+      exposeHeadRoute: false,
       onRequest,
       schema: opsSchema('The same metrics as server-sent `metrics` events, one a second', {
         description: 'text/event-stream',

@@ -22,6 +22,8 @@ export interface StreamRoutesOptions {
   readonly heartbeatMs?: number;
   /** Open streams this process serves; more get 503. @default 10000 */
   readonly maxStreams?: number;
+  /** Open streams of one user (tabs, devices); more get 429, so no one user holds every slot. @default 8 */
+  readonly maxStreamsPerUser?: number;
 }
 
 /** Items read per wake-up; a burst larger than this is read once more, up to the backlog bound. */
@@ -219,6 +221,8 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
   const logger = opts.logger ?? silentLogger;
   const maxStreams = opts.maxStreams ?? 10_000;
   const open = new Set<LiveInbox>();
+  const maxPerUser = opts.maxStreamsPerUser ?? 8;
+  const perUser = new Map<string, number>();
   app.addHook('preClose', async () => {
     await Promise.all([...open].map((s) => s.close()));
   });
@@ -226,6 +230,8 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
   app.get(
     '/v1/me/inbox/stream',
     {
+      // A HEAD would open a stream that never ends.
+      exposeHeadRoute: false,
       schema: {
         tags: ['end user'],
         summary: 'Live inbox: server-sent `notification` and `unread-count` events',
@@ -256,6 +262,12 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
       if (open.size >= maxStreams) {
         throw new ApiError(503, ApiErrorCode.Unavailable, 'too many open streams; retry later', 5);
       }
+      const userKey = `${user.tenantId}\u0000${user.userId}`;
+      const mine = perUser.get(userKey) ?? 0;
+      if (mine >= maxPerUser) {
+        throw new ApiError(429, ApiErrorCode.RateLimited, 'too many open streams for this user', 5);
+      }
+      perUser.set(userKey, mine + 1);
       const res = openEventStream(reply, opts.pollMs ?? 2000);
       const live = new LiveInbox({
         user,
@@ -268,8 +280,14 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
         ...(lastEventId === undefined ? {} : { lastEventId }),
       });
       open.add(live);
+      // The stream lives no longer than its token: the browser's reconnect then meets a 401.
+      const expiry = setTimeout(() => res.end(), Math.max(0, user.expiresAt - opts.inbox.clock.now()));
       res.on('close', () => {
+        clearTimeout(expiry);
         open.delete(live);
+        const left = (perUser.get(userKey) ?? 1) - 1;
+        if (left <= 0) perUser.delete(userKey);
+        else perUser.set(userKey, left);
         void live.close();
       });
       live.start();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, ApiErrorCode } from '../errors.ts';
 import { userIdSchema } from '../schemas.ts';
 import type { IssuedToken } from '../user-tokens.ts';
 
@@ -66,11 +67,26 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions = {
   if (opts.devTokens !== undefined) devRoutes(app, opts.devTokens);
 }
 
+/**
+ * Dev sign-in answers only requests addressed to a loopback name: behind a proxy on the same box
+ * (another Host) or from a page that rebound its own host name to 127.0.0.1, it does not exist.
+ */
+async function loopbackHostOnly(request: FastifyRequest): Promise<void> {
+  const host = (request.headers.host ?? '').toLowerCase();
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  if (name !== 'localhost' && name !== '[::1]' && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name ?? '')) {
+    throw new ApiError(404, ApiErrorCode.NotFound, 'no such route');
+  }
+}
+
 function devRoutes(app: FastifyInstance, dev: DevTokens): void {
-  app.get('/v1/dev', { schema: { hide: true } }, async () => ({ tenantId: dev.tenantId }));
+  app.get('/v1/dev', { onRequest: loopbackHostOnly, schema: { hide: true } }, async () => ({
+    tenantId: dev.tenantId,
+  }));
   app.get(
     '/v1/dev/token',
     {
+      onRequest: loopbackHostOnly,
       schema: {
         hide: true,
         querystring: {
