@@ -11,6 +11,7 @@ import { EmbeddedDeliveryQueue } from '../adapters/embedded/delivery-queue.ts';
 import { EmbeddedDevices } from '../adapters/embedded/devices.ts';
 import { EmbeddedEventLog } from '../adapters/embedded/event-log.ts';
 import { EmbeddedFollowerGraph } from '../adapters/embedded/follower-graph.ts';
+import { GroupCommitEventLog } from '../adapters/embedded/group-commit-log.ts';
 import { EmbeddedInbox } from '../adapters/embedded/inbox.ts';
 import { MemoryDedupStore } from '../adapters/embedded/memory-dedup-store.ts';
 import { LruPreferenceCache } from '../adapters/embedded/preference-cache.ts';
@@ -107,7 +108,8 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       auditDir,
       clock,
       logger,
-      log: new EmbeddedEventLog({ db, shards: config.shards, clock }),
+      // Concurrent HTTP appends share one SQLite commit; each still answers only once durable.
+      log: new GroupCommitEventLog(new EmbeddedEventLog({ db, shards: config.shards, clock })),
       checkpoints: new EmbeddedCheckpoints({ db }),
       graph: new EmbeddedFollowerGraph({ db }),
       inbox,
