@@ -178,8 +178,18 @@ describe('EmbeddedDeliveryQueue', () => {
     await queue.sendBatch([job(1)]);
     const [message] = await queue.receive({ max: 1, visibilityTimeoutMs: 1_000 });
     // Act
-    await queue.deleteBatch(['no-dot', 'x.1', 'x.-1', 'x.abc', `${message!.receiptHandle}0`]);
-    await queue.changeVisibility('x.1', 0);
+    await queue.deleteBatch([
+      'no-dot',
+      'x.1',
+      'AAAAAAAAAAAA.1',
+      '~~~~~~~~~~~~.1',
+      'AAAAAAAAAAAA.-1',
+      'AAAAAAAAAAAA.abc',
+      `${message!.receiptHandle}0`,
+      `x${message!.receiptHandle}`,
+    ]);
+    await queue.changeVisibility('AAAAAAAAAAAA.1', 0);
+    await queue.changeVisibility('~~~~~~~~~~~~.1', 0);
     // Assess
     expect(await queue.depth()).toEqual({ visible: 0, inFlight: 1, delayed: 0, deadLettered: 0 });
   });
@@ -228,8 +238,8 @@ describe('EmbeddedDeliveryQueue', () => {
     await expect(queue.receive({ max: 1, visibilityTimeoutMs: 1 })).rejects.toBeInstanceOf(
       StoreUnavailableError,
     );
-    await expect(queue.deleteBatch(['a.1'])).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(queue.changeVisibility('a.1', 0)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(queue.deleteBatch(['AAAAAAAAAAAA.1'])).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(queue.changeVisibility('AAAAAAAAAAAA.1', 0)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(queue.depth()).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(queue.listDeadLetters(1)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(queue.redriveDeadLetters()).rejects.toBeInstanceOf(StoreUnavailableError);

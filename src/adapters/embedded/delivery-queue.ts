@@ -26,6 +26,13 @@ export interface EmbeddedDeliveryQueueOptions {
   readonly clock?: Clock;
 }
 
+const RECEIPT_BYTES = 9;
+/** Characters of a receipt: RECEIPT_BYTES in base64url. */
+const RECEIPT_LENGTH = 12;
+const RECEIPT = /^[A-Za-z0-9_-]{12}$/;
+/** The receipt of a row never received: as wide as a real one, and never one. */
+const UNRECEIVED = '~'.repeat(RECEIPT_LENGTH);
+
 /** SQS caps a delay at 15 minutes. */
 export const MAX_DELAY_SECONDS = 900;
 /** SQS caps a visibility timeout at 12 hours. */
@@ -33,16 +40,16 @@ export const MAX_VISIBILITY_TIMEOUT_MS = 12 * 60 * 60 * 1000;
 /** SQS receives at most 10; a local consumer drains in bigger batches, as Lambda's batching does. */
 export const MAX_EMBEDDED_RECEIVE = 10_000;
 
-interface ReceivedRow {
-  readonly seq: number;
-  readonly message_id: string;
-  readonly receipt: string;
-  readonly body: string;
-  readonly attributes: string;
-  readonly receive_count: number;
-  readonly first_received_at: number;
-  readonly sent_at: number;
-}
+/** A received row as the receive statement returns it (arrays: node:sqlite builds them faster). */
+type ReceivedRow = [
+  seq: number,
+  messageId: string,
+  body: string,
+  attributes: string,
+  receiveCount: number,
+  firstReceivedAt: number,
+  sentAt: number,
+];
 
 interface DeadLetterRow {
   readonly message_id: string;
@@ -57,9 +64,9 @@ interface DeadLetterRow {
  *
  * A message row carries `visible_at`; receiving is one UPDATE … RETURNING over the oldest visible
  * rows of the channel (an index range on (channel, visible_at)), which pushes `visible_at` past
- * the visibility timeout and stamps a new receipt handle. Handles embed the row's key, so delete
- * and change-visibility are key look-ups that also compare the whole handle: a handle from an
- * earlier receive no longer matches and is ignored.
+ * the visibility timeout and stamps the receive's receipt (random, one per receive) on the row. A
+ * handle is `receipt.seq`, so delete and change-visibility are key look-ups that also compare the
+ * receipt: a handle from an earlier receive no longer matches and is ignored.
  *
  * The receive that uses up the last allowed receive marks the row `exhausted`. From the moment
  * such a row would be visible again it counts as dead-lettered: every call first moves those rows
@@ -73,9 +80,6 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
   readonly #clock: Clock;
   readonly #maxReceiveCount: number;
   readonly #nextId: () => string;
-  /** Unique per queue object, so two processes on one file never issue the same handle. */
-  readonly #handlePrefix = `${randomBytes(6).toString('base64url')}-`;
-  #receives = 0;
   /** Consecutive messages of one fan-out carry the same attributes: parse each distinct JSON once. */
   #lastAttributesJson = '';
   #lastAttributes: Readonly<Record<string, string>> = {};
@@ -142,14 +146,16 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
     requireInteger(opts?.max, 'max', 1, MAX_EMBEDDED_RECEIVE);
     requireInteger(opts.visibilityTimeoutMs, 'visibilityTimeoutMs', 0, MAX_VISIBILITY_TIMEOUT_MS);
     const now = this.#clock.now();
-    const handleBase = `${this.#handlePrefix}${(++this.#receives).toString(36)}.`;
+    // One receipt per receive, random: a handle from an earlier receive, or another process's,
+    // never matches the row again.
+    const receipt = randomBytes(RECEIPT_BYTES).toString('base64url');
     const rows = storeStep('delivery queue receive', () =>
       this.#db.transaction(() => {
         this.#sweep(now);
         return this.#s.receive.all(
           now,
           now + opts.visibilityTimeoutMs,
-          handleBase,
+          receipt,
           this.#maxReceiveCount,
           this.channel,
           opts.max,
@@ -157,15 +163,15 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
       }),
     ) as unknown as ReceivedRow[];
     // RETURNING promises no order; oldest first means send order within the batch.
-    rows.sort((a, b) => a.seq - b.seq);
-    return rows.map((row) => ({
-      messageId: row.message_id,
-      receiptHandle: row.receipt,
-      body: row.body,
-      receiveCount: row.receive_count,
-      firstReceivedAt: row.first_received_at,
-      sentAt: row.sent_at,
-      attributes: this.#attributes(row.attributes),
+    rows.sort((a, b) => a[0] - b[0]);
+    return rows.map(([seq, messageId, body, attributes, receiveCount, firstReceivedAt, sentAt]) => ({
+      messageId,
+      receiptHandle: `${receipt}.${seq}`,
+      body,
+      receiveCount,
+      firstReceivedAt,
+      sentAt,
+      attributes: this.#attributes(attributes),
     }));
   }
 
@@ -175,25 +181,35 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
       requireText(handle, `receiptHandles[${i}]`);
     });
     if (receiptHandles.length === 0) return;
-    const keyed: [number, string][] = [];
+    // The handles of one receive share its receipt: one statement per receipt, not per handle.
+    const byReceipt = new Map<string, number[]>();
     for (const handle of receiptHandles) {
-      const seq = handleSeq(handle);
-      if (seq !== undefined) keyed.push([seq, handle]);
+      const key = handleKey(handle);
+      if (key === undefined) continue;
+      const seqs = byReceipt.get(key[1]);
+      if (seqs === undefined) byReceipt.set(key[1], [key[0]]);
+      else seqs.push(key[0]);
     }
-    if (keyed.length === 0) return;
+    if (byReceipt.size === 0) return;
     const now = this.#clock.now();
-    // One statement for the whole batch: a DELETE per handle cost more than the delete itself.
-    storeStep('delivery queue delete', () => this.#s.delete.run(JSON.stringify(keyed), this.channel, now));
+    const remove = this.#s.delete;
+    storeStep('delivery queue delete', () =>
+      this.#db.transaction(() => {
+        for (const [receipt, seqs] of byReceipt) {
+          remove.run(JSON.stringify(seqs.sort((a, b) => a - b)), receipt, this.channel, now);
+        }
+      }),
+    );
   }
 
   async changeVisibility(receiptHandle: string, timeoutMs: number): Promise<void> {
     requireText(receiptHandle, 'receiptHandle');
     requireInteger(timeoutMs, 'timeoutMs', 0, MAX_VISIBILITY_TIMEOUT_MS);
-    const seq = handleSeq(receiptHandle);
-    if (seq === undefined) return;
+    const key = handleKey(receiptHandle);
+    if (key === undefined) return;
     const now = this.#clock.now();
     storeStep('delivery queue change visibility', () =>
-      this.#s.changeVisibility.run(now + timeoutMs, seq, receiptHandle, this.channel, now),
+      this.#s.changeVisibility.run(now + timeoutMs, key[0], key[1], this.channel, now),
     );
   }
 
@@ -308,21 +324,27 @@ function prepare(db: EmbeddedDb) {
     );
     CREATE INDEX IF NOT EXISTS delivery_dead_letters_channel ON delivery_dead_letters (channel);
   `);
-  return {
-    insert: sqlite.prepare(
-      `INSERT INTO delivery_queue (channel, message_id, body, attributes, sent_at, visible_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
+  const receive = sqlite.prepare(
     // SET expressions read the row as it was, so `receive_count + 1` is the new count.
-    receive: sqlite.prepare(
-      `UPDATE delivery_queue
-       SET visible_at = ?2, receive_count = receive_count + 1,
-           first_received_at = coalesce(first_received_at, ?1),
-           receipt = ?3 || seq, exhausted = receive_count + 1 >= ?4
-       WHERE seq IN (
-         SELECT seq FROM delivery_queue WHERE channel = ?5 AND visible_at <= ?1
-         ORDER BY visible_at, seq LIMIT ?6)
-       RETURNING seq, message_id, receipt, body, attributes, receive_count, first_received_at, sent_at`,
+    `UPDATE delivery_queue
+     SET visible_at = ?2, receive_count = receive_count + 1,
+         first_received_at = CASE WHEN first_received_at > 0 THEN first_received_at ELSE ?1 END,
+         receipt = ?3, exhausted = receive_count + 1 >= ?4
+     WHERE seq IN (
+       SELECT seq FROM delivery_queue WHERE channel = ?5 AND visible_at <= ?1
+       ORDER BY visible_at, seq LIMIT ?6)
+     RETURNING seq, message_id, body, attributes, receive_count, first_received_at, sent_at`,
+  );
+  receive.setReturnArrays(true);
+  return {
+    receive,
+    // An unreceived row carries placeholders as wide as what its first receive writes (a receipt,
+    // -sent_at for "not received yet"): rows are appended to full pages, and a row that grew on
+    // receive split its page, every page of every batch.
+    insert: sqlite.prepare(
+      `INSERT INTO delivery_queue
+         (channel, message_id, body, attributes, sent_at, visible_at, first_received_at, receipt)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, -?5, '${UNRECEIVED}')`,
     ),
     sweepCopy: sqlite.prepare(
       `INSERT INTO delivery_dead_letters
@@ -335,11 +357,11 @@ function prepare(db: EmbeddedDb) {
       'DELETE FROM delivery_queue WHERE channel = ? AND exhausted = 1 AND visible_at <= ?',
     ),
     // A row that is exhausted and visible counts as dead-lettered already: neither touches it.
-    // ?1 is a JSON array of [seq, handle]; CROSS JOIN keeps the key look-ups driven by it.
+    // ?1 is a JSON array of the seqs of one receipt (?2). `+channel`: the planner otherwise
+    // walked the channel's whole visibility index instead of looking the keys up.
     delete: sqlite.prepare(
-      `DELETE FROM delivery_queue WHERE seq IN (
-         SELECT q.seq FROM json_each(?1) AS h CROSS JOIN delivery_queue AS q ON q.seq = h.value ->> 0
-         WHERE q.receipt = h.value ->> 1 AND q.channel = ?2 AND (q.exhausted = 0 OR q.visible_at > ?3))`,
+      `DELETE FROM delivery_queue WHERE seq IN (SELECT value FROM json_each(?1))
+       AND receipt = ?2 AND +channel = ?3 AND (exhausted = 0 OR visible_at > ?4)`,
     ),
     changeVisibility: sqlite.prepare(
       `UPDATE delivery_queue SET visible_at = ?1
@@ -358,20 +380,25 @@ function prepare(db: EmbeddedDb) {
        FROM delivery_dead_letters WHERE channel = ? ORDER BY seq LIMIT ?`,
     ),
     redriveCopy: sqlite.prepare(
-      `INSERT INTO delivery_queue (channel, message_id, body, attributes, sent_at, visible_at)
-       SELECT channel, message_id, body, attributes, sent_at, ?1
+      `INSERT INTO delivery_queue
+         (channel, message_id, body, attributes, sent_at, visible_at, first_received_at, receipt)
+       SELECT channel, message_id, body, attributes, sent_at, ?1, -sent_at, '${UNRECEIVED}'
        FROM delivery_dead_letters WHERE channel = ?2 ORDER BY seq`,
     ),
     redriveDelete: sqlite.prepare('DELETE FROM delivery_dead_letters WHERE channel = ?'),
   };
 }
 
-/** The row key a handle names, or undefined for a handle this queue never issued. */
-function handleSeq(handle: string): number | undefined {
+/**
+ * The row key and receipt a handle names, or undefined for a handle this queue never issued
+ * (a receipt is always RECEIPT_LENGTH base64url chars, which the placeholder of an unreceived
+ * row is not).
+ */
+function handleKey(handle: string): [seq: number, receipt: string] | undefined {
   const dot = handle.lastIndexOf('.');
-  if (dot < 0) return undefined;
+  if (dot !== RECEIPT_LENGTH || !RECEIPT.test(handle.slice(0, dot))) return undefined;
   const seq = Number(handle.slice(dot + 1));
-  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
+  return Number.isSafeInteger(seq) && seq > 0 ? [seq, handle.slice(0, dot)] : undefined;
 }
 
 function requireInteger(value: unknown, path: string, min: number, max: number): asserts value is number {

@@ -23,7 +23,7 @@ const CONFIG_HELP = `Configuration (flags override environment variables; see do
   --dedup sqlite|memory        FANOUT_DEDUP (default sqlite)
   --push-rate N                FANOUT_PUSH_RATE, sends/s, 0 = unlimited (default 0)
   --email-rate N               FANOUT_EMAIL_RATE, sends/s, 0 = unlimited (default 0)
-  --delivery-batch N           FANOUT_DELIVERY_BATCH (default 10)
+  --delivery-batch N           FANOUT_DELIVERY_BATCH (default 500)
   --delivery-concurrency N     FANOUT_DELIVERY_CONCURRENCY (default 2)
   --log-level LEVEL            FANOUT_LOG_LEVEL: debug|info|warn|error|silent (default warn)`;
 
