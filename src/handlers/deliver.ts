@@ -3,80 +3,19 @@ import type { AuditEntry } from '../domain/audit-types.ts';
 import { decideDelivery } from '../domain/delivery.ts';
 import { TransportRetryableError } from '../domain/errors.ts';
 import { deliveryKey } from '../domain/keys.ts';
-import { type Channel, type DeliveryJob, Outcome, type Preferences, type UserKey } from '../domain/types.ts';
-import type { AuditSink } from '../ports/audit-sink.ts';
-import type { Clock } from '../ports/clock.ts';
-import { ClaimState, type DedupStore } from '../ports/dedup-store.ts';
-import type { DeliveryQueue } from '../ports/delivery-queue.ts';
+import { type DeliveryJob, Outcome, type Preferences, type UserKey } from '../domain/types.ts';
+import { ClaimState } from '../ports/dedup-store.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
-import type { PreferenceCache, PreferenceStore } from '../ports/preferences.ts';
+import type {
+  ChannelDriver,
+  DeliveryDeps,
+  DeliveryTarget,
+  NoTarget,
+  TargetRequest,
+} from './channel-driver.ts';
 import { parseJob, receiveCount } from './job.ts';
+
 import { errorName } from './log-fields.ts';
-
-/** What every delivery consumer needs, whatever its channel. */
-export interface DeliveryDeps {
-  /** This channel's own queue, for deferrals. */
-  readonly queue: DeliveryQueue;
-  readonly preferences: PreferenceStore;
-  readonly preferenceCache: PreferenceCache;
-  readonly dedup: DedupStore;
-  readonly audit: AuditSink;
-  readonly clock: Clock;
-  readonly logger?: Logger;
-  /** Receives before the DLQ, as the queue's redrive policy says. @default 4 */
-  readonly maxReceiveCount?: number;
-  /** Dedup lease for an in-flight send. @default 60_000 */
-  readonly leaseMs?: number;
-}
-
-/** One address a job goes to: a device, an email address. */
-export interface DeliveryTarget {
-  /** `targetDigest` of the token or address: what keys and audit records carry, never the raw value. */
-  readonly digest: string;
-}
-
-/** Why a job that may be sent has nowhere to go. */
-export interface NoTarget {
-  readonly outcome: Outcome;
-  readonly reason: string;
-}
-
-/** One job whose preferences allow a send, asking where it goes. */
-export interface TargetRequest {
-  readonly job: DeliveryJob;
-  readonly prefs: Preferences;
-}
-
-export type SendOutcome =
-  | { readonly status: 'sent' }
-  | {
-      readonly status: 'rejected';
-      readonly reason: string;
-      /**
-       * Work the rejection calls for (deactivating a dead device token), run only once the
-       * decision is audited and confirmed: done earlier, a crash before the audit append would
-       * turn the redelivered job's `failed` into `suppressed_no_address` and lose the record.
-       */
-      readonly afterAudit?: () => Promise<void>;
-    };
-
-/** What differs between channels: where a job goes, and how one send is made. */
-export interface ChannelDriver<T extends DeliveryTarget> {
-  readonly channel: Channel;
-  targets(job: DeliveryJob, prefs: Preferences): Promise<readonly T[] | NoTarget>;
-  /**
-   * `targets` of many jobs in one call, one answer per job in order: a batch then reads its
-   * addresses once (one query for thousands of jobs) instead of once per job. Optional; a throw
-   * fails every job asked about.
-   */
-  targetsMany?(requests: readonly TargetRequest[]): Promise<(readonly T[] | NoTarget)[]>;
-  /**
-   * Sends to one target. `ambiguousRetry`: a previous attempt may have reached the provider; the
-   * message carries the same deterministic ids so the provider or the device collapses it.
-   * Throws TransportRetryableError to ask for a retry.
-   */
-  send(job: DeliveryJob, target: T, ambiguousRetry: boolean): Promise<SendOutcome>;
-}
 
 /** SQS caps a message delay at 15 minutes; longer waits hop through the queue again. */
 const MAX_DELAY_SECONDS = 900;

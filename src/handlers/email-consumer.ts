@@ -3,7 +3,8 @@ import { targetDigest } from '../domain/keys.ts';
 import { renderEmail } from '../domain/render.ts';
 import { Channel, type DeliveryJob, Outcome } from '../domain/types.ts';
 import type { EmailTransport } from '../ports/transports.ts';
-import { type ChannelDriver, type DeliveryDeps, type DeliveryTarget, deliverBatch } from './deliver.ts';
+import type { ChannelDriver, DeliveryDeps, DeliveryTarget } from './channel-driver.ts';
+import { deliverBatch } from './deliver.ts';
 import { deliveryIds } from './delivery-ids.ts';
 
 /** What the email consumer needs besides the shared delivery ports. */

@@ -5,13 +5,8 @@ import { Channel, type DeliveryJob, type Device, Outcome } from '../domain/types
 import type { Devices } from '../ports/devices.ts';
 import { silentLogger } from '../ports/logger.ts';
 import type { PushTransport } from '../ports/transports.ts';
-import {
-  type ChannelDriver,
-  type DeliveryDeps,
-  type DeliveryTarget,
-  deliverBatch,
-  type NoTarget,
-} from './deliver.ts';
+import type { ChannelDriver, DeliveryDeps, DeliveryTarget, NoTarget } from './channel-driver.ts';
+import { deliverBatch } from './deliver.ts';
 import { deliveryIds } from './delivery-ids.ts';
 import { errorName } from './log-fields.ts';
 
