@@ -119,7 +119,7 @@ export class SqsPoller {
     const o = this.#o;
     let failed: Set<string>;
     try {
-      const response = await o.handler({ Records: messages.map((m) => this.#toRecord(m)) });
+      const response = await o.handler({ Records: messages.map((m) => toSqsRecord(m, this.#o.queueArn)) });
       failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       // An empty or unknown identifier fails the whole batch, as Lambda does.
       if ([...failed].some((id) => !messages.some((m) => m.messageId === id))) {
@@ -150,42 +150,43 @@ export class SqsPoller {
       }
     }
   }
+}
 
-  #toRecord(m: QueueMessage): SQSRecord {
-    const messageAttributes: SQSRecord['messageAttributes'] = {};
-    for (const [name, value] of Object.entries(m.attributes)) {
-      messageAttributes[name] = {
-        stringValue: value,
-        dataType: 'String',
-        stringListValues: [],
-        binaryListValues: [],
-      };
-    }
-    const record = {
-      messageId: m.messageId,
-      receiptHandle: m.receiptHandle,
-      body: m.body,
-      attributes: {
-        ApproximateReceiveCount: String(m.receiveCount),
-        SentTimestamp: String(m.sentAt),
-        SenderId: 'fanout-local',
-        ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
-      },
-      messageAttributes,
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.#o.queueArn,
-      awsRegion: 'local',
-    } as SQSRecord;
-    // An md5 per message cost more than the rest of the record, and consumers never read it:
-    // computed when read (enumerable, as a plain field would be).
-    let md5: string | undefined;
-    Object.defineProperty(record, 'md5OfBody', {
-      enumerable: true,
-      get: () => {
-        md5 ??= createHash('md5').update(m.body).digest('hex');
-        return md5;
-      },
-    });
-    return record;
+/** A queue message as Lambda's SQS event source hands it to the handler. */
+export function toSqsRecord(m: QueueMessage, queueArn: string): SQSRecord {
+  const messageAttributes: SQSRecord['messageAttributes'] = {};
+  for (const [name, value] of Object.entries(m.attributes)) {
+    messageAttributes[name] = {
+      stringValue: value,
+      dataType: 'String',
+      stringListValues: [],
+      binaryListValues: [],
+    };
   }
+  const record = {
+    messageId: m.messageId,
+    receiptHandle: m.receiptHandle,
+    body: m.body,
+    attributes: {
+      ApproximateReceiveCount: String(m.receiveCount),
+      SentTimestamp: String(m.sentAt),
+      SenderId: 'fanout-local',
+      ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
+    },
+    messageAttributes,
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'local',
+  } as SQSRecord;
+  // An md5 per message cost more than the rest of the record, and consumers never read it:
+  // computed when read (enumerable, as a plain field would be).
+  let md5: string | undefined;
+  Object.defineProperty(record, 'md5OfBody', {
+    enumerable: true,
+    get: () => {
+      md5 ??= createHash('md5').update(m.body).digest('hex');
+      return md5;
+    },
+  });
+  return record;
 }

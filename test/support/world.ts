@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JsonlAuditSink, readAuditLog } from '../../src/adapters/embedded/audit-log.ts';
 import { EmbeddedCelebrityFeed } from '../../src/adapters/embedded/celebrity-feed.ts';
 import { EmbeddedDb } from '../../src/adapters/embedded/db.ts';
@@ -30,6 +29,7 @@ import type { DedupStore } from '../../src/ports/dedup-store.ts';
 import type { DeliveryQueue, QueueMessage } from '../../src/ports/delivery-queue.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../../src/ports/transports.ts';
+import { toSqsRecord } from '../../src/runtime/sqs-poller.ts';
 
 /**
  * Embedded ports in memory around a clock the test moves, for handler tests: the same adapters
@@ -274,40 +274,13 @@ export async function consumeRound(
     visibilityTimeoutMs: opts.visibilityTimeoutMs ?? 180_000,
   });
   if (messages.length === 0) return { messages, response: { batchItemFailures: [] } };
-  const response = await handler({ Records: messages.map(toSqsRecord) });
+  const response = await handler({
+    Records: messages.map((m) => toSqsRecord(m, 'arn:aws:sqs:local:000000000000:fanout-test')),
+  });
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
   if (done.length > 0) await queue.deleteBatch(done);
   return { messages, response };
-}
-
-/** A queue message as Lambda's SQS event source hands it to the handler. */
-export function toSqsRecord(m: QueueMessage): SQSRecord {
-  const messageAttributes: SQSRecord['messageAttributes'] = {};
-  for (const [name, value] of Object.entries(m.attributes)) {
-    messageAttributes[name] = {
-      stringValue: value,
-      dataType: 'String',
-      stringListValues: [],
-      binaryListValues: [],
-    };
-  }
-  return {
-    messageId: m.messageId,
-    receiptHandle: m.receiptHandle,
-    body: m.body,
-    attributes: {
-      ApproximateReceiveCount: String(m.receiveCount),
-      SentTimestamp: String(m.sentAt),
-      SenderId: 'fanout-test',
-      ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
-    },
-    messageAttributes,
-    md5OfBody: createHash('md5').update(m.body).digest('hex'),
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:local:000000000000:fanout-test',
-    awsRegion: 'local',
-  };
 }
 
 /**
