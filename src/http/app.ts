@@ -72,6 +72,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 600 },
     frameworkErrors: errorHandler(logger),
   });
+  // JSON only: a text/plain body is 415, not a string the schema then refuses. An empty body with
+  // a JSON content type (what many clients send on a body-less POST) is no body, not a 400; every
+  // other body goes through Fastify's own parser with its prototype-poisoning protection.
+  app.removeContentTypeParser('text/plain');
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else json(request, body as string, done);
+  });
   app.decorateRequest('tenantId', '');
   app.decorateRequest('userId', '');
   installErrorHandling(app, logger);

@@ -51,6 +51,36 @@ describe('HTTP API (in process)', () => {
     expect(server.statusCode).toBe(404);
   });
 
+  it('takes JSON only: 415 for text, no body for an empty JSON body, 400 for prototype poisoning', async () => {
+    // Prepare
+    t = await testApp();
+    const token = await userToken(t.app, t.keys.acme, 'bob');
+    const post = (url: string, credential: string, contentType: string, payload: string) =>
+      t!.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...bearer(credential), 'content-type': contentType },
+        payload,
+      });
+    // Act
+    const text = await post('/v1/events', t.keys.acme, 'text/plain', 'hello');
+    const emptyReadAll = await post('/v1/me/inbox/read-all', token, 'application/json', '');
+    const emptyEvent = await post('/v1/events', t.keys.acme, 'application/json', '');
+    const poisoned = await post(
+      '/v1/events',
+      t.keys.acme,
+      'application/json',
+      '{"id":"e1","type":"post","actorId":"a","__proto__":{"admin":true}}',
+    );
+    // Assess
+    expect(text.statusCode).toBe(415);
+    expect(text.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(emptyReadAll.statusCode).toBeLessThan(300);
+    expect(emptyEvent.statusCode).toBe(400);
+    expect(emptyEvent.json().error.code).toBe('VALIDATION');
+    expect(poisoned.statusCode).toBe(400);
+  });
+
   it('authenticates the API key of a tenant whose id has a dot', async () => {
     // Prepare
     t = await testApp();
