@@ -26,7 +26,7 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
   const seconds = opts.seconds ?? 10;
   const inboxRows = opts.inboxRows ?? 200;
   return withTempDir('http', async (dir) => {
-    const server = await startServer(dir);
+    const server = await startServer(dir, {});
     try {
       const api = new Api(server.url, server.apiKey);
       // A reader who follows one author; the author's posts fill the reader's inbox.
@@ -53,6 +53,31 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
         duration: seconds,
         headers: { authorization: `Bearer ${token}` },
       });
+      // The same ingest load on the service split over two processes: the API alone in one
+      // (FANOUT_PIPELINE=off), fan-out and delivery in a `fanout work` process on the same file.
+      const split = await withTempDir('http-split', async (splitDir) => {
+        const api = await startServer(splitDir, { FANOUT_PIPELINE: 'off' });
+        const worker = startWorker(splitDir);
+        try {
+          return await load({
+            url: `${api.url}/v1/events`,
+            connections,
+            duration: seconds,
+            method: 'POST',
+            headers: { authorization: `Bearer ${api.apiKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              id: 'split-[<id>]',
+              type: 'like',
+              actorId: 'liker',
+              recipients: ['reader'],
+            }),
+            idReplacement: true,
+          });
+        } finally {
+          await api.stop();
+          await stop(worker);
+        }
+      });
       return {
         name: 'http',
         figures: {
@@ -62,6 +87,8 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
           inboxRequestsPerSec: inbox.requests.average,
           inboxP50Ms: inbox.latency.p50,
           inboxP99Ms: inbox.latency.p99,
+          splitIngestRequestsPerSec: split.requests.average,
+          splitIngestP99Ms: split.latency.p99,
         },
         settings: {
           connections,
@@ -72,6 +99,8 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
           inboxRequests: inbox.requests.total,
           inboxNon2xx: inbox.non2xx,
           inboxErrors: inbox.errors + inbox.timeouts,
+          splitIngestNon2xx: split.non2xx,
+          splitIngestErrors: split.errors + split.timeouts,
           readerInboxRows: inboxRows,
           server: 'fanout serve (embedded, SQLite WAL file), own process, loopback',
         },
@@ -82,6 +111,8 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
         notes: [
           'Each ingest request is a new event (one recipient), appended durably before the 202; fan-out and',
           'delivery run in the same server process meanwhile, as they do in production.',
+          'split*: the same ingest load against `fanout serve` with FANOUT_PIPELINE=off beside a `fanout work`',
+          'process on the same data file (the two share the SQLite WAL file; each gets a core).',
           'A non-2xx or error count above 0 makes the run worthless: check the settings.',
         ],
       };
@@ -104,7 +135,7 @@ interface Server {
 }
 
 /** `fanout serve` on a free port with its data in `dir`; resolves once it printed its address and key. */
-function startServer(dir: string): Promise<Server> {
+function startServer(dir: string, env: Readonly<Record<string, string>>): Promise<Server> {
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     env: {
       ...process.env,
@@ -113,6 +144,7 @@ function startServer(dir: string): Promise<Server> {
       FANOUT_LOG_LEVEL: 'silent',
       // The benchmark measures the server, not the per-tenant limit.
       FANOUT_RATE_LIMIT: '0',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -128,6 +160,14 @@ function startServer(dir: string): Promise<Server> {
         resolve({ url, apiKey, stop: () => stop(child) });
       }
     });
+  });
+}
+
+/** `fanout work` on `dir` (it starts while the load does; appends wait in the log meanwhile). */
+function startWorker(dir: string): ChildProcess {
+  return spawn(process.execPath, [MAIN, 'work'], {
+    env: { ...process.env, FANOUT_DATA_DIR: dir, FANOUT_LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
 

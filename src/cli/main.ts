@@ -7,6 +7,7 @@ import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tenantCommand } from './commands/tenant.ts';
+import { workCommand } from './commands/work.ts';
 import { UsageError } from './usage.ts';
 
 export const HELP = `Usage: fanout <command> [options]
@@ -14,6 +15,7 @@ export const HELP = `Usage: fanout <command> [options]
 Commands:
   serve                run the service: HTTP API, web pages, fan-out and delivery (also: start)
   start                the same as serve
+  work                 run fan-out and delivery alone (beside serve with FANOUT_PIPELINE=off)
   tenant create <id>   create a tenant and print its API key (shown once)
   tenant list          list the tenants
   demo                 seed a synthetic graph, fan out and deliver its events, print totals
@@ -31,6 +33,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
   demo: demoCommand,
   audit: auditCommand,
   dlq: dlqCommand,
+  work: workCommand,
 };
 
 /**

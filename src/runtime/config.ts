@@ -16,6 +16,12 @@ export interface RuntimeConfig {
   readonly tierHysteresis: number;
   /** FANOUT_DEDUP: 'sqlite' (survives restarts) or 'memory' (faster, lost on restart). @default 'sqlite' */
   readonly dedup: 'sqlite' | 'memory';
+  /**
+   * FANOUT_PIPELINE: 'on' runs fan-out and delivery inside `fanout serve`; 'off' leaves them to a
+   * `fanout work` process on the same data dir, so the HTTP API and the pipeline each get a core.
+   * @default 'on'
+   */
+  readonly pipeline: boolean;
   /** FANOUT_PUSH_RATE / FANOUT_EMAIL_RATE: sends per second per channel; 0 = unlimited. @default 0 */
   readonly pushRate: number;
   readonly emailRate: number;
@@ -88,6 +94,9 @@ export function readRuntimeConfig(env: Readonly<Record<string, string | undefine
   const dedup = env.FANOUT_DEDUP ?? 'sqlite';
   if (dedup !== 'sqlite' && dedup !== 'memory')
     issues.push({ path: 'FANOUT_DEDUP', message: "must be 'sqlite' or 'memory'" });
+  const pipeline = env.FANOUT_PIPELINE || 'on';
+  if (pipeline !== 'on' && pipeline !== 'off')
+    issues.push({ path: 'FANOUT_PIPELINE', message: "must be 'on' or 'off'" });
   const logLevel = env.FANOUT_LOG_LEVEL ?? 'warn';
   if (!Object.values(LogLevel).includes(logLevel as LogLevel)) {
     issues.push({
@@ -101,6 +110,7 @@ export function readRuntimeConfig(env: Readonly<Record<string, string | undefine
     celebrityThreshold: int('FANOUT_CELEBRITY_THRESHOLD', 10_000, 1, 1_000_000_000),
     tierHysteresis,
     dedup: dedup as RuntimeConfig['dedup'],
+    pipeline: pipeline !== 'off',
     pushRate: int('FANOUT_PUSH_RATE', 0, 0, 10_000_000),
     emailRate: int('FANOUT_EMAIL_RATE', 0, 0, 10_000_000),
     deliveryBatch: int('FANOUT_DELIVERY_BATCH', 500, 1, 10_000),

@@ -22,7 +22,9 @@ import {
 } from '../adapters/embedded/recording-transports.ts';
 import { EmbeddedTenants } from '../adapters/embedded/tenants.ts';
 import { createCursorCodec } from '../domain/cursor.ts';
+import { ClosedError } from '../domain/errors.ts';
 import { tierPolicy } from '../domain/tier.ts';
+import type { AuditSink } from '../ports/audit-sink.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
@@ -49,7 +51,19 @@ export interface EmbeddedPortsOptions {
   readonly emailFault?: (message: EmailMessage) => EmailResult | Error | undefined;
   /** Receives before a delivery job is dead-lettered. @default 4 (3 retries) */
   readonly maxReceiveCount?: number;
+  /**
+   * False for a process that runs no pipeline (`fanout serve` with FANOUT_PIPELINE=off): it opens
+   * no audit log, and an audit append fails. @default true
+   */
+  readonly delivers?: boolean;
 }
+
+/** The audit port of a process that makes no delivery decision. */
+const noAudit: AuditSink = {
+  async append() {
+    throw new ClosedError('this process runs no pipeline: the audit log belongs to `fanout work`');
+  },
+};
 
 /** The embedded ports, plus what the CLI reads directly for summaries. */
 export type EmbeddedPorts = Ports & {
@@ -82,7 +96,10 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
   try {
     // Statistics of an earlier run's bulk load, refreshed only where they have gone stale.
     db.sqlite.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;');
-    const audit = await openJsonlAuditSink({ dir: auditDir });
+    // Only a process that delivers writes (and, on open, repairs) the audit log: a second writer
+    // in another process could cut off the line the first is writing.
+    const audit: AuditSink & { close?: () => void } =
+      opts.delivers === false ? noAudit : await openJsonlAuditSink({ dir: auditDir });
     const maxReceiveCount = opts.maxReceiveCount ?? 4;
     const pushSink = new RecordingPushTransport({
       db,

@@ -64,10 +64,17 @@ describe('benchmarks at a tiny size', () => {
     // Assess
     const json = printed(report);
     expect(json.name).toBe('http');
-    expectPositiveFigures(json, ['ingestRequestsPerSec', 'inboxRequestsPerSec']);
+    expectPositiveFigures(json, ['ingestRequestsPerSec', 'inboxRequestsPerSec', 'splitIngestRequestsPerSec']);
     // Latencies are whole milliseconds from autocannon: a fast loopback run may well measure 0.
     for (const figure of ['ingestP99Ms', 'inboxP99Ms']) expect(json[figure]).toBeGreaterThanOrEqual(0);
-    expect(json.settings).toMatchObject({ ingestNon2xx: 0, ingestErrors: 0, inboxNon2xx: 0, inboxErrors: 0 });
+    expect(json.settings).toMatchObject({
+      ingestNon2xx: 0,
+      ingestErrors: 0,
+      inboxNon2xx: 0,
+      inboxErrors: 0,
+      splitIngestNon2xx: 0,
+      splitIngestErrors: 0,
+    });
   });
 
   it('inbox-read prints p50 and p99 page latency, first pages and deeper ones', async () => {

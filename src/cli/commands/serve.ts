@@ -53,7 +53,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   };
   const config = configFrom(values, env);
   const logger = jsonLogger(config.logLevel, io.stderr);
-  const raw = await openEmbeddedPorts({ config, logger });
+  const raw = await openEmbeddedPorts({ config, logger, delivers: config.pipeline });
   // The pipeline and the API write through the same observed ports: every write counts in the
   // metrics and wakes the inbox streams of the users it concerns.
   const live = {
@@ -66,13 +66,16 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   let app: FastifyInstance | undefined;
   try {
     await ensureDevTenant(ports, io);
-    await pipeline.start();
-    housekeeper.start();
+    if (config.pipeline) {
+      await pipeline.start();
+      housekeeper.start();
+    }
     const options = { ...appOptions(config), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
     app = await buildApp({ ports, clock: ports.clock, logger, options, live });
     await app.listen({ host: config.host, port: config.port });
     const url = baseUrl(app, config.host);
     io.stdout(`listening on ${url}\nnotification center: ${url}/\nAPI reference: ${url}/docs\n`);
+    if (!config.pipeline) io.stdout('pipeline off here: run `fanout work` on the same data dir\n');
     if (!io.signal.aborted) {
       await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
     }
