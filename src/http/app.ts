@@ -35,6 +35,8 @@ export interface AppOptions {
   readonly rateClock?: () => number;
   /** The tenant the notification center may sign in to by user id alone (development). */
   readonly devTenantId?: string;
+  /** The tenant whose API keys open the operations data (/ops). @default 'dev' */
+  readonly operatorTenantId?: string;
 }
 
 /** The live side: wake-ups for inbox streams and the operator's metrics. */
@@ -125,7 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const notifier = deps.live?.notifier ?? new InboxNotifier();
   const metrics = deps.live?.metrics ?? new Metrics({ queues: ports.queues, clock });
   await app.register(streamRoutes, { inbox: ctx.inboxDeps, notifier, auth, logger });
-  await app.register(opsRoutes, { metrics, auth, logger });
+  await app.register(opsRoutes, {
+    metrics,
+    auth,
+    logger,
+    ...(options.operatorTenantId === undefined ? {} : { operatorTenantId: options.operatorTenantId }),
+  });
   const devTenantId = options.devTenantId;
   await app.register(
     webRoutes,

@@ -59,6 +59,8 @@ export interface RuntimeConfig {
    * 'auto': on only while the API listens on a loopback address, where only this machine reaches it.
    */
   readonly devSignIn: boolean;
+  /** FANOUT_OPS_TENANT: the tenant whose API keys open the operations data (/ops). @default 'dev' */
+  readonly opsTenant: string;
 }
 
 export const LogLevel = {
@@ -146,6 +148,7 @@ function httpSettings(
     rateBurst: int('FANOUT_RATE_BURST', Math.max(1, rateLimit), 1, 100_000_000),
     bodyLimit: int('FANOUT_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
     devSignIn: devSignIn(env.FANOUT_DEV_SIGNIN, host, issues),
+    opsTenant: env.FANOUT_OPS_TENANT || 'dev',
   };
 }
 

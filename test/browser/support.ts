@@ -47,7 +47,7 @@ export async function startService(tenantId = 'browser'): Promise<Service> {
   const ports = observePorts(raw, { metrics, changes: notifier });
   const pipeline = new Pipeline(ports, localPipelineOptions(config));
   await pipeline.start();
-  const options = appOptions(config);
+  const options = { ...appOptions(config), operatorTenantId: tenantId };
   const app = await buildApp({
     ports,
     clock: ports.clock,

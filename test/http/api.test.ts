@@ -81,6 +81,24 @@ describe('HTTP API (in process)', () => {
     expect(poisoned.statusCode).toBe(400);
   });
 
+  it("opens the whole-process operations data to the operator tenant's key only", async () => {
+    // Prepare
+    t = await testApp({ operatorTenantId: 'acme' });
+    const token = await userToken(t.app, t.keys.acme, 'bob');
+    const metrics = (headers: Record<string, string>) =>
+      t!.app.inject({ method: 'GET', url: '/v1/ops/metrics', headers });
+    // Act
+    const operator = await metrics(bearer(t.keys.acme));
+    const otherTenant = await metrics(bearer(t.keys.globex));
+    const user = await metrics(bearer(token));
+    const anonymous = await metrics({});
+    // Assess
+    expect(operator.statusCode).toBe(200);
+    expect(Object.keys(operator.json()).length).toBeGreaterThan(0);
+    expect([otherTenant.statusCode, user.statusCode, anonymous.statusCode]).toEqual([403, 403, 401]);
+    expect(otherTenant.json().error.code).toBe('FORBIDDEN');
+  });
+
   it('authenticates the API key of a tenant whose id has a dot', async () => {
     // Prepare
     t = await testApp();

@@ -96,6 +96,7 @@ export function appOptions(config: RuntimeConfig) {
     tokenSecret: config.tokenSecret ?? tokenSecretOf(config.dataDir),
     tokenTtlSeconds: config.tokenTtlSeconds,
     bodyLimit: config.bodyLimit,
+    operatorTenantId: config.opsTenant,
     ...(config.rateLimit > 0 ? { rateLimit: { perSecond: config.rateLimit, burst: config.rateBurst } } : {}),
   };
 }

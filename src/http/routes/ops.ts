@@ -3,12 +3,15 @@ import { errorName } from '../../handlers/log-fields.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import type { Auth } from '../auth.ts';
+import { ApiError, ApiErrorCode } from '../errors.ts';
 import { errorResponses } from '../schemas.ts';
 import { openEventStream, responseSink } from './stream.ts';
 
 export interface OpsRoutesOptions {
   readonly metrics: Metrics;
   readonly auth: Pick<Auth, 'apiKeyAuth'>;
+  /** The tenant whose API keys operate this process (see FANOUT_OPS_TENANT). @default 'dev' */
+  readonly operatorTenantId?: string;
   readonly logger?: Logger;
   /** Time between two snapshots on `/v1/ops/stream`. @default 1000 */
   readonly intervalMs?: number;
@@ -19,9 +22,9 @@ export interface OpsRoutesOptions {
  * snapshot per second as server-sent `metrics` events). The page itself is `GET /ops` (see
  * `webRoutes`).
  *
- * Both take a tenant API key, any tenant's: the numbers are the whole process's (queue depths are
- * not per tenant), which is right for the embedded single box, where whoever holds a key of it
- * operates it. A multi-tenant deployment would put these behind an operator credential instead.
+ * The numbers are the whole process's, across tenants (queue depths are not per tenant), so only
+ * an API key of the operator's tenant opens them (`dev` by default, the tenant `fanout serve`
+ * makes on first start); any other tenant's key gets 403 and learns nothing about the others.
  * The page reads the stream with `fetch`, so the key travels in the Authorization header and
  * never in a URL.
  */
@@ -32,7 +35,13 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
   app.addHook('preClose', async () => {
     for (const stop of [...streams]) stop();
   });
-  const onRequest = (request: FastifyRequest) => opts.auth.apiKeyAuth(request);
+  const operator = opts.operatorTenantId ?? 'dev';
+  const onRequest = async (request: FastifyRequest) => {
+    await opts.auth.apiKeyAuth(request);
+    if (request.tenantId !== operator) {
+      throw new ApiError(403, ApiErrorCode.Forbidden, "operations data takes the operator tenant's API key");
+    }
+  };
 
   const opsSchema = (summary: string, ok: object) => ({
     tags: ['operations'],
