@@ -201,6 +201,35 @@ describe('the service over HTTP', () => {
     expect(JSON.stringify([globexInbox.body, foreignRead.body, foreignPrefs.body])).not.toContain('dev');
   });
 
+  it('streams new notifications live over SSE, to their own tenant only', async () => {
+    // Prepare: the same user id in both tenants, each listening
+    const [author, follower] = [uid('author'), uid('f')];
+    await acme('PUT', `/v1/users/${author}/followers/${follower}`);
+    const acmeReader = await tokenClient(acme, follower);
+    const globexReader = await tokenClient(globex, follower);
+    const acmeStream = await listen(`${server.url}/v1/me/inbox/stream?access_token=${acmeReader.token}`);
+    const globexStream = await listen(`${server.url}/v1/me/inbox/stream?access_token=${globexReader.token}`);
+    await Promise.all([acmeStream.next('unread-count'), globexStream.next('unread-count')]);
+    // Act
+    const eventId = uid('e');
+    await acme('POST', '/v1/events', { id: eventId, type: 'post', actorId: author });
+    const arrived = await acmeStream.next('notification');
+    const count = await acmeStream.next('unread-count');
+    // The next globex event proves its stream is alive; acme's never reached it.
+    const globexAuthor = uid('author');
+    await globex('PUT', `/v1/users/${globexAuthor}/followers/${follower}`);
+    await globex('POST', '/v1/events', { id: uid('e'), type: 'post', actorId: globexAuthor });
+    const globexArrived = await globexStream.next('notification');
+    // Assess
+    expect(JSON.parse(arrived.data)).toMatchObject({ eventId, actorId: author, read: false });
+    expect(arrived.id).toBe(JSON.parse(arrived.data).id);
+    expect(JSON.parse(count.data)).toEqual({ count: 1 });
+    expect(JSON.parse(globexArrived.data).actorId).toBe(globexAuthor);
+    expect(globexStream.seen.map((e) => e.data).join()).not.toContain(eventId);
+    acmeStream.close();
+    globexStream.close();
+  });
+
   it('answers every error with its status and a stable code in the envelope', async () => {
     // Prepare
     const anonymous = client(server.url);
@@ -276,3 +305,79 @@ describe('the service over HTTP', () => {
     expect(bad.code).toBe(2);
   });
 });
+
+describe('the service over HTTP, rate limited', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ FANOUT_RATE_LIMIT: '1', FANOUT_RATE_BURST: '2' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers 429 RATE_LIMITED with Retry-After past the tenant rate', async () => {
+    // Prepare
+    const acme = client(server.url, server.devKey);
+    // Act: one more than the burst, at once
+    const replies = [];
+    for (let i = 0; i < 3; i++) replies.push(await acme('GET', '/v1/users/nobody/preferences'));
+    // Assess
+    const limited = replies.find((r) => r.status === 429);
+    expect(limited?.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+});
+
+interface SseEvent {
+  readonly id: string | undefined;
+  readonly event: string;
+  readonly data: string;
+}
+
+/** A small EventSource over fetch: `next(type)` resolves with the next event of that type. */
+async function listen(url: string) {
+  const abort = new AbortController();
+  const res = await fetch(url, { signal: abort.signal });
+  if (res.status !== 200 || res.body === null) throw new Error(`stream answered ${res.status}`);
+  const seen: SseEvent[] = [];
+  let taken = 0;
+  let wake: () => void = () => {};
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
+          const frame = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          let id: string | undefined;
+          let event = 'message';
+          const data: string[] = [];
+          for (const line of frame.split('\n')) {
+            if (line.startsWith('id: ')) id = line.slice(4);
+            else if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('data: ')) data.push(line.slice(6));
+          }
+          if (data.length > 0) seen.push({ id, event, data: data.join('\n') });
+        }
+        wake();
+      }
+    } catch {
+      // Closed by the test.
+    }
+  })();
+  const next = async (type: string): Promise<SseEvent> => {
+    for (;;) {
+      const i = seen.findIndex((e, n) => n >= taken && e.event === type);
+      if (i >= 0) {
+        taken = i + 1;
+        return seen[i]!;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  };
+  return { next, seen, close: () => abort.abort() };
+}
