@@ -1,6 +1,3 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-
 /** The parts of a V8 `.cpuprofile` this summary reads. */
 interface CpuProfile {
   readonly nodes: readonly {
@@ -67,13 +64,6 @@ export function costByFile(profile: CpuProfile): FileCost[] {
 function projectFile(fileUrl: string): string | undefined {
   const file = /\/((?:src|bench)\/[^?#]+\.ts)$/.exec(fileUrl)?.[1];
   return file === undefined || PASS_THROUGH.has(file) ? undefined : file;
-}
-
-/** Reads the one `.cpuprofile` a `--cpu-prof-dir` run left in `dir`. */
-export async function readProfile(dir: string): Promise<CpuProfile> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
-  if (files.length !== 1) throw new Error(`expected one .cpuprofile, found ${files.length}`);
-  return JSON.parse(await readFile(join(dir, files[0]!), 'utf8')) as CpuProfile;
 }
 
 /** The per-file table, top `limit` rows. */

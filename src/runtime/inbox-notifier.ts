@@ -15,13 +15,6 @@ export interface InboxChanges {
   readStateChanged(user: UserKey): void;
 }
 
-/** An InboxChanges that tells no one: for processes without live streams. */
-export const noInboxChanges: InboxChanges = {
-  rowsWritten() {},
-  pointerWritten() {},
-  readStateChanged() {},
-};
-
 /** One open watch of one user's inbox. */
 export interface InboxWatch {
   /**
