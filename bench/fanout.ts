@@ -10,6 +10,7 @@ import { authorPartition } from '../src/domain/keys.ts';
 import { type AuthorEvent, Channel, type FollowEdge } from '../src/domain/types.ts';
 import { type FanoutDeps, fanOut } from '../src/handlers/fanout.ts';
 import type { Clock } from '../src/ports/clock.ts';
+import { toKinesisRecord } from '../src/runtime/kinesis-poller.ts';
 import { costTable, profiled } from './profile.ts';
 import { type BenchReport, median, timed, withTempDir, yieldToLoop } from './support.ts';
 
@@ -173,22 +174,18 @@ async function follow(graph: EmbeddedFollowerGraph, followerIds: readonly string
 
 function kinesisEventOf(events: readonly AuthorEvent[]): KinesisStreamEvent {
   return {
-    Records: events.map((event, i) => ({
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: authorPartition(event.tenantId, event.actorId),
-        sequenceNumber: String(i + 1).padStart(20, '0'),
-        data: Buffer.from(encodeEvent(event)).toString('base64'),
-        approximateArrivalTimestamp: event.acceptedAt / 1000,
-      },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `shardId-000000000000:${i + 1}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: 'arn:aws:iam::000000000000:role/fanout-bench',
-      awsRegion: 'local',
-      eventSourceARN: 'arn:aws:kinesis:local:000000000000:stream/fanout-events',
-    })),
+    Records: events.map((event, i) =>
+      toKinesisRecord(
+        'shardId-000000000000',
+        {
+          sequenceNumber: String(i + 1).padStart(20, '0'),
+          partitionKey: authorPartition(event.tenantId, event.actorId),
+          data: encodeEvent(event),
+          arrivedAt: event.acceptedAt,
+        },
+        'arn:aws:kinesis:local:000000000000:stream/fanout-events',
+      ),
+    ),
   };
 }
 

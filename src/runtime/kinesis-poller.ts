@@ -188,7 +188,9 @@ export class KinesisPoller {
   }
 
   async #invoke(shardId: string, records: readonly LogRecord[]): Promise<BatchOutcome> {
-    const event: KinesisStreamEvent = { Records: records.map((r) => this.#toRecord(shardId, r)) };
+    const event: KinesisStreamEvent = {
+      Records: records.map((r) => toKinesisRecord(shardId, r, this.#o.streamArn)),
+    };
     try {
       const response = await this.#o.handler(event);
       const failures = response?.batchItemFailures ?? [];
@@ -210,29 +212,30 @@ export class KinesisPoller {
       return { failedIndex: 0, threw: true, error };
     }
   }
-
-  #toRecord(shardId: string, r: LogRecord): KinesisStreamRecord {
-    return {
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: r.partitionKey,
-        sequenceNumber: r.sequenceNumber,
-        data: Buffer.from(r.data).toString('base64'),
-        approximateArrivalTimestamp: r.arrivedAt / 1000,
-      },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${shardId}:${r.sequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: 'arn:aws:iam::000000000000:role/fanout-local',
-      awsRegion: 'local',
-      eventSourceARN: this.#o.streamArn,
-    };
-  }
 }
 
 interface BatchOutcome {
   readonly failedIndex?: number;
   readonly threw?: boolean;
   readonly error?: unknown;
+}
+
+/** A log record as Lambda's Kinesis event source hands it to the handler. */
+export function toKinesisRecord(shardId: string, r: LogRecord, streamArn: string): KinesisStreamRecord {
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: r.partitionKey,
+      sequenceNumber: r.sequenceNumber,
+      data: Buffer.from(r.data).toString('base64'),
+      approximateArrivalTimestamp: r.arrivedAt / 1000,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${r.sequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::000000000000:role/fanout-local',
+    awsRegion: 'local',
+    eventSourceARN: streamArn,
+  };
 }
