@@ -187,6 +187,26 @@ export function isUlid(id: string): boolean {
   return true;
 }
 
+/** The 128 bits of a ULID as 16 bytes (time first), or undefined when `id` is not a ULID. */
+export function ulidBytes(id: string): Uint8Array | undefined {
+  if (!isUlid(id)) return undefined;
+  const bytes = new Uint8Array(16);
+  // 26 chars carry 130 bits; the first char's top 2 bits are always 0 in a ULID (isUlid checked).
+  let acc = DECODE[id.charCodeAt(0)]!;
+  let bits = 3;
+  let out = 0;
+  for (let i = 1; i < 26; i++) {
+    acc = (acc << 5) | DECODE[id.charCodeAt(i)]!;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[out++] = (acc >>> bits) & 0xff;
+      acc &= (1 << bits) - 1;
+    }
+  }
+  return bytes;
+}
+
 /** Epoch ms encoded in a ULID. Throws ValidationError when `id` is not a ULID. */
 export function ulidTime(id: string): number {
   if (!isUlid(id)) throw new ValidationError([{ path: 'id', message: 'must be a ULID' }]);

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { ulidBytes } from '../domain/ids.ts';
 import type { NotificationId } from '../domain/types.ts';
 
 /** Provider-facing ids of one delivery, the same on every attempt. */
@@ -10,10 +11,6 @@ export interface DeliveryIds {
 }
 
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const ULID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-/** char code → 5-bit value, -1 outside the canonical ULID alphabet. */
-const ULID_DECODE = new Int8Array(128).fill(-1);
-for (let i = 0; i < ULID_ALPHABET.length; i++) ULID_DECODE[ULID_ALPHABET.charCodeAt(i)] = i;
 /** char code → 4-bit value, -1 for anything but lower-case hex (what `targetDigest` writes). */
 const HEX_DECODE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX_DECODE['0123456789abcdef'.charCodeAt(i)] = i;
@@ -48,25 +45,9 @@ export function deliveryIds(notificationId: NotificationId, targetDigest: string
 
 /** The ULID's 128 bits mixed with the digest's 64, or undefined when either is not well-formed. */
 function ulidDigestBytes(notificationId: string, digest: string): Uint8Array | undefined {
-  if (notificationId.length !== 26 || digest.length !== 16) return undefined;
-  const bytes = new Uint8Array(16);
-  // 26 chars carry 130 bits; the first char's top 2 bits are always 0 in a ULID.
-  let acc = notificationId.charCodeAt(0) < 128 ? ULID_DECODE[notificationId.charCodeAt(0)]! : -1;
-  if (acc < 0 || acc > 7) return undefined;
-  let bits = 3;
-  let out = 0;
-  for (let i = 1; i < 26; i++) {
-    const code = notificationId.charCodeAt(i);
-    const value = code < 128 ? ULID_DECODE[code]! : -1;
-    if (value < 0) return undefined;
-    acc = (acc << 5) | value;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      bytes[out++] = (acc >>> bits) & 0xff;
-      acc &= (1 << bits) - 1;
-    }
-  }
+  if (digest.length !== 16) return undefined;
+  const bytes = ulidBytes(notificationId);
+  if (bytes === undefined) return undefined;
   for (let i = 0; i < 8; i++) {
     const hi = digest.charCodeAt(2 * i);
     const lo = digest.charCodeAt(2 * i + 1);

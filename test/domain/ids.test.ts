@@ -8,6 +8,7 @@ import {
   minUlidAt,
   notificationId,
   POINTER_RECIPIENT,
+  ulidBytes,
   ulidTime,
 } from '../../src/domain/ids.ts';
 
@@ -178,5 +179,19 @@ describe('createUlidGenerator', () => {
   it('rejects a clock outside the 48-bit range', () => {
     const next = createUlidGenerator(() => -5);
     expect(() => next()).toThrow(ValidationError);
+  });
+});
+
+describe('ulidBytes', () => {
+  it('gives the 48-bit time first, then the 80 random bits, and nothing for a non-ULID', () => {
+    // Prepare
+    const id = notificationId('evt-1', 'alice', 1_700_000_000_123);
+    // Act
+    const bytes = ulidBytes(id)!;
+    // Assess
+    expect(bytes).toHaveLength(16);
+    expect(Buffer.from(bytes.subarray(0, 6)).readUIntBE(0, 6)).toBe(1_700_000_000_123);
+    expect(ulidBytes(`${id.slice(0, 25)}U`)).toBeUndefined();
+    expect(ulidBytes('8ZZZZZZZZZZZZZZZZZZZZZZZZZ')).toBeUndefined();
   });
 });
