@@ -4,6 +4,7 @@ import { ValidationError } from '../../src/domain/errors.ts';
 import { maxUlidAt, minUlidAt, notificationId } from '../../src/domain/ids.ts';
 import type { InboxRow, UserKey } from '../../src/domain/types.ts';
 import type { Inbox } from '../../src/ports/inbox.ts';
+import { inboxRow as row } from '../support/rows.ts';
 
 /** What a suite run needs: a fresh, empty inbox per test. */
 export interface InboxHarness {
@@ -16,21 +17,6 @@ const T0 = Date.UTC(2026, 0, 1);
 const NONE_EXPIRED = minUlidAt(0);
 const ALICE: UserKey = { tenantId: 'acme', userId: 'alice' };
 const BOB: UserKey = { tenantId: 'acme', userId: 'bob' };
-
-function row(user: UserKey, eventId: string, createdAt: number, extra: Partial<InboxRow> = {}): InboxRow {
-  return {
-    tenantId: user.tenantId,
-    userId: user.userId,
-    id: notificationId(eventId, user.userId, createdAt),
-    eventId,
-    type: 'comment',
-    category: 'social',
-    actorId: 'carol',
-    createdAt,
-    read: false,
-    ...extra,
-  };
-}
 
 /** Rows of `user`, one per ms from T0, oldest first. */
 function rows(user: UserKey, n: number, prefix = 'e'): InboxRow[] {

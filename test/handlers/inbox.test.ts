@@ -8,8 +8,9 @@ import { createCursorCodec } from '../../src/domain/cursor.ts';
 import { InvalidCursorError, NotFoundError, ValidationError } from '../../src/domain/errors.ts';
 import { notificationId, POINTER_RECIPIENT } from '../../src/domain/ids.ts';
 import { INBOX_TTL_MS } from '../../src/domain/ttl.ts';
-import type { CelebrityPointer, InboxRow, UserKey } from '../../src/domain/types.ts';
+import type { CelebrityPointer, UserKey } from '../../src/domain/types.ts';
 import { type InboxDeps, markAllRead, markRead, readInbox, unreadCount } from '../../src/handlers/inbox.ts';
+import { inboxRow as row } from '../support/rows.ts';
 
 const NOW = Date.UTC(2026, 4, 1, 12);
 const DAY = 24 * 60 * 60 * 1000;
@@ -41,20 +42,6 @@ function world(): World {
     now: NOW,
   };
   return w;
-}
-
-function row(user: UserKey, eventId: string, createdAt: number): InboxRow {
-  return {
-    tenantId: user.tenantId,
-    userId: user.userId,
-    id: notificationId(eventId, user.userId, createdAt),
-    eventId,
-    type: 'comment',
-    category: 'social',
-    actorId: 'someone',
-    createdAt,
-    read: false,
-  };
 }
 
 function pointer(tenantId: string, authorId: string, eventId: string, createdAt: number): CelebrityPointer {
@@ -99,9 +86,9 @@ describe('readInbox', () => {
     const page = await readInbox(ALICE, {}, w);
     // Assess
     expect(page.items.map((i) => [i.eventId, i.source, i.actorId])).toEqual([
-      ['e3', 'row', 'someone'],
+      ['e3', 'row', 'bob'],
       ['p2', 'celebrity', 'star'],
-      ['e1', 'row', 'someone'],
+      ['e1', 'row', 'bob'],
     ]);
     expect(page.nextCursor).toBeNull();
   });

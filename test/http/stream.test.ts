@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { type EmbeddedPorts, openEmbeddedPorts } from '../../src/runtime/embedded.ts';
 import { InboxNotifier } from '../../src/runtime/inbox-notifier.ts';
+import { inboxRow as row } from '../support/rows.ts';
 
 const ALICE: UserKey = { tenantId: 'acme', userId: 'alice' };
 const API_KEY = 'fo_acme_stream-test-key';
@@ -141,20 +142,6 @@ function parseFrame(frame: string, events: SseEvent[], comments: string[]): void
     else if (line.startsWith('data: ')) data.push(line.slice(6));
   }
   if (data.length > 0) events.push({ id, event, data: data.join('\n') });
-}
-
-function row(user: UserKey, eventId: string, createdAt: number): InboxRow {
-  return {
-    tenantId: user.tenantId,
-    userId: user.userId,
-    id: notificationId(eventId, user.userId, createdAt),
-    eventId,
-    type: 'comment',
-    category: 'social',
-    actorId: 'bob',
-    createdAt,
-    read: false,
-  };
 }
 
 async function write(s: Server, rows: InboxRow[]): Promise<void> {

@@ -6,21 +6,13 @@ import type { Logger } from '../../src/ports/logger.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { openEmbeddedPorts } from '../../src/runtime/embedded.ts';
 import { Housekeeper } from '../../src/runtime/housekeeping.ts';
+import { inboxRow } from '../support/rows.ts';
 
 const T0 = Date.UTC(2026, 0, 15, 12);
 const ALICE = { tenantId: 'acme', userId: 'alice' };
 
 function row(eventId: string, createdAt: number): InboxRow {
-  return {
-    ...ALICE,
-    id: notificationId(eventId, ALICE.userId, createdAt),
-    eventId,
-    type: 'comment',
-    category: 'social',
-    actorId: 'bob',
-    createdAt,
-    read: false,
-  };
+  return inboxRow(ALICE, eventId, createdAt);
 }
 
 async function embedded(clock: { now(): number }) {
