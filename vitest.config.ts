@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The AWS emulators start once per run; AWS adapter tests reach them through inject().
+    globalSetup: ['test/support/aws-emulators.global.ts'],
   },
 });

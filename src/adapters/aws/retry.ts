@@ -1,0 +1,57 @@
+import { StoreUnavailableError } from '../../domain/errors.ts';
+import { backoffMs, sleep as realSleep } from '../../runtime/sleep.ts';
+import { isRetryableAwsError, translateAwsError } from './errors.ts';
+
+/** How a batch call retries what AWS left unprocessed. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. @default 8 */
+  readonly maxAttempts?: number;
+  /** First backoff; doubles per attempt, with full jitter. @default 25 */
+  readonly baseDelayMs?: number;
+  /** @default 2000 */
+  readonly maxDelayMs?: number;
+  /** Injected so tests run without waiting. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injected so tests are deterministic. @default Math.random */
+  readonly random?: () => number;
+}
+
+/**
+ * Sends `items` in one batch call and re-sends only the items the call reports as failed
+ * (`UnprocessedItems`, `FailedRecordCount`, `Failed` entries), with jittered exponential backoff.
+ * A throttled or 5xx call is retried whole. Gives up with StoreUnavailableError, so the caller's
+ * unit of work (a Kinesis or SQS batch) is retried by its event source and nothing is lost.
+ *
+ * @param send sends one batch and resolves to the items that must be sent again (empty when done).
+ */
+export async function sendWithRetry<T>(
+  what: string,
+  items: readonly T[],
+  send: (batch: readonly T[]) => Promise<readonly T[]>,
+  policy: RetryPolicy = {},
+): Promise<void> {
+  const maxAttempts = policy.maxAttempts ?? 8;
+  const sleep = policy.sleep ?? realSleep;
+  let pending = items;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    try {
+      pending = await send(pending);
+    } catch (err) {
+      if (!isRetryableAwsError(err) || attempt >= maxAttempts) throw translateAwsError(err, what);
+    }
+    if (pending.length === 0) return;
+    if (attempt >= maxAttempts) {
+      throw new StoreUnavailableError(
+        `${what}: ${pending.length} item(s) still unprocessed after ${attempt} attempts`,
+      );
+    }
+    await sleep(backoffMs(attempt, policy.baseDelayMs ?? 25, policy.maxDelayMs ?? 2_000, policy.random));
+  }
+}
+
+/** Splits `items` into chunks of at most `size`. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

