@@ -1,6 +1,6 @@
 import type { EmbeddedDb } from '../adapters/embedded/db.ts';
 import { storeStep } from '../adapters/embedded/sql-support.ts';
-import type { AuditRecord } from '../domain/audit-types.ts';
+import type { AuditEntry } from '../domain/audit-types.ts';
 import { type Channel, Outcome } from '../domain/types.ts';
 
 /**
@@ -65,7 +65,7 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
 
 /** Counts one tenant's decisions in the audit log, each distinct delivery once. */
 export async function auditTotals(
-  records: AsyncIterable<AuditRecord>,
+  records: AsyncIterable<AuditEntry>,
   tenantId: string,
 ): Promise<AuditTotals> {
   const seen = { push: new Set<string>(), email: new Set<string>() } as Record<Channel, Set<string>>;

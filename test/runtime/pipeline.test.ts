@@ -55,7 +55,7 @@ async function demoToEnd(dir: string): Promise<DemoSummary> {
     signal: new AbortController().signal,
   });
   await run.pipeline.stop();
-  await run.ports.close();
+  await run.backend.close();
   return run.summary;
 }
 

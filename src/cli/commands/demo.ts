@@ -100,7 +100,7 @@ export async function demoCommand(args: readonly string[], io: CliIo): Promise<n
   const run = await startDemo(parsed, io);
   if (run === undefined) return signalExitCode(io.signal);
   await run.pipeline.stop();
-  await run.ports.close();
+  await run.backend.close();
   io.stdout(parsed.json ? `${JSON.stringify(run.summary)}\n` : formatSummary(run.summary));
   return 0;
 }

@@ -3,17 +3,18 @@ import { ingestEvents } from '../../handlers/ingest.ts';
 import type { AuditSink } from '../../ports/audit-sink.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
-import { type EmbeddedPorts, openEmbeddedPorts, refreshPlannerStatistics } from '../../runtime/embedded.ts';
-import { fannedOutEvents, storeCounts } from '../../runtime/embedded-stats.ts';
+import { openEmbeddedPorts } from '../../runtime/embedded.ts';
 import { Pipeline, type PipelineOptions } from '../../runtime/pipeline.ts';
+import type { Ports } from '../../runtime/ports.ts';
 import { sleep } from '../../runtime/sleep.ts';
 import type { Reporter } from '../progress.ts';
 import { UsageError } from '../usage.ts';
+import { type DemoBackend, embeddedBackend } from './backend.ts';
 import { DemoClock } from './clock.ts';
 import { demoEvents } from './events.ts';
 import type { Scenario } from './scenario.ts';
 import { seedDemo } from './seed.ts';
-import { DemoState } from './state.ts';
+import type { DemoState } from './state.ts';
 import { type DemoSummary, summarize } from './summary.ts';
 import { demoEmailFault, demoPushFault } from './users.ts';
 
@@ -31,11 +32,35 @@ export interface DemoRunOptions {
   /** Aborted by SIGINT / SIGTERM: the run stops gracefully and rejects with the abort reason. */
   readonly signal: AbortSignal;
   readonly logger?: Logger;
+  /**
+   * Opens the profile the demo runs on, with the demo's clock and injected transport faults.
+   * @default the embedded profile on `config.dataDir`
+   */
+  readonly openBackend?: (ctx: BackendContext) => Promise<DemoBackend>;
+}
+
+/** What a profile needs to open a demo backend. */
+export interface BackendContext {
+  readonly config: RuntimeConfig;
+  readonly clock: DemoClock;
+  readonly logger?: Logger;
+}
+
+/** The embedded profile, with the demo's injected push and email faults. */
+export async function openEmbeddedBackend(ctx: BackendContext): Promise<DemoBackend> {
+  const ports = await openEmbeddedPorts({
+    config: ctx.config,
+    clock: ctx.clock,
+    ...(ctx.logger ? { logger: ctx.logger } : {}),
+    pushFault: demoPushFault,
+    emailFault: demoEmailFault,
+  });
+  return embeddedBackend(ports);
 }
 
 /** A finished demo run whose pipeline is still running (`fanout start` keeps it going). */
 export interface DemoRun {
-  readonly ports: EmbeddedPorts;
+  readonly backend: DemoBackend;
   readonly pipeline: Pipeline;
   readonly summary: DemoSummary;
 }
@@ -68,19 +93,17 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
   const { scenario: s, reporter, signal } = opts;
   const started = performance.now();
   const clock = new DemoClock(opts.at ?? Date.now());
-  const ports = await openEmbeddedPorts({
+  const backend = await (opts.openBackend ?? openEmbeddedBackend)({
     config: opts.config,
     clock,
     ...(opts.logger ? { logger: opts.logger } : {}),
-    pushFault: demoPushFault,
-    emailFault: demoEmailFault,
   });
+  const { ports, state } = backend;
   let pipeline: Pipeline | undefined;
   try {
-    const state = new DemoState(ports.db);
     const epoch = prepareState(state, s, clock, opts.at);
     await seedDemo(s, { ports, state, reporter, signal, at: epoch });
-    refreshPlannerStatistics(ports.db);
+    backend.afterSeed();
     const eventsAppended = await postEvents(ports, s, epoch, reporter, signal);
     let decisions = 0;
     const audit = countingSink(ports.audit, (n) => {
@@ -90,16 +113,16 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
     pipeline = new Pipeline({ ...ports, audit }, localPipelineOptions(opts.config));
     reporter.phase('fanout');
     await pipeline.start();
-    await watchProgress(ports, s.tenantId, pipeline, reporter, signal, () => decisions);
+    await watchProgress(backend, s.tenantId, pipeline, reporter, signal, () => decisions);
     signal.throwIfAborted();
-    const summary = await summarize(ports, s.tenantId, {
+    const summary = await summarize(backend, s.tenantId, {
       eventsAppended,
       elapsedMs: Math.round(performance.now() - started),
     });
-    return { ports, pipeline, summary };
+    return { backend, pipeline, summary };
   } catch (err) {
     await pipeline?.stop();
-    await ports.close();
+    await backend.close();
     throw err;
   }
 }
@@ -127,7 +150,7 @@ function prepareState(state: DemoState, s: Scenario, clock: DemoClock, at: numbe
 }
 
 async function postEvents(
-  ports: EmbeddedPorts,
+  ports: Ports,
   s: Scenario,
   epoch: number,
   reporter: Reporter,
@@ -149,7 +172,7 @@ async function postEvents(
 
 /** Draws fan-out and delivery progress until the pipeline is drained or the run is aborted. */
 async function watchProgress(
-  ports: EmbeddedPorts,
+  backend: DemoBackend,
   tenantId: string,
   pipeline: Pipeline,
   reporter: Reporter,
@@ -157,7 +180,8 @@ async function watchProgress(
   decisions: () => number,
 ): Promise<void> {
   if (!reporter.live) return pipeline.drained({ signal });
-  const total = storeCounts(ports.db, tenantId).events;
+  const { ports } = backend;
+  const total = (await backend.storeCounts(tenantId)).events;
   const fanout = reporter.bar('fan-out', total);
   const delivery = reporter.bar('delivery', 0);
   let drained = false;
@@ -166,7 +190,7 @@ async function watchProgress(
   });
   let fanoutDone = false;
   while (!drained && !signal.aborted) {
-    const fanned = fannedOutEvents(ports.db);
+    const fanned = (await backend.fannedOutEvents()) ?? 0;
     if (!fanoutDone) fanout.update(fanned);
     if (!fanoutDone && fanned >= total) {
       fanoutDone = true;
