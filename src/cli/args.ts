@@ -28,6 +28,8 @@ export const CONFIG_FLAGS: Readonly<Record<string, string>> = {
   'delivery-batch': 'FANOUT_DELIVERY_BATCH',
   'delivery-concurrency': 'FANOUT_DELIVERY_CONCURRENCY',
   'log-level': 'FANOUT_LOG_LEVEL',
+  profile: 'FANOUT_PROFILE',
+  'unread-mode': 'FANOUT_UNREAD_MODE',
 };
 
 /** parseArgs options for the given config flags, plus --help. */

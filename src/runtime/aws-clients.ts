@@ -65,8 +65,10 @@ export function createAwsClients(opts: AwsClientOptions): AwsClients {
     kinesis: new KinesisClient({ ...base, ...at(e.kinesis) }),
     sqs: new SQSClient({ ...base, ...at(e.sqs) }),
     s3: new S3Client({ ...base, ...at(e.s3), forcePathStyle: e.s3 !== undefined }),
-    ses: new SESv2Client({ ...base, ...at(e.ses) }),
-    sns: new SNSClient({ ...base, ...at(e.sns) }),
+    // No SDK retries for sends: a timed-out Publish or SendEmail retried inside the SDK is a second
+    // send the pipeline never hears of. The consumer retries instead, as a flagged ambiguous send.
+    ses: new SESv2Client({ ...base, ...at(e.ses), maxAttempts: 1 }),
+    sns: new SNSClient({ ...base, ...at(e.sns), maxAttempts: 1 }),
     firehose: new FirehoseClient({ ...base, ...at(e.firehose) }),
   };
   return {

@@ -61,7 +61,20 @@ export interface RuntimeConfig {
   readonly devSignIn: boolean;
   /** FANOUT_OPS_TENANT: the tenant whose API keys open the operations data (/ops). @default 'dev' */
   readonly opsTenant: string;
+  /**
+   * FANOUT_PROFILE: 'embedded' (one SQLite file) or 'local-aws' (the AWS adapters against local
+   * emulators it starts; see docs/local-aws.md). @default 'embedded'
+   */
+  readonly profile: Profile;
+  /**
+   * FANOUT_UNREAD_MODE (local-aws): 'gsi' counts unread rows through a sparse index (two write
+   * units per notification); 'counter' keeps a per-user counter instead (about one). @default 'gsi'
+   */
+  readonly unreadMode: 'gsi' | 'counter';
 }
+
+export const Profile = { Embedded: 'embedded', LocalAws: 'local-aws' } as const;
+export type Profile = (typeof Profile)[keyof typeof Profile];
 
 export const LogLevel = {
   Debug: 'debug',
@@ -106,7 +119,15 @@ export function readRuntimeConfig(env: Readonly<Record<string, string | undefine
       message: `must be one of ${Object.values(LogLevel).join(', ')}`,
     });
   }
+  const profile = env.FANOUT_PROFILE || 'embedded';
+  if (!Object.values(Profile).includes(profile as Profile))
+    issues.push({ path: 'FANOUT_PROFILE', message: "must be 'embedded' or 'local-aws'" });
+  const unreadMode = env.FANOUT_UNREAD_MODE || 'gsi';
+  if (unreadMode !== 'gsi' && unreadMode !== 'counter')
+    issues.push({ path: 'FANOUT_UNREAD_MODE', message: "must be 'gsi' or 'counter'" });
   const config: RuntimeConfig = {
+    profile: profile as Profile,
+    unreadMode: unreadMode as RuntimeConfig['unreadMode'],
     dataDir: env.FANOUT_DATA_DIR || './.fanout',
     shards: int('FANOUT_SHARDS', 4, 1, 256),
     celebrityThreshold: int('FANOUT_CELEBRITY_THRESHOLD', 10_000, 1, 1_000_000_000),

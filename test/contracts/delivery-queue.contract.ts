@@ -18,6 +18,13 @@ export interface DeliveryQueueHarness {
   /** The redrive policy's maximum receives; at least 2. */
   readonly maxReceiveCount: number;
   readonly clock: QueueClock;
+  /**
+   * Optional capability, off unless a harness says so: the queue moves an exhausted message to
+   * the dead-letter queue only when a receive reaches it (SQS moves it on the receive that would
+   * hand it out once more), not the moment its last visibility timeout ends. The suite then
+   * receives once (and expects nothing back) before it looks at the dead-letter queue.
+   */
+  readonly deadLettersOnReceive?: boolean;
   close(): Promise<void>;
 }
 
@@ -207,6 +214,9 @@ export function deliveryQueueContract(name: string, make: () => Promise<Delivery
       for (let i = 0; i < h.maxReceiveCount; i++) {
         await receiveUpTo(2, 1_000);
         await h.clock.advance(1_000);
+      }
+      if (h.deadLettersOnReceive) {
+        expect(await q.receive({ max: 10, visibilityTimeoutMs: 1_000 })).toEqual([]);
       }
       // Act
       const listed = await q.listDeadLetters(10);

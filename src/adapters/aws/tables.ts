@@ -46,7 +46,10 @@ export const TABLES = {
   tenants: { partitionKey: 'pk', sortKey: 'sk' },
   /** Preferences (pk `tenant#user`); its stream feeds cache invalidation. */
   preferences: { partitionKey: 'pk', stream: 'NEW_AND_OLD_IMAGES' },
-  /** Event-log idempotency: (tenant, event id) → where it went; expires with Kinesis retention. */
+  /**
+   * Event-log idempotency: (tenant, event id) → where it went, kept for the idempotency TTL (7 days
+   * by default, longer than the stream's retention on purpose), and per-shard `#latest#…` markers.
+   */
   events: { partitionKey: 'pk', ttlAttribute: 'expiresAt' },
   /** Consumer checkpoints per shard (the local pollers' lease table). */
   checkpoints: { partitionKey: 'pk', sortKey: 'sk' },

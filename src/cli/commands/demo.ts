@@ -9,6 +9,7 @@ import {
   parse,
   signalExitCode,
 } from '../args.ts';
+import { localAwsBackend } from '../demo/local-aws-backend.ts';
 import { type DemoRun, runDemo } from '../demo/run.ts';
 import { checkScenario, DEFAULT_SCENARIO, type Scenario, SMALL_SCENARIO } from '../demo/scenario.ts';
 import { formatSummary } from '../demo/summary.ts';
@@ -25,11 +26,15 @@ const CONFIG_HELP = `Configuration (flags override environment variables; see do
   --email-rate N               FANOUT_EMAIL_RATE, sends/s, 0 = unlimited (default 0)
   --delivery-batch N           FANOUT_DELIVERY_BATCH (default 500)
   --delivery-concurrency N     FANOUT_DELIVERY_CONCURRENCY (default 2)
-  --log-level LEVEL            FANOUT_LOG_LEVEL: debug|info|warn|error|silent (default warn)`;
+  --log-level LEVEL            FANOUT_LOG_LEVEL: debug|info|warn|error|silent (default warn)
+  --profile NAME               FANOUT_PROFILE: embedded | local-aws (default embedded); local-aws
+                               runs the AWS adapters on emulators it starts (docs/local-aws.md)
+  --unread-mode gsi|counter    FANOUT_UNREAD_MODE, local-aws only (default gsi)`;
 
 const DEMO_OPTIONS = `Options:
   --json                       print one JSON object instead of the table
-  --scale small|default        small: seconds; default: a 1,000,000-follower celebrity (default: default)
+  --scale small|default        small: seconds; default: a 1,000,000-follower celebrity
+                               (default: default; small on --profile local-aws)
   --seed N                     seed of the synthetic graph and events (default 42)
   --at ISO-TIME                start the demo's clock at this instant (quiet hours depend on it)
   -h, --help                   show this help`;
@@ -64,7 +69,9 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
   const { values } = parse(args, OPTIONS);
   if (values.help) return { help: true } as const;
   const config = configFrom(values, io.env);
-  const scale = (values.scale as string | undefined) ?? 'default';
+  // The emulators are a test bed, not a datastore: a million-follower run there takes hours.
+  const scale =
+    (values.scale as string | undefined) ?? (config.profile === 'local-aws' ? 'small' : 'default');
   if (scale !== 'small' && scale !== 'default') throw new UsageError("--scale must be 'small' or 'default'");
   const seed = intFlag(values.seed, 'seed', 0, 2 ** 31 - 1) ?? DEFAULT_SCENARIO.seed;
   const at = values.at === undefined ? undefined : parseInstant(values.at as string);
@@ -123,6 +130,7 @@ async function startDemo(
       reporter,
       signal: io.signal,
       logger: jsonLogger(parsed.config.logLevel, io.stderr),
+      ...(parsed.config.profile === 'local-aws' ? { openBackend: localAwsBackend() } : {}),
     });
   } catch (err) {
     if (io.signal.aborted) return undefined;

@@ -64,6 +64,12 @@ export class CostMeter {
           if (dynamo) input.ReturnConsumedCapacity = 'INDEXES';
           if (this.#enabled) this.#bump(this.#requests, `${service}:${command.replace(/Command$/, '')}`, 1);
           const result = await next(args);
+          // An empty receive is polling, paid per second of waiting rather than per delivery:
+          // counted apart so the per-delivery figure is not a function of how long the run idled.
+          if (service === 'sqs' && command === 'ReceiveMessageCommand' && this.#enabled) {
+            const messages = (result.output as { Messages?: unknown[] }).Messages ?? [];
+            if (messages.length === 0) this.#bump(this.#requests, 'sqs:ReceiveMessage(empty)', 1);
+          }
           if (dynamo && this.#enabled) {
             const units = DYNAMO_WRITES.has(command) ? this.#writes : this.#reads;
             const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;

@@ -1,0 +1,197 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../../domain/errors.ts';
+import { authorPartition } from '../../domain/keys.ts';
+import { expiresAtSeconds, INBOX_TTL_MS } from '../../domain/ttl.ts';
+import type { Category, CelebrityPointer, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
+import type { CelebrityFeed, FeedPageOptions } from '../../ports/celebrity-feed.ts';
+import {
+  parsePayload,
+  payloadJson,
+  requireArray,
+  requireLimit,
+  requireText,
+  requireUser,
+} from '../embedded/sql-support.ts';
+import {
+  batchGet,
+  batchPut,
+  type CapacitySink,
+  type DynamoContext,
+  type Item,
+  pageRange,
+  query,
+  queryCount,
+} from './inbox-batch.ts';
+import { distinctBy, expiryFloor } from './inbox-items.ts';
+import type { RetryPolicy } from './retry.ts';
+
+export interface DynamoCelebrityFeedOptions {
+  readonly documents: DynamoDBDocumentClient;
+  /** Physical name of the `celebrityFeed` table (tables.ts). */
+  readonly tableName: string;
+  /** Pointers expire this long after they were created. @default INBOX_TTL_MS (90 days) */
+  readonly ttlMs?: number;
+  /** Retries of unprocessed batch items and of throttled batch calls. */
+  readonly retry?: RetryPolicy;
+  /** Receives the capacity units every call consumed (the cost benchmark's meter). */
+  readonly capacity?: CapacitySink;
+}
+
+/**
+ * Celebrity pointers on DynamoDB. Each pointer is two items: one under pk `tenant#author`
+ * (sk = id), so an author's feed is one newest-first Query, and a copy under pk
+ * `tenant#ptr#<id>` (sk = author), so `get` by id is one single-item Query within the tenant and
+ * needs no index (author ids never contain `#`, so the two never collide; ids are per event, and
+ * two authors' pointers can share one only if their tenant, event id and time all agree).
+ * Attributes are short (e eventId, t type, c category, o objectId, d data as JSON, ca createdAt)
+ * and both expire by `expiresAt`.
+ *
+ * Cost per pointer: 2 write units (two items of at most 1 KB) + 2 read units for the existence
+ * checks; pointers are one per celebrity event, so this is small next to one row per follower.
+ * `put` writes only pointers not stored yet, so a repeat with other data changes nothing.
+ */
+export class DynamoCelebrityFeed implements CelebrityFeed {
+  readonly #ctx: DynamoContext;
+  readonly #table: string;
+  readonly #ttlMs: number;
+
+  constructor(opts: DynamoCelebrityFeedOptions) {
+    this.#ctx = { documents: opts.documents, capacity: opts.capacity, retry: opts.retry };
+    this.#table = opts.tableName;
+    this.#ttlMs = opts.ttlMs ?? INBOX_TTL_MS;
+  }
+
+  async put(pointers: readonly CelebrityPointer[]): Promise<void> {
+    requireArray(pointers, 'pointers');
+    pointers.forEach(validatePointer);
+    if (pointers.length === 0) return;
+    const items = distinctBy(pointers, (p) => `${authorPartition(p.tenantId, p.authorId)}\n${p.id}`).flatMap(
+      (p) => {
+        const shared = this.#item(p);
+        return [
+          { ...shared, pk: authorPartition(p.tenantId, p.authorId), sk: p.id },
+          { ...shared, pk: byIdPartition(p.tenantId, p.id), sk: p.authorId },
+        ];
+      },
+    );
+    // Both items are checked, and only missing ones written: a crash between the two leaves one,
+    // and the retry completes the pair without touching the one already there.
+    const existing = await batchGet(
+      this.#ctx,
+      'celebrity feed write',
+      this.#table,
+      items.map((item) => ({ pk: item.pk, sk: item.sk })),
+      ['pk', 'sk'],
+    );
+    const have = new Set(existing.map((item) => `${item.pk}\n${item.sk}`));
+    await batchPut(
+      this.#ctx,
+      'celebrity feed write',
+      this.#table,
+      items.filter((item) => !have.has(`${item.pk}\n${item.sk}`)),
+    );
+  }
+
+  async page(author: UserKey, opts: FeedPageOptions): Promise<CelebrityPointer[]> {
+    requireUser(author, 'author');
+    requireLimit(opts?.limit);
+    requireText(opts.afterId, 'afterId');
+    if (opts.beforeId !== undefined) requireText(opts.beforeId, 'beforeId');
+    const items = await pageRange(
+      this.#ctx,
+      'celebrity feed page',
+      this.#table,
+      authorPartition(author.tenantId, author.userId),
+      {
+        limit: opts.limit,
+        afterId: opts.afterId,
+        beforeId: opts.beforeId,
+        minExpiresAt: expiryFloor(opts.afterId, this.#ttlMs),
+      },
+    );
+    return items.map((item) => toPointer(author.tenantId, author.userId, item.sk as string, item));
+  }
+
+  async countAfter(author: UserKey, afterId: NotificationId): Promise<number> {
+    requireUser(author, 'author');
+    requireText(afterId, 'afterId');
+    const floor = expiryFloor(afterId, this.#ttlMs);
+    return queryCount(this.#ctx, 'celebrity feed count', {
+      TableName: this.#table,
+      KeyConditionExpression: '#pk = :pk AND #sk > :a',
+      ...(floor === undefined ? {} : { FilterExpression: '#exp > :exp' }),
+      ExpressionAttributeNames: {
+        '#pk': 'pk',
+        '#sk': 'sk',
+        ...(floor === undefined ? {} : { '#exp': 'expiresAt' }),
+      },
+      ExpressionAttributeValues: {
+        ':pk': authorPartition(author.tenantId, author.userId),
+        ':a': afterId,
+        ...(floor === undefined ? {} : { ':exp': floor }),
+      },
+    });
+  }
+
+  async get(tenantId: TenantId, id: NotificationId): Promise<CelebrityPointer | undefined> {
+    requireText(tenantId, 'tenantId');
+    requireText(id, 'id');
+    const out = await query(this.#ctx, 'celebrity feed get', {
+      TableName: this.#table,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':pk': byIdPartition(tenantId, id) },
+      Limit: 1,
+    });
+    const item = out.Items?.[0];
+    return item === undefined ? undefined : toPointer(tenantId, item.sk as string, id, item);
+  }
+
+  /** The attributes both items of a pointer share. */
+  #item(p: CelebrityPointer): Item {
+    const item: Item = {
+      e: p.eventId,
+      t: p.type,
+      c: p.category,
+      ca: p.createdAt,
+      expiresAt: expiresAtSeconds(p.createdAt, this.#ttlMs),
+    };
+    if (p.objectId !== undefined && p.objectId !== null) item.o = p.objectId;
+    const data = payloadJson(p.data);
+    if (data !== null) item.d = data;
+    return item;
+  }
+}
+
+/** Partition of a pointer's by-id copy. */
+function byIdPartition(tenantId: TenantId, id: NotificationId): string {
+  return `${tenantId}#ptr#${id}`;
+}
+
+function toPointer(tenantId: TenantId, authorId: string, id: string, item: Item): CelebrityPointer {
+  const pointer: { -readonly [K in keyof CelebrityPointer]: CelebrityPointer[K] } = {
+    tenantId,
+    authorId,
+    id,
+    eventId: item.e as string,
+    type: item.t as string,
+    category: item.c as Category,
+    createdAt: item.ca as number,
+  };
+  if (typeof item.o === 'string') pointer.objectId = item.o;
+  const data = parsePayload(item.d);
+  if (data !== undefined) pointer.data = data;
+  return pointer;
+}
+
+function validatePointer(p: CelebrityPointer, i: number): void {
+  requireText(p?.tenantId, `pointers[${i}].tenantId`);
+  requireText(p.authorId, `pointers[${i}].authorId`);
+  requireText(p.id, `pointers[${i}].id`);
+  requireText(p.eventId, `pointers[${i}].eventId`);
+  requireText(p.type, `pointers[${i}].type`);
+  requireText(p.category, `pointers[${i}].category`);
+  if (typeof p.createdAt !== 'number' || !Number.isFinite(p.createdAt)) {
+    throw new ValidationError([{ path: `pointers[${i}].createdAt`, message: 'must be epoch ms' }]);
+  }
+}

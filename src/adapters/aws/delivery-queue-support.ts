@@ -1,0 +1,185 @@
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { ValidationError } from '../../domain/errors.ts';
+import { awsCall } from './errors.ts';
+
+/*
+ * What the SQS delivery queue needs besides its calls: queue creation for the local profile and
+ * the tests, SQS's size and character rules, and the mapping of a received message.
+ */
+
+/** SQS caps a delay at 15 minutes. */
+export const MAX_DELAY_SECONDS = 900;
+/** SQS caps a visibility timeout at 12 hours. */
+export const MAX_VISIBILITY_TIMEOUT_MS = 12 * 60 * 60 * 1000;
+/** SQS returns at most 10 messages per receive and takes at most 10 entries per batch. */
+export const SQS_BATCH = 10;
+/**
+ * Bytes per SendMessageBatch call (bodies plus attribute names, types and values). SQS now takes
+ * 1 MiB, but queues created with the old default cap a message at 256 KiB; a delivery job is a
+ * few hundred bytes, so the smaller bound costs nothing.
+ */
+export const MAX_BATCH_BYTES = 256 * 1024;
+/** SQS allows 10 message attributes per message. */
+const MAX_ATTRIBUTES = 10;
+/** Characters SQS accepts in a body or attribute value (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000+). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters SQS refuses is the point.
+const INVALID_CHAR = /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+const ATTRIBUTE_NAME = /^(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/;
+const RESERVED_NAME = /^(aws\.|amazon\.)/i;
+
+/** What `createQueues` made. */
+export interface CreatedQueues {
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+}
+
+/** Options of `createQueues`. */
+export interface CreateQueuesOptions {
+  /** The source queue's name; the dead-letter queue is `${name}-dlq`. */
+  readonly name: string;
+  /**
+   * Receives before SQS moves a message to the dead-letter queue: one try plus the retries, as
+   * the embedded queue counts it. @default 4 (three retries)
+   */
+  readonly maxReceiveCount?: number;
+  /** The queue's default visibility timeout; receives pass their own. @default 180 (a 30 s consumer × 6) */
+  readonly visibilityTimeoutSeconds?: number;
+}
+
+/**
+ * Creates a delivery queue and its dead-letter queue with a RedrivePolicy, for the local-aws
+ * profile and the tests (on AWS the CDK app owns the queues). CreateQueue is idempotent for the
+ * same attributes, so a restart re-uses both. Three requests for the DLQ (create, read its ARN)
+ * and the queue, plus one for the queue's ARN.
+ */
+export async function createQueues(sqs: SQSClient, opts: CreateQueuesOptions): Promise<CreatedQueues> {
+  requireText(opts?.name, 'name');
+  const maxReceiveCount = opts.maxReceiveCount ?? 4;
+  requireInteger(maxReceiveCount, 'maxReceiveCount', 1, 1000);
+  const visibility = opts.visibilityTimeoutSeconds ?? 180;
+  requireInteger(visibility, 'visibilityTimeoutSeconds', 0, MAX_VISIBILITY_TIMEOUT_MS / 1000);
+  // 14 days, SQS's maximum: a dead letter waits for an operator, and SQS keeps a moved message
+  // only until its ORIGINAL enqueue time plus the DLQ's retention.
+  const retention = String(14 * 24 * 60 * 60);
+  const dlq = await awsCall('delivery queue CreateQueue (DLQ)', () =>
+    sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${opts.name}-dlq`,
+        Attributes: { MessageRetentionPeriod: retention },
+      }),
+    ),
+  );
+  const deadLetterQueueUrl = dlq.QueueUrl!;
+  const deadLetterQueueArn = await queueArn(sqs, deadLetterQueueUrl);
+  const queue = await awsCall('delivery queue CreateQueue', () =>
+    sqs.send(
+      new CreateQueueCommand({
+        QueueName: opts.name,
+        Attributes: {
+          VisibilityTimeout: String(visibility),
+          MessageRetentionPeriod: String(4 * 24 * 60 * 60),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount }),
+        },
+      }),
+    ),
+  );
+  const queueUrl = queue.QueueUrl!;
+  return { queueUrl, queueArn: await queueArn(sqs, queueUrl), deadLetterQueueUrl, deadLetterQueueArn };
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const out = await awsCall('delivery queue GetQueueAttributes', () =>
+    sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })),
+  );
+  return out.Attributes!.QueueArn!;
+}
+
+/** SQS's size of a message: body plus every attribute's name, data type and value, in UTF-8 bytes. */
+export function messageBytes(
+  body: string,
+  attributes: Readonly<Record<string, MessageAttributeValue>>,
+): number {
+  let n = Buffer.byteLength(body, 'utf8');
+  for (const [name, value] of Object.entries(attributes)) {
+    n += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8');
+    n += Buffer.byteLength(value.StringValue ?? '', 'utf8');
+  }
+  return n;
+}
+
+/** Checks a body as SQS would, so a batch is refused whole before anything is sent. */
+export function checkBody(body: unknown, path: string): asserts body is string {
+  requireText(body, path);
+  if (INVALID_CHAR.test(body)) {
+    throw new ValidationError([{ path, message: 'has a character SQS does not accept' }]);
+  }
+}
+
+/** String message attributes from a plain record, checked as SQS would. */
+export function toMessageAttributes(attributes: unknown): Record<string, MessageAttributeValue> {
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+    throw new ValidationError([{ path: 'attributes', message: 'must be an object of strings' }]);
+  }
+  const entries = Object.entries(attributes);
+  if (entries.length > MAX_ATTRIBUTES) {
+    throw new ValidationError([{ path: 'attributes', message: `SQS takes at most ${MAX_ATTRIBUTES}` }]);
+  }
+  const out: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of entries) {
+    if (!ATTRIBUTE_NAME.test(name) || RESERVED_NAME.test(name)) {
+      throw new ValidationError([
+        { path: `attributes.${name}`, message: 'is not a valid SQS attribute name' },
+      ]);
+    }
+    checkBody(value, `attributes.${name}`);
+    out[name] = { DataType: 'String', StringValue: value };
+  }
+  return out;
+}
+
+/** The String and Number attributes of a received message as plain strings (binary ones are not ours). */
+export function plainAttributes(message: Message): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    if (value.StringValue !== undefined) out[name] = value.StringValue;
+  }
+  return out;
+}
+
+/** A system attribute of a received message as a number (0 when SQS left it out). */
+export function numberAttribute(message: Message, name: string): number {
+  const value = Number(message.Attributes?.[name as keyof typeof message.Attributes]);
+  return Number.isFinite(value) ? value : 0;
+}
+
+/** Throws a ValidationError unless `value` is a non-empty string. */
+export function requireText(value: unknown, path: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ValidationError([{ path, message: 'must be a non-empty string' }]);
+  }
+}
+
+/** Throws a ValidationError unless `value` is an array. */
+export function requireArray(value: unknown, path: string): asserts value is readonly unknown[] {
+  if (!Array.isArray(value)) throw new ValidationError([{ path, message: 'must be an array' }]);
+}
+
+/** Throws a ValidationError unless `value` is an integer in [min, max]. */
+export function requireInteger(
+  value: unknown,
+  path: string,
+  min: number,
+  max: number,
+): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError([{ path, message: `must be an integer from ${min} to ${max}` }]);
+  }
+}

@@ -1,0 +1,114 @@
+import { ValidationError } from '../../domain/errors.ts';
+import { awsErrorName } from './errors.ts';
+import { type RetryPolicy, sendWithRetry } from './retry.ts';
+
+/**
+ * Small helpers shared by the Kinesis event log and the DynamoDB checkpoints: input checks that
+ * match the embedded adapters' ValidationError cases, the fixed-width order key that lets one
+ * DynamoDB condition compare sequence numbers the way `compareSequence` does, and a retry wrapper
+ * for single SDK calls.
+ */
+
+/** Longest position we store: Kinesis sequence numbers have at most 129 digits. */
+export const MAX_SEQUENCE_LENGTH = 1024;
+const LENGTH_WIDTH = String(MAX_SEQUENCE_LENGTH).length;
+/** What Kinesis accepts as a sequence number (`0|([1-9]\d{0,128})`). */
+const KINESIS_SEQUENCE = /^(0|[1-9]\d{0,128})$/;
+
+/** Throws a ValidationError unless `value` is a non-empty string. */
+export function requireText(value: unknown, path: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ValidationError([{ path, message: 'must be a non-empty string' }]);
+  }
+}
+
+/** Throws a ValidationError unless `value` is an integer ≥ 1. */
+export function requireLimit(value: unknown, path = 'limit'): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ValidationError([{ path, message: 'must be an integer ≥ 1' }]);
+  }
+}
+
+/** Throws a ValidationError unless `value` is a position we can store and compare. */
+export function requirePosition(value: unknown, path: string): asserts value is string {
+  requireText(value, path);
+  if (value.length > MAX_SEQUENCE_LENGTH) {
+    throw new ValidationError([{ path, message: `must be at most ${MAX_SEQUENCE_LENGTH} characters` }]);
+  }
+}
+
+/** Throws a ValidationError unless `value` has the shape of a Kinesis sequence number. */
+export function requireKinesisSequence(value: unknown, path: string): asserts value is string {
+  if (typeof value !== 'string' || !KINESIS_SEQUENCE.test(value)) {
+    throw new ValidationError([{ path, message: 'is not a sequence number of this log' }]);
+  }
+}
+
+/**
+ * A string whose plain lexicographic order is `compareSequence`'s order: the length, zero-padded to
+ * a fixed width, then the value. DynamoDB compares strings byte by byte, so `orderKey(a) <
+ * orderKey(b)` in a ConditionExpression holds exactly when `compareSequence(a, b) < 0` (for the
+ * digit strings sequence numbers are; UTF-8 byte order and UTF-16 order differ only above U+FFFF).
+ * Plain zero-padding of the value would not do: '0005' is longer, hence later, than '5'.
+ */
+export function orderKey(sequence: string): string {
+  return `${String(sequence.length).padStart(LENGTH_WIDTH, '0')}:${sequence}`;
+}
+
+/** True when an SDK error (kept as `cause` by our translation) is a failed DynamoDB condition. */
+export function isConditionFailure(err: unknown): boolean {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return (
+    awsErrorName(err) === 'ConditionalCheckFailedException' ||
+    awsErrorName(cause) === 'ConditionalCheckFailedException'
+  );
+}
+
+/** The AWS error name behind one of our errors (its `cause`), or of the error itself. */
+export function causeName(err: unknown): string {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause === undefined ? awsErrorName(err) : awsErrorName(cause);
+}
+
+/**
+ * One SDK call, re-sent whole while AWS answers with throttling or a 5xx (the same backoff as
+ * batch retries), anything else translated to our errors with the SDK error as `cause`.
+ */
+export async function retrying<T>(what: string, call: () => Promise<T>, policy?: RetryPolicy): Promise<T> {
+  let result: T | undefined;
+  await sendWithRetry(
+    what,
+    [call],
+    async ([only]) => {
+      result = await only!();
+      return [];
+    },
+    policy,
+  );
+  return result as T;
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. Waits for every started call before it
+ * rejects (with the first error), so callers can clean up knowing nothing is still running.
+ */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length && errors.length === 0) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+}

@@ -1,0 +1,135 @@
+import { ValidationError } from '../../domain/errors.ts';
+import { isUlid, ulidTime } from '../../domain/ids.ts';
+import { userPartition } from '../../domain/keys.ts';
+import { expiresAtSeconds } from '../../domain/ttl.ts';
+import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
+import type { ReadMark } from '../../ports/inbox.ts';
+import { parsePayload, payloadJson, requireText } from '../embedded/sql-support.ts';
+import type { Item } from './inbox-batch.ts';
+
+/**
+ * The inbox table's item layout. Three partitions per user, so nothing but rows ever sits in the
+ * rows' key range (a page is one Query and needs no filter on item kind):
+ *
+ * - `tenant#user`, sk = notification id: a row. Short attribute names keep a row well under
+ *   1 KB (one write unit): e eventId, t type, c category, a actorId, o objectId, d data (JSON),
+ *   ca createdAt, r read, `expiresAt` (the table's TTL attribute), and in GSI mode `upk` (= pk)
+ *   while unread, which is all the sparse `unread` index holds.
+ * - `tenant#user#marks`, sk = pointer id: a read mark of a merged celebrity pointer (au author).
+ * - `tenant#user#meta`, sk `watermark` (w) and sk `unread` (the counter mode's counter).
+ *
+ * User ids never contain `#`, so `tenant#user#marks` is never another user's `tenant#user`.
+ */
+
+/** Partition of a user's rows. */
+export function rowsPk(user: UserKey): string {
+  return userPartition(user);
+}
+
+/** Partition of a user's pointer read marks. */
+export function marksPk(user: UserKey): string {
+  return `${userPartition(user)}#marks`;
+}
+
+/** Partition of a user's watermark and unread counter. */
+export function metaPk(user: UserKey): string {
+  return `${userPartition(user)}#meta`;
+}
+
+/** Sort keys of the meta partition. */
+export const Meta = { Watermark: 'watermark', Counter: 'unread' } as const;
+
+/** The row item for `row`; `indexed` adds the sparse GSI key while the row is unread. */
+export function rowItem(row: InboxRow, ttlMs: number, indexed: boolean): Item {
+  const pk = rowsPk(row);
+  const item: Item = {
+    pk,
+    sk: row.id,
+    e: row.eventId,
+    t: row.type,
+    c: row.category,
+    a: row.actorId,
+    ca: row.createdAt,
+    r: row.read === true,
+    expiresAt: expiresAtSeconds(row.createdAt, ttlMs),
+  };
+  if (row.objectId !== undefined && row.objectId !== null) item.o = row.objectId;
+  const data = payloadJson(row.data);
+  if (data !== null) item.d = data;
+  if (indexed && row.read !== true) item.upk = pk;
+  return item;
+}
+
+/** The row back from its item; tenant and user come from the caller's key. */
+export function rowFromItem(user: UserKey, item: Item): InboxRow {
+  const row: { -readonly [K in keyof InboxRow]: InboxRow[K] } = {
+    tenantId: user.tenantId,
+    userId: user.userId,
+    id: item.sk as string,
+    eventId: item.e as string,
+    type: item.t as string,
+    category: item.c as Category,
+    actorId: item.a as string,
+    createdAt: item.ca as number,
+    read: item.r === true,
+  };
+  if (typeof item.o === 'string') row.objectId = item.o;
+  const data = parsePayload(item.d);
+  if (data !== undefined) row.data = data;
+  return row;
+}
+
+/** The read-mark item of a pointer; it expires with the pointer it marks. */
+export function markItem(user: UserKey, mark: ReadMark, ttlMs: number, now: number): Item {
+  const createdAt = isUlid(mark.id) ? ulidTime(mark.id) : now;
+  return { pk: marksPk(user), sk: mark.id, au: mark.authorId, expiresAt: expiresAtSeconds(createdAt, ttlMs) };
+}
+
+/**
+ * The smallest `expiresAt` a row newer than `afterId` can have, less one: a defensive filter in
+ * case a row's createdAt and id time disagree. Undefined when `afterId` is no ULID.
+ */
+export function expiryFloor(afterId: NotificationId, ttlMs: number): number | undefined {
+  return isUlid(afterId) ? Math.floor((ulidTime(afterId) + ttlMs) / 1000) : undefined;
+}
+
+/** Throws a ValidationError naming the first bad row; nothing is written before this passes. */
+export function validateRows(rows: readonly InboxRow[]): void {
+  rows.forEach((row, i) => {
+    const bad = invalidRowField(row);
+    if (bad !== undefined) {
+      throw new ValidationError([{ path: `rows[${i}].${bad}`, message: 'is missing or invalid' }]);
+    }
+  });
+}
+
+function invalidRowField(row: InboxRow): string | undefined {
+  if (typeof row !== 'object' || row === null) return 'row';
+  for (const field of ['tenantId', 'userId', 'id'] as const) {
+    if (typeof row[field] !== 'string' || row[field].length === 0) return field;
+  }
+  for (const field of ['eventId', 'type', 'category', 'actorId'] as const) {
+    if (typeof row[field] !== 'string') return field;
+  }
+  if (typeof row.createdAt !== 'number' || !Number.isFinite(row.createdAt)) return 'createdAt';
+  return undefined;
+}
+
+/** Throws a ValidationError unless every mark has an id (and a non-empty author when set). */
+export function validateMarks(marks: readonly ReadMark[]): void {
+  marks.forEach((mark, i) => {
+    requireText(mark?.id, `marks[${i}].id`);
+    if (mark.authorId !== undefined) requireText(mark.authorId, `marks[${i}].authorId`);
+  });
+}
+
+/** The first of each key, in order: a batch call rejects two requests for one key. */
+export function distinctBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

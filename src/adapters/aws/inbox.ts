@@ -1,0 +1,321 @@
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { INBOX_TTL_MS } from '../../domain/ttl.ts';
+import type { InboxRow, NotificationId, UserId, UserKey } from '../../domain/types.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import type { Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../embedded/sql-support.ts';
+import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
+import {
+  batchGet,
+  batchPut,
+  type CapacitySink,
+  type DynamoContext,
+  mapLimit,
+  pageRange,
+  queryAll,
+  queryCount,
+  reportCapacity,
+} from './inbox-batch.ts';
+import { UnreadCounter } from './inbox-counter.ts';
+import {
+  distinctBy,
+  expiryFloor,
+  Meta,
+  markItem,
+  marksPk,
+  metaPk,
+  rowFromItem,
+  rowItem,
+  rowsPk,
+  validateMarks,
+  validateRows,
+} from './inbox-items.ts';
+import type { RetryPolicy } from './retry.ts';
+
+/** How unread rows are counted. */
+export const UnreadMode = { Gsi: 'gsi', Counter: 'counter' } as const;
+export type UnreadMode = (typeof UnreadMode)[keyof typeof UnreadMode];
+
+export interface DynamoInboxOptions {
+  readonly documents: DynamoDBDocumentClient;
+  /** Physical name of the `inbox` table (tables.ts). */
+  readonly tableName: string;
+  /**
+   * `gsi`: unread rows carry the sparse `unread` index key, so a count is one COUNT query, and
+   * every unread row costs a second write unit for its index entry. `counter`: no index entry
+   * (one write unit per row); a per-user counter item, kept exact by the read path
+   * (inbox-counter.ts). @default 'gsi'
+   */
+  readonly unread?: UnreadMode;
+  /** Rows and read marks expire this long after they were created. @default INBOX_TTL_MS (90 days) */
+  readonly ttlMs?: number;
+  /** Retries of unprocessed batch items and of throttled batch calls. */
+  readonly retry?: RetryPolicy;
+  /** Receives the capacity units every call consumed (the cost benchmark's meter). */
+  readonly capacity?: CapacitySink;
+  /** Counter mode only: the clock that decides which rows are fresh. @default systemClock */
+  readonly clock?: Clock;
+  /**
+   * Counter mode only: rows younger than this are always counted by a scan, never from the
+   * counter, so a row being written can never land inside the counted range unseen. Must exceed
+   * twice the clock skew between hosts plus twice a slow putMany. @default 60 s
+   */
+  readonly counterSettleMs?: number;
+}
+
+/** Concurrent single-item writes of one markRead / markAllRead. */
+const ITEM_CONCURRENCY = 8;
+
+/**
+ * Users' inboxes on DynamoDB (item layout in inbox-items.ts). A page is one Query of the user's
+ * partition, newest first. The unread count is either a COUNT query of the sparse `unread` GSI
+ * (GSI mode) or a counter item (counter mode, inbox-counter.ts).
+ *
+ * Writes are idempotent and keep read state. BatchWriteItem cannot be conditional, so putMany
+ * first asks which rows exist (BatchGetItem, consistent, keys only: 1 read unit per row up to
+ * 4 KB) and writes only the missing ones (1 write unit per row of at most 1 KB, + 1 for the GSI
+ * entry of an unread row in GSI mode). Fan-out costs 1 RCU + 2 WCU per notification in GSI mode,
+ * 1 RCU + 1 WCU in counter mode. A conditional PutItem per row would close the one race left,
+ * at one request per row instead of one per 25: two deliveries of the same batch that both find a
+ * row missing, with the user marking it read in between, leave it unread again.
+ *
+ * Rows past their TTL are never returned: every read takes the TTL bound `afterId` as the lower
+ * end of its key range (DynamoDB deletes expired items up to ~2 days late), and pages also
+ * filter on `expiresAt` in case a row's createdAt disagrees with its id. Page reads and the GSI
+ * are eventually consistent (on AWS a row can show up a moment after putMany returns).
+ */
+export class DynamoInbox implements Inbox {
+  readonly #ctx: DynamoContext;
+  readonly #table: string;
+  readonly #ttlMs: number;
+  readonly #clock: Clock;
+  readonly #counter: UnreadCounter | undefined;
+
+  constructor(opts: DynamoInboxOptions) {
+    this.#ctx = { documents: opts.documents, capacity: opts.capacity, retry: opts.retry };
+    this.#table = opts.tableName;
+    this.#ttlMs = opts.ttlMs ?? INBOX_TTL_MS;
+    this.#clock = opts.clock ?? systemClock;
+    this.#counter =
+      (opts.unread ?? UnreadMode.Gsi) === UnreadMode.Counter
+        ? new UnreadCounter(this.#ctx, this.#table, this.#clock, opts.counterSettleMs ?? 60_000)
+        : undefined;
+  }
+
+  async putMany(rows: readonly InboxRow[]): Promise<void> {
+    requireArray(rows, 'rows');
+    validateRows(rows);
+    if (rows.length === 0) return;
+    const startedAt = this.#clock.now();
+    const distinct = distinctBy(rows, rowKey);
+    const existing = await batchGet(
+      this.#ctx,
+      'inbox write',
+      this.#table,
+      distinct.map((row) => ({ pk: rowsPk(row), sk: row.id })),
+      ['pk', 'sk'],
+    );
+    const have = new Set(existing.map((item) => `${item.pk}\n${item.sk}`));
+    const missing = distinct.filter((row) => !have.has(rowKey(row)));
+    const indexed = this.#counter === undefined;
+    await batchPut(
+      this.#ctx,
+      'inbox write',
+      this.#table,
+      missing.map((row) => rowItem(row, this.#ttlMs, indexed)),
+    );
+    const counter = this.#counter;
+    if (counter === undefined) return;
+    // Late rows may land inside a user's counted range: reset those counters (see inbox-counter.ts).
+    const slow = counter.tookTooLong(startedAt);
+    const reset = distinct.filter((row) => !row.read && (slow || !counter.isFresh(row.id, startedAt)));
+    const users = distinctBy(reset, (row) => rowsPk(row));
+    await mapLimit(users, ITEM_CONCURRENCY, (user) => counter.reset(user));
+  }
+
+  async page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]> {
+    requireUser(user);
+    requireLimit(opts?.limit);
+    requireText(opts.afterId, 'afterId');
+    if (opts.beforeId !== undefined) requireText(opts.beforeId, 'beforeId');
+    const items = await pageRange(this.#ctx, 'inbox page', this.#table, rowsPk(user), {
+      limit: opts.limit,
+      afterId: opts.afterId,
+      beforeId: opts.beforeId,
+      minExpiresAt: expiryFloor(opts.afterId, this.#ttlMs),
+    });
+    return items.map((item) => rowFromItem(user, item));
+  }
+
+  async unreadCount(user: UserKey, afterId: NotificationId): Promise<number> {
+    requireUser(user);
+    requireText(afterId, 'afterId');
+    if (this.#counter !== undefined) return this.#counter.count(user, afterId);
+    return queryCount(this.#ctx, 'inbox unread count', {
+      TableName: this.#table,
+      IndexName: 'unread',
+      KeyConditionExpression: '#upk = :pk AND #sk > :a',
+      ExpressionAttributeNames: { '#upk': 'upk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': rowsPk(user), ':a': afterId },
+    });
+  }
+
+  async markRead(user: UserKey, marks: readonly ReadMark[]): Promise<void> {
+    requireUser(user);
+    requireArray(marks, 'marks');
+    validateMarks(marks);
+    const now = this.#clock.now();
+    const pointers = distinctBy(
+      marks.filter((mark) => mark.authorId !== undefined),
+      (mark) => mark.id,
+    );
+    const rowIds = [...new Set(marks.filter((mark) => mark.authorId === undefined).map((mark) => mark.id))];
+    await batchPut(
+      this.#ctx,
+      'inbox read marks',
+      this.#table,
+      pointers.map((mark) => markItem(user, mark, this.#ttlMs, now)),
+    );
+    if (rowIds.length === 0) return;
+    if (this.#counter !== undefined) await this.#counter.markRows(user, rowIds);
+    else await mapLimit(rowIds, ITEM_CONCURRENCY, (id) => this.#markRow(user, id, true));
+  }
+
+  /**
+   * One UpdateItem per unread row up to `upToId` (found through the GSI in GSI mode, by a
+   * consistent query of the rows in counter mode, which then resets the counter), then the
+   * watermark. A retry after a failure redoes only what is still unread.
+   */
+  async markAllRead(user: UserKey, upToId: NotificationId): Promise<void> {
+    requireUser(user);
+    requireText(upToId, 'upToId');
+    const counter = this.#counter;
+    const unread = await queryAll(this.#ctx, 'inbox mark all read', {
+      TableName: this.#table,
+      ExpressionAttributeValues: { ':pk': rowsPk(user), ':up': upToId },
+      ...(counter === undefined
+        ? {
+            IndexName: 'unread',
+            KeyConditionExpression: '#upk = :pk AND #sk <= :up',
+            ExpressionAttributeNames: { '#upk': 'upk', '#sk': 'sk' },
+          }
+        : {
+            KeyConditionExpression: '#pk = :pk AND #sk <= :up',
+            FilterExpression: '#r = :f',
+            ProjectionExpression: '#sk',
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#r': 'r' },
+            ExpressionAttributeValues: { ':pk': rowsPk(user), ':up': upToId, ':f': false },
+            ConsistentRead: true,
+          }),
+    });
+    await mapLimit(unread, ITEM_CONCURRENCY, (item) =>
+      this.#markRow(user, item.sk as string, counter === undefined),
+    );
+    if (counter !== undefined) await counter.reset(user);
+    await this.#raiseWatermark(user, upToId);
+  }
+
+  async readWatermark(user: UserKey): Promise<NotificationId | undefined> {
+    requireUser(user);
+    const item = await this.#get('inbox read watermark', { pk: metaPk(user), sk: Meta.Watermark });
+    return item?.w as string | undefined;
+  }
+
+  async readMarks(user: UserKey, ids: readonly NotificationId[]): Promise<Set<NotificationId>> {
+    requireUser(user);
+    requireArray(ids, 'ids');
+    for (const [i, id] of ids.entries()) requireText(id, `ids[${i}]`);
+    if (ids.length === 0) return new Set();
+    const keys = [...new Set(ids)].map((sk) => ({ pk: marksPk(user), sk }));
+    const found = await batchGet(this.#ctx, 'inbox read marks', this.#table, keys, ['sk']);
+    return new Set(found.map((item) => item.sk as string));
+  }
+
+  async countReadMarks(user: UserKey, authors: readonly UserId[], afterId: NotificationId): Promise<number> {
+    requireUser(user);
+    requireArray(authors, 'authors');
+    requireText(afterId, 'afterId');
+    if (authors.length === 0) return 0;
+    const wanted = new Set(authors);
+    // Counted here rather than by a FilterExpression: IN takes at most 100 operands, and a user
+    // may follow more celebrities; the read costs the same either way.
+    const marks = await queryAll(this.#ctx, 'inbox count read marks', {
+      TableName: this.#table,
+      KeyConditionExpression: '#pk = :pk AND #sk > :a',
+      ProjectionExpression: '#au',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#au': 'au' },
+      ExpressionAttributeValues: { ':pk': marksPk(user), ':a': afterId },
+    });
+    return marks.filter((mark) => wanted.has(mark.au as string)).length;
+  }
+
+  async has(user: UserKey, id: NotificationId): Promise<boolean> {
+    requireUser(user);
+    requireText(id, 'id');
+    return (await this.#get('inbox has', { pk: rowsPk(user), sk: id })) !== undefined;
+  }
+
+  /** Marks one row read if it is an unread row of this user; anything else is a no-op. */
+  async #markRow(user: UserKey, id: NotificationId, indexed: boolean): Promise<void> {
+    try {
+      const out = await this.#ctx.documents.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: rowsPk(user), sk: id },
+          // Dropping `upk` takes the row out of the sparse index (a GSI delete: one more write unit).
+          UpdateExpression: indexed ? 'SET #r = :t REMOVE #upk' : 'SET #r = :t',
+          // Never creates an item: a missing row (a pointer id, or deleted by TTL) fails the check.
+          ConditionExpression: '#r = :f',
+          ExpressionAttributeNames: indexed ? { '#r': 'r', '#upk': 'upk' } : { '#r': 'r' },
+          ExpressionAttributeValues: { ':t': true, ':f': false },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
+    } catch (err) {
+      if (awsErrorName(err) === 'ConditionalCheckFailedException') return;
+      throw translateAwsError(err, 'inbox mark read');
+    }
+  }
+
+  /** Stores `upToId` as the watermark unless a newer one is there already. */
+  async #raiseWatermark(user: UserKey, upToId: NotificationId): Promise<void> {
+    try {
+      const out = await this.#ctx.documents.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: metaPk(user), sk: Meta.Watermark },
+          UpdateExpression: 'SET #w = :w',
+          ConditionExpression: 'attribute_not_exists(#w) OR #w < :w',
+          ExpressionAttributeNames: { '#w': 'w' },
+          ExpressionAttributeValues: { ':w': upToId },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
+    } catch (err) {
+      if (awsErrorName(err) === 'ConditionalCheckFailedException') return;
+      throw translateAwsError(err, 'inbox mark all read');
+    }
+  }
+
+  async #get(what: string, key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    const out = await awsCall(what, () =>
+      this.#ctx.documents.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: key,
+          ConsistentRead: true,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
+    );
+    reportCapacity(this.#ctx.capacity, 'read', out.ConsumedCapacity);
+    return out.Item;
+  }
+}
+
+/** Identity of a row within a batch (pk has no newline). */
+function rowKey(row: InboxRow): string {
+  return `${rowsPk(row)}\n${row.id}`;
+}

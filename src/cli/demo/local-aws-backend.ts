@@ -1,0 +1,102 @@
+import { ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '../../runtime/aws-clients.ts';
+import type { StoreCounts } from '../../runtime/embedded-stats.ts';
+import type { CostMeter } from '../../runtime/local-aws/cost-meter.ts';
+import type { EmulatorEndpoints } from '../../runtime/local-aws/emulators.ts';
+import { openLocalAws } from '../../runtime/local-aws/profile.ts';
+import type { DemoBackend } from './backend.ts';
+import type { BackendContext } from './run.ts';
+import { DemoState, memoryStateStore } from './state.ts';
+import { demoEmailFault, demoPushFault } from './users.ts';
+
+/** Extra knobs of the local-aws demo (the aws-cost benchmark and the tests set them). */
+export interface LocalAwsDemoOptions {
+  /** Emulators already running (the tests' set-up); started and stopped by the run when unset. */
+  readonly endpoints?: EmulatorEndpoints;
+  readonly meter?: CostMeter;
+}
+
+/**
+ * The demo on the local-aws profile: the same scenario through Kinesis, DynamoDB, SQS, Redis, SES
+ * and S3 emulators. Its state lives as long as the emulators, in memory: a run does not resume
+ * after a crash as the embedded one does (that is the embedded profile's property to prove).
+ */
+export function localAwsBackend(extra: LocalAwsDemoOptions = {}) {
+  return async (ctx: BackendContext): Promise<DemoBackend> => {
+    const { config } = ctx;
+    const profile = await openLocalAws({
+      shards: config.shards,
+      celebrityThreshold: config.celebrityThreshold,
+      tierHysteresis: config.tierHysteresis,
+      cursorSecret: config.cursorSecret ?? 'local-aws-demo-cursor-secret',
+      unread: config.unreadMode,
+      clock: ctx.clock,
+      ...(ctx.logger ? { logger: ctx.logger } : {}),
+      ...(extra.endpoints ? { endpoints: extra.endpoints } : {}),
+      ...(extra.meter ? { meter: extra.meter } : {}),
+      pushFault: demoPushFault,
+      emailFault: demoEmailFault,
+    });
+    const { clients, resources } = profile;
+    return {
+      ports: profile.ports,
+      state: new DemoState(memoryStateStore()),
+      afterSeed: () => {},
+      fannedOutEvents: async () => undefined,
+      storeCounts: (tenantId) => scanCounts(clients, resources.tables, tenantId),
+      auditEntries: () => profile.auditEntries(),
+      auditChainValid: async () => null,
+      transportStats: async () => {
+        const [push, email] = await Promise.all([profile.pushSink.stats(), profile.emailSink.stats()]);
+        return { push, email };
+      },
+      close: () => profile.close(),
+    };
+  };
+}
+
+/**
+ * Counts read back from the tables with Scans: fine for a demo's few hundred thousand items, and
+ * the only way to count a DynamoDB table's items exactly.
+ */
+async function scanCounts(
+  clients: AwsClients,
+  tables: { readonly events: string; readonly inbox: string; readonly celebrityFeed: string },
+  tenantId: string,
+): Promise<StoreCounts> {
+  const tenant = `${tenantId}#`;
+  const [events, inboxRows, celebrityPointers] = await Promise.all([
+    // Claims that reached the stream carry its sequence number.
+    scanCount(clients, {
+      TableName: tables.events,
+      FilterExpression: 'begins_with(pk, :t) AND attribute_exists(seq)',
+      ExpressionAttributeValues: { ':t': tenant },
+    }),
+    // Rows carry a creation time; read marks and the meta items do not.
+    scanCount(clients, {
+      TableName: tables.inbox,
+      FilterExpression: 'begins_with(pk, :t) AND attribute_exists(ca)',
+      ExpressionAttributeValues: { ':t': tenant },
+    }),
+    // Each pointer is stored twice: by author and by id; count the first.
+    scanCount(clients, {
+      TableName: tables.celebrityFeed,
+      FilterExpression: 'begins_with(pk, :t) AND NOT begins_with(pk, :byId)',
+      ExpressionAttributeValues: { ':t': tenant, ':byId': `${tenant}ptr#` },
+    }),
+  ]);
+  return { events, inboxRows, celebrityPointers };
+}
+
+async function scanCount(clients: AwsClients, input: ScanCommandInput): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await clients.documents.send(
+      new ScanCommand({ ...input, Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return count;
+}

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { FirehoseAuditSink } from '../adapters/aws/firehose-audit.ts';
+import { SesEmailTransport } from '../adapters/aws/ses-email.ts';
+import { SnsPushTransport } from '../adapters/aws/sns-push.ts';
+import { ClosedError } from '../domain/errors.ts';
+import type { Logger } from '../ports/logger.ts';
+import { createAwsClients, createRedis } from '../runtime/aws-clients.ts';
+import { openAwsPorts } from '../runtime/aws-ports.ts';
+import type { Ports } from '../runtime/ports.ts';
+import type { LambdaEnv } from './env.ts';
+
+/** Builds every port of a function from its environment (AWS adapters in AWS, embedded ones in tests). */
+export type PortsFactory = (env: LambdaEnv) => Promise<Ports>;
+
+/**
+ * The ports of this container, built on first use and shared by every later invocation: SDK
+ * clients keep their sockets and Redis its connection across warm invocations, and a cold start
+ * pays the set-up once. A failed build is forgotten, so the next invocation tries again (a Redis
+ * node that was failing over at cold start does not poison the container for its lifetime).
+ */
+export function portsOnce(factory: PortsFactory, env: () => LambdaEnv): () => Promise<Ports> {
+  let pending: Promise<Ports> | undefined;
+  return () => {
+    if (pending === undefined) {
+      const building = Promise.resolve().then(() => factory(env()));
+      pending = building;
+      building.catch(() => {
+        if (pending === building) pending = undefined;
+      });
+    }
+    return pending;
+  };
+}
+
+/** A transport a function was not configured for: it never sends, and says why. */
+function unconfigured(what: string): { send(): Promise<never> } {
+  return {
+    send: async () => {
+      throw new ClosedError(`${what} is not configured for this function`);
+    },
+  };
+}
+
+/**
+ * The real factory: AWS adapters over the clients the Lambda role can reach, built once per
+ * container. Push goes through SNS mobile push (endpoint ARNs cached on the device items), email
+ * through SES v2, audit records through Firehose to the Object Lock bucket.
+ */
+export function awsPortsFactory(logger: Logger): PortsFactory {
+  return async (env) => {
+    const clients = createAwsClients({ region: env.region });
+    const cacheRedis = createRedis({ url: env.redis.cacheUrl, cluster: env.redis.cluster });
+    const dedupRedis = createRedis({ url: env.redis.dedupUrl, cluster: env.redis.cluster });
+    const { apnsApplicationArn, fcmApplicationArn } = env.push;
+    const { from, configurationSet } = env.email;
+    return openAwsPorts({
+      clients,
+      cacheRedis,
+      dedupRedis,
+      resources: {
+        tables: env.tables,
+        streamName: env.eventStream,
+        queues: {
+          push: { url: env.queues.push.queueUrl, deadLetterUrl: env.queues.push.deadLetterQueueUrl },
+          email: { url: env.queues.email.queueUrl, deadLetterUrl: env.queues.email.deadLetterQueueUrl },
+        },
+      },
+      celebrityThreshold: env.celebrityThreshold,
+      tierHysteresis: env.tierHysteresis,
+      maxReceiveCount: env.maxReceiveCount,
+      // Only the HTTP functions issue and read inbox cursors, and they must be given the shared
+      // secret (readLambdaEnv requires it there). The pipeline functions never touch a cursor, yet
+      // `Ports` carries a codec: a random key keeps them from needing the secret at all.
+      cursorSecret: env.cursorSecret ?? randomBytes(32).toString('hex'),
+      delivery: ({ devices }) => ({
+        push:
+          apnsApplicationArn !== undefined && fcmApplicationArn !== undefined
+            ? new SnsPushTransport({
+                sns: clients.sns,
+                applicationArns: { apns: apnsApplicationArn, fcm: fcmApplicationArn },
+                endpoints: {
+                  get: (tenantId, token) => devices.endpointArn(tenantId, token),
+                  set: async (tenantId, token, arn) => {
+                    await devices.setEndpointArn(tenantId, token, arn);
+                  },
+                },
+              })
+            : unconfigured('SNS mobile push'),
+        email:
+          from !== undefined
+            ? new SesEmailTransport({
+                ses: clients.ses,
+                from,
+                ...(configurationSet === undefined ? {} : { configurationSetName: configurationSet }),
+              })
+            : unconfigured('SES email'),
+        audit: new FirehoseAuditSink({ firehose: clients.firehose, deliveryStreamName: env.auditStream }),
+      }),
+      logger,
+    });
+  };
+}

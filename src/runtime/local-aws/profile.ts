@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { readS3Audit, S3AuditSink } from '../../adapters/aws/s3-audit.ts';
+import { SesEmailTransport } from '../../adapters/aws/ses-email.ts';
+import { EmbeddedDb } from '../../adapters/embedded/db.ts';
+import {
+  RecordingEmailTransport,
+  RecordingPushTransport,
+  type TransportFault,
+} from '../../adapters/embedded/recording-transports.ts';
+import type { AuditEntry } from '../../domain/audit-types.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import { type Logger, silentLogger } from '../../ports/logger.ts';
+import type {
+  EmailMessage,
+  EmailResult,
+  EmailTransport,
+  PushMessage,
+  PushResult,
+} from '../../ports/transports.ts';
+import { type AwsClients, createAwsClients, createRedis } from '../aws-clients.ts';
+import { openAwsPorts } from '../aws-ports.ts';
+import type { Ports } from '../ports.ts';
+import type { CostMeter } from './cost-meter.ts';
+import {
+  type EmulatorEndpoints,
+  type EmulatorPorts,
+  type RunningEmulators,
+  startEmulators,
+} from './emulators.ts';
+import { type LocalResources, provisionLocal } from './provision.ts';
+
+export interface LocalAwsOptions {
+  /** Kinesis shards. */
+  readonly shards: number;
+  readonly celebrityThreshold: number;
+  readonly tierHysteresis: number;
+  readonly cursorSecret: string;
+  /** How unread counts are kept. @default 'gsi' */
+  readonly unread?: 'gsi' | 'counter';
+  /** Emulators already running; when unset, they are started on `ports` and stopped on close. */
+  readonly endpoints?: EmulatorEndpoints;
+  /** Ports to start the emulators on; free ones when unset. */
+  readonly ports?: EmulatorPorts;
+  /** Prefix of every resource and Redis key. @default a fresh `fanout-<random>` */
+  readonly prefix?: string;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly pushFault?: TransportFault<PushMessage, PushResult>;
+  readonly emailFault?: TransportFault<EmailMessage, EmailResult>;
+  /** Counts requests and DynamoDB capacity (the aws-cost benchmark). */
+  readonly meter?: CostMeter;
+}
+
+/** The local-aws profile, open: ports on the emulators, and what reads totals back. */
+export interface LocalAwsProfile {
+  readonly ports: Ports;
+  readonly endpoints: EmulatorEndpoints;
+  readonly resources: LocalResources;
+  readonly clients: AwsClients;
+  /** The device side of SNS (no emulator exists): every push that reached "the provider". */
+  readonly pushSink: RecordingPushTransport;
+  /** Every email SES accepted, recorded beside the SES emulator's own store. */
+  readonly emailSink: RecordingEmailTransport;
+  /** Every audit decision, as Firehose would have delivered it to S3. */
+  auditEntries(): AsyncIterable<AuditEntry>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the AWS adapters against local emulators: DynamoDB Local, kinesalite, fauxqs (SQS and the
+ * audit bucket in S3), the SES v2 emulator and Redis. Two services have no emulator and are
+ * replaced at their edge, never inside the pipeline: SNS mobile push by a recording device sink,
+ * and Firehose by writing the objects it would write straight to the audit bucket.
+ */
+export async function openLocalAws(opts: LocalAwsOptions): Promise<LocalAwsProfile> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? silentLogger;
+  const emulators: RunningEmulators | undefined =
+    opts.endpoints === undefined ? await startEmulators(opts.ports ?? {}) : undefined;
+  const endpoints = opts.endpoints ?? (emulators as RunningEmulators).endpoints;
+  const clients = createAwsClients({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    endpoints: {
+      dynamodb: endpoints.dynamodb,
+      kinesis: endpoints.kinesis,
+      sqs: endpoints.sqs,
+      s3: endpoints.sqs,
+      ses: endpoints.ses,
+    },
+  });
+  opts.meter?.attach(clients);
+  const redis: Redis = createRedis({ url: endpoints.redis });
+  const sinkDb = new EmbeddedDb({ path: ':memory:' });
+  const close = async () => {
+    redis.disconnect();
+    clients.destroy();
+    sinkDb.close();
+    await emulators?.stop();
+  };
+  try {
+    const prefix = opts.prefix ?? `fanout-${randomUUID().slice(0, 8)}`;
+    const resources = await provisionLocal(clients, { prefix, shards: opts.shards });
+    const pushSink = new RecordingPushTransport({
+      db: sinkDb,
+      clock,
+      ...(opts.pushFault ? { fault: opts.pushFault } : {}),
+    });
+    const emailSink = new RecordingEmailTransport({ db: sinkDb, clock });
+    const ses = new SesEmailTransport({ ses: clients.ses, from: 'notifications@fanout.local' });
+    const ports = openAwsPorts({
+      clients,
+      cacheRedis: redis,
+      dedupRedis: redis,
+      redisKeyPrefix: prefix,
+      resources,
+      celebrityThreshold: opts.celebrityThreshold,
+      tierHysteresis: opts.tierHysteresis,
+      cursorSecret: opts.cursorSecret,
+      ...(opts.unread === undefined ? {} : { unread: opts.unread }),
+      delivery: () => ({
+        push: pushSink,
+        email: recordedEmail(ses, emailSink, opts.emailFault),
+        audit: new S3AuditSink({ s3: clients.s3, bucket: resources.auditBucket, clock }),
+      }),
+      clock,
+      logger,
+    });
+    return {
+      ports: { ...ports, close },
+      endpoints,
+      resources,
+      clients,
+      pushSink,
+      emailSink,
+      auditEntries: () => readS3Audit(clients.s3, resources.auditBucket),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * Email through SES (its emulator keeps what it accepted), with the demo's injected rejections in
+ * front, as a real provider would refuse them, and every accepted send recorded so the demo can
+ * prove no address got a message twice.
+ */
+function recordedEmail(
+  ses: EmailTransport,
+  recorder: RecordingEmailTransport,
+  fault: TransportFault<EmailMessage, EmailResult> | undefined,
+): EmailTransport {
+  return {
+    async send(message) {
+      const injected = fault?.(message);
+      if (injected instanceof Error) throw injected;
+      if (injected !== undefined && injected.status !== 'sent') return injected;
+      const result = await ses.send(message);
+      if (result.status === 'sent') await recorder.send(message);
+      return result;
+    },
+  };
+}

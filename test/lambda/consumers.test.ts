@@ -1,0 +1,124 @@
+import type { SQSEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { UserKey } from '../../src/domain/types.ts';
+import { createEmailConsumerHandler } from '../../src/lambda/email-consumer.ts';
+import { FunctionKind } from '../../src/lambda/env.ts';
+import { createPushConsumerHandler } from '../../src/lambda/push-consumer.ts';
+import { consenting } from '../support/world.ts';
+import {
+  captureOutput,
+  FIXTURE_ENV,
+  fixture,
+  type LambdaHarness,
+  lambdaContext,
+  lambdaHarness,
+  metricValues,
+} from './support.ts';
+
+const user = (userId: string): UserKey => ({ tenantId: 'acme', userId });
+
+const harnesses: LambdaHarness[] = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) await h.close();
+});
+
+function harness(kind: FunctionKind, env?: Record<string, string>): LambdaHarness {
+  const h = lambdaHarness(kind, env === undefined ? {} : { env });
+  harnesses.push(h);
+  return h;
+}
+
+describe('push consumer Lambda (SQS, ReportBatchItemFailures)', () => {
+  it('sends the job to the user’s device and reports only the poison message for retry', async () => {
+    // Prepare
+    const h = harness(FunctionKind.PushConsumer);
+    const ports = await h.ports();
+    await ports.preferences.put(consenting(user('bob')));
+    await ports.devices.register({
+      ...user('bob'),
+      token: 'apns-token-bob',
+      platform: 'apns',
+      registeredAt: 1,
+    });
+    const event = fixture<SQSEvent>('sqs-push-jobs.json');
+    const handler = createPushConsumerHandler(h.deps);
+    // Act
+    const { result, lines } = await captureOutput(() =>
+      handler(event, lambdaContext('fanout-push-consumer')),
+    );
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] });
+    expect(ports.pushed.map((m) => [m.userId, m.platform])).toEqual([['bob', 'apns']]);
+    expect(metricValues(lines)).toMatchObject({
+      'Deliveries{channel=push,outcome=sent}': 1,
+      BatchItemFailures: 1,
+    });
+    expect(JSON.stringify(lines)).not.toContain('apns-token-bob');
+  });
+
+  it('answers a redelivered batch from the dedup store: no second send', async () => {
+    // Prepare
+    const h = harness(FunctionKind.PushConsumer);
+    const ports = await h.ports();
+    await ports.preferences.put(consenting(user('bob')));
+    await ports.devices.register({
+      ...user('bob'),
+      token: 'apns-token-bob',
+      platform: 'apns',
+      registeredAt: 1,
+    });
+    const handler = createPushConsumerHandler(h.deps);
+    // Act
+    const { lines } = await captureOutput(async () => {
+      await handler(fixture('sqs-push-jobs.json'), lambdaContext('fanout-push-consumer', 'req-1'));
+      await handler(fixture('sqs-push-jobs.json'), lambdaContext('fanout-push-consumer', 'req-2'));
+    });
+    // Assess
+    expect(ports.pushed).toHaveLength(1);
+    expect(h.builds()).toBe(1);
+    expect(metricValues(lines)).toMatchObject({ 'Deliveries{channel=push,outcome=duplicate}': 1 });
+  });
+});
+
+describe('email consumer Lambda (SQS, ReportBatchItemFailures)', () => {
+  it('sends with a one-click unsubscribe link under the public base URL and keeps the address out of logs', async () => {
+    // Prepare
+    const h = harness(FunctionKind.EmailConsumer);
+    const ports = await h.ports();
+    await ports.preferences.put(consenting(user('alice')));
+    const event = fixture<SQSEvent>('sqs-email-jobs.json');
+    const handler = createEmailConsumerHandler(h.deps);
+    // Act
+    const { result, lines } = await captureOutput(() =>
+      handler(event, lambdaContext('fanout-email-consumer')),
+    );
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] });
+    expect(ports.emailed).toHaveLength(1);
+    expect(ports.emailed[0]!.headers?.['List-Unsubscribe']).toMatch(
+      /^<https:\/\/api\.fanout\.example\/v1\/unsubscribe\?tenant=acme&user=alice&/,
+    );
+    expect(metricValues(lines)).toMatchObject({
+      'Deliveries{channel=email,outcome=sent}': 1,
+      BatchItemFailures: 1,
+    });
+    expect(JSON.stringify(lines)).not.toContain('alice@example.com');
+    expect(lines.some((l) => (l as { message?: string }).message === 'poison delivery message')).toBe(true);
+  });
+
+  it('sets no List-Unsubscribe header when FANOUT_PUBLIC_BASE_URL is unset', async () => {
+    // Prepare
+    const { FANOUT_PUBLIC_BASE_URL: _unset, ...env } = FIXTURE_ENV;
+    const h = harness(FunctionKind.EmailConsumer, env);
+    const ports = await h.ports();
+    await ports.preferences.put(consenting(user('alice')));
+    const handler = createEmailConsumerHandler(h.deps);
+    // Act
+    await captureOutput(() =>
+      handler(fixture('sqs-email-jobs.json'), lambdaContext('fanout-email-consumer')),
+    );
+    // Assess
+    expect(ports.emailed).toHaveLength(1);
+    expect(ports.emailed[0]!.headers).toBeUndefined();
+  });
+});
