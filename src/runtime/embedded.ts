@@ -197,7 +197,7 @@ export function refreshPlannerStatistics(db: EmbeddedDb): void {
  * The cursor secret of a data dir: read, or generated once (owner-only file). `wx` makes two
  * processes opening a fresh dir at once agree on the first secret written.
  */
-function cursorSecret(dataDir: string): string {
+export function cursorSecret(dataDir: string): string {
   const file = join(dataDir, CURSOR_SECRET_FILE);
   try {
     writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });

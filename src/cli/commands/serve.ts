@@ -1,15 +1,21 @@
+import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../http/app.ts';
 import { tokenSecretOf } from '../../http/user-tokens.ts';
+import type { Logger } from '../../ports/logger.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
-import { type EmbeddedPorts, openEmbeddedPorts } from '../../runtime/embedded.ts';
-import { Housekeeper } from '../../runtime/housekeeping.ts';
+import { cursorSecret as cursorSecretOf, openEmbeddedPorts } from '../../runtime/embedded.ts';
+import { Housekeeper, type HousekeepingTask } from '../../runtime/housekeeping.ts';
 import { InboxNotifier } from '../../runtime/inbox-notifier.ts';
 import { jsonLogger } from '../../runtime/json-logger.ts';
+import { LOCAL_AWS_PORTS } from '../../runtime/local-aws/emulators.ts';
+import { openLocalAws } from '../../runtime/local-aws/profile.ts';
 import { Metrics, observePorts } from '../../runtime/metrics.ts';
 import { Pipeline } from '../../runtime/pipeline.ts';
+import type { Ports } from '../../runtime/ports.ts';
 import { type CliIo, CONFIG_FLAGS, configFrom, configOptions, parse, signalExitCode } from '../args.ts';
 import { localPipelineOptions } from '../demo/run.ts';
+import { UsageError } from '../usage.ts';
 import { createTenant } from './tenant.ts';
 
 /** The tenant made on first start, so the service is usable at once. */
@@ -17,9 +23,13 @@ export const DEV_TENANT = 'dev';
 
 export const SERVE_HELP = `Usage: fanout serve [options]     (also: fanout start, npm start)
 
-Runs the service on the embedded profile: the HTTP API, the notification center at /, the
-OpenAPI reference at /docs, fan-out and delivery, until SIGINT or SIGTERM, then stops
-gracefully. On first start it creates the tenant 'dev' and prints its API key (shown once).
+Runs the service: the HTTP API, the notification center at /, the OpenAPI reference at /docs,
+fan-out and delivery, until SIGINT or SIGTERM, then stops gracefully. On first start it creates
+the tenant 'dev' and prints its API key (shown once).
+
+Profiles: 'embedded' (default) keeps everything in one SQLite file; 'local-aws' (npm run
+start:local-aws) starts DynamoDB Local, kinesalite, fauxqs, the SES emulator and uses Redis on
+127.0.0.1:6379, and serves the same API through the AWS adapters (docs/local-aws.md).
 
 Options:
   --port N                     PORT (default 8080; 0 picks a free port)
@@ -27,6 +37,8 @@ Options:
   --data-dir DIR               FANOUT_DATA_DIR (default ./.fanout)
   --celebrity-threshold N      FANOUT_CELEBRITY_THRESHOLD (default 10000)
   --log-level LEVEL            FANOUT_LOG_LEVEL (default warn)
+  --profile NAME               FANOUT_PROFILE: embedded | local-aws (default embedded)
+  --unread-mode gsi|counter    FANOUT_UNREAD_MODE, local-aws only (default gsi)
   -h, --help                   show this help
 
 Every other setting (token secret and lifetime, rate limit, body limit, delivery knobs) is an
@@ -53,7 +65,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   };
   const config = configFrom(values, env);
   const logger = jsonLogger(config.logLevel, io.stderr);
-  const raw = await openEmbeddedPorts({ config, logger, delivers: config.pipeline });
+  const raw = await openServePorts(config, logger);
   // The pipeline and the API write through the same observed ports: every write counts in the
   // metrics and wakes the inbox streams of the users it concerns.
   const live = {
@@ -101,7 +113,33 @@ export function appOptions(config: RuntimeConfig) {
   };
 }
 
-async function ensureDevTenant(ports: EmbeddedPorts, io: CliIo): Promise<void> {
+/**
+ * The ports of the configured profile. The local-aws profile starts its emulators on fixed ports
+ * (docs/local-aws.md) and keeps its state only while they run; DynamoDB's TTL does the
+ * housekeeping there, so it has no housekeeping tasks.
+ */
+async function openServePorts(
+  config: RuntimeConfig,
+  logger: Logger,
+): Promise<Ports & { readonly housekeeping: readonly HousekeepingTask[] }> {
+  if (config.profile === 'embedded') return openEmbeddedPorts({ config, logger, delivers: config.pipeline });
+  if (!config.pipeline) throw new UsageError('FANOUT_PIPELINE=off is for the embedded profile only');
+  // The data dir keeps the token and cursor secrets, so tokens outlive a restart.
+  mkdirSync(config.dataDir, { recursive: true });
+  const profile = await openLocalAws({
+    shards: config.shards,
+    celebrityThreshold: config.celebrityThreshold,
+    tierHysteresis: config.tierHysteresis,
+    cursorSecret: config.cursorSecret ?? cursorSecretOf(config.dataDir),
+    unread: config.unreadMode,
+    ports: LOCAL_AWS_PORTS,
+    prefix: 'fanout-local',
+    logger,
+  });
+  return { ...profile.ports, housekeeping: [] };
+}
+
+async function ensureDevTenant(ports: Ports, io: CliIo): Promise<void> {
   if ((await ports.tenants.get(DEV_TENANT)) !== undefined) {
     io.stdout(`tenant ${DEV_TENANT} exists; its API key was printed at first start\n`);
     return;
