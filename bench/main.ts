@@ -1,3 +1,4 @@
+import { awsCostBench } from './aws-cost.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
@@ -22,6 +23,10 @@ const BENCHMARKS: Readonly<
   http: {
     about: 'event ingest and inbox page requests/s and p99 over HTTP, 100 connections (autocannon)',
     run: () => httpBench(),
+  },
+  'aws-cost': {
+    about: 'DynamoDB write units, SQS requests and dollars per notification through the AWS adapters',
+    run: () => awsCostBench(),
   },
   'inbox-read': {
     about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',

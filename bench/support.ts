@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** A goal a figure is compared with. Benchmarks report it; they never fail on it. */
 export interface Goal {
   readonly figure: string;
-  readonly op: '>=' | '<';
+  readonly op: '>=' | '<' | '<=';
   readonly value: number;
 }
 
@@ -62,7 +62,7 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
 export function checkGoals(report: BenchReport): GoalCheck[] {
   return report.goals.map((goal) => {
     const actual = report.figures[goal.figure] ?? Number.NaN;
-    const met = goal.op === '>=' ? actual >= goal.value : actual < goal.value;
+    const met = goal.op === '>=' ? actual >= goal.value : goal.op === '<=' ? actual <= goal.value : actual < goal.value;
     return { ...goal, actual, met };
   });
 }

@@ -3,7 +3,7 @@ import type { AwsClients } from '../../runtime/aws-clients.ts';
 import type { StoreCounts } from '../../runtime/embedded-stats.ts';
 import type { CostMeter } from '../../runtime/local-aws/cost-meter.ts';
 import type { EmulatorEndpoints } from '../../runtime/local-aws/emulators.ts';
-import { openLocalAws } from '../../runtime/local-aws/profile.ts';
+import { type LocalAwsProfile, openLocalAws } from '../../runtime/local-aws/profile.ts';
 import type { DemoBackend } from './backend.ts';
 import type { BackendContext } from './run.ts';
 import { DemoState, memoryStateStore } from './state.ts';
@@ -14,6 +14,8 @@ export interface LocalAwsDemoOptions {
   /** Emulators already running (the tests' set-up); started and stopped by the run when unset. */
   readonly endpoints?: EmulatorEndpoints;
   readonly meter?: CostMeter;
+  /** Hands over the opened profile (the aws-cost benchmark reads its tables directly). */
+  readonly onOpen?: (profile: LocalAwsProfile) => void;
 }
 
 /**
@@ -37,6 +39,7 @@ export function localAwsBackend(extra: LocalAwsDemoOptions = {}) {
       pushFault: demoPushFault,
       emailFault: demoEmailFault,
     });
+    extra.onOpen?.(profile);
     const { clients, resources } = profile;
     return {
       ports: profile.ports,

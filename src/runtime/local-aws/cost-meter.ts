@@ -73,9 +73,13 @@ export class CostMeter {
           if (dynamo && this.#enabled) {
             const units = DYNAMO_WRITES.has(command) ? this.#writes : this.#reads;
             const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
-            for (const c of Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed]) {
-              this.#record(units, c);
-            }
+            const list = Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed];
+            // DynamoDB Local charges a transaction 1 unit per item; DynamoDB charges 2.
+            const factor = command.startsWith('Transact') ? 2 : 1;
+            for (const c of list) this.#record(units, c, factor);
+            // DynamoDB Local reports nothing for BatchGetItem: estimate as DynamoDB bills it,
+            // one unit per strongly consistent read of an item up to 4 KB, half for eventual.
+            if (command === 'BatchGetItemCommand' && list.length === 0) this.#estimateBatchGet(input);
           }
           return result;
         },
@@ -103,13 +107,21 @@ export class CostMeter {
     this.#reads.clear();
   }
 
-  #record(units: Map<string, number>, c: Capacity): void {
+  #record(units: Map<string, number>, c: Capacity, factor: number): void {
     const table = c.TableName ?? 'unknown';
     const indexes = c.GlobalSecondaryIndexes ?? {};
     const indexUnits = Object.values(indexes).reduce((sum, i) => sum + (i.CapacityUnits ?? 0), 0);
-    this.#bump(units, table, c.Table?.CapacityUnits ?? (c.CapacityUnits ?? 0) - indexUnits);
-    for (const [name, index] of Object.entries(indexes))
-      this.#bump(units, `${table}/${name}`, index.CapacityUnits ?? 0);
+    this.#bump(units, table, factor * (c.Table?.CapacityUnits ?? (c.CapacityUnits ?? 0) - indexUnits));
+    for (const [name, index] of Object.entries(indexes)) {
+      this.#bump(units, `${table}/${name}`, factor * (index.CapacityUnits ?? 0));
+    }
+  }
+
+  #estimateBatchGet(input: Record<string, unknown>): void {
+    const requests = (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>;
+    for (const [table, request] of Object.entries(requests)) {
+      this.#bump(this.#reads, table, (request.Keys?.length ?? 0) * (request.ConsistentRead ? 1 : 0.5));
+    }
   }
 
   #bump(map: Map<string, number>, key: string, by: number): void {

@@ -1,0 +1,264 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Reporter } from '../src/cli/progress.ts';
+import { localAwsBackend } from '../src/cli/demo/local-aws-backend.ts';
+import { demoEvents } from '../src/cli/demo/events.ts';
+import { runDemo } from '../src/cli/demo/run.ts';
+import { SMALL_SCENARIO } from '../src/cli/demo/scenario.ts';
+import type { DemoSummary } from '../src/cli/demo/summary.ts';
+import { CELEBRITY_ID } from '../src/cli/demo/users.ts';
+import { ingestEvents } from '../src/handlers/ingest.ts';
+import type { UserKey } from '../src/domain/types.ts';
+import { markAllRead, readInbox, unreadCount } from '../src/handlers/inbox.ts';
+import { readRuntimeConfig } from '../src/runtime/config.ts';
+import { type CostCounts, CostMeter } from '../src/runtime/local-aws/cost-meter.ts';
+import { type EmulatorEndpoints, startEmulators } from '../src/runtime/local-aws/emulators.ts';
+import type { LocalAwsProfile } from '../src/runtime/local-aws/profile.ts';
+import type { Pipeline } from '../src/runtime/pipeline.ts';
+import type { Ports } from '../src/runtime/ports.ts';
+import { AWS_PRICES as P } from './aws-prices.ts';
+import type { BenchReport } from './support.ts';
+import { withTempDir } from './support.ts';
+
+/** Fresh events posted after the demo (see liveEvents). */
+const LIVE_EVENTS = 100;
+/** Users whose inbox is opened after the run, to price the read side of each unread mode. */
+const READERS = 200;
+/** Firehose bills each record rounded up to 5 KiB. */
+const FIREHOSE_RECORD_GB = 5 / (1024 * 1024);
+
+interface ModeRun {
+  readonly summary: DemoSummary;
+  /** Fresh events (occurredAt = now) posted after the demo, as a live app posts them. */
+  readonly live: { readonly counts: CostCounts; readonly rows: number };
+  /** What the pipeline cost: from the first posted event until drained. */
+  readonly pipeline: CostCounts;
+  /** What opening READERS inboxes cost: unread count, a page, mark all read, count again. */
+  readonly reads: CostCounts;
+  readonly readers: number;
+}
+
+const sum = (values: Readonly<Record<string, number>>, keep: (key: string) => boolean = () => true) =>
+  Object.entries(values).reduce((total, [key, value]) => (keep(key) ? total + value : total), 0);
+
+/**
+ * `npm run bench -- aws-cost`: runs the small demo scenario through the AWS adapters on the
+ * emulators, once per unread mode, counting every request and DynamoDB's consumed capacity
+ * (see CostMeter), then prices them with bench/aws-prices.ts.
+ */
+export async function awsCostBench(): Promise<BenchReport> {
+  const emulators = await startEmulators();
+  try {
+    const gsi = await runMode('gsi', emulators.endpoints);
+    const counter = await runMode('counter', emulators.endpoints);
+    return report(gsi, counter);
+  } finally {
+    await emulators.stop();
+  }
+}
+
+async function runMode(mode: 'gsi' | 'counter', endpoints: EmulatorEndpoints): Promise<ModeRun> {
+  const tenant = SMALL_SCENARIO.tenantId;
+  return withTempDir(`aws-cost-${mode}`, async (dir) => {
+    const meter = new CostMeter();
+    // Seeding the graph, devices and preferences is a one-off import, not a per-notification cost.
+    meter.enabled = false;
+    const reporter: Reporter = {
+      live: false,
+      phase: (name) => {
+        if (name === 'post') meter.enabled = true;
+      },
+      bar: () => ({ update() {}, end() {} }),
+    };
+    const config = readRuntimeConfig({
+      FANOUT_DATA_DIR: dir,
+      FANOUT_PROFILE: 'local-aws',
+      FANOUT_UNREAD_MODE: mode,
+      FANOUT_LOG_LEVEL: 'silent',
+    });
+    let profile: LocalAwsProfile | undefined;
+    const run = await runDemo({
+      config,
+      scenario: SMALL_SCENARIO,
+      // Tomorrow, so nothing the run writes is past its TTL on the emulator's wall clock.
+      at: Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 3 * 3_600_000,
+      reporter,
+      signal: new AbortController().signal,
+      openBackend: localAwsBackend({ endpoints, meter, onOpen: (p) => (profile = p) }),
+    });
+    try {
+      const pipeline = meter.counts();
+      const live = await liveEvents(run.backend.ports, run.pipeline, meter, () => run.backend.storeCounts(tenant));
+      await run.pipeline.stop();
+      meter.enabled = false;
+      const users = await readers(profile!, SMALL_SCENARIO.tenantId);
+      meter.reset();
+      meter.enabled = true;
+      for (const user of users) await openInbox(run.backend.ports, user);
+      return { summary: run.summary, live, pipeline, reads: meter.counts(), readers: users.length };
+    } finally {
+      await run.backend.close();
+    }
+  });
+}
+
+/** The first READERS users with inbox rows (read with the meter off). */
+async function readers(profile: LocalAwsProfile, tenantId: string): Promise<UserKey[]> {
+  const users = new Set<string>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await profile.clients.documents.send(
+      new ScanCommand({
+        TableName: profile.resources.tables.inbox,
+        ProjectionExpression: 'pk',
+        FilterExpression: 'begins_with(pk, :t) AND attribute_exists(ca)',
+        ExpressionAttributeValues: { ':t': `${tenantId}#` },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) users.add(String(item.pk));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined && users.size < READERS);
+  return [...users].slice(0, READERS).map((pk) => ({ tenantId, userId: pk.slice(tenantId.length + 1) }));
+}
+
+/**
+ * The demo's events are backdated by design (deterministic ids across profiles), so every row they
+ * write is "late" for the counter mode, which then resets the user's counter. A live app posts
+ * events as they happen: this posts LIVE_EVENTS of the demo's own authors again with fresh ids and
+ * no occurredAt (the Event API stamps it), and measures what their rows cost.
+ */
+async function liveEvents(
+  ports: Ports,
+  pipeline: Pipeline,
+  meter: CostMeter,
+  counts: () => Promise<{ readonly inboxRows: number }>,
+): Promise<ModeRun['live']> {
+  const before = (await counts()).inboxRows;
+  const bodies = demoEvents(SMALL_SCENARIO, ports.clock.now())
+    .filter((body) => body.actorId !== CELEBRITY_ID)
+    .slice(0, LIVE_EVENTS)
+    .map(({ occurredAt: _, ...body }) => ({ ...body, id: `live-${body.id}` }));
+  meter.reset();
+  meter.enabled = true;
+  await ingestEvents(SMALL_SCENARIO.tenantId, bodies, ports);
+  await pipeline.drained();
+  const live = meter.counts();
+  meter.enabled = false;
+  return { counts: live, rows: (await counts()).inboxRows - before };
+}
+
+/** What an app does when a user opens the notification center. */
+async function openInbox(ports: Ports, user: UserKey): Promise<void> {
+  await unreadCount(user, ports);
+  await readInbox(user, { limit: 20 }, ports);
+  await markAllRead(user, ports);
+  await unreadCount(user, ports);
+}
+
+/** One mode's figures. */
+function modeFigures(run: ModeRun) {
+  const rows = run.summary.inboxRows;
+  const inboxWrites = sum(run.pipeline.writeUnits, (t) => t.endsWith('-inbox') || t.endsWith('-inbox/unread'));
+  const allWrites = sum(run.pipeline.writeUnits);
+  const allReads = sum(run.pipeline.readUnits);
+  const sqs = sum(run.pipeline.requests, (k) => k.startsWith('sqs:') && k !== 'sqs:ReceiveMessage(empty)');
+  const jobs = run.summary.push.jobs + run.summary.email.jobs;
+  const liveInbox = sum(run.live.counts.writeUnits, (t) => t.endsWith('-inbox') || t.endsWith('-inbox/unread'));
+  return {
+    rows,
+    liveInboxPerRow: liveInbox / run.live.rows,
+    liveRows: run.live.rows,
+    inboxWrites,
+    allWrites,
+    allReads,
+    sqs,
+    emptyReceives: run.pipeline.requests['sqs:ReceiveMessage(empty)'] ?? 0,
+    jobs,
+    kinesisPuts: run.pipeline.requests['kinesis:PutRecords'] ?? 0,
+    readWrites: sum(run.reads.writeUnits) / run.readers,
+    readReads: sum(run.reads.readUnits) / run.readers,
+  };
+}
+
+/**
+ * Dollars of a run per million push notifications sent, from the price table. Measured: DynamoDB
+ * units, SQS requests. Modelled, because SNS and Firehose have no emulator: one SNS Publish and one
+ * mobile delivery per push sent, one Firehose record (≤ 5 KiB) per audit decision, one Kinesis PUT
+ * payload unit per event (events are far below 25 KiB). Email (SES) is left out: it is not push.
+ */
+function dollarsPerMillionPush(run: ModeRun): { total: number; lines: string[] } {
+  const f = modeFigures(run);
+  const pushSent = run.summary.push.sent;
+  const parts: [string, number][] = [
+    ['DynamoDB writes', (f.allWrites * P.dynamoWriteUnitsPerMillion) / 1e6],
+    ['DynamoDB reads', (f.allReads * P.dynamoReadUnitsPerMillion) / 1e6],
+    ['SQS requests', (f.sqs * P.sqsRequestsPerMillion) / 1e6],
+    ['SNS publish + delivery', (pushSent * (P.snsRequestsPerMillion + P.snsMobilePushPerMillion)) / 1e6],
+    ['Kinesis PUT units', (run.summary.events * P.kinesisPutUnitsPerMillion) / 1e6],
+    ['Firehose', run.summary.auditRecords * FIREHOSE_RECORD_GB * P.firehosePerGb],
+  ];
+  const perMillion = (dollars: number) => (dollars / pushSent) * 1e6;
+  return {
+    total: perMillion(parts.reduce((t, [, d]) => t + d, 0)),
+    lines: parts.map(([name, d]) => `    ${name.padEnd(24)} $${perMillion(d).toFixed(3)}`),
+  };
+}
+
+function report(gsi: ModeRun, counter: ModeRun): BenchReport {
+  const g = modeFigures(gsi);
+  const c = modeFigures(counter);
+  const gCost = dollarsPerMillionPush(gsi);
+  const cCost = dollarsPerMillionPush(counter);
+  return {
+    name: 'aws-cost',
+    figures: {
+      gsi_write_units_per_inbox_notification: g.liveInboxPerRow,
+      counter_write_units_per_inbox_notification: c.liveInboxPerRow,
+      counter_vs_gsi_inbox_write_ratio: c.liveInboxPerRow / g.liveInboxPerRow,
+      gsi_write_units_per_inbox_notification_backdated: g.inboxWrites / g.rows,
+      counter_write_units_per_inbox_notification_backdated: c.inboxWrites / c.rows,
+      gsi_write_units_all_tables_per_notification: g.allWrites / g.rows,
+      counter_write_units_all_tables_per_notification: c.allWrites / c.rows,
+      sqs_requests_per_delivery: g.sqs / g.jobs,
+      gsi_dollars_per_million_push: gCost.total,
+      counter_dollars_per_million_push: cCost.total,
+      gsi_inbox_open_write_units: g.readWrites,
+      counter_inbox_open_write_units: c.readWrites,
+      gsi_inbox_open_read_units: g.readReads,
+      counter_inbox_open_read_units: c.readReads,
+    },
+    settings: {
+      scenario: 'small demo (12,000-follower celebrity, 3,000 active users)',
+      inbox_rows: g.rows,
+      live_events: LIVE_EVENTS,
+      live_inbox_rows: g.liveRows,
+      delivery_jobs: g.jobs,
+      push_sent: gsi.summary.push.sent,
+      prices: `${P.region}, ${P.asOf} (bench/aws-prices.ts)`,
+      inbox_opens: gsi.readers,
+    },
+    goals: [
+      { figure: 'gsi_write_units_per_inbox_notification', op: '<=', value: 2 },
+      { figure: 'counter_write_units_per_inbox_notification', op: '<=', value: 1.2 },
+      { figure: 'sqs_requests_per_delivery', op: '<=', value: 0.35 },
+    ],
+    notes: [
+      'Inbox write units per notification: rows of live events (posted now, as an app does);',
+      '"_backdated": the demo\'s own events, up to 6 minutes old when posted, which counter mode',
+      'must treat as late rows (a counter reset per user per batch, see src/adapters/aws/inbox-counter.ts).',
+      'Write units: DynamoDB Local ConsumedCapacity per table and index (transactions doubled and',
+      'BatchGetItem estimated, as DynamoDB bills them and DynamoDB Local does not report them).',
+      `Empty SQS receives (polling, billed per second of waiting, not per delivery): gsi ${g.emptyReceives},`,
+      `counter ${c.emptyReceives}; left out of sqs_requests_per_delivery. An inbox open = unread count,`,
+      'a 20-item page, mark all read, unread count again.',
+      `Requests in GSI mode: ${Object.entries(gsi.pipeline.requests)
+        .filter(([k]) => !k.startsWith('dynamodb:'))
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+      'Dollars per million push notifications (GSI mode):',
+      ...gCost.lines,
+      'Counter mode:',
+      ...cCost.lines,
+    ],
+  };
+}
