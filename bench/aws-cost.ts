@@ -1,14 +1,14 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { Reporter } from '../src/cli/progress.ts';
-import { localAwsBackend } from '../src/cli/demo/local-aws-backend.ts';
 import { demoEvents } from '../src/cli/demo/events.ts';
+import { localAwsBackend } from '../src/cli/demo/local-aws-backend.ts';
 import { runDemo } from '../src/cli/demo/run.ts';
 import { SMALL_SCENARIO } from '../src/cli/demo/scenario.ts';
 import type { DemoSummary } from '../src/cli/demo/summary.ts';
 import { CELEBRITY_ID } from '../src/cli/demo/users.ts';
-import { ingestEvents } from '../src/handlers/ingest.ts';
+import type { Reporter } from '../src/cli/progress.ts';
 import type { UserKey } from '../src/domain/types.ts';
 import { markAllRead, readInbox, unreadCount } from '../src/handlers/inbox.ts';
+import { ingestEvents } from '../src/handlers/ingest.ts';
 import { readRuntimeConfig } from '../src/runtime/config.ts';
 import { type CostCounts, CostMeter } from '../src/runtime/local-aws/cost-meter.ts';
 import { type EmulatorEndpoints, startEmulators } from '../src/runtime/local-aws/emulators.ts';
@@ -87,7 +87,9 @@ async function runMode(mode: 'gsi' | 'counter', endpoints: EmulatorEndpoints): P
     });
     try {
       const pipeline = meter.counts();
-      const live = await liveEvents(run.backend.ports, run.pipeline, meter, () => run.backend.storeCounts(tenant));
+      const live = await liveEvents(run.backend.ports, run.pipeline, meter, () =>
+        run.backend.storeCounts(tenant),
+      );
       await run.pipeline.stop();
       meter.enabled = false;
       const users = await readers(profile!, SMALL_SCENARIO.tenantId);
@@ -158,12 +160,20 @@ async function openInbox(ports: Ports, user: UserKey): Promise<void> {
 /** One mode's figures. */
 function modeFigures(run: ModeRun) {
   const rows = run.summary.inboxRows;
-  const inboxWrites = sum(run.pipeline.writeUnits, (t) => t.endsWith('-inbox') || t.endsWith('-inbox/unread'));
+  const inboxWrites = sum(
+    run.pipeline.writeUnits,
+    (t) => t.endsWith('-inbox') || t.endsWith('-inbox/unread'),
+  );
   const allWrites = sum(run.pipeline.writeUnits);
   const allReads = sum(run.pipeline.readUnits);
-  const sqs = sum(run.pipeline.requests, (k) => k.startsWith('sqs:') && k !== 'sqs:ReceiveMessage(empty)');
+  const emptyReceives = run.pipeline.requests['sqs:ReceiveMessage(empty)'] ?? 0;
+  // `sqs:ReceiveMessage` counts every receive; the empty ones are polling, kept apart.
+  const sqs = sum(run.pipeline.requests, (k) => k.startsWith('sqs:') && k !== 'sqs:ReceiveMessage(empty)') - emptyReceives;
   const jobs = run.summary.push.jobs + run.summary.email.jobs;
-  const liveInbox = sum(run.live.counts.writeUnits, (t) => t.endsWith('-inbox') || t.endsWith('-inbox/unread'));
+  const liveInbox = sum(
+    run.live.counts.writeUnits,
+    (t) => t.endsWith('-inbox') || t.endsWith('-inbox/unread'),
+  );
   return {
     rows,
     liveInboxPerRow: liveInbox / run.live.rows,
@@ -172,7 +182,7 @@ function modeFigures(run: ModeRun) {
     allWrites,
     allReads,
     sqs,
-    emptyReceives: run.pipeline.requests['sqs:ReceiveMessage(empty)'] ?? 0,
+    emptyReceives,
     jobs,
     kinesisPuts: run.pipeline.requests['kinesis:PutRecords'] ?? 0,
     readWrites: sum(run.reads.writeUnits) / run.readers,

@@ -201,7 +201,8 @@ class Api {
 
 /** Polls until the reader's first page is full, so the inbox route is measured on a real page. */
 async function waitForInbox(url: string, token: string, items: number): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
+  // Generous: on a loaded machine (a full test run beside it) fan-out can take a while to start.
+  for (let attempt = 0; attempt < 3000; attempt++) {
     const response = await fetch(`${url}/v1/me/inbox?limit=${items}`, {
       headers: { authorization: `Bearer ${token}` },
     });

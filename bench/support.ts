@@ -62,7 +62,8 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
 export function checkGoals(report: BenchReport): GoalCheck[] {
   return report.goals.map((goal) => {
     const actual = report.figures[goal.figure] ?? Number.NaN;
-    const met = goal.op === '>=' ? actual >= goal.value : goal.op === '<=' ? actual <= goal.value : actual < goal.value;
+    const met =
+      goal.op === '>=' ? actual >= goal.value : goal.op === '<=' ? actual <= goal.value : actual < goal.value;
     return { ...goal, actual, met };
   });
 }

@@ -5,6 +5,7 @@ import { TransportRetryableError } from '../domain/errors.ts';
 import { deliveryKey } from '../domain/keys.ts';
 import { type DeliveryJob, Outcome, type Preferences, type UserKey } from '../domain/types.ts';
 import { ClaimState } from '../ports/dedup-store.ts';
+import { MAX_DELAY_SECONDS } from '../ports/delivery-queue.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type {
   ChannelDriver,
@@ -18,7 +19,6 @@ import { parseJob, receiveCount } from './job.ts';
 import { errorName } from './log-fields.ts';
 
 /** SQS caps a message delay at 15 minutes; longer waits hop through the queue again. */
-const MAX_DELAY_SECONDS = 900;
 
 /** One SQS record's progress through the batch. */
 interface Work<T extends DeliveryTarget> {
@@ -197,19 +197,21 @@ class DeliveryBatch<T extends DeliveryTarget> {
     this.#deferrals.push({ work, job, delaySeconds, ...(entry ? { entry } : {}) });
   }
 
-  /** Re-sends deferred jobs, one call per delay; a job is acked (and audited) only once re-sent. */
+  /**
+   * Re-sends deferred jobs in one call, each with its own delay (SQS takes a delay per batch
+   * entry); a job is acked (and audited) only once re-sent.
+   */
   async #resendDeferrals(): Promise<void> {
-    const byDelay = Map.groupBy(this.#deferrals, (d) => d.delaySeconds);
-    for (const [delaySeconds, group] of byDelay) {
-      try {
-        await this.#deps.queue.sendBatch(
-          group.map((d) => d.job),
-          { delaySeconds },
-        );
-        for (const d of group) if (d.entry) d.work.entries.push(d.entry);
-      } catch (err) {
-        for (const d of group) this.#fail(d.work, 'deferral re-send failed', err);
-      }
+    const deferrals = this.#deferrals;
+    if (deferrals.length === 0) return;
+    try {
+      await this.#deps.queue.sendBatch(
+        deferrals.map((d) => d.job),
+        { delaySeconds: deferrals.map((d) => d.delaySeconds) },
+      );
+      for (const d of deferrals) if (d.entry) d.work.entries.push(d.entry);
+    } catch (err) {
+      for (const d of deferrals) this.#fail(d.work, 'deferral re-send failed', err);
     }
   }
 

@@ -1,3 +1,4 @@
+import { ValidationError } from '../domain/errors.ts';
 import type { Channel, DeliveryJob } from '../domain/types.ts';
 
 /** A message as received; mirrors an SQS message. */
@@ -52,8 +53,15 @@ export interface DeadLetter {
  */
 export interface DeliveryQueue {
   readonly channel: Channel;
-  /** Durable once resolved. `delaySeconds` 0..900 as on SQS. */
-  sendBatch(jobs: readonly DeliveryJob[], opts?: { readonly delaySeconds?: number }): Promise<void>;
+  /**
+   * Durable once resolved. `delaySeconds` 0..900 as on SQS: one delay for every job, or one per
+   * job in the same order (SQS takes a delay per batch entry, so jobs deferred to different times
+   * still share one request).
+   */
+  sendBatch(
+    jobs: readonly DeliveryJob[],
+    opts?: { readonly delaySeconds?: number | readonly number[] },
+  ): Promise<void>;
   /** Raw send, for redrive and for tests that need a poison message. */
   sendRaw(bodies: readonly string[], attributes?: Readonly<Record<string, string>>): Promise<void>;
   receive(opts: ReceiveOptions): Promise<QueueMessage[]>;
@@ -66,4 +74,29 @@ export interface DeliveryQueue {
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   /** Moves every dead letter back to the queue with a fresh receive count; returns how many. */
   redriveDeadLetters(): Promise<number>;
+}
+
+/** SQS's longest message delay. */
+export const MAX_DELAY_SECONDS = 900;
+
+/**
+ * The delay of each of `count` jobs from `sendBatch`'s option, checked as every adapter must:
+ * whole seconds in 0..900, and one per job when given as a list. Throws ValidationError.
+ */
+export function jobDelays(count: number, delaySeconds: number | readonly number[] | undefined): number[] {
+  const check = (value: unknown, path: string): number => {
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > MAX_DELAY_SECONDS) {
+      throw new ValidationError([{ path, message: `must be an integer from 0 to ${MAX_DELAY_SECONDS}` }]);
+    }
+    return value as number;
+  };
+  if (Array.isArray(delaySeconds)) {
+    if (delaySeconds.length !== count) {
+      throw new ValidationError([
+        { path: 'delaySeconds', message: `must have one delay per job (${count})` },
+      ]);
+    }
+    return delaySeconds.map((d, i) => check(d, `delaySeconds[${i}]`));
+  }
+  return new Array<number>(count).fill(check(delaySeconds ?? 0, 'delaySeconds'));
 }

@@ -181,6 +181,21 @@ export function deliveryQueueContract(name: string, make: () => Promise<Delivery
       expect(after[0]!.receiveCount).toBe(1);
     });
 
+    it('holds back each job of one batch for its own delay', async () => {
+      // Prepare
+      await q.sendBatch([job(1), job(2), job(3)], { delaySeconds: [2, 0, 4] });
+      // Act
+      const now = await q.receive({ max: 10, visibilityTimeoutMs: VISIBILITY_MS });
+      await h.clock.advance(2_000);
+      const later = await q.receive({ max: 10, visibilityTimeoutMs: VISIBILITY_MS });
+      await h.clock.advance(2_000);
+      const last = await q.receive({ max: 10, visibilityTimeoutMs: VISIBILITY_MS });
+      // Assess
+      expect(notificationIds(now)).toEqual([job(2).notificationId]);
+      expect(notificationIds(later)).toEqual([job(1).notificationId]);
+      expect(notificationIds(last)).toEqual([job(3).notificationId]);
+    });
+
     it('receives a message maxReceiveCount times, then dead-letters it unless its last receive deleted it', async () => {
       // Prepare
       await q.sendBatch([job(1, { tenantId: 'tenant-b' }), job(2)]);
@@ -278,6 +293,10 @@ export function deliveryQueueContract(name: string, make: () => Promise<Delivery
       }
       for (const delaySeconds of [-1, 901, 1.5, Number.NaN]) {
         await expect(q.sendBatch([job(1)], { delaySeconds })).rejects.toBeInstanceOf(ValidationError);
+      }
+      // A list of delays must give one valid delay per job.
+      for (const delaySeconds of [[1], [0, 0, 0], [0, 901]]) {
+        await expect(q.sendBatch([job(1), job(2)], { delaySeconds })).rejects.toBeInstanceOf(ValidationError);
       }
       expect(await q.receive({ max: 10, visibilityTimeoutMs: VISIBILITY_MS })).toEqual([]);
       expect(await q.depth()).toEqual(EMPTY);

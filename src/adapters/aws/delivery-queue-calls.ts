@@ -36,12 +36,15 @@ interface Outgoing {
   readonly Id: string;
   readonly MessageBody: string;
   readonly MessageAttributes: Record<string, MessageAttributeValue>;
+  readonly DelaySeconds: number;
 }
 
 /** A body and its attributes, ready to send. */
 export interface OutgoingMessage {
   readonly body: string;
   readonly attributes: Record<string, MessageAttributeValue>;
+  /** 0..900; 0 when unset. */
+  readonly delaySeconds?: number;
 }
 
 /** The batch calls of one queue adapter: its client, retry policy and batch concurrency. */
@@ -57,7 +60,7 @@ export class SqsCalls {
   }
 
   /** Packs messages into batch calls (10 entries, 256 KiB) and re-sends only failed entries. */
-  async send(queueUrl: string, messages: readonly OutgoingMessage[], delaySeconds: number): Promise<void> {
+  async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<void> {
     const batches: Outgoing[][] = [];
     let current: Outgoing[] = [];
     let bytes = 0;
@@ -71,7 +74,12 @@ export class SqsCalls {
         current = [];
         bytes = 0;
       }
-      current.push({ Id: String(current.length), MessageBody: m.body, MessageAttributes: m.attributes });
+      current.push({
+        Id: String(current.length),
+        MessageBody: m.body,
+        MessageAttributes: m.attributes,
+        DelaySeconds: m.delaySeconds ?? 0,
+      });
       bytes += size;
     });
     if (current.length > 0) batches.push(current);
@@ -83,7 +91,7 @@ export class SqsCalls {
           const out = await this.#sqs.send(
             new SendMessageBatchCommand({
               QueueUrl: queueUrl,
-              Entries: pending.map((e) => ({ ...e, DelaySeconds: delaySeconds })),
+              Entries: [...pending],
             }),
           );
           const failed = out.Failed ?? [];

@@ -13,8 +13,6 @@ import { awsCall } from './errors.ts';
  * the tests, SQS's size and character rules, and the mapping of a received message.
  */
 
-/** SQS caps a delay at 15 minutes. */
-export const MAX_DELAY_SECONDS = 900;
 /** SQS caps a visibility timeout at 12 hours. */
 export const MAX_VISIBILITY_TIMEOUT_MS = 12 * 60 * 60 * 1000;
 /** SQS returns at most 10 messages per receive and takes at most 10 entries per batch. */

@@ -6,17 +6,17 @@ import {
 } from '@aws-sdk/client-sqs';
 import { ValidationError } from '../../domain/errors.ts';
 import type { Channel, DeliveryJob } from '../../domain/types.ts';
-import type {
-  DeadLetter,
-  DeliveryQueue,
-  QueueDepth,
-  QueueMessage,
-  ReceiveOptions,
+import {
+  type DeadLetter,
+  type DeliveryQueue,
+  jobDelays,
+  type QueueDepth,
+  type QueueMessage,
+  type ReceiveOptions,
 } from '../../ports/delivery-queue.ts';
 import { copyAttributes, SqsCalls, toQueueMessage } from './delivery-queue-calls.ts';
 import {
   checkBody,
-  MAX_DELAY_SECONDS,
   MAX_VISIBILITY_TIMEOUT_MS,
   numberAttribute,
   plainAttributes,
@@ -117,11 +117,10 @@ export class SqsDeliveryQueue implements DeliveryQueue {
 
   async sendBatch(
     jobs: readonly DeliveryJob[],
-    opts: { readonly delaySeconds?: number } = {},
+    opts: { readonly delaySeconds?: number | readonly number[] } = {},
   ): Promise<void> {
     requireArray(jobs, 'jobs');
-    const delaySeconds = opts?.delaySeconds ?? 0;
-    requireInteger(delaySeconds, 'delaySeconds', 0, MAX_DELAY_SECONDS);
+    const delays = jobDelays(jobs.length, opts?.delaySeconds);
     // Every job is checked before the first call: a bad one sends nothing.
     const messages = jobs.map((job, i) => {
       this.#checkJob(job, i);
@@ -130,9 +129,10 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       return {
         body,
         attributes: { tenant_id: { DataType: 'String', StringValue: job.tenantId } },
+        delaySeconds: delays[i]!,
       };
     });
-    await this.#calls.send(this.#queueUrl, messages, delaySeconds);
+    await this.#calls.send(this.#queueUrl, messages);
   }
 
   async sendRaw(bodies: readonly string[], attributes: Readonly<Record<string, string>> = {}): Promise<void> {
@@ -144,7 +144,6 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     await this.#calls.send(
       this.#queueUrl,
       bodies.map((body) => ({ body, attributes: messageAttributes })),
-      0,
     );
   }
 
@@ -282,7 +281,6 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       await this.#calls.send(
         this.#queueUrl,
         batch.map((m) => ({ body: m.Body ?? '', attributes: copyAttributes(m) })),
-        0,
       );
       await this.#calls.deleteFrom(
         this.#dlqUrl,

@@ -3,12 +3,13 @@ import { ValidationError } from '../../domain/errors.ts';
 import { createUlidGenerator } from '../../domain/ids.ts';
 import type { Channel, DeliveryJob } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type {
-  DeadLetter,
-  DeliveryQueue,
-  QueueDepth,
-  QueueMessage,
-  ReceiveOptions,
+import {
+  type DeadLetter,
+  type DeliveryQueue,
+  jobDelays,
+  type QueueDepth,
+  type QueueMessage,
+  type ReceiveOptions,
 } from '../../ports/delivery-queue.ts';
 import type { EmbeddedDb } from './db.ts';
 import { prepare, RECEIPT_LENGTH } from './delivery-queue-sql.ts';
@@ -30,8 +31,6 @@ export interface EmbeddedDeliveryQueueOptions {
 const RECEIPT_BYTES = 9;
 const RECEIPT = /^[A-Za-z0-9_-]{12}$/;
 
-/** SQS caps a delay at 15 minutes. */
-export const MAX_DELAY_SECONDS = 900;
 /** SQS caps a visibility timeout at 12 hours. */
 export const MAX_VISIBILITY_TIMEOUT_MS = 12 * 60 * 60 * 1000;
 /** SQS receives at most 10; a local consumer drains in bigger batches, as Lambda's batching does. */
@@ -96,27 +95,33 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
 
   async sendBatch(
     jobs: readonly DeliveryJob[],
-    opts: { readonly delaySeconds?: number } = {},
+    opts: { readonly delaySeconds?: number | readonly number[] } = {},
   ): Promise<void> {
     requireArray(jobs, 'jobs');
-    const delaySeconds = opts?.delaySeconds ?? 0;
-    requireInteger(delaySeconds, 'delaySeconds', 0, MAX_DELAY_SECONDS);
+    const delays = jobDelays(jobs.length, opts?.delaySeconds);
     // Every job is checked before the first write: a bad one sends nothing.
     for (let i = 0; i < jobs.length; i++) this.#checkJob(jobs[i], i);
     if (jobs.length === 0) return;
     const now = this.#clock.now();
-    const visibleAt = now + delaySeconds * 1000;
     const insert = this.#s.insert;
     storeStep('delivery queue send', () =>
       this.#db.transaction(() => {
         let lastTenant: string | undefined;
         let attributes = '';
-        for (const job of jobs) {
+        for (let i = 0; i < jobs.length; i++) {
+          const job = jobs[i]!;
           if (job.tenantId !== lastTenant) {
             lastTenant = job.tenantId;
             attributes = JSON.stringify({ tenant_id: job.tenantId });
           }
-          insert.run(this.channel, this.#nextId(), JSON.stringify(job), attributes, now, visibleAt);
+          insert.run(
+            this.channel,
+            this.#nextId(),
+            JSON.stringify(job),
+            attributes,
+            now,
+            now + delays[i]! * 1000,
+          );
         }
       }),
     );
