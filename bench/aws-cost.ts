@@ -168,7 +168,9 @@ function modeFigures(run: ModeRun) {
   const allReads = sum(run.pipeline.readUnits);
   const emptyReceives = run.pipeline.requests['sqs:ReceiveMessage(empty)'] ?? 0;
   // `sqs:ReceiveMessage` counts every receive; the empty ones are polling, kept apart.
-  const sqs = sum(run.pipeline.requests, (k) => k.startsWith('sqs:') && k !== 'sqs:ReceiveMessage(empty)') - emptyReceives;
+  const sqs =
+    sum(run.pipeline.requests, (k) => k.startsWith('sqs:') && k !== 'sqs:ReceiveMessage(empty)') -
+    emptyReceives;
   const jobs = run.summary.push.jobs + run.summary.email.jobs;
   const liveInbox = sum(
     run.live.counts.writeUnits,

@@ -20,6 +20,7 @@ import type { DeliveryQueue } from '../ports/delivery-queue.ts';
 import type { FollowerGraph } from '../ports/follower-graph.ts';
 import type { Inbox } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
+import { JobBuffer } from './job-buffer.ts';
 import { errorName } from './log-fields.ts';
 
 /** What fan-out needs. */
@@ -41,6 +42,9 @@ export interface FanoutDeps {
  */
 const ROW_PROBE = 8;
 
+/** Jobs held across events before they are sent (bounds memory on a celebrity's alert pages). */
+const FLUSH_AT = 1000;
+
 /**
  * The fan-out worker (Kinesis → inbox rows or a celebrity pointer, and delivery jobs).
  *
@@ -56,13 +60,22 @@ export async function fanOut(
   deps: FanoutDeps,
 ): Promise<KinesisStreamBatchResponse> {
   const logger = deps.logger ?? silentLogger;
+  const buffer = new JobBuffer(deps.queues);
+  const buffered: FanoutDeps = { ...deps, queues: buffer.sinks as FanoutDeps['queues'] };
+  // The first record whose jobs are still held: a failure reports from there, so no record is
+  // checkpointed before its jobs are in the queue.
+  let firstHeld: KinesisStreamRecord | undefined;
+  const failAt = (record: KinesisStreamRecord) => ({
+    batchItemFailures: [{ itemIdentifier: (firstHeld ?? record).kinesis.sequenceNumber }],
+  });
   for (const record of event.Records) {
     const authorEvent = decodeRecord(record, logger);
     // An undecodable record can never be processed: retrying it would stall the shard (and every
     // author on it) until the record expires from the stream. It is logged and skipped instead.
     if (authorEvent === undefined) continue;
+    const mark = buffer.mark();
     try {
-      await fanOutEvent(authorEvent, deps);
+      await fanOutEvent(authorEvent, buffered);
     } catch (err) {
       logger.warn('fan-out failed; the batch resumes from this record', {
         sequenceNumber: record.kinesis.sequenceNumber,
@@ -70,8 +83,35 @@ export async function fanOut(
         eventId: authorEvent.id,
         error: errorName(err),
       });
+      // The records before this one are done once their jobs are sent.
+      buffer.rollback(mark);
+      try {
+        await buffer.flush();
+      } catch {
+        return failAt(record);
+      }
       return { batchItemFailures: [{ itemIdentifier: record.kinesis.sequenceNumber }] };
     }
+    firstHeld ??= record;
+    if (buffer.size >= FLUSH_AT) {
+      try {
+        await buffer.flush();
+      } catch (err) {
+        logger.warn('delivery jobs not sent; the batch resumes from its first unsent record', {
+          error: errorName(err),
+        });
+        return failAt(record);
+      }
+      firstHeld = undefined;
+    }
+  }
+  try {
+    await buffer.flush();
+  } catch (err) {
+    logger.warn('delivery jobs not sent; the batch resumes from its first unsent record', {
+      error: errorName(err),
+    });
+    return firstHeld === undefined ? { batchItemFailures: [] } : failAt(firstHeld);
   }
   return { batchItemFailures: [] };
 }

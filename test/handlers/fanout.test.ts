@@ -401,3 +401,48 @@ describe('fanOut and the 90-day TTL', () => {
     expect(later).toEqual([]);
   });
 });
+
+describe('fanOut: delivery jobs of one batch', () => {
+  it('sends the jobs of many small events together, each channel in one call', async () => {
+    // Prepare: ten authors with two followers each
+    const w = world({ now: NOW });
+    for (let a = 0; a < 10; a++) await follow(w, `author-${a}`, [`f${a}-1`, `f${a}-2`]);
+    const calls: number[] = [];
+    const push = observe(w.queues.push, 'sendBatch', (jobs: readonly DeliveryJob[]) => {
+      calls.push(jobs.length);
+    });
+    const events = names('e', 10).map((id, a) => authorEvent(id, `author-${a}`));
+    // Act
+    const response = await fanOut(
+      kinesisEvent(events.map((event) => ({ event }))),
+      w.fanoutDeps({ queues: { ...w.queues, push } }),
+    );
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls).toEqual([20]);
+    expect((await jobsIn(w.queues.push)).length).toBe(20);
+  });
+
+  it('reports the first record whose jobs were not sent when the final send fails, and the retry sends them', async () => {
+    // Prepare
+    const w = world({ now: NOW });
+    await follow(w, 'alice', ['f1']);
+    await follow(w, 'bob', ['f2']);
+    let down = true;
+    const push = observe(w.queues.push, 'sendBatch', () => {
+      if (down) throw new StoreUnavailableError('queue down');
+    });
+    const events = [authorEvent('e1', 'alice'), authorEvent('e2', 'bob')];
+    const deps = w.fanoutDeps({ queues: { ...w.queues, push } });
+    // Act
+    const failed = await fanOut(kinesisEvent(events.map((event) => ({ event }))), deps);
+    const jobsWhileDown = await jobsIn(w.queues.push);
+    down = false;
+    const retried = await fanOut(kinesisEvent(events.map((event) => ({ event }))), deps);
+    // Assess
+    expect(failed.batchItemFailures).toEqual([{ itemIdentifier: sequence(1) }]);
+    expect(jobsWhileDown).toEqual([]);
+    expect(retried.batchItemFailures).toEqual([]);
+    expect((await jobsIn(w.queues.push)).map((j) => j.userId).sort()).toEqual(['f1', 'f2']);
+  });
+});

@@ -118,7 +118,10 @@ export class CostMeter {
   }
 
   #estimateBatchGet(input: Record<string, unknown>): void {
-    const requests = (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>;
+    const requests = (input.RequestItems ?? {}) as Record<
+      string,
+      { Keys?: unknown[]; ConsistentRead?: boolean }
+    >;
     for (const [table, request] of Object.entries(requests)) {
       this.#bump(this.#reads, table, (request.Keys?.length ?? 0) * (request.ConsistentRead ? 1 : 0.5));
     }

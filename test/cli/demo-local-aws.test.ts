@@ -1,0 +1,96 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { localAwsBackend } from '../../src/cli/demo/local-aws-backend.ts';
+import { runDemo } from '../../src/cli/demo/run.ts';
+import { type Scenario, SMALL_SCENARIO } from '../../src/cli/demo/scenario.ts';
+import type { DemoSummary } from '../../src/cli/demo/summary.ts';
+import type { Reporter } from '../../src/cli/progress.ts';
+import { readRuntimeConfig } from '../../src/runtime/config.ts';
+import { emulatorEndpoints } from '../support/aws.ts';
+import { tempDir } from './run-fanout.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Small enough for the emulators in a test, still with a celebrity, quiet hours and failures. */
+const TINY: Scenario = {
+  ...SMALL_SCENARIO,
+  celebrityFollowers: 1200,
+  authors: 60,
+  activeUsers: 900,
+  extraEvents: 60,
+  celebrityPosts: 2,
+};
+
+const quiet: Reporter = { live: false, phase() {}, bar: () => ({ update() {}, end() {} }) };
+
+/**
+ * Tomorrow at 03:00 UTC: night in Europe, evening in the Americas, so quiet hours act. It must lie
+ * ahead of the wall clock: DynamoDB Local's TTL deletes items on the wall clock, and the demo's
+ * clock stamps their expiry.
+ */
+function tomorrowAt3(): number {
+  return Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 3 * 3_600_000;
+}
+
+async function demo(profile: 'embedded' | 'local-aws', at: number, unreadMode = 'gsi'): Promise<DemoSummary> {
+  const dir = tempDir('demo-aws');
+  dirs.push(dir);
+  const config = readRuntimeConfig({
+    FANOUT_DATA_DIR: dir,
+    FANOUT_CELEBRITY_THRESHOLD: '1000',
+    FANOUT_LOG_LEVEL: 'silent',
+    FANOUT_PROFILE: profile,
+    FANOUT_UNREAD_MODE: unreadMode,
+  });
+  const run = await runDemo({
+    config,
+    scenario: TINY,
+    at,
+    reporter: quiet,
+    signal: new AbortController().signal,
+    ...(profile === 'local-aws' ? { openBackend: localAwsBackend({ endpoints: emulatorEndpoints() }) } : {}),
+  });
+  await run.pipeline.stop();
+  await run.backend.close();
+  return run.summary;
+}
+
+/** Everything but what only one profile can say (elapsed time, the embedded hash chain). */
+function totals(summary: DemoSummary) {
+  const { elapsedMs: _elapsed, auditChainValid: _chain, ...rest } = summary;
+  return rest;
+}
+
+// Four demo runs on emulators: minutes on a loaded 2-core machine, hence the long limit (no
+// assertion is about time).
+describe('fanout demo --profile local-aws', { timeout: 600_000 }, () => {
+  it('ends with the same totals as the embedded profile for the same scenario, seed and time', async () => {
+    // Prepare
+    const at = tomorrowAt3();
+    // Act
+    const embedded = await demo('embedded', at);
+    const aws = await demo('local-aws', at);
+    // Assess
+    expect(totals(aws)).toEqual(totals(embedded));
+    expect(embedded.auditChainValid).toBe(true);
+    expect(aws.auditChainValid).toBeNull();
+    expect(aws.celebrityPointers).toBe(TINY.celebrityPosts);
+    expect(aws.push.sent).toBeGreaterThan(0);
+    expect(aws.push.failed).toBeGreaterThan(0);
+    expect(aws.push.deferred + aws.push.suppressedQuietHours).toBeGreaterThan(0);
+    expect(aws.transportDuplicates).toBe(0);
+  });
+
+  it('ends with the same totals in the counter unread mode', async () => {
+    // Prepare
+    const at = tomorrowAt3();
+    // Act
+    const gsi = await demo('local-aws', at, 'gsi');
+    const counter = await demo('local-aws', at, 'counter');
+    // Assess
+    expect(totals(counter)).toEqual(totals(gsi));
+  });
+});
