@@ -147,7 +147,9 @@ export async function startKinesalite(port: number): Promise<{ endpoint: string;
 /** fauxqs: SQS (with redrive policies) and S3. */
 export async function startFauxqsServer(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const { startFauxqs } = await import('fauxqs');
-  const server = await startFauxqs({ port, host: HOST, logger: false });
+  // `host` only names the queue URLs (`sqs.<region>.<host>`): an IP there makes URLs that WHATWG
+  // URL parsing refuses. fauxqs itself listens on every interface; it has no option to narrow it.
+  const server = await startFauxqs({ port, host: 'localhost', logger: false });
   return { endpoint: `http://${HOST}:${port}`, stop: () => server.stop() };
 }
 
