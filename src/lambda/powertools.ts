@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { Channel, Outcome } from '../domain/types.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Ports } from '../runtime/ports.ts';
+import { withOverrides } from '../runtime/with-overrides.ts';
 import { type FunctionKind, type LambdaEnv, processEnv } from './env.ts';
 import { awsPortsFactory, portsOnce } from './ports.ts';
 
@@ -145,20 +146,6 @@ export function countingPorts(ports: Ports, counters: InvocationCounters): Ports
       },
     }),
   };
-}
-
-/**
- * `target` with some methods replaced; the others are called on `target` itself, since adapters
- * keep state in private class fields that only their own `this` reaches.
- */
-function withOverrides<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof T];
-      const value = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
 }
 
 /** One function's runtime: its logger port, counted ports, and the per-invocation wrapper. */

@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue, QueueDepth } from '../ports/delivery-queue.ts';
 import type { InboxChanges } from './inbox-notifier.ts';
 import type { Ports } from './ports.ts';
+import { withOverrides } from './with-overrides.ts';
 
 /** A counter's total since start and its rate over the trailing second. */
 export interface Rate {
@@ -204,20 +205,6 @@ export function observePorts<P extends Ports>(
       },
     }),
   };
-}
-
-/**
- * `target` with some methods replaced. The others are called on `target` itself: adapters keep
- * state in private class fields, which only their own `this` can reach.
- */
-function withOverrides<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof T];
-      const value = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
 }
 
 function groupBy<T>(

@@ -1,47 +1,22 @@
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisDedupStore, redisReady } from '../../src/adapters/aws/dedup-store.ts';
+import { RedisDedupStore } from '../../src/adapters/aws/dedup-store.ts';
 import { DEDUP_TTL_MS } from '../../src/adapters/embedded/dedup-store.ts';
 import { DedupUnavailableError, ValidationError } from '../../src/domain/errors.ts';
 import { deliveryKey } from '../../src/domain/keys.ts';
 import { ClaimState } from '../../src/ports/dedup-store.ts';
 import { createRedis } from '../../src/runtime/aws-clients.ts';
 import { freePort } from '../../src/runtime/local-aws/emulators.ts';
-import { type DedupClock, dedupStoreContract } from '../contracts/dedup-store.contract.ts';
-import { emulatorRedis, uniqueName } from '../support/aws.ts';
-
-/**
- * A clock that moves only when told to. It starts at the real time so Redis's own expiry (real
- * time, a physical clean-up only) never ends a key before the store's clock says so.
- */
-function manualClock(start = Date.now()): DedupClock {
-  let now = start;
-  return {
-    now: () => now,
-    advance: async (ms) => {
-      now += ms;
-    },
-  };
-}
-
-/** A connected client of the test Redis. */
-async function readyRedis(): Promise<Redis> {
-  const redis = emulatorRedis();
-  await redisReady(redis, 10_000);
-  return redis;
-}
-
-/** Quits politely when connected; a client that never connected or was cut is just dropped. */
-async function closeRedis(redis: Redis): Promise<void> {
-  // A client cut by disconnect() still reads 'ready' until its socket has closed.
-  await redis.quit().catch(() => redis.disconnect());
-}
+import { dedupStoreContract, manualClock } from '../contracts/dedup-store.contract.ts';
+import { closeRedis, emulatorRedis, readyRedis, uniqueName } from '../support/aws.ts';
 
 const TTL_MS = 60_000;
 
 dedupStoreContract('aws (MemoryDB Redis)', async () => {
   const redis = await readyRedis();
-  const clock = manualClock();
+  // Starts at the real time so Redis's own expiry (real time, a physical clean-up only) never
+  // ends a key before the store's clock says so.
+  const clock = manualClock(Date.now());
   return {
     store: new RedisDedupStore({ redis, clock, ttlMs: TTL_MS, keyPrefix: uniqueName('dd') }),
     ttlMs: TTL_MS,

@@ -1,6 +1,4 @@
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { redisReady } from '../../src/adapters/aws/dedup-store.ts';
 import { RedisPreferenceCache } from '../../src/adapters/aws/preference-cache.ts';
 import { StoreUnavailableError, ValidationError } from '../../src/domain/errors.ts';
 import type { Preferences, UserKey } from '../../src/domain/types.ts';
@@ -8,20 +6,7 @@ import type { Logger } from '../../src/ports/logger.ts';
 import { createRedis } from '../../src/runtime/aws-clients.ts';
 import { freePort } from '../../src/runtime/local-aws/emulators.ts';
 import { preferenceCacheContract } from '../contracts/preference-cache.contract.ts';
-import { emulatorRedis, uniqueName } from '../support/aws.ts';
-
-/** A connected client of the test Redis. */
-async function readyRedis(): Promise<Redis> {
-  const redis = emulatorRedis();
-  await redisReady(redis, 10_000);
-  return redis;
-}
-
-/** Quits politely when connected; a client that never connected is just dropped. */
-async function closeRedis(redis: Redis): Promise<void> {
-  // A client cut by disconnect() still reads 'ready' until its socket has closed.
-  await redis.quit().catch(() => redis.disconnect());
-}
+import { closeRedis, readyRedis, uniqueName } from '../support/aws.ts';
 
 preferenceCacheContract('aws (ElastiCache Redis)', async () => {
   const redis = await readyRedis();

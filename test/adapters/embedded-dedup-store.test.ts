@@ -4,18 +4,7 @@ import { DEDUP_TTL_MS, EmbeddedDedupStore } from '../../src/adapters/embedded/de
 import { MemoryDedupStore } from '../../src/adapters/embedded/memory-dedup-store.ts';
 import { DedupUnavailableError, StoreUnavailableError, ValidationError } from '../../src/domain/errors.ts';
 import { ClaimState } from '../../src/ports/dedup-store.ts';
-import { type DedupClock, dedupStoreContract } from '../contracts/dedup-store.contract.ts';
-
-/** A clock that moves only when told to. */
-function manualClock(start = 1_800_000_000_000): DedupClock {
-  let now = start;
-  return {
-    now: () => now,
-    advance: async (ms) => {
-      now += ms;
-    },
-  };
-}
+import { type DedupClock, dedupStoreContract, manualClock } from '../contracts/dedup-store.contract.ts';
 
 const TTL_MS = 60_000;
 

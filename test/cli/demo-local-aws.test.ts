@@ -2,27 +2,17 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localAwsBackend } from '../../src/cli/demo/local-aws-backend.ts';
 import { runDemo } from '../../src/cli/demo/run.ts';
-import { type Scenario, SMALL_SCENARIO } from '../../src/cli/demo/scenario.ts';
 import type { DemoSummary } from '../../src/cli/demo/summary.ts';
 import type { Reporter } from '../../src/cli/progress.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { emulatorEndpoints } from '../support/aws.ts';
+import { TINY } from '../support/scenarios.ts';
 import { tempDir } from './run-fanout.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Small enough for the emulators in a test, still with a celebrity, quiet hours and failures. */
-const TINY: Scenario = {
-  ...SMALL_SCENARIO,
-  celebrityFollowers: 1200,
-  authors: 60,
-  activeUsers: 900,
-  extraEvents: 60,
-  celebrityPosts: 2,
-};
 
 const quiet: Reporter = { live: false, phase() {}, bar: () => ({ update() {}, end() {} }) };
 

@@ -11,6 +11,17 @@ export interface DedupClock {
   advance(ms: number): Promise<void>;
 }
 
+/** A clock that moves only when told to, for stores that take their time from the clock given. */
+export function manualClock(start = 1_800_000_000_000): DedupClock {
+  let now = start;
+  return {
+    now: () => now,
+    advance: async (ms) => {
+      now += ms;
+    },
+  };
+}
+
 /** What a suite run needs: a fresh, empty store per test. */
 export interface DedupStoreHarness {
   readonly store: DedupStore;

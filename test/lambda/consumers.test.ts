@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { UserKey } from '../../src/domain/types.ts';
 import { createEmailConsumerHandler } from '../../src/lambda/email-consumer.ts';
 import { FunctionKind } from '../../src/lambda/env.ts';
@@ -9,23 +9,25 @@ import {
   captureOutput,
   FIXTURE_ENV,
   fixture,
-  type LambdaHarness,
+  harnessesClosedAfterEach,
   lambdaContext,
-  lambdaHarness,
   metricValues,
+  type TestPorts,
 } from './support.ts';
 
 const user = (userId: string): UserKey => ({ tenantId: 'acme', userId });
 
-const harnesses: LambdaHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const harness = harnessesClosedAfterEach();
 
-function harness(kind: FunctionKind, env?: Record<string, string>): LambdaHarness {
-  const h = lambdaHarness(kind, env === undefined ? {} : { env });
-  harnesses.push(h);
-  return h;
+/** Bob consents to everything and has one APNs device, so a push job for him is sent. */
+async function bobWithPhone(ports: TestPorts): Promise<void> {
+  await ports.preferences.put(consenting(user('bob')));
+  await ports.devices.register({
+    ...user('bob'),
+    token: 'apns-token-bob',
+    platform: 'apns',
+    registeredAt: 1,
+  });
 }
 
 describe('push consumer Lambda (SQS, ReportBatchItemFailures)', () => {
@@ -33,13 +35,7 @@ describe('push consumer Lambda (SQS, ReportBatchItemFailures)', () => {
     // Prepare
     const h = harness(FunctionKind.PushConsumer);
     const ports = await h.ports();
-    await ports.preferences.put(consenting(user('bob')));
-    await ports.devices.register({
-      ...user('bob'),
-      token: 'apns-token-bob',
-      platform: 'apns',
-      registeredAt: 1,
-    });
+    await bobWithPhone(ports);
     const event = fixture<SQSEvent>('sqs-push-jobs.json');
     const handler = createPushConsumerHandler(h.deps);
     // Act
@@ -60,13 +56,7 @@ describe('push consumer Lambda (SQS, ReportBatchItemFailures)', () => {
     // Prepare
     const h = harness(FunctionKind.PushConsumer);
     const ports = await h.ports();
-    await ports.preferences.put(consenting(user('bob')));
-    await ports.devices.register({
-      ...user('bob'),
-      token: 'apns-token-bob',
-      platform: 'apns',
-      registeredAt: 1,
-    });
+    await bobWithPhone(ports);
     const handler = createPushConsumerHandler(h.deps);
     // Act
     const { lines } = await captureOutput(async () => {
@@ -109,7 +99,7 @@ describe('email consumer Lambda (SQS, ReportBatchItemFailures)', () => {
   it('sets no List-Unsubscribe header when FANOUT_PUBLIC_BASE_URL is unset', async () => {
     // Prepare
     const { FANOUT_PUBLIC_BASE_URL: _unset, ...env } = FIXTURE_ENV;
-    const h = harness(FunctionKind.EmailConsumer, env);
+    const h = harness(FunctionKind.EmailConsumer, { env });
     const ports = await h.ports();
     await ports.preferences.put(consenting(user('alice')));
     const handler = createEmailConsumerHandler(h.deps);

@@ -1,22 +1,12 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FunctionKind, LambdaEnvError, readLambdaEnv } from '../../src/lambda/env.ts';
 import { createFanoutHandler, handler as defaultFanoutHandler } from '../../src/lambda/fanout.ts';
 import { portsOnce } from '../../src/lambda/ports.ts';
 import type { Ports } from '../../src/runtime/ports.ts';
-import {
-  captureOutput,
-  FIXTURE_ENV,
-  fixture,
-  type LambdaHarness,
-  lambdaContext,
-  lambdaHarness,
-} from './support.ts';
+import { captureOutput, FIXTURE_ENV, fixture, harnessesClosedAfterEach, lambdaContext } from './support.ts';
 
-const harnesses: LambdaHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const harness = harnessesClosedAfterEach();
 
 function without(...names: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(FIXTURE_ENV).filter(([name]) => !names.includes(name)));
@@ -129,8 +119,7 @@ describe('Lambda environment', () => {
 
   it('fails the invocation with that error before building any port', async () => {
     // Prepare
-    const h = lambdaHarness(FunctionKind.Fanout, { env: without('FANOUT_PUSH_QUEUE_URL') });
-    harnesses.push(h);
+    const h = harness(FunctionKind.Fanout, { env: without('FANOUT_PUSH_QUEUE_URL') });
     const handler = createFanoutHandler(h.deps);
     // Act
     const invocation = captureOutput(() =>

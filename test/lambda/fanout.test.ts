@@ -1,5 +1,5 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/domain/errors.ts';
 import { encodeEvent } from '../../src/domain/event.ts';
 import { liveLowerBound } from '../../src/domain/ttl.ts';
@@ -10,9 +10,9 @@ import {
   captureOutput,
   FIXTURE_NOW,
   fixture,
+  harnessesClosedAfterEach,
   type LambdaHarness,
   lambdaContext,
-  lambdaHarness,
   metricValues,
   type TestPorts,
 } from './support.ts';
@@ -40,14 +40,10 @@ const COMMENT: AuthorEvent = {
 };
 const user = (userId: string): UserKey => ({ tenantId: 'acme', userId });
 
-const harnesses: LambdaHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const harness = harnessesClosedAfterEach();
 
 async function fanoutHarness(adjust?: (ports: TestPorts) => TestPorts): Promise<LambdaHarness> {
-  const h = lambdaHarness(FunctionKind.Fanout, adjust === undefined ? {} : { adjust });
-  harnesses.push(h);
+  const h = harness(FunctionKind.Fanout, adjust === undefined ? {} : { adjust });
   const ports = await h.ports();
   await ports.graph.follow([
     { tenantId: 'acme', authorId: 'alice', followerId: 'bob' },

@@ -1,31 +1,15 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import Fastify from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeEvent } from '../../src/domain/event.ts';
 import { notificationId } from '../../src/domain/ids.ts';
 import { FunctionKind } from '../../src/lambda/env.ts';
 import { createEventApiHandler } from '../../src/lambda/event-api.ts';
 import { fromInjectResponse, toInjectOptions } from '../../src/lambda/http-adapter.ts';
 import { createInboxApiHandler } from '../../src/lambda/inbox-api.ts';
-import {
-  captureOutput,
-  fixture,
-  type LambdaHarness,
-  lambdaContext,
-  lambdaHarness,
-  metricValues,
-} from './support.ts';
+import { captureOutput, fixture, harnessesClosedAfterEach, lambdaContext, metricValues } from './support.ts';
 
-const harnesses: LambdaHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
-
-function harness(kind: FunctionKind): LambdaHarness {
-  const h = lambdaHarness(kind);
-  harnesses.push(h);
-  return h;
-}
+const harness = harnessesClosedAfterEach();
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field.
 function json(result: APIGatewayProxyStructuredResultV2): any {

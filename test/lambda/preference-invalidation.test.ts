@@ -1,5 +1,5 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/domain/errors.ts';
 import type { UserKey } from '../../src/domain/types.ts';
 import { FunctionKind } from '../../src/lambda/env.ts';
@@ -9,9 +9,9 @@ import { consenting } from '../support/world.ts';
 import {
   captureOutput,
   fixture,
+  harnessesClosedAfterEach,
   type LambdaHarness,
   lambdaContext,
-  lambdaHarness,
   metricValues,
   type TestPorts,
 } from './support.ts';
@@ -19,15 +19,11 @@ import {
 const USERS = ['alice', 'bob', 'carol', 'dave'] as const;
 const user = (userId: string): UserKey => ({ tenantId: 'acme', userId });
 
-const harnesses: LambdaHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const harness = harnessesClosedAfterEach();
 
 /** A harness whose cache holds every fixture user's preferences. */
 async function warmHarness(adjust?: (ports: TestPorts) => TestPorts): Promise<LambdaHarness> {
-  const h = lambdaHarness(FunctionKind.PreferenceInvalidation, adjust === undefined ? {} : { adjust });
-  harnesses.push(h);
+  const h = harness(FunctionKind.PreferenceInvalidation, adjust === undefined ? {} : { adjust });
   const ports = await h.ports();
   for (const id of USERS) await ports.preferenceCache.set(user(id), consenting(user(id)));
   return h;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { hashApiKey } from '../../src/http/auth.ts';
 import { type FunctionKind, type LambdaEnv, readLambdaEnv } from '../../src/lambda/env.ts';
 import { portsOnce } from '../../src/lambda/ports.ts';
@@ -83,18 +83,37 @@ export interface LambdaHarness {
   close(): Promise<void>;
 }
 
+/** How a test varies its harness: other environment variables, or ports wrapped to fail. */
+export interface LambdaHarnessOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly adjust?: (ports: TestPorts) => TestPorts;
+}
+
+/**
+ * A `lambdaHarness` factory whose harnesses are all closed after each test, so no test file
+ * keeps its own list of them. Call it once at the top of a test file.
+ */
+export function harnessesClosedAfterEach(): (
+  kind: FunctionKind,
+  opts?: LambdaHarnessOptions,
+) => LambdaHarness {
+  const open: LambdaHarness[] = [];
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.close();
+  });
+  return (kind, opts = {}) => {
+    const h = lambdaHarness(kind, opts);
+    open.push(h);
+    return h;
+  };
+}
+
 /**
  * Deps for an entry point over in-memory embedded ports (a tenant `acme` with the fixtures' API
  * key), built through the same `portsOnce` memo the AWS wiring uses. `adjust` may wrap ports
  * (to inject a failure) before the handler sees them.
  */
-export function lambdaHarness(
-  kind: FunctionKind,
-  opts: {
-    readonly env?: Readonly<Record<string, string>>;
-    readonly adjust?: (ports: TestPorts) => TestPorts;
-  } = {},
-): LambdaHarness {
+export function lambdaHarness(kind: FunctionKind, opts: LambdaHarnessOptions = {}): LambdaHarness {
   const clock = testClock(FIXTURE_NOW);
   let builds = 0;
   let built: TestPorts | undefined;

@@ -6,7 +6,6 @@ import { EmbeddedDb } from '../../src/adapters/embedded/db.ts';
 import { EmbeddedDeliveryQueue } from '../../src/adapters/embedded/delivery-queue.ts';
 import { EmbeddedEventLog } from '../../src/adapters/embedded/event-log.ts';
 import { runDemo } from '../../src/cli/demo/run.ts';
-import { type Scenario, SMALL_SCENARIO } from '../../src/cli/demo/scenario.ts';
 import type { DemoSummary } from '../../src/cli/demo/summary.ts';
 import type { Reporter } from '../../src/cli/progress.ts';
 import type { AuthorEvent } from '../../src/domain/types.ts';
@@ -16,21 +15,13 @@ import { KinesisPoller } from '../../src/runtime/kinesis-poller.ts';
 import { sleep } from '../../src/runtime/sleep.ts';
 import { SqsPoller } from '../../src/runtime/sqs-poller.ts';
 import { durableTotals, PINNED_AT, tempDir } from '../cli/run-fanout.ts';
+import { TINY } from '../support/scenarios.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A scenario small enough to run three times in a test, with a celebrity at a low threshold. */
-const TINY: Scenario = {
-  ...SMALL_SCENARIO,
-  celebrityFollowers: 1200,
-  authors: 60,
-  activeUsers: 900,
-  extraEvents: 60,
-  celebrityPosts: 2,
-};
 const AT = Date.parse(PINNED_AT);
 
 function configFor(dir: string) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { createTables } from '../../src/adapters/aws/create-tables.ts';
+import { redisReady } from '../../src/adapters/aws/dedup-store.ts';
 import { type TableName, type TableNames, tableNames } from '../../src/adapters/aws/tables.ts';
 import { type AwsClients, createAwsClients, createRedis } from '../../src/runtime/aws-clients.ts';
 import type { EmulatorEndpoints } from '../../src/runtime/local-aws/emulators.ts';
@@ -36,4 +37,17 @@ export async function freshTables(clients: AwsClients, only: readonly TableName[
 /** A Redis connection to the test Redis. Tests isolate by a unique key prefix, never FLUSHALL. */
 export function emulatorRedis(): Redis {
   return createRedis({ url: emulatorEndpoints().redis });
+}
+
+/** A connected client of the test Redis. */
+export async function readyRedis(): Promise<Redis> {
+  const redis = emulatorRedis();
+  await redisReady(redis, 10_000);
+  return redis;
+}
+
+/** Quits politely when connected; a client that never connected or was cut is just dropped. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  // A client cut by disconnect() still reads 'ready' until its socket has closed.
+  await redis.quit().catch(() => redis.disconnect());
 }

@@ -1,17 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../domain/errors.ts';
 import { authorPartition } from '../../domain/keys.ts';
 import { expiresAtSeconds, INBOX_TTL_MS } from '../../domain/ttl.ts';
 import type { Category, CelebrityPointer, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { CelebrityFeed, FeedPageOptions } from '../../ports/celebrity-feed.ts';
-import {
-  parsePayload,
-  payloadJson,
-  requireArray,
-  requireLimit,
-  requireText,
-  requireUser,
-} from '../embedded/sql-support.ts';
+import { validatePointer } from '../checks/celebrity-feed.ts';
+import { parsePayload, payloadJson } from '../embedded/sql-support.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
 import {
   batchGet,
   batchPut,
@@ -182,16 +176,4 @@ function toPointer(tenantId: TenantId, authorId: string, id: string, item: Item)
   const data = parsePayload(item.d);
   if (data !== undefined) pointer.data = data;
   return pointer;
-}
-
-function validatePointer(p: CelebrityPointer, i: number): void {
-  requireText(p?.tenantId, `pointers[${i}].tenantId`);
-  requireText(p.authorId, `pointers[${i}].authorId`);
-  requireText(p.id, `pointers[${i}].id`);
-  requireText(p.eventId, `pointers[${i}].eventId`);
-  requireText(p.type, `pointers[${i}].type`);
-  requireText(p.category, `pointers[${i}].category`);
-  if (typeof p.createdAt !== 'number' || !Number.isFinite(p.createdAt)) {
-    throw new ValidationError([{ path: `pointers[${i}].createdAt`, message: 'must be epoch ms' }]);
-  }
 }

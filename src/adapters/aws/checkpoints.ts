@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Checkpoints } from '../../ports/event-log.ts';
-import { isConditionFailure, orderKey, requirePosition, requireText, retrying } from './event-log-support.ts';
+import { requireText } from '../input-checks.ts';
+import { isConditionFailure, orderKey, requirePosition, retrying } from './event-log-support.ts';
 import type { RetryPolicy } from './retry.ts';
 
 /** Where the checkpoints live. */

@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ValidationError } from '../../domain/errors.ts';
+import { requireInteger, requireText } from '../input-checks.ts';
 import { awsCall } from './errors.ts';
 
 /*
@@ -156,28 +157,4 @@ export function plainAttributes(message: Message): Readonly<Record<string, strin
 export function numberAttribute(message: Message, name: string): number {
   const value = Number(message.Attributes?.[name as keyof typeof message.Attributes]);
   return Number.isFinite(value) ? value : 0;
-}
-
-/** Throws a ValidationError unless `value` is a non-empty string. */
-export function requireText(value: unknown, path: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ValidationError([{ path, message: 'must be a non-empty string' }]);
-  }
-}
-
-/** Throws a ValidationError unless `value` is an array. */
-export function requireArray(value: unknown, path: string): asserts value is readonly unknown[] {
-  if (!Array.isArray(value)) throw new ValidationError([{ path, message: 'must be an array' }]);
-}
-
-/** Throws a ValidationError unless `value` is an integer in [min, max]. */
-export function requireInteger(
-  value: unknown,
-  path: string,
-  min: number,
-  max: number,
-): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ValidationError([{ path, message: `must be an integer from ${min} to ${max}` }]);
-  }
 }

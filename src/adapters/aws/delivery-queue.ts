@@ -14,15 +14,14 @@ import {
   type QueueMessage,
   type ReceiveOptions,
 } from '../../ports/delivery-queue.ts';
+import { checkJob } from '../checks/delivery-queue.ts';
+import { requireArray, requireInteger, requireText } from '../input-checks.ts';
 import { copyAttributes, SqsCalls, toQueueMessage } from './delivery-queue-calls.ts';
 import {
   checkBody,
   MAX_VISIBILITY_TIMEOUT_MS,
   numberAttribute,
   plainAttributes,
-  requireArray,
-  requireInteger,
-  requireText,
   SQS_BATCH,
   toMessageAttributes,
 } from './delivery-queue-support.ts';
@@ -123,7 +122,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     const delays = jobDelays(jobs.length, opts?.delaySeconds);
     // Every job is checked before the first call: a bad one sends nothing.
     const messages = jobs.map((job, i) => {
-      this.#checkJob(job, i);
+      checkJob(job, i, this.channel);
       const body = JSON.stringify(job);
       checkBody(body, `jobs[${i}]`);
       return {
@@ -308,17 +307,5 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       this.#maxReceiveCount = undefined;
     });
     return this.#maxReceiveCount;
-  }
-
-  #checkJob(job: DeliveryJob | undefined, i: number): void {
-    if (typeof job !== 'object' || job === null) {
-      throw new ValidationError([{ path: `jobs[${i}]`, message: 'must be a delivery job' }]);
-    }
-    requireText(job.tenantId, `jobs[${i}].tenantId`);
-    requireText(job.userId, `jobs[${i}].userId`);
-    requireText(job.notificationId, `jobs[${i}].notificationId`);
-    if (job.channel !== this.channel) {
-      throw new ValidationError([{ path: `jobs[${i}].channel`, message: `must be '${this.channel}'` }]);
-    }
   }
 }

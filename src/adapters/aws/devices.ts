@@ -5,21 +5,16 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../domain/errors.ts';
 import { userPartition } from '../../domain/keys.ts';
 import type { Device, UserKey } from '../../domain/types.ts';
 import type { DeviceRegistration, Devices } from '../../ports/devices.ts';
-import { requireArray, requireText, requireUser } from '../embedded/sql-support.ts';
-import {
-  cancellationCodes,
-  compare,
-  forEachLimit,
-  isTransient,
-  ownerPk,
-  validateRegistration,
-} from './devices-support.ts';
+import { checkDeactivate, validateRegistration } from '../checks/devices.ts';
+import { requireArray, requireText, requireUser } from '../input-checks.ts';
+import { forEachLimit } from './concurrency.ts';
+import { compare, isTransient, ownerPk } from './devices-support.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import { type RetryPolicy, sendWithRetry } from './retry.ts';
+import { cancellationCodes } from './transaction-errors.ts';
 
 export interface DynamoDevicesOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -156,13 +151,7 @@ export class DynamoDevices implements Devices {
     reason: string,
     opts: { readonly ifRegisteredBefore?: number } = {},
   ): Promise<boolean> {
-    requireText(tenantId, 'tenantId');
-    requireText(token, 'token');
-    requireText(reason, 'reason');
-    const before = opts?.ifRegisteredBefore;
-    if (before !== undefined && (typeof before !== 'number' || !Number.isFinite(before))) {
-      throw new ValidationError([{ path: 'ifRegisteredBefore', message: 'must be a finite number' }]);
-    }
+    const before = checkDeactivate(tenantId, token, reason, opts);
     const owner = await this.#owner(tenantId, token);
     if (owner === undefined) return false;
     let changed = false;

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../domain/errors.ts';
+import { requireText } from '../input-checks.ts';
 import { awsErrorName } from './errors.ts';
 import { type RetryPolicy, sendWithRetry } from './retry.ts';
 
@@ -14,20 +15,6 @@ export const MAX_SEQUENCE_LENGTH = 1024;
 const LENGTH_WIDTH = String(MAX_SEQUENCE_LENGTH).length;
 /** What Kinesis accepts as a sequence number (`0|([1-9]\d{0,128})`). */
 const KINESIS_SEQUENCE = /^(0|[1-9]\d{0,128})$/;
-
-/** Throws a ValidationError unless `value` is a non-empty string. */
-export function requireText(value: unknown, path: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ValidationError([{ path, message: 'must be a non-empty string' }]);
-  }
-}
-
-/** Throws a ValidationError unless `value` is an integer ≥ 1. */
-export function requireLimit(value: unknown, path = 'limit'): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ValidationError([{ path, message: 'must be an integer ≥ 1' }]);
-  }
-}
 
 /** Throws a ValidationError unless `value` is a position we can store and compare. */
 export function requirePosition(value: unknown, path: string): asserts value is string {
@@ -86,29 +73,4 @@ export async function retrying<T>(what: string, call: () => Promise<T>, policy?:
     policy,
   );
   return result as T;
-}
-
-/**
- * Runs `fn` over `items` with at most `limit` in flight. Waits for every started call before it
- * rejects (with the first error), so callers can clean up knowing nothing is still running.
- */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const worker = async (): Promise<void> => {
-    while (next < items.length && errors.length === 0) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length > 0) throw errors[0];
 }

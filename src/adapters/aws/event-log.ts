@@ -14,16 +14,11 @@ import { authorPartition } from '../../domain/keys.ts';
 import type { AuthorEvent } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { type AppendResult, compareSequence, type EventLog, type LogRecord } from '../../ports/event-log.ts';
+import { requireLimit, requireText } from '../input-checks.ts';
+import { forEachLimit } from './concurrency.ts';
 import { EventClaims, eventKey, type StreamPosition } from './event-log-claims.ts';
 import { type PendingRecord, PUT_LIMITS, putInOrder, recordBytes } from './event-log-put.ts';
-import {
-  causeName,
-  forEachLimited,
-  requireKinesisSequence,
-  requireLimit,
-  requireText,
-  retrying,
-} from './event-log-support.ts';
+import { causeName, requireKinesisSequence, retrying } from './event-log-support.ts';
 import type { RetryPolicy } from './retry.ts';
 
 /** What the Kinesis event log is built on. */
@@ -120,7 +115,7 @@ export class KinesisEventLog implements EventLog {
     const earlier = new Map<number, StreamPosition>();
     const claimed: number[] = [];
     try {
-      await forEachLimited(unique, WRITE_CONCURRENCY, async (i) => {
+      await forEachLimit(unique, WRITE_CONCURRENCY, async (i) => {
         const e = events[i]!;
         const stored = await this.#claims.claim(e.tenantId, e.id, claimId);
         if (stored === undefined) claimed.push(i);
@@ -293,7 +288,7 @@ export class KinesisEventLog implements EventLog {
         highest.set(shardId, sequenceNumber);
     }
     await Promise.allSettled([
-      forEachLimited([...put], WRITE_CONCURRENCY, ([i, position]) =>
+      forEachLimit([...put], WRITE_CONCURRENCY, ([i, position]) =>
         this.#claims.store(events[i]!.tenantId, events[i]!.id, claimId, position),
       ),
       ...[...highest].map(([shardId, seq]) => this.#claims.advance(shardId, seq)),
@@ -301,7 +296,7 @@ export class KinesisEventLog implements EventLog {
   }
 
   async #release(events: readonly AuthorEvent[], indexes: readonly number[], claimId: string) {
-    await forEachLimited(indexes, WRITE_CONCURRENCY, (i) =>
+    await forEachLimit(indexes, WRITE_CONCURRENCY, (i) =>
       this.#claims.release(events[i]!.tenantId, events[i]!.id, claimId),
     );
   }

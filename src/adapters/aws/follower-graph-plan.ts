@@ -1,9 +1,6 @@
 import type { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../domain/errors.ts';
 import { authorPartition } from '../../domain/keys.ts';
 import type { FollowEdge } from '../../domain/types.ts';
-import { requireText } from '../embedded/sql-support.ts';
-import { awsErrorName } from './errors.ts';
 
 /**
  * The pure part of DynamoFollowerGraph's writes: which edges a call names, and how one author's
@@ -14,16 +11,6 @@ import { awsErrorName } from './errors.ts';
 export const EDGE = 'f#';
 /** TransactWriteItems holds at most 100 items; one is kept for the author's count item. */
 const TX_ITEMS = 99;
-/** Cancellation reasons after which the same transaction, re-planned from a fresh read, may pass. */
-const TRANSIENT_REASONS = new Set([
-  'None',
-  'ConditionalCheckFailed',
-  'TransactionConflict',
-  'ThrottlingError',
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-]);
-
 /** One item of a TransactWriteItems call, as the DocumentClient takes it. */
 export type TxItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -80,45 +67,4 @@ export function transactions(writes: readonly EdgeWrite[]): EdgeWrite[][] {
   }
   if (current.length > 0) out.push(current);
   return out;
-}
-
-/** True when sending the transaction again, re-planned from a fresh read, may succeed. */
-export function isTransientCancellation(err: unknown): boolean {
-  const name = awsErrorName(err);
-  if (name === 'TransactionConflictException' || name === 'TransactionInProgressException') return true;
-  if (name !== 'TransactionCanceledException') return false;
-  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.every((r) => TRANSIENT_REASONS.has(r.Code ?? 'None'));
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time; waits for all, then throws the first failure. */
-export async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const worker = async () => {
-    while (next < items.length && errors.length === 0) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length > 0) throw errors[0];
-}
-
-/** Throws a ValidationError naming the first bad field of edge `i`. */
-export function validateEdge(edge: Omit<FollowEdge, 'alerts'> & { alerts?: unknown }, i: number): void {
-  requireText(edge?.tenantId, `edges[${i}].tenantId`);
-  requireText(edge.authorId, `edges[${i}].authorId`);
-  requireText(edge.followerId, `edges[${i}].followerId`);
-  if (edge.alerts !== undefined && typeof edge.alerts !== 'boolean') {
-    throw new ValidationError([{ path: `edges[${i}].alerts`, message: 'must be a boolean' }]);
-  }
 }

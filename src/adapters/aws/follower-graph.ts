@@ -7,7 +7,6 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../domain/errors.ts';
 import { authorPartition } from '../../domain/keys.ts';
 import type { FollowEdge, UserId, UserKey } from '../../domain/types.ts';
 import { Tier } from '../../domain/types.ts';
@@ -17,21 +16,21 @@ import type {
   FollowerPage,
   FollowerPageOptions,
 } from '../../ports/follower-graph.ts';
-import { requireArray, requireLimit, requireUser } from '../embedded/sql-support.ts';
+import { checkFollowerPage, checkTierState, validateEdge } from '../checks/follower-graph.ts';
+import { requireArray, requireUser } from '../input-checks.ts';
+import { forEachLimit } from './concurrency.ts';
 import { awsCall, isRetryableAwsError, translateAwsError } from './errors.ts';
 import {
   dedupe,
   EDGE,
   type EdgeWrite,
   edgeId,
-  forEachLimit,
-  isTransientCancellation,
   type TxItem,
   transactions,
-  validateEdge,
   type Wanted,
 } from './follower-graph-plan.ts';
 import { chunks, type RetryPolicy, sendWithRetry } from './retry.ts';
+import { isTransientCancellation } from './transaction-errors.ts';
 
 export interface DynamoFollowerGraphOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -47,8 +46,6 @@ const META = '#meta';
 /** Sparse: only followers with alerts on, so a celebrity's alert pass reads only them. */
 const ALERT = 'a#';
 const CELEBRITY = 'c#';
-const DEFAULT_PAGE = 1000;
-const TIERS: ReadonlySet<string> = new Set(Object.values(Tier));
 const NAMES = { '#pk': 'pk', '#sk': 'sk', '#alerts': 'alerts' } as const;
 
 type Key = { readonly pk: string; readonly sk: string };
@@ -150,12 +147,7 @@ export class DynamoFollowerGraph implements FollowerGraph {
   }
 
   async pageFollowers(author: UserKey, opts: FollowerPageOptions = {}): Promise<FollowerPage> {
-    requireUser(author, 'author');
-    const limit = opts.limit ?? DEFAULT_PAGE;
-    requireLimit(limit);
-    if (opts.after !== undefined && typeof opts.after !== 'string') {
-      throw new ValidationError([{ path: 'after', message: 'must be the `next` of a previous page' }]);
-    }
+    const limit = checkFollowerPage(author, opts);
     const prefix = opts.alertsOnly === true ? ALERT : EDGE;
     const pk = authorPartition(author.tenantId, author.userId);
     // One extra follower tells whether another page exists, so the last page carries no `next`.
@@ -172,11 +164,7 @@ export class DynamoFollowerGraph implements FollowerGraph {
   }
 
   async setTier(author: UserKey, state: AuthorTierState): Promise<void> {
-    requireUser(author, 'author');
-    if (!TIERS.has(state?.tier)) throw new ValidationError([{ path: 'tier', message: 'is not a tier' }]);
-    if (!Number.isFinite(state.changedAt)) {
-      throw new ValidationError([{ path: 'changedAt', message: 'must be epoch ms' }]);
-    }
+    checkTierState(author, state);
     const celebrity = state.tier === Tier.Celebrity;
     if (celebrity) {
       // The set entry first: should the tier write then fail, an author listed a little early

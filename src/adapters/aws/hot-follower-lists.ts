@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ValidationError } from '../../domain/errors.ts';
 import { authorPartition } from '../../domain/keys.ts';
 import type { FollowEdge, UserId, UserKey } from '../../domain/types.ts';
 import type {
@@ -10,7 +9,7 @@ import type {
   FollowerPageOptions,
 } from '../../ports/follower-graph.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
-import { requireLimit, requireUser } from '../embedded/sql-support.ts';
+import { checkFollowerPage } from '../checks/follower-graph.ts';
 
 export interface CachedFollowerGraphOptions {
   /** The full graph (DynamoDB): every write goes there, every miss reads it. */
@@ -26,7 +25,6 @@ export interface CachedFollowerGraphOptions {
   readonly keyPrefix?: string;
 }
 
-const DEFAULT_PAGE = 1000;
 const BUILD_PAGE = 5000;
 /** Generation keys outlive any build by far: a build older than half of this is dropped. */
 const GENERATION_TTL_SECONDS = 900;
@@ -114,12 +112,7 @@ export class CachedFollowerGraph implements FollowerGraph {
   }
 
   async pageFollowers(author: UserKey, opts: FollowerPageOptions = {}): Promise<FollowerPage> {
-    requireUser(author, 'author');
-    const limit = opts.limit ?? DEFAULT_PAGE;
-    requireLimit(limit);
-    if (opts.after !== undefined && typeof opts.after !== 'string') {
-      throw new ValidationError([{ path: 'after', message: 'must be the `next` of a previous page' }]);
-    }
+    const limit = checkFollowerPage(author, opts);
     const hot = await this.#readHot(author, opts.alertsOnly === true, opts.after, limit);
     if (Array.isArray(hot)) {
       const followers = hot.slice(0, limit);

@@ -7,6 +7,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from './concurrency.ts';
 import { awsCall } from './errors.ts';
 import { chunks, type RetryPolicy, sendWithRetry } from './retry.ts';
 
@@ -61,24 +62,6 @@ export function reportCapacity(
     const rcu = c.ReadCapacityUnits ?? (kind === 'read' ? units : 0);
     if (wcu > 0 || rcu > 0) sink.add(c.TableName ?? 'unknown', wcu, rcu);
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; rejects with the first failure. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Puts `items` with BatchWriteItem, 25 a call, re-sending only the unprocessed ones. */

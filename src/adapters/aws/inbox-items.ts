@@ -4,7 +4,8 @@ import { userPartition } from '../../domain/keys.ts';
 import { expiresAtSeconds } from '../../domain/ttl.ts';
 import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ReadMark } from '../../ports/inbox.ts';
-import { parsePayload, payloadJson, requireText } from '../embedded/sql-support.ts';
+import { parsePayload, payloadJson } from '../embedded/sql-support.ts';
+import { requireText } from '../input-checks.ts';
 import type { Item } from './inbox-batch.ts';
 
 /**

@@ -15,13 +15,13 @@ import {
   GetCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { StoreUnavailableError, ValidationError } from '../../domain/errors.ts';
+import { StoreUnavailableError } from '../../domain/errors.ts';
 import { userPartition } from '../../domain/keys.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
-import { isPlainObject } from '../../domain/validate.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { PreferenceChange, PreferenceStore } from '../../ports/preferences.ts';
-import { requireArray, requireLimit, requireUser } from '../embedded/sql-support.ts';
+import { validatePreferences } from '../checks/preferences.ts';
+import { requireArray, requireLimit, requireUser } from '../input-checks.ts';
 import { awsCall, awsErrorName } from './errors.ts';
 import {
   changeFromSdkRecord,
@@ -292,24 +292,4 @@ function batchesWithoutRepeats(items: readonly PreferenceItem[]): PreferenceItem
 
 function toItem(prefs: Preferences): PreferenceItem {
   return { pk: userPartition(prefs), doc: JSON.stringify(prefs) };
-}
-
-/**
- * The shape the store relies on, as the embedded store checks it. The full rules (timezones,
- * "HH:MM", known categories) live in `parsePreferences`, which checks untrusted input first.
- */
-function validatePreferences(prefs: Preferences, path: string): void {
-  if (!isPlainObject(prefs)) throw new ValidationError([{ path, message: 'must be an object' }]);
-  requireUser(prefs, path);
-  const issues: { path: string; message: string }[] = [];
-  if (typeof prefs.timezone !== 'string' || prefs.timezone.length === 0) {
-    issues.push({ path: `${path}.timezone`, message: 'must be a non-empty string' });
-  }
-  for (const key of ['consent', 'channels', 'categories'] as const) {
-    if (!isPlainObject(prefs[key])) issues.push({ path: `${path}.${key}`, message: 'must be an object' });
-  }
-  if (typeof prefs.updatedAt !== 'number' || !Number.isFinite(prefs.updatedAt)) {
-    issues.push({ path: `${path}.updatedAt`, message: 'must be a finite number' });
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
 }

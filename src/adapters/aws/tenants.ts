@@ -4,11 +4,13 @@ import {
   ScanCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
-import { requireText } from '../embedded/sql-support.ts';
+import { requireTime } from '../checks/tenants.ts';
+import { requireText } from '../input-checks.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import { type RetryPolicy, sendWithRetry } from './retry.ts';
+import { cancellationCodes } from './transaction-errors.ts';
 
 export interface DynamoTenantsOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -196,17 +198,6 @@ function keyPk(apiKeyHash: string): string {
   return `key#${apiKeyHash}`;
 }
 
-function cancellationCodes(err: unknown): string[] {
-  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((r) => r.Code ?? 'None');
-}
-
 function toRecord(tenantId: unknown, createdAt: unknown): TenantRecord {
   return { tenantId: tenantId as string, createdAt: createdAt as number };
-}
-
-function requireTime(at: unknown): void {
-  if (typeof at !== 'number' || !Number.isFinite(at)) {
-    throw new ValidationError([{ path: 'at', message: 'must be a finite number' }]);
-  }
 }

@@ -1,19 +1,12 @@
 import type { StatementSync } from 'node:sqlite';
-import { ValidationError } from '../../domain/errors.ts';
 import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
 import type { Category, CelebrityPointer, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { CelebrityFeed, FeedPageOptions } from '../../ports/celebrity-feed.ts';
+import { validatePointer } from '../checks/celebrity-feed.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
-import {
-  parsePayload,
-  payloadJson,
-  requireArray,
-  requireLimit,
-  requireText,
-  requireUser,
-  storeStep,
-} from './sql-support.ts';
+import { parsePayload, payloadJson, storeStep } from './sql-support.ts';
 
 export interface EmbeddedCelebrityFeedOptions {
   readonly db: EmbeddedDb;
@@ -176,16 +169,4 @@ function toPointer(tenantId: string, authorId: string, row: StoredPointer): Cele
   const payload = parsePayload(data);
   if (payload !== undefined) pointer.data = payload;
   return pointer;
-}
-
-function validatePointer(p: CelebrityPointer, i: number): void {
-  requireText(p?.tenantId, `pointers[${i}].tenantId`);
-  requireText(p.authorId, `pointers[${i}].authorId`);
-  requireText(p.id, `pointers[${i}].id`);
-  requireText(p.eventId, `pointers[${i}].eventId`);
-  requireText(p.type, `pointers[${i}].type`);
-  requireText(p.category, `pointers[${i}].category`);
-  if (typeof p.createdAt !== 'number' || !Number.isFinite(p.createdAt)) {
-    throw new ValidationError([{ path: `pointers[${i}].createdAt`, message: 'must be epoch ms' }]);
-  }
 }

@@ -11,9 +11,11 @@ import {
   type QueueMessage,
   type ReceiveOptions,
 } from '../../ports/delivery-queue.ts';
+import { checkJob } from '../checks/delivery-queue.ts';
+import { requireArray, requireInteger, requireLimit, requireText } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
 import { prepare, RECEIPT_LENGTH } from './delivery-queue-sql.ts';
-import { requireArray, requireLimit, requireText, storeStep } from './sql-support.ts';
+import { storeStep } from './sql-support.ts';
 
 export interface EmbeddedDeliveryQueueOptions {
   readonly db: EmbeddedDb;
@@ -100,7 +102,7 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
     requireArray(jobs, 'jobs');
     const delays = jobDelays(jobs.length, opts?.delaySeconds);
     // Every job is checked before the first write: a bad one sends nothing.
-    for (let i = 0; i < jobs.length; i++) this.#checkJob(jobs[i], i);
+    for (let i = 0; i < jobs.length; i++) checkJob(jobs[i], i, this.channel);
     if (jobs.length === 0) return;
     const now = this.#clock.now();
     const insert = this.#s.insert;
@@ -274,18 +276,6 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
     }
   }
 
-  #checkJob(job: DeliveryJob | undefined, i: number): void {
-    if (typeof job !== 'object' || job === null) {
-      throw new ValidationError([{ path: `jobs[${i}]`, message: 'must be a delivery job' }]);
-    }
-    requireText(job.tenantId, `jobs[${i}].tenantId`);
-    requireText(job.userId, `jobs[${i}].userId`);
-    requireText(job.notificationId, `jobs[${i}].notificationId`);
-    if (job.channel !== this.channel) {
-      throw new ValidationError([{ path: `jobs[${i}].channel`, message: `must be '${this.channel}'` }]);
-    }
-  }
-
   #attributes(json: string): Readonly<Record<string, string>> {
     if (json !== this.#lastAttributesJson) {
       this.#lastAttributes = Object.freeze(JSON.parse(json) as Record<string, string>);
@@ -305,12 +295,6 @@ function handleKey(handle: string): [seq: number, receipt: string] | undefined {
   if (dot !== RECEIPT_LENGTH || !RECEIPT.test(handle.slice(0, dot))) return undefined;
   const seq = Number(handle.slice(dot + 1));
   return Number.isSafeInteger(seq) && seq > 0 ? [seq, handle.slice(0, dot)] : undefined;
-}
-
-function requireInteger(value: unknown, path: string, min: number, max: number): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ValidationError([{ path, message: `must be an integer from ${min} to ${max}` }]);
-  }
 }
 
 function checkAttributes(attributes: unknown): void {

@@ -1,15 +1,14 @@
 import type { StatementSync } from 'node:sqlite';
-import { ValidationError } from '../../domain/errors.ts';
-import { type Device, Platform, type UserKey } from '../../domain/types.ts';
+import type { Device, Platform, UserKey } from '../../domain/types.ts';
 import type { DeviceRegistration, Devices } from '../../ports/devices.ts';
+import { checkDeactivate, validateRegistration } from '../checks/devices.ts';
+import { requireArray, requireText, requireUser } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
-import { requireArray, requireText, requireUser, storeStep } from './sql-support.ts';
+import { storeStep } from './sql-support.ts';
 
 export interface EmbeddedDevicesOptions {
   readonly db: EmbeddedDb;
 }
-
-const PLATFORMS: ReadonlySet<string> = new Set(Object.values(Platform));
 
 interface StoredDevice {
   readonly tenant_id: string;
@@ -173,34 +172,12 @@ export class EmbeddedDevices implements Devices {
     reason: string,
     opts: { readonly ifRegisteredBefore?: number } = {},
   ): Promise<boolean> {
-    requireText(tenantId, 'tenantId');
-    requireText(token, 'token');
-    requireText(reason, 'reason');
-    const before = opts?.ifRegisteredBefore;
-    if (before !== undefined && (typeof before !== 'number' || !Number.isFinite(before))) {
-      throw new ValidationError([{ path: 'ifRegisteredBefore', message: 'must be a finite number' }]);
-    }
+    const before = checkDeactivate(tenantId, token, reason, opts);
     const result = storeStep('devices deactivate', () =>
       before === undefined
         ? this.#s.deactivate.run(reason, tenantId, token)
         : this.#s.deactivateIfOlder.run(reason, tenantId, token, before),
     );
     return Number(result.changes) > 0;
-  }
-}
-
-function validateRegistration(reg: DeviceRegistration, i: number): void {
-  const path = `regs[${i}]`;
-  if (typeof reg !== 'object' || reg === null) {
-    throw new ValidationError([{ path, message: 'must be an object' }]);
-  }
-  requireText(reg.tenantId, `${path}.tenantId`);
-  requireText(reg.userId, `${path}.userId`);
-  requireText(reg.token, `${path}.token`);
-  if (!PLATFORMS.has(reg.platform)) {
-    throw new ValidationError([{ path: `${path}.platform`, message: "must be 'apns' or 'fcm'" }]);
-  }
-  if (typeof reg.registeredAt !== 'number' || !Number.isFinite(reg.registeredAt)) {
-    throw new ValidationError([{ path: `${path}.registeredAt`, message: 'must be a finite number' }]);
   }
 }

@@ -1,5 +1,4 @@
 import type { StatementSync } from 'node:sqlite';
-import { ValidationError } from '../../domain/errors.ts';
 import type { FollowEdge, UserId, UserKey } from '../../domain/types.ts';
 import { Tier } from '../../domain/types.ts';
 import type {
@@ -8,15 +7,14 @@ import type {
   FollowerPage,
   FollowerPageOptions,
 } from '../../ports/follower-graph.ts';
+import { checkFollowerPage, checkTierState, validateEdge } from '../checks/follower-graph.ts';
+import { requireArray, requireUser } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
-import { requireArray, requireLimit, requireText, requireUser, storeStep } from './sql-support.ts';
+import { storeStep } from './sql-support.ts';
 
 export interface EmbeddedFollowerGraphOptions {
   readonly db: EmbeddedDb;
 }
-
-const DEFAULT_PAGE = 1000;
-const TIERS: ReadonlySet<string> = new Set(Object.values(Tier));
 
 /**
  * Who follows whom, on SQLite. Edges are keyed (tenant, author, follower), so an author's
@@ -158,12 +156,7 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
   }
 
   async pageFollowers(author: UserKey, opts: FollowerPageOptions = {}): Promise<FollowerPage> {
-    requireUser(author, 'author');
-    const limit = opts.limit ?? DEFAULT_PAGE;
-    requireLimit(limit);
-    if (opts.after !== undefined && typeof opts.after !== 'string') {
-      throw new ValidationError([{ path: 'after', message: 'must be the `next` of a previous page' }]);
-    }
+    const limit = checkFollowerPage(author, opts);
     const statement = opts.alertsOnly === true ? this.#s.pageAlerts : this.#s.page;
     // One extra row tells whether another page exists, so the last page carries no `next`.
     const rows = storeStep('page followers', () =>
@@ -182,11 +175,7 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
   }
 
   async setTier(author: UserKey, state: AuthorTierState): Promise<void> {
-    requireUser(author, 'author');
-    if (!TIERS.has(state?.tier)) throw new ValidationError([{ path: 'tier', message: 'is not a tier' }]);
-    if (!Number.isFinite(state.changedAt)) {
-      throw new ValidationError([{ path: 'changedAt', message: 'must be epoch ms' }]);
-    }
+    checkTierState(author, state);
     const celebrity = state.tier === Tier.Celebrity ? 1 : 0;
     storeStep('tier write', () =>
       this.#s.setTier.run(author.tenantId, author.userId, state.tier, state.changedAt, celebrity),
@@ -226,14 +215,5 @@ class CountDeltas {
         if (delta !== 0) addCount.run(tenantId, authorId, delta);
       }
     }
-  }
-}
-
-function validateEdge(edge: Omit<FollowEdge, 'alerts'> & { alerts?: unknown }, i: number): void {
-  requireText(edge?.tenantId, `edges[${i}].tenantId`);
-  requireText(edge.authorId, `edges[${i}].authorId`);
-  requireText(edge.followerId, `edges[${i}].followerId`);
-  if (edge.alerts !== undefined && typeof edge.alerts !== 'boolean') {
-    throw new ValidationError([{ path: `edges[${i}].alerts`, message: 'must be a boolean' }]);
   }
 }

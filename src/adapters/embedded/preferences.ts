@@ -1,11 +1,12 @@
 import type { StatementSync } from 'node:sqlite';
 import { ValidationError } from '../../domain/errors.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
-import { isPlainObject } from '../../domain/validate.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { PreferenceChange, PreferenceStore } from '../../ports/preferences.ts';
+import { validatePreferences } from '../checks/preferences.ts';
+import { requireArray, requireLimit, requireUser } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
-import { requireArray, requireLimit, requireUser, storeStep } from './sql-support.ts';
+import { storeStep } from './sql-support.ts';
 
 export interface EmbeddedPreferenceStoreOptions {
   readonly db: EmbeddedDb;
@@ -165,25 +166,4 @@ function toChange(row: StoredChange): PreferenceChange {
     ...(row.new_image === null ? {} : { newImage: JSON.parse(row.new_image) as Preferences }),
     at: row.at,
   };
-}
-
-/**
- * The shape the store relies on. The full rules (timezones, "HH:MM", known categories) live in
- * `parsePreferences`, which checks untrusted input before it gets here; this guards the store
- * against a caller that skipped it.
- */
-function validatePreferences(prefs: Preferences, path: string): void {
-  if (!isPlainObject(prefs)) throw new ValidationError([{ path, message: 'must be an object' }]);
-  requireUser(prefs, path);
-  const issues: { path: string; message: string }[] = [];
-  if (typeof prefs.timezone !== 'string' || prefs.timezone.length === 0) {
-    issues.push({ path: `${path}.timezone`, message: 'must be a non-empty string' });
-  }
-  for (const key of ['consent', 'channels', 'categories'] as const) {
-    if (!isPlainObject(prefs[key])) issues.push({ path: `${path}.${key}`, message: 'must be an object' });
-  }
-  if (typeof prefs.updatedAt !== 'number' || !Number.isFinite(prefs.updatedAt)) {
-    issues.push({ path: `${path}.updatedAt`, message: 'must be a finite number' });
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
 }

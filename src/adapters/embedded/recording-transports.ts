@@ -11,8 +11,9 @@ import type {
   PushResult,
   PushTransport,
 } from '../../ports/transports.ts';
+import { requireText } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
-import { requireText, storeStep } from './sql-support.ts';
+import { storeStep } from './sql-support.ts';
 
 /** What a recording sink has seen, over its whole life (it is stored, so it survives restarts). */
 export interface TransportStats {

@@ -1,5 +1,4 @@
-import { FanoutError, StoreUnavailableError, ValidationError } from '../../domain/errors.ts';
-import type { UserKey } from '../../domain/types.ts';
+import { FanoutError, StoreUnavailableError } from '../../domain/errors.ts';
 
 /**
  * Runs one synchronous store step and turns anything SQLite throws (closed database, disk full,
@@ -13,31 +12,6 @@ export function storeStep<T>(what: string, fn: () => T): T {
     if (err instanceof FanoutError) throw err;
     throw new StoreUnavailableError(`${what} failed`, { cause: err });
   }
-}
-
-/** Throws a ValidationError unless `value` is a non-empty string. */
-export function requireText(value: unknown, path: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ValidationError([{ path, message: 'must be a non-empty string' }]);
-  }
-}
-
-/** Throws a ValidationError unless `value` is an integer ≥ 1. */
-export function requireLimit(value: unknown, path = 'limit'): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ValidationError([{ path, message: 'must be an integer ≥ 1' }]);
-  }
-}
-
-/** Throws a ValidationError unless both parts of the user key are non-empty strings. */
-export function requireUser(user: UserKey, path = 'user'): void {
-  requireText(user?.tenantId, `${path}.tenantId`);
-  requireText(user?.userId, `${path}.userId`);
-}
-
-/** Throws a ValidationError unless `value` is an array. */
-export function requireArray(value: unknown, path: string): asserts value is readonly unknown[] {
-  if (!Array.isArray(value)) throw new ValidationError([{ path, message: 'must be an array' }]);
 }
 
 /**

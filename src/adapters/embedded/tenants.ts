@@ -1,8 +1,10 @@
 import type { StatementSync } from 'node:sqlite';
-import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
+import { requireTime } from '../checks/tenants.ts';
+import { requireText } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
-import { requireText, storeStep } from './sql-support.ts';
+import { storeStep } from './sql-support.ts';
 
 export interface EmbeddedTenantsOptions {
   readonly db: EmbeddedDb;
@@ -119,10 +121,4 @@ export class EmbeddedTenants implements Tenants {
 
 function toRecord(row: StoredTenant): TenantRecord {
   return { tenantId: row.tenant_id, createdAt: row.created_at };
-}
-
-function requireTime(at: unknown): void {
-  if (typeof at !== 'number' || !Number.isFinite(at)) {
-    throw new ValidationError([{ path: 'at', message: 'must be a finite number' }]);
-  }
 }

@@ -115,6 +115,7 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
     await pipeline.start();
     await watchProgress(backend, s.tenantId, pipeline, reporter, signal, () => decisions);
     signal.throwIfAborted();
+    reporter.phase('summary');
     const summary = await summarize(backend, s.tenantId, {
       eventsAppended,
       elapsedMs: Math.round(performance.now() - started),

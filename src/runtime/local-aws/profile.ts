@@ -93,14 +93,21 @@ export async function openLocalAws(opts: LocalAwsOptions): Promise<LocalAwsProfi
   opts.meter?.attach(clients);
   const redis: Redis = createRedis({ url: endpoints.redis });
   const sinkDb = new EmbeddedDb({ path: ':memory:' });
+  const prefix = opts.prefix ?? `fanout-${randomUUID().slice(0, 8)}`;
+  // The Redis keys of this run die with its tables: when the emulators are ours or the prefix is
+  // this run's own, nobody else can use them after close (dedup keys would otherwise stay 30 days).
+  const ownsKeys = emulators !== undefined || opts.prefix === undefined;
   const close = async () => {
+    if (ownsKeys) await clearRedisKeys(redis, prefix).catch(() => {});
     redis.disconnect();
     clients.destroy();
     sinkDb.close();
     await emulators?.stop();
   };
   try {
-    const prefix = opts.prefix ?? `fanout-${randomUUID().slice(0, 8)}`;
+    // Emulators started here hold nothing yet, so Redis keys under this prefix belong to an
+    // earlier run's tables: stale dedup keys would turn this run's sends into duplicates.
+    if (emulators !== undefined) await clearRedisKeys(redis, prefix);
     const resources = await provisionLocal(clients, { prefix, shards: opts.shards });
     const pushSink = new RecordingPushTransport({
       db: sinkDb,
@@ -163,4 +170,14 @@ function recordedEmail(
       return result;
     },
   };
+}
+
+/** Deletes every key under `prefix:` (SCAN, then UNLINK in pages; local Redis only). */
+async function clearRedisKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }

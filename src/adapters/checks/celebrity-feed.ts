@@ -1,0 +1,21 @@
+import { ValidationError } from '../../domain/errors.ts';
+import type { CelebrityPointer } from '../../domain/types.ts';
+import { requireText } from '../input-checks.ts';
+
+/**
+ * Argument checks of the CelebrityFeed port, shared by its embedded and AWS adapters so both
+ * refuse a bad pointer with the same path and message.
+ */
+
+/** Throws a ValidationError naming the first bad field of pointer `i`. */
+export function validatePointer(p: CelebrityPointer, i: number): void {
+  requireText(p?.tenantId, `pointers[${i}].tenantId`);
+  requireText(p.authorId, `pointers[${i}].authorId`);
+  requireText(p.id, `pointers[${i}].id`);
+  requireText(p.eventId, `pointers[${i}].eventId`);
+  requireText(p.type, `pointers[${i}].type`);
+  requireText(p.category, `pointers[${i}].category`);
+  if (typeof p.createdAt !== 'number' || !Number.isFinite(p.createdAt)) {
+    throw new ValidationError([{ path: `pointers[${i}].createdAt`, message: 'must be epoch ms' }]);
+  }
+}

@@ -1,0 +1,45 @@
+import { ValidationError } from '../../domain/errors.ts';
+import { Platform } from '../../domain/types.ts';
+import type { DeviceRegistration } from '../../ports/devices.ts';
+import { requireText } from '../input-checks.ts';
+
+/**
+ * Argument checks of the Devices port, shared by its embedded and AWS adapters so both refuse a
+ * bad registration or deactivation with the same path and message.
+ */
+
+const PLATFORMS: ReadonlySet<string> = new Set(Object.values(Platform));
+
+/** Throws a ValidationError naming the first bad field of registration `i`. */
+export function validateRegistration(reg: DeviceRegistration, i: number): void {
+  const path = `regs[${i}]`;
+  if (typeof reg !== 'object' || reg === null) {
+    throw new ValidationError([{ path, message: 'must be an object' }]);
+  }
+  requireText(reg.tenantId, `${path}.tenantId`);
+  requireText(reg.userId, `${path}.userId`);
+  requireText(reg.token, `${path}.token`);
+  if (!PLATFORMS.has(reg.platform)) {
+    throw new ValidationError([{ path: `${path}.platform`, message: "must be 'apns' or 'fcm'" }]);
+  }
+  if (typeof reg.registeredAt !== 'number' || !Number.isFinite(reg.registeredAt)) {
+    throw new ValidationError([{ path: `${path}.registeredAt`, message: 'must be a finite number' }]);
+  }
+}
+
+/** Checks the arguments of `deactivate`; returns its `ifRegisteredBefore` bound, if any. */
+export function checkDeactivate(
+  tenantId: string,
+  token: string,
+  reason: string,
+  opts: { readonly ifRegisteredBefore?: number },
+): number | undefined {
+  requireText(tenantId, 'tenantId');
+  requireText(token, 'token');
+  requireText(reason, 'reason');
+  const before = opts?.ifRegisteredBefore;
+  if (before !== undefined && (typeof before !== 'number' || !Number.isFinite(before))) {
+    throw new ValidationError([{ path: 'ifRegisteredBefore', message: 'must be a finite number' }]);
+  }
+  return before;
+}
