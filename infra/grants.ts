@@ -1,0 +1,152 @@
+import { Arn, type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kinesisfirehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { TableName } from '../src/adapters/aws/tables.ts';
+import type { Channel } from '../src/domain/types.ts';
+
+/** The functions of the stack, by role. */
+export interface GrantFunctions {
+  readonly eventApi: lambda.IFunction;
+  readonly inboxApi: lambda.IFunction;
+  readonly authorizer: lambda.IFunction;
+  readonly fanout: lambda.IFunction;
+  readonly consumers: Readonly<Record<Channel, lambda.IFunction>>;
+  /** The preference-invalidation function: Redis only, no grant. */
+  readonly invalidation?: lambda.IFunction;
+}
+
+/** What the functions are granted access to. */
+export interface GrantResources {
+  readonly tables: Readonly<Record<TableName, dynamodb.ITableV2>>;
+  readonly stream: kinesis.IStream;
+  readonly queues: Readonly<Record<Channel, sqs.IQueue>>;
+  readonly deadLetterQueues: Readonly<Record<Channel, sqs.IQueue>>;
+  /** The audit trail's Firehose stream. */
+  readonly auditStream?: kinesisfirehose.IDeliveryStream;
+  /** ARNs of the SES identity the email consumer sends as, and of its configuration set. */
+  readonly ses?: { readonly identityArn: string; readonly configurationSetArn?: string };
+  /** ARNs of the SNS platform applications the push consumer creates endpoints in. */
+  readonly platformApplicationArns?: readonly string[];
+}
+
+/**
+ * Every IAM grant of the stack, in one place, least privilege. What each function may do follows
+ * from the ports its handler uses (docs/architecture.md, "AWS mode"):
+ *
+ * - event API: append events (stream put, `events` claims), follows, devices, preferences (read and
+ *   write), tenants (read: API keys), queue depths for `/v1/ops/*`;
+ * - inbox API: inbox rows (read, mark read), celebrity pointers and followings (read), tenants
+ *   (read: tells an API key from a token);
+ * - authorizer: tenants (read);
+ * - fan-out: followers (read; tier items are written), inbox and celebrity feed (read and write),
+ *   send to both delivery queues. Its stream read and failure-queue send come with its event source;
+ * - consumers: preferences (read), devices (read and write: deactivate, endpoint ARNs), the audit
+ *   stream (put), SES send as the identity (email) or SNS endpoints of the platform apps (push).
+ *   Receive/delete and sending to their own queue (deferrals) come with their construct;
+ * - preference invalidation: nothing (it only deletes Redis keys; the Pipe's role reads the stream).
+ */
+export function grantAll(fns: GrantFunctions, res: GrantResources): void {
+  const { tables } = res;
+
+  // Event API
+  res.stream.grantWrite(fns.eventApi);
+  tableAccess(tables.events, fns.eventApi, 'readWrite');
+  tableAccess(tables.followers, fns.eventApi, 'readWrite');
+  tableAccess(tables.devices, fns.eventApi, 'readWrite');
+  tableAccess(tables.preferences, fns.eventApi, 'readWrite');
+  tableAccess(tables.tenants, fns.eventApi, 'read');
+  for (const queue of [...Object.values(res.queues), ...Object.values(res.deadLetterQueues)]) {
+    queue.grant(fns.eventApi, 'sqs:GetQueueAttributes');
+  }
+
+  // Inbox API
+  tableAccess(tables.inbox, fns.inboxApi, 'readWrite');
+  tableAccess(tables.celebrityFeed, fns.inboxApi, 'read');
+  tableAccess(tables.followers, fns.inboxApi, 'read');
+  tableAccess(tables.tenants, fns.inboxApi, 'read');
+
+  // Authorizer
+  tableAccess(tables.tenants, fns.authorizer, 'read');
+
+  // Fan-out
+  tableAccess(tables.followers, fns.fanout, 'readWrite');
+  tableAccess(tables.inbox, fns.fanout, 'readWrite');
+  tableAccess(tables.celebrityFeed, fns.fanout, 'readWrite');
+  for (const queue of Object.values(res.queues)) queue.grantSendMessages(fns.fanout);
+
+  // Consumers
+  for (const consumer of Object.values(fns.consumers)) {
+    tableAccess(tables.preferences, consumer, 'read');
+    tableAccess(tables.devices, consumer, 'readWrite');
+    res.auditStream?.grantPutRecords(consumer);
+  }
+  const stack = Stack.of(fns.consumers.email);
+  if (res.ses !== undefined) {
+    const resources = [res.ses.identityArn];
+    if (res.ses.configurationSetArn !== undefined) resources.push(res.ses.configurationSetArn);
+    fns.consumers.email.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'SendEmailAsIdentity', actions: ['ses:SendEmail'], resources }),
+    );
+  }
+  const apps = res.platformApplicationArns ?? [];
+  if (apps.length > 0) {
+    const push = fns.consumers.push;
+    push.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateEndpointsInPlatformApps',
+        actions: ['sns:CreatePlatformEndpoint'],
+        resources: [...apps],
+      }),
+    );
+    // Endpoint ARNs are `endpoint/<platform>/<app>/<id>`, created at run time.
+    const endpoints = Arn.format({ service: 'sns', resource: 'endpoint/*' }, stack);
+    push.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishToEndpoints',
+        actions: ['sns:Publish', 'sns:GetEndpointAttributes', 'sns:SetEndpointAttributes'],
+        resources: [endpoints],
+      }),
+    );
+    if (push.role !== undefined) {
+      Validations.of(push.role).acknowledge({
+        // cdk-nag names the resource as synthesised: concrete region and account when the stack has them.
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:${named(stack.region, '<AWS::Region>')}:${named(stack.account, '<AWS::AccountId>')}:endpoint/*]`,
+        reason:
+          'SNS mobile endpoints are created at run time, one per device token; their ARNs are known only then. Publish is limited to endpoints of this account and region.',
+      });
+    }
+  }
+}
+
+/**
+ * Table access through the table's own grant (items, its indexes, and its KMS key), with the
+ * cdk-nag findings that grant always raises acknowledged on the grantee's role alone.
+ */
+function tableAccess(table: dynamodb.ITableV2, fn: lambda.IFunction, mode: 'read' | 'readWrite'): void {
+  if (mode === 'read') table.grantReadData(fn);
+  else table.grantReadWriteData(fn);
+  const role = fn.role;
+  if (role === undefined) return;
+  const stack = Stack.of(table);
+  const cfn = table.node.defaultChild as CfnElement | undefined;
+  const findings: Record<string, string> = {
+    'AwsSolutions-IAM5[Action::kms:ReEncrypt*]':
+      "Part of DynamoDB's grant on a table encrypted with a customer-managed key, limited to that key's ARN.",
+    'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
+      "Part of DynamoDB's grant on a table encrypted with a customer-managed key, limited to that key's ARN.",
+  };
+  if (cfn !== undefined) {
+    findings[`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfn)}.Arn>/index/*]`] =
+      "The table's own indexes (e.g. the sparse `unread` index of the inbox), under the table's ARN.";
+  }
+  for (const [id, reason] of Object.entries(findings)) Validations.of(role).acknowledge({ id, reason });
+}
+
+/** A stack's region or account as cdk-nag prints it: the value when concrete, else its pseudo name. */
+function named(value: string, pseudo: string): string {
+  return Token.isUnresolved(value) ? pseudo : value;
+}

@@ -1,0 +1,286 @@
+import { ArnFormat, CfnOutput, type Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { FanoutAudit } from './constructs/audit.ts';
+import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
+import { FanoutData } from './constructs/data.ts';
+import { FanoutDelivery } from './constructs/delivery.ts';
+import { FanoutWorker } from './constructs/fanout-worker.ts';
+import { FanoutIngest } from './constructs/ingest.ts';
+import { FanoutInvalidation } from './constructs/invalidation.ts';
+import { FanoutNetwork } from './constructs/network.ts';
+import { FanoutOperations } from './constructs/operations.ts';
+import { FanoutTransport, type FanoutTransportProps } from './constructs/transport.ts';
+import { grantAll } from './grants.ts';
+
+export interface FanoutStackProps extends StackProps {
+  /**
+   * Prefix of the physical table names (`FANOUT_TABLE_PREFIX`).
+   * @default 'fanout'
+   */
+  readonly tablePrefix?: string;
+  /**
+   * Global Table replica regions (context `replicaRegions`).
+   * @default [] (single region)
+   */
+  readonly replicaRegions?: readonly string[];
+  /**
+   * Customer-managed KMS key ARN per replica region (context `replicaKeyArns`).
+   * @default {}
+   */
+  readonly replicaKeyArns?: Readonly<Record<string, string>>;
+  /**
+   * Provisioned shards of the event stream (context `kinesisShards`).
+   * @default on-demand
+   */
+  readonly kinesisShards?: number;
+  /**
+   * ElastiCache flavour (context `cacheMode`): 'serverless' or node-based ('nodes').
+   * @default 'serverless'
+   */
+  readonly cacheMode?: 'serverless' | 'nodes';
+  /**
+   * Days audit records stay locked (context `auditRetentionDays`).
+   * @default 365
+   */
+  readonly auditRetentionDays?: number;
+  /**
+   * Address subscribed to the alarms (context `alarmEmail`).
+   * @default no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Domain SES sends from (context `sesIdentity`), verified by the stack.
+   * @default none: email is not granted an identity and the email consumer cannot send
+   */
+  readonly sesIdentity?: string;
+  /**
+   * Sender address (context `sesFrom`), `FANOUT_SES_FROM`; without `sesIdentity` its domain must be
+   * a verified SES identity already. The email consumer requires one of the two.
+   * @default `notifications@<sesIdentity>`
+   */
+  readonly sesFrom?: string;
+  /**
+   * SNS platform applications (APNs, FCM) with their credentials' secrets.
+   * @default none: no push
+   */
+  readonly push?: Pick<FanoutTransportProps, 'apns' | 'fcm' | 'credentialsRevision'>;
+  /**
+   * Public URL of the API for List-Unsubscribe links (context `publicBaseUrl`).
+   * @default unset
+   */
+  readonly publicBaseUrl?: string;
+  /**
+   * NAT gateways of the VPC (context `natGateways`); 0 keeps the functions on VPC endpoints only.
+   * @default 0
+   */
+  readonly natGateways?: number;
+  /**
+   * Default-stage throttling of the HTTP API (context `apiRateLimit`, `apiBurstLimit`).
+   * @default 1000 requests/s, burst 2000
+   */
+  readonly apiRateLimit?: number;
+  /** @default 2000 */
+  readonly apiBurstLimit?: number;
+  /**
+   * Reserved concurrency of the fan-out function (context `fanoutReservedConcurrency`).
+   * @default none
+   */
+  readonly fanoutReservedConcurrency?: number;
+  /**
+   * Lifetime of user tokens issued by the event API.
+   * @default 1 hour (the functions' default)
+   */
+  readonly tokenTtl?: Duration;
+}
+
+/**
+ * Fanout on AWS: every box of the design as managed services and Lambda functions running the
+ * same handlers as `fanout serve` (docs/architecture.md, "AWS mode"; docs/lambda.md). All grants
+ * are made in `grantAll`; every function's environment is what docs/lambda.md lists.
+ */
+export class FanoutStack extends Stack {
+  readonly data: FanoutData;
+  readonly network: FanoutNetwork;
+  readonly caches: FanoutCaches;
+  readonly ingest: FanoutIngest;
+  readonly worker: FanoutWorker;
+  readonly delivery: FanoutDelivery;
+  readonly invalidation: FanoutInvalidation;
+  readonly transport: FanoutTransport;
+  readonly audit: FanoutAudit;
+  readonly operations: FanoutOperations;
+
+  constructor(scope: Construct, id: string, props: FanoutStackProps = {}) {
+    super(scope, id, props);
+    Tags.of(this).add('Project', 'fanout');
+
+    this.data = new FanoutData(this, 'Data', {
+      ...(props.tablePrefix === undefined ? {} : { tablePrefix: props.tablePrefix }),
+      replicaRegions: props.replicaRegions ?? [],
+      replicaKeyArns: props.replicaKeyArns ?? {},
+    });
+    this.network = new FanoutNetwork(this, 'Network', {
+      ...(props.natGateways === undefined ? {} : { natGateways: props.natGateways }),
+    });
+    const cacheMode: CacheMode = props.cacheMode === 'nodes' ? 'node-based' : 'serverless';
+    this.caches = new FanoutCaches(this, 'Caches', {
+      vpc: this.network.vpc,
+      subnets: this.network.cacheSubnets,
+      securityGroup: this.network.cacheSecurityGroup,
+      mode: cacheMode,
+    });
+    this.audit = new FanoutAudit(this, 'Audit', {
+      ...(props.auditRetentionDays === undefined ? {} : { retentionDays: props.auditRetentionDays }),
+    });
+    this.transport = new FanoutTransport(this, 'Transport', {
+      ...props.push,
+      ...(props.sesIdentity === undefined ? {} : { emailDomain: props.sesIdentity }),
+    });
+
+    // The HMAC keys of user tokens and inbox cursors, generated by Secrets Manager and given to the
+    // two HTTP functions (and the token key to the authorizer) as dynamic references.
+    const tokenSecret = this.#hmacSecret('TokenSecret', 'HMAC key of Fanout user tokens');
+    const cursorSecret = this.#hmacSecret('CursorSecret', 'HMAC key of Fanout inbox cursors');
+
+    const vpcPlacement = {
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.lambdaSubnets,
+      securityGroups: [this.network.lambdaSecurityGroup],
+    };
+    // Names of infrastructure every function needs (docs/lambda.md); the event stream and the queue
+    // URLs are added below, once the constructs that own them exist.
+    const base: Record<string, string> = {
+      FANOUT_TABLE_PREFIX: this.data.tablePrefix,
+      FANOUT_AUDIT_STREAM: this.audit.deliveryStreamName,
+      ...this.caches.environment,
+      ...(this.transport.apnsApplicationArn === undefined
+        ? {}
+        : { FANOUT_SNS_APNS_ARN: this.transport.apnsApplicationArn }),
+      ...(this.transport.fcmApplicationArn === undefined
+        ? {}
+        : { FANOUT_SNS_FCM_ARN: this.transport.fcmApplicationArn }),
+      ...(props.publicBaseUrl === undefined ? {} : { FANOUT_PUBLIC_BASE_URL: props.publicBaseUrl }),
+    };
+
+    this.ingest = new FanoutIngest(this, 'Ingest', {
+      ...(props.kinesisShards === undefined ? {} : { shardCount: props.kinesisShards }),
+      ...(props.apiRateLimit === undefined ? {} : { throttleRateLimit: props.apiRateLimit }),
+      ...(props.apiBurstLimit === undefined ? {} : { throttleBurstLimit: props.apiBurstLimit }),
+      apiEnvironment: {
+        ...base,
+        FANOUT_TOKEN_SECRET: tokenSecret.secretValue.unsafeUnwrap(),
+        FANOUT_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
+        ...(props.tokenTtl === undefined ? {} : { FANOUT_TOKEN_TTL: String(props.tokenTtl.toSeconds()) }),
+      },
+      authorizerEnvironment: {
+        FANOUT_TABLE_PREFIX: this.data.tablePrefix,
+        FANOUT_TOKEN_SECRET: tokenSecret.secretValue.unsafeUnwrap(),
+      },
+      ...vpcPlacement,
+    });
+    const sesFrom =
+      props.sesFrom ?? (props.sesIdentity === undefined ? undefined : `notifications@${props.sesIdentity}`);
+    // The identity SES checks the sender against: the stack's domain, else the sender's own domain.
+    const sesIdentityName = this.transport.emailIdentityName ?? sesFrom?.slice(sesFrom.lastIndexOf('@') + 1);
+    const withStream = { ...base, FANOUT_EVENT_STREAM: this.ingest.stream.streamName };
+
+    this.delivery = new FanoutDelivery(this, 'Delivery', {
+      environment: withStream,
+      channelEnvironment: {
+        email: {
+          ...(sesFrom === undefined ? {} : { FANOUT_SES_FROM: sesFrom }),
+          FANOUT_SES_CONFIGURATION_SET: this.transport.configurationSetName,
+        },
+      },
+      ...vpcPlacement,
+    });
+    const full = { ...withStream, ...this.delivery.environment };
+    this.worker = new FanoutWorker(this, 'Worker', {
+      stream: this.ingest.stream,
+      environment: full,
+      ...(props.fanoutReservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.fanoutReservedConcurrency }),
+      ...vpcPlacement,
+    });
+    this.invalidation = new FanoutInvalidation(this, 'Invalidation', {
+      table: this.data.tables.preferences,
+      environment: full,
+      ...vpcPlacement,
+    });
+    // The HTTP functions were made before the queues existed.
+    for (const fn of [this.ingest.eventApi, this.ingest.inboxApi]) {
+      for (const [name, value] of Object.entries(this.delivery.environment)) fn.addEnvironment(name, value);
+    }
+
+    grantAll(
+      {
+        eventApi: this.ingest.eventApi,
+        inboxApi: this.ingest.inboxApi,
+        authorizer: this.ingest.authorizer,
+        fanout: this.worker.function,
+        consumers: this.delivery.consumers,
+        invalidation: this.invalidation.function,
+      },
+      {
+        tables: this.data.tables,
+        stream: this.ingest.stream,
+        queues: this.delivery.queues,
+        deadLetterQueues: this.delivery.deadLetterQueues,
+        auditStream: this.audit.stream,
+        ...(sesIdentityName === undefined
+          ? {}
+          : {
+              ses: {
+                identityArn: this.formatArn({
+                  service: 'ses',
+                  resource: 'identity',
+                  resourceName: sesIdentityName,
+                  arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+                }),
+                configurationSetArn: this.transport.configurationSetArn,
+              },
+            }),
+        platformApplicationArns: [this.transport.apnsApplicationArn, this.transport.fcmApplicationArn].filter(
+          (arn): arn is string => arn !== undefined,
+        ),
+      },
+    );
+    this.operations = new FanoutOperations(this, 'Operations', {
+      ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
+      deadLetterQueues: { ...this.delivery.deadLetterQueues, 'fanout-failures': this.worker.failureQueue },
+      queues: this.delivery.queues,
+      functions: {
+        'event-api': this.ingest.eventApi,
+        'inbox-api': this.ingest.inboxApi,
+        authorizer: this.ingest.authorizer,
+        fanout: this.worker.function,
+        'push-consumer': this.delivery.consumers.push,
+        'email-consumer': this.delivery.consumers.email,
+        'preference-invalidation': this.invalidation.function,
+      },
+      eventStream: this.ingest.stream,
+      tables: this.data.tables,
+      auditDeliveryStreamName: this.audit.deliveryStreamName,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.ingest.url, description: 'Fanout HTTP API' });
+    new CfnOutput(this, 'EventStreamName', { value: this.ingest.stream.streamName });
+    new CfnOutput(this, 'TablePrefix', { value: this.data.tablePrefix });
+  }
+
+  /** A generated 64-character HMAC key in Secrets Manager. */
+  #hmacSecret(id: string, description: string): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, id, {
+      description,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Both HMAC keys must be shared by every container of both API functions and reach them at deployment (docs/lambda.md, "Secrets"); a rotation outside a deployment would split them. Rotate by replacing the secret value and redeploying.',
+    });
+    return secret;
+  }
+}

@@ -1,0 +1,420 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FanoutStack } from '../../infra/stack.ts';
+import { TABLES, type TableName, type TableSpec } from '../../src/adapters/aws/tables.ts';
+import { FULL_PROPS, synthStack } from './support.ts';
+
+let stack: FanoutStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack, template } = synthStack(FULL_PROPS));
+}, 300_000);
+
+/** The logical id of a construct's CloudFormation resource. */
+function logicalId(construct: { node: { defaultChild?: unknown } } | CfnElement): string {
+  const cfn = ('node' in construct && (construct.node.defaultChild as CfnElement | undefined)) || construct;
+  return stack.getLogicalId(cfn as CfnElement);
+}
+
+/** Every action of the policies attached to a role. */
+function actionsOfRole(roleLogicalId: string): string[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
+  });
+  return Object.values(policies).flatMap((policy) =>
+    // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
+    (policy.Properties.PolicyDocument.Statement as any[]).flatMap((s) => [s.Action].flat()),
+  );
+}
+
+function roleOf(fn: { role?: unknown }): string {
+  return logicalId(fn.role as CfnElement & { node: { defaultChild?: unknown } });
+}
+
+describe('FanoutStack: tables', () => {
+  it.each(Object.keys(TABLES) as TableName[])('declares the %s table from its spec', (name) => {
+    const spec: TableSpec = TABLES[name];
+    const keySchema: { AttributeName: string; KeyType: string }[] = [
+      { AttributeName: spec.partitionKey, KeyType: 'HASH' },
+    ];
+    if (spec.sortKey !== undefined) keySchema.push({ AttributeName: spec.sortKey, KeyType: 'RANGE' });
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        TableName: `fanout-test-${name}`,
+        KeySchema: keySchema,
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        ...(spec.ttlAttribute !== undefined
+          ? { TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }
+          : {}),
+        Replicas: Match.arrayWith(
+          ['eu-central-1', 'us-east-1', 'eu-west-1'].map((region) =>
+            Match.objectLike({
+              Region: region,
+              DeletionProtectionEnabled: true,
+              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+              SSESpecification: {
+                KMSMasterKeyId:
+                  region === 'eu-west-1'
+                    ? { 'Fn::GetAtt': [logicalId(stack.data.key as never), 'Arn'] }
+                    : FULL_PROPS.replicaKeyArns?.[region],
+              },
+            }),
+          ),
+        ),
+      }),
+    });
+  });
+
+  it('gives the inbox its sparse unread index and the preferences table its change stream', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'fanout-test-inbox',
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'unread',
+          KeySchema: [
+            { AttributeName: 'upk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'fanout-test-preferences',
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+  });
+
+  it('encrypts the tables with one customer-managed key that rotates and is retained', () => {
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        EnableKeyRotation: true,
+        Description: 'Fanout DynamoDB tables (fanout-test)',
+      }),
+    });
+  });
+});
+
+describe('FanoutStack: event stream and fan-out worker', () => {
+  it('provisions the shards asked for, encrypted, kept on deletion', () => {
+    template.hasResource('AWS::Kinesis::Stream', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        ShardCount: 4,
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+        RetentionPeriodHours: 24,
+      }),
+    });
+  });
+
+  it('reads the stream from TRIM_HORIZON with partial batch responses, bisection and a failure queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.ingest.stream as never), 'Arn'] },
+      FunctionName: { Ref: logicalId(stack.worker.function as never) },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      ParallelizationFactor: 2,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86400,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.worker.failureQueue as never), 'Arn'] } },
+      },
+    });
+  });
+
+  it('encrypts the failure queue with its own rotating key and keeps it', () => {
+    template.hasResource('AWS::SQS::Queue', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack.worker.failureQueueKey as never), 'Arn'] },
+        MessageRetentionPeriod: 14 * 24 * 3600,
+      }),
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      Description: 'Fanout fan-out failure destination queue',
+      EnableKeyRotation: true,
+    });
+  });
+
+  it('runs the fan-out function on Node 24, ARM64, traced, with its reserved concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      ReservedConcurrentExecutions: 20,
+      Timeout: 120,
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'fanout-fanout',
+          FANOUT_TABLE_PREFIX: 'fanout-test',
+        }),
+      },
+    });
+  });
+});
+
+describe('FanoutStack: HTTP API', () => {
+  it('has one REQUEST authorizer with simple responses, cached by the Authorization header', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+  });
+
+  it('routes /v1/me/* to the inbox API and the other /v1 routes to the event API, both authorized', () => {
+    const authorizer = Object.keys(template.findResources('AWS::ApiGatewayV2::Authorizer'))[0];
+    for (const [routeKey, fn] of [
+      ['ANY /v1/{proxy+}', stack.ingest.eventApi],
+      ['ANY /v1/me/{proxy+}', stack.ingest.inboxApi],
+    ] as const) {
+      const routes = template.findResources('AWS::ApiGatewayV2::Route', {
+        Properties: { RouteKey: routeKey, AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizer } },
+      });
+      expect(Object.keys(routes)).toHaveLength(1);
+      const target: string = Object.values(routes)[0]?.Properties.Target['Fn::Join'][1][1].Ref;
+      expect(template.toJSON().Resources[target]).toMatchObject({
+        Type: 'AWS::ApiGatewayV2::Integration',
+        Properties: {
+          IntegrationType: 'AWS_PROXY',
+          PayloadFormatVersion: '2.0',
+          IntegrationUri: { 'Fn::GetAtt': [logicalId(fn as never), 'Arn'] },
+        },
+      });
+    }
+  });
+
+  it('serves only the static pages without credentials', () => {
+    const open = template.findResources('AWS::ApiGatewayV2::Route', {
+      Properties: { AuthorizationType: 'NONE' },
+    });
+    const keys = Object.values(open).map((r) => r.Properties.RouteKey as string);
+    expect(keys.sort()).toEqual(
+      [
+        '/',
+        '/app.js',
+        '/styles.css',
+        '/sse.js',
+        '/ops',
+        '/ops.js',
+        '/openapi.json',
+        '/docs',
+        '/docs/{proxy+}',
+      ]
+        .map((p) => `GET ${p}`)
+        .sort(),
+    );
+  });
+
+  it('throttles the default stage and writes JSON access logs to a retained log group', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 800 },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [logicalId(stack.ingest.accessLogs as never), 'Arn'] },
+        Format: Match.serializedJson(
+          Match.objectLike({
+            requestId: '$context.requestId',
+            status: '$context.status',
+            routeKey: '$context.routeKey',
+          }),
+        ),
+      },
+    });
+    template.hasResource('AWS::Logs::LogGroup', {
+      DeletionPolicy: 'Retain',
+      Properties: { RetentionInDays: 90 },
+    });
+  });
+});
+
+describe('FanoutStack: environment', () => {
+  const infra = [
+    'FANOUT_TABLE_PREFIX',
+    'FANOUT_EVENT_STREAM',
+    'FANOUT_PUSH_QUEUE_URL',
+    'FANOUT_PUSH_DLQ_URL',
+    'FANOUT_EMAIL_QUEUE_URL',
+    'FANOUT_EMAIL_DLQ_URL',
+    'FANOUT_AUDIT_STREAM',
+    'FANOUT_CACHE_REDIS_URL',
+    'FANOUT_DEDUP_REDIS_URL',
+    'FANOUT_REDIS_CLUSTER',
+  ];
+  const variables = (fn: unknown): Record<string, unknown> =>
+    template.toJSON().Resources[logicalId(fn as never)].Properties.Environment.Variables;
+
+  it('gives every pipeline function the names of all infrastructure, and no HMAC secret', () => {
+    for (const fn of [stack.worker.function, stack.delivery.consumers.push, stack.delivery.consumers.email]) {
+      const env = variables(fn);
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(infra));
+      expect(env).not.toHaveProperty('FANOUT_TOKEN_SECRET');
+      expect(env).not.toHaveProperty('FANOUT_CURSOR_SECRET');
+    }
+  });
+
+  it('gives the API functions the secrets as dynamic references, never their values', () => {
+    for (const fn of [stack.ingest.eventApi, stack.ingest.inboxApi]) {
+      const env = variables(fn);
+      expect(Object.keys(env)).toEqual(
+        expect.arrayContaining([...infra, 'FANOUT_TOKEN_SECRET', 'FANOUT_CURSOR_SECRET']),
+      );
+      for (const name of ['FANOUT_TOKEN_SECRET', 'FANOUT_CURSOR_SECRET']) {
+        expect(JSON.stringify(env[name])).toMatch(/\{\{resolve:secretsmanager:/);
+      }
+    }
+  });
+
+  it('gives the authorizer the tenants table and the token key only', () => {
+    const env = variables(stack.ingest.authorizer);
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        'FANOUT_TABLE_PREFIX',
+        'FANOUT_TOKEN_SECRET',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'NODE_OPTIONS',
+      ].sort(),
+    );
+  });
+
+  it('gives the email consumer its sender and configuration set', () => {
+    expect(variables(stack.delivery.consumers.email)).toMatchObject({
+      FANOUT_SES_FROM: 'notifications@mail.example.com',
+      FANOUT_SES_CONFIGURATION_SET: expect.anything(),
+    });
+  });
+});
+
+describe('FanoutStack: grants', () => {
+  const forbidden = (a: string) => a === '*' || a.endsWith(':*') || /Delete(Table|Stream|Queue)$/.test(a);
+
+  it('lets the fan-out function write inbox rows and send jobs, and nothing administrative', () => {
+    const actions = actionsOfRole(roleOf(stack.worker.function));
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:BatchWriteItem', 'sqs:SendMessage', 'kinesis:GetRecords']),
+    );
+    expect(actions.filter(forbidden)).toEqual([]);
+    expect(actions).not.toContain('kinesis:PutRecords');
+    expect(actions).not.toContain('ses:SendEmail');
+  });
+
+  it('lets the event API put records and the authorizer only read', () => {
+    expect(actionsOfRole(roleOf(stack.ingest.eventApi))).toEqual(
+      expect.arrayContaining(['kinesis:PutRecords', 'kinesis:PutRecord', 'sqs:GetQueueAttributes']),
+    );
+    const authorizer = actionsOfRole(roleOf(stack.ingest.authorizer));
+    expect(authorizer).toContain('dynamodb:GetItem');
+    expect(authorizer.filter((a) => /Put|Write|Update|Delete/.test(a) && a.startsWith('dynamodb:'))).toEqual(
+      [],
+    );
+    expect(authorizer.filter(forbidden)).toEqual([]);
+  });
+
+  it('lets only the email consumer send email, as the identity and its configuration set', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleOf(stack.delivery.consumers.email) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'SendEmailAsIdentity',
+            Action: 'ses:SendEmail',
+            Resource: Match.arrayWith([
+              {
+                'Fn::Join': [
+                  '',
+                  Match.arrayWith([Match.stringLikeRegexp(':identity/mail\\.example\\.com$')]),
+                ],
+              },
+            ]),
+          }),
+        ]),
+      },
+    });
+    for (const fn of [stack.delivery.consumers.push, stack.worker.function, stack.ingest.eventApi]) {
+      expect(actionsOfRole(roleOf(fn))).not.toContain('ses:SendEmail');
+    }
+  });
+
+  it('gives the preference invalidation no table access', () => {
+    const actions = actionsOfRole(roleOf(stack.invalidation.function));
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+});
+
+describe('FanoutStack: composition', () => {
+  it('composes every construct: network, caches, pipe, audit, transport, operations', () => {
+    for (const type of [
+      'AWS::EC2::VPC',
+      'AWS::ElastiCache::ServerlessCache',
+      'AWS::MemoryDB::Cluster',
+      'AWS::Pipes::Pipe',
+      'AWS::KinesisFirehose::DeliveryStream',
+      'AWS::SES::ConfigurationSet',
+      'AWS::CloudWatch::Dashboard',
+      'AWS::ApiGatewayV2::Api',
+      'AWS::Kinesis::Stream',
+    ]) {
+      template.resourceCountIs(type, 1);
+    }
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', Object.keys(TABLES).length);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it('alarms on the fan-out failure queue like on the delivery dead-letter queues', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: Match.arrayWith([
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack.worker.failureQueue as never), 'QueueName'] },
+        },
+      ]),
+    });
+  });
+});
+
+describe('FanoutStack: cdk-nag with every option on', () => {
+  it('finds nothing unacknowledged with replicas, shards, SES and reserved concurrency', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
+  });
+});
+
+describe('FanoutStack: tags', () => {
+  it('tags every taggable resource Project=fanout (not the raw custom-resource providers of CDK)', () => {
+    for (const type of [
+      'AWS::Lambda::Function',
+      'AWS::SQS::Queue',
+      'AWS::Kinesis::Stream',
+      'AWS::KMS::Key',
+    ]) {
+      for (const [id, resource] of Object.entries(template.findResources(type))) {
+        if (id.startsWith('Custom')) continue;
+        expect([id, resource.Properties.Tags]).toEqual([
+          id,
+          expect.arrayContaining([{ Key: 'Project', Value: 'fanout' }]),
+        ]);
+      }
+    }
+  });
+});

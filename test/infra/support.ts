@@ -1,0 +1,50 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FanoutStack, type FanoutStackProps } from '../../infra/stack.ts';
+
+/** The environment of every test stack: Global Tables need a concrete region. */
+export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
+
+/** Context and props of the full test stack: two replicas, provisioned shards, an SES domain, push. */
+export const FULL_PROPS: FanoutStackProps = {
+  env: TEST_ENV,
+  tablePrefix: 'fanout-test',
+  replicaRegions: ['eu-central-1', 'us-east-1'],
+  replicaKeyArns: {
+    'eu-central-1': 'arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111',
+    'us-east-1': 'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222',
+  },
+  kinesisShards: 4,
+  sesIdentity: 'mail.example.com',
+  auditRetentionDays: 400,
+  alarmEmail: 'ops@example.com',
+  apiRateLimit: 500,
+  apiBurstLimit: 800,
+  fanoutReservedConcurrency: 20,
+  push: {
+    apns: {
+      signingKey: 'fanout/apns-signing-key',
+      keyId: 'ABC123DEFG',
+      teamId: 'TEAM123456',
+      bundleId: 'com.example.app',
+    },
+    fcm: { serviceAccount: 'fanout/fcm-service-account' },
+  },
+};
+
+/**
+ * Synthesises one `FanoutStack` (bundling every function with esbuild: seconds each). Build it once
+ * per test file, in `beforeAll`.
+ */
+export function synthStack(
+  props: FanoutStackProps = FULL_PROPS,
+  id = 'FanoutTest',
+): {
+  app: App;
+  stack: FanoutStack;
+  template: Template;
+} {
+  const app = new App({ outdir: undefined });
+  const stack = new FanoutStack(app, id, props);
+  return { app, stack, template: Template.fromStack(stack) };
+}
