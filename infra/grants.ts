@@ -81,9 +81,10 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   // Consumers
   for (const consumer of Object.values(fns.consumers)) {
     tableAccess(tables.preferences, consumer, 'read');
-    tableAccess(tables.devices, consumer, 'readWrite');
     res.auditStream?.grantPutRecords(consumer);
   }
+  // Only push reads devices, and writes them when a provider rejects a token.
+  tableAccess(tables.devices, fns.consumers.push, 'readWrite');
   const stack = Stack.of(fns.consumers.email);
   if (res.ses !== undefined) {
     const resources = [res.ses.identityArn];

@@ -161,7 +161,11 @@ export class FanoutCaches extends Construct {
     // Prefix of every physical name: ≤ 22 characters, so `<base>-cache-default` stays within 40.
     const base = physicalBase(this, 22);
     const keyPattern = props.keyPattern ?? 'fanout:*';
-    const accessString = `on ~${keyPattern} +@all`;
+    // Everything the adapters send (strings, sorted sets, Lua scripts, SCAN; the client's own
+    // INFO and CLUSTER SLOTS), nothing that wipes or reconfigures the store: losing the dedup keys
+    // would let deliveries repeat. Not `-@dangerous`: that category holds INFO, which the client's
+    // ready check sends.
+    const accessString = `on ~${keyPattern} +@all -flushall -flushdb -config -debug -shutdown -keys -swapdb`;
     const cacheReplicas = props.cacheReplicasPerShard ?? 1;
     const dedupReplicas = props.dedupReplicasPerShard ?? 1;
     const dedupSnapshots = props.dedupSnapshotRetentionDays ?? 7;

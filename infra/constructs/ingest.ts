@@ -30,8 +30,8 @@ const ACCESS_LOG_FIELDS = {
   ip: '$context.identity.sourceIp',
   requestTime: '$context.requestTime',
   httpMethod: '$context.httpMethod',
+  // The route, not the path: a device route's path carries the push token, personal data.
   routeKey: '$context.routeKey',
-  path: '$context.path',
   status: '$context.status',
   protocol: '$context.protocol',
   responseLength: '$context.responseLength',

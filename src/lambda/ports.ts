@@ -73,11 +73,15 @@ export function awsPortsFactory(logger: Logger): PortsFactory {
       // `Ports` carries a codec: a random key keeps them from needing the secret at all.
       cursorSecret: env.cursorSecret ?? randomBytes(32).toString('hex'),
       delivery: ({ devices }) => ({
+        // One platform is enough: a message for a platform with no application is rejected alone.
         push:
-          apnsApplicationArn !== undefined && fcmApplicationArn !== undefined
+          apnsApplicationArn !== undefined || fcmApplicationArn !== undefined
             ? new SnsPushTransport({
                 sns: clients.sns,
-                applicationArns: { apns: apnsApplicationArn, fcm: fcmApplicationArn },
+                applicationArns: {
+                  ...(apnsApplicationArn === undefined ? {} : { apns: apnsApplicationArn }),
+                  ...(fcmApplicationArn === undefined ? {} : { fcm: fcmApplicationArn }),
+                },
                 endpoints: {
                   get: (tenantId, token) => devices.endpointArn(tenantId, token),
                   set: async (tenantId, token, arn) => {

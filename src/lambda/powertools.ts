@@ -118,8 +118,10 @@ export function countingPorts(ports: Ports, counters: InvocationCounters): Ports
   const { inbox, queues, log, audit } = ports;
   const countingQueue = (channel: Channel) =>
     withOverrides(queues[channel], {
-      async sendBatch(jobs) {
-        await queues[channel].sendBatch(jobs);
+      // The options carry the delays of deferred jobs: dropping them would re-deliver a job held
+      // back by quiet hours at once, again and again until the window ends.
+      async sendBatch(jobs, opts) {
+        await queues[channel].sendBatch(jobs, opts);
         counters.add(MetricName.DeliveryJobsQueued, jobs.length);
       },
     });

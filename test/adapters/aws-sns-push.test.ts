@@ -14,7 +14,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryEndpointCache, SnsPushTransport } from '../../src/adapters/aws/sns-push.ts';
-import { TransportRetryableError } from '../../src/domain/errors.ts';
+import { TransportRetryableError, ValidationError } from '../../src/domain/errors.ts';
 import type { PushMessage } from '../../src/ports/transports.ts';
 
 /*
@@ -292,5 +292,23 @@ describe('SnsPushTransport', () => {
     expect(publish).toBeInstanceOf(TransportRetryableError);
     expect(publish).toMatchObject({ ambiguous: false });
     expect(mock.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
+  it('pushes to the one platform a deployment configured and rejects the other without a request', async () => {
+    // Prepare
+    const fcmOnly = new SnsPushTransport({ sns, applicationArns: { fcm: FCM_ARN }, endpoints });
+    // Act
+    const apns = await fcmOnly.send(push({ platform: 'apns' }));
+    const requestsAfterApns = mock.calls().length;
+    const fcm = await fcmOnly.send(push({ platform: 'fcm', token: 'fcm-token-1' }));
+    // Assess
+    expect(apns).toEqual({ status: 'rejected', reason: 'platform_not_configured', deactivateDevice: false });
+    expect(requestsAfterApns).toBe(0);
+    expect(fcm.status).toBe('sent');
+  });
+
+  it('refuses to be built without any platform application', () => {
+    // Act / Assess
+    expect(() => new SnsPushTransport({ sns, applicationArns: {}, endpoints })).toThrow(ValidationError);
   });
 });

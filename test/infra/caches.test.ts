@@ -297,7 +297,7 @@ describe('FanoutCaches (serverless)', () => {
       UserId: Match.stringLikeRegexp('-cache-default$'),
     });
     const [appId] = logicalIds(b.template, 'AWS::ElastiCache::User', {
-      AccessString: 'on ~fanout:* +@all',
+      AccessString: 'on ~fanout:* +@all -flushall -flushdb -config -debug -shutdown -keys -swapdb',
     });
     const app = b.template.toJSON().Resources[appId!];
     expect(app.Properties.Engine).toBe('valkey');
@@ -351,7 +351,9 @@ describe('FanoutCaches (serverless)', () => {
     const [userId] = logicalIds(b.template, 'AWS::MemoryDB::User');
     const user = b.template.toJSON().Resources[userId!];
     expect(user.DeletionPolicy).toBe('Retain');
-    expect(user.Properties.AccessString).toBe('on ~fanout:* +@all');
+    expect(user.Properties.AccessString).toBe(
+      'on ~fanout:* +@all -flushall -flushdb -config -debug -shutdown -keys -swapdb',
+    );
     expect(user.Properties.UserName).toMatch(/-dedup-app$/);
     expect(user.Properties.AuthenticationMode.Type).toBe('password');
     expect(user.Properties.AuthenticationMode.Passwords).toHaveLength(1);

@@ -44,10 +44,12 @@ export interface SnsPushTransportOptions {
    */
   readonly sns: SNSClient;
   /**
-   * Platform application ARNs. An APNs ARN of an `APNS_SANDBOX` application (…:app/APNS_SANDBOX/…)
-   * publishes under the `APNS_SANDBOX` key, any other under `APNS`.
+   * Platform application ARNs, at least one. An APNs ARN of an `APNS_SANDBOX` application
+   * (…:app/APNS_SANDBOX/…) publishes under the `APNS_SANDBOX` key, any other under `APNS`. A
+   * deployment may push to one platform only: a message for the other is rejected for good
+   * (`platform_not_configured`), its device kept.
    */
-  readonly applicationArns: { readonly apns: string; readonly fcm: string };
+  readonly applicationArns: { readonly apns?: string; readonly fcm?: string };
   readonly endpoints: EndpointCache;
 }
 
@@ -81,10 +83,16 @@ export class SnsPushTransport implements PushTransport {
   readonly #endpoints: EndpointCache;
 
   constructor(opts: SnsPushTransportOptions) {
-    for (const platform of [Platform.Apns, Platform.Fcm]) {
-      if (typeof opts?.applicationArns?.[platform] !== 'string' || opts.applicationArns[platform] === '') {
+    const given = [Platform.Apns, Platform.Fcm].filter((p) => opts?.applicationArns?.[p] !== undefined);
+    for (const platform of given) {
+      if (typeof opts.applicationArns[platform] !== 'string' || opts.applicationArns[platform] === '') {
         throw new ValidationError([{ path: `applicationArns.${platform}`, message: 'must be an ARN' }]);
       }
+    }
+    if (given.length === 0) {
+      throw new ValidationError([
+        { path: 'applicationArns', message: 'must name at least one platform application' },
+      ]);
     }
     this.#sns = opts.sns;
     this.#apps = opts.applicationArns;
@@ -93,6 +101,9 @@ export class SnsPushTransport implements PushTransport {
 
   async send(message: PushMessage): Promise<PushResult> {
     checkMessage(message);
+    if (this.#apps[message.platform] === undefined) {
+      return { status: 'rejected', reason: 'platform_not_configured', deactivateDevice: false };
+    }
     let arn = await this.#cached(message);
     const fresh = arn === undefined;
     try {
@@ -162,7 +173,7 @@ export class SnsPushTransport implements PushTransport {
 
   async #publish(arn: string, message: PushMessage): Promise<PushResult> {
     const apns = message.platform === Platform.Apns;
-    const key = apns ? apnsKey(this.#apps.apns) : 'GCM';
+    const key = apns ? apnsKey(this.#apps.apns ?? '') : 'GCM';
     const payload = apns ? apnsPayload(message) : fcmPayload(message);
     const out = await this.#sns.send(
       new PublishCommand({
