@@ -14,7 +14,12 @@ describe('countingPorts', () => {
         sent.push({ jobs, opts });
       },
     } as unknown as DeliveryQueue;
-    const ports = { queues: { push: queue, email: queue }, inbox: {}, log: {}, audit: {} } as unknown as Ports;
+    const ports = {
+      queues: { push: queue, email: queue },
+      inbox: {},
+      log: {},
+      audit: {},
+    } as unknown as Ports;
     const counted = countingPorts(ports, new InvocationCounters());
     const job = { tenantId: 'acme', userId: 'bob', notificationId: 'n1', channel: 'push' } as DeliveryJob;
     // Act
