@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_RECEIVE_COUNT, FanoutDelivery } from '../../infra/constructs/delivery.ts';
 import { CHANNELS } from '../../src/domain/types.ts';
+import { checkedStack } from './support.ts';
 
 // One stack for the file (every consumer is bundled by esbuild): a delivery stage with the defaults
 // and one with every prop set, side by side, each asserted on its own resources by logical id.
@@ -24,20 +24,8 @@ let validationReport: { pluginReports: unknown[] };
 const SHARED_ENV = { FANOUT_TABLE_PREFIX: 'fanout-test', FANOUT_CACHE_REDIS_URL: 'rediss://cache:6379' };
 
 beforeAll(() => {
-  const app = new App();
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  stack = new Stack(app, 'DeliveryTest', { env: { account: '111111111111', region: 'eu-west-1' } });
-  vpc = new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 1,
-    subnetConfiguration: [
-      { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
-      { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      { name: 'app', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-    ],
-  });
-  vpc.addFlowLog('FlowLog');
-  key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  let app: App;
+  ({ app, stack, vpc, key } = checkedStack('DeliveryTest'));
   const securityGroup = new ec2.SecurityGroup(stack, 'RedisClients', { vpc });
   defaults = new FanoutDelivery(stack, 'Delivery', { vpc, environment: SHARED_ENV });
   tuned = new FanoutDelivery(stack, 'Tuned', {

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FanoutInvalidation, INVALIDATING_EVENT_NAMES } from '../../infra/constructs/invalidation.ts';
 import { TABLES } from '../../src/adapters/aws/tables.ts';
+import { checkedStack } from './support.ts';
 
 // One stack for the file (each function is bundled by esbuild): the invalidation with its defaults
 // over a table with a customer-managed key, and one with every prop set over a table without.
@@ -38,20 +38,8 @@ function preferencesTable(scope: Stack, name: string, encryptionKey?: kms.IKey):
 }
 
 beforeAll(() => {
-  const app = new App();
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  stack = new Stack(app, 'InvalidationTest', { env: { account: '111111111111', region: 'eu-west-1' } });
-  vpc = new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 1,
-    subnetConfiguration: [
-      { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
-      { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      { name: 'app', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-    ],
-  });
-  vpc.addFlowLog('FlowLog');
-  key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  let app: App;
+  ({ app, stack, vpc, key } = checkedStack('InvalidationTest'));
   encryptedTable = preferencesTable(stack, 'Preferences', key);
   plainTable = preferencesTable(stack, 'PlainPreferences');
   const securityGroup = new ec2.SecurityGroup(stack, 'CacheClients', { vpc });

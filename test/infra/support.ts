@@ -1,5 +1,8 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { FanoutStack, type FanoutStackProps } from '../../infra/stack.ts';
 
 /** The environment of every test stack: Global Tables need a concrete region. */
@@ -47,4 +50,27 @@ export function synthStack(
   const app = new App({ outdir: undefined });
   const stack = new FanoutStack(app, id, props);
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * A stack for one construct's tests, checked by cdk-nag at synthesis, with the stand-ins most
+ * constructs take: a VPC (public, private-with-egress and isolated `app` subnets, flow log) and a
+ * rotating KMS key.
+ */
+export function checkedStack(id: string): { app: App; stack: Stack; vpc: ec2.Vpc; key: kms.Key } {
+  const app = new App();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new Stack(app, id, { env: { account: '111111111111', region: 'eu-west-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 1,
+    subnetConfiguration: [
+      { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+      { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      { name: 'app', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    ],
+  });
+  vpc.addFlowLog('FlowLog');
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  return { app, stack, vpc, key };
 }
