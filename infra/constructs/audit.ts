@@ -118,6 +118,14 @@ export class FanoutAudit extends Construct {
       });
     this.encryptionKey = key;
 
+    // Both buckets age into colder storage the same way, old versions included.
+    const archive: s3.LifecycleRule = {
+      id: 'archive',
+      transitions: [{ storageClass, transitionAfter }],
+      noncurrentVersionTransitions: [{ storageClass, transitionAfter }],
+      abortIncompleteMultipartUploadAfter: Duration.days(7),
+    };
+
     const accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -125,14 +133,7 @@ export class FanoutAudit extends Construct {
       minimumTLSVersion: 1.2,
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [
-        {
-          id: 'archive',
-          transitions: [{ storageClass, transitionAfter }],
-          noncurrentVersionTransitions: [{ storageClass, transitionAfter }],
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
+      lifecycleRules: [archive],
       removalPolicy,
     });
     this.accessLogBucket = accessLogBucket;
@@ -150,14 +151,7 @@ export class FanoutAudit extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogBucket,
       serverAccessLogsPrefix: 'audit-bucket/',
-      lifecycleRules: [
-        {
-          id: 'archive',
-          transitions: [{ storageClass, transitionAfter }],
-          noncurrentVersionTransitions: [{ storageClass, transitionAfter }],
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
+      lifecycleRules: [archive],
       removalPolicy,
     });
     this.bucket = bucket;
