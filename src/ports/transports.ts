@@ -14,6 +14,11 @@ export interface PushMessage {
   /** Stable per (notification, device): APNs `apns-id`, FCM message id. */
   readonly messageId: string;
   readonly data?: Readonly<Record<string, string>>;
+  /**
+   * Epoch ms after which the provider should drop the message instead of storing it for an
+   * offline device (APNs `apns-expiration`, FCM `ttl`). Unset: the transport's default.
+   */
+  readonly expiresAt?: number;
   /** This send re-tries one whose outcome was unknown. */
   readonly ambiguousRetry?: boolean;
 }
