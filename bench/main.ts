@@ -3,6 +3,7 @@ import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
 import { pipelineBench } from './pipeline.ts';
+import { pushBench } from './push.ts';
 import { type BenchReport, reportJson, reportTable } from './support.ts';
 
 /**
@@ -32,7 +33,22 @@ const BENCHMARKS: Readonly<
     about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',
     run: (profile) => inboxReadBench({ profile }),
   },
+  push: {
+    about:
+      'APNs notifications/s and peak memory: our HTTP/2 client vs @parse/node-apn against one local APNs server',
+    run: () =>
+      pushBench({
+        notifications: positiveInt(process.env.BENCH_PUSH_NOTIFICATIONS),
+        connections: positiveInt(process.env.BENCH_PUSH_CONNECTIONS),
+      }),
+  },
 };
+
+/** A positive integer from the environment, or undefined (the benchmark's default) when unset or not one. */
+function positiveInt(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
 
 function usage(): string {
   const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(12)} ${b.about}`);

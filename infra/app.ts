@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { PushDelivery } from './constructs/direct-push.ts';
 import { ApnsPlatform } from './constructs/transport.ts';
 import { FanoutStack, type FanoutStackProps } from './stack.ts';
 
@@ -17,7 +18,9 @@ import { FanoutStack, type FanoutStackProps } from './stack.ts';
  * - `apiRateLimit`, `apiBurstLimit`, `fanoutReservedConcurrency`;
  * - push (names of Secrets Manager secrets, never the credentials): `apnsSecret` with `apnsKeyId`,
  *   `apnsTeamId`, `apnsBundleId` and `apnsSandbox` (true for development builds); `fcmSecret`;
- *   `pushCredentialsRevision` (change it after rotating a secret);
+ *   `pushCredentialsRevision` (change it after rotating a secret); `pushDelivery` (`sns`, the
+ *   default, or `direct`: APNs / FCM straight from the push consumer, with one NAT gateway);
+ *   `pushProvidersSecret` (a push providers document for per-tenant apps, docs/push.md);
  * - `nag` (default true): run the AWS Solutions checks of cdk-nag; any unacknowledged finding
  *   fails the synthesis.
  */
@@ -89,6 +92,8 @@ const props: FanoutStackProps = {
   ...optional('apiBurstLimit', integer('apiBurstLimit')),
   ...optional('fanoutReservedConcurrency', integer('fanoutReservedConcurrency')),
   ...optional('push', pushFromContext()),
+  ...optional('pushDelivery', pushDelivery()),
+  ...optional('pushProvidersSecret', text('pushProvidersSecret')),
 };
 
 new FanoutStack(app, text('stackName') ?? 'Fanout', props);
@@ -126,6 +131,16 @@ function pushFromContext(): FanoutStackProps['push'] {
     ...(fcmSecret === undefined ? {} : { fcm: { serviceAccount: fcmSecret } }),
     ...optional('credentialsRevision', text('pushCredentialsRevision')),
   };
+}
+
+/** `sns` (the default) or `direct`. */
+function pushDelivery(): PushDelivery | undefined {
+  const value = text('pushDelivery');
+  if (value === undefined) return undefined;
+  if (value !== PushDelivery.Sns && value !== PushDelivery.Direct) {
+    throw new Error(`context pushDelivery must be 'sns' or 'direct', got ${value}`);
+  }
+  return value;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

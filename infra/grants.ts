@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kinesisfirehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { TableName } from '../src/adapters/aws/tables.ts';
 import type { Channel } from '../src/domain/types.ts';
@@ -31,6 +32,8 @@ export interface GrantResources {
   readonly ses?: { readonly identityArn: string; readonly configurationSetArn?: string };
   /** ARNs of the SNS platform applications the push consumer creates endpoints in. */
   readonly platformApplicationArns?: readonly string[];
+  /** Secrets the push consumer reads at cold start for direct APNs / FCM (credentials, providers document). */
+  readonly pushSecrets?: readonly secretsmanager.ISecret[];
 }
 
 /**
@@ -40,12 +43,13 @@ export interface GrantResources {
  * - event API: append events (stream put, `events` claims), follows, devices, preferences (read and
  *   write), tenants (read: API keys), queue depths for `/v1/ops/*`;
  * - inbox API: inbox rows (read, mark read), celebrity pointers and followings (read), tenants
- *   (read: tells an API key from a token);
+ *   (read: tells an API key from a token), preferences (read and write: unsubscribe links);
  * - authorizer: tenants (read);
  * - fan-out: followers (read; tier items are written), inbox and celebrity feed (read and write),
  *   send to both delivery queues. Its stream read and failure-queue send come with its event source;
  * - consumers: preferences (read), devices (read and write: deactivate, endpoint ARNs), the audit
- *   stream (put), SES send as the identity (email) or SNS endpoints of the platform apps (push).
+ *   stream (put), SES send as the identity (email) or SNS endpoints of the platform apps (push);
+ *   for direct push, read on the credential secrets (push consumer only).
  *   Receive/delete and sending to their own queue (deferrals) come with their construct;
  * - preference invalidation: nothing (it only deletes Redis keys; the Pipe's role reads the stream).
  */
@@ -68,6 +72,8 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   tableAccess(tables.celebrityFeed, fns.inboxApi, 'read');
   tableAccess(tables.followers, fns.inboxApi, 'read');
   tableAccess(tables.tenants, fns.inboxApi, 'read');
+  // Unsubscribe links turn email off in the user's preferences.
+  tableAccess(tables.preferences, fns.inboxApi, 'readWrite');
 
   // Authorizer
   tableAccess(tables.tenants, fns.authorizer, 'read');
@@ -93,6 +99,8 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
       new iam.PolicyStatement({ sid: 'SendEmailAsIdentity', actions: ['ses:SendEmail'], resources }),
     );
   }
+  // Only the push consumer ever sees push credentials; the grant covers the secret's key too.
+  for (const secret of res.pushSecrets ?? []) secret.grantRead(fns.consumers.push);
   const apps = res.platformApplicationArns ?? [];
   if (apps.length > 0) {
     const push = fns.consumers.push;

@@ -5,6 +5,7 @@ import { FanoutAudit } from './constructs/audit.ts';
 import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
 import { FanoutData } from './constructs/data.ts';
 import { FanoutDelivery } from './constructs/delivery.ts';
+import { FanoutDirectPush, PushDelivery } from './constructs/direct-push.ts';
 import { FanoutWorker } from './constructs/fanout-worker.ts';
 import { FanoutIngest } from './constructs/ingest.ts';
 import { FanoutInvalidation } from './constructs/invalidation.ts';
@@ -66,6 +67,20 @@ export interface FanoutStackProps extends StackProps {
    */
   readonly push?: Pick<FanoutTransportProps, 'apns' | 'fcm' | 'credentialsRevision'>;
   /**
+   * How `push` reaches Apple and Google (context `pushDelivery`): SNS platform applications, or
+   * straight from the push consumer (APNs HTTP/2, FCM HTTP v1) with the same secrets, read at cold
+   * start. Direct push needs a route to the internet: the VPC then gets one NAT gateway unless
+   * `natGateways` says how many (0 is refused).
+   * @default PushDelivery.Sns
+   */
+  readonly pushDelivery?: PushDelivery;
+  /**
+   * Secret with a push providers document (context `pushProvidersSecret`; docs/push.md): per-tenant
+   * providers beside the default ones. Read by the push consumer at cold start.
+   * @default none
+   */
+  readonly pushProvidersSecret?: string;
+  /**
    * Public URL of the API for List-Unsubscribe links (context `publicBaseUrl`).
    * @default unset
    */
@@ -120,8 +135,15 @@ export class FanoutStack extends Stack {
       replicaRegions: props.replicaRegions ?? [],
       replicaKeyArns: props.replicaKeyArns ?? {},
     });
+    const direct = props.pushDelivery === PushDelivery.Direct;
+    if (direct && props.natGateways === 0) {
+      throw new Error(
+        'pushDelivery direct needs a NAT gateway to reach APNs and FCM: natGateways must be at least 1',
+      );
+    }
+    const natGateways = props.natGateways ?? (direct ? 1 : undefined);
     this.network = new FanoutNetwork(this, 'Network', {
-      ...(props.natGateways === undefined ? {} : { natGateways: props.natGateways }),
+      ...(natGateways === undefined ? {} : { natGateways }),
     });
     const cacheMode: CacheMode = props.cacheMode === 'nodes' ? 'node-based' : 'serverless';
     this.caches = new FanoutCaches(this, 'Caches', {
@@ -133,8 +155,21 @@ export class FanoutStack extends Stack {
     this.audit = new FanoutAudit(this, 'Audit', {
       ...(props.auditRetentionDays === undefined ? {} : { retentionDays: props.auditRetentionDays }),
     });
+    // Direct push keeps the credentials for the push consumer; SNS gets them for its applications.
+    const { apns, fcm, ...pushRest } = props.push ?? {};
+    const directPush =
+      direct || props.pushProvidersSecret !== undefined
+        ? new FanoutDirectPush(this, 'DirectPush', {
+            ...(direct && apns !== undefined ? { apns } : {}),
+            ...(direct && fcm !== undefined ? { fcm } : {}),
+            ...(props.pushProvidersSecret === undefined
+              ? {}
+              : { providersSecret: props.pushProvidersSecret }),
+          })
+        : undefined;
     this.transport = new FanoutTransport(this, 'Transport', {
-      ...props.push,
+      ...pushRest,
+      ...(direct ? {} : { ...(apns === undefined ? {} : { apns }), ...(fcm === undefined ? {} : { fcm }) }),
       ...(props.sesIdentity === undefined ? {} : { emailDomain: props.sesIdentity }),
     });
 
@@ -142,6 +177,9 @@ export class FanoutStack extends Stack {
     // two HTTP functions (and the token key to the authorizer) as dynamic references.
     const tokenSecret = this.#hmacSecret('TokenSecret', 'HMAC key of Fanout user tokens');
     const cursorSecret = this.#hmacSecret('CursorSecret', 'HMAC key of Fanout inbox cursors');
+    // Unsubscribe links: signed by the email consumer, checked by the API. A key of its own, so the
+    // email consumer never holds the one that mints user tokens.
+    const unsubscribeSecret = this.#hmacSecret('UnsubscribeSecret', 'HMAC key of Fanout unsubscribe links');
 
     const vpcPlacement = {
       vpc: this.network.vpc,
@@ -171,6 +209,7 @@ export class FanoutStack extends Stack {
         ...base,
         FANOUT_TOKEN_SECRET: tokenSecret.secretValue.unsafeUnwrap(),
         FANOUT_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
+        FANOUT_UNSUBSCRIBE_SECRET: unsubscribeSecret.secretValue.unsafeUnwrap(),
         ...(props.tokenTtl === undefined ? {} : { FANOUT_TOKEN_TTL: String(props.tokenTtl.toSeconds()) }),
       },
       authorizerEnvironment: {
@@ -188,9 +227,13 @@ export class FanoutStack extends Stack {
     this.delivery = new FanoutDelivery(this, 'Delivery', {
       environment: withStream,
       channelEnvironment: {
+        ...(directPush === undefined ? {} : { push: directPush.environment }),
         email: {
           ...(sesFrom === undefined ? {} : { FANOUT_SES_FROM: sesFrom }),
           FANOUT_SES_CONFIGURATION_SET: this.transport.configurationSetName,
+          ...(props.publicBaseUrl === undefined
+            ? {}
+            : { FANOUT_UNSUBSCRIBE_SECRET: unsubscribeSecret.secretValue.unsafeUnwrap() }),
         },
       },
       ...vpcPlacement,
@@ -242,6 +285,7 @@ export class FanoutStack extends Stack {
                 configurationSetArn: this.transport.configurationSetArn,
               },
             }),
+        pushSecrets: directPush?.secrets ?? [],
         platformApplicationArns: [this.transport.apnsApplicationArn, this.transport.fcmApplicationArn].filter(
           (arn): arn is string => arn !== undefined,
         ),

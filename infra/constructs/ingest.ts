@@ -24,13 +24,20 @@ export const PUBLIC_PATHS = [
   '/docs/{proxy+}',
 ] as const;
 
+/**
+ * The email unsubscribe link (RFC 8058 one-click): its signed token is the credential, so no
+ * authorizer runs. GET only shows a page; POST turns email off; HEAD is what some link checkers send.
+ */
+export const UNSUBSCRIBE_PATH = '/v1/unsubscribe';
+
 /** The fields of one access-log line (HTTP API context variables), as JSON. */
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',
   requestTime: '$context.requestTime',
   httpMethod: '$context.httpMethod',
-  // The route, not the path: a device route's path carries the push token, personal data.
+  // The route, not the path: a device route's path carries the push token, personal data, and an
+  // unsubscribe link's query string its token. Neither path nor query string is logged.
   routeKey: '$context.routeKey',
   status: '$context.status',
   protocol: '$context.protocol',
@@ -114,7 +121,8 @@ export interface FanoutIngestProps {
  * The way in: the Kinesis event stream (KMS server-side encryption), and one HTTP API
  * whose server-to-server routes (`/v1/*`) go to the event API function and whose end-user routes
  * (`/v1/me/*`) go to the inbox API function, both behind one Lambda REQUEST authorizer, with JSON
- * access logs and default-stage throttling.
+ * access logs and default-stage throttling. The unsubscribe link (`/v1/unsubscribe`) also goes to
+ * the inbox API function, without the authorizer: its signed token is its credential.
  */
 export class FanoutIngest extends Construct {
   readonly stream: kinesis.IStream;
@@ -206,6 +214,18 @@ export class FanoutIngest extends Construct {
       integration: inbox,
       authorizer,
     });
+    const unsubscribe = api.addRoutes({
+      path: UNSUBSCRIBE_PATH,
+      methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD, apigw.HttpMethod.POST],
+      integration: inbox,
+    });
+    for (const route of unsubscribe) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Email unsubscribe link (RFC 8058): mailbox providers and browsers send no Authorization header; the HMAC-signed token in the link is the credential and opts one user out of email only.',
+      });
+    }
     if (props.publicPages ?? true) {
       for (const path of PUBLIC_PATHS) {
         const [route] = api.addRoutes({ path, methods: [apigw.HttpMethod.GET], integration: inbox });

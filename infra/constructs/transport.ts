@@ -11,12 +11,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { FanoutFunction } from './fanout-function.ts';
+import { secretId, secretRef } from './secret-ref.ts';
 
 /** SNS's platform names for APNs: production, or the development (sandbox) gateway. */
 export const ApnsPlatform = { Production: 'APNS', Sandbox: 'APNS_SANDBOX' } as const;
@@ -170,9 +171,9 @@ export class FanoutTransport extends Construct {
       this.platformApplicationFunction = handler;
       const provider = this.#provider(handler);
       const apnsKey =
-        props.apns === undefined ? undefined : this.#secret('ApnsSigningKey', props.apns.signingKey);
+        props.apns === undefined ? undefined : secretRef(this, 'ApnsSigningKey', props.apns.signingKey);
       const fcmAccount =
-        props.fcm === undefined ? undefined : this.#secret('FcmServiceAccount', props.fcm.serviceAccount);
+        props.fcm === undefined ? undefined : secretRef(this, 'FcmServiceAccount', props.fcm.serviceAccount);
       const secrets = [apnsKey, fcmAccount].filter((s): s is secretsmanager.ISecret => s !== undefined);
       this.#allowHandler(handler, secrets);
       const revision = props.credentialsRevision ?? '1';
@@ -280,14 +281,6 @@ export class FanoutTransport extends Construct {
     return this.emailIdentity?.dkimRecords ?? [];
   }
 
-  /** A secret given as itself, by complete ARN (`arn:…`), or by name. */
-  #secret(id: string, secret: secretsmanager.ISecret | string): secretsmanager.ISecret {
-    if (typeof secret !== 'string') return secret;
-    return secret.startsWith('arn:')
-      ? secretsmanager.Secret.fromSecretCompleteArn(this, id, secret)
-      : secretsmanager.Secret.fromSecretNameV2(this, id, secret);
-  }
-
   /** The Provider framework in front of the handler, its logs kept a month. */
   #provider(handler: FanoutFunction): cr.Provider {
     const provider = new cr.Provider(this, 'PlatformApplicationProvider', {
@@ -380,9 +373,4 @@ export class FanoutTransport extends Construct {
  */
 function policyArn(secret: secretsmanager.ISecret): string {
   return secret.secretFullArn ?? `${secret.secretArn}-??????`;
-}
-
-/** What GetSecretValue is given: the full ARN when known, else the name (an imported secret's ARN ends in `-??????`). */
-function secretId(secret: secretsmanager.ISecret): string {
-  return secret.secretFullArn ?? secret.secretName;
 }

@@ -1,4 +1,10 @@
+import type { MessageCatalog } from './templates/catalog.ts';
+import { emailHtml } from './templates/email-html.ts';
+import { catalogFor } from './templates/locales.ts';
 import { Category, type DeliveryJob } from './types.ts';
+
+export { escapeHtml } from './templates/email-html.ts';
+export { catalogFor, DEFAULT_LOCALE, resolveLocale, SUPPORTED_LOCALES } from './templates/locales.ts';
 
 /** Length caps of rendered text, in UTF-16 code units. */
 export const RENDER_LIMITS = {
@@ -8,70 +14,83 @@ export const RENDER_LIMITS = {
   emailSubject: 120,
 } as const;
 
-/** One English template: a short headline and the sentence that says what happened. */
-interface Template {
+/** A rendered push: what the lock screen shows. */
+export interface RenderedPush {
   readonly title: string;
-  readonly line: (actor: string) => string;
+  readonly body: string;
 }
 
-const TEMPLATES: ReadonlyMap<string, Template> = new Map<string, Template>([
-  ['post', { title: 'New post', line: (actor) => `${actor} posted` }],
-  ['like', { title: 'New like', line: (actor) => `${actor} liked your post` }],
-  ['comment', { title: 'New comment', line: (actor) => `${actor} commented on your post` }],
-  ['mention', { title: 'You were mentioned', line: (actor) => `${actor} mentioned you` }],
-  ['follow', { title: 'New follower', line: (actor) => `${actor} started following you` }],
-]);
+/** How an email is rendered besides its job. */
+export interface EmailRenderOptions {
+  /** The user's BCP 47 locale preference; resolved with `catalogFor`. @default English */
+  readonly locale?: string;
+  /** The one-click unsubscribe link (http or https); the footer shows one only when given. */
+  readonly unsubscribeUrl?: string;
+}
+
+/** A rendered email, and the locale it was written in (the resolved catalog's tag). */
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  readonly locale: string;
+}
 
 /** Prefixes of critical types, stripped to name the notice ("critical.outage" → "outage"). */
 const CRITICAL_PREFIXES: readonly string[] = ['critical.', 'security.'];
 
-/**
- * Default text of a notification. Per-locale templates arrive with the real transports; until
- * then one English rendering keeps push and email content in one place.
- *
+/*
  * Only ids and the type are rendered, never `data`: it is free-form input from the tenant and may
- * carry personal data.
+ * carry personal data. Ids and types are validated upstream, but text that reaches a mail header
+ * or a lock screen must never carry a line break or a control character, whatever the queue held,
+ * so every value is cleaned here before a catalog sees it.
  */
-export function renderPush(job: DeliveryJob): { title: string; body: string } {
-  const { title, line } = describe(job);
+
+/** The push text of a job in the user's locale (see `catalogFor`). */
+export function renderPush(job: DeliveryJob, locale?: string): RenderedPush {
+  const { title, line } = describe(job, catalogFor(locale));
   return { title: clip(title, RENDER_LIMITS.pushTitle), body: clip(line, RENDER_LIMITS.pushBody) };
 }
 
-export function renderEmail(job: DeliveryJob): { subject: string; text: string; html: string } {
-  const { title, line } = describe(job);
-  const subject = clip(line, RENDER_LIMITS.emailSubject);
-  const footer = 'Open the app to see it.';
-  const text = `${line}\n\n${footer}\n`;
-  const html =
-    '<!doctype html>\n<html><head><meta charset="utf-8">' +
-    `<title>${escapeHtml(title)}</title></head>\n` +
-    `<body><h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(line)}</p>\n<p>${escapeHtml(footer)}</p></body></html>\n`;
-  return { subject, text, html };
+/** The email of a job in the user's locale: subject, text and HTML parts saying the same. */
+export function renderEmail(job: DeliveryJob, opts: EmailRenderOptions = {}): RenderedEmail {
+  const catalog = catalogFor(opts.locale);
+  const { title, line } = describe(job, catalog);
+  const category = catalog.categories[job.category] ?? plain(job.category);
+  const { openApp, reason, unsubscribe, managePreferences } = catalog.email;
+  const url = opts.unsubscribeUrl === undefined ? undefined : plain(opts.unsubscribeUrl).trim();
+  // Only web links: an href is the one place in the document where escaping alone is not enough.
+  const link = url && /^https?:\/\//i.test(url) ? { url, text: unsubscribe(category) } : undefined;
+  // The link goes on a line of its own: clients make a bare URL clickable, and no punctuation is
+  // needed around it in any language.
+  const footer = [reason(category), ...(link ? [link.text, link.url] : []), managePreferences];
+  // "-- " is the signature separator (RFC 3676): clients grey out or fold what follows.
+  const text = `${line}\n\n${openApp}\n\n-- \n${footer.join('\n')}\n`;
+  const html = emailHtml({
+    lang: catalog.locale,
+    dir: catalog.dir,
+    title,
+    line,
+    note: openApp,
+    preheader: openApp,
+    reason: reason(category),
+    ...(link ? { unsubscribe: link } : {}),
+    managePreferences,
+  });
+  return { subject: clip(line, RENDER_LIMITS.emailSubject), text, html, locale: catalog.locale };
 }
 
-/** Escapes the five characters that matter in HTML text and attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
-}
-
-const HTML_ENTITIES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function describe(job: DeliveryJob): { title: string; line: string } {
-  // Ids and types are validated upstream, but text that reaches a mail header or a lock screen
-  // must never carry a line break or a control character, whatever the queue held.
+function describe(job: DeliveryJob, catalog: MessageCatalog): { title: string; line: string } {
   const actor = plain(job.actorId);
-  const template = TEMPLATES.get(job.type);
-  if (template !== undefined) return { title: template.title, line: template.line(actor) };
+  const known = Object.hasOwn(catalog.types, job.type)
+    ? catalog.types[job.type as keyof MessageCatalog['types']]
+    : undefined;
+  if (known !== undefined) return { title: known.title, line: known.line(actor) };
   if (job.category === Category.Critical) {
-    return { title: 'Important notice', line: `Important: ${humanize(stripCriticalPrefix(job.type))}` };
+    const notice = humanize(stripCriticalPrefix(job.type), catalog);
+    return { title: catalog.critical.title, line: catalog.critical.line(notice) };
   }
-  return { title: 'New activity', line: `${actor}: ${humanize(job.type)}` };
+  return { title: catalog.fallback.title, line: catalog.fallback.line(actor, humanize(job.type, catalog)) };
 }
 
 function stripCriticalPrefix(type: string): string {
@@ -79,9 +98,9 @@ function stripCriticalPrefix(type: string): string {
   return prefix === undefined ? type : type.slice(prefix.length);
 }
 
-/** "new_badge.gold" → "new badge gold": a type read as words. */
-function humanize(type: string): string {
-  return plain(type.replace(/[._-]+/g, ' ')).trim() || 'update';
+/** "new_badge.gold" → "new badge gold": a type read as words (tenants name types in their language). */
+function humanize(type: string, catalog: MessageCatalog): string {
+  return plain(type.replace(/[._-]+/g, ' ')).trim() || catalog.update;
 }
 
 /** Control characters (C0, DEL, C1, line and paragraph separators) become spaces. */

@@ -2,6 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { targetDigest } from '../domain/keys.ts';
 import { renderEmail } from '../domain/render.ts';
 import { Channel, type DeliveryJob, Outcome } from '../domain/types.ts';
+import { type UnsubscribeTokens, unsubscribeUrl } from '../domain/unsubscribe.ts';
 import type { EmailTransport } from '../ports/transports.ts';
 import type { ChannelDriver, DeliveryDeps, DeliveryTarget } from './channel-driver.ts';
 import { deliverBatch } from './deliver.ts';
@@ -11,19 +12,22 @@ import { deliveryIds } from './delivery-ids.ts';
 export interface EmailDeps extends DeliveryDeps {
   readonly email: EmailTransport;
   /**
-   * Base URL of the HTTP API for List-Unsubscribe links (RFC 8058 one-click). Without it no
-   * List-Unsubscribe header is set.
+   * Signed one-click unsubscribe links (RFC 8058) under the HTTP API's public base URL, in the
+   * List-Unsubscribe header and the footer. Without it an email carries neither.
    */
-  readonly unsubscribeBaseUrl?: string;
+  readonly unsubscribe?: { readonly baseUrl: string; readonly tokens: UnsubscribeTokens };
 }
 
 interface AddressTarget extends DeliveryTarget {
   readonly address: string;
+  /** The user's locale preference, for the text of the email. */
+  readonly locale: string | undefined;
 }
 
 /**
- * The email consumer (SQS → SES / SMTP): one delivery to the address in the user's preferences.
- * Quiet hours do not hold email back (decideDelivery applies them to push only).
+ * The email consumer (SQS → SES / SMTP): one delivery to the address in the user's preferences,
+ * written in the user's locale. Quiet hours do not hold email back (decideDelivery applies them
+ * to push only).
  */
 export async function consumeEmail(event: SQSEvent, deps: EmailDeps): Promise<SQSBatchResponse> {
   return deliverBatch(event, deps, emailDriver(deps));
@@ -34,10 +38,14 @@ function emailDriver(deps: EmailDeps): ChannelDriver<AddressTarget> {
     channel: Channel.Email,
     async targets(_job, prefs) {
       if (!prefs.email) return { outcome: Outcome.SuppressedNoAddress, reason: 'no_email' };
-      return [{ address: prefs.email, digest: targetDigest(prefs.email) }];
+      return [{ address: prefs.email, digest: targetDigest(prefs.email), locale: prefs.locale }];
     },
-    async send(job, { address, digest }, ambiguousRetry) {
-      const { subject, text, html } = renderEmail(job);
+    async send(job, { address, digest, locale }, ambiguousRetry) {
+      const url = deps.unsubscribe === undefined ? undefined : signedUnsubscribeUrl(deps.unsubscribe, job);
+      const { subject, text, html } = renderEmail(job, {
+        ...(locale === undefined ? {} : { locale }),
+        ...(url === undefined ? {} : { unsubscribeUrl: url }),
+      });
       const result = await deps.email.send({
         tenantId: job.tenantId,
         userId: job.userId,
@@ -46,7 +54,7 @@ function emailDriver(deps: EmailDeps): ChannelDriver<AddressTarget> {
         text,
         html,
         messageId: deliveryIds(job.notificationId, digest).messageId,
-        ...(deps.unsubscribeBaseUrl ? { headers: unsubscribeHeaders(deps.unsubscribeBaseUrl, job) } : {}),
+        ...(url === undefined ? {} : { headers: oneClickUnsubscribeHeaders(url) }),
         ...(ambiguousRetry ? { ambiguousRetry } : {}),
       });
       return result.status === 'sent' ? result : { status: 'rejected', reason: result.reason };
@@ -54,16 +62,20 @@ function emailDriver(deps: EmailDeps): ChannelDriver<AddressTarget> {
   };
 }
 
-/** RFC 8058 one-click unsubscribe from this job's category. */
-export function unsubscribeHeaders(baseUrl: string, job: DeliveryJob): Record<string, string> {
-  const query = new URLSearchParams({
-    tenant: job.tenantId,
-    user: job.userId,
+/** The link that unsubscribes this job's user from this job's category, and nothing else. */
+function signedUnsubscribeUrl(unsubscribe: NonNullable<EmailDeps['unsubscribe']>, job: DeliveryJob): string {
+  const token = unsubscribe.tokens.sign({
+    tenantId: job.tenantId,
+    userId: job.userId,
     category: job.category,
-    notification: job.notificationId,
   });
+  return unsubscribeUrl(unsubscribe.baseUrl, token);
+}
+
+/** RFC 8058: the link, and the marker that a POST to it unsubscribes without a confirmation page. */
+function oneClickUnsubscribeHeaders(url: string): Record<string, string> {
   return {
-    'List-Unsubscribe': `<${baseUrl.replace(/\/+$/, '')}/v1/unsubscribe?${query}>`,
+    'List-Unsubscribe': `<${url}>`,
     'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
   };
 }

@@ -18,6 +18,8 @@ export interface PushDeps extends DeliveryDeps {
 
 interface DeviceTarget extends DeliveryTarget {
   readonly device: Device;
+  /** The user's locale preference, for the text of the push. */
+  readonly locale: string | undefined;
 }
 
 /** The push consumer (SQS → APNs / FCM): one delivery per active device of the user. */
@@ -28,17 +30,18 @@ export async function consumePush(event: SQSEvent, deps: PushDeps): Promise<SQSB
 function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
   return {
     channel: Channel.Push,
-    async targets(job) {
-      return deviceTargets(await deps.devices.listActive({ tenantId: job.tenantId, userId: job.userId }));
+    async targets(job, prefs) {
+      const devices = await deps.devices.listActive({ tenantId: job.tenantId, userId: job.userId });
+      return deviceTargets(devices, prefs.locale);
     },
     async targetsMany(requests) {
       const lists = await deps.devices.listActiveMany(
         requests.map(({ job }) => ({ tenantId: job.tenantId, userId: job.userId })),
       );
-      return lists.map(deviceTargets);
+      return lists.map((devices, i) => deviceTargets(devices, requests[i]?.prefs.locale));
     },
-    async send(job, { device, digest }, ambiguousRetry) {
-      const { title, body } = renderPush(job);
+    async send(job, { device, digest, locale }, ambiguousRetry) {
+      const { title, body } = renderPush(job, locale);
       const result = await deps.push.send({
         tenantId: job.tenantId,
         userId: job.userId,
@@ -72,9 +75,9 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
   };
 }
 
-function deviceTargets(devices: readonly Device[]): DeviceTarget[] | NoTarget {
+function deviceTargets(devices: readonly Device[], locale: string | undefined): DeviceTarget[] | NoTarget {
   if (devices.length === 0) return { outcome: Outcome.SuppressedNoAddress, reason: 'no_device' };
-  return devices.map((device) => ({ device, digest: targetDigest(device.token) }));
+  return devices.map((device) => ({ device, digest: targetDigest(device.token), locale }));
 }
 
 /** What the app on the device needs to open the notification: ids, never the payload. */

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createUnsubscribeTokens } from '../domain/unsubscribe.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { InboxNotifier } from '../runtime/inbox-notifier.ts';
@@ -17,6 +18,7 @@ import { opsRoutes } from './routes/ops.ts';
 import { preferenceRoutes } from './routes/preferences.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webRoutes } from './routes/web.ts';
 import { errorSchema } from './schemas.ts';
 import { createUserTokens } from './user-tokens.ts';
@@ -27,8 +29,15 @@ export interface AppOptions {
   readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
   /** Largest request body, bytes. @default 262144 */
   readonly bodyLimit?: number;
-  /** HMAC key of user tokens, at least 16 bytes. */
+  /** HMAC key of user tokens; at least 16 bytes. */
   readonly tokenSecret: string | Uint8Array;
+  /**
+   * HMAC key of unsubscribe links (a key is derived from it under a label of its own). The process
+   * that signs them, the email consumer, must have the same. In AWS it is a secret of its own, so
+   * the email consumer never holds the key that mints user tokens.
+   * @default tokenSecret
+   */
+  readonly unsubscribeSecret?: string | Uint8Array;
   /** Lifetime of a user token. @default 3600 s */
   readonly tokenTtlSeconds?: number;
   /** Time source of the rate limiter, ms. @default performance.now */
@@ -91,19 +100,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
 
   const tokens = createUserTokens(options.tokenSecret, (options.tokenTtlSeconds ?? 3600) * 1000);
-  const auth = createAuth({
-    tenants: ports.tenants,
-    tokens,
-    clock,
-    ...(options.rateLimit === undefined
-      ? {}
-      : {
-          rateLimiter: new TenantRateLimiter({
-            ...options.rateLimit,
-            ...(options.rateClock ? { now: options.rateClock } : {}),
-          }),
-        }),
-  });
+  const rateLimiter =
+    options.rateLimit === undefined
+      ? undefined
+      : new TenantRateLimiter({
+          ...options.rateLimit,
+          ...(options.rateClock ? { now: options.rateClock } : {}),
+        });
+  const auth = createAuth({ tenants: ports.tenants, tokens, clock, ...(rateLimiter ? { rateLimiter } : {}) });
   const ctx: RouteContext = {
     ports,
     clock,
@@ -124,6 +128,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   preferenceRoutes(app, ctx);
   tokenRoutes(app, ctx);
   inboxRoutes(app, ctx);
+  await app.register(unsubscribeRoutes, {
+    tokens: createUnsubscribeTokens(options.unsubscribeSecret ?? options.tokenSecret),
+    preferences: ports.preferences,
+    clock,
+    ...(rateLimiter ? { rateLimiter } : {}),
+  });
   const notifier = deps.live?.notifier ?? new InboxNotifier();
   const metrics = deps.live?.metrics ?? new Metrics({ queues: ports.queues, clock });
   await app.register(streamRoutes, { inbox: ctx.inboxDeps, notifier, auth, logger });

@@ -6,6 +6,7 @@ import type { Logger } from '../ports/logger.ts';
 export const ApiErrorCode = {
   Validation: 'VALIDATION',
   InvalidCursor: 'INVALID_CURSOR',
+  InvalidUnsubscribeToken: 'INVALID_UNSUBSCRIBE_TOKEN',
   Unauthorized: 'UNAUTHORIZED',
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',

@@ -31,6 +31,7 @@ export const errorSchema = {
           enum: [
             'VALIDATION',
             'INVALID_CURSOR',
+            'INVALID_UNSUBSCRIBE_TOKEN',
             'UNAUTHORIZED',
             'FORBIDDEN',
             'NOT_FOUND',

@@ -38,6 +38,11 @@ export interface LambdaEnv {
   readonly queues: Readonly<Record<Channel, QueueUrls>>;
   /** FANOUT_SNS_APNS_ARN / FANOUT_SNS_FCM_ARN: SNS platform applications; a platform without one gets no push. */
   readonly push: { readonly apnsApplicationArn?: string; readonly fcmApplicationArn?: string };
+  /**
+   * Direct push (APNs HTTP/2, FCM HTTP v1) instead of, or beside, SNS; credentials stay in Secrets
+   * Manager and are read at cold start. See {@link DirectPushEnv}.
+   */
+  readonly directPush: DirectPushEnv;
   /** FANOUT_SES_FROM (required by the email consumer) and FANOUT_SES_CONFIGURATION_SET. */
   readonly email: { readonly from?: string; readonly configurationSet?: string };
   /** FANOUT_AUDIT_STREAM: the Firehose stream of the audit trail (→ S3 Object Lock). */
@@ -58,8 +63,33 @@ export interface LambdaEnv {
   readonly cursorSecret?: string;
   /** FANOUT_BODY_LIMIT: largest request body, bytes. @default 262144 (API Gateway allows up to 10 MB) */
   readonly bodyLimit: number;
+  /**
+   * FANOUT_UNSUBSCRIBE_SECRET: HMAC key of unsubscribe links, signed by the email consumer and
+   * checked by the HTTP functions (the email consumer requires it with FANOUT_PUBLIC_BASE_URL).
+   */
+  readonly unsubscribeSecret?: string;
   /** FANOUT_PUBLIC_BASE_URL: the API's public URL, for List-Unsubscribe links in email. */
   readonly publicBaseUrl?: string;
+}
+
+/** The direct push providers' variables (set on the push consumer only). */
+export interface DirectPushEnv {
+  /**
+   * FANOUT_APNS_SECRET_ID (the secret holding the `.p8` key's PEM), FANOUT_APNS_KEY_ID,
+   * FANOUT_APNS_TEAM_ID, FANOUT_APNS_TOPIC, FANOUT_APNS_ENVIRONMENT ('production' | 'sandbox'):
+   * all four ids or none. Exclusive with FANOUT_SNS_APNS_ARN.
+   */
+  readonly apns?: {
+    readonly secretId: string;
+    readonly keyId: string;
+    readonly teamId: string;
+    readonly topic: string;
+    readonly environment: string;
+  };
+  /** FANOUT_FCM_SECRET_ID: the secret holding the service-account JSON. Exclusive with FANOUT_SNS_FCM_ARN. */
+  readonly fcmSecretId?: string;
+  /** FANOUT_PUSH_PROVIDERS_SECRET_ID: a push providers document (per-tenant providers, inline credentials). */
+  readonly providersSecretId?: string;
 }
 
 /** One problem with one variable. */
@@ -175,6 +205,7 @@ export function readLambdaEnv(
       apnsApplicationArn: text('FANOUT_SNS_APNS_ARN'),
       fcmApplicationArn: text('FANOUT_SNS_FCM_ARN'),
     }),
+    directPush: readDirectPush(text, issues),
     email: optionalFields({
       from: kind === FunctionKind.EmailConsumer ? required('FANOUT_SES_FROM') : text('FANOUT_SES_FROM'),
       configurationSet: text('FANOUT_SES_CONFIGURATION_SET'),
@@ -199,10 +230,57 @@ export function readLambdaEnv(
       tokenSecret: secret('FANOUT_TOKEN_SECRET', http),
       cursorSecret: secret('FANOUT_CURSOR_SECRET', http),
       publicBaseUrl: url('FANOUT_PUBLIC_BASE_URL', ['https:', 'http:'], false),
+      unsubscribeSecret: secret(
+        'FANOUT_UNSUBSCRIBE_SECRET',
+        kind === FunctionKind.EmailConsumer && text('FANOUT_PUBLIC_BASE_URL') !== undefined,
+      ),
     }),
   };
   if (issues.length > 0) throw new LambdaEnvError(kind, issues);
   return env;
+}
+
+const APNS_VARIABLES = [
+  'FANOUT_APNS_SECRET_ID',
+  'FANOUT_APNS_KEY_ID',
+  'FANOUT_APNS_TEAM_ID',
+  'FANOUT_APNS_TOPIC',
+];
+
+function readDirectPush(text: (name: string) => string | undefined, issues: EnvIssue[]): DirectPushEnv {
+  const given = APNS_VARIABLES.filter((name) => text(name) !== undefined);
+  let apns: DirectPushEnv['apns'];
+  if (given.length === APNS_VARIABLES.length) {
+    const environment = text('FANOUT_APNS_ENVIRONMENT') ?? 'production';
+    if (environment !== 'production' && environment !== 'sandbox') {
+      issues.push({ variable: 'FANOUT_APNS_ENVIRONMENT', message: "must be 'production' or 'sandbox'" });
+    }
+    apns = {
+      secretId: text('FANOUT_APNS_SECRET_ID')!,
+      keyId: text('FANOUT_APNS_KEY_ID')!,
+      teamId: text('FANOUT_APNS_TEAM_ID')!,
+      topic: text('FANOUT_APNS_TOPIC')!,
+      environment,
+    };
+  } else if (given.length > 0) {
+    for (const name of APNS_VARIABLES.filter((n) => text(n) === undefined)) {
+      issues.push({ variable: name, message: 'must be set with the other FANOUT_APNS_* variables' });
+    }
+  }
+  // One provider per platform by default: two would leave it to chance which one a push takes.
+  if (apns !== undefined && text('FANOUT_SNS_APNS_ARN') !== undefined) {
+    issues.push({ variable: 'FANOUT_APNS_SECRET_ID', message: 'and FANOUT_SNS_APNS_ARN exclude each other' });
+  }
+  const fcmSecretId = text('FANOUT_FCM_SECRET_ID');
+  if (fcmSecretId !== undefined && text('FANOUT_SNS_FCM_ARN') !== undefined) {
+    issues.push({ variable: 'FANOUT_FCM_SECRET_ID', message: 'and FANOUT_SNS_FCM_ARN exclude each other' });
+  }
+  const providersSecretId = text('FANOUT_PUSH_PROVIDERS_SECRET_ID');
+  return {
+    ...(apns === undefined ? {} : { apns }),
+    ...(fcmSecretId === undefined ? {} : { fcmSecretId }),
+    ...(providersSecretId === undefined ? {} : { providersSecretId }),
+  };
 }
 
 /** FANOUT_TABLE_PREFIX names every table; FANOUT_TABLE_<NAME> overrides one (or names all, without a prefix). */

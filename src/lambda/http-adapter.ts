@@ -107,7 +107,12 @@ function streamUnsupported(): APIGatewayProxyStructuredResultV2 {
 function appOptions(env: LambdaEnv) {
   if (env.tokenSecret === undefined)
     throw new TypeError('FANOUT_TOKEN_SECRET is required by the HTTP functions');
-  return { tokenSecret: env.tokenSecret, tokenTtlSeconds: env.tokenTtlSeconds, bodyLimit: env.bodyLimit };
+  return {
+    tokenSecret: env.tokenSecret,
+    ...(env.unsubscribeSecret === undefined ? {} : { unsubscribeSecret: env.unsubscribeSecret }),
+    tokenTtlSeconds: env.tokenTtlSeconds,
+    bodyLimit: env.bodyLimit,
+  };
 }
 
 /**

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { FirehoseAuditSink } from '../adapters/aws/firehose-audit.ts';
 import { SesEmailTransport } from '../adapters/aws/ses-email.ts';
-import { SnsPushTransport } from '../adapters/aws/sns-push.ts';
 import { ClosedError } from '../domain/errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import { createAwsClients, createRedis } from '../runtime/aws-clients.ts';
 import { openAwsPorts } from '../runtime/aws-ports.ts';
 import type { Ports } from '../runtime/ports.ts';
 import type { LambdaEnv } from './env.ts';
+import { configuresPush, lambdaPushTransport, loadPushProviders, secretsManagerReader } from './push.ts';
 
 /** Builds every port of a function from its environment (AWS adapters in AWS, embedded ones in tests). */
 export type PortsFactory = (env: LambdaEnv) => Promise<Ports>;
@@ -43,7 +44,8 @@ function unconfigured(what: string): { send(): Promise<never> } {
 
 /**
  * The real factory: AWS adapters over the clients the Lambda role can reach, built once per
- * container. Push goes through SNS mobile push (endpoint ARNs cached on the device items), email
+ * container. Push goes through SNS mobile push (endpoint ARNs cached on the device items) or
+ * straight to APNs / FCM, per platform and tenant as configured (src/lambda/push.ts), email
  * through SES v2, audit records through Firehose to the Object Lock bucket.
  */
 export function awsPortsFactory(logger: Logger): PortsFactory {
@@ -51,8 +53,11 @@ export function awsPortsFactory(logger: Logger): PortsFactory {
     const clients = createAwsClients({ region: env.region });
     const cacheRedis = createRedis({ url: env.redis.cacheUrl, cluster: env.redis.cluster });
     const dedupRedis = createRedis({ url: env.redis.dedupUrl, cluster: env.redis.cluster });
-    const { apnsApplicationArn, fcmApplicationArn } = env.push;
     const { from, configurationSet } = env.email;
+    // Read before anything connects: a missing secret fails the cold start with its name.
+    const providers = configuresPush(env)
+      ? await loadPushProviders(env, secretsManagerReader(new SecretsManagerClient({ region: env.region })))
+      : undefined;
     return openAwsPorts({
       clients,
       cacheRedis,
@@ -73,23 +78,21 @@ export function awsPortsFactory(logger: Logger): PortsFactory {
       // `Ports` carries a codec: a random key keeps them from needing the secret at all.
       cursorSecret: env.cursorSecret ?? randomBytes(32).toString('hex'),
       delivery: ({ devices }) => ({
-        // One platform is enough: a message for a platform with no application is rejected alone.
+        // A platform with no provider is rejected per push (`platform_not_configured`), device kept.
         push:
-          apnsApplicationArn !== undefined || fcmApplicationArn !== undefined
-            ? new SnsPushTransport({
+          providers === undefined
+            ? unconfigured('push')
+            : lambdaPushTransport({
+                providers,
                 sns: clients.sns,
-                applicationArns: {
-                  ...(apnsApplicationArn === undefined ? {} : { apns: apnsApplicationArn }),
-                  ...(fcmApplicationArn === undefined ? {} : { fcm: fcmApplicationArn }),
-                },
                 endpoints: {
                   get: (tenantId, token) => devices.endpointArn(tenantId, token),
                   set: async (tenantId, token, arn) => {
                     await devices.setEndpointArn(tenantId, token, arn);
                   },
                 },
-              })
-            : unconfigured('SNS mobile push'),
+                logger,
+              }),
         email:
           from !== undefined
             ? new SesEmailTransport({

@@ -1,4 +1,5 @@
 import { ValidationError } from '../domain/errors.ts';
+import { type DeliverySettings, readDeliverySettings } from './delivery-config.ts';
 
 /**
  * Every setting of the local runtime, from environment variables. This is the one place that
@@ -71,6 +72,8 @@ export interface RuntimeConfig {
    * units per notification); 'counter' keeps a per-user counter instead (about one). @default 'gsi'
    */
   readonly unreadMode: 'gsi' | 'counter';
+  /** Real push and email providers (FANOUT_APNS_*, FANOUT_FCM_*, FANOUT_SMTP_URL, …); see delivery-config.ts. */
+  readonly delivery: DeliverySettings;
 }
 
 export const Profile = { Embedded: 'embedded', LocalAws: 'local-aws' } as const;
@@ -141,6 +144,7 @@ export function readRuntimeConfig(env: Readonly<Record<string, string | undefine
     cursorSecret: env.FANOUT_CURSOR_SECRET || undefined,
     logLevel: logLevel as LogLevel,
     ...httpSettings(env, int, issues),
+    delivery: readDeliverySettings(env, issues),
   };
   if (issues.length > 0) throw new ValidationError(issues);
   return config;

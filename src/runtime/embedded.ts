@@ -29,6 +29,7 @@ import { type Clock, systemClock } from '../ports/clock.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
 import type { RuntimeConfig } from './config.ts';
+import { type EmbeddedTransports, openEmbeddedTransports } from './embedded-transports.ts';
 import type { HousekeepingTask } from './housekeeping.ts';
 import type { Ports } from './ports.ts';
 
@@ -70,6 +71,8 @@ export type EmbeddedPorts = Ports & {
   readonly db: EmbeddedDb;
   readonly pushSink: RecordingPushTransport;
   readonly emailSink: RecordingEmailTransport;
+  /** Which providers push and email go through (the sinks unless credentials are configured). */
+  readonly transports: EmbeddedTransports['summary'];
   /** The directory the JSONL audit log is written to. */
   readonly auditDir: string;
   /** Space reclaiming no managed service does here (see `embeddedHousekeeping`). */
@@ -111,6 +114,13 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       clock,
       ...(opts.emailFault ? { fault: opts.emailFault } : {}),
     });
+    const transports = openEmbeddedTransports({
+      settings: config.delivery,
+      pushSink,
+      emailSink,
+      clock,
+      logger,
+    });
     const inbox = new EmbeddedInbox({ db });
     const feed = new EmbeddedCelebrityFeed({ db });
     const preferences = new EmbeddedPreferenceStore({ db, clock });
@@ -122,6 +132,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       db,
       pushSink,
       emailSink,
+      transports: transports.summary,
       auditDir,
       clock,
       logger,
@@ -140,14 +151,15 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       preferenceCache: new LruPreferenceCache({}),
       devices: new EmbeddedDevices({ db }),
       tenants: new EmbeddedTenants({ db }),
-      push: pushSink,
-      email: emailSink,
+      push: transports.push,
+      email: transports.email,
       audit,
       cursors: createCursorCodec(secret),
       tierPolicy: tierPolicy({ threshold: config.celebrityThreshold, hysteresis: config.tierHysteresis }),
       housekeeping: embeddedHousekeeping({ inbox, feed, preferences, dedup }),
       async close() {
         // Stops nothing: callers stop their pollers first, so no batch is cut off here.
+        await transports.close();
         await closeIfClosable(audit);
         db.close();
         if (inMemory) rmSync(auditDir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import type { Channel } from '../domain/types.ts';
+import type { UnsubscribeTokens } from '../domain/unsubscribe.ts';
 import { consumeEmail } from '../handlers/email-consumer.ts';
 import { fanOut } from '../handlers/fanout.ts';
 import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
@@ -25,8 +26,11 @@ export interface PipelineOptions {
   readonly onFanoutFailure?: OnFailureDestination;
   /** Base delay of local retries. @default 200 ms */
   readonly retryBaseMs?: number;
-  /** Base URL for email unsubscribe links. */
-  readonly unsubscribeBaseUrl?: string;
+  /**
+   * Signed one-click unsubscribe links in email: the HTTP API's public base URL and the tokens
+   * its unsubscribe route verifies. Unset: emails carry no unsubscribe link.
+   */
+  readonly unsubscribe?: { readonly baseUrl: string; readonly tokens: UnsubscribeTokens };
   /**
    * Visibility timeout of received delivery batches. Keep it above `leaseMs`, so a message that
    * comes back after a crash finds its dedup claim stale rather than busy. @default 180_000
@@ -92,7 +96,7 @@ export class Pipeline {
           ...shared,
           queue: ports.queues.email,
           email: ports.email,
-          ...(opts.unsubscribeBaseUrl ? { unsubscribeBaseUrl: opts.unsubscribeBaseUrl } : {}),
+          ...(opts.unsubscribe ? { unsubscribe: opts.unsubscribe } : {}),
         }),
       ),
     ];

@@ -5,6 +5,7 @@ import { httpBench } from '../../bench/http.ts';
 import { inboxReadBench } from '../../bench/inbox-read.ts';
 import { pipelineBench } from '../../bench/pipeline.ts';
 import { costByFile } from '../../bench/profile.ts';
+import { pushBench } from '../../bench/push.ts';
 import {
   type BenchReport,
   checkGoals,
@@ -98,6 +99,36 @@ describe('benchmarks at a tiny size', () => {
     expectPositiveFigures(json, ['p50Ms', 'p99Ms', 'firstPageP99Ms', 'deepPageP99Ms', 'pagesPerSec']);
     expect(json.p99Ms as number).toBeGreaterThanOrEqual(json.p50Ms as number);
     expect(report.settings.deepestPage).toBe(4);
+  });
+  it("push prints both APNs clients' rates and memory, and what the faults pass left of each", async () => {
+    // Act: both clients in their own processes against the fake APNs, one round, 100 notifications
+    const report = await pushBench({ notifications: 100, window: 20, rounds: 1, warmup: 10 });
+    // Assess
+    const json = printed(report);
+    expect(json.name).toBe('push');
+    expectPositiveFigures(json, [
+      'oursPerSec',
+      'nodeApnPerSec',
+      'throughputRatio',
+      'oursPeakRssMiB',
+      'nodeApnPeakRssMiB',
+      'memoryRatio',
+      'oursCpuUsPerNotification',
+      'nodeApnCpuUsPerNotification',
+    ]);
+    expect(report.goals).toEqual([{ figure: 'throughputRatio', op: '>=', value: 1 }]);
+    expect(json.settings).toMatchObject({ notifications: 100, window: 20, oursConnections: 2 });
+    expect(report.settings.node).toBe(process.version);
+    // 2 of the 100 tokens answer 410 and 2 answer 429 once: ours retries the 429s and reports the 410s.
+    expect(report.settings).toMatchObject({
+      faultsOursDelivered: 98,
+      faultsOursDeadReported: 2,
+      faultsOursRetryLater: 0,
+      faultsOursLost: 0,
+      faultsNodeApnDeadReported: 2,
+    });
+    const s = report.settings as Record<string, number>;
+    expect(s.faultsNodeApnDelivered! + s.faultsNodeApnDeadReported! + s.faultsNodeApnLost!).toBe(100);
   });
 });
 

@@ -72,14 +72,53 @@ describe('renderPush', () => {
 });
 
 describe('renderEmail', () => {
-  it('renders subject, text and html of a comment', () => {
+  it('renders subject, text and html of a comment, in English by default', () => {
     // Act
     const email = renderEmail(job('comment', 'social', { channel: 'email' }));
     // Assess
+    expect(email.locale).toBe('en');
     expect(email.subject).toBe('bob commented on your post');
-    expect(email.text).toBe('bob commented on your post\n\nOpen the app to see it.\n');
-    expect(email.html).toContain('<h1>New comment</h1>');
-    expect(email.html).toContain('<p>bob commented on your post</p>');
+    expect(email.text).toBe(
+      'bob commented on your post\n\nOpen the app to see it.\n\n-- \n' +
+        'You get this email because “Social” emails are on for your account.\n' +
+        'Manage your preferences in the app.\n',
+    );
+    expect(email.html).toMatch(/<h1 [^>]*>New comment<\/h1>/);
+    expect(email.html).toMatch(/<p [^>]*>bob commented on your post<\/p>/);
+    expect(email.html).toContain('<html lang="en" dir="ltr">');
+  });
+
+  it('shows the unsubscribe link in both parts only when given one', () => {
+    // Prepare
+    const url = 'https://notify.example.com/v1/unsubscribe?token=abc.def';
+    // Act
+    const withLink = renderEmail(job('like', 'social'), { unsubscribeUrl: url });
+    const without = renderEmail(job('like', 'social'));
+    // Assess
+    expect(withLink.text).toContain(`\nUnsubscribe from “Social” emails\n${url}\n`);
+    expect(withLink.html).toContain(`<a href="${url}" `);
+    expect(withLink.html).toContain('>Unsubscribe from “Social” emails</a>');
+    expect(without.text).not.toContain('Unsubscribe');
+    expect(without.html).not.toContain('<a ');
+  });
+
+  it('escapes the unsubscribe URL in the href and keeps line breaks out of the text part', () => {
+    // Act
+    const { html, text } = renderEmail(job('like', 'social'), {
+      unsubscribeUrl: 'https://x.example/u?a=1&b="2"\r\nBcc: x',
+    });
+    // Assess
+    expect(html).toContain('href="https://x.example/u?a=1&amp;b=&quot;2&quot;  Bcc: x"');
+    expect(text).not.toMatch(/\r/);
+    expect(text).toContain('emails\nhttps://x.example/u?a=1&b="2"  Bcc: x\n');
+  });
+
+  it('shows no link for an unsubscribe URL that is not http(s)', () => {
+    // Act
+    const { html, text } = renderEmail(job('like', 'social'), { unsubscribeUrl: 'javascript:alert(1)' });
+    // Assess
+    expect(html).not.toContain('javascript:');
+    expect(text).not.toContain('javascript:');
   });
 
   it('escapes every interpolated value in the html', () => {

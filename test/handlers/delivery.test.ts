@@ -7,6 +7,7 @@ import {
 import { notificationId } from '../../src/domain/ids.ts';
 import { targetDigest } from '../../src/domain/keys.ts';
 import { type DeliveryJob, Outcome, type UserKey } from '../../src/domain/types.ts';
+import { createUnsubscribeTokens } from '../../src/domain/unsubscribe.ts';
 import { consumeEmail } from '../../src/handlers/email-consumer.ts';
 import { consumePush } from '../../src/handlers/push-consumer.ts';
 import type { DedupStore } from '../../src/ports/dedup-store.ts';
@@ -156,6 +157,30 @@ describe('push consumer: sending', () => {
         ['bob', (await w.devices.listActive(bob))[0]!.token],
       ].sort(),
     );
+  });
+
+  it('writes each push of a batch in its user’s locale, English when the locale is unknown', async () => {
+    // Prepare
+    const w = await pushWorld();
+    const bob: UserKey = { tenantId: T, userId: 'bob' };
+    const carol: UserKey = { tenantId: T, userId: 'carol' };
+    await w.preferences.putMany([
+      consenting(ALICE, { locale: 'fr' }),
+      consenting(bob, { locale: 'ja-JP' }),
+      consenting(carol, { locale: 'zh-Hant-TW' }),
+    ]);
+    await registerDevices(w, [bob, carol]);
+    // Act
+    await consumePush(
+      sqsEvent([job(), job({ userId: 'bob', type: 'follow' }), job({ userId: 'carol', actorId: 'dave' })]),
+      w.pushDeps(),
+    );
+    // Assess
+    expect(w.pushCalls.map((m) => [m.userId, m.title, m.body]).sort()).toEqual([
+      ['alice', 'Nouveau commentaire', 'bob a commenté votre publication'],
+      ['bob', '新しいフォロワー', 'bobさんがあなたをフォローしました'],
+      ['carol', 'New comment', 'dave commented on your post'],
+    ]);
   });
 
   it('sends nothing and retries every job cleared to send when the batch device look-up fails', async () => {
@@ -491,31 +516,41 @@ describe('push consumer: failures and the dead-letter queue', () => {
 });
 
 describe('email consumer', () => {
-  it('sends to the address in the preferences with List-Unsubscribe headers when a base URL is set', async () => {
+  it('sends to the address in the preferences with a signed one-click unsubscribe link', async () => {
     // Prepare
     const w = world({ now: NOW });
     await w.preferences.put(consenting(ALICE));
-    const j = emailJob();
+    const tokens = createUnsubscribeTokens('delivery-test-unsubscribe-secret');
+    const j = emailJob({ category: 'mention', type: 'mention' });
     // Act
     const response = await consumeEmail(
       sqsEvent([j]),
-      w.emailDeps({ unsubscribeBaseUrl: 'https://notify.example.com/' }),
+      w.emailDeps({ unsubscribe: { baseUrl: 'https://notify.example.com/', tokens } }),
     );
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(w.emailCalls).toHaveLength(1);
     const [message] = w.emailCalls;
     expect(message!.to).toBe('alice@example.com');
-    expect(message!.headers).toEqual({
-      'List-Unsubscribe': `<https://notify.example.com/v1/unsubscribe?tenant=acme&user=alice&category=social&notification=${j.notificationId}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    expect(message!.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    const link = /^<(https:\/\/notify\.example\.com\/v1\/unsubscribe\?token=[^>]+)>$/.exec(
+      message!.headers?.['List-Unsubscribe'] ?? '',
+    );
+    expect(link).not.toBeNull();
+    const url = new URL(link![1]!);
+    expect(tokens.verify(url.searchParams.get('token')!)).toEqual({
+      tenantId: T,
+      userId: 'alice',
+      category: 'mention',
     });
+    expect(message!.text).toContain(`\n${link![1]}\n`);
+    expect(message!.html).toContain(`href="${link![1]}"`);
     expect(await outcomes(w)).toEqual([Outcome.Sent]);
     expect(JSON.stringify(await auditRecords(w))).not.toContain('alice@example.com');
     expect(JSON.stringify(w.logger.lines)).not.toContain('alice@example.com');
   });
 
-  it('sets no List-Unsubscribe header without a base URL', async () => {
+  it('sets no List-Unsubscribe header and no footer link without unsubscribe settings', async () => {
     // Prepare
     const w = world({ now: NOW });
     await w.preferences.put(consenting(ALICE));
@@ -524,6 +559,25 @@ describe('email consumer', () => {
     // Assess
     expect(w.emailCalls).toHaveLength(1);
     expect(w.emailCalls[0]!.headers).toBeUndefined();
+    expect(w.emailCalls[0]!.text).not.toContain('unsubscribe');
+  });
+
+  it('writes a French user’s email in French and an unknown locale’s in English', async () => {
+    // Prepare
+    const w = world({ now: NOW });
+    const bob: UserKey = { tenantId: T, userId: 'bob' };
+    await w.preferences.putMany([
+      consenting(ALICE, { locale: 'fr-CA' }),
+      consenting(bob, { locale: 'zh-Hant-TW' }),
+    ]);
+    // Act
+    await consumeEmail(sqsEvent([emailJob(), emailJob({ userId: 'bob', actorId: 'carol' })]), w.emailDeps());
+    // Assess
+    const byUser = Object.fromEntries(w.emailCalls.map((m) => [m.userId, m]));
+    expect(byUser.alice!.subject).toBe('bob a commenté votre publication');
+    expect(byUser.alice!.html).toContain('<html lang="fr" dir="ltr">');
+    expect(byUser.bob!.subject).toBe('carol commented on your post');
+    expect(byUser.bob!.html).toContain('<html lang="en" dir="ltr">');
   });
 
   it('suppresses email without consent or without an address, and does not hold it for quiet hours', async () => {

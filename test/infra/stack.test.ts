@@ -200,26 +200,44 @@ describe('FanoutStack: HTTP API', () => {
     }
   });
 
-  it('serves only the static pages without credentials', () => {
+  it('serves only the static pages and the unsubscribe link without credentials', () => {
     const open = template.findResources('AWS::ApiGatewayV2::Route', {
       Properties: { AuthorizationType: 'NONE' },
     });
     const keys = Object.values(open).map((r) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(
       [
-        '/',
-        '/app.js',
-        '/styles.css',
-        '/sse.js',
-        '/ops',
-        '/ops.js',
-        '/openapi.json',
-        '/docs',
-        '/docs/{proxy+}',
-      ]
-        .map((p) => `GET ${p}`)
-        .sort(),
+        ...[
+          '/',
+          '/app.js',
+          '/styles.css',
+          '/sse.js',
+          '/ops',
+          '/ops.js',
+          '/openapi.json',
+          '/docs',
+          '/docs/{proxy+}',
+        ].map((p) => `GET ${p}`),
+        'GET /v1/unsubscribe',
+        'HEAD /v1/unsubscribe',
+        'POST /v1/unsubscribe',
+      ].sort(),
     );
+  });
+
+  it('sends the unsubscribe link to the inbox API, with no authorizer (its signed token is the credential)', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter((r) =>
+      (r.Properties.RouteKey as string).endsWith(' /v1/unsubscribe'),
+    );
+    expect(routes).toHaveLength(3);
+    for (const route of routes) {
+      expect(route.Properties.AuthorizationType).toBe('NONE');
+      expect(route.Properties.AuthorizerId).toBeUndefined();
+      const target: string = route.Properties.Target['Fn::Join'][1][1].Ref;
+      expect(template.toJSON().Resources[target].Properties.IntegrationUri).toEqual({
+        'Fn::GetAtt': [logicalId(stack.ingest.inboxApi as never), 'Arn'],
+      });
+    }
   });
 
   it('throttles the default stage and writes JSON access logs to a retained log group', () => {
@@ -268,15 +286,26 @@ describe('FanoutStack: environment', () => {
       expect(env).not.toHaveProperty('FANOUT_TOKEN_SECRET');
       expect(env).not.toHaveProperty('FANOUT_CURSOR_SECRET');
     }
+    // Only the email consumer signs unsubscribe links.
+    expect(variables(stack.worker.function)).not.toHaveProperty('FANOUT_UNSUBSCRIBE_SECRET');
+    expect(variables(stack.delivery.consumers.push)).not.toHaveProperty('FANOUT_UNSUBSCRIBE_SECRET');
+    expect(JSON.stringify(variables(stack.delivery.consumers.email).FANOUT_UNSUBSCRIBE_SECRET)).toMatch(
+      /\{\{resolve:secretsmanager:/,
+    );
   });
 
   it('gives the API functions the secrets as dynamic references, never their values', () => {
     for (const fn of [stack.ingest.eventApi, stack.ingest.inboxApi]) {
       const env = variables(fn);
       expect(Object.keys(env)).toEqual(
-        expect.arrayContaining([...infra, 'FANOUT_TOKEN_SECRET', 'FANOUT_CURSOR_SECRET']),
+        expect.arrayContaining([
+          ...infra,
+          'FANOUT_TOKEN_SECRET',
+          'FANOUT_CURSOR_SECRET',
+          'FANOUT_UNSUBSCRIBE_SECRET',
+        ]),
       );
-      for (const name of ['FANOUT_TOKEN_SECRET', 'FANOUT_CURSOR_SECRET']) {
+      for (const name of ['FANOUT_TOKEN_SECRET', 'FANOUT_CURSOR_SECRET', 'FANOUT_UNSUBSCRIBE_SECRET']) {
         expect(JSON.stringify(env[name])).toMatch(/\{\{resolve:secretsmanager:/);
       }
     }
@@ -314,6 +343,22 @@ describe('FanoutStack: grants', () => {
     expect(actions.filter(forbidden)).toEqual([]);
     expect(actions).not.toContain('kinesis:PutRecords');
     expect(actions).not.toContain('ses:SendEmail');
+  });
+
+  it('lets the inbox API write preferences (unsubscribe links)', () => {
+    const preferences = logicalId(stack.data.tables.preferences as never);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: Match.arrayWith([{ Ref: roleOf(stack.ingest.inboxApi) }]) },
+    });
+    const statements = Object.values(policies).flatMap(
+      // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
+      (policy) => policy.Properties.PolicyDocument.Statement as any[],
+    );
+    const writes = statements.filter(
+      (s) =>
+        [s.Action].flat().includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes(preferences),
+    );
+    expect(writes).toHaveLength(1);
   });
 
   it('lets the event API put records and the authorizer only read', () => {

@@ -19,6 +19,7 @@ export const FULL_PROPS: FanoutStackProps = {
   },
   kinesisShards: 4,
   sesIdentity: 'mail.example.com',
+  publicBaseUrl: 'https://notify.example.com',
   auditRetentionDays: 400,
   alarmEmail: 'ops@example.com',
   apiRateLimit: 500,

@@ -67,6 +67,7 @@ beforeAll(async () => {
     FANOUT_TOKEN_SECRET: 'wiring-test-token-secret-0123456789',
     FANOUT_CURSOR_SECRET: 'wiring-test-cursor-secret-0123456789',
     FANOUT_PUBLIC_BASE_URL: 'https://api.fanout.example',
+    FANOUT_UNSUBSCRIBE_SECRET: 'wiring-test-unsubscribe-secret-0123456',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.WIRING_DEBUG ? 'DEBUG' : 'SILENT',
   });
@@ -202,5 +203,25 @@ describe('Lambda entry points on the AWS adapters (emulators)', () => {
     expect(audited).toContainEqual(
       expect.objectContaining({ tenantId: 'acme', userId: 'bob', outcome: 'sent' }),
     );
+
+    // The mailbox provider's one-click POST to the link (no API key: the signed token is the
+    // credential), through the inbox API function, turns that category's email off.
+    const link = new URL(sent[0]!.headers!.find((h) => h.name === 'List-Unsubscribe')!.value.slice(1, -1));
+    const oneClick = 'List-Unsubscribe=One-Click';
+    const { authorization: _none, ...headers } = request('POST', link.pathname, '').headers;
+    const unsubscribed = await call(inboxApi, {
+      ...request('POST', link.pathname, ''),
+      rawQueryString: link.search.slice(1),
+      queryStringParameters: Object.fromEntries(link.searchParams),
+      headers: {
+        ...headers,
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(oneClick.length),
+      },
+      body: oneClick,
+    });
+    expect(unsubscribed.status).toBe(204);
+    const after = await call(eventApi, request('GET', '/v1/users/bob/preferences', apiKey));
+    expect(after.body).toMatchObject({ consent: { email: true }, categories: { social: { email: false } } });
   });
 });

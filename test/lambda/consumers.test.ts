@@ -1,8 +1,9 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { UserKey } from '../../src/domain/types.ts';
+import { createUnsubscribeTokens } from '../../src/domain/unsubscribe.ts';
 import { createEmailConsumerHandler } from '../../src/lambda/email-consumer.ts';
-import { FunctionKind } from '../../src/lambda/env.ts';
+import { FunctionKind, readLambdaEnv } from '../../src/lambda/env.ts';
 import { createPushConsumerHandler } from '../../src/lambda/push-consumer.ts';
 import { consenting } from '../support/world.ts';
 import {
@@ -85,9 +86,13 @@ describe('email consumer Lambda (SQS, ReportBatchItemFailures)', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] });
     expect(ports.emailed).toHaveLength(1);
-    expect(ports.emailed[0]!.headers?.['List-Unsubscribe']).toMatch(
-      /^<https:\/\/api\.fanout\.example\/v1\/unsubscribe\?tenant=acme&user=alice&/,
-    );
+    const link = ports.emailed[0]!.headers?.['List-Unsubscribe'] ?? '';
+    expect(link).toMatch(/^<https:\/\/api\.fanout\.example\/v1\/unsubscribe\?token=[\w.-]+>$/);
+    const token = new URL(link.slice(1, -1)).searchParams.get('token')!;
+    expect(createUnsubscribeTokens(FIXTURE_ENV.FANOUT_UNSUBSCRIBE_SECRET!).verify(token)).toMatchObject({
+      tenantId: 'acme',
+      userId: 'alice',
+    });
     expect(metricValues(lines)).toMatchObject({
       'Deliveries{channel=email,outcome=sent}': 1,
       BatchItemFailures: 1,
@@ -110,5 +115,14 @@ describe('email consumer Lambda (SQS, ReportBatchItemFailures)', () => {
     // Assess
     expect(ports.emailed).toHaveLength(1);
     expect(ports.emailed[0]!.headers).toBeUndefined();
+  });
+
+  it('refuses to start without FANOUT_UNSUBSCRIBE_SECRET when links are asked for: no unsigned links', () => {
+    const { FANOUT_UNSUBSCRIBE_SECRET: _unset, ...env } = FIXTURE_ENV;
+    expect(() => readLambdaEnv(env, FunctionKind.EmailConsumer)).toThrow(
+      /FANOUT_UNSUBSCRIBE_SECRET is not set/,
+    );
+    // Only the email consumer signs links.
+    expect(() => readLambdaEnv(env, FunctionKind.PushConsumer)).not.toThrow();
   });
 });

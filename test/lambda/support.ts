@@ -38,6 +38,7 @@ export const FIXTURE_ENV: Readonly<Record<string, string>> = {
   FANOUT_TOKEN_SECRET: 'fixture-token-secret-of-enough-bytes-0123',
   FANOUT_CURSOR_SECRET: 'fixture-cursor-secret-of-enough-bytes-456',
   FANOUT_PUBLIC_BASE_URL: 'https://api.fanout.example',
+  FANOUT_UNSUBSCRIBE_SECRET: 'fixture-unsubscribe-secret-of-enough-bytes-789',
 };
 
 /** A recorded event from `test/fixtures/lambda/`. */

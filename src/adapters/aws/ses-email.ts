@@ -1,6 +1,7 @@
 import { type MessageHeader, type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { ValidationError } from '../../domain/errors.ts';
 import type { EmailMessage, EmailResult, EmailTransport } from '../../ports/transports.ts';
+import { checkEmailMessage, MESSAGE_ID_HEADER } from '../checks/email-message.ts';
 import { awsErrorName } from './errors.ts';
 import { transportFailure } from './sns-push.ts';
 
@@ -15,7 +16,7 @@ export interface SesEmailTransportOptions {
 }
 
 /** The header that carries our stable message id, for tracing an ambiguous re-send in SES's events. */
-export const MESSAGE_ID_HEADER = 'X-Fanout-Message-Id';
+export { MESSAGE_ID_HEADER };
 
 /**
  * SES answers that refuse this message for good, with the reason recorded in the audit. Anything
@@ -47,7 +48,7 @@ export class SesEmailTransport implements EmailTransport {
   }
 
   async send(message: EmailMessage): Promise<EmailResult> {
-    checkMessage(message);
+    checkEmailMessage(message);
     const headers: MessageHeader[] = Object.entries(message.headers ?? {}).map(([Name, Value]) => ({
       Name,
       Value,
@@ -79,20 +80,6 @@ export class SesEmailTransport implements EmailTransport {
       const reason = REJECTIONS[awsErrorName(err)];
       if (reason !== undefined) return { status: 'rejected', reason };
       throw transportFailure(err, 'SES SendEmail', true);
-    }
-  }
-}
-
-function checkMessage(m: EmailMessage): void {
-  for (const key of ['tenantId', 'to', 'subject', 'text', 'messageId'] as const) {
-    if (typeof m?.[key] !== 'string' || m[key] === '') {
-      throw new ValidationError([{ path: `message.${key}`, message: 'must be a non-empty string' }]);
-    }
-  }
-  for (const [name, value] of Object.entries(m.headers ?? {})) {
-    // A line break in a header would let a value add headers of its own.
-    if (typeof value !== 'string' || /[\r\n]/.test(name + value)) {
-      throw new ValidationError([{ path: `message.headers.${name}`, message: 'must be one line of text' }]);
     }
   }
 }

@@ -10,6 +10,7 @@ import {
   signalExitCode,
 } from '../args.ts';
 import { localAwsBackend } from '../demo/local-aws-backend.ts';
+import { type RealRecipient, readRealRecipient } from '../demo/real-recipient.ts';
 import { type DemoRun, runDemo } from '../demo/run.ts';
 import { checkScenario, DEFAULT_SCENARIO, type Scenario, SMALL_SCENARIO } from '../demo/scenario.ts';
 import { formatSummary } from '../demo/summary.ts';
@@ -37,7 +38,14 @@ const DEMO_OPTIONS = `Options:
                                (default: default; small on --profile local-aws)
   --seed N                     seed of the synthetic graph and events (default 42)
   --at ISO-TIME                start the demo's clock at this instant (quiet hours depend on it)
-  -h, --help                   show this help`;
+  -h, --help                   show this help
+
+You, through real providers (embedded profile; docs/push.md):
+  FANOUT_DEMO_DEVICES          apns:<token>,fcm:<token>: your devices, pushed through the
+                               providers FANOUT_APNS_* / FANOUT_FCM_SERVICE_ACCOUNT_FILE configure
+  FANOUT_DEMO_EMAIL            your address, mailed through FANOUT_SMTP_URL
+  FANOUT_DEMO_LOCALE           the language of your notifications (default en)
+  Everyone else in the demo stays on the recording sinks.`;
 
 export const DEMO_HELP = `Usage: fanout demo [options]
 
@@ -66,6 +74,7 @@ interface DemoArgs {
   readonly json: boolean;
   readonly scenario: Scenario;
   readonly at: number | undefined;
+  readonly realRecipient: RealRecipient | undefined;
 }
 
 function parseDemoArgs(args: readonly string[], io: CliIo) {
@@ -95,7 +104,18 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
       throw new UsageError(`scenario does not fit the configuration: ${err.message}`);
     throw err;
   }
-  const parsed: DemoArgs = { help: false, json: values.json === true, scenario, at };
+  let realRecipient: RealRecipient | undefined;
+  try {
+    realRecipient = readRealRecipient(io.env);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(err.message);
+    throw err;
+  }
+  // The local AWS profile has no SNS emulator to hand your phone to: its push is a recording sink.
+  if (realRecipient !== undefined && config.profile === 'local-aws') {
+    throw new UsageError('FANOUT_DEMO_DEVICES / FANOUT_DEMO_EMAIL work with the embedded profile only');
+  }
+  const parsed: DemoArgs = { help: false, json: values.json === true, scenario, at, realRecipient };
   return { ...parsed, config };
 }
 
@@ -138,6 +158,7 @@ async function startDemo(
       config: parsed.config,
       scenario: parsed.scenario,
       ...(parsed.at === undefined ? {} : { at: parsed.at }),
+      ...(parsed.realRecipient === undefined ? {} : { realRecipient: parsed.realRecipient }),
       reporter,
       signal: io.signal,
       logger: jsonLogger(parsed.config.logLevel, io.stderr),

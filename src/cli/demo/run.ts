@@ -1,5 +1,7 @@
 import type { AuditEntry } from '../../domain/audit-types.ts';
+import { createUnsubscribeTokens } from '../../domain/unsubscribe.ts';
 import { ingestEvents } from '../../handlers/ingest.ts';
+import { tokenSecretOf } from '../../http/user-tokens.ts';
 import type { AuditSink } from '../../ports/audit-sink.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
@@ -12,6 +14,7 @@ import { UsageError } from '../usage.ts';
 import { type DemoBackend, embeddedBackend } from './backend.ts';
 import { DemoClock } from './clock.ts';
 import { demoEvents } from './events.ts';
+import { type RealRecipient, seedRealRecipient, sinksOnly, withRealRecipient } from './real-recipient.ts';
 import type { Scenario } from './scenario.ts';
 import { seedDemo } from './seed.ts';
 import type { DemoState } from './state.ts';
@@ -37,6 +40,8 @@ export interface DemoRunOptions {
    * @default the embedded profile on `config.dataDir`
    */
   readonly openBackend?: (ctx: BackendContext) => Promise<DemoBackend>;
+  /** You, reached through the real providers (FANOUT_DEMO_DEVICES, FANOUT_DEMO_EMAIL; real-recipient.ts). */
+  readonly realRecipient?: RealRecipient;
 }
 
 /** What a profile needs to open a demo backend. */
@@ -44,9 +49,13 @@ export interface BackendContext {
   readonly config: RuntimeConfig;
   readonly clock: DemoClock;
   readonly logger?: Logger;
+  readonly realRecipient?: RealRecipient;
 }
 
-/** The embedded profile, with the demo's injected push and email faults. */
+/**
+ * The embedded profile, with the demo's injected push and email faults. Synthetic users' sends
+ * always stay on the recording sinks; only yours reach the configured providers.
+ */
 export async function openEmbeddedBackend(ctx: BackendContext): Promise<DemoBackend> {
   const ports = await openEmbeddedPorts({
     config: ctx.config,
@@ -55,7 +64,7 @@ export async function openEmbeddedBackend(ctx: BackendContext): Promise<DemoBack
     pushFault: demoPushFault,
     emailFault: demoEmailFault,
   });
-  return embeddedBackend(ports);
+  return embeddedBackend(ctx.realRecipient ? withRealRecipient(ports, ctx.realRecipient) : sinksOnly(ports));
 }
 
 /** A finished demo run whose pipeline is still running (`fanout start` keeps it going). */
@@ -80,7 +89,20 @@ export function localPipelineOptions(config: RuntimeConfig): PipelineOptions {
     },
     visibilityTimeoutMs: 10_000,
     leaseMs: 5_000,
+    ...unsubscribeLinks(config),
   };
+}
+
+/**
+ * Signed one-click unsubscribe links, when the API has a public URL: signed with the data dir's
+ * token secret, which `fanout serve`'s unsubscribe route checks them with (a `fanout work` process
+ * on the same data dir reads the same file).
+ */
+function unsubscribeLinks(config: RuntimeConfig): Pick<PipelineOptions, 'unsubscribe'> {
+  const baseUrl = config.delivery.publicBaseUrl;
+  if (baseUrl === undefined) return {};
+  const secret = config.tokenSecret ?? tokenSecretOf(config.dataDir);
+  return { unsubscribe: { baseUrl, tokens: createUnsubscribeTokens(secret) } };
 }
 
 /**
@@ -97,12 +119,15 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
     config: opts.config,
     clock,
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.realRecipient ? { realRecipient: opts.realRecipient } : {}),
   });
   const { ports, state } = backend;
   let pipeline: Pipeline | undefined;
   try {
     const epoch = prepareState(state, s, clock, opts.at);
     await seedDemo(s, { ports, state, reporter, signal, at: epoch });
+    const you = opts.realRecipient;
+    if (you !== undefined) await seedRealRecipient(ports, s.tenantId, you, epoch);
     backend.afterSeed();
     const eventsAppended = await postEvents(ports, s, epoch, reporter, signal);
     let decisions = 0;

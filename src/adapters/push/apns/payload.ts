@@ -1,0 +1,68 @@
+import { Category } from '../../../domain/types.ts';
+import type { PushMessage } from '../../../ports/transports.ts';
+
+/** Largest payload APNs accepts for an alert notification, in UTF-8 bytes. */
+export const APNS_MAX_PAYLOAD_BYTES = 4_096;
+/** Largest apns-collapse-id APNs accepts, in bytes. */
+export const APNS_MAX_COLLAPSE_ID_BYTES = 64;
+
+/** Categories worth waking the device for: APNs priority 10; the others wait for a good moment (5). */
+const URGENT: ReadonlySet<string> = new Set([Category.Critical, Category.Mention]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The APNs JSON payload: the alert, grouping by category (`thread-id` and `category`), a
+ * time-sensitive interruption level for critical notifications, then the app's ids as custom
+ * top-level keys. A data key named `aps` is dropped: it would replace the alert.
+ */
+export function apnsPayload(m: PushMessage): Record<string, unknown> {
+  const { aps: _reserved, ...data } = m.data ?? {};
+  return {
+    aps: {
+      alert: { title: m.title, body: m.body },
+      'thread-id': m.category,
+      category: m.category,
+      ...(m.category === Category.Critical ? { 'interruption-level': 'time-sensitive' } : {}),
+    },
+    ...data,
+  };
+}
+
+/** `apns-priority`: 10 (send now, wake the device) for urgent categories, else 5 (power-friendly). */
+export function apnsPriority(m: PushMessage): '10' | '5' {
+  return URGENT.has(m.category) ? '10' : '5';
+}
+
+/**
+ * `apns-expiration` in epoch seconds: the message's `expiresAt`, else now + the default TTL. A
+ * time already past gives 0, APNs' "deliver now or never, do not store".
+ */
+export function apnsExpiration(m: PushMessage, nowMs: number, defaultTtlSeconds: number): string {
+  const at = m.expiresAt ?? nowMs + defaultTtlSeconds * 1_000;
+  return at <= nowMs ? '0' : String(Math.ceil(at / 1_000));
+}
+
+/** What the headers need besides the message. */
+export interface ApnsHeaderContext {
+  readonly topic: string;
+  readonly nowMs: number;
+  readonly defaultTtlSeconds: number;
+}
+
+/**
+ * The request headers but `authorization`. `apns-collapse-id` and `apns-id` are stable per
+ * (notification, device): an ambiguous re-send replaces the first copy on the device, and carries
+ * the same id in APNs' logs. `apns-id` is left out when the message id is not a UUID (APNs would
+ * refuse the request with BadMessageId; without it, APNs picks one).
+ */
+export function apnsHeaders(m: PushMessage, ctx: ApnsHeaderContext): Record<string, string> {
+  return {
+    'apns-topic': ctx.topic,
+    'apns-push-type': 'alert',
+    'apns-priority': apnsPriority(m),
+    'apns-expiration': apnsExpiration(m, ctx.nowMs, ctx.defaultTtlSeconds),
+    'apns-collapse-id': m.collapseId,
+    ...(UUID.test(m.messageId) ? { 'apns-id': m.messageId.toLowerCase() } : {}),
+    'content-type': 'application/json',
+  };
+}

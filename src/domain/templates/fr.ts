@@ -1,0 +1,30 @@
+import type { MessageCatalog } from './catalog.ts';
+
+/** French. A no-break space goes before a colon, as French typography wants. */
+export const fr: MessageCatalog = {
+  locale: 'fr',
+  dir: 'ltr',
+  types: {
+    post: { title: 'Nouvelle publication', line: (actor) => `${actor} a partagé une publication` },
+    like: { title: 'Nouveau j’aime', line: (actor) => `${actor} a aimé votre publication` },
+    comment: { title: 'Nouveau commentaire', line: (actor) => `${actor} a commenté votre publication` },
+    mention: { title: 'Nouvelle mention', line: (actor) => `${actor} vous a mentionné(e)` },
+    follow: { title: 'Nouvel abonné', line: (actor) => `${actor} a commencé à vous suivre` },
+  },
+  critical: { title: 'Avis important', line: (notice) => `Important\u00a0: ${notice}` },
+  fallback: { title: 'Nouvelle activité', line: (actor, what) => `${actor}\u00a0: ${what}` },
+  update: 'mise à jour',
+  categories: {
+    social: 'Activité sociale',
+    content: 'Publications',
+    mention: 'Mentions',
+    critical: 'Avis importants',
+  },
+  email: {
+    openApp: 'Ouvrez l’application pour le voir.',
+    reason: (category) =>
+      `Vous recevez cet e-mail car les e-mails «\u00a0${category}\u00a0» sont activés pour votre compte.`,
+    unsubscribe: (category) => `Se désabonner des e-mails «\u00a0${category}\u00a0»`,
+    managePreferences: 'Gérez vos préférences dans l’application.',
+  },
+};

@@ -1,0 +1,119 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { EndpointCache } from '../adapters/aws/sns-push.ts';
+import { SnsPushTransport } from '../adapters/aws/sns-push.ts';
+import { ApnsTransport } from '../adapters/push/apns/apns-transport.ts';
+import { FcmTransport } from '../adapters/push/fcm/fcm-transport.ts';
+import { parseServiceAccount } from '../adapters/push/fcm/service-account.ts';
+import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
+import { ErrorCode, FanoutError } from '../domain/errors.ts';
+import type { Logger } from '../ports/logger.ts';
+import { type PushProvidersConfig, parsePushProviders } from '../runtime/push-providers.ts';
+import { buildPushRouting } from '../runtime/push-transports.ts';
+import type { LambdaEnv } from './env.ts';
+
+/**
+ * Push in Lambda: SNS mobile push, direct APNs / FCM, or both per platform and per tenant, by
+ * configuration alone (docs/push.md). Credentials of direct providers are read from Secrets Manager
+ * once per container, at cold start; the template and the environment carry only secret ids.
+ */
+
+/** Reads one secret's text. */
+export type SecretReader = (secretId: string) => Promise<string>;
+
+/** A reader over Secrets Manager that never puts the secret in an error. */
+export function secretsManagerReader(client: SecretsManagerClient): SecretReader {
+  return async (secretId) => {
+    let text: string | undefined;
+    try {
+      text = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+    } catch (err) {
+      throw new FanoutError(ErrorCode.StoreUnavailable, `secret ${secretId} could not be read`, {
+        cause: err,
+      });
+    }
+    if (text === undefined || text === '') {
+      throw new FanoutError(ErrorCode.StoreUnavailable, `secret ${secretId} holds no text`);
+    }
+    return text;
+  };
+}
+
+/** Whether this function's environment names any push provider (only the push consumer's does). */
+export function configuresPush(env: LambdaEnv): boolean {
+  const { apnsApplicationArn, fcmApplicationArn } = env.push;
+  const { apns, fcmSecretId, providersSecretId } = env.directPush;
+  return [apnsApplicationArn, fcmApplicationArn, apns, fcmSecretId, providersSecretId].some(
+    (v) => v !== undefined,
+  );
+}
+
+/**
+ * The providers document of this function: the providers secret's document, with the variables'
+ * providers (SNS ARNs, direct APNs / FCM secrets) as its default.
+ */
+export async function loadPushProviders(
+  env: LambdaEnv,
+  readSecret: SecretReader,
+): Promise<PushProvidersConfig> {
+  const { apnsApplicationArn, fcmApplicationArn } = env.push;
+  const { apns, fcmSecretId, providersSecretId } = env.directPush;
+  const [document, signingKey, serviceAccount] = await Promise.all([
+    providersSecretId === undefined ? undefined : readSecret(providersSecretId),
+    apns === undefined ? undefined : readSecret(apns.secretId),
+    fcmSecretId === undefined ? undefined : readSecret(fcmSecretId),
+  ]);
+  let doc: Record<string, unknown> = {};
+  if (document !== undefined) {
+    try {
+      doc = JSON.parse(document) as Record<string, unknown>;
+    } catch {
+      throw new FanoutError(ErrorCode.Validation, `secret ${providersSecretId} is not a JSON document`);
+    }
+  }
+  const defaults: Record<string, unknown> = { ...(doc.default as Record<string, unknown> | undefined) };
+  if (apnsApplicationArn !== undefined)
+    defaults.apns = { provider: 'sns', applicationArn: apnsApplicationArn };
+  if (fcmApplicationArn !== undefined) defaults.fcm = { provider: 'sns', applicationArn: fcmApplicationArn };
+  if (apns !== undefined && signingKey !== undefined) {
+    const { keyId, teamId, topic, environment } = apns;
+    defaults.apns = { provider: 'apns', keyId, teamId, topic, environment, signingKey };
+  }
+  if (serviceAccount !== undefined) defaults.fcm = { provider: 'fcm', serviceAccount };
+  return parsePushProviders(
+    { ...doc, default: defaults },
+    {
+      allowed: ['apns', 'fcm', 'sns'],
+      readText: () => {
+        // A Lambda package holds no key files: credentials come inline from the secret.
+        throw Object.assign(new Error('no files in Lambda'), { code: 'ENOFILES' });
+      },
+    },
+  );
+}
+
+export interface LambdaPushOptions {
+  readonly providers: PushProvidersConfig;
+  readonly sns: SNSClient;
+  readonly endpoints: EndpointCache;
+  readonly logger: Logger;
+}
+
+/** The routing transport of the push consumer; a platform with no provider is rejected per push. */
+export function lambdaPushTransport(opts: LambdaPushOptions): RoutingPushTransport {
+  const { sns, endpoints, logger } = opts;
+  return buildPushRouting(opts.providers, {
+    apns: (c) =>
+      new ApnsTransport({
+        signingKey: c.signingKey,
+        keyId: c.keyId,
+        teamId: c.teamId,
+        topic: c.topic,
+        environment: c.environment,
+        logger,
+      }),
+    fcm: (c) => new FcmTransport({ serviceAccount: parseServiceAccount(c.serviceAccount), logger }),
+    sns: (c, platform) =>
+      new SnsPushTransport({ sns, applicationArns: { [platform]: c.applicationArn }, endpoints }),
+  });
+}

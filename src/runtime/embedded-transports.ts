@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ApnsTransport } from '../adapters/push/apns/apns-transport.ts';
+import { FcmTransport } from '../adapters/push/fcm/fcm-transport.ts';
+import { parseServiceAccount } from '../adapters/push/fcm/service-account.ts';
+import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
+import { SmtpEmailTransport } from '../adapters/smtp/smtp-email.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { Platform } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { EmailTransport, PushTransport } from '../ports/transports.ts';
+import type { DeliverySettings } from './delivery-config.ts';
+import { type PushProvidersConfig, parsePushProviders, type ReadText } from './push-providers.ts';
+import { buildPushRouting } from './push-transports.ts';
+
+export interface EmbeddedTransportsOptions {
+  readonly settings: DeliverySettings;
+  /** Where a platform without credentials goes. */
+  readonly pushSink: PushTransport;
+  /** Where email goes without an SMTP server. */
+  readonly emailSink: EmailTransport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Reads key files. @default UTF-8 from disk */
+  readonly readText?: ReadText;
+}
+
+/** The embedded mode's transports, and how to release their connections. */
+export interface EmbeddedTransports {
+  readonly push: RoutingPushTransport;
+  readonly email: EmailTransport;
+  /** Which provider each default platform and email use, for the start-up line (no credentials). */
+  readonly summary: {
+    readonly apns: string;
+    readonly fcm: string;
+    readonly email: string;
+    readonly tenants: number;
+  };
+  close(): Promise<void>;
+}
+
+/**
+ * Real providers where the settings name credentials, the recording sinks elsewhere: configuring
+ * APNs alone sends iOS pushes to Apple and keeps recording FCM ones. Key files are read once, here.
+ */
+export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): EmbeddedTransports {
+  const { settings, clock, logger } = opts;
+  const readText = opts.readText ?? ((path: string) => readFileSync(path, 'utf8'));
+  const providers = pushProviders(settings, readText);
+  const push = buildPushRouting(
+    providers,
+    {
+      apns: (c) =>
+        new ApnsTransport({
+          signingKey: c.signingKey,
+          keyId: c.keyId,
+          teamId: c.teamId,
+          topic: c.topic,
+          environment: c.environment,
+          clock,
+          logger,
+        }),
+      fcm: (c) => new FcmTransport({ serviceAccount: parseServiceAccount(c.serviceAccount), clock, logger }),
+      record: () => opts.pushSink,
+    },
+    { [Platform.Apns]: opts.pushSink, [Platform.Fcm]: opts.pushSink },
+  );
+  let email = opts.emailSink;
+  let smtp: SmtpEmailTransport | undefined;
+  if (settings.smtpUrl !== undefined && settings.emailFrom !== undefined) {
+    smtp = new SmtpEmailTransport({ url: settings.smtpUrl, from: settings.emailFrom });
+    email = smtp;
+  }
+  const name = (platform: Platform) => providers.default[platform]?.provider ?? 'record';
+  return {
+    push,
+    email,
+    summary: {
+      apns: name(Platform.Apns),
+      fcm: name(Platform.Fcm),
+      email: smtp === undefined ? 'record' : 'smtp',
+      tenants: Object.keys(providers.tenants).length,
+    },
+    async close() {
+      await Promise.all([push.close(), smtp?.close()]);
+    },
+  };
+}
+
+/** The providers document: the file's, with the env shortcuts as its default. */
+function pushProviders(settings: DeliverySettings, readText: ReadText): PushProvidersConfig {
+  let doc: Record<string, unknown> = {};
+  const file = settings.pushProvidersFile;
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readText(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new ValidationError([
+        { path: 'FANOUT_PUSH_PROVIDERS_FILE', message: `cannot be read (${code})` },
+      ]);
+    }
+    try {
+      doc = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new ValidationError([{ path: 'FANOUT_PUSH_PROVIDERS_FILE', message: 'is not valid JSON' }]);
+    }
+  }
+  const shortcuts: Record<string, unknown> = {};
+  if (settings.apns !== undefined) {
+    const { keyFile, keyId, teamId, topic, environment } = settings.apns;
+    shortcuts.apns = { provider: 'apns', keyId, teamId, topic, environment, signingKeyFile: keyFile };
+  }
+  if (settings.fcmServiceAccountFile !== undefined) {
+    shortcuts.fcm = { provider: 'fcm', serviceAccountFile: settings.fcmServiceAccountFile };
+  }
+  if (Object.keys(shortcuts).length > 0) {
+    const fileDefault = (doc.default ?? {}) as Record<string, unknown>;
+    const both = Object.keys(shortcuts).filter((p) => fileDefault[p] !== undefined);
+    if (both.length > 0) {
+      throw new ValidationError(
+        both.map((p) => ({
+          path: `FANOUT_PUSH_PROVIDERS_FILE default.${p}`,
+          message: `is also set by FANOUT_${p.toUpperCase()}_* variables: keep one`,
+        })),
+      );
+    }
+    doc = { ...doc, default: { ...fileDefault, ...shortcuts } };
+  }
+  return parsePushProviders(doc, {
+    readText,
+    allowed: ['apns', 'fcm', 'record'],
+    ...(file === undefined ? {} : { baseDir: dirname(file) }),
+  });
+}

@@ -1,0 +1,96 @@
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORM_APPLICATION_RESOURCE_TYPE } from '../../infra/constructs/transport.ts';
+import type { FanoutStack, FanoutStackProps } from '../../infra/stack.ts';
+import { FULL_PROPS, synthStack } from './support.ts';
+
+const DIRECT: FanoutStackProps = {
+  ...FULL_PROPS,
+  pushDelivery: 'direct',
+  pushProvidersSecret: 'fanout/push-providers',
+  push: {
+    ...FULL_PROPS.push,
+    apns: { ...FULL_PROPS.push!.apns!, platform: 'APNS_SANDBOX' },
+  },
+};
+
+let stack: FanoutStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack, template } = synthStack(DIRECT, 'FanoutDirect'));
+}, 300_000);
+
+/** The push consumer's resource in the template. */
+function pushConsumer(): { Properties: { Environment: { Variables: Record<string, unknown> } } } {
+  const logicalId = stack.getLogicalId(stack.delivery.consumers.push.node.defaultChild as never);
+  return template.toJSON().Resources[logicalId];
+}
+
+describe('pushDelivery: direct', () => {
+  it('makes no SNS platform application: the credentials go to the push consumer instead', () => {
+    template.resourceCountIs(PLATFORM_APPLICATION_RESOURCE_TYPE, 0);
+    const vars = pushConsumer().Properties.Environment.Variables;
+    expect(vars).toMatchObject({
+      FANOUT_APNS_SECRET_ID: 'fanout/apns-signing-key',
+      FANOUT_APNS_KEY_ID: 'ABC123DEFG',
+      FANOUT_APNS_TEAM_ID: 'TEAM123456',
+      FANOUT_APNS_TOPIC: 'com.example.app',
+      FANOUT_APNS_ENVIRONMENT: 'sandbox',
+      FANOUT_FCM_SECRET_ID: 'fanout/fcm-service-account',
+      FANOUT_PUSH_PROVIDERS_SECRET_ID: 'fanout/push-providers',
+    });
+    expect(vars).not.toHaveProperty('FANOUT_SNS_APNS_ARN');
+    expect(vars).not.toHaveProperty('FANOUT_SNS_FCM_ARN');
+  });
+
+  it('names the secrets, never their values, and gives them to no other function', () => {
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toMatch(/BEGIN PRIVATE KEY|private_key/);
+    for (const fn of [stack.delivery.consumers.email, stack.worker.function, stack.ingest.eventApi]) {
+      const logicalId = stack.getLogicalId(fn.node.defaultChild as never);
+      const vars = template.toJSON().Resources[logicalId].Properties.Environment.Variables;
+      expect(Object.keys(vars).filter((k) => /APNS|FCM|PUSH_PROVIDERS/.test(k))).toEqual([]);
+    }
+  });
+
+  it('lets the push consumer alone read the three secrets', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const readers = Object.values(policies).filter((p) =>
+      JSON.stringify(p).includes('secretsmanager:GetSecretValue'),
+    );
+    const pushRole = stack.getLogicalId(stack.delivery.consumers.push.role!.node.defaultChild as never);
+    const holders = readers.map((p) =>
+      JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles),
+    );
+    expect(holders.some((roles) => roles.includes(pushRole))).toBe(true);
+    const pushPolicy = JSON.stringify(
+      readers.find((p) =>
+        JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(pushRole),
+      ),
+    );
+    for (const name of ['fanout/apns-signing-key', 'fanout/fcm-service-account', 'fanout/push-providers']) {
+      expect(pushPolicy).toContain(`:secret:${name}-??????`);
+    }
+    // The SNS mode's endpoint rights are not needed.
+    expect(pushPolicy).not.toContain('sns:Publish');
+  });
+
+  it('routes the functions out through a NAT gateway, which direct push needs', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+
+  it('refuses a stack with no route to the internet', () => {
+    expect(() => synthStack({ ...DIRECT, natGateways: 0 }, 'FanoutDirectNoNat')).toThrow(/NAT gateway/);
+  });
+
+  it('passes cdk-nag with every finding acknowledged', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    const findings = report.violations.map(
+      (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+});
