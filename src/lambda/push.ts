@@ -110,9 +110,15 @@ export function lambdaPushTransport(opts: LambdaPushOptions): RoutingPushTranspo
         teamId: c.teamId,
         topic: c.topic,
         environment: c.environment,
+        ...(c.origin === undefined ? {} : { origin: c.origin }),
         logger,
       }),
-    fcm: (c) => new FcmTransport({ serviceAccount: parseServiceAccount(c.serviceAccount), logger }),
+    fcm: (c) =>
+      new FcmTransport({
+        serviceAccount: parseServiceAccount(c.serviceAccount),
+        ...(c.origin === undefined ? {} : { origin: c.origin }),
+        logger,
+      }),
     sns: (c, platform) =>
       new SnsPushTransport({ sns, applicationArns: { [platform]: c.applicationArn }, endpoints }),
   });

@@ -18,9 +18,13 @@ export interface DeliverySettings {
     readonly teamId: string;
     readonly topic: string;
     readonly environment: string;
+    /** FANOUT_APNS_ORIGIN: another https origin than Apple's (a gateway, a test server). */
+    readonly origin?: string;
   };
   /** FANOUT_FCM_SERVICE_ACCOUNT_FILE: the default FCM provider's service-account key (JSON). */
   readonly fcmServiceAccountFile?: string;
+  /** FANOUT_FCM_ORIGIN: another https origin than fcm.googleapis.com. */
+  readonly fcmOrigin?: string;
   /** FANOUT_SMTP_URL: `smtp://user:pass@host:587` or `smtps://…:465`; email goes out by SMTP. */
   readonly smtpUrl?: string;
   /** FANOUT_EMAIL_FROM: the From address (required with FANOUT_SMTP_URL). */
@@ -54,6 +58,7 @@ export function readDeliverySettings(env: Env, issues: IssueList): DeliverySetti
       teamId: value('FANOUT_APNS_TEAM_ID')!,
       topic: value('FANOUT_APNS_TOPIC')!,
       environment: value('FANOUT_APNS_ENVIRONMENT') ?? 'production',
+      ...(value('FANOUT_APNS_ORIGIN') === undefined ? {} : { origin: value('FANOUT_APNS_ORIGIN')! }),
     };
   } else if (given.length > 0 || value('FANOUT_APNS_ENVIRONMENT') !== undefined) {
     for (const name of APNS_VARIABLES.filter((n) => value(n) === undefined)) {
@@ -76,6 +81,7 @@ export function readDeliverySettings(env: Env, issues: IssueList): DeliverySetti
     pushProvidersFile: value('FANOUT_PUSH_PROVIDERS_FILE'),
     apns,
     fcmServiceAccountFile: value('FANOUT_FCM_SERVICE_ACCOUNT_FILE'),
+    fcmOrigin: value('FANOUT_FCM_ORIGIN'),
     smtpUrl,
     emailFrom,
     publicBaseUrl,

@@ -58,10 +58,17 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
           teamId: c.teamId,
           topic: c.topic,
           environment: c.environment,
+          ...(c.origin === undefined ? {} : { origin: c.origin }),
           clock,
           logger,
         }),
-      fcm: (c) => new FcmTransport({ serviceAccount: parseServiceAccount(c.serviceAccount), clock, logger }),
+      fcm: (c) =>
+        new FcmTransport({
+          serviceAccount: parseServiceAccount(c.serviceAccount),
+          ...(c.origin === undefined ? {} : { origin: c.origin }),
+          clock,
+          logger,
+        }),
       record: () => opts.pushSink,
     },
     { [Platform.Apns]: opts.pushSink, [Platform.Fcm]: opts.pushSink },
@@ -110,11 +117,15 @@ function pushProviders(settings: DeliverySettings, readText: ReadText): PushProv
   }
   const shortcuts: Record<string, unknown> = {};
   if (settings.apns !== undefined) {
-    const { keyFile, keyId, teamId, topic, environment } = settings.apns;
-    shortcuts.apns = { provider: 'apns', keyId, teamId, topic, environment, signingKeyFile: keyFile };
+    const { keyFile, ...rest } = settings.apns;
+    shortcuts.apns = { provider: 'apns', ...rest, signingKeyFile: keyFile };
   }
   if (settings.fcmServiceAccountFile !== undefined) {
-    shortcuts.fcm = { provider: 'fcm', serviceAccountFile: settings.fcmServiceAccountFile };
+    shortcuts.fcm = {
+      provider: 'fcm',
+      serviceAccountFile: settings.fcmServiceAccountFile,
+      ...(settings.fcmOrigin === undefined ? {} : { origin: settings.fcmOrigin }),
+    };
   }
   if (Object.keys(shortcuts).length > 0) {
     const fileDefault = (doc.default ?? {}) as Record<string, unknown>;

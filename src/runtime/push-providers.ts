@@ -29,12 +29,16 @@ export interface ApnsProviderConfig {
   readonly environment: 'production' | 'sandbox';
   /** The `.p8` signing key's PEM text. */
   readonly signingKey: string;
+  /** Another https origin than Apple's (a gateway or a test server); overrides `environment`. */
+  readonly origin?: string;
 }
 
 /** Direct FCM HTTP v1; the service account resolved to its JSON text. */
 export interface FcmProviderConfig {
   readonly provider: 'fcm';
   readonly serviceAccount: string;
+  /** Another https origin than fcm.googleapis.com (a gateway or a test server). */
+  readonly origin?: string;
 }
 
 /** SNS mobile push through a platform application (AWS mode). */
@@ -78,8 +82,17 @@ const PLATFORM_PROVIDERS: Readonly<Record<Platform, readonly PushProvider[]>> = 
   [Platform.Fcm]: [PushProvider.Fcm, PushProvider.Sns, PushProvider.Record],
 };
 const FIELDS: Readonly<Record<PushProvider, ReadonlySet<string>>> = {
-  apns: new Set(['provider', 'keyId', 'teamId', 'topic', 'environment', 'signingKey', 'signingKeyFile']),
-  fcm: new Set(['provider', 'serviceAccount', 'serviceAccountFile']),
+  apns: new Set([
+    'provider',
+    'keyId',
+    'teamId',
+    'topic',
+    'environment',
+    'signingKey',
+    'signingKeyFile',
+    'origin',
+  ]),
+  fcm: new Set(['provider', 'serviceAccount', 'serviceAccountFile', 'origin']),
   sns: new Set(['provider', 'applicationArn']),
   record: new Set(['provider']),
 };
@@ -168,15 +181,29 @@ function provider(
         topic: text('topic', TOPIC),
         environment: environment === 'sandbox' ? 'sandbox' : 'production',
         signingKey: inlineOrFile(issues, path, value, 'signingKey', opts),
+        ...origin(issues, path, value),
       };
     }
     case PushProvider.Fcm:
-      return { provider: name, serviceAccount: inlineOrFile(issues, path, value, 'serviceAccount', opts) };
+      return {
+        provider: name,
+        serviceAccount: inlineOrFile(issues, path, value, 'serviceAccount', opts),
+        ...origin(issues, path, value),
+      };
     case PushProvider.Sns:
       return { provider: name, applicationArn: text('applicationArn', SNS_APP_ARN) };
     default:
       return { provider: PushProvider.Record };
   }
+}
+
+/** The optional `origin`: https only, since credentials travel to it. */
+function origin(issues: Issues, path: string, value: Record<string, unknown>): { origin?: string } {
+  if (value.origin === undefined) return {};
+  if (typeof value.origin === 'string' && /^https:\/\/[^/?#]+$/.test(value.origin))
+    return { origin: value.origin };
+  issues.add(joinPath(path, 'origin'), 'must be an https:// origin (no path)');
+  return {};
 }
 
 /** `<key>` given inline (a string, or for a service account an object) or `<key>File` read from disk. */

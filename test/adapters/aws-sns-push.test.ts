@@ -149,6 +149,17 @@ describe('SnsPushTransport', () => {
             priority: 'high',
             notification: { tag: 'c-01HF7YAT0062QBZN3ZRXDW0001' },
           },
+          // The same rendering as the direct FCM client: an iOS app on FCM collapses the same way.
+          apns: {
+            headers: {
+              'apns-collapse-id': 'c-01HF7YAT0062QBZN3ZRXDW0001',
+              'apns-priority': '10',
+              'apns-push-type': 'alert',
+            },
+            payload: {
+              aps: expect.objectContaining({ alert: { title: 'New like', body: 'bob liked your post' } }),
+            },
+          },
         },
       },
     });

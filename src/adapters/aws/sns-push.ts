@@ -7,8 +7,10 @@ import {
   type SNSClient,
 } from '@aws-sdk/client-sns';
 import { TransportRetryableError, ValidationError } from '../../domain/errors.ts';
-import { Category, Platform } from '../../domain/types.ts';
+import { Platform } from '../../domain/types.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../ports/transports.ts';
+import { apnsPayload, apnsPriority } from '../push/apns/payload.ts';
+import { fcmMessage } from '../push/fcm/payload.ts';
 import { awsErrorName, isRetryableAwsError } from './errors.ts';
 
 /**
@@ -60,8 +62,6 @@ const INVALID_PARAMETER = new Set([
   'InvalidParameter',
   'InvalidParameterValueException',
 ]);
-/** Categories worth waking the device for: APNs priority 10, FCM high priority. */
-const URGENT: ReadonlySet<string> = new Set([Category.Critical, Category.Mention]);
 
 /**
  * Push through SNS mobile push (APNs and FCM platform applications).
@@ -192,19 +192,6 @@ export function apnsKey(applicationArn: string): 'APNS' | 'APNS_SANDBOX' {
   return /:app\/APNS_SANDBOX\//.test(applicationArn) ? 'APNS_SANDBOX' : 'APNS';
 }
 
-/** The APNs payload: the alert, grouping by category, and the app's ids as custom keys. */
-function apnsPayload(m: PushMessage): Record<string, unknown> {
-  return {
-    aps: {
-      alert: { title: m.title, body: m.body },
-      'thread-id': m.category,
-      category: m.category,
-      ...(m.category === Category.Critical ? { 'interruption-level': 'time-sensitive' } : {}),
-    },
-    ...m.data,
-  };
-}
-
 /**
  * APNs request headers as SNS's reserved message attributes: the collapse id (an ambiguous
  * re-send replaces the first on the device), an alert push type, and the priority.
@@ -214,25 +201,16 @@ function apnsAttributes(m: PushMessage): Record<string, MessageAttributeValue> {
   return {
     'AWS.SNS.MOBILE.APNS.COLLAPSE_ID': text(m.collapseId),
     'AWS.SNS.MOBILE.APNS.PUSH_TYPE': text('alert'),
-    'AWS.SNS.MOBILE.APNS.PRIORITY': text(URGENT.has(m.category) ? '10' : '5'),
+    'AWS.SNS.MOBILE.APNS.PRIORITY': text(apnsPriority(m)),
   };
 }
 
-/** The FCM HTTP v1 message as SNS takes it under `GCM` (`fcmV1Message`). */
+/**
+ * The FCM HTTP v1 message as SNS takes it under `GCM` (`fcmV1Message`): the direct client's
+ * rendering without the token, which SNS adds from the endpoint.
+ */
 function fcmPayload(m: PushMessage): Record<string, unknown> {
-  return {
-    fcmV1Message: {
-      message: {
-        notification: { title: m.title, body: m.body },
-        data: { ...m.data, messageId: m.messageId },
-        android: {
-          collapse_key: m.collapseId,
-          priority: URGENT.has(m.category) ? 'high' : 'normal',
-          notification: { tag: m.collapseId },
-        },
-      },
-    },
-  };
+  return { fcmV1Message: { message: fcmMessage(m) } };
 }
 
 /** APNs tokens come back from SNS in lowercase; FCM tokens are compared as they are. */

@@ -103,6 +103,9 @@ export class Http2Pool {
       this.#entries.map(async (entry) => {
         if (entry.session.destroyed) return;
         const closed = new Promise<void>((resolve) => entry.session.once('close', resolve));
+        // Idle sessions are unref'd: hold the event loop until this one has closed, or an awaited
+        // close() could let the process exit before the code after it runs.
+        entry.session.ref();
         // A session still connecting has nothing in flight, and might never finish connecting.
         if (entry.ready) this.#retire(entry);
         else entry.session.destroy();

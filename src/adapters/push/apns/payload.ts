@@ -6,8 +6,11 @@ export const APNS_MAX_PAYLOAD_BYTES = 4_096;
 /** Largest apns-collapse-id APNs accepts, in bytes. */
 export const APNS_MAX_COLLAPSE_ID_BYTES = 64;
 
-/** Categories worth waking the device for: APNs priority 10; the others wait for a good moment (5). */
-const URGENT: ReadonlySet<string> = new Set([Category.Critical, Category.Mention]);
+/**
+ * Categories worth waking the device for (APNs priority 10, FCM high priority); the others wait
+ * for a good moment. One list for every provider's rendering.
+ */
+export const URGENT_CATEGORIES: ReadonlySet<string> = new Set([Category.Critical, Category.Mention]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -17,20 +20,22 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function apnsPayload(m: PushMessage): Record<string, unknown> {
   const { aps: _reserved, ...data } = m.data ?? {};
+  return { aps: apnsAps(m), ...data };
+}
+
+/** The `aps` dictionary alone (FCM's APNs override carries it; FCM adds the data keys itself). */
+export function apnsAps(m: PushMessage): Record<string, unknown> {
   return {
-    aps: {
-      alert: { title: m.title, body: m.body },
-      'thread-id': m.category,
-      category: m.category,
-      ...(m.category === Category.Critical ? { 'interruption-level': 'time-sensitive' } : {}),
-    },
-    ...data,
+    alert: { title: m.title, body: m.body },
+    'thread-id': m.category,
+    category: m.category,
+    ...(m.category === Category.Critical ? { 'interruption-level': 'time-sensitive' } : {}),
   };
 }
 
 /** `apns-priority`: 10 (send now, wake the device) for urgent categories, else 5 (power-friendly). */
 export function apnsPriority(m: PushMessage): '10' | '5' {
-  return URGENT.has(m.category) ? '10' : '5';
+  return URGENT_CATEGORIES.has(m.category) ? '10' : '5';
 }
 
 /**

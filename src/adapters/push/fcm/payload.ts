@@ -1,8 +1,5 @@
-import { Category } from '../../../domain/types.ts';
 import type { PushMessage } from '../../../ports/transports.ts';
-
-/** Categories worth waking the device for: FCM android priority high, APNs priority 10. */
-const URGENT: ReadonlySet<string> = new Set([Category.Critical, Category.Mention]);
+import { apnsAps, apnsPriority, URGENT_CATEGORIES } from '../apns/payload.ts';
 /** FCM refuses a longer android.ttl (4 weeks). */
 export const FCM_MAX_TTL_SECONDS = 2_419_200;
 /** FCM's limit on a message to a token, counted over keys and values (see {@link fcmPayloadBytes}). */
@@ -45,7 +42,7 @@ export interface FcmMessage {
  * repeated in the APNs payload: FCM copies `data` into it as custom keys.
  */
 export function fcmMessage(m: PushMessage, opts: FcmMessageOptions = {}): FcmMessage {
-  const urgent = URGENT.has(m.category);
+  const urgent = URGENT_CATEGORIES.has(m.category);
   const now = opts.now ?? Date.now();
   const ttl = ttlSeconds(m, now, opts.defaultTtlSeconds);
   return {
@@ -61,18 +58,11 @@ export function fcmMessage(m: PushMessage, opts: FcmMessageOptions = {}): FcmMes
     apns: {
       headers: {
         'apns-collapse-id': m.collapseId,
-        'apns-priority': urgent ? '10' : '5',
+        'apns-priority': apnsPriority(m),
         'apns-push-type': 'alert',
         ...(ttl === undefined ? {} : { 'apns-expiration': apnsExpiration(now, ttl) }),
       },
-      payload: {
-        aps: {
-          alert: { title: m.title, body: m.body },
-          'thread-id': m.category,
-          category: m.category,
-          ...(m.category === Category.Critical ? { 'interruption-level': 'time-sensitive' } : {}),
-        },
-      },
+      payload: { aps: apnsAps(m) },
     },
   };
 }
