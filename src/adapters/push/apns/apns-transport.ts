@@ -6,10 +6,11 @@ import type { PushMessage, PushResult, PushTransport } from '../../../ports/tran
 import { sleep as realSleep } from '../../../runtime/sleep.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../backoff.ts';
 import { Http2Pool, type Http2Response } from '../http2-pool.ts';
+import { BadTokenGuard } from './bad-token-guard.ts';
 import { APNS_ORIGINS, type ApnsTransportOptions, checkApnsOptions } from './options.ts';
 import { APNS_MAX_COLLAPSE_ID_BYTES, APNS_MAX_PAYLOAD_BYTES, apnsHeaders, apnsPayload } from './payload.ts';
 import { ProviderTokens } from './provider-token.ts';
-import { classifyApnsResponse } from './responses.ts';
+import { ApnsReason, classifyApnsResponse } from './responses.ts';
 import { sendFailure } from './send-failure.ts';
 
 export { APNS_ORIGINS, type ApnsTransportOptions } from './options.ts';
@@ -39,6 +40,7 @@ export class ApnsTransport implements PushTransport {
   readonly #backoff: BackoffPolicy;
   readonly #retryBudgetMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #guard = new BadTokenGuard();
 
   constructor(opts: ApnsTransportOptions) {
     const key = checkApnsOptions(opts);
@@ -79,6 +81,7 @@ export class ApnsTransport implements PushTransport {
     for (let attempt = 1; ; attempt++) {
       const res = await this.#post(message, body, jwt);
       const outcome = classifyApnsResponse(res, this.#clock.now());
+      this.#guard.record(outcome.kind === 'rejected' && outcome.reason === ApnsReason.BadDeviceToken);
       switch (outcome.kind) {
         case 'sent': {
           const { kind: _, ...result } = outcome;
@@ -87,6 +90,15 @@ export class ApnsTransport implements PushTransport {
         case 'rejected': {
           const { kind: _, ...result } = outcome;
           this.#logger.info('APNs rejected a push', { ...log, status: res.status, reason: outcome.reason });
+          if (outcome.reason === ApnsReason.BadDeviceToken && this.#guard.tripped) {
+            this.#logger.error(
+              'most APNs answers are BadDeviceToken: is the environment (sandbox / production) right? Devices are kept',
+              {
+                origin: this.origin,
+              },
+            );
+            return { status: 'rejected', ...result, deactivateDevice: false };
+          }
           return { status: 'rejected', ...result };
         }
         case 'refresh':
