@@ -15,6 +15,7 @@ const OUTCOMES = [
   'deferred',
   'duplicate',
   'failed',
+  'unknown',
   'dead_lettered',
 ];
 /** Chart groups of outcomes: nine lines would be unreadable. */
@@ -27,7 +28,7 @@ const GROUPS = [
   },
   { label: 'deferred', color: '#8a4b00', outcomes: ['deferred'] },
   { label: 'duplicate', color: '#4b5563', outcomes: ['duplicate'] },
-  { label: 'failed or dead-lettered', color: '#b3261e', outcomes: ['failed', 'dead_lettered'] },
+  { label: 'failed, unknown or dead-lettered', color: '#b3261e', outcomes: ['failed', 'unknown', 'dead_lettered'] },
 ];
 
 const $ = (id) => document.getElementById(id);

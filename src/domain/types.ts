@@ -186,6 +186,11 @@ export const Outcome = {
   Deferred: 'deferred',
   Duplicate: 'duplicate',
   Failed: 'failed',
+  /**
+   * The send may or may not have reached the provider (a timeout or dropped connection after the
+   * request left). Not final: the job is retried, as an ambiguous re-send with the same ids.
+   */
+  Unknown: 'unknown',
   DeadLettered: 'dead_lettered',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];

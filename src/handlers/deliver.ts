@@ -272,6 +272,17 @@ class DeliveryBatch<T extends DeliveryTarget> {
           if (err instanceof TransportRetryableError && !err.ambiguous && state === ClaimState.Acquired) {
             this.#release.push(key);
           }
+          // The request may have reached the provider: the audit says so now, not only when the
+          // retry (or the DLQ) comes, so no send that might have happened goes unrecorded.
+          if (err instanceof TransportRetryableError && err.ambiguous) {
+            work.entries.push(
+              this.#entry(work, job, Outcome.Unknown, {
+                target: target.digest,
+                reason: 'no_answer',
+                ...(ambiguous ? { ambiguous } : {}),
+              }),
+            );
+          }
           this.#fail(work, 'send failed; retrying', err);
         }
       }),

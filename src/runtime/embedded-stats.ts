@@ -23,6 +23,11 @@ export interface ChannelTotals {
   duplicate: number;
   /** Distinct (notification, user, target) the provider rejected for good. */
   failed: number;
+  /**
+   * Distinct (notification, user, target) with an attempt whose outcome is unknown (it may have
+   * reached the provider); each is then re-sent as an ambiguous retry with the same ids.
+   */
+  unknown: number;
   /** Distinct jobs that failed every receive and went to the dead-letter queue. */
   deadLettered: number;
 }
@@ -45,6 +50,7 @@ const emptyTotals = (): ChannelTotals => ({
   deferred: 0,
   duplicate: 0,
   failed: 0,
+  unknown: 0,
   deadLettered: 0,
 });
 
@@ -60,6 +66,7 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
   [Outcome.Deferred]: { field: 'deferred', perTarget: false },
   [Outcome.Duplicate]: { field: 'duplicate', perTarget: true },
   [Outcome.Failed]: { field: 'failed', perTarget: true },
+  [Outcome.Unknown]: { field: 'unknown', perTarget: true },
   [Outcome.DeadLettered]: { field: 'deadLettered', perTarget: false },
 };
 

@@ -7,7 +7,7 @@ import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
 import { SmtpEmailTransport } from '../adapters/smtp/smtp-email.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { Platform } from '../domain/types.ts';
-import type { Clock } from '../ports/clock.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { EmailTransport, PushTransport } from '../ports/transports.ts';
 import type { DeliverySettings } from './delivery-config.ts';
@@ -20,6 +20,12 @@ export interface EmbeddedTransportsOptions {
   readonly pushSink: PushTransport;
   /** Where email goes without an SMTP server. */
   readonly emailSink: EmailTransport;
+  /**
+   * The pipeline's clock, which the real providers deliberately do not run on: Apple and Google
+   * check provider tokens, OAuth assertions and expiry times against real time, while the demo's
+   * clock stands at its `--at`, possibly months away (APNs would refuse every push with
+   * ExpiredProviderToken). They use {@link systemClock}.
+   */
   readonly clock: Clock;
   readonly logger: Logger;
   /** Reads key files. @default UTF-8 from disk */
@@ -45,7 +51,9 @@ export interface EmbeddedTransports {
  * APNs alone sends iOS pushes to Apple and keeps recording FCM ones. Key files are read once, here.
  */
 export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): EmbeddedTransports {
-  const { settings, clock, logger } = opts;
+  const { settings, logger } = opts;
+  // Never opts.clock: see its doc.
+  const clock = systemClock;
   const readText = opts.readText ?? ((path: string) => readFileSync(path, 'utf8'));
   const providers = pushProviders(settings, readText);
   const push = buildPushRouting(

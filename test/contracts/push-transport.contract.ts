@@ -216,10 +216,14 @@ export function pushTransportContract(
       await refusedWithoutRequest(message({ token: '' }));
     });
 
-    test(PushCase.MissingMessageId, 'refuses a message without an id without contacting the provider', async () => {
-      // Act / Assess
-      await refusedWithoutRequest(message({ messageId: undefined as unknown as string }));
-      await refusedWithoutRequest(message({ messageId: '' }));
-    });
+    test(
+      PushCase.MissingMessageId,
+      'refuses a message without an id without contacting the provider',
+      async () => {
+        // Act / Assess
+        await refusedWithoutRequest(message({ messageId: undefined as unknown as string }));
+        await refusedWithoutRequest(message({ messageId: '' }));
+      },
+    );
   });
 }

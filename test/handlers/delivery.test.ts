@@ -353,7 +353,12 @@ describe('push consumer: effectively once', () => {
     expect(retry!.collapseId).toBe(original!.collapseId);
     expect(retry!.messageId).toBe(original!.messageId);
     const records = await auditRecords(w);
-    expect(records.map((r) => [r.outcome, r.ambiguous, r.attempt])).toEqual([[Outcome.Sent, true, 3]]);
+    // The unknown outcome is audited when it happens, then the ambiguous re-send that settled it.
+    expect(records.map((r) => [r.outcome, r.ambiguous, r.attempt, r.reason])).toEqual([
+      [Outcome.Unknown, undefined, 1, 'no_answer'],
+      [Outcome.Sent, true, 3, undefined],
+    ]);
+    expect(records[0]!.target).toBe(records[1]!.target);
     // The provider may have seen the first attempt: the retry is counted as ambiguous, never as a duplicate.
     expect(await w.pushSink.stats()).toEqual({ sends: 2, unique: 1, ambiguousResends: 1, duplicates: 0 });
   });
@@ -397,7 +402,10 @@ describe('push consumer: effectively once', () => {
     expect(w.pushCalls.map((m) => m.ambiguousRetry)).toEqual([undefined, true, true]);
     expect(await w.pushSink.stats()).toMatchObject({ duplicates: 0 });
     const records = await auditRecords(w);
-    expect(records.map((r) => [r.outcome, r.ambiguous])).toEqual([[Outcome.Sent, true]]);
+    expect(records.map((r) => [r.outcome, r.ambiguous])).toEqual([
+      [Outcome.Unknown, undefined],
+      [Outcome.Sent, true],
+    ]);
   });
 });
 

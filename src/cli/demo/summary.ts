@@ -68,6 +68,7 @@ const CHANNEL_ROWS: readonly [string, keyof ChannelTotals][] = [
   ['deferred (quiet hours)', 'deferred'],
   ['duplicate (caught by dedup)', 'duplicate'],
   ['failed (rejected by provider)', 'failed'],
+  ['outcome unknown (re-sent)', 'unknown'],
   ['dead-lettered', 'deadLettered'],
 ];
 

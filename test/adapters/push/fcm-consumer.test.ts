@@ -100,6 +100,9 @@ describe('push consumer through FCM', () => {
     expect(toLive[1]!.message.data.messageId).toBe(toLive[0]!.message.data.messageId);
     expect(fake.requests.filter((r) => r.token === DEAD)).toHaveLength(1);
     const toLiveAudited = (await auditRecords(w)).filter((r) => r.target === targetDigest(LIVE));
-    expect(toLiveAudited.map((r) => [r.outcome, r.ambiguous])).toEqual([[Outcome.Sent, true]]);
+    expect(toLiveAudited.map((r) => [r.outcome, r.ambiguous])).toEqual([
+      [Outcome.Unknown, undefined],
+      [Outcome.Sent, true],
+    ]);
   });
 });

@@ -1,0 +1,28 @@
+import { PushCase, pushTransportContract } from '../../contracts/push-transport.contract.ts';
+import {
+  APNS_SENDS_WITHOUT_MESSAGE_ID,
+  apnsPushHarness,
+  fcmPushHarness,
+  routedPushHarness,
+} from './contract-harnesses.ts';
+
+pushTransportContract(
+  'routing, default route → fcm',
+  async () => routedPushHarness(await fcmPushHarness(), 'fcm'),
+  {
+    platform: 'fcm',
+    unserved: 'apns',
+    exposes: { collapseId: true, messageId: true },
+  },
+);
+
+pushTransportContract(
+  "routing, the tenant's own route → apns",
+  async () => routedPushHarness(await apnsPushHarness(), 'apns', 'acme'),
+  {
+    platform: 'apns',
+    unserved: 'fcm',
+    exposes: { collapseId: true, messageId: true },
+    knownGaps: { [PushCase.MissingMessageId]: APNS_SENDS_WITHOUT_MESSAGE_ID },
+  },
+);
