@@ -4,7 +4,11 @@ import { buildApp } from '../../http/app.ts';
 import { tokenSecretOf } from '../../http/user-tokens.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
-import { cursorSecret as cursorSecretOf, openEmbeddedPorts } from '../../runtime/embedded.ts';
+import {
+  cursorSecret as cursorSecretOf,
+  type EmbeddedPorts,
+  openEmbeddedPorts,
+} from '../../runtime/embedded.ts';
 import { Housekeeper, type HousekeepingTask } from '../../runtime/housekeeping.ts';
 import { InboxNotifier } from '../../runtime/inbox-notifier.ts';
 import { jsonLogger } from '../../runtime/json-logger.ts';
@@ -88,6 +92,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     const url = baseUrl(app, config.host);
     io.stdout(`listening on ${url}\nnotification center: ${url}/\nAPI reference: ${url}/docs\n`);
     if (!config.pipeline) io.stdout('pipeline off here: run `fanout work` on the same data dir\n');
+    else io.stdout(deliveryLine(raw.transports));
     if (!io.signal.aborted) {
       await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
     }
@@ -100,6 +105,14 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   }
   io.stderr('fanout: stopped\n');
   return signalExitCode(io.signal);
+}
+
+/** Where push and email go: the recording sinks, or the providers configured (docs/push.md). */
+function deliveryLine(t: EmbeddedPorts['transports'] | undefined): string {
+  if (t === undefined) return 'delivery: recorded (local-aws: push to the sink, email to the SES emulator)\n';
+  const name = (p: string) => (p === 'record' ? 'recorded' : p);
+  const tenants = t.tenants > 0 ? `, ${t.tenants} tenant(s) with providers of their own` : '';
+  return `delivery: APNs ${name(t.apns)}, FCM ${name(t.fcm)}, email ${name(t.email)}${tenants}\n`;
 }
 
 /** The HTTP API's options from the runtime config. */
@@ -121,7 +134,12 @@ export function appOptions(config: RuntimeConfig) {
 async function openServePorts(
   config: RuntimeConfig,
   logger: Logger,
-): Promise<Ports & { readonly housekeeping: readonly HousekeepingTask[] }> {
+): Promise<
+  Ports & {
+    readonly housekeeping: readonly HousekeepingTask[];
+    readonly transports?: EmbeddedPorts['transports'];
+  }
+> {
   if (config.profile === 'embedded') return openEmbeddedPorts({ config, logger, delivers: config.pipeline });
   if (!config.pipeline) throw new UsageError('FANOUT_PIPELINE=off is for the embedded profile only');
   // The data dir keeps the token and cursor secrets, so tokens outlive a restart.
