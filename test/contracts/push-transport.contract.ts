@@ -183,9 +183,8 @@ export function pushTransportContract(
     );
 
     const unserved = traits.unserved;
-    const skip = typeof unserved === 'object' ? unserved.skip : undefined;
     const unservedTitle = 'rejects a platform it does not serve, keeping the device, without a request';
-    if (typeof unserved === 'object') it.skip(`${unservedTitle} [skipped: ${skip}]`, () => {});
+    if (typeof unserved === 'object') it.skip(`${unservedTitle} [skipped: ${unserved.skip}]`, () => {});
     else
       test(PushCase.Unserved, unservedTitle, async () => {
         // Prepare

@@ -11,6 +11,7 @@ import type {
   PushResult,
   PushTransport,
 } from '../../ports/transports.ts';
+import { checkEmailMessage } from '../checks/email-message.ts';
 import { requireText } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
 import { storeStep } from './sql-support.ts';
@@ -107,7 +108,8 @@ export class RecordingEmailTransport implements EmailTransport {
   }
 
   async send(message: EmailMessage): Promise<EmailResult> {
-    requireText(message?.to, 'message.to');
+    // The SMTP and SES adapters' checks: the sink refuses what they would, header injection included.
+    checkEmailMessage(message);
     const fault = this.#fault?.(message);
     if (fault instanceof Error) return this.#recorder.fail(message, message.to, message.text, fault);
     if (fault !== undefined && fault.status !== 'sent') return fault;

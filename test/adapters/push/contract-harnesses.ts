@@ -80,12 +80,6 @@ export async function recordingPushHarness(): Promise<PushTransportHarness> {
   };
 }
 
-/**
- * ApnsTransport checks platform, token and sizes but not the ids: a message without a message id
- * goes out without apns-id, where FcmTransport and SnsPushTransport throw a ValidationError.
- */
-export const APNS_SENDS_WITHOUT_MESSAGE_ID = 'ApnsTransport sends a message without a message id';
-
 /** ApnsTransport against its own fake APNs; unavailable means 503 ServiceUnavailable on every try. */
 export async function apnsPushHarness(): Promise<PushTransportHarness> {
   const bench = await apnsBench();

@@ -1,10 +1,5 @@
-import { PushCase, pushTransportContract } from '../../contracts/push-transport.contract.ts';
-import {
-  APNS_SENDS_WITHOUT_MESSAGE_ID,
-  apnsPushHarness,
-  fcmPushHarness,
-  routedPushHarness,
-} from './contract-harnesses.ts';
+import { pushTransportContract } from '../../contracts/push-transport.contract.ts';
+import { apnsPushHarness, fcmPushHarness, routedPushHarness } from './contract-harnesses.ts';
 
 pushTransportContract(
   'routing, default route → fcm',
@@ -23,6 +18,5 @@ pushTransportContract(
     platform: 'apns',
     unserved: 'fcm',
     exposes: { collapseId: true, messageId: true },
-    knownGaps: { [PushCase.MissingMessageId]: APNS_SENDS_WITHOUT_MESSAGE_ID },
   },
 );

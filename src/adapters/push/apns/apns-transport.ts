@@ -1,4 +1,4 @@
-import { TransportRetryableError } from '../../../domain/errors.ts';
+import { TransportRetryableError, ValidationError } from '../../../domain/errors.ts';
 import { Platform } from '../../../domain/types.ts';
 import { type Clock, systemClock } from '../../../ports/clock.ts';
 import { type Logger, silentLogger } from '../../../ports/logger.ts';
@@ -68,6 +68,7 @@ export class ApnsTransport implements PushTransport {
   }
 
   async send(message: PushMessage): Promise<PushResult> {
+    checkMessage(message);
     const refused = precheck(message);
     if (refused !== undefined) return refused;
     const body = JSON.stringify(apnsPayload(message));
@@ -157,6 +158,15 @@ export class ApnsTransport implements PushTransport {
         ...(message.ambiguousRetry ? { ambiguousRetry: true } : {}),
       });
       throw failure;
+    }
+  }
+}
+
+/** The fields every push must have; a message missing one is a bug upstream, not an APNs answer. */
+function checkMessage(m: PushMessage): void {
+  for (const key of ['tenantId', 'title', 'body', 'collapseId', 'messageId'] as const) {
+    if (typeof m?.[key] !== 'string' || m[key] === '') {
+      throw new ValidationError([{ path: `message.${key}`, message: 'must be a non-empty string' }]);
     }
   }
 }
