@@ -7,8 +7,13 @@ import { FcmTransport } from '../adapters/push/fcm/fcm-transport.ts';
 import { parseServiceAccount } from '../adapters/push/fcm/service-account.ts';
 import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
 import { ErrorCode, FanoutError } from '../domain/errors.ts';
+import { isPlainObject } from '../domain/validate.ts';
 import type { Logger } from '../ports/logger.ts';
-import { type PushProvidersConfig, parsePushProviders } from '../runtime/push-providers.ts';
+import {
+  type ParseOptions,
+  type PushProvidersConfig,
+  parsePushProviders,
+} from '../runtime/push-providers.ts';
 import { buildPushRouting } from '../runtime/push-transports.ts';
 import type { LambdaEnv } from './env.ts';
 
@@ -65,13 +70,28 @@ export async function loadPushProviders(
   ]);
   let doc: Record<string, unknown> = {};
   if (document !== undefined) {
+    let parsed: unknown;
     try {
-      doc = JSON.parse(document) as Record<string, unknown>;
+      parsed = JSON.parse(document);
     } catch {
       throw new FanoutError(ErrorCode.Validation, `secret ${providersSecretId} is not a JSON document`);
     }
+    if (!isPlainObject(parsed)) {
+      throw new FanoutError(ErrorCode.Validation, `secret ${providersSecretId} does not hold a JSON object`);
+    }
+    doc = parsed;
   }
-  const defaults: Record<string, unknown> = { ...(doc.default as Record<string, unknown> | undefined) };
+  const options: ParseOptions = {
+    allowed: ['apns', 'fcm', 'sns'],
+    readText: () => {
+      // A Lambda package holds no key files: credentials come inline from the secret.
+      throw Object.assign(new Error('no files in Lambda'), { code: 'ENOFILES' });
+    },
+  };
+  const fileDefault = doc.default ?? {};
+  // A `default` that is no object is left for parsePushProviders to report by its path.
+  if (!isPlainObject(fileDefault)) return parsePushProviders(doc, options);
+  const defaults: Record<string, unknown> = { ...fileDefault };
   if (apnsApplicationArn !== undefined)
     defaults.apns = { provider: 'sns', applicationArn: apnsApplicationArn };
   if (fcmApplicationArn !== undefined) defaults.fcm = { provider: 'sns', applicationArn: fcmApplicationArn };
@@ -80,16 +100,18 @@ export async function loadPushProviders(
     defaults.apns = { provider: 'apns', keyId, teamId, topic, environment, signingKey };
   }
   if (serviceAccount !== undefined) defaults.fcm = { provider: 'fcm', serviceAccount };
-  return parsePushProviders(
-    { ...doc, default: defaults },
-    {
-      allowed: ['apns', 'fcm', 'sns'],
-      readText: () => {
-        // A Lambda package holds no key files: credentials come inline from the secret.
-        throw Object.assign(new Error('no files in Lambda'), { code: 'ENOFILES' });
-      },
-    },
+  // As in the embedded mode: a platform the variables and the document both set is refused, since
+  // either choice would silently ignore the other.
+  const both = (['apns', 'fcm'] as const).filter(
+    (p) => fileDefault[p] !== undefined && defaults[p] !== fileDefault[p],
   );
+  if (both.length > 0) {
+    throw new FanoutError(
+      ErrorCode.Validation,
+      `secret ${providersSecretId} sets default.${both.join(' and default.')}, as the FANOUT_SNS_* / FANOUT_APNS_* / FANOUT_FCM_* variables do: keep one`,
+    );
+  }
+  return parsePushProviders({ ...doc, default: defaults }, options);
 }
 
 export interface LambdaPushOptions {

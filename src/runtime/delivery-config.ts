@@ -60,10 +60,23 @@ export function readDeliverySettings(env: Env, issues: IssueList): DeliverySetti
       environment: value('FANOUT_APNS_ENVIRONMENT') ?? 'production',
       ...(value('FANOUT_APNS_ORIGIN') === undefined ? {} : { origin: value('FANOUT_APNS_ORIGIN')! }),
     };
-  } else if (given.length > 0 || value('FANOUT_APNS_ENVIRONMENT') !== undefined) {
+    if (apns.environment !== 'production' && apns.environment !== 'sandbox') {
+      issues.push({ path: 'FANOUT_APNS_ENVIRONMENT', message: "must be 'production' or 'sandbox'" });
+    }
+  } else if (given.length > 0 || ['FANOUT_APNS_ENVIRONMENT', 'FANOUT_APNS_ORIGIN'].some((n) => value(n))) {
     for (const name of APNS_VARIABLES.filter((n) => value(n) === undefined)) {
       issues.push({ path: name, message: 'must be set with the other FANOUT_APNS_* variables' });
     }
+  }
+  // Credentials travel to these origins: https only, and an origin is all they may name.
+  for (const name of ['FANOUT_APNS_ORIGIN', 'FANOUT_FCM_ORIGIN']) {
+    const origin = value(name);
+    if (origin !== undefined && !/^https:\/\/[^/?#]+$/.test(origin)) {
+      issues.push({ path: name, message: 'must be an https:// origin (no path)' });
+    }
+  }
+  if (value('FANOUT_FCM_ORIGIN') !== undefined && value('FANOUT_FCM_SERVICE_ACCOUNT_FILE') === undefined) {
+    issues.push({ path: 'FANOUT_FCM_SERVICE_ACCOUNT_FILE', message: 'must be set with FANOUT_FCM_ORIGIN' });
   }
   const smtpUrl = value('FANOUT_SMTP_URL');
   const emailFrom = value('FANOUT_EMAIL_FROM');

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ApnsTransport } from '../adapters/push/apns/apns-transport.ts';
 import { FcmTransport } from '../adapters/push/fcm/fcm-transport.ts';
 import { parseServiceAccount } from '../adapters/push/fcm/service-account.ts';
@@ -7,7 +7,8 @@ import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
 import { SmtpEmailTransport } from '../adapters/smtp/smtp-email.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { Platform } from '../domain/types.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import { isPlainObject } from '../domain/validate.ts';
+import { systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { EmailTransport, PushTransport } from '../ports/transports.ts';
 import type { DeliverySettings } from './delivery-config.ts';
@@ -20,13 +21,6 @@ export interface EmbeddedTransportsOptions {
   readonly pushSink: PushTransport;
   /** Where email goes without an SMTP server. */
   readonly emailSink: EmailTransport;
-  /**
-   * The pipeline's clock, which the real providers deliberately do not run on: Apple and Google
-   * check provider tokens, OAuth assertions and expiry times against real time, while the demo's
-   * clock stands at its `--at`, possibly months away (APNs would refuse every push with
-   * ExpiredProviderToken). They use {@link systemClock}.
-   */
-  readonly clock: Clock;
   readonly logger: Logger;
   /** Reads key files. @default UTF-8 from disk */
   readonly readText?: ReadText;
@@ -52,7 +46,9 @@ export interface EmbeddedTransports {
  */
 export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): EmbeddedTransports {
   const { settings, logger } = opts;
-  // Never opts.clock: see its doc.
+  // The real providers run on real time, never the pipeline's clock: Apple and Google check
+  // provider tokens, OAuth assertions and expiry times against it, while the demo's clock stands at
+  // its `--at`, possibly months away (APNs would refuse every push with ExpiredProviderToken).
   const clock = systemClock;
   const readText = opts.readText ?? ((path: string) => readFileSync(path, 'utf8'));
   const providers = pushProviders(settings, readText);
@@ -117,26 +113,36 @@ function pushProviders(settings: DeliverySettings, readText: ReadText): PushProv
         { path: 'FANOUT_PUSH_PROVIDERS_FILE', message: `cannot be read (${code})` },
       ]);
     }
+    let parsed: unknown;
     try {
-      doc = JSON.parse(text) as Record<string, unknown>;
+      parsed = JSON.parse(text);
     } catch {
       throw new ValidationError([{ path: 'FANOUT_PUSH_PROVIDERS_FILE', message: 'is not valid JSON' }]);
     }
+    if (!isPlainObject(parsed)) {
+      throw new ValidationError([
+        { path: 'FANOUT_PUSH_PROVIDERS_FILE', message: 'must hold a JSON object {default?, tenants?}' },
+      ]);
+    }
+    doc = parsed;
   }
+  // The variables' file names are relative to the working directory, like any path in the
+  // environment, not to the document's directory that the document's own names are relative to.
   const shortcuts: Record<string, unknown> = {};
   if (settings.apns !== undefined) {
     const { keyFile, ...rest } = settings.apns;
-    shortcuts.apns = { provider: 'apns', ...rest, signingKeyFile: keyFile };
+    shortcuts.apns = { provider: 'apns', ...rest, signingKeyFile: resolve(keyFile) };
   }
   if (settings.fcmServiceAccountFile !== undefined) {
     shortcuts.fcm = {
       provider: 'fcm',
-      serviceAccountFile: settings.fcmServiceAccountFile,
+      serviceAccountFile: resolve(settings.fcmServiceAccountFile),
       ...(settings.fcmOrigin === undefined ? {} : { origin: settings.fcmOrigin }),
     };
   }
-  if (Object.keys(shortcuts).length > 0) {
-    const fileDefault = (doc.default ?? {}) as Record<string, unknown>;
+  const fileDefault = doc.default ?? {};
+  // A `default` that is no object is left for parsePushProviders to report.
+  if (Object.keys(shortcuts).length > 0 && isPlainObject(fileDefault)) {
     const both = Object.keys(shortcuts).filter((p) => fileDefault[p] !== undefined);
     if (both.length > 0) {
       throw new ValidationError(

@@ -118,7 +118,6 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       settings: config.delivery,
       pushSink,
       emailSink,
-      clock,
       logger,
     });
     const inbox = new EmbeddedInbox({ db });

@@ -33,7 +33,12 @@ describe('fanout demo with you as a real recipient', () => {
 
   beforeAll(async () => {
     const key = generateApnsKey();
-    fake = await startFakeApns({ teamId: TEAM_ID, keyId: KEY_ID, publicKeyPem: key.publicKeyPem, topic: TOPIC });
+    fake = await startFakeApns({
+      teamId: TEAM_ID,
+      keyId: KEY_ID,
+      publicKeyPem: key.publicKeyPem,
+      topic: TOPIC,
+    });
     const keyFile = join(dir, 'AuthKey.p8');
     const caFile = join(dir, 'fake-apns-ca.pem');
     writeFileSync(keyFile, key.privateKeyPem, { mode: 0o600 });
@@ -87,7 +92,7 @@ describe('fanout demo with you as a real recipient', () => {
     expect(others).toEqual([]);
   });
 
-  it("ends with the totals of a run without you, plus your pushes sent and their audit records", () => {
+  it('ends with the totals of a run without you, plus your pushes sent and their audit records', () => {
     // Prepare
     expect(baseline.code, baseline.stderr).toBe(0);
     const without = JSON.parse(baseline.stdout) as Record<string, unknown>;
@@ -121,7 +126,16 @@ describe('fanout demo with you as a real recipient', () => {
 
   it('refuses you on the local-aws profile, before starting any emulator', async () => {
     // Prepare: no --at, which local-aws would refuse for lying months back
-    const args = ['demo', '--json', '--scale', 'small', '--profile', 'local-aws', '--data-dir', join(dir, 'aws')];
+    const args = [
+      'demo',
+      '--json',
+      '--scale',
+      'small',
+      '--profile',
+      'local-aws',
+      '--data-dir',
+      join(dir, 'aws'),
+    ];
     // Act
     const result = await runFanout(args, { env: { ...apnsEnv, FANOUT_DEMO_DEVICES: `apns:${YOUR_TOKEN}` } });
     // Assess

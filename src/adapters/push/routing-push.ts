@@ -42,7 +42,7 @@ export class RoutingPushTransport implements PushTransport {
 
   /** The transport a push of this tenant and platform goes through, if any. */
   route(tenantId: string, platform: Platform): PushTransport | undefined {
-    return this.#tenants.get(tenantId)?.[platform] ?? this.#routes[platform];
+    return ownRoute(this.#tenants.get(tenantId), platform) ?? ownRoute(this.#routes, platform);
   }
 
   async send(message: PushMessage): Promise<PushResult> {
@@ -56,4 +56,9 @@ export class RoutingPushTransport implements PushTransport {
     for (const routes of this.#tenants.values()) for (const t of Object.values(routes)) all.add(t);
     await Promise.all([...all].map((t) => (t as { close?: () => Promise<void> }).close?.()));
   }
+}
+
+/** A platform's own route: a platform such as 'constructor' must not find Object.prototype's. */
+function ownRoute(routes: PlatformRoutes | undefined, platform: Platform): PushTransport | undefined {
+  return routes !== undefined && Object.hasOwn(routes, platform) ? routes[platform] : undefined;
 }
