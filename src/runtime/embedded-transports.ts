@@ -51,32 +51,36 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
   // its `--at`, possibly months away (APNs would refuse every push with ExpiredProviderToken).
   const clock = systemClock;
   const readText = opts.readText ?? ((path: string) => readFileSync(path, 'utf8'));
-  const providers = pushProviders(settings, readText);
-  const push = buildPushRouting(
-    providers,
-    {
-      apns: (c) =>
-        new ApnsTransport({
-          signingKey: c.signingKey,
-          keyId: c.keyId,
-          teamId: c.teamId,
-          topic: c.topic,
-          environment: c.environment,
-          ...(c.origin === undefined ? {} : { origin: c.origin }),
-          clock,
-          logger,
-        }),
-      fcm: (c) =>
-        new FcmTransport({
-          serviceAccount: parseServiceAccount(c.serviceAccount),
-          ...(c.origin === undefined ? {} : { origin: c.origin }),
-          clock,
-          logger,
-        }),
-      record: () => opts.pushSink,
-    },
-    { [Platform.Apns]: opts.pushSink, [Platform.Fcm]: opts.pushSink },
-  );
+  const pushRouting = (providers: PushProvidersConfig) =>
+    buildPushRouting(
+      providers,
+      {
+        apns: (c) =>
+          new ApnsTransport({
+            signingKey: c.signingKey,
+            keyId: c.keyId,
+            teamId: c.teamId,
+            topic: c.topic,
+            environment: c.environment,
+            ...(c.origin === undefined ? {} : { origin: c.origin }),
+            clock,
+            logger,
+          }),
+        fcm: (c) =>
+          new FcmTransport({
+            serviceAccount: parseServiceAccount(c.serviceAccount),
+            ...(c.origin === undefined ? {} : { origin: c.origin }),
+            clock,
+            logger,
+          }),
+        record: () => opts.pushSink,
+      },
+      { [Platform.Apns]: opts.pushSink, [Platform.Fcm]: opts.pushSink },
+    );
+  const { providers, push } = withVariableNames(settings, () => {
+    const providers = pushProviders(settings, readText);
+    return { providers, push: pushRouting(providers) };
+  });
   let email = opts.emailSink;
   let smtp: SmtpEmailTransport | undefined;
   if (settings.smtpUrl !== undefined && settings.emailFrom !== undefined) {
@@ -97,6 +101,41 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
       await Promise.all([push.close(), smtp?.close()]);
     },
   };
+}
+
+/** Document paths the variables fill, by the variable's name: an error then names what the user set. */
+const VARIABLE_PATHS: readonly [string, string][] = [
+  ['default.apns.signingKeyFile', 'FANOUT_APNS_KEY_FILE'],
+  ['default.apns.signingKey', 'FANOUT_APNS_KEY_FILE'],
+  ['default.apns.keyId', 'FANOUT_APNS_KEY_ID'],
+  ['default.apns.teamId', 'FANOUT_APNS_TEAM_ID'],
+  ['default.apns.topic', 'FANOUT_APNS_TOPIC'],
+  ['default.apns.environment', 'FANOUT_APNS_ENVIRONMENT'],
+  ['default.apns.origin', 'FANOUT_APNS_ORIGIN'],
+  ['default.fcm.serviceAccountFile', 'FANOUT_FCM_SERVICE_ACCOUNT_FILE'],
+  ['default.fcm.origin', 'FANOUT_FCM_ORIGIN'],
+  ['default.fcm', 'FANOUT_FCM_SERVICE_ACCOUNT_FILE'],
+];
+
+/** Runs `build`, renaming the paths of its ValidationError that the variables filled. */
+function withVariableNames<T>(settings: DeliverySettings, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const fromVariables = (path: string) =>
+      path.startsWith('default.apns')
+        ? settings.apns !== undefined
+        : settings.fcmServiceAccountFile !== undefined;
+    const rename = (path: string): string => {
+      const hit = VARIABLE_PATHS.find(([p]) => path === p || path.startsWith(`${p}.`));
+      return hit !== undefined && fromVariables(path) ? `${hit[1]}${path.slice(hit[0].length)}` : path;
+    };
+    throw new ValidationError(
+      err.issues.map((i) => ({ ...i, path: rename(i.path) })),
+      { cause: err },
+    );
+  }
 }
 
 /** The providers document: the file's, with the env shortcuts as its default. */

@@ -1,4 +1,5 @@
 import { type PlatformRoutes, RoutingPushTransport } from '../adapters/push/routing-push.ts';
+import { ValidationError } from '../domain/errors.ts';
 import { Platform } from '../domain/types.ts';
 import type { PushTransport } from '../ports/transports.ts';
 import type {
@@ -32,31 +33,43 @@ export function buildPushRouting(
   fallback?: Readonly<Partial<Record<Platform, PushTransport>>>,
 ): RoutingPushTransport {
   const built = new Map<string, PushTransport>();
-  const transport = (platform: Platform, provider: ProviderConfig): PushTransport => {
+  const transport = (where: string, platform: Platform, provider: ProviderConfig): PushTransport => {
     // The key holds credentials, but only in memory, as the settings themselves do.
     const key = `${provider.provider === 'sns' ? platform : ''}\n${JSON.stringify(provider)}`;
     let t = built.get(key);
     if (t === undefined) {
-      t = make(platform, provider, factories);
+      try {
+        t = make(platform, provider, factories);
+      } catch (err) {
+        // A client refusing its settings (a key that is no EC key, say) names them by its own
+        // option names: say where in the document they came from.
+        if (!(err instanceof ValidationError)) throw err;
+        throw new ValidationError(
+          err.issues.map((i) => ({ path: `${where}.${platform}.${i.path}`, message: i.message })),
+          { cause: err },
+        );
+      }
       built.set(key, t);
     }
     return t;
   };
   const routes = (
+    where: string,
     providers: PlatformProviders,
     base?: Readonly<Partial<Record<Platform, PushTransport>>>,
   ) => {
     const out: Partial<Record<Platform, PushTransport>> = { ...base };
     for (const platform of Object.values(Platform)) {
       const provider = providers[platform];
-      if (provider !== undefined) out[platform] = transport(platform, provider);
+      if (provider !== undefined) out[platform] = transport(where, platform, provider);
     }
     return out as PlatformRoutes;
   };
   const tenants = new Map<string, PlatformRoutes>();
-  for (const [tenantId, providers] of Object.entries(config.tenants))
-    tenants.set(tenantId, routes(providers));
-  return new RoutingPushTransport({ routes: routes(config.default, fallback), tenants });
+  for (const [tenantId, providers] of Object.entries(config.tenants)) {
+    tenants.set(tenantId, routes(`tenants.${tenantId}`, providers));
+  }
+  return new RoutingPushTransport({ routes: routes('default', config.default, fallback), tenants });
 }
 
 function make(platform: Platform, provider: ProviderConfig, factories: PushFactories): PushTransport {

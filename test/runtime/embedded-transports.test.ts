@@ -192,7 +192,7 @@ describe('openEmbeddedTransports', () => {
     expect(issues.map((i) => i.path)).toEqual(['default']);
   });
 
-  it("reports a missing or unusable key file by the variable's provider, never with the key", () => {
+  it('reports a missing or unusable key file by the variable that names it, never with the key', () => {
     // Prepare
     const notAKey = file('not-a-key.p8', 'SENTINEL-KEY-TEXT');
     // Act
@@ -206,8 +206,9 @@ describe('openEmbeddedTransports', () => {
       throw new Error('expected an error');
     })();
     // Assess
-    expect(missing).toEqual([{ path: 'default.apns.signingKeyFile', message: 'cannot be read (ENOENT)' }]);
+    expect(missing).toEqual([{ path: 'FANOUT_APNS_KEY_FILE', message: 'cannot be read (ENOENT)' }]);
     expect(unusable).toBeInstanceOf(ValidationError);
+    expect((unusable as ValidationError).issues.map((i) => i.path)).toEqual(['FANOUT_APNS_KEY_FILE']);
     expect(unusable.message).not.toContain('SENTINEL-KEY-TEXT');
   });
 
