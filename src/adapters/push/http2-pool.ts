@@ -124,8 +124,14 @@ export class Http2Pool {
       this.#start(this.#queue.shift()!, entry);
     }
     if (this.#closed || (this.#queue.length === 0 && !crowded)) return;
-    const live = this.#entries.filter((e) => !e.retired);
-    if (live.length < this.#size && live.every((e) => e.ready)) this.#open();
+    // Counted without allocating: this runs once per finished request.
+    let live = 0;
+    for (const e of this.#entries) {
+      if (e.retired) continue;
+      if (!e.ready) return;
+      live++;
+    }
+    if (live < this.#size) this.#open();
   }
 
   #leastBusy(): Entry | undefined {
@@ -202,8 +208,8 @@ export class Http2Pool {
       return;
     }
     waiter.stream = stream;
-    entry.active++;
-    entry.session.ref();
+    // A session with streams in flight keeps the process alive; an idle one does not.
+    if (entry.active++ === 0) entry.session.ref();
     let status: number | undefined;
     let responseHeaders: Record<string, string | undefined> = {};
     const chunks: Buffer[] = [];

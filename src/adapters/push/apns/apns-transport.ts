@@ -146,7 +146,8 @@ export class ApnsTransport implements PushTransport {
       return await this.#pool.request({
         method: 'POST',
         path: `/3/device/${message.token}`,
-        headers: { ...headers, authorization: `bearer ${jwt}` },
+        // A fresh object from apnsHeaders: set in place rather than copied once more per push.
+        headers: Object.assign(headers, { authorization: `bearer ${jwt}` }),
         body,
       });
     } catch (err) {
