@@ -28,7 +28,11 @@ const GROUPS = [
   },
   { label: 'deferred', color: '#8a4b00', outcomes: ['deferred'] },
   { label: 'duplicate', color: '#4b5563', outcomes: ['duplicate'] },
-  { label: 'failed, unknown or dead-lettered', color: '#b3261e', outcomes: ['failed', 'unknown', 'dead_lettered'] },
+  {
+    label: 'failed, unknown or dead-lettered',
+    color: '#b3261e',
+    outcomes: ['failed', 'unknown', 'dead_lettered'],
+  },
 ];
 
 const $ = (id) => document.getElementById(id);
