@@ -72,10 +72,14 @@ function signedUnsubscribeUrl(unsubscribe: NonNullable<EmailDeps['unsubscribe']>
   return unsubscribeUrl(unsubscribe.baseUrl, token);
 }
 
-/** RFC 8058: the link, and the marker that a POST to it unsubscribes without a confirmation page. */
+/**
+ * RFC 8058: the link, and the marker that a POST to it unsubscribes without a confirmation page.
+ * The marker only with an https link, as the RFC requires (an http base URL is a local set-up:
+ * the link still works, through the confirmation page).
+ */
 function oneClickUnsubscribeHeaders(url: string): Record<string, string> {
   return {
     'List-Unsubscribe': `<${url}>`,
-    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    ...(url.startsWith('https://') ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
   };
 }

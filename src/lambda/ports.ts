@@ -50,60 +50,78 @@ function unconfigured(what: string): { send(): Promise<never> } {
  */
 export function awsPortsFactory(logger: Logger): PortsFactory {
   return async (env) => {
+    // Read before anything connects: a missing or bad secret fails the cold start with its name,
+    // leaving nothing open behind it (portsOnce tries again on the next invocation).
+    const providers = configuresPush(env) ? await readPushProviders(env) : undefined;
     const clients = createAwsClients({ region: env.region });
     const cacheRedis = createRedis({ url: env.redis.cacheUrl, cluster: env.redis.cluster });
     const dedupRedis = createRedis({ url: env.redis.dedupUrl, cluster: env.redis.cluster });
     const { from, configurationSet } = env.email;
-    // Read before anything connects: a missing secret fails the cold start with its name.
-    const providers = configuresPush(env)
-      ? await loadPushProviders(env, secretsManagerReader(new SecretsManagerClient({ region: env.region })))
-      : undefined;
-    return openAwsPorts({
-      clients,
-      cacheRedis,
-      dedupRedis,
-      resources: {
-        tables: env.tables,
-        streamName: env.eventStream,
-        queues: {
-          push: { url: env.queues.push.queueUrl, deadLetterUrl: env.queues.push.deadLetterQueueUrl },
-          email: { url: env.queues.email.queueUrl, deadLetterUrl: env.queues.email.deadLetterQueueUrl },
+    try {
+      return openAwsPorts({
+        clients,
+        cacheRedis,
+        dedupRedis,
+        resources: {
+          tables: env.tables,
+          streamName: env.eventStream,
+          queues: {
+            push: { url: env.queues.push.queueUrl, deadLetterUrl: env.queues.push.deadLetterQueueUrl },
+            email: { url: env.queues.email.queueUrl, deadLetterUrl: env.queues.email.deadLetterQueueUrl },
+          },
         },
-      },
-      celebrityThreshold: env.celebrityThreshold,
-      tierHysteresis: env.tierHysteresis,
-      maxReceiveCount: env.maxReceiveCount,
-      // Only the HTTP functions issue and read inbox cursors, and they must be given the shared
-      // secret (readLambdaEnv requires it there). The pipeline functions never touch a cursor, yet
-      // `Ports` carries a codec: a random key keeps them from needing the secret at all.
-      cursorSecret: env.cursorSecret ?? randomBytes(32).toString('hex'),
-      delivery: ({ devices }) => ({
-        // A platform with no provider is rejected per push (`platform_not_configured`), device kept.
-        push:
-          providers === undefined
-            ? unconfigured('push')
-            : lambdaPushTransport({
-                providers,
-                sns: clients.sns,
-                endpoints: {
-                  get: (tenantId, token) => devices.endpointArn(tenantId, token),
-                  set: async (tenantId, token, arn) => {
-                    await devices.setEndpointArn(tenantId, token, arn);
+        celebrityThreshold: env.celebrityThreshold,
+        tierHysteresis: env.tierHysteresis,
+        maxReceiveCount: env.maxReceiveCount,
+        // Only the HTTP functions issue and read inbox cursors, and they must be given the shared
+        // secret (readLambdaEnv requires it there). The pipeline functions never touch a cursor, yet
+        // `Ports` carries a codec: a random key keeps them from needing the secret at all.
+        cursorSecret: env.cursorSecret ?? randomBytes(32).toString('hex'),
+        delivery: ({ devices }) => ({
+          // A platform with no provider is rejected per push (`platform_not_configured`), device kept.
+          push:
+            providers === undefined
+              ? unconfigured('push')
+              : lambdaPushTransport({
+                  providers,
+                  sns: clients.sns,
+                  endpoints: {
+                    get: (tenantId, token) => devices.endpointArn(tenantId, token),
+                    set: async (tenantId, token, arn) => {
+                      await devices.setEndpointArn(tenantId, token, arn);
+                    },
                   },
-                },
-                logger,
-              }),
-        email:
-          from !== undefined
-            ? new SesEmailTransport({
-                ses: clients.ses,
-                from,
-                ...(configurationSet === undefined ? {} : { configurationSetName: configurationSet }),
-              })
-            : unconfigured('SES email'),
-        audit: new FirehoseAuditSink({ firehose: clients.firehose, deliveryStreamName: env.auditStream }),
-      }),
-      logger,
-    });
+                  logger,
+                }),
+          email:
+            from !== undefined
+              ? new SesEmailTransport({
+                  ses: clients.ses,
+                  from,
+                  ...(configurationSet === undefined ? {} : { configurationSetName: configurationSet }),
+                })
+              : unconfigured('SES email'),
+          audit: new FirehoseAuditSink({ firehose: clients.firehose, deliveryStreamName: env.auditStream }),
+        }),
+        logger,
+      });
+    } catch (err) {
+      // A client refusing its settings (a signing key that is no EC key, say): the failed attempt
+      // must not leave two Redis connections open per invocation until the container dies.
+      cacheRedis.disconnect();
+      dedupRedis.disconnect();
+      clients.destroy();
+      throw err;
+    }
   };
+}
+
+/** The push providers document, from Secrets Manager; the client is released once read. */
+async function readPushProviders(env: LambdaEnv) {
+  const client = new SecretsManagerClient({ region: env.region });
+  try {
+    return await loadPushProviders(env, secretsManagerReader(client));
+  } finally {
+    client.destroy();
+  }
 }

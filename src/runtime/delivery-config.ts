@@ -1,15 +1,15 @@
 /**
  * The embedded mode's delivery settings, from environment variables (see `docs/push.md` and
  * `docs/configuration.md`). Without any of them nothing leaves the process: push and email go to
- * the recording sinks. Credentials themselves are never in the environment, only the names of the
- * files that hold them.
+ * the recording sinks. Push credentials are never in the environment, only the names of the files
+ * that hold them; the SMTP password is, in FANOUT_SMTP_URL, so no message ever repeats that URL.
  */
 export interface DeliverySettings {
   /** FANOUT_PUSH_PROVIDERS_FILE: a push providers document (per tenant and platform). */
   readonly pushProvidersFile?: string;
   /**
-   * The default APNs provider, all five or none: FANOUT_APNS_KEY_FILE (the `.p8` key),
-   * FANOUT_APNS_KEY_ID, FANOUT_APNS_TEAM_ID, FANOUT_APNS_TOPIC (the bundle id) and
+   * The default APNs provider, all four or none: FANOUT_APNS_KEY_FILE (the `.p8` key),
+   * FANOUT_APNS_KEY_ID, FANOUT_APNS_TEAM_ID, FANOUT_APNS_TOPIC (the bundle id); with them,
    * FANOUT_APNS_ENVIRONMENT ('production' | 'sandbox', @default 'production').
    */
   readonly apns?: {

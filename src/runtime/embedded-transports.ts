@@ -103,6 +103,17 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
   };
 }
 
+/** The variables of these settings that name a real provider (empty: everything is recorded). */
+export function realProviderVariables(settings: DeliverySettings): string[] {
+  const named: [string, unknown][] = [
+    ['FANOUT_APNS_*', settings.apns],
+    ['FANOUT_FCM_SERVICE_ACCOUNT_FILE', settings.fcmServiceAccountFile],
+    ['FANOUT_PUSH_PROVIDERS_FILE', settings.pushProvidersFile],
+    ['FANOUT_SMTP_URL', settings.smtpUrl],
+  ];
+  return named.filter(([, value]) => value !== undefined).map(([name]) => name);
+}
+
 /** Document paths the variables fill, by the variable's name: an error then names what the user set. */
 const VARIABLE_PATHS: readonly [string, string][] = [
   ['default.apns.signingKeyFile', 'FANOUT_APNS_KEY_FILE'],

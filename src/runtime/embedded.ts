@@ -22,14 +22,18 @@ import {
 } from '../adapters/embedded/recording-transports.ts';
 import { EmbeddedTenants } from '../adapters/embedded/tenants.ts';
 import { createCursorCodec } from '../domain/cursor.ts';
-import { ClosedError } from '../domain/errors.ts';
+import { ClosedError, ValidationError } from '../domain/errors.ts';
 import { tierPolicy } from '../domain/tier.ts';
 import type { AuditSink } from '../ports/audit-sink.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
 import type { RuntimeConfig } from './config.ts';
-import { type EmbeddedTransports, openEmbeddedTransports } from './embedded-transports.ts';
+import {
+  type EmbeddedTransports,
+  openEmbeddedTransports,
+  realProviderVariables,
+} from './embedded-transports.ts';
 import type { HousekeepingTask } from './housekeeping.ts';
 import type { Ports } from './ports.ts';
 
@@ -57,6 +61,11 @@ export interface EmbeddedPortsOptions {
    * no audit log, and an audit append fails. @default true
    */
   readonly delivers?: boolean;
+  /**
+   * True for the demo, which keeps its synthetic users on the recording sinks itself. Any other
+   * process that delivers is refused real providers on a data dir the demo seeded. @default false
+   */
+  readonly demo?: boolean;
 }
 
 /** The audit port of a process that makes no delivery decision. */
@@ -97,6 +106,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
   const auditDir = inMemory ? mkdtempSync(join(tmpdir(), 'fanout-audit-')) : join(config.dataDir, AUDIT_DIR);
   const db = new EmbeddedDb({ path: inMemory ? ':memory:' : join(config.dataDir, DB_FILE) });
   try {
+    if (opts.delivers !== false && opts.demo !== true) refuseRealProvidersOnDemoData(db, config);
     // Statistics of an earlier run's bulk load, refreshed only where they have gone stale.
     db.sqlite.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;');
     // Only a process that delivers writes (and, on open, repairs) the audit log: a second writer
@@ -169,6 +179,28 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
     if (inMemory) rmSync(auditDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The demo seeds hundreds of thousands of users with made-up device tokens (APNs ones are 64 hex
+ * characters, like real ones) and addresses, and leaves quiet-hours deferrals in the queue. Only the
+ * demo keeps them on the recording sinks; `serve` or `work` delivering from its data dir through
+ * real providers would push them to Apple and Google, who throttle an app for a flood of bad tokens.
+ */
+function refuseRealProvidersOnDemoData(db: EmbeddedDb, config: RuntimeConfig): void {
+  const real = realProviderVariables(config.delivery);
+  if (real.length === 0) return;
+  // `demo_state` is the demo's own table (src/cli/demo/state.ts): it marks a data dir the demo seeded.
+  const seeded = db.sqlite
+    .prepare("SELECT 1 AS seeded FROM sqlite_master WHERE type = 'table' AND name = 'demo_state'")
+    .get();
+  if (seeded === undefined) return;
+  throw new ValidationError([
+    {
+      path: 'FANOUT_DATA_DIR',
+      message: `holds the demo's synthetic users, whose made-up tokens and addresses ${real.join(', ')} would send to: deliver for real from another data dir`,
+    },
+  ]);
 }
 
 /**

@@ -16,7 +16,11 @@ function nodemailerError(code: string, command: string, responseCode?: number): 
 describe('smtpFailure', () => {
   it.each([
     ['550 to RCPT TO', nodemailerError('EENVELOPE', 'RCPT TO', 550), 'smtp_550'],
-    ['553 to MAIL FROM', nodemailerError('EENVELOPE', 'MAIL FROM', 553), 'smtp_553'],
+    [
+      '552 to MAIL FROM (the message is over the size limit)',
+      nodemailerError('EENVELOPE', 'MAIL FROM', 552),
+      'smtp_552',
+    ],
     ['554 to the DATA command', nodemailerError('EENVELOPE', 'DATA', 554), 'smtp_554'],
     ['552 after the final dot', nodemailerError('EMESSAGE', 'DATA', 552), 'smtp_552'],
     ['an address nodemailer refused itself', nodemailerError('EENVELOPE', 'API'), 'invalid_envelope'],
@@ -32,6 +36,9 @@ describe('smtpFailure', () => {
     ['554 at the greeting', nodemailerError('EPROTOCOL', 'CONN', 554), false],
     ['535 to AUTH', nodemailerError('EAUTH', 'AUTH PLAIN', 535), false],
     ['530 to MAIL FROM (authentication required)', nodemailerError('EENVELOPE', 'MAIL FROM', 530), false],
+    // Our From refused: every message would fail alike, so none may be lost as a final failure.
+    ['553 to MAIL FROM (sender not allowed)', nodemailerError('EENVELOPE', 'MAIL FROM', 553), false],
+    ['550 to MAIL FROM', nodemailerError('EENVELOPE', 'MAIL FROM', 550), false],
     ['missing credentials', nodemailerError('EAUTH', 'API'), false],
     ['a refused connection', nodemailerError('ESOCKET', 'CONN'), false],
     ['a DNS failure', nodemailerError('EDNS', 'CONN'), false],

@@ -109,6 +109,9 @@ describe('SmtpEmailTransport input checks', () => {
     ['a header name with a colon', { headers: { 'X-Note: 1\r\nBcc': 'eve@example.com' } }],
     ['a header that forges our id', { headers: { 'x-fanout-message-id': 'other' } }],
     ['a line break in the subject', { subject: 'hi\r\nBcc: eve@example.com' }],
+    ['an address that names a second recipient', { to: 'alice@example.com, eve@example.com' }],
+    ['an address with a display name', { to: 'Eve <eve@example.com>' }],
+    ['an address with a line break', { to: 'alice@example.com\r\nBcc: eve@example.com' }],
     ['a message id that is no dot-atom', { messageId: 'a>b' }],
   ])('refuses %s before connecting', async (_name, extra) => {
     // Prepare

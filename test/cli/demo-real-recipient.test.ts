@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { demoEvents } from '../../src/cli/demo/events.ts';
 import { SMALL_SCENARIO } from '../../src/cli/demo/scenario.ts';
 import { CELEBRITY_ID } from '../../src/cli/demo/users.ts';
 import { type FakeApns, generateApnsKey, startFakeApns } from '../support/fake-apns.ts';
-import { type FanoutResult, PINNED_AT, runFanout, smallDemoArgs, tempDir } from './run-fanout.ts';
+import { type FanoutResult, MAIN, PINNED_AT, runFanout, smallDemoArgs, tempDir } from './run-fanout.ts';
 
 /**
  * "The demo can be pointed at real APNs credentials by configuration alone": the real CLI, given
@@ -18,6 +19,34 @@ const TEAM_ID = 'TEAM123456';
 const TOPIC = 'com.example.fanoutdemo';
 /** Your phone's token: 64 hex characters, as an iPhone hands it to its app. */
 const YOUR_TOKEN = '7f'.repeat(16) + '0a1b2c3d'.repeat(4);
+
+/**
+ * Runs `fanout <args>` until it exits, or until stdout shows `marker` (a process that went on to
+ * work), which then stops it with SIGTERM.
+ */
+function runUntil(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  marker: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: { ...process.env, FANOUT_LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (marker.test(stdout)) child.kill('SIGTERM');
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** The ids of the celebrity's posts in the small scenario. */
 const CELEBRITY_POSTS = demoEvents(SMALL_SCENARIO, Date.parse(PINNED_AT))
@@ -52,9 +81,10 @@ describe('fanout demo with you as a real recipient', () => {
       // Read by Node at start-up: the CLI's TLS then trusts the fake's self-signed certificate.
       NODE_EXTRA_CA_CERTS: caFile,
     };
-    // Both runs at once: the same pinned scenario, one without you and one with you.
+    // Both runs at once: the same pinned scenario and the same real provider, one without you and
+    // one with you. The run without you must send nothing to the provider either.
     [baseline, real] = await Promise.all([
-      runFanout(smallDemoArgs(join(dir, 'baseline'))),
+      runFanout(smallDemoArgs(join(dir, 'baseline')), { env: apnsEnv }),
       runFanout(smallDemoArgs(join(dir, 'real')), {
         env: { ...apnsEnv, FANOUT_DEMO_DEVICES: `apns:${YOUR_TOKEN}` },
       }),
@@ -84,11 +114,12 @@ describe('fanout demo with you as a real recipient', () => {
     }
   });
 
-  it('sends nothing for the synthetic users: they stay on the recording sink', () => {
-    // Prepare: the runs in beforeAll
+  it('sends nothing for the synthetic users, with you or without you: they stay on the recording sink', () => {
+    // Prepare: the runs in beforeAll, both with APNs configured
     // Act
     const others = fake.requests.filter((r) => r.token !== YOUR_TOKEN);
     // Assess
+    expect(baseline.code, baseline.stderr).toBe(0);
     expect(others).toEqual([]);
   });
 
@@ -108,6 +139,18 @@ describe('fanout demo with you as a real recipient', () => {
     };
     // Assess
     expect({ ...withYou, elapsedMs: 0 }).toEqual(expected);
+  });
+
+  it("refuses to deliver the demo's data through real providers outside the demo (`fanout work`)", async () => {
+    // Prepare: the demo's data dir holds quiet-hours deferrals of synthetic users, due by now
+    const before = fake.requests.length;
+    // Act
+    const result = await runUntil(['work', '--data-dir', join(dir, 'real')], apnsEnv, /working on/);
+    // Assess
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stderr).toContain('FANOUT_DATA_DIR');
+    expect(result.stderr).toContain('FANOUT_APNS_*');
+    expect(fake.requests.length).toBe(before);
   });
 
   it('refuses a bad FANOUT_DEMO_DEVICES entry with exit 2, naming the variable but not the tokens', async () => {

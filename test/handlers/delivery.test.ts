@@ -558,6 +558,22 @@ describe('email consumer', () => {
     expect(JSON.stringify(w.logger.lines)).not.toContain('alice@example.com');
   });
 
+  it('marks the link one-click only when it is https, as RFC 8058 requires', async () => {
+    // Prepare
+    const w = world({ now: NOW });
+    await w.preferences.put(consenting(ALICE));
+    const tokens = createUnsubscribeTokens('delivery-test-unsubscribe-secret');
+    // Act
+    await consumeEmail(
+      sqsEvent([emailJob()]),
+      w.emailDeps({ unsubscribe: { baseUrl: 'http://127.0.0.1:8080', tokens } }),
+    );
+    // Assess: the link is there (it leads to the confirmation page), the one-click marker is not
+    const headers = w.emailCalls[0]!.headers ?? {};
+    expect(headers['List-Unsubscribe']).toMatch(/^<http:\/\/127\.0\.0\.1:8080\/v1\/unsubscribe\?token=/);
+    expect(headers).not.toHaveProperty('List-Unsubscribe-Post');
+  });
+
   it('sets no List-Unsubscribe header and no footer link without unsubscribe settings', async () => {
     // Prepare
     const w = world({ now: NOW });

@@ -185,6 +185,30 @@ describe('unsubscribe links', () => {
     expect((await prefsOf('acme'))!.categories.social?.email).toBe(false);
   });
 
+  it('asks in every language the emails are written in, as the emails address the reader', async () => {
+    // Prepare
+    await setup();
+    const ask = (acceptLanguage: string) =>
+      t!.app.inject({
+        method: 'GET',
+        url: path(link('mention')),
+        headers: { accept: 'text/html', 'accept-language': acceptLanguage },
+      });
+    // Act
+    const [ja, pt, de] = await Promise.all([ask('ja-JP,ja;q=0.9'), ask('pt-BR'), ask('de-AT')]);
+    const deDone = await post(link('mention'), ONE_CLICK, { accept: 'text/html', 'accept-language': 'de' });
+    // Assess
+    expect([ja.headers['content-language'], pt.headers['content-language']]).toEqual(['ja', 'pt-BR']);
+    expect(ja.body).toContain('<html lang="ja">');
+    expect(ja.body).toContain('メンションに関するメールの配信を停止しますか？');
+    expect(pt.body).toContain('<html lang="pt-BR">');
+    expect(pt.body).toContain('Parar de receber e-mails de menções');
+    // The German emails say "du": the page does not switch to "Sie".
+    expect(de.body).toContain('Keine Erwähnungs-E-Mails mehr erhalten?');
+    expect(deDone.body).toContain('Du erhältst keine Erwähnungs-E-Mails mehr.');
+    expect(deDone.body).not.toMatch(/\bSie\b/);
+  });
+
   it('GET changes nothing and shows a form that posts the one-click body back', async () => {
     // Prepare
     await setup();

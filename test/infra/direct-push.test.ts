@@ -75,6 +75,14 @@ describe('pushDelivery: direct', () => {
     }
     // The SNS mode's endpoint rights are not needed.
     expect(pushPolicy).not.toContain('sns:Publish');
+    // No other role may read them: every policy that names one of them is the push consumer's alone.
+    const naming = Object.values(policies).filter((p) =>
+      /fanout\/(apns-signing-key|fcm-service-account|push-providers)/.test(JSON.stringify(p)),
+    );
+    expect(naming.length).toBeGreaterThan(0);
+    for (const policy of naming) {
+      expect((policy as { Properties: { Roles: unknown } }).Properties.Roles).toEqual([{ Ref: pushRole }]);
+    }
   });
 
   it('routes the functions out through a NAT gateway, which direct push needs', () => {

@@ -9,6 +9,12 @@ import type { EmailMessage } from '../../ports/transports.ts';
 /** The header that carries our stable message id, for tracing an ambiguous re-send. */
 export const MESSAGE_ID_HEADER = 'X-Fanout-Message-Id';
 
+/**
+ * One bare address (`local@domain`): nothing a mail library would read as a display name, a
+ * comment, a group or a second recipient ("a@x.example, b@y.example" is two to nodemailer).
+ */
+const SINGLE_ADDRESS = /^[^\s@,;:<>()[\]"\\]{1,64}@[^\s@,;:<>()[\]"\\]{1,253}$/;
+
 /** RFC 5322 field name: printable US-ASCII but the colon. */
 const FIELD_NAME = /^[!-9;-~]{1,76}$/;
 
@@ -33,8 +39,9 @@ const RESERVED: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Throws a ValidationError unless the message's required fields are non-empty strings and every
- * extra header is a well-formed name, not one the transport sets, with one line of text.
+ * Throws a ValidationError unless the message's required fields are non-empty strings, `to` is
+ * one bare address, and every extra header is a well-formed name, not one the transport sets,
+ * with one line of text.
  * Messages never echo names or values: a rejected header may carry an address.
  */
 export function checkEmailMessage(m: EmailMessage): void {
@@ -43,14 +50,15 @@ export function checkEmailMessage(m: EmailMessage): void {
       throw new ValidationError([{ path: `message.${key}`, message: 'must be a non-empty string' }]);
     }
   }
+  if (!SINGLE_ADDRESS.test(m.to)) {
+    throw new ValidationError([{ path: 'message.to', message: 'must be one bare email address' }]);
+  }
   if (m.html !== undefined && typeof m.html !== 'string') {
     throw new ValidationError([{ path: 'message.html', message: 'must be a string' }]);
   }
-  // A line break in the subject or address would let it add headers of its own.
-  for (const key of ['to', 'subject'] as const) {
-    if (/[\r\n]/.test(m[key])) {
-      throw new ValidationError([{ path: `message.${key}`, message: 'must be one line of text' }]);
-    }
+  // A line break in the subject would let it add headers of its own (the address has none).
+  if (/[\r\n]/.test(m.subject)) {
+    throw new ValidationError([{ path: 'message.subject', message: 'must be one line of text' }]);
   }
   Object.entries(m.headers ?? {}).forEach(([name, value], i) => {
     if (!FIELD_NAME.test(name) || RESERVED.has(name.toLowerCase())) {

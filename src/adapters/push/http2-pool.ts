@@ -26,7 +26,8 @@ interface Entry {
   active: number;
   /** From the server's GOAWAY: streams above it were never processed. */
   goawayLastStreamId?: number;
-  pingPending: boolean;
+  /** Set while a PING is unanswered: destroys the session when it fires. */
+  pingDeadline?: NodeJS.Timeout;
   timers: NodeJS.Timeout[];
 }
 
@@ -37,6 +38,7 @@ interface Waiter {
   readonly reject: (err: Http2RequestError) => void;
   readonly timer: NodeJS.Timeout;
   stream?: ClientHttp2Stream;
+  entry?: Entry;
   /** Re-queued once already after a refusal that proved nothing was sent. */
   requeued: boolean;
   settled: boolean;
@@ -150,7 +152,7 @@ export class Http2Pool {
       settings: { enablePush: false },
       ...(this.#ca === undefined ? {} : { ca: this.#ca }),
     });
-    const entry: Entry = { session, ready: false, retired: false, active: 0, pingPending: false, timers: [] };
+    const entry: Entry = { session, ready: false, retired: false, active: 0, timers: [] };
     this.#entries.push(entry);
     let failure: Error | undefined;
     const connectTimer = setTimeout(() => {
@@ -164,7 +166,8 @@ export class Http2Pool {
         clearTimeout(connectTimer);
         entry.ready = true;
         if (this.#pingIntervalMs > 0) {
-          entry.timers.push(setInterval(() => this.#ping(entry), this.#pingIntervalMs).unref());
+          const keepAlive = () => entry.active === 0 && this.#ping(entry);
+          entry.timers.push(setInterval(keepAlive, this.#pingIntervalMs).unref());
         }
       }
       this.#pump();
@@ -208,6 +211,7 @@ export class Http2Pool {
       return;
     }
     waiter.stream = stream;
+    waiter.entry = entry;
     // A session with streams in flight keeps the process alive; an idle one does not.
     if (entry.active++ === 0) entry.session.ref();
     let status: number | undefined;
@@ -247,6 +251,7 @@ export class Http2Pool {
       if (!waiter.requeued && !this.#closed) {
         waiter.requeued = true;
         waiter.stream = undefined;
+        waiter.entry = undefined;
         this.#queue.unshift(waiter);
         return;
       }
@@ -268,6 +273,9 @@ export class Http2Pool {
     const message = sent ? 'HTTP/2 answer did not come in time' : 'no free HTTP/2 stream in time';
     this.#settle(waiter, new Http2RequestError('timeout', sent, message));
     if (stream !== undefined && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+    // A connection dropped silently on the way (NAT, middlebox) answers nothing: while requests keep
+    // it busy the keep-alive never runs, so every request would time out on it. Ask it now.
+    if (waiter.entry !== undefined) this.#ping(waiter.entry);
   }
 
   #settle(waiter: Waiter, outcome: Http2Response | Http2RequestError): void {
@@ -278,21 +286,24 @@ export class Http2Pool {
     else waiter.resolve(outcome);
   }
 
-  /** Keeps an idle session warm; one left unanswered for a whole interval means it is dead. */
+  /**
+   * A PING, to keep an idle session warm or to test one after a timeout: unanswered within
+   * connectTimeoutMs, the connection is dead and destroyed (queued requests go to a new one).
+   */
   #ping(entry: Entry): void {
-    if (entry.retired || entry.active > 0) return;
-    if (entry.pingPending) {
-      entry.session.destroy();
-      return;
-    }
-    entry.pingPending = true;
+    if (entry.retired || entry.pingDeadline !== undefined) return;
+    const dead = () => {
+      if (!entry.session.destroyed) entry.session.destroy();
+    };
+    entry.pingDeadline = setTimeout(dead, this.#connectTimeoutMs).unref();
     try {
       entry.session.ping((err) => {
-        entry.pingPending = false;
-        if (err && !entry.session.destroyed) entry.session.destroy();
+        clearTimeout(entry.pingDeadline);
+        entry.pingDeadline = undefined;
+        if (err) dead();
       });
     } catch {
-      entry.session.destroy();
+      dead();
     }
   }
 
@@ -300,6 +311,7 @@ export class Http2Pool {
     if (entry.retired) return;
     entry.retired = true;
     for (const timer of entry.timers) clearTimeout(timer);
+    clearTimeout(entry.pingDeadline);
     // Let in-flight streams finish; new ones go to another session.
     if (!entry.session.closed && !entry.session.destroyed) entry.session.close();
   }

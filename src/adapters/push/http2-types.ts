@@ -10,11 +10,14 @@ export interface Http2PoolOptions {
   readonly size?: number;
   /** TLS trust for tests (self-signed server cert, PEM). Production uses the system CAs. */
   readonly ca?: string | Buffer;
-  /** @default 10_000 */
+  /** Also how long a PING may go unanswered before its connection counts as dead. @default 10_000 */
   readonly connectTimeoutMs?: number;
   /** From request start to full response. @default 15_000 */
   readonly requestTimeoutMs?: number;
-  /** PING an idle session this often to keep it (and detect dead ones). @default 60_000; 0 = never */
+  /**
+   * PING an idle session this often to keep it (and detect dead ones). A request that times out
+   * PINGs its session too, whatever this says. @default 60_000; 0 = never
+   */
   readonly pingIntervalMs?: number;
 }
 

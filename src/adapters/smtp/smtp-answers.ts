@@ -10,7 +10,8 @@ import { TransportRetryableError } from '../../domain/errors.ts';
  * | failure | result |
  * |---|---|
  * | 530, 534, 535, 538 anywhere (authentication required / failed) | retryable: a deployment error |
- * | 5xx to MAIL FROM, RCPT TO, DATA, or to the final "." | rejected `smtp_<code>` (550, 552, 553, 554…) |
+ * | 5xx to MAIL FROM but 552 (the sender refused: our From, for every message) | retryable: a deployment error |
+ * | 5xx to RCPT TO, DATA, or to the final "."; 552 to MAIL FROM (size) | rejected `smtp_<code>` (550, 552, 553, 554…) |
  * | 5xx anywhere else (greeting, EHLO, STARTTLS) | retryable: the server refuses us, not the message |
  * | 4xx anywhere, after the final "." included (421, 450, 451, 452) | retryable: a definite "not now" |
  * | EENVELOPE / EMESSAGE with no answer (nodemailer refused the address or size itself) | rejected |
@@ -40,8 +41,10 @@ interface NodemailerError {
 
 /** SMTP replies about authentication (RFC 4954): the account, not the message. */
 const AUTH_REPLIES: ReadonlySet<number> = new Set([530, 534, 535, 538]);
-/** Commands whose 5xx answer is about this message or its addresses. */
-const MESSAGE_COMMANDS: ReadonlySet<string> = new Set(['MAIL FROM', 'RCPT TO', 'DATA']);
+/** Commands whose 5xx answer is about this message or its recipient. */
+const MESSAGE_COMMANDS: ReadonlySet<string> = new Set(['RCPT TO', 'DATA']);
+/** 552 to MAIL FROM is about this message's size (the SIZE parameter), not about the sender. */
+const MAIL_FROM_SIZE = 552;
 /** nodemailer's own refusals (command `API`) before anything was sent, by code. */
 const LOCAL_REJECTIONS: Readonly<Record<string, string>> = {
   EENVELOPE: 'invalid_envelope',
@@ -59,6 +62,9 @@ export function smtpFailure(err: unknown, dataWritten: boolean): SmtpFailure {
     const reply = `smtp_${responseCode}`;
     if (AUTH_REPLIES.has(responseCode)) return retry(`SMTP authentication failed (${reply})`, false, err);
     if (responseCode >= 500 && MESSAGE_COMMANDS.has(at)) return { kind: 'rejected', reason: reply };
+    if (at === 'MAIL FROM' && responseCode === MAIL_FROM_SIZE) return { kind: 'rejected', reason: reply };
+    // Any other 5xx to MAIL FROM refuses our sender address, so every email alike: like a bad
+    // password, a deployment error that must not turn each message into a final failure.
     return retry(`SMTP server answered ${responseCode} to ${at}`, false, err);
   }
   if (code === 'EAUTH') return retry('SMTP authentication failed', false, err);

@@ -63,6 +63,8 @@ export async function openEmbeddedBackend(ctx: BackendContext): Promise<DemoBack
     ...(ctx.logger ? { logger: ctx.logger } : {}),
     pushFault: demoPushFault,
     emailFault: demoEmailFault,
+    // The demo keeps its synthetic users on the sinks itself (sinksOnly, withRealRecipient).
+    demo: true,
   });
   return embeddedBackend(ctx.realRecipient ? withRealRecipient(ports, ctx.realRecipient) : sinksOnly(ports));
 }

@@ -3,7 +3,7 @@ import type { Category } from '../../domain/types.ts';
 
 /**
  * The pages of the unsubscribe route: one self-contained HTML document each (no script, no file
- * to fetch), in the reader's language when it is one of a few, English otherwise.
+ * to fetch), in the reader's language when the emails are written in it, English otherwise.
  */
 
 /** What the second button and `scope=all` turn off: email altogether, not one category. */
@@ -11,6 +11,8 @@ export const OptOutScope = { Category: 'category', All: 'all' } as const;
 export type OptOutScope = (typeof OptOutScope)[keyof typeof OptOutScope];
 
 interface Strings {
+  /** BCP 47 tag of the text, for `lang` and `Content-Language`. */
+  readonly tag: string;
   readonly title: string;
   readonly category: Readonly<Record<Category, string>>;
   readonly ask: (category: string) => string;
@@ -26,6 +28,7 @@ interface Strings {
 
 const STRINGS = {
   en: {
+    tag: 'en',
     title: 'Email preferences',
     category: { social: 'activity', content: 'new content', mention: 'mention', critical: 'account' },
     ask: (c) => `Stop ${c} emails?`,
@@ -39,6 +42,7 @@ const STRINGS = {
     invalidDetail: 'It may have been cut short or changed. Open the whole link from the email again.',
   },
   fr: {
+    tag: 'fr',
     title: 'Préférences d’e-mail',
     category: {
       social: 'd’activité',
@@ -46,7 +50,7 @@ const STRINGS = {
       mention: 'de mention',
       critical: 'de compte',
     },
-    ask: (c) => `Ne plus recevoir les e-mails ${c} ?`,
+    ask: (c) => `Ne plus recevoir les e-mails ${c}\u00a0?`,
     askDetail: 'Rien ne change tant que vous n’appuyez pas sur un bouton.',
     button: (c) => `Se désabonner des e-mails ${c}`,
     buttonAll: 'Se désabonner de tous les e-mails',
@@ -56,21 +60,24 @@ const STRINGS = {
     invalid: 'Ce lien de désabonnement n’est pas valide.',
     invalidDetail: 'Il a peut-être été tronqué ou modifié. Ouvrez à nouveau le lien complet de l’e-mail.',
   },
+  // "du", as the emails say it.
   de: {
+    tag: 'de',
     title: 'E-Mail-Einstellungen',
     category: { social: 'Aktivitäts', content: 'Neuigkeiten', mention: 'Erwähnungs', critical: 'Konto' },
     ask: (c) => `Keine ${c}-E-Mails mehr erhalten?`,
     askDetail: 'Erst ein Klick auf eine Schaltfläche ändert etwas.',
     button: (c) => `${c}-E-Mails abbestellen`,
     buttonAll: 'Alle E-Mails abbestellen',
-    doneCategory: (c) => `Sie erhalten keine ${c}-E-Mails mehr.`,
-    doneAll: 'Sie erhalten keine E-Mails mehr von uns.',
-    doneDetail: 'In den Einstellungen der App können Sie sie wieder einschalten.',
+    doneCategory: (c) => `Du erhältst keine ${c}-E-Mails mehr.`,
+    doneAll: 'Du erhältst keine E-Mails mehr von uns.',
+    doneDetail: 'In den Einstellungen der App kannst du sie wieder einschalten.',
     invalid: 'Dieser Abmeldelink ist ungültig.',
     invalidDetail:
-      'Er wurde vielleicht gekürzt oder verändert. Öffnen Sie den vollständigen Link aus der E-Mail erneut.',
+      'Er wurde vielleicht gekürzt oder verändert. Öffne den vollständigen Link aus der E-Mail erneut.',
   },
   es: {
+    tag: 'es',
     title: 'Preferencias de correo',
     category: {
       social: 'de actividad',
@@ -87,6 +94,46 @@ const STRINGS = {
     doneDetail: 'Puedes volver a activarlos en los ajustes de la aplicación.',
     invalid: 'Este enlace para darse de baja no es válido.',
     invalidDetail: 'Puede que se haya cortado o modificado. Abre de nuevo el enlace completo del correo.',
+  },
+  // Brazilian, as the emails are; any "pt" reader gets it.
+  pt: {
+    tag: 'pt-BR',
+    title: 'Preferências de e-mail',
+    category: {
+      social: 'de atividade',
+      content: 'de novidades',
+      mention: 'de menções',
+      critical: 'da conta',
+    },
+    ask: (c) => `Parar de receber e-mails ${c}?`,
+    askDetail: 'Nada muda até você apertar um botão.',
+    button: (c) => `Parar de receber e-mails ${c}`,
+    buttonAll: 'Parar de receber todos os e-mails',
+    doneCategory: (c) => `Você não vai mais receber e-mails ${c}.`,
+    doneAll: 'Você não vai mais receber nossos e-mails.',
+    doneDetail: 'Você pode ativá-los de novo nas configurações do app.',
+    invalid: 'Este link para cancelar a inscrição não é válido.',
+    invalidDetail: 'Ele pode ter sido cortado ou alterado. Abra de novo o link completo do e-mail.',
+  },
+  ja: {
+    tag: 'ja',
+    title: 'メールの設定',
+    category: {
+      social: 'アクティビティ',
+      content: '新着コンテンツ',
+      mention: 'メンション',
+      critical: 'アカウント',
+    },
+    ask: (c) => `${c}に関するメールの配信を停止しますか？`,
+    askDetail: 'ボタンを押すまで設定は変わりません。',
+    button: (c) => `${c}に関するメールを停止する`,
+    buttonAll: 'すべてのメールを停止する',
+    doneCategory: (c) => `${c}に関するメールの配信を停止しました。`,
+    doneAll: 'すべてのメールの配信を停止しました。',
+    doneDetail: 'アプリの設定からいつでも再開できます。',
+    invalid: 'この配信停止リンクは無効です。',
+    invalidDetail:
+      'リンクが途中で切れているか、変更された可能性があります。メールのリンクをもう一度そのまま開いてください。',
   },
 } as const satisfies Record<string, Strings>;
 
@@ -112,10 +159,10 @@ export const PAGE_HEADERS = {
   vary: 'accept, accept-language',
 } as const;
 
-/** A rendered page and the language it is in (for `Content-Language`). */
+/** A rendered page and the BCP 47 tag of its language (for `Content-Language`). */
 export interface Page {
   readonly html: string;
-  readonly language: Language;
+  readonly language: string;
 }
 
 /** The question asked by GET: a form posting the one-click body back to the same link. */
@@ -131,7 +178,7 @@ export function confirmPage(acceptLanguage: string | undefined, category: Catego
     `<button type="submit" name="scope" value="${OptOutScope.Category}">${escapeHtml(s.button(name))}</button>` +
     `<button type="submit" name="scope" value="${OptOutScope.All}" class="all">${escapeHtml(s.buttonAll)}</button>` +
     '</form>';
-  return { html: document(language, s.title, body), language };
+  return { html: document(s.tag, s.title, body), language: s.tag };
 }
 
 /** The answer to a browser's POST. */
@@ -140,7 +187,7 @@ export function donePage(acceptLanguage: string | undefined, category: Category,
   const s: Strings = STRINGS[language];
   const done = scope === OptOutScope.All ? s.doneAll : s.doneCategory(s.category[category]);
   const body = `<h1>${escapeHtml(done)}</h1><p>${escapeHtml(s.doneDetail)}</p>`;
-  return { html: document(language, s.title, body), language };
+  return { html: document(s.tag, s.title, body), language: s.tag };
 }
 
 /** The answer to a link that is not one of ours (forged, altered, cut short). */
@@ -148,12 +195,12 @@ export function invalidPage(acceptLanguage: string | undefined): Page {
   const language = pickLanguage(acceptLanguage);
   const s: Strings = STRINGS[language];
   const body = `<h1>${escapeHtml(s.invalid)}</h1><p>${escapeHtml(s.invalidDetail)}</p>`;
-  return { html: document(language, s.title, body), language };
+  return { html: document(s.tag, s.title, body), language: s.tag };
 }
 
-function document(language: Language, title: string, body: string): string {
+function document(tag: string, title: string, body: string): string {
   return (
-    `<!doctype html><html lang="${language}"><head><meta charset="utf-8">` +
+    `<!doctype html><html lang="${tag}"><head><meta charset="utf-8">` +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     '<meta name="robots" content="noindex">' +
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>` +

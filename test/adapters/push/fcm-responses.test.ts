@@ -75,6 +75,16 @@ describe('FCM answers', () => {
     expect(gateway).toEqual({ kind: 'transient', status: 502, reason: 'http_502' });
   });
 
+  it('waits at least a minute after a quota refusal without Retry-After, as FCM asks', () => {
+    expect(answer(429, { errorCode: 'QUOTA_EXCEEDED' })).toEqual({
+      kind: 'transient',
+      status: 429,
+      reason: 'quota_exceeded',
+      retryAfterMs: 60_000,
+    });
+    expect(answer(429)).toMatchObject({ kind: 'transient', retryAfterMs: 60_000 });
+  });
+
   it('rejects anything else with the error code or status, lower-cased, keeping the device', () => {
     expect(answer(403)).toEqual(rejected('permission_denied', false));
     expect(answer(404)).toEqual(rejected('not_found', false));

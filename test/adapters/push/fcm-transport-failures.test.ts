@@ -125,6 +125,17 @@ describe('FCM transport: throttling and server errors', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it('hands a quota refusal without Retry-After to the queue at once, to wait a minute', async () => {
+    // Prepare
+    fake.script(DEVICE, { status: 429, errorCode: 'QUOTA_EXCEEDED' });
+    // Act
+    const err = await failure(transport().send(push()));
+    // Assess
+    expect([err.retryAfterMs, err.ambiguous]).toEqual([60_000, false]);
+    expect(sleeps).toEqual([]);
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('stops when the waits so far and the next one would exceed the budget', async () => {
     // Prepare
     fake.script(DEVICE, { status: 503, retryAfter: '3' }, { status: 503, retryAfter: '3' });

@@ -1,6 +1,6 @@
 import { constants, createSecureServer, type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { generate } from 'selfsigned';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Http2Pool, Http2RequestError } from '../../../src/adapters/push/http2-pool.ts';
@@ -182,6 +182,33 @@ describe('Http2Pool', () => {
     expect(server.sessions).toBe(2);
   });
 
+  it.each([
+    ['a graceful', constants.NGHTTP2_NO_ERROR, ['ok', 'ok']],
+    ['an error', constants.NGHTTP2_ENHANCE_YOUR_CALM, ['closed', 'ok']],
+  ])('after %s GOAWAY, re-sends the streams above its last id, unprocessed', async (_, code, outcomes) => {
+    const server = await startServer();
+    const p = pool(server.origin, { size: 1 });
+    await p.request(post('/warm-up'));
+    const held: ServerHttp2Stream[] = [];
+    server.handler = (stream, path) => {
+      if (held.push(stream) < 2) return;
+      server.handler = ok;
+      // Only the first of the two streams in flight was processed.
+      stream.session?.goaway(code, held[0]!.id ?? 0);
+      if (code === constants.NGHTTP2_NO_ERROR) ok(held[0]!, path);
+    };
+    const answers = await Promise.all(
+      ['/a', '/b'].map((path) =>
+        p.request(post(path)).then(
+          () => 'ok',
+          (err: Http2RequestError) => (err.sent ? err.code : `${err.code}, not sent`),
+        ),
+      ),
+    );
+    expect(answers).toEqual(outcomes);
+    expect(server.sessions).toBe(2);
+  });
+
   it('re-sends once a request the server refused unprocessed (REFUSED_STREAM)', async () => {
     const server = await startServer();
     let seen = 0;
@@ -200,6 +227,49 @@ describe('Http2Pool', () => {
     server.handler = (stream) => stream.close(constants.NGHTTP2_REFUSED_STREAM);
     const err = await failure(pool(server.origin).request(post('/refused')));
     expect(err).toMatchObject({ code: 'reset', sent: false });
+  });
+
+  it('replaces a connection that went silent, found by a PING after a timeout', async () => {
+    const server = await startServer();
+    // A TCP relay whose connections can be frozen: bytes vanish, nothing is closed (a dropped NAT entry).
+    const links: { frozen: boolean; client: Socket; upstream: Socket }[] = [];
+    const relay = createServer((client) => {
+      const upstream = connect(Number(new URL(server.origin).port), '127.0.0.1');
+      const link = { frozen: false, client, upstream };
+      links.push(link);
+      client.on('data', (d) => link.frozen || upstream.write(d));
+      upstream.on('data', (d) => link.frozen || client.write(d));
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        a.on('error', () => {});
+        a.on('close', () => b.destroy());
+      }
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = relay.address() as AddressInfo;
+      const p = new Http2Pool({
+        origin: `https://127.0.0.1:${port}`,
+        ca: cert.cert,
+        size: 1,
+        requestTimeoutMs: 200,
+        connectTimeoutMs: 200,
+        pingIntervalMs: 0,
+      });
+      pools.push(p);
+      expect((await p.request(post('/warm-up'))).status).toBe(200);
+      for (const link of links) link.frozen = true;
+      expect(await failure(p.request(post('/lost')))).toMatchObject({ code: 'timeout', sent: true });
+      // The PING sent on the timeout goes unanswered for connectTimeoutMs: the session is replaced.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect((await p.request(post('/after'))).status).toBe(200);
+      expect(links).toHaveLength(2);
+    } finally {
+      for (const link of links) link.client.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 
   it('keeps an idle session open across keep-alive PINGs', async () => {

@@ -50,7 +50,8 @@ export interface FcmTransportOptions {
  * token → rejected and the device deactivated; INVALID_ARGUMENT about the payload,
  * SENDER_ID_MISMATCH, THIRD_PARTY_AUTH_ERROR → rejected, device kept. 401 → one new access token
  * and one re-send. 429 / 5xx → full-jitter backoff honouring Retry-After within the retry
- * budget, then TransportRetryableError (with the provider's retryAfterMs). No answer at all →
+ * budget, then TransportRetryableError (with the provider's retryAfterMs; a 429 without one asks
+ * for a minute, as FCM documents, so it goes back to the queue at once). No answer at all →
  * TransportRetryableError, `ambiguous` when the request may have reached FCM (a timeout or a
  * connection lost after it was written): it is never re-sent here, and the pipeline's re-send
  * carries the same collapse key, so it replaces rather than duplicates.

@@ -16,6 +16,12 @@ export type FcmErrorCode = (typeof FcmErrorCode)[keyof typeof FcmErrorCode];
 
 const FCM_ERROR_TYPE = 'type.googleapis.com/google.firebase.fcm.v1.FcmError';
 const BAD_REQUEST_TYPE = 'type.googleapis.com/google.rpc.BadRequest';
+/**
+ * The wait after a quota refusal (429) that names no Retry-After: FCM's ErrorCode reference asks
+ * for exponential backoff "with a minimum initial delay of 1 minute" after QUOTA_EXCEEDED, so
+ * trying again within the send would only spend more of the exhausted quota.
+ */
+export const FCM_QUOTA_RETRY_MS = 60_000;
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   FcmErrorCode.QuotaExceeded,
   FcmErrorCode.Unavailable,
@@ -73,7 +79,9 @@ export function classifyFcmResponse(res: Http2Response, now: number): FcmAnswer 
     return aboutToken(error) ? rejected('invalid_token', true) : rejected('invalid_argument', false);
   }
   if (res.status === 429 || res.status >= 500 || (code !== undefined && TRANSIENT_CODES.has(code))) {
-    const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now);
+    const throttled = res.status === 429 || code === FcmErrorCode.QuotaExceeded;
+    const retryAfterMs =
+      parseRetryAfter(res.headers['retry-after'], now) ?? (throttled ? FCM_QUOTA_RETRY_MS : undefined);
     return {
       kind: 'transient',
       status: res.status,
