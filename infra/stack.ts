@@ -209,7 +209,6 @@ export class FanoutStack extends Stack {
         ...base,
         FANOUT_TOKEN_SECRET: tokenSecret.secretValue.unsafeUnwrap(),
         FANOUT_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
-        FANOUT_UNSUBSCRIBE_SECRET: unsubscribeSecret.secretValue.unsafeUnwrap(),
         ...(props.tokenTtl === undefined ? {} : { FANOUT_TOKEN_TTL: String(props.tokenTtl.toSeconds()) }),
       },
       authorizerEnvironment: {
@@ -252,6 +251,11 @@ export class FanoutStack extends Stack {
       environment: full,
       ...vpcPlacement,
     });
+    // Only the inbox API serves /v1/unsubscribe, so only it checks the links.
+    this.ingest.inboxApi.addEnvironment(
+      'FANOUT_UNSUBSCRIBE_SECRET',
+      unsubscribeSecret.secretValue.unsafeUnwrap(),
+    );
     // The HTTP functions were made before the queues existed.
     for (const fn of [this.ingest.eventApi, this.ingest.inboxApi]) {
       for (const [name, value] of Object.entries(this.delivery.environment)) fn.addEnvironment(name, value);

@@ -123,6 +123,11 @@ export interface DeliveryJob {
   readonly createdAt: number;
   /** Set when quiet hours deferred the job: do not deliver before this epoch ms. */
   readonly notBefore?: number;
+  /**
+   * How many times a provider's Retry-After (longer than the transport's own retry budget) put the
+   * job off; bounded, so a provider that never lets up ends in the dead-letter queue.
+   */
+  readonly providerDeferrals?: number;
 }
 
 /** A user's device for push. Tokens are personal data: never logged whole. */

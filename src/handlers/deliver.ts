@@ -18,7 +18,12 @@ import { parseJob, receiveCount } from './job.ts';
 
 import { errorName } from './log-fields.ts';
 
-/** SQS caps a message delay at 15 minutes; longer waits hop through the queue again. */
+/**
+ * Times a provider's Retry-After may put one job off (as a delayed copy, which spends no receive).
+ * Past it, the next such answer fails the receive as any retryable error does, so a provider that
+ * never lets up ends in the dead-letter queue instead of holding the job for ever.
+ */
+const MAX_PROVIDER_DEFERRALS = 5;
 
 /** One SQS record's progress through the batch. */
 interface Work<T extends DeliveryTarget> {
@@ -31,6 +36,8 @@ interface Work<T extends DeliveryTarget> {
   readonly entries: AuditEntry[];
   /** Targets to claim and send to. */
   sends: { readonly target: T; readonly key: string; state?: ClaimState }[];
+  /** The longest Retry-After a provider asked for (ms), when one asked for more than its transport waits. */
+  retryAfterMs?: number;
 }
 
 interface Deferral<T extends DeliveryTarget> {
@@ -271,10 +278,18 @@ class DeliveryBatch<T extends DeliveryTarget> {
           // must stay an ambiguous re-send with the same ids.
           if (err instanceof TransportRetryableError && !err.ambiguous && state === ClaimState.Acquired) {
             this.#release.push(key);
+            // The provider said when (throttling, quota): come back then, not at the queue's own
+            // visibility timeout, which could be sooner (and spend the job's receives) or later.
+            const after = err.retryAfterMs;
+            if (after !== undefined && after > 0 && (job.providerDeferrals ?? 0) < MAX_PROVIDER_DEFERRALS) {
+              work.retryAfterMs = Math.max(work.retryAfterMs ?? 0, after);
+              return;
+            }
           }
-          // The request may have reached the provider: the audit says so now, not only when the
-          // retry (or the DLQ) comes, so no send that might have happened goes unrecorded.
-          if (err instanceof TransportRetryableError && err.ambiguous) {
+          // The request may have reached the provider (an ambiguous failure, or an error no
+          // transport meant, after which the claim is kept as maybe-sent too): the audit says so
+          // now, not only when the retry (or the DLQ) comes, so no possible send goes unrecorded.
+          if (!(err instanceof TransportRetryableError) || err.ambiguous) {
             work.entries.push(
               this.#entry(work, job, Outcome.Unknown, {
                 target: target.digest,
@@ -290,7 +305,12 @@ class DeliveryBatch<T extends DeliveryTarget> {
     // Busy: another consumer holds a live claim on this very delivery (a concurrent duplicate, or
     // a holder that died mid-send). Come back once its lease has run out, as a delayed copy: a
     // plain retry would spend the job's receives while the lease lasts and end in the DLQ.
-    if (busy && !work.failed) this.#defer(work, job, this.#now + this.#leaseMs);
+    if (work.failed) return;
+    const wait = Math.max(busy ? this.#leaseMs : 0, work.retryAfterMs ?? 0);
+    if (wait === 0) return;
+    const next =
+      work.retryAfterMs === undefined ? job : { ...job, providerDeferrals: (job.providerDeferrals ?? 0) + 1 };
+    this.#defer(work, next, this.#now + wait);
   }
 
   /** A job failing on its last receive is audited before the queue moves it to the DLQ. */

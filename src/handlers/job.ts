@@ -24,6 +24,7 @@ export function parseJob(record: SQSRecord, channel: Channel): DeliveryJob | und
   if (!CATEGORIES.includes(j.category as Category)) return undefined;
   if (!isTime(j.createdAt)) return undefined;
   if (j.notBefore !== undefined && !isTime(j.notBefore)) return undefined;
+  if (j.providerDeferrals !== undefined && !isCount(j.providerDeferrals)) return undefined;
   if (j.objectId !== undefined && typeof j.objectId !== 'string') return undefined;
   if (j.data !== undefined && !isRecord(j.data)) return undefined;
   const tenantAttribute = record.messageAttributes?.tenant_id?.stringValue;
@@ -43,6 +44,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 1000;
 }
 
 function isTime(value: unknown): value is number {

@@ -366,7 +366,7 @@ describe('push consumer: effectively once', () => {
   it('releases the claim after a certain failure, so the retry sends at once and is not ambiguous', async () => {
     // Prepare
     const w = await pushWorld();
-    w.pushFault = () => new TransportRetryableError('throttled before sending', { retryAfterMs: 1000 });
+    w.pushFault = () => new TransportRetryableError('refused before sending');
     // Act
     const failed = await consumePush(sqsEvent([{ job: job(), messageId: 'm1' }]), w.pushDeps());
     w.pushFault = undefined;
@@ -380,6 +380,45 @@ describe('push consumer: effectively once', () => {
     expect(w.pushCalls.map((m) => m.ambiguousRetry)).toEqual([undefined, undefined]);
     expect(await outcomes(w)).toEqual([Outcome.Sent]);
   });
+  it("comes back when the provider's Retry-After says, as a delayed copy that spends no receive", async () => {
+    // Prepare: the transport's own budget is spent; the provider asked for two minutes
+    const w = await pushWorld();
+    w.pushFault = () => new TransportRetryableError('quota exceeded', { retryAfterMs: 120_000 });
+    // Act
+    const first = await consumePush(sqsEvent([{ job: job(), messageId: 'm1' }]), w.pushDeps());
+    const depth = await w.queues.push.depth();
+    w.pushFault = undefined;
+    w.clock.advance(60_000);
+    const tooSoon = await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
+    w.clock.advance(61_000);
+    const due = await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
+    // Assess
+    expect(first.batchItemFailures).toEqual([]);
+    expect(depth).toMatchObject({ visible: 0, delayed: 1 });
+    expect(tooSoon.messages).toHaveLength(0);
+    expect(due.messages.map((m) => [m.receiveCount, JSON.parse(m.body).providerDeferrals])).toEqual([[1, 1]]);
+    expect(w.pushCalls.map((m) => m.ambiguousRetry)).toEqual([undefined, undefined]);
+    // A throttled send is no decision: only the send that went through is audited.
+    expect(await outcomes(w)).toEqual([Outcome.Sent]);
+  });
+
+  it('stops putting a job off after five Retry-Afters: the next one spends receives toward the DLQ', async () => {
+    // Prepare
+    const w = await pushWorld();
+    w.pushFault = () => new TransportRetryableError('quota exceeded', { retryAfterMs: 120_000 });
+    // Act
+    const answers = [];
+    for (const providerDeferrals of [4, 5]) {
+      const throttled = { ...job(), providerDeferrals };
+      answers.push(
+        await consumePush(sqsEvent([{ job: throttled, messageId: `m${providerDeferrals}` }]), w.pushDeps()),
+      );
+    }
+    // Assess: the fifth deferral is made; past it, the receive fails as any retryable error does
+    expect(answers.map((a) => a.batchItemFailures)).toEqual([[], [{ itemIdentifier: 'm5' }]]);
+    expect((await w.queues.push.depth()).delayed).toBe(1);
+  });
+
   it('keeps a stale claim after a certain failure, so a send that may have happened is never repeated as a plain one', async () => {
     // Prepare: the first attempt may have reached the provider (timeout after sending)
     const w = await pushWorld();

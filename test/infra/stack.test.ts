@@ -298,17 +298,17 @@ describe('FanoutStack: environment', () => {
     for (const fn of [stack.ingest.eventApi, stack.ingest.inboxApi]) {
       const env = variables(fn);
       expect(Object.keys(env)).toEqual(
-        expect.arrayContaining([
-          ...infra,
-          'FANOUT_TOKEN_SECRET',
-          'FANOUT_CURSOR_SECRET',
-          'FANOUT_UNSUBSCRIBE_SECRET',
-        ]),
+        expect.arrayContaining([...infra, 'FANOUT_TOKEN_SECRET', 'FANOUT_CURSOR_SECRET']),
       );
-      for (const name of ['FANOUT_TOKEN_SECRET', 'FANOUT_CURSOR_SECRET', 'FANOUT_UNSUBSCRIBE_SECRET']) {
+      for (const name of ['FANOUT_TOKEN_SECRET', 'FANOUT_CURSOR_SECRET']) {
         expect(JSON.stringify(env[name])).toMatch(/\{\{resolve:secretsmanager:/);
       }
     }
+    // The unsubscribe key: the inbox API checks links (it serves /v1/unsubscribe), the event API never.
+    expect(JSON.stringify(variables(stack.ingest.inboxApi).FANOUT_UNSUBSCRIBE_SECRET)).toMatch(
+      /\{\{resolve:secretsmanager:/,
+    );
+    expect(variables(stack.ingest.eventApi)).not.toHaveProperty('FANOUT_UNSUBSCRIBE_SECRET');
   });
 
   it('gives the authorizer the tenants table and the token key only', () => {

@@ -248,6 +248,9 @@ export class Http2Pool {
       stream.id > entry.goawayLastStreamId;
     const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || stream.id === undefined;
     if (beyondGoaway || refused) {
+      // A stream that never got an id on a live session: the session has run out of stream ids
+      // (2^31 per connection) or is going away. Either way it takes nothing more.
+      if (stream.id === undefined) this.#retire(entry);
       if (!waiter.requeued && !this.#closed) {
         waiter.requeued = true;
         waiter.stream = undefined;

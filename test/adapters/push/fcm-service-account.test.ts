@@ -63,6 +63,15 @@ describe('FCM service account', () => {
     expect(err.issues.map((i) => i.path)).toEqual(['serviceAccount.project_id', 'serviceAccount.token_uri']);
   });
 
+  it('refuses a plain-http token_uri anywhere but on this machine: the signed assertion travels to it', () => {
+    // Act
+    const remote = parseError(JSON.stringify({ ...file, token_uri: 'http://oauth2.example.test/token' }));
+    const local = parseServiceAccount(JSON.stringify({ ...file, token_uri: 'http://127.0.0.1:9999/token' }));
+    // Assess
+    expect(remote.issues).toEqual([{ path: 'serviceAccount.token_uri', message: 'must be an https URL' }]);
+    expect(local.tokenUri).toBe('http://127.0.0.1:9999/token');
+  });
+
   it('refuses text that is not a JSON object, without quoting it', () => {
     // Act
     const notJson = parseError(`{"private_key": "-----BEGIN PRIVATE KEY-----\nMIIE`);

@@ -55,8 +55,8 @@ export function parseServiceAccount(json: string): ServiceAccount {
   if (!isRsaPrivateKey(text.private_key)) {
     issues.push({ path: 'serviceAccount.private_key', message: 'must be an RSA private key in PEM' });
   }
-  if (!isHttpUrl(text.token_uri)) {
-    issues.push({ path: 'serviceAccount.token_uri', message: 'must be an http(s) URL' });
+  if (!isTokenUrl(text.token_uri)) {
+    issues.push({ path: 'serviceAccount.token_uri', message: 'must be an https URL' });
   }
   if (issues.length > 0) throw new ValidationError(issues);
   return {
@@ -77,10 +77,15 @@ function isRsaPrivateKey(pem: string): boolean {
   }
 }
 
-function isHttpUrl(value: string): boolean {
+/**
+ * https: the signed assertion travels to it and is worth an access token for an hour. Plain http
+ * only to this machine (a local token server in development).
+ */
+function isTokenUrl(value: string): boolean {
   try {
     const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   } catch {
     return false;
   }
