@@ -2,13 +2,11 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { EndpointCache } from '../adapters/aws/sns-push.ts';
 import { SnsPushTransport } from '../adapters/aws/sns-push.ts';
-import { ApnsTransport } from '../adapters/push/apns/apns-transport.ts';
-import { FcmTransport } from '../adapters/push/fcm/fcm-transport.ts';
-import { parseServiceAccount } from '../adapters/push/fcm/service-account.ts';
 import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
 import { ErrorCode, FanoutError } from '../domain/errors.ts';
 import { isPlainObject } from '../domain/validate.ts';
 import type { Logger } from '../ports/logger.ts';
+import { directPushFactories } from '../runtime/direct-push.ts';
 import {
   type ParseOptions,
   type PushProvidersConfig,
@@ -125,22 +123,7 @@ export interface LambdaPushOptions {
 export function lambdaPushTransport(opts: LambdaPushOptions): RoutingPushTransport {
   const { sns, endpoints, logger } = opts;
   return buildPushRouting(opts.providers, {
-    apns: (c) =>
-      new ApnsTransport({
-        signingKey: c.signingKey,
-        keyId: c.keyId,
-        teamId: c.teamId,
-        topic: c.topic,
-        environment: c.environment,
-        ...(c.origin === undefined ? {} : { origin: c.origin }),
-        logger,
-      }),
-    fcm: (c) =>
-      new FcmTransport({
-        serviceAccount: parseServiceAccount(c.serviceAccount),
-        ...(c.origin === undefined ? {} : { origin: c.origin }),
-        logger,
-      }),
+    ...directPushFactories({ logger }),
     sns: (c, platform) =>
       new SnsPushTransport({ sns, applicationArns: { [platform]: c.applicationArn }, endpoints }),
   });

@@ -1,8 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ApnsTransport } from '../adapters/push/apns/apns-transport.ts';
-import { FcmTransport } from '../adapters/push/fcm/fcm-transport.ts';
-import { parseServiceAccount } from '../adapters/push/fcm/service-account.ts';
 import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
 import { SmtpEmailTransport } from '../adapters/smtp/smtp-email.ts';
 import { ValidationError } from '../domain/errors.ts';
@@ -12,6 +9,7 @@ import { systemClock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { EmailTransport, PushTransport } from '../ports/transports.ts';
 import type { DeliverySettings } from './delivery-config.ts';
+import { directPushFactories } from './direct-push.ts';
 import { type PushProvidersConfig, parsePushProviders, type ReadText } from './push-providers.ts';
 import { buildPushRouting } from './push-transports.ts';
 
@@ -55,24 +53,7 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
     buildPushRouting(
       providers,
       {
-        apns: (c) =>
-          new ApnsTransport({
-            signingKey: c.signingKey,
-            keyId: c.keyId,
-            teamId: c.teamId,
-            topic: c.topic,
-            environment: c.environment,
-            ...(c.origin === undefined ? {} : { origin: c.origin }),
-            clock,
-            logger,
-          }),
-        fcm: (c) =>
-          new FcmTransport({
-            serviceAccount: parseServiceAccount(c.serviceAccount),
-            ...(c.origin === undefined ? {} : { origin: c.origin }),
-            clock,
-            logger,
-          }),
+        ...directPushFactories({ logger, clock }),
         record: () => opts.pushSink,
       },
       { [Platform.Apns]: opts.pushSink, [Platform.Fcm]: opts.pushSink },

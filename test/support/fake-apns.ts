@@ -8,7 +8,6 @@ import {
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { generate } from 'selfsigned';
 import {
   type ApnsRejection,
   bearerOf,
@@ -21,6 +20,7 @@ import {
   validApnsId,
 } from './fake-apns-rules.ts';
 import { createTokenAuthority } from './fake-apns-tokens.ts';
+import { localCert } from './local-cert.ts';
 
 /**
  * A local APNs provider API for tests and benchmarks: HTTP/2 over TLS on 127.0.0.1 with a self-signed
@@ -94,19 +94,7 @@ export interface FakeApns {
 /** Starts a fake APNs on 127.0.0.1 on a free port. */
 export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
   const now = opts.now ?? Date.now;
-  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    extensions: [
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 7, ip: '127.0.0.1' },
-          { type: 2, value: 'localhost' },
-        ],
-      },
-    ],
-  });
+  const pems = await localCert();
   const requests: RecordedApnsRequest[] = [];
   const scripts = new Map<string, ApnsReply[]>();
   const sessions = new Set<ServerHttp2Session>();
@@ -115,7 +103,7 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
   const authority = createTokenAuthority(opts, now);
 
   const server = createSecureServer({
-    key: pems.private,
+    key: pems.key,
     cert: pems.cert,
     settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? 1000 },
     // Thousands of in-flight streams per session must not trip node's default 10 MB guard.

@@ -8,9 +8,9 @@ import {
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { generate } from 'selfsigned';
 import { FAKE_CLIENT_EMAIL, FAKE_PROJECT_ID, rsaKeyPair } from './fake-fcm-account.ts';
 import { checkSendBody, type FcmErrorSpec, fcmErrorBody, verifyAssertion } from './fake-fcm-rules.ts';
+import { localCert } from './local-cert.ts';
 
 /**
  * A local FCM for tests: one TLS server on 127.0.0.1 with a self-signed certificate that speaks
@@ -95,19 +95,7 @@ export async function startFakeFcm(opts: FakeFcmOptions = {}): Promise<FakeFcm> 
   const projectId = opts.projectId ?? FAKE_PROJECT_ID;
   const publicKeyPem = opts.publicKeyPem ?? rsaKeyPair().publicKeyPem;
   const lifetimeS = opts.tokenLifetimeSeconds ?? 3599;
-  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    extensions: [
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 7, ip: '127.0.0.1' },
-          { type: 2, value: 'localhost' },
-        ],
-      },
-    ],
-  });
+  const pems = await localCert();
   const requests: RecordedFcmRequest[] = [];
   const tokenGrants: TokenGrant[] = [];
   const tokenRefusals: string[] = [];
@@ -120,7 +108,7 @@ export async function startFakeFcm(opts: FakeFcmOptions = {}): Promise<FakeFcm> 
   const timers = new Set<NodeJS.Timeout>();
   let origin = '';
 
-  const server = createSecureServer({ key: pems.private, cert: pems.cert, allowHTTP1: true });
+  const server = createSecureServer({ key: pems.key, cert: pems.cert, allowHTTP1: true });
   server.on('secureConnection', (socket: TLSSocket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
