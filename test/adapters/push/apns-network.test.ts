@@ -1,7 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TransportRetryableError } from '../../../src/domain/errors.ts';
+import { freePort } from '../../../src/runtime/local-aws/emulators.ts';
 import { type ApnsBench, apnsBench, pushMessage } from './apns-fixture.ts';
 
 let bench: ApnsBench;
@@ -25,15 +24,6 @@ async function failure(promise: Promise<unknown>): Promise<TransportRetryableErr
   return err as TransportRetryableError;
 }
 
-/** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 describe('ApnsTransport: failures without an answer', () => {
   it.each(['stream', 'session'] as const)(
     'a %s dropped after the request left is ambiguous, not retried here, and the next send works',
@@ -54,7 +44,7 @@ describe('ApnsTransport: failures without an answer', () => {
   );
 
   it('a refused connection is retryable and certainly not sent', async () => {
-    const apns = bench.transport({ origin: `https://127.0.0.1:${await closedPort()}` });
+    const apns = bench.transport({ origin: `https://127.0.0.1:${await freePort()}` });
     const err = await failure(apns.send(pushMessage()));
     expect(err.ambiguous).toBe(false);
   });

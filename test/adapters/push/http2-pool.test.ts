@@ -4,6 +4,7 @@ import { connect, createServer } from 'node:net';
 import { generate } from 'selfsigned';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Http2Pool, Http2RequestError } from '../../../src/adapters/push/http2-pool.ts';
+import { freePort } from '../../../src/runtime/local-aws/emulators.ts';
 
 type Handler = (stream: ServerHttp2Stream, path: string) => void;
 
@@ -89,15 +90,6 @@ async function failure(promise: Promise<unknown>): Promise<Http2RequestError> {
   return err as Http2RequestError;
 }
 
-/** A local port with nothing listening. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 describe('Http2Pool', () => {
   it('answers with the status, lower-case headers and body of the response', async () => {
     const server = await startServer();
@@ -118,7 +110,7 @@ describe('Http2Pool', () => {
   });
 
   it('fails a refused connection as never sent', async () => {
-    const err = await failure(pool(`https://127.0.0.1:${await closedPort()}`).request(post('/a')));
+    const err = await failure(pool(`https://127.0.0.1:${await freePort()}`).request(post('/a')));
     expect(err).toMatchObject({ code: 'connect', sent: false });
   });
 
