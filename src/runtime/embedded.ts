@@ -109,10 +109,6 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
     if (opts.delivers !== false && opts.demo !== true) refuseRealProvidersOnDemoData(db, config);
     // Statistics of an earlier run's bulk load, refreshed only where they have gone stale.
     db.sqlite.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;');
-    // Only a process that delivers writes (and, on open, repairs) the audit log: a second writer
-    // in another process could cut off the line the first is writing.
-    const audit: AuditSink & { close?: () => void } =
-      opts.delivers === false ? noAudit : await openJsonlAuditSink({ dir: auditDir });
     const maxReceiveCount = opts.maxReceiveCount ?? 4;
     const pushSink = new RecordingPushTransport({
       db,
@@ -130,6 +126,11 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       emailSink,
       logger,
     });
+    // After the transports, whose settings may be refused: nothing is left open by a bad setting.
+    // Only a process that delivers writes (and, on open, repairs) the audit log: a second writer
+    // in another process could cut off the line the first is writing.
+    const audit: AuditSink & { close?: () => void } =
+      opts.delivers === false ? noAudit : await openJsonlAuditSink({ dir: auditDir });
     const inbox = new EmbeddedInbox({ db });
     const feed = new EmbeddedCelebrityFeed({ db });
     const preferences = new EmbeddedPreferenceStore({ db, clock });
