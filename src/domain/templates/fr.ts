@@ -6,9 +6,9 @@ export const fr: MessageCatalog = {
   dir: 'ltr',
   types: {
     post: { title: 'Nouvelle publication', line: (actor) => `${actor} a partagé une publication` },
-    like: { title: 'Nouveau j’aime', line: (actor) => `${actor} a aimé votre publication` },
+    like: { title: 'Nouveau «\u00a0J’aime\u00a0»', line: (actor) => `${actor} a aimé votre publication` },
     comment: { title: 'Nouveau commentaire', line: (actor) => `${actor} a commenté votre publication` },
-    mention: { title: 'Nouvelle mention', line: (actor) => `${actor} vous a mentionné(e)` },
+    mention: { title: 'Nouvelle mention', line: (actor) => `${actor} vous a mentionné dans une publication` },
     follow: { title: 'Nouvel abonné', line: (actor) => `${actor} a commencé à vous suivre` },
   },
   critical: { title: 'Avis important', line: (notice) => `Important\u00a0: ${notice}` },
