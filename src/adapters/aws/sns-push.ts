@@ -11,6 +11,7 @@ import { Platform } from '../../domain/types.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../ports/transports.ts';
 import { apnsPayload, apnsPriority } from '../push/apns/payload.ts';
 import { fcmMessage } from '../push/fcm/payload.ts';
+import { checkPushMessage } from '../push/message-checks.ts';
 import { awsErrorName, isRetryableAwsError } from './errors.ts';
 
 /**
@@ -259,10 +260,9 @@ export function transportFailure(err: unknown, what: string, mayHaveSent: boolea
 }
 
 function checkMessage(m: PushMessage): void {
-  for (const key of ['tenantId', 'token', 'title', 'body', 'collapseId', 'messageId'] as const) {
-    if (typeof m?.[key] !== 'string' || m[key] === '') {
-      throw new ValidationError([{ path: `message.${key}`, message: 'must be a non-empty string' }]);
-    }
+  checkPushMessage(m);
+  if (typeof m.token !== 'string' || m.token === '') {
+    throw new ValidationError([{ path: 'message.token', message: 'must be a non-empty string' }]);
   }
   if (m.platform !== Platform.Apns && m.platform !== Platform.Fcm) {
     throw new ValidationError([{ path: 'message.platform', message: "must be 'apns' or 'fcm'" }]);

@@ -1,4 +1,4 @@
-import { TransportRetryableError, ValidationError } from '../../../domain/errors.ts';
+import { TransportRetryableError } from '../../../domain/errors.ts';
 import { Platform } from '../../../domain/types.ts';
 import { type Clock, systemClock } from '../../../ports/clock.ts';
 import { type Logger, silentLogger } from '../../../ports/logger.ts';
@@ -6,6 +6,7 @@ import type { PushMessage, PushResult, PushTransport } from '../../../ports/tran
 import { sleep as realSleep } from '../../../runtime/sleep.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../backoff.ts';
 import { Http2Pool, type Http2Response } from '../http2-pool.ts';
+import { checkPushMessage } from '../message-checks.ts';
 import { BadTokenGuard } from './bad-token-guard.ts';
 import { APNS_ORIGINS, type ApnsTransportOptions, checkApnsOptions } from './options.ts';
 import { APNS_MAX_COLLAPSE_ID_BYTES, APNS_MAX_PAYLOAD_BYTES, apnsHeaders, apnsPayload } from './payload.ts';
@@ -68,7 +69,7 @@ export class ApnsTransport implements PushTransport {
   }
 
   async send(message: PushMessage): Promise<PushResult> {
-    checkMessage(message);
+    checkPushMessage(message);
     const refused = precheck(message);
     if (refused !== undefined) return refused;
     const body = JSON.stringify(apnsPayload(message));
@@ -159,15 +160,6 @@ export class ApnsTransport implements PushTransport {
         ...(message.ambiguousRetry ? { ambiguousRetry: true } : {}),
       });
       throw failure;
-    }
-  }
-}
-
-/** The fields every push must have; a message missing one is a bug upstream, not an APNs answer. */
-function checkMessage(m: PushMessage): void {
-  for (const key of ['tenantId', 'title', 'body', 'collapseId', 'messageId'] as const) {
-    if (typeof m?.[key] !== 'string' || m[key] === '') {
-      throw new ValidationError([{ path: `message.${key}`, message: 'must be a non-empty string' }]);
     }
   }
 }

@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from '../../../ports/logger.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../../ports/transports.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../backoff.ts';
 import { Http2Pool, Http2RequestError, type Http2Response } from '../http2-pool.ts';
+import { checkPushMessage } from '../message-checks.ts';
 import { AccessTokenSource } from './access-token.ts';
 import { FCM_MAX_PAYLOAD_BYTES, fcmMessage, fcmPayloadBytes } from './payload.ts';
 import { classifyFcmResponse } from './responses.ts';
@@ -175,11 +176,7 @@ export class FcmTransport implements PushTransport {
 
 /** The fields every push must have; a message missing one is a bug upstream, not a provider answer. */
 function checkMessage(m: PushMessage): void {
-  for (const key of ['tenantId', 'title', 'body', 'collapseId', 'messageId'] as const) {
-    if (typeof m?.[key] !== 'string' || m[key] === '') {
-      throw new ValidationError([{ path: `message.${key}`, message: 'must be a non-empty string' }]);
-    }
-  }
+  checkPushMessage(m);
   if (typeof m.token !== 'string') {
     throw new ValidationError([{ path: 'message.token', message: 'must be a string' }]);
   }
