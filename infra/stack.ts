@@ -70,7 +70,8 @@ export interface FanoutStackProps extends StackProps {
    * How `push` reaches Apple and Google (context `pushDelivery`): SNS platform applications, or
    * straight from the push consumer (APNs HTTP/2, FCM HTTP v1) with the same secrets, read at cold
    * start. Direct push needs a route to the internet: the VPC then gets one NAT gateway unless
-   * `natGateways` says how many (0 is refused).
+   * `natGateways` says how many (0 is refused), and only the push consumer runs in subnets that
+   * route to it (every other function stays isolated).
    * @default PushDelivery.Sns
    */
   readonly pushDelivery?: PushDelivery;
@@ -144,6 +145,8 @@ export class FanoutStack extends Stack {
     const natGateways = props.natGateways ?? (direct ? 1 : undefined);
     this.network = new FanoutNetwork(this, 'Network', {
       ...(natGateways === undefined ? {} : { natGateways }),
+      // Direct push: only the push consumer gets a route to Apple and Google.
+      ...(direct ? { egress: 'selected' as const } : {}),
     });
     const cacheMode: CacheMode = props.cacheMode === 'nodes' ? 'node-based' : 'serverless';
     this.caches = new FanoutCaches(this, 'Caches', {
@@ -225,6 +228,7 @@ export class FanoutStack extends Stack {
 
     this.delivery = new FanoutDelivery(this, 'Delivery', {
       environment: withStream,
+      ...(direct ? { channelSubnets: { push: this.network.egressSubnets } } : {}),
       channelEnvironment: {
         ...(directPush === undefined ? {} : { push: directPush.environment }),
         email: {

@@ -56,6 +56,12 @@ export interface FanoutDeliveryProps {
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
+   * Other subnets for one channel's consumer (the push consumer's, with a route out, for direct
+   * push).
+   * @default vpcSubnets
+   */
+  readonly channelSubnets?: Readonly<Partial<Record<Channel, ec2.SubnetSelection>>>;
+  /**
    * Customer-managed key of the queues and dead-letter queues. The consumers' grants on it are
    * made here; producers outside the construct (the fan-out function) get theirs from the stack.
    * @default SQS-managed server-side encryption (SSE-SQS)
@@ -203,7 +209,7 @@ export class FanoutDelivery extends Construct {
         },
         vpc: props.vpc,
         securityGroups: props.securityGroups,
-        vpcSubnets: props.vpcSubnets,
+        vpcSubnets: props.channelSubnets?.[channel] ?? props.vpcSubnets,
         timeout: consumerTimeout,
         memorySize: props.consumerMemorySize,
       }).function;

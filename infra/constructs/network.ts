@@ -17,6 +17,14 @@ export interface FanoutNetworkProps {
    * @default 0
    */
   readonly natGateways?: number;
+  /**
+   * Which functions the NAT gateways serve. `all`: the `app` subnets get the route out. `selected`:
+   * the `app` subnets stay isolated and a separate `egress` subnet group ({@link egressSubnets})
+   * gets it, so only the functions placed there (the push consumer, with direct push) can reach
+   * the internet. Ignored without NAT gateways.
+   * @default 'all'
+   */
+  readonly egress?: 'all' | 'selected';
   /** Retention of the VPC flow logs. @default one year */
   readonly flowLogRetention?: logs.RetentionDays;
   /** Traffic the flow logs record. @default ec2.FlowLogTrafficType.ALL */
@@ -40,7 +48,8 @@ export const REDIS_PORT = 6379;
  *
  * - **Subnets.** `data` (isolated, always) for ElastiCache and MemoryDB; `app` for the functions,
  *   isolated when `natGateways` is 0, private-with-egress otherwise (plus `public` subnets for the
- *   NAT gateways).
+ *   NAT gateways), unless `egress: 'selected'` keeps `app` isolated and gives the route out to an
+ *   `egress` group of its own.
  * - **Endpoints.** Gateway endpoints for DynamoDB and S3 (free); interface endpoints, in the `app`
  *   subnets with private DNS, for SQS, SNS (mobile push), Kinesis Data Streams, Firehose, Secrets
  *   Manager, SES v2 (`email`: the API endpoint `SendEmail` uses, not `email-smtp`), CloudWatch Logs,
@@ -57,6 +66,11 @@ export class FanoutNetwork extends Construct {
   readonly vpc: ec2.IVpc;
   /** Subnets of the Lambda functions (and of the interface endpoints). */
   readonly lambdaSubnets: ec2.SubnetSelection;
+  /**
+   * Subnets with a route out through the NAT gateways, for the functions that must reach the
+   * internet: `egress` with `egress: 'selected'`, else the same as {@link lambdaSubnets}.
+   */
+  readonly egressSubnets: ec2.SubnetSelection;
   /** Isolated subnets of the caches (ElastiCache, MemoryDB). */
   readonly cacheSubnets: ec2.SubnetSelection;
   /** Attach to every function in the VPC. */
@@ -76,12 +90,14 @@ export class FanoutNetwork extends Construct {
       throw new Error(`natGateways must be a non-negative integer, got ${natGateways}`);
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const selected = natGateways > 0 && props.egress === 'selected';
     const appSubnetType =
-      natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
+      natGateways > 0 && !selected ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
 
     const subnetConfiguration: ec2.SubnetConfiguration[] = [
       ...(natGateways > 0 ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }] : []),
       { name: 'app', subnetType: appSubnetType, cidrMask: 20 },
+      ...(selected ? [{ name: 'egress', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 }] : []),
       { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
     ];
     const vpc = new ec2.Vpc(this, 'Vpc', {
@@ -94,6 +110,7 @@ export class FanoutNetwork extends Construct {
     });
     this.vpc = vpc;
     this.lambdaSubnets = { subnetGroupName: 'app' };
+    this.egressSubnets = selected ? { subnetGroupName: 'egress' } : this.lambdaSubnets;
     this.cacheSubnets = { subnetGroupName: 'data' };
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
@@ -128,13 +145,15 @@ export class FanoutNetwork extends Construct {
     this.cacheSecurityGroup = cacheSg;
     this.endpointSecurityGroup = endpointSg;
 
+    // Every subnet a function runs in reaches DynamoDB and S3 through the gateway endpoints.
+    const functionSubnets = selected ? [this.lambdaSubnets, this.egressSubnets] : [this.lambdaSubnets];
     vpc.addGatewayEndpoint('DynamoDbEndpoint', {
       service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
-      subnets: [this.lambdaSubnets],
+      subnets: functionSubnets,
     });
     vpc.addGatewayEndpoint('S3Endpoint', {
       service: ec2.GatewayVpcEndpointAwsService.S3,
-      subnets: [this.lambdaSubnets],
+      subnets: functionSubnets,
     });
 
     const services: Record<string, ec2.InterfaceVpcEndpointAwsService> = {

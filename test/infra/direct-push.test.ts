@@ -89,6 +89,37 @@ describe('pushDelivery: direct', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 1);
   });
 
+  it('gives the route out to the push consumer alone: every other function stays in isolated subnets', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are plain JSON.
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+    // Subnets whose route table sends 0.0.0.0/0 to a NAT gateway.
+    const tableOf = new Map<string, string>();
+    for (const r of Object.values(resources)) {
+      if (r.Type === 'AWS::EC2::SubnetRouteTableAssociation') {
+        tableOf.set(r.Properties.SubnetId.Ref, r.Properties.RouteTableId.Ref);
+      }
+    }
+    const natTables = new Set(
+      Object.values(resources)
+        .filter((r) => r.Type === 'AWS::EC2::Route' && r.Properties.NatGatewayId !== undefined)
+        .map((r) => r.Properties.RouteTableId.Ref),
+    );
+    const routedOut = (fn: unknown) => {
+      const id = stack.getLogicalId((fn as { node: { defaultChild: never } }).node.defaultChild);
+      const subnets = resources[id]!.Properties.VpcConfig.SubnetIds.map((s: { Ref: string }) => s.Ref);
+      return subnets.map((subnet: string) => natTables.has(tableOf.get(subnet)!));
+    };
+    expect(routedOut(stack.delivery.consumers.push)).toEqual([true, true]);
+    for (const fn of [
+      stack.delivery.consumers.email,
+      stack.worker.function,
+      stack.ingest.eventApi,
+      stack.ingest.inboxApi,
+    ]) {
+      expect(routedOut(fn)).toEqual([false, false]);
+    }
+  });
+
   it('refuses a stack with no route to the internet', () => {
     expect(() => synthStack({ ...DIRECT, natGateways: 0 }, 'FanoutDirectNoNat')).toThrow(/NAT gateway/);
   });
