@@ -77,7 +77,10 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     metrics: new Metrics({ queues: raw.queues, clock: raw.clock }),
   };
   const ports = observePorts(raw, { metrics: live.metrics, changes: live.notifier });
-  const pipeline = new Pipeline(ports, localPipelineOptions(config));
+  // One token secret for the API and the pipeline: unsubscribe links are signed by one and checked
+  // by the other (a data dir of ':memory:' would otherwise draw a new random key for each).
+  const keyed = { ...config, tokenSecret: config.tokenSecret ?? tokenSecretOf(config.dataDir) };
+  const pipeline = new Pipeline(ports, localPipelineOptions(keyed));
   const housekeeper = new Housekeeper({ tasks: ports.housekeeping, clock: ports.clock, logger });
   let app: FastifyInstance | undefined;
   try {
@@ -86,7 +89,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
       await pipeline.start();
       housekeeper.start();
     }
-    const options = { ...appOptions(config), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
+    const options = { ...appOptions(keyed), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
     app = await buildApp({ ports, clock: ports.clock, logger, options, live });
     await app.listen({ host: config.host, port: config.port });
     const url = baseUrl(app, config.host);
