@@ -65,7 +65,17 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
   let email = opts.emailSink;
   let smtp: SmtpEmailTransport | undefined;
   if (settings.smtpUrl !== undefined && settings.emailFrom !== undefined) {
-    smtp = new SmtpEmailTransport({ url: settings.smtpUrl, from: settings.emailFrom });
+    const { smtpUrl, emailFrom } = settings;
+    try {
+      smtp = new SmtpEmailTransport({ url: smtpUrl, from: emailFrom });
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      const names: Readonly<Record<string, string>> = { url: 'FANOUT_SMTP_URL', from: 'FANOUT_EMAIL_FROM' };
+      throw new ValidationError(
+        err.issues.map((i) => ({ ...i, path: names[i.path] ?? `FANOUT_SMTP_URL ${i.path}` })),
+        { cause: err },
+      );
+    }
     email = smtp;
   }
   const name = (platform: Platform) => providers.default[platform]?.provider ?? 'record';

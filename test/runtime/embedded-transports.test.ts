@@ -229,4 +229,17 @@ describe('openEmbeddedTransports', () => {
     expect(t.summary.email).toBe('smtp');
     expect(t.push.route('anyone', 'apns')).toBe(pushSink);
   });
+
+  it('names the variable when the SMTP transport refuses its settings, never the password', () => {
+    // Prepare, Act
+    const issues = issuesOf(() =>
+      open({
+        FANOUT_SMTP_URL: 'smtp://user:SENTINEL-PASS@127.0.0.1:2525/extra',
+        FANOUT_EMAIL_FROM: 'demo@fanout.example',
+      }),
+    );
+    // Assess
+    expect(issues.map((i) => i.path)).toEqual(['FANOUT_SMTP_URL']);
+    expect(JSON.stringify(issues)).not.toContain('SENTINEL-PASS');
+  });
 });
