@@ -43,7 +43,7 @@ export interface GrantResources {
  * - event API: append events (stream put, `events` claims), follows, devices, preferences (read and
  *   write), tenants (read: API keys), queue depths for `/v1/ops/*`;
  * - inbox API: inbox rows (read, mark read), celebrity pointers and followings (read), tenants
- *   (read: tells an API key from a token), preferences (read and write: unsubscribe links);
+ *   (read: tells an API key from a token), preferences (read, and PutItem: unsubscribe links);
  * - authorizer: tenants (read);
  * - fan-out: followers (read; tier items are written), inbox and celebrity feed (read and write),
  *   send to both delivery queues. Its stream read and failure-queue send come with its event source;
@@ -72,8 +72,11 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   tableAccess(tables.celebrityFeed, fns.inboxApi, 'read');
   tableAccess(tables.followers, fns.inboxApi, 'read');
   tableAccess(tables.tenants, fns.inboxApi, 'read');
-  // Unsubscribe links turn email off in the user's preferences.
-  tableAccess(tables.preferences, fns.inboxApi, 'readWrite');
+  // Unsubscribe links turn email off in the user's preferences: a read, then one PutItem of the
+  // whole record (the store's `put`). No delete, no batch write, no update.
+  tableAccess(tables.preferences, fns.inboxApi, 'read');
+  tables.preferences.grant(fns.inboxApi, 'dynamodb:PutItem');
+  tables.preferences.encryptionKey?.grantEncrypt(fns.inboxApi);
 
   // Authorizer
   tableAccess(tables.tenants, fns.authorizer, 'read');

@@ -359,6 +359,12 @@ describe('FanoutStack: grants', () => {
         [s.Action].flat().includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes(preferences),
     );
     expect(writes).toHaveLength(1);
+    // Only the put the unsubscribe route makes: nothing that deletes or writes in bulk.
+    const onPreferences = statements.filter((s) => JSON.stringify(s.Resource).includes(preferences));
+    const actions = onPreferences.flatMap((s) => [s.Action].flat());
+    expect(actions).not.toContain('dynamodb:DeleteItem');
+    expect(actions).not.toContain('dynamodb:BatchWriteItem');
+    expect(actions).not.toContain('dynamodb:UpdateItem');
   });
 
   it('lets the event API put records and the authorizer only read', () => {
