@@ -262,7 +262,7 @@ function readDirectPush(text: (name: string) => string | undefined, issues: EnvI
       topic: text('FANOUT_APNS_TOPIC')!,
       environment,
     };
-  } else if (given.length > 0) {
+  } else if (given.length > 0 || text('FANOUT_APNS_ENVIRONMENT') !== undefined) {
     for (const name of APNS_VARIABLES.filter((n) => text(n) === undefined)) {
       issues.push({ variable: name, message: 'must be set with the other FANOUT_APNS_* variables' });
     }

@@ -36,6 +36,18 @@ describe('readLambdaEnv: direct push variables', () => {
     ]);
   });
 
+  it('refuses FANOUT_APNS_ENVIRONMENT alone, as the embedded mode does: it selects nothing by itself', () => {
+    // Prepare, Act
+    const issues = envIssues({ FANOUT_APNS_ENVIRONMENT: 'sandbox' });
+    // Assess
+    expect(issues.map((i) => i.variable)).toEqual([
+      'FANOUT_APNS_SECRET_ID',
+      'FANOUT_APNS_KEY_ID',
+      'FANOUT_APNS_TEAM_ID',
+      'FANOUT_APNS_TOPIC',
+    ]);
+  });
+
   it('names each missing variable of a partial APNs set', () => {
     // Prepare
     const { FANOUT_APNS_TEAM_ID: _team, FANOUT_APNS_SECRET_ID: _secret, ...partial } = DIRECT_APNS;
