@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type FieldIssue, ValidationError } from '../../src/domain/errors.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
+import { issuesOf } from '../support/validation.ts';
 
 /** The delivery settings' variables (FANOUT_APNS_*, FANOUT_FCM_*, FANOUT_SMTP_URL, …) of readRuntimeConfig. */
 
@@ -11,16 +11,6 @@ const APNS_ENV = {
   FANOUT_APNS_TEAM_ID: 'DEF123GHIJ',
   FANOUT_APNS_TOPIC: 'com.example.app',
 };
-
-function issuesOf(act: () => unknown): readonly FieldIssue[] {
-  try {
-    act();
-  } catch (err) {
-    if (err instanceof ValidationError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('readRuntimeConfig: delivery settings', () => {
   it('reads none without the variables, and treats empty ones as unset', () => {

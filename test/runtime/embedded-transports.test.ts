@@ -5,13 +5,14 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ApnsTransport } from '../../src/adapters/push/apns/apns-transport.ts';
 import { FcmTransport } from '../../src/adapters/push/fcm/fcm-transport.ts';
 import { SmtpEmailTransport } from '../../src/adapters/smtp/smtp-email.ts';
-import { type FieldIssue, ValidationError } from '../../src/domain/errors.ts';
+import { ValidationError } from '../../src/domain/errors.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { EmailTransport, PushTransport } from '../../src/ports/transports.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { type EmbeddedTransports, openEmbeddedTransports } from '../../src/runtime/embedded-transports.ts';
 import { generateApnsKey } from '../support/fake-apns.ts';
 import { generateServiceAccount } from '../support/fake-fcm-account.ts';
+import { issuesOf } from '../support/validation.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fanout-transports-'));
 const apnsKey = generateApnsKey().privateKeyPem;
@@ -55,16 +56,6 @@ function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-function issuesOf(act: () => unknown): readonly FieldIssue[] {
-  try {
-    act();
-  } catch (err) {
-    if (err instanceof ValidationError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected a ValidationError');
 }
 
 describe('openEmbeddedTransports', () => {
