@@ -15,8 +15,12 @@ export interface PreferenceChange {
 /** The source of truth for preferences (DynamoDB with Streams in AWS). */
 export interface PreferenceStore {
   get(user: UserKey): Promise<Preferences | undefined>;
-  /** Replaces the whole record; emits one change. */
-  put(prefs: Preferences): Promise<void>;
+  /**
+   * Replaces the whole record; emits one change. With `ifUpdatedAt`, only when a record is stored
+   * whose `updatedAt` is that one (a read-modify-write that must not undo a write made since);
+   * otherwise throws ConflictError and changes nothing.
+   */
+  put(prefs: Preferences, opts?: { readonly ifUpdatedAt?: number }): Promise<void>;
   /** Bulk load (seeding, import); emits one change per record. */
   putMany(prefs: readonly Preferences[]): Promise<void>;
   delete(user: UserKey): Promise<void>;

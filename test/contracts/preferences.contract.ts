@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/domain/errors.ts';
+import { ConflictError, ValidationError } from '../../src/domain/errors.ts';
 import type { Preferences, UserKey } from '../../src/domain/types.ts';
 import { compareSequence } from '../../src/ports/event-log.ts';
 import type { PreferenceChange, PreferenceStore } from '../../src/ports/preferences.ts';
@@ -76,6 +76,23 @@ export function preferenceStoreContract(name: string, make: () => Promise<Prefer
       await h.store.put(withoutQuietHours);
       // Assess
       expect(await h.store.get(user(T1, 'alice'))).toEqual(withoutQuietHours);
+    });
+
+    it('writes a conditional put only over the record it was read from', async () => {
+      // Prepare
+      const first = prefs(T1, 'alice', { email: 'alice@example.com', updatedAt: 1_000 });
+      await h.store.put(first);
+      const changesBefore = (await allChanges(h.store)).length;
+      // Act
+      await h.store.put({ ...first, locale: 'fr', updatedAt: 2_000 }, { ifUpdatedAt: 1_000 });
+      const stale = h.store.put({ ...first, locale: 'de', updatedAt: 3_000 }, { ifUpdatedAt: 1_000 });
+      await expect(stale).rejects.toBeInstanceOf(ConflictError);
+      const absent = h.store.put(prefs(T1, 'nobody', { updatedAt: 3_000 }), { ifUpdatedAt: 1_000 });
+      await expect(absent).rejects.toBeInstanceOf(ConflictError);
+      // Assess: the stale write and the write over nothing changed nothing and emitted nothing
+      expect(await h.store.get(user(T1, 'alice'))).toMatchObject({ locale: 'fr', updatedAt: 2_000 });
+      expect(await h.store.get(user(T1, 'nobody'))).toBeUndefined();
+      expect((await allChanges(h.store)).length).toBe(changesBefore + 1);
     });
 
     it('keeps tenants apart for the same user id', async () => {

@@ -426,6 +426,51 @@ describe('unsubscribe links', () => {
     expect((await prefsOf('acme'))!.categories.mention).toEqual({ email: false });
   });
 
+  it("keeps a tenant's write that lands between the opt-out's read and write, and opts out on top of it", async () => {
+    // Prepare: the tenant changes bob's address while the one-click is in flight
+    await setup();
+    const store = t!.ports.preferences;
+    let raced = false;
+    const racing = await buildApp({
+      ports: {
+        ...t!.ports,
+        preferences: {
+          ...store,
+          get: (user) => store.get(user),
+          changes: (after, limit) => store.changes(after, limit),
+          put: async (prefs, opts) => {
+            if (!raced) {
+              raced = true;
+              const current = (await store.get(prefs))!;
+              await store.put({ ...current, email: 'bob@new.example', updatedAt: current.updatedAt + 5 });
+            }
+            return store.put(prefs, opts);
+          },
+        },
+      },
+      clock: t!.clock,
+      logger: recordingLogger(),
+      options: { tokenSecret: TEST_SECRET },
+    });
+    try {
+      // Act
+      const res = await racing.inject({
+        method: 'POST',
+        url: path(link('content')),
+        headers: { 'content-type': FORM },
+        payload: ONE_CLICK,
+      });
+      // Assess: both changes are there; the first attempt's stale write was refused
+      expect(res.statusCode).toBe(204);
+      expect(await prefsOf('acme')).toMatchObject({
+        email: 'bob@new.example',
+        categories: { content: { email: false } },
+      });
+    } finally {
+      await racing.close();
+    }
+  });
+
   it('keeps the token out of the log when a store fails', async () => {
     // Prepare
     await setup();

@@ -69,6 +69,8 @@ const EMPTY_PAGES_MAX = 8;
 interface PreferenceItem {
   readonly pk: string;
   readonly doc: string;
+  /** The record's `updatedAt`, beside the document so a conditional put can compare it. */
+  readonly u: number;
 }
 
 /**
@@ -112,10 +114,26 @@ export class DynamoPreferenceStore implements PreferenceStore {
     return item === undefined ? undefined : parseDoc(item.doc);
   }
 
-  async put(prefs: Preferences): Promise<void> {
+  /**
+   * One PutItem. With `ifUpdatedAt`, conditional on the stored `u`; an item written before `u`
+   * existed has none, and is replaced as an unconditional put would.
+   */
+  async put(prefs: Preferences, opts?: { readonly ifUpdatedAt?: number }): Promise<void> {
     validatePreferences(prefs, 'prefs');
+    const expected = opts?.ifUpdatedAt;
     await awsCall('preferences PutItem', () =>
-      this.#o.documents.send(new PutCommand({ TableName: this.#o.tableName, Item: toItem(prefs) })),
+      this.#o.documents.send(
+        new PutCommand({
+          TableName: this.#o.tableName,
+          Item: toItem(prefs),
+          ...(expected === undefined
+            ? {}
+            : {
+                ConditionExpression: 'attribute_exists(pk) AND (u = :u OR attribute_not_exists(u))',
+                ExpressionAttributeValues: { ':u': expected },
+              }),
+        }),
+      ),
     );
   }
 
@@ -291,5 +309,5 @@ function batchesWithoutRepeats(items: readonly PreferenceItem[]): PreferenceItem
 }
 
 function toItem(prefs: Preferences): PreferenceItem {
-  return { pk: userPartition(prefs), doc: JSON.stringify(prefs) };
+  return { pk: userPartition(prefs), doc: JSON.stringify(prefs), u: prefs.updatedAt };
 }

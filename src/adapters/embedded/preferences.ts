@@ -1,5 +1,5 @@
 import type { StatementSync } from 'node:sqlite';
-import { ValidationError } from '../../domain/errors.ts';
+import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { PreferenceChange, PreferenceStore } from '../../ports/preferences.ts';
@@ -91,10 +91,24 @@ export class EmbeddedPreferenceStore implements PreferenceStore {
     return row === undefined ? undefined : (JSON.parse(row.doc) as Preferences);
   }
 
-  async put(prefs: Preferences): Promise<void> {
+  async put(prefs: Preferences, opts?: { readonly ifUpdatedAt?: number }): Promise<void> {
     validatePreferences(prefs, 'prefs');
     const at = this.#clock.now();
-    storeStep('preferences write', () => this.#db.transaction(() => this.#putOne(prefs, at)));
+    const expected = opts?.ifUpdatedAt;
+    let conflict = false;
+    storeStep('preferences write', () =>
+      this.#db.transaction(() => {
+        if (expected !== undefined) {
+          const old = this.#s.get.get(prefs.tenantId, prefs.userId) as { doc: string } | undefined;
+          if (old === undefined || (JSON.parse(old.doc) as Preferences).updatedAt !== expected) {
+            conflict = true;
+            return;
+          }
+        }
+        this.#putOne(prefs, at);
+      }),
+    );
+    if (conflict) throw new ConflictError('preferences changed since they were read');
   }
 
   async putMany(prefs: readonly Preferences[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../domain/errors.ts';
+import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import type { Category, Preferences } from '../../domain/types.ts';
 import type { UnsubscribeScope as TokenScope, UnsubscribeTokens } from '../../domain/unsubscribe.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -167,12 +167,28 @@ export async function unsubscribeRoutes(app: FastifyInstance, opts: UnsubscribeR
   );
 }
 
-/** Reads, changes and writes back: the put emits the change that drops the cached copy. */
+/** Read-modify-write rounds before a conflict is given up on (each loses only to a concurrent write). */
+const OPT_OUT_ATTEMPTS = 3;
+
+/**
+ * Reads, changes and writes back, only over the record it read: a tenant's write landing in
+ * between is kept, and the opt-out is applied again on top of it. The put emits the change that
+ * drops the cached copy.
+ */
 async function optOut(opts: UnsubscribeRoutesOptions, scope: TokenScope, which: OptOutScope): Promise<void> {
-  const prefs = await opts.preferences.get(scope);
-  if (prefs === undefined) return;
-  const next = withEmailOff(prefs, scope.category, which, opts.clock.now());
-  if (next !== undefined) await opts.preferences.put(next);
+  for (let attempt = 1; ; attempt++) {
+    const prefs = await opts.preferences.get(scope);
+    if (prefs === undefined) return;
+    // Never stamped earlier than what it replaces: the condition of the next round reads it.
+    const next = withEmailOff(prefs, scope.category, which, Math.max(opts.clock.now(), prefs.updatedAt + 1));
+    if (next === undefined) return;
+    try {
+      await opts.preferences.put(next, { ifUpdatedAt: prefs.updatedAt });
+      return;
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= OPT_OUT_ATTEMPTS) throw err;
+    }
+  }
 }
 
 /** The preferences with email off for `category` (and altogether for `all`); undefined when it already is. */
