@@ -41,9 +41,11 @@ export interface GrantResources {
  * from the ports its handler uses (docs/architecture.md, "AWS mode"):
  *
  * - event API: append events (stream put, `events` claims), follows, devices, preferences (read and
- *   write), tenants (read: API keys), queue depths for `/v1/ops/*`;
- * - inbox API: inbox rows (read, mark read), celebrity pointers and followings (read), tenants
- *   (read: tells an API key from a token), preferences (read, and PutItem: unsubscribe links);
+ *   write), tenants (read: API keys), queue depths for `/v1/ops/*`; a follow or unfollow catches
+ *   the follower up first: celebrity pointers and their arrival log (read), inbox (read and write);
+ * - inbox API: inbox rows (read, mark read, and the rows and catch-up mark a catch-up writes),
+ *   celebrity pointers, their arrival log and followings (read), tenants (read: tells an API key
+ *   from a token), preferences (read, and PutItem: unsubscribe links);
  * - authorizer: tenants (read);
  * - fan-out: followers (read; tier items are written), inbox and celebrity feed (read and write),
  *   send to both delivery queues. Its stream read and failure-queue send come with its event source;
@@ -60,6 +62,8 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   res.stream.grantWrite(fns.eventApi);
   tableAccess(tables.events, fns.eventApi, 'readWrite');
   tableAccess(tables.followers, fns.eventApi, 'readWrite');
+  tableAccess(tables.inbox, fns.eventApi, 'readWrite');
+  tableAccess(tables.celebrityFeed, fns.eventApi, 'read');
   tableAccess(tables.devices, fns.eventApi, 'readWrite');
   tableAccess(tables.preferences, fns.eventApi, 'readWrite');
   tableAccess(tables.tenants, fns.eventApi, 'read');

@@ -97,3 +97,10 @@ export class ConflictError extends FanoutError {
     super(ErrorCode.Conflict, message, options);
   }
 }
+
+/**
+ * A reader's catch-up mark moved while a catch-up was materialising pointers into their inbox
+ * (another request caught them up first). Nothing was written; the caller reads the mark again
+ * and carries on from there.
+ */
+export class CatchUpConflictError extends ConflictError {}

@@ -69,9 +69,17 @@ export interface InboxRow {
   /** Epoch ms; equals the ULID's time part. */
   readonly createdAt: number;
   readonly read: boolean;
+  /**
+   * Absent for a row fan-out wrote; 'celebrity' for a celebrity pointer copied into the reader's
+   * inbox when they caught up (the row's id is the pointer's, its actor the celebrity).
+   */
+  readonly source?: 'celebrity';
 }
 
-/** One celebrity event, stored once and merged into followers' inboxes at read time. */
+/**
+ * One celebrity event, stored once (plus one entry in its tenant's arrival log) and copied into
+ * a follower's inbox when that follower next reads (catch-up).
+ */
 export interface CelebrityPointer {
   readonly tenantId: TenantId;
   readonly authorId: UserId;
@@ -84,7 +92,7 @@ export interface CelebrityPointer {
   readonly createdAt: number;
 }
 
-/** What the inbox shows: a row or a merged pointer, with the user's read state. */
+/** What the inbox shows: a row, fan-out's or a caught-up celebrity pointer, with its read state. */
 export interface InboxItem {
   readonly id: NotificationId;
   readonly type: string;
@@ -95,7 +103,7 @@ export interface InboxItem {
   readonly createdAt: number;
   readonly read: boolean;
   readonly data: Readonly<Record<string, unknown>> | null;
-  /** 'row' for fan-out-on-write rows, 'celebrity' for merged pointers. */
+  /** 'row' for fan-out-on-write rows, 'celebrity' for caught-up celebrity pointers. */
   readonly source: 'row' | 'celebrity';
 }
 

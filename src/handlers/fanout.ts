@@ -143,8 +143,8 @@ async function fanOutEvent(event: AuthorEvent, deps: FanoutDeps): Promise<void> 
   const explicit: ReadonlySet<UserId> = new Set(recipients);
   if ((await fanOutMode(event, tier, explicit, deps)) === Tier.Celebrity) {
     await fan.writePointer();
-    // A recipient who follows the celebrity already sees the event through the merged pointer: a
-    // row as well would show it twice. They get the deliveries, under the pointer's id.
+    // A recipient who follows the celebrity gets the event through the pointer (their catch-up
+    // copies it in): a row as well would show it twice. They get the deliveries, under its id.
     const seePointer = await recipientsMergingPointer(author, recipients, deps.graph);
     await fan.rowsAndJobs(recipients.filter((r) => !seePointer.has(r)));
     await fan.pointerJobs(
@@ -159,9 +159,10 @@ async function fanOutEvent(event: AuthorEvent, deps: FanoutDeps): Promise<void> 
 }
 
 /**
- * Which recipients merge this celebrity's pointers into their inbox: exactly those whose
- * celebrity followings (the list the inbox read merges) name the author. Explicit recipients are
- * few (the owner of a liked post, the people mentioned), so one look-up each is cheap.
+ * Which recipients get this celebrity's pointer into their inbox: exactly those who follow the
+ * author, whose catch-up copies it in (an unfollow catches them up first, so they keep it).
+ * Explicit recipients are few (the owner of a liked post, the people mentioned), so one edge
+ * look-up each is cheap.
  */
 async function recipientsMergingPointer(
   author: UserKey,
@@ -170,8 +171,8 @@ async function recipientsMergingPointer(
 ): Promise<ReadonlySet<UserId>> {
   const merging = new Set<UserId>();
   for (const userId of recipients) {
-    const followings = await graph.celebrityFollowings({ tenantId: author.tenantId, userId });
-    if (followings.includes(author.userId)) merging.add(userId);
+    const followed = await graph.followedAmong({ tenantId: author.tenantId, userId }, [author.userId]);
+    if (followed.has(author.userId)) merging.add(userId);
   }
   return merging;
 }
@@ -229,7 +230,7 @@ class EventFan {
     await this.#eachFollowerPage(author, false, skip, (page) => this.rowsAndJobs(page));
   }
 
-  /** Celebrity author: ONE pointer, merged into followers' inboxes when they read. */
+  /** Celebrity author: ONE pointer, copied into a follower's inbox when that follower reads. */
   async writePointer(): Promise<void> {
     const e = this.#event;
     const pointer: CelebrityPointer = {

@@ -36,7 +36,15 @@ export interface FollowerGraph {
   /**
    * Authors this user follows whose events reach them through the celebrity feed: those that
    * are celebrities now, or were once (their pointers stay readable after a demotion, so a tier
-   * change loses nothing).
+   * change loses nothing). Its cost grows with the tenant's celebrities: the live stream uses it
+   * to know whose pointers should wake it, never the inbox read path.
    */
   celebrityFollowings(user: UserKey): Promise<UserId[]>;
+  /** Which of `authorIds` this user follows now. */
+  followedAmong(user: UserKey, authorIds: readonly UserId[]): Promise<Set<UserId>>;
+  /**
+   * True once the user has followed anyone, and from then on (unfollowing everyone does not
+   * clear it): a reader who never did has no celebrity pointer to catch up on.
+   */
+  hasFollowed(user: UserKey): Promise<boolean>;
 }

@@ -1,4 +1,5 @@
-import type { InboxRow, NotificationId, UserId, UserKey } from '../domain/types.ts';
+import type { InboxRow, NotificationId, UserKey } from '../domain/types.ts';
+import type { ArrivalMark } from './celebrity-feed.ts';
 
 export interface InboxPageOptions {
   readonly limit: number;
@@ -8,34 +9,49 @@ export interface InboxPageOptions {
   readonly afterId: NotificationId;
 }
 
-/** Where a user's fan-out-on-write notifications live, newest first. */
+/** The span of the arrival log one `materialise` call covers. */
+export interface CatchUpRange {
+  /** The catch-up mark the caller read (undefined: the reader had none). */
+  readonly from: ArrivalMark | undefined;
+  /** The mark stored once the rows are written. */
+  readonly to: ArrivalMark;
+}
+
+/**
+ * Where a user's notifications live, newest first: the rows fan-out wrote and the celebrity
+ * pointers their catch-up copied in. Every read is a read of the user's own rows only.
+ */
 export interface Inbox {
   /** Idempotent per (tenant, user, id): a re-written row changes nothing (read state kept). */
   putMany(rows: readonly InboxRow[]): Promise<void>;
   /** Newest first within (afterId, beforeId). */
   page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]>;
-  /** Unread rows newer than `afterId`. */
+  /** Unread rows newer than `afterId`: exact, at a cost that does not grow with the rows. */
   unreadCount(user: UserKey, afterId: NotificationId): Promise<number>;
-  /**
-   * Marks ids read. Ids that are not rows of this user (merged celebrity pointers) are recorded
-   * as read marks with their author, so the merge can show them read.
-   */
+  /** Marks the user's rows with these ids read; ids that are not rows of this user are ignored. */
   markRead(user: UserKey, marks: readonly ReadMark[]): Promise<void>;
-  /** Marks every row up to and including `upToId` read and stores it as the read watermark. */
+  /**
+   * Marks every row up to and including `upToId` read and keeps the newest such id as the read
+   * watermark: a pointer materialised later with an id at or below it is written read.
+   */
   markAllRead(user: UserKey, upToId: NotificationId): Promise<void>;
-  /** The newest id markAllRead was called with, if any. */
-  readWatermark(user: UserKey): Promise<NotificationId | undefined>;
-  /** Which of these pointer ids the user marked read individually. */
-  readMarks(user: UserKey, ids: readonly NotificationId[]): Promise<Set<NotificationId>>;
-  /** How many pointer read marks this user has on `authors` strictly newer than `afterId`. */
-  countReadMarks(user: UserKey, authors: readonly UserId[], afterId: NotificationId): Promise<number>;
   /** Whether the user has a row with this id. */
   has(user: UserKey, id: NotificationId): Promise<boolean>;
+  /** The user's catch-up mark in their tenant's arrival log; undefined before their first catch-up. */
+  catchUpMark(user: UserKey): Promise<ArrivalMark | undefined>;
+  /**
+   * Writes the rows (caught-up pointers of `user`) that are not there yet, read when their id is
+   * at or below the read watermark, counts the new unread ones into the unread count, and moves
+   * the catch-up mark from `range.from` to `range.to` together with the last of them. A call that
+   * fails part-way leaves the mark where it was, and the rows it wrote are found and skipped by
+   * the retry: nothing is written or counted twice. Throws CatchUpConflictError when the stored
+   * mark is not `range.from` (another catch-up moved it); the mark is then left alone. Resolves
+   * with the number of rows written.
+   */
+  materialise(user: UserKey, rows: readonly InboxRow[], range: CatchUpRange): Promise<number>;
 }
 
-/** A read mark: the id read, and for a celebrity pointer its author. */
+/** A row to mark read. */
 export interface ReadMark {
   readonly id: NotificationId;
-  /** Set for celebrity pointers; undefined for the user's own rows. */
-  readonly authorId?: UserId;
 }

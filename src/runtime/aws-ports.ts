@@ -114,7 +114,7 @@ export function openAwsPorts(opts: AwsPortsOptions): Ports {
       clock,
       ...capacity,
     }),
-    feed: new DynamoCelebrityFeed({ documents, tableName: tables.celebrityFeed, ...capacity }),
+    feed: new DynamoCelebrityFeed({ documents, tableName: tables.celebrityFeed, clock, ...capacity }),
     queues: { push: queue('push'), email: queue('email') },
     dedup: new RedisDedupStore({ redis: opts.dedupRedis, keyPrefix, clock }),
     preferences: new DynamoPreferenceStore({

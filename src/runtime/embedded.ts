@@ -206,7 +206,8 @@ function refuseRealProvidersOnDemoData(db: EmbeddedDb, config: RuntimeConfig): v
 
 /**
  * What the embedded profile must clean up by itself, because no managed service does it here:
- * expired inbox rows and celebrity pointers (DynamoDB TTL's job in AWS), dedup keys past their
+ * expired inbox rows, celebrity pointers and their arrival-log entries (DynamoDB TTL's job in
+ * AWS), dedup keys past their
  * TTL (Redis expiry's), and preference changes older than a stream would keep them. Reads never
  * depend on these deletions (they filter by TTL); they keep the data file from growing for ever.
  */
@@ -219,7 +220,8 @@ function embeddedHousekeeping(stores: {
   const { inbox, feed, preferences, dedup } = stores;
   const tasks: HousekeepingTask[] = [
     { name: 'inbox', run: async (now) => (await inbox.purgeExpired(now)).rows },
-    { name: 'celebrity-feed', run: (now) => feed.purgeExpired(now) },
+    // Pointers deleted; their arrival-log entries go with them (bookkeeping, not counted here).
+    { name: 'celebrity-feed', run: async (now) => (await feed.purgeExpired(now)).pointers },
     { name: 'preference-changes', run: (now) => preferences.purgeChanges(now - CHANGE_RETENTION_MS) },
   ];
   // The memory store forgets expired keys lazily by itself.

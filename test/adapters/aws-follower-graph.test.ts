@@ -1,12 +1,13 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFollowerGraph } from '../../src/adapters/aws/follower-graph.ts';
 import { StoreUnavailableError } from '../../src/domain/errors.ts';
 import { followerGraphContract } from '../contracts/follower-graph.contract.ts';
@@ -28,6 +29,8 @@ describe('DynamoFollowerGraph partial failures', () => {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
   const documents = mockClient(client);
   const noWait = { sleep: async () => {}, random: () => 0 };
+  // Every follow first puts its followers' `#followed` items.
+  beforeEach(() => documents.on(BatchWriteCommand).resolves({}));
   afterEach(() => documents.reset());
   afterAll(() => documents.restore());
 
@@ -134,5 +137,36 @@ describe('DynamoFollowerGraph partial failures', () => {
     // Assess
     await expect(following).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(reading).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+describe('DynamoFollowerGraph follower items', () => {
+  it('puts the follower item of each distinct follower before any edge', async () => {
+    // Prepare
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+    const documents = mockClient(client);
+    const order: string[] = [];
+    documents.on(BatchWriteCommand).callsFake(() => {
+      order.push('followed');
+      return {};
+    });
+    documents.on(BatchGetCommand).resolves({ Responses: { followers: [] } });
+    documents.on(TransactWriteCommand).callsFake(() => {
+      order.push('edges');
+      return {};
+    });
+    const g = new DynamoFollowerGraph({ documents: client, tableName: 'followers' });
+    // Act
+    await g.follow([
+      { tenantId: 't', authorId: 'star', followerId: 'fan' },
+      { tenantId: 't', authorId: 'idol', followerId: 'fan' },
+    ]);
+    // Assess
+    const puts = documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => c.args[0].input.RequestItems!.followers!.map((r) => r.PutRequest!.Item));
+    expect(puts).toEqual([{ pk: 't#fan', sk: '#followed' }]);
+    expect(order[0]).toBe('followed');
+    documents.restore();
   });
 });

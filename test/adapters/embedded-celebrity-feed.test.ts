@@ -32,7 +32,7 @@ function pointer(authorId: string, eventId: string, createdAt: number): Celebrit
 }
 
 describe('EmbeddedCelebrityFeed.purgeExpired', () => {
-  it('deletes expired pointers of every author and keeps live ones', async () => {
+  it('deletes expired pointers of every author and their log entries, and keeps live ones', async () => {
     // Prepare
     const db = new EmbeddedDb({ path: ':memory:' });
     const feed = new EmbeddedCelebrityFeed({ db, ttlMs: 10 * DAY });
@@ -46,8 +46,10 @@ describe('EmbeddedCelebrityFeed.purgeExpired', () => {
     const purged = await feed.purgeExpired(NOW, { batchSize: 2 });
     const again = await feed.purgeExpired(NOW);
     // Assess
-    expect(purged).toBe(10);
-    expect(again).toBe(0);
+    expect(purged).toEqual({ pointers: 10, arrivals: 10 });
+    expect(again).toEqual({ pointers: 0, arrivals: 0 });
+    const arrivals = await feed.arrivals('acme', undefined, 100);
+    expect(arrivals.entries.map((e) => e.authorId).sort()).toEqual(['s1', 's2']);
     for (const author of ['s1', 's2']) {
       const left = await feed.page(
         { tenantId: 'acme', userId: author },

@@ -258,6 +258,39 @@ export function followerGraphContract(name: string, make: () => Promise<Follower
       expect((await allFollowers(h.graph, key(T1, 'star'), { limit: 1000 })).followers).toHaveLength(5000);
     });
 
+    it('answers which of some authors a user follows, per tenant, as edges come and go', async () => {
+      // Prepare
+      await h.graph.follow([...edges(T1, 'star', ['alice']), ...edges(T1, 'idol', ['alice', 'bob'])]);
+      await h.graph.follow(edges(T2, 'nobody', ['alice']));
+      // Act
+      const before = await h.graph.followedAmong(key(T1, 'alice'), ['star', 'idol', 'nobody', 'star']);
+      await h.graph.unfollow([{ tenantId: T1, authorId: 'star', followerId: 'alice' }]);
+      const after = await h.graph.followedAmong(key(T1, 'alice'), ['star', 'idol', 'nobody']);
+      // Assess
+      expect(before).toEqual(new Set(['star', 'idol']));
+      expect(after).toEqual(new Set(['idol']));
+      expect(await h.graph.followedAmong(key(T1, 'alice'), [])).toEqual(new Set());
+      expect(await h.graph.followedAmong(key(T2, 'alice'), ['star', 'idol', 'nobody'])).toEqual(
+        new Set(['nobody']),
+      );
+      await expect(h.graph.followedAmong(key(T1, 'alice'), [''])).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('remembers who has ever followed anyone, unfollowing everyone included', async () => {
+      // Prepare
+      const never = await h.graph.hasFollowed(key(T1, 'alice'));
+      // Act
+      await h.graph.follow(edges(T1, 'star', ['alice']));
+      const following = await h.graph.hasFollowed(key(T1, 'alice'));
+      await h.graph.unfollow([{ tenantId: T1, authorId: 'star', followerId: 'alice' }]);
+      // Assess
+      expect([never, following]).toEqual([false, true]);
+      expect(await h.graph.hasFollowed(key(T1, 'alice'))).toBe(true);
+      expect(await h.graph.hasFollowed(key(T2, 'alice'))).toBe(false);
+      // Being followed is not following.
+      expect(await h.graph.hasFollowed(key(T1, 'star'))).toBe(false);
+    });
+
     it('rejects a batch holding an invalid edge and applies none of it', async () => {
       // Prepare
       const bad = { tenantId: T1, authorId: 'alice', followerId: '' };
@@ -266,6 +299,7 @@ export function followerGraphContract(name: string, make: () => Promise<Follower
       // Assess
       await expect(following).rejects.toBeInstanceOf(ValidationError);
       expect(await h.graph.followerCount(key(T1, 'alice'))).toBe(0);
+      expect(await h.graph.hasFollowed(key(T1, 'bob'))).toBe(false);
     });
 
     it('rejects a page limit below one and a tier it does not know', async () => {

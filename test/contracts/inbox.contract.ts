@@ -5,6 +5,7 @@ import { maxUlidAt, minUlidAt, notificationId } from '../../src/domain/ids.ts';
 import type { InboxRow, UserKey } from '../../src/domain/types.ts';
 import type { Inbox } from '../../src/ports/inbox.ts';
 import { inboxRow as row } from '../support/rows.ts';
+import { inboxCatchUpContract } from './inbox-catch-up.contract.ts';
 
 /** What a suite run needs: a fresh, empty inbox per test. */
 export interface InboxHarness {
@@ -47,8 +48,8 @@ async function pageAll(
 
 /**
  * The Inbox port's contract: newest-first pages that never repeat or skip, idempotent writes
- * that keep read state, read marks and the read watermark, the TTL bound, tenant isolation and
- * all-or-nothing batches.
+ * that keep read state, read marks and mark-all-read, the TTL bound, tenant isolation and
+ * all-or-nothing batches; then its catch-up half (inbox-catch-up.contract.ts).
  */
 export function inboxContract(name: string, make: () => Promise<InboxHarness>): void {
   describe(`Inbox contract: ${name}`, () => {
@@ -194,60 +195,6 @@ export function inboxContract(name: string, make: () => Promise<InboxHarness>): 
       ]);
     });
 
-    it('keeps the newest read watermark: an older mark-all-read never lowers it', async () => {
-      // Prepare
-      const before = await h.inbox.readWatermark(ALICE);
-      const high = maxUlidAt(T0 + 100);
-      const low = maxUlidAt(T0 + 10);
-      // Act
-      await h.inbox.markAllRead(ALICE, high);
-      await h.inbox.markAllRead(ALICE, low);
-      // Assess
-      expect(before).toBeUndefined();
-      expect(await h.inbox.readWatermark(ALICE)).toBe(high);
-      expect(await h.inbox.readWatermark(BOB)).toBeUndefined();
-    });
-
-    it('records read marks of celebrity pointers and answers which ids are marked', async () => {
-      // Prepare
-      const p1 = notificationId('p1', '*', T0 + 1);
-      const p2 = notificationId('p2', '*', T0 + 2);
-      const p3 = notificationId('p3', '*', T0 + 3);
-      // Act
-      await h.inbox.markRead(ALICE, [
-        { id: p1, authorId: 'star' },
-        { id: p2, authorId: 'idol' },
-      ]);
-      await h.inbox.markRead(ALICE, [{ id: p1, authorId: 'star' }]);
-      // Assess
-      expect(await h.inbox.readMarks(ALICE, [p1, p2, p3])).toEqual(new Set([p1, p2]));
-      expect(await h.inbox.readMarks(ALICE, [])).toEqual(new Set());
-      expect(await h.inbox.readMarks(BOB, [p1, p2])).toEqual(new Set());
-      // A pointer mark is not a row: it neither shows in pages nor counts as one.
-      expect(await h.inbox.page(ALICE, { limit: 10, afterId: NONE_EXPIRED })).toEqual([]);
-      expect(await h.inbox.has(ALICE, p1)).toBe(false);
-    });
-
-    it('counts read marks by author, strictly newer than the bound', async () => {
-      // Prepare
-      const marks = [
-        { id: notificationId('p1', '*', T0 + 1), authorId: 'star' },
-        { id: notificationId('p2', '*', T0 + 2), authorId: 'star' },
-        { id: notificationId('p3', '*', T0 + 3), authorId: 'idol' },
-        { id: notificationId('p4', '*', T0 + 4), authorId: 'stranger' },
-      ];
-      await h.inbox.markRead(ALICE, marks);
-      // Act
-      const all = await h.inbox.countReadMarks(ALICE, ['star', 'idol'], NONE_EXPIRED);
-      const newer = await h.inbox.countReadMarks(ALICE, ['star', 'idol'], maxUlidAt(T0 + 1));
-      const none = await h.inbox.countReadMarks(ALICE, [], NONE_EXPIRED);
-      // Assess
-      expect(all).toBe(3);
-      expect(newer).toBe(2);
-      expect(none).toBe(0);
-      expect(await h.inbox.countReadMarks(BOB, ['star', 'idol'], NONE_EXPIRED)).toBe(0);
-    });
-
     it('hides rows at or below the TTL bound from pages and unread counts', async () => {
       // Prepare
       const written = rows(ALICE, 5);
@@ -287,7 +234,6 @@ export function inboxContract(name: string, make: () => Promise<InboxHarness>): 
       expect(globexPage.map((r) => r.eventId)).toEqual(['g1', 'g0']);
       expect(await h.inbox.unreadCount(ALICE, NONE_EXPIRED)).toBe(3);
       expect(await h.inbox.unreadCount(otherAlice, NONE_EXPIRED)).toBe(0);
-      expect(await h.inbox.readWatermark(ALICE)).toBeUndefined();
       expect(await h.inbox.has(otherAlice, acmeRows[0]!.id)).toBe(false);
     });
 
@@ -338,4 +284,5 @@ export function inboxContract(name: string, make: () => Promise<InboxHarness>): 
       expect(await h.inbox.unreadCount(ALICE, NONE_EXPIRED)).toBe(2);
     });
   });
+  inboxCatchUpContract(name, make);
 }

@@ -2,10 +2,18 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { authorPartition } from '../../domain/keys.ts';
 import { expiresAtSeconds, INBOX_TTL_MS } from '../../domain/ttl.ts';
 import type { Category, CelebrityPointer, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
-import type { CelebrityFeed, FeedPageOptions } from '../../ports/celebrity-feed.ts';
-import { validatePointer } from '../checks/celebrity-feed.ts';
+import type {
+  ArrivalMark,
+  ArrivalPage,
+  CelebrityFeed,
+  FeedPageOptions,
+  PointerRef,
+} from '../../ports/celebrity-feed.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import { validatePointer, validateRefs } from '../checks/celebrity-feed.ts';
 import { parsePayload, payloadJson } from '../embedded/sql-support.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { ArrivalLog } from './arrival-log.ts';
 import {
   batchGet,
   batchPut,
@@ -14,7 +22,6 @@ import {
   type Item,
   pageRange,
   query,
-  queryCount,
 } from './inbox-batch.ts';
 import { distinctBy, expiryFloor } from './inbox-items.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -29,6 +36,13 @@ export interface DynamoCelebrityFeedOptions {
   readonly retry?: RetryPolicy;
   /** Receives the capacity units every call consumed (the cost benchmark's meter). */
   readonly capacity?: CapacitySink;
+  /** The clock that stamps arrival-log entries and decides which have settled. @default systemClock */
+  readonly clock?: Clock;
+  /**
+   * Arrival-log entries younger than this are re-read by every catch-up, in case an older one
+   * lands late: more than the clock skew between writers plus a slow write. @default 60 s
+   */
+  readonly arrivalSettleMs?: number;
 }
 
 /**
@@ -40,34 +54,45 @@ export interface DynamoCelebrityFeedOptions {
  * Attributes are short (e eventId, t type, c category, o objectId, d data as JSON, ca createdAt)
  * and both expire by `expiresAt`.
  *
- * Cost per pointer: 2 write units (two items of at most 1 KB) + 2 read units for the existence
- * checks; pointers are one per celebrity event, so this is small next to one row per follower.
- * `put` writes only pointers not stored yet, so a repeat with other data changes nothing.
+ * Every `put` also appends one entry per pointer to the tenant's arrival log (arrival-log.ts),
+ * after the pointer, so a log entry never names a pointer that is not there yet.
+ *
+ * Cost per pointer: 3 write units (two items of at most 1 KB and a log entry) + 2 read units for
+ * the existence checks, whatever the follower count; pointers are one per celebrity event, so
+ * this is small next to one row per follower. `put` writes only pointers not stored yet, so a
+ * repeat with other data changes nothing (but appends a repeated log entry, which is harmless).
+ * A catch-up reads the log (~40 entries per read unit) and the pointers it copies (`getMany`: one
+ * consistent read unit each).
  */
 export class DynamoCelebrityFeed implements CelebrityFeed {
   readonly #ctx: DynamoContext;
   readonly #table: string;
   readonly #ttlMs: number;
+  readonly #log: ArrivalLog;
 
   constructor(opts: DynamoCelebrityFeedOptions) {
     this.#ctx = { documents: opts.documents, capacity: opts.capacity, retry: opts.retry };
     this.#table = opts.tableName;
     this.#ttlMs = opts.ttlMs ?? INBOX_TTL_MS;
+    this.#log = new ArrivalLog(this.#ctx, this.#table, {
+      clock: opts.clock ?? systemClock,
+      settleMs: opts.arrivalSettleMs ?? 60_000,
+      ttlMs: this.#ttlMs,
+    });
   }
 
   async put(pointers: readonly CelebrityPointer[]): Promise<void> {
     requireArray(pointers, 'pointers');
     pointers.forEach(validatePointer);
     if (pointers.length === 0) return;
-    const items = distinctBy(pointers, (p) => `${authorPartition(p.tenantId, p.authorId)}\n${p.id}`).flatMap(
-      (p) => {
-        const shared = this.#item(p);
-        return [
-          { ...shared, pk: authorPartition(p.tenantId, p.authorId), sk: p.id },
-          { ...shared, pk: byIdPartition(p.tenantId, p.id), sk: p.authorId },
-        ];
-      },
-    );
+    const distinct = distinctBy(pointers, (p) => `${authorPartition(p.tenantId, p.authorId)}\n${p.id}`);
+    const items = distinct.flatMap((p) => {
+      const shared = this.#item(p);
+      return [
+        { ...shared, pk: authorPartition(p.tenantId, p.authorId), sk: p.id },
+        { ...shared, pk: byIdPartition(p.tenantId, p.id), sk: p.authorId },
+      ];
+    });
     // Both items are checked, and only missing ones written: a crash between the two leaves one,
     // and the retry completes the pair without touching the one already there.
     const existing = await batchGet(
@@ -84,6 +109,7 @@ export class DynamoCelebrityFeed implements CelebrityFeed {
       this.#table,
       items.filter((item) => !have.has(`${item.pk}\n${item.sk}`)),
     );
+    await this.#log.append(distinct);
   }
 
   async page(author: UserKey, opts: FeedPageOptions): Promise<CelebrityPointer[]> {
@@ -106,27 +132,6 @@ export class DynamoCelebrityFeed implements CelebrityFeed {
     return items.map((item) => toPointer(author.tenantId, author.userId, item.sk as string, item));
   }
 
-  async countAfter(author: UserKey, afterId: NotificationId): Promise<number> {
-    requireUser(author, 'author');
-    requireText(afterId, 'afterId');
-    const floor = expiryFloor(afterId, this.#ttlMs);
-    return queryCount(this.#ctx, 'celebrity feed count', {
-      TableName: this.#table,
-      KeyConditionExpression: '#pk = :pk AND #sk > :a',
-      ...(floor === undefined ? {} : { FilterExpression: '#exp > :exp' }),
-      ExpressionAttributeNames: {
-        '#pk': 'pk',
-        '#sk': 'sk',
-        ...(floor === undefined ? {} : { '#exp': 'expiresAt' }),
-      },
-      ExpressionAttributeValues: {
-        ':pk': authorPartition(author.tenantId, author.userId),
-        ':a': afterId,
-        ...(floor === undefined ? {} : { ':exp': floor }),
-      },
-    });
-  }
-
   async get(tenantId: TenantId, id: NotificationId): Promise<CelebrityPointer | undefined> {
     requireText(tenantId, 'tenantId');
     requireText(id, 'id');
@@ -139,6 +144,31 @@ export class DynamoCelebrityFeed implements CelebrityFeed {
     });
     const item = out.Items?.[0];
     return item === undefined ? undefined : toPointer(tenantId, item.sk as string, id, item);
+  }
+
+  async getMany(tenantId: TenantId, refs: readonly PointerRef[]): Promise<CelebrityPointer[]> {
+    requireText(tenantId, 'tenantId');
+    validateRefs(refs);
+    const keys = distinctBy(
+      refs.map((r) => ({ pk: authorPartition(tenantId, r.authorId), sk: r.id })),
+      (k) => `${k.pk}\n${k.sk}`,
+    );
+    if (keys.length === 0) return [];
+    const found = await batchGet(this.#ctx, 'celebrity feed get many', this.#table, keys, POINTER_ATTRIBUTES);
+    const skip = tenantId.length + 1;
+    return found.map((item) => toPointer(tenantId, (item.pk as string).slice(skip), item.sk as string, item));
+  }
+
+  async arrivals(tenantId: TenantId, after: ArrivalMark | undefined, limit: number): Promise<ArrivalPage> {
+    requireText(tenantId, 'tenantId');
+    requireLimit(limit);
+    if (after !== undefined) requireText(after, 'after');
+    return this.#log.read(tenantId, after, limit);
+  }
+
+  async arrivalTail(tenantId: TenantId): Promise<ArrivalMark> {
+    requireText(tenantId, 'tenantId');
+    return this.#log.tail(tenantId);
   }
 
   /** The attributes both items of a pointer share. */
@@ -156,6 +186,9 @@ export class DynamoCelebrityFeed implements CelebrityFeed {
     return item;
   }
 }
+
+/** What a pointer read returns (BatchGetItem needs them named). */
+const POINTER_ATTRIBUTES = ['pk', 'sk', 'e', 't', 'c', 'o', 'd', 'ca'] as const;
 
 /** Partition of a pointer's by-id copy. */
 function byIdPartition(tenantId: TenantId, id: NotificationId): string {

@@ -1,5 +1,6 @@
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -16,7 +17,7 @@ import type {
   FollowerPage,
   FollowerPageOptions,
 } from '../../ports/follower-graph.ts';
-import { checkFollowerPage, checkTierState, validateEdge } from '../checks/follower-graph.ts';
+import { checkAuthorIds, checkFollowerPage, checkTierState, validateEdge } from '../checks/follower-graph.ts';
 import { requireArray, requireUser } from '../input-checks.ts';
 import { forEachLimit } from './concurrency.ts';
 import { awsCall, isRetryableAwsError, translateAwsError } from './errors.ts';
@@ -43,6 +44,8 @@ export interface DynamoFollowerGraphOptions {
 
 /** Sort-key namespaces of an author's partition besides `f#`. `#meta` sorts before the edge ranges. */
 const META = '#meta';
+/** In a user's own partition: present once the user has followed anyone (hasFollowed). */
+const FOLLOWED = '#followed';
 /** Sparse: only followers with alerts on, so a celebrity's alert pass reads only them. */
 const ALERT = 'a#';
 const CELEBRITY = 'c#';
@@ -57,6 +60,7 @@ type Key = { readonly pk: string; readonly sk: string };
  *   the celebrity path (push to alert followers only, on every event) reads those and not every
  *   edge through a filter;
  * - `#meta` the follower count, tier, `changedAt` and the sticky `everCelebrity` flag;
+ * - `#followed`, in a user's own partition, once that user has followed anyone (hasFollowed);
  * - and per tenant, pk `tenant#!celebrities`, sk `c#<author>`: every author that was ever a
  *   celebrity (see celebrityFollowings).
  *
@@ -69,8 +73,9 @@ type Key = { readonly pk: string; readonly sk: string };
  * transactions on the same count item would cancel each other), authors in parallel.
  *
  * Costs: a new edge 2 WCU (4 with alerts) + 1 RCU for the read + 2/99 WCU of count; a re-follow
- * that changes nothing 1 RCU; an unfollow 2–4 WCU + 1 RCU. A page of 1000 followers is about
- * 13 RCU (strongly consistent, ~50-byte items).
+ * that changes nothing 1 RCU; an unfollow 2–4 WCU + 1 RCU; every follow call also puts one
+ * `#followed` item per distinct follower (1 WCU). A page of 1000 followers is about 13 RCU
+ * (strongly consistent, ~50-byte items); `followedAmong` 1 RCU per author asked about.
  */
 export class DynamoFollowerGraph implements FollowerGraph {
   readonly #documents: DynamoDBDocumentClient;
@@ -88,6 +93,9 @@ export class DynamoFollowerGraph implements FollowerGraph {
   async follow(edges: readonly FollowEdge[]): Promise<void> {
     requireArray(edges, 'edges');
     edges.forEach(validateEdge);
+    // Before the edges: an edge without its follower's item would let a catch-up start at the
+    // log's tail and miss what arrived since the edge (an item without an edge costs one scan).
+    await this.#markFollowers(edges);
     await this.#converge('followers follow', dedupe(edges), (edge, current) => {
       const pk = authorPartition(edge.tenantId, edge.authorId);
       const alertKey = { pk, sk: ALERT + edge.followerId };
@@ -217,6 +225,59 @@ export class DynamoFollowerGraph implements FollowerGraph {
     const found = await this.#batchGet('followers celebrity followings', keys);
     const skip = user.tenantId.length + 1;
     return found.map((item) => (item.pk as string).slice(skip)).sort();
+  }
+
+  async followedAmong(user: UserKey, authorIds: readonly UserId[]): Promise<Set<UserId>> {
+    requireUser(user);
+    checkAuthorIds(authorIds);
+    const keys = [...new Set(authorIds)].map((authorId) => ({
+      pk: authorPartition(user.tenantId, authorId),
+      sk: EDGE + user.userId,
+    }));
+    if (keys.length === 0) return new Set();
+    const found = await this.#batchGet('followers followed among', keys);
+    const skip = user.tenantId.length + 1;
+    return new Set(found.map((item) => (item.pk as string).slice(skip)));
+  }
+
+  async hasFollowed(user: UserKey): Promise<boolean> {
+    requireUser(user);
+    const out = await awsCall('followers has followed', () =>
+      this.#documents.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: { pk: authorPartition(user.tenantId, user.userId), sk: FOLLOWED },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item !== undefined;
+  }
+
+  /** Puts the `#followed` item of every distinct follower of `edges` (idempotent). */
+  async #markFollowers(edges: readonly FollowEdge[]): Promise<void> {
+    const keys = new Map<string, Key>();
+    for (const e of edges) {
+      const pk = authorPartition(e.tenantId, e.followerId);
+      keys.set(pk, { pk, sk: FOLLOWED });
+    }
+    await forEachLimit(chunks([...keys.values()], 25), this.#concurrency, (chunk) =>
+      sendWithRetry(
+        'followers follower marks BatchWriteItem',
+        chunk,
+        async (batch) => {
+          const out = await this.#documents.send(
+            new BatchWriteCommand({
+              RequestItems: { [this.#table]: batch.map((Item) => ({ PutRequest: { Item } })) },
+            }),
+          );
+          return (out.UnprocessedItems?.[this.#table] ?? []).flatMap((r) =>
+            r.PutRequest?.Item === undefined ? [] : [r.PutRequest.Item as Key],
+          );
+        },
+        this.#retry,
+      ),
+    );
   }
 
   /**

@@ -136,6 +136,14 @@ export class CachedFollowerGraph implements FollowerGraph {
     return this.#graph.celebrityFollowings(user);
   }
 
+  followedAmong(user: UserKey, authorIds: readonly UserId[]): Promise<Set<UserId>> {
+    return this.#graph.followedAmong(user, authorIds);
+  }
+
+  hasFollowed(user: UserKey): Promise<boolean> {
+    return this.#graph.hasFollowed(user);
+  }
+
   /** Resolves once every background rebuild started so far has ended (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#building.size > 0) await Promise.allSettled([...this.#building.values()]);

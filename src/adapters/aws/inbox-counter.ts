@@ -1,25 +1,45 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { StoreUnavailableError } from '../../domain/errors.ts';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isUlid, maxUlidAt, ulidTime } from '../../domain/ids.ts';
 import type { NotificationId, UserKey } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { backoffMs, sleep as realSleep } from '../../runtime/sleep.ts';
-import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
-import { batchGet, type DynamoContext, type Item, queryAll, reportCapacity } from './inbox-batch.ts';
-import { Meta, metaPk, rowsPk } from './inbox-items.ts';
+import { awsCall } from './errors.ts';
+import { batchGet, type DynamoContext, type Item, query, queryAll, reportCapacity } from './inbox-batch.ts';
+import { rowsPk } from './inbox-items.ts';
+import {
+  conditional,
+  type InboxState,
+  inRange,
+  lowerBound,
+  optimistic,
+  readState,
+  stateKey,
+  type TransactItems,
+  versionCondition,
+} from './inbox-state.ts';
 import { chunks } from './retry.ts';
+
+/**
+ * Rows above the counted range a count reads before it folds them in (and writes): a count that
+ * finds fewer writes nothing.
+ */
+const FOLD_AT = 50;
+/** Rows read past the TTL bound, looking for the lowest unread one, when the floor moves. */
+const LOOKAHEAD = 100;
 
 /**
  * The counter mode's unread count: no `upk`, so no GSI entry and one write unit per row written
  * (GSI mode: two). The read path pays instead.
  *
- * One item per user (pk `tenant#user#meta`, sk `unread`) holds `n`, the number of unread rows
- * with id in the counted range (`fl`, `to`], and a version `v` that every change bumps. That
- * invariant is all the design rests on, and every writer keeps it:
+ * The user's state item (inbox-state.ts) holds `n`, the number of unread rows with id in the
+ * counted range (`fl`, `to`], a version `v` that every change bumps, and `lu`, a lower bound of
+ * the unread ids in the range. That invariant is all the design rests on, and every writer keeps
+ * it:
  *
- * - unreadCount reads the counter, moves `fl` to the caller's TTL bound (subtracting unread rows
- *   that left the window, or adding rows below an older floor), counts rows above `to`, and
- *   stores the result on condition that `v` is unchanged (optimistic; retried on conflict).
+ * - unreadCount reads the state, counts the rows above `to`, and, only when one of the unread
+ *   rows in the range may have passed the caller's TTL bound (the bound reached `lu`), reads the
+ *   rows leaving the window and moves `fl` up. Once FOLD_AT rows above `to` are older than
+ *   `now - settleMs`, it folds them into the range; it stores on condition that `v` is unchanged
+ *   (optimistic; retried on conflict). A count with nothing to fold or move writes nothing.
  *   `to` never passes `now - settleMs`, so a row written now always lands above `to`.
  * - putMany writes "fresh" rows (id time within settleMs/2 of now) without touching the counter:
  *   they land above `to` and are counted by the next scan. A late row (an older id: a retried or
@@ -27,17 +47,20 @@ import { chunks } from './retry.ts';
  *   after writing it (`reset`: empty range, `v` bumped); so does a putMany that took longer than
  *   settleMs/2. A retried batch resets again even when its rows exist already, which covers a
  *   crash between the write and the reset.
+ * - a catch-up writes its rows and adds the unread ones inside the range to `n` in ONE
+ *   transaction that checks `v` (inbox-catch-up.ts).
  * - markRead flips `r` and decrements `n` (if the row is counted) in ONE transaction that also
  *   checks `v`: a row read and counted in between by a concurrent unreadCount is thus never lost
- *   nor subtracted twice. markAllRead marks rows one by one and then resets.
+ *   nor subtracted twice. markAllRead flips rows one by one, then takes the counted ones off `n`
+ *   on condition that `v` did not move meanwhile, and resets otherwise.
  *
  * Exactness assumes the clocks of writers and readers agree to well within settleMs/2.
  *
- * Costs: unreadCount = one consistent GetItem + consistent Queries over rows newer than `to`
- * (the last settleMs of rows) and rows that left the window since the last count, + at most one
- * UpdateItem when something changed. markRead of k rows = a consistent read of the counter and the
- * rows + one transaction of k + 1 items (2 write units each). A reset = 1 write unit, and the next
- * count re-reads the user's whole window.
+ * Costs: unreadCount = one consistent GetItem + one consistent Query of the rows newer than `to`
+ * (at most about FOLD_AT rows plus the last settleMs of rows), + now and then a Query of the rows
+ * leaving the window and one UpdateItem. markRead of k rows = a consistent read of the state and
+ * the rows + one transaction of k + 1 items (2 write units each). A reset = 1 write unit, and the
+ * next count re-reads the user's whole window.
  */
 export class UnreadCounter {
   readonly #ctx: DynamoContext;
@@ -63,44 +86,60 @@ export class UnreadCounter {
   }
 
   async count(user: UserKey, afterId: NotificationId): Promise<number> {
-    return this.#optimistic('inbox unread count', async () => {
+    return optimistic(this.#ctx, 'inbox unread count', async () => {
       const cap = maxUlidAt(Math.max(0, this.#clock.now() - this.#settleMs));
-      const old = await this.#read(user);
+      // A bound inside the settle window (never a TTL bound): count directly, store nothing.
+      if (afterId >= cap) return countUnread(await this.#rowsAbove(user, afterId));
+      const old = await readState(this.#ctx, this.#table, user);
       let n = 0;
       let fl = afterId;
       let to = afterId;
-      if (old?.to !== undefined && old.fl !== undefined && afterId < old.to) {
+      let lu: string | undefined;
+      // Nothing counted yet, or the whole range expired: start over from the bound.
+      let store = old?.to === undefined || old.fl === undefined || afterId >= old.to;
+      if (!store && old?.to !== undefined && old.fl !== undefined) {
         n = old.n;
         fl = old.fl;
         to = old.to;
-        if (afterId > fl) n -= await this.#unreadIn(user, fl, afterId);
-        else if (afterId < fl) n += await this.#unreadIn(user, afterId, fl);
-        fl = afterId;
+        lu = old.lu;
+        if (afterId > fl && n > 0 && (lu === undefined || afterId >= lu)) {
+          // An unread row of the range may have left the window.
+          const left = await this.#leaving(user, fl, afterId, to);
+          n -= left.gone;
+          lu = left.lowest;
+          fl = afterId;
+          store = true;
+        } else if (afterId < fl) {
+          // An older bound than the range's (a caller's clock behind): count the rows in between.
+          n += await this.#unreadIn(user, afterId, fl);
+          fl = afterId;
+          lu = undefined;
+          store = true;
+        }
       }
-      // Ids are strings: no Math.max.
-      let newTo = to;
-      if (cap > newTo) newTo = cap;
-      let fresh = 0;
-      let advanced = false;
-      for (const row of await this.#rowsAbove(user, to)) {
-        const unread = row.r !== true;
-        if ((row.sk as string) <= newTo) {
-          advanced = true;
-          if (unread) n++;
-        } else if (unread) fresh++;
+      const above = await this.#rowsAbove(user, to);
+      const settled = above.filter((row) => (row.sk as string) <= cap);
+      if (store || settled.length >= FOLD_AT) {
+        const unread = settled.filter((row) => row.r !== true).map((row) => row.sk as string);
+        const next = {
+          n: n + unread.length,
+          fl,
+          to: settled.length > 0 ? (settled.at(-1)!.sk as string) : to,
+          lu: lowerBound({ ...emptyState, n, lu }, unread),
+        };
+        if (!(await this.#store(user, old, next))) return undefined;
+        return next.n + above.length - settled.length - countRead(above.slice(settled.length));
       }
-      const changed = advanced || n !== (old?.n ?? 0) || (old?.to !== undefined && fl !== old.fl);
-      if (changed && !(await this.#store(user, old, { n, fl, to: newTo }))) return undefined;
-      return n + fresh;
+      return n + above.length - countRead(above);
     });
   }
 
   /** Marks these rows read and takes the counted ones off the count, atomically (see class). */
   async markRows(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
-    // A transaction holds 100 items: 99 rows and the counter.
+    // A transaction holds 100 items: 99 rows and the state.
     for (const part of chunks(ids, 99)) {
-      await this.#optimistic('inbox mark read', async () => {
-        const old = await this.#read(user);
+      await optimistic(this.#ctx, 'inbox mark read', async () => {
+        const old = await readState(this.#ctx, this.#table, user);
         const rows = await batchGet(
           this.#ctx,
           'inbox mark read',
@@ -110,11 +149,8 @@ export class UnreadCounter {
         );
         const unread = rows.filter((row) => row.r !== true).map((row) => row.sk as string);
         if (unread.length === 0) return true;
-        const counted =
-          old?.to === undefined || old.fl === undefined
-            ? 0
-            : unread.filter((id) => id > old.fl! && id <= old.to!).length;
-        const items = unread.map((sk) => ({
+        const counted = unread.filter((id) => inRange(old, id)).length;
+        const items: TransactItems = unread.map((sk) => ({
           Update: {
             TableName: this.#table,
             Key: { pk: rowsPk(user), sk },
@@ -124,18 +160,60 @@ export class UnreadCounter {
             ExpressionAttributeValues: { ':t': true, ':f': false },
           },
         }));
-        const counter = {
+        const condition = versionCondition(old);
+        items.push({
           Update: {
             TableName: this.#table,
-            Key: { pk: metaPk(user), sk: Meta.Counter },
+            Key: stateKey(user),
             UpdateExpression: 'SET #v = :v1 ADD #n :minus',
-            ...versionCondition(old),
+            ...condition,
+            ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':minus': -counted },
           },
-        };
-        counter.Update.ExpressionAttributeValues[':minus'] = -counted;
-        return this.#transact('inbox mark read', [...items, counter]);
+        });
+        return this.#transact('inbox mark read', items);
       });
     }
+  }
+
+  /**
+   * After markAllRead flipped `flipped` rows up to `upToId` one by one, from a state read as
+   * `old`: takes the counted ones off `n` and records that every row up to min(upToId, to) is
+   * read, if nothing changed the state meanwhile; else forgets the count (reset).
+   */
+  async flippedRead(
+    user: UserKey,
+    old: InboxState | undefined,
+    upToId: NotificationId,
+    flipped: readonly NotificationId[],
+  ): Promise<void> {
+    if (old?.fl === undefined || old.to === undefined) return;
+    const n = old.n - flipped.filter((id) => inRange(old, id)).length;
+    const ru = upToId < old.to ? upToId : old.to;
+    const condition = versionCondition(old);
+    const stored = await conditional('inbox mark all read', async () => {
+      const out = await this.#ctx.documents.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(user),
+          UpdateExpression: `SET #v = :v1, #n = :n, #ru = :ru${n === 0 ? ', #lu = :to' : ''}`,
+          ...condition,
+          ExpressionAttributeNames: {
+            ...condition.ExpressionAttributeNames,
+            '#ru': 'ru',
+            ...(n === 0 ? { '#lu': 'lu' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...condition.ExpressionAttributeValues,
+            ':n': n,
+            ':ru': old.ru !== undefined && old.ru > ru ? old.ru : ru,
+            ...(n === 0 ? { ':to': old.to } : {}),
+          },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
+    });
+    if (!stored) await this.reset(user);
   }
 
   /** Forgets what was counted (empty range, `v` bumped): always safe, the next count re-reads. */
@@ -144,9 +222,16 @@ export class UnreadCounter {
       this.#ctx.documents.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: metaPk(user), sk: Meta.Counter },
-          UpdateExpression: 'SET #v = if_not_exists(#v, :zero) + :one, #n = :zero REMOVE #fl, #to',
-          ExpressionAttributeNames: { '#v': 'v', '#n': 'n', '#fl': 'fl', '#to': 'to' },
+          Key: stateKey(user),
+          UpdateExpression: 'SET #v = if_not_exists(#v, :zero) + :one, #n = :zero REMOVE #fl, #to, #lu, #ru',
+          ExpressionAttributeNames: {
+            '#v': 'v',
+            '#n': 'n',
+            '#fl': 'fl',
+            '#to': 'to',
+            '#lu': 'lu',
+            '#ru': 'ru',
+          },
           ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
           ReturnConsumedCapacity: 'TOTAL',
         }),
@@ -155,58 +240,79 @@ export class UnreadCounter {
     reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
   }
 
-  async #read(user: UserKey): Promise<CounterState | undefined> {
-    const out = await awsCall('inbox unread counter read', () =>
-      this.#ctx.documents.send(
-        new GetCommand({
-          TableName: this.#table,
-          Key: { pk: metaPk(user), sk: Meta.Counter },
-          ConsistentRead: true,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      ),
-    );
-    reportCapacity(this.#ctx.capacity, 'read', out.ConsumedCapacity);
-    const item = out.Item;
-    if (item === undefined) return undefined;
-    return {
-      v: item.v as number,
-      n: (item.n as number | undefined) ?? 0,
-      fl: item.fl as string | undefined,
-      to: item.to as string | undefined,
-    };
-  }
-
-  /** Stores the new counter if nobody changed it since `old` was read. */
+  /** Stores the new counter if nobody changed the state since `old` was read. */
   async #store(
     user: UserKey,
-    old: CounterState | undefined,
-    next: { n: number; fl: string; to: string },
+    old: InboxState | undefined,
+    next: { n: number; fl: string; to: string; lu: string | undefined },
   ): Promise<boolean> {
     const condition = versionCondition(old);
-    try {
+    return conditional('inbox unread counter write', async () => {
       const out = await this.#ctx.documents.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: metaPk(user), sk: Meta.Counter },
-          UpdateExpression: 'SET #v = :v1, #n = :n, #fl = :fl, #to = :to',
+          Key: stateKey(user),
+          UpdateExpression: `SET #v = :v1, #n = :n, #fl = :fl, #to = :to${next.lu === undefined ? ' REMOVE #lu' : ', #lu = :lu'}`,
           ConditionExpression: condition.ConditionExpression,
-          ExpressionAttributeNames: { ...condition.ExpressionAttributeNames, '#fl': 'fl', '#to': 'to' },
+          ExpressionAttributeNames: {
+            ...condition.ExpressionAttributeNames,
+            '#fl': 'fl',
+            '#to': 'to',
+            '#lu': 'lu',
+          },
           ExpressionAttributeValues: {
             ...condition.ExpressionAttributeValues,
             ':n': next.n,
             ':fl': next.fl,
             ':to': next.to,
+            ...(next.lu === undefined ? {} : { ':lu': next.lu }),
           },
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
       reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
-      return true;
-    } catch (err) {
-      if (awsErrorName(err) === 'ConditionalCheckFailedException') return false;
-      throw translateAwsError(err, 'inbox unread counter write');
-    }
+    });
+  }
+
+  /**
+   * Unread rows with id in (fl, afterId], and a lower bound of the unread ids above `afterId`:
+   * the first unread row found within LOOKAHEAD rows past it, else the last row read, else `to`.
+   */
+  async #leaving(
+    user: UserKey,
+    fl: string,
+    afterId: string,
+    to: string,
+  ): Promise<{ gone: number; lowest: string | undefined }> {
+    let gone = 0;
+    let past = 0;
+    let start: Item | undefined;
+    do {
+      const out = await query(this.#ctx, 'inbox unread scan', {
+        TableName: this.#table,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+        ProjectionExpression: '#sk, #r',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#r': 'r' },
+        ExpressionAttributeValues: { ':pk': rowsPk(user), ':lo': fl, ':hi': to },
+        ConsistentRead: true,
+        Limit: LOOKAHEAD,
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      });
+      for (const row of out.Items ?? []) {
+        const sk = row.sk as string;
+        if (sk === fl) continue;
+        if (sk <= afterId) {
+          if (row.r !== true) gone++;
+        } else if (row.r !== true) {
+          return { gone, lowest: sk };
+        } else if (++past >= LOOKAHEAD) {
+          return { gone, lowest: sk };
+        }
+      }
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    // The range is read to its end: no unread row in (afterId, to].
+    return { gone, lowest: to };
   }
 
   /** Unread rows with id in (lo, hi]. */
@@ -222,7 +328,7 @@ export class UnreadCounter {
     return rows.filter((row) => row.sk !== lo && row.r !== true).length;
   }
 
-  /** Ids and read flags of rows with id above `to`. */
+  /** Ids and read flags of rows with id above `to`, oldest first. */
   async #rowsAbove(user: UserKey, to: string): Promise<Item[]> {
     return queryAll(this.#ctx, 'inbox unread scan', {
       TableName: this.#table,
@@ -235,62 +341,32 @@ export class UnreadCounter {
   }
 
   /** Sends a transaction; false when it was cancelled (a condition failed: read again). */
-  async #transact(what: string, items: NonNullable<TransactItems>): Promise<boolean> {
-    try {
+  async #transact(what: string, items: TransactItems): Promise<boolean> {
+    return conditional(what, async () => {
       const out = await this.#ctx.documents.send(
         new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }),
       );
       reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
-      return true;
-    } catch (err) {
-      const name = awsErrorName(err);
-      if (name === 'TransactionCanceledException' || name === 'TransactionConflictException') return false;
-      throw translateAwsError(err, what);
-    }
-  }
-
-  /** Runs `attempt` until it returns a value (undefined or false = lost a race; try again). */
-  async #optimistic<T>(what: string, attempt: () => Promise<T | undefined | false>): Promise<T> {
-    const retry = this.#ctx.retry ?? {};
-    const sleep = retry.sleep ?? realSleep;
-    const max = OPTIMISTIC_ATTEMPTS;
-    for (let i = 1; i <= max; i++) {
-      const result = await attempt();
-      if (result !== undefined && result !== false) return result;
-      await sleep(backoffMs(i, retry.baseDelayMs ?? 10, retry.maxDelayMs ?? 500, retry.random));
-    }
-    throw new StoreUnavailableError(`${what}: the counter kept changing, gave up after ${max} attempts`);
+    });
   }
 }
 
-/** Races lost in a row before giving up: each needs a concurrent change to the same user's counter. */
-const OPTIMISTIC_ATTEMPTS = 10;
+/** A state with nothing but what `lowerBound` looks at. */
+const emptyState: InboxState = {
+  v: undefined,
+  n: 0,
+  fl: undefined,
+  to: undefined,
+  lu: undefined,
+  ru: undefined,
+  cu: undefined,
+  w: undefined,
+};
 
-type TransactItems = ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems'];
-
-/** The counter item as stored; `to` and `fl` are absent when nothing is counted. */
-interface CounterState {
-  readonly v: number;
-  readonly n: number;
-  readonly fl: string | undefined;
-  readonly to: string | undefined;
+function countUnread(rows: readonly Item[]): number {
+  return rows.filter((row) => row.r !== true).length;
 }
 
-/** Condition "the counter is still at the version read", and the next version as `:v1`. */
-function versionCondition(old: CounterState | undefined): {
-  ConditionExpression: string;
-  ExpressionAttributeNames: Record<string, string>;
-  ExpressionAttributeValues: Record<string, unknown>;
-} {
-  return old === undefined
-    ? {
-        ConditionExpression: 'attribute_not_exists(#v)',
-        ExpressionAttributeNames: { '#v': 'v', '#n': 'n' },
-        ExpressionAttributeValues: { ':v1': 1 },
-      }
-    : {
-        ConditionExpression: '#v = :v0',
-        ExpressionAttributeNames: { '#v': 'v', '#n': 'n' },
-        ExpressionAttributeValues: { ':v0': old.v, ':v1': old.v + 1 },
-      };
+function countRead(rows: readonly Item[]): number {
+  return rows.filter((row) => row.r === true).length;
 }

@@ -9,17 +9,18 @@ import { requireText } from '../input-checks.ts';
 import type { Item } from './inbox-batch.ts';
 
 /**
- * The inbox table's item layout. Three partitions per user, so nothing but rows ever sits in the
+ * The inbox table's item layout. Two partitions per user, so nothing but rows ever sits in the
  * rows' key range (a page is one Query and needs no filter on item kind):
  *
  * - `tenant#user`, sk = notification id: a row. Short attribute names keep a row well under
  *   1 KB (one write unit): e eventId, t type, c category, a actorId, o objectId, d data (JSON),
- *   ca createdAt, r read, `expiresAt` (the table's TTL attribute), and in GSI mode `upk` (= pk)
- *   while unread, which is all the sparse `unread` index holds.
- * - `tenant#user#marks`, sk = pointer id: a read mark of a merged celebrity pointer (au author).
- * - `tenant#user#meta`, sk `watermark` (w) and sk `unread` (the counter mode's counter).
+ *   ca createdAt, r read, s 'c' for a caught-up celebrity pointer, `expiresAt` (the table's TTL
+ *   attribute), and in GSI mode `upk` (= pk) while unread, which is all the sparse `unread` index
+ *   holds.
+ * - `tenant#user#meta`, sk `state`: the user's catch-up mark, read watermark and, in counter mode,
+ *   unread counter (inbox-state.ts).
  *
- * User ids never contain `#`, so `tenant#user#marks` is never another user's `tenant#user`.
+ * User ids never contain `#`, so `tenant#user#meta` is never another user's `tenant#user`.
  */
 
 /** Partition of a user's rows. */
@@ -27,18 +28,10 @@ export function rowsPk(user: UserKey): string {
   return userPartition(user);
 }
 
-/** Partition of a user's pointer read marks. */
-export function marksPk(user: UserKey): string {
-  return `${userPartition(user)}#marks`;
-}
-
-/** Partition of a user's watermark and unread counter. */
+/** Partition of a user's state item. */
 export function metaPk(user: UserKey): string {
   return `${userPartition(user)}#meta`;
 }
-
-/** Sort keys of the meta partition. */
-export const Meta = { Watermark: 'watermark', Counter: 'unread' } as const;
 
 /** The row item for `row`; `indexed` adds the sparse GSI key while the row is unread. */
 export function rowItem(row: InboxRow, ttlMs: number, indexed: boolean): Item {
@@ -57,6 +50,7 @@ export function rowItem(row: InboxRow, ttlMs: number, indexed: boolean): Item {
   if (row.objectId !== undefined && row.objectId !== null) item.o = row.objectId;
   const data = payloadJson(row.data);
   if (data !== null) item.d = data;
+  if (row.source === 'celebrity') item.s = 'c';
   if (indexed && row.read !== true) item.upk = pk;
   return item;
 }
@@ -77,13 +71,8 @@ export function rowFromItem(user: UserKey, item: Item): InboxRow {
   if (typeof item.o === 'string') row.objectId = item.o;
   const data = parsePayload(item.d);
   if (data !== undefined) row.data = data;
+  if (item.s === 'c') row.source = 'celebrity';
   return row;
-}
-
-/** The read-mark item of a pointer; it expires with the pointer it marks. */
-export function markItem(user: UserKey, mark: ReadMark, ttlMs: number, now: number): Item {
-  const createdAt = isUlid(mark.id) ? ulidTime(mark.id) : now;
-  return { pk: marksPk(user), sk: mark.id, au: mark.authorId, expiresAt: expiresAtSeconds(createdAt, ttlMs) };
 }
 
 /**
@@ -113,14 +102,14 @@ function invalidRowField(row: InboxRow): string | undefined {
     if (typeof row[field] !== 'string') return field;
   }
   if (typeof row.createdAt !== 'number' || !Number.isFinite(row.createdAt)) return 'createdAt';
+  if (row.source !== undefined && row.source !== 'celebrity') return 'source';
   return undefined;
 }
 
-/** Throws a ValidationError unless every mark has an id (and a non-empty author when set). */
+/** Throws a ValidationError unless every mark has an id. */
 export function validateMarks(marks: readonly ReadMark[]): void {
   marks.forEach((mark, i) => {
     requireText(mark?.id, `marks[${i}].id`);
-    if (mark.authorId !== undefined) requireText(mark.authorId, `marks[${i}].authorId`);
   });
 }
 

@@ -1,11 +1,12 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { INBOX_TTL_MS } from '../../domain/ttl.ts';
-import type { InboxRow, NotificationId, UserId, UserKey } from '../../domain/types.ts';
+import type { InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
+import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
 import { mapLimit } from './concurrency.ts';
-import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
+import { awsCall } from './errors.ts';
 import {
   batchGet,
   batchPut,
@@ -16,20 +17,18 @@ import {
   queryCount,
   reportCapacity,
 } from './inbox-batch.ts';
+import { InboxCatchUp } from './inbox-catch-up.ts';
 import { UnreadCounter } from './inbox-counter.ts';
 import {
   distinctBy,
   expiryFloor,
-  Meta,
-  markItem,
-  marksPk,
-  metaPk,
   rowFromItem,
   rowItem,
   rowsPk,
   validateMarks,
   validateRows,
 } from './inbox-items.ts';
+import { conditional, readState, stateKey } from './inbox-state.ts';
 import type { RetryPolicy } from './retry.ts';
 
 /** How unread rows are counted. */
@@ -47,7 +46,7 @@ export interface DynamoInboxOptions {
    * (inbox-counter.ts). @default 'gsi'
    */
   readonly unread?: UnreadMode;
-  /** Rows and read marks expire this long after they were created. @default INBOX_TTL_MS (90 days) */
+  /** Rows expire this long after they were created. @default INBOX_TTL_MS (90 days) */
   readonly ttlMs?: number;
   /** Retries of unprocessed batch items and of throttled batch calls. */
   readonly retry?: RetryPolicy;
@@ -90,6 +89,7 @@ export class DynamoInbox implements Inbox {
   readonly #ttlMs: number;
   readonly #clock: Clock;
   readonly #counter: UnreadCounter | undefined;
+  readonly #catchUp: InboxCatchUp;
 
   constructor(opts: DynamoInboxOptions) {
     this.#ctx = { documents: opts.documents, capacity: opts.capacity, retry: opts.retry };
@@ -100,6 +100,7 @@ export class DynamoInbox implements Inbox {
       (opts.unread ?? UnreadMode.Gsi) === UnreadMode.Counter
         ? new UnreadCounter(this.#ctx, this.#table, this.#clock, opts.counterSettleMs ?? 60_000)
         : undefined;
+    this.#catchUp = new InboxCatchUp(this.#ctx, this.#table, this.#ttlMs, this.#counter !== undefined);
   }
 
   async putMany(rows: readonly InboxRow[]): Promise<void> {
@@ -164,107 +165,99 @@ export class DynamoInbox implements Inbox {
     requireUser(user);
     requireArray(marks, 'marks');
     validateMarks(marks);
-    const now = this.#clock.now();
-    const pointers = distinctBy(
-      marks.filter((mark) => mark.authorId !== undefined),
-      (mark) => mark.id,
-    );
-    const rowIds = [...new Set(marks.filter((mark) => mark.authorId === undefined).map((mark) => mark.id))];
-    await batchPut(
-      this.#ctx,
-      'inbox read marks',
-      this.#table,
-      pointers.map((mark) => markItem(user, mark, this.#ttlMs, now)),
-    );
+    const rowIds = [...new Set(marks.map((mark) => mark.id))];
     if (rowIds.length === 0) return;
     if (this.#counter !== undefined) await this.#counter.markRows(user, rowIds);
     else await mapLimit(rowIds, ITEM_CONCURRENCY, (id) => this.#markRow(user, id, true));
   }
 
   /**
-   * One UpdateItem per unread row up to `upToId` (found through the GSI in GSI mode, by a
-   * consistent query of the rows in counter mode, which then resets the counter), then the
-   * watermark. A retry after a failure redoes only what is still unread.
+   * The watermark first (a catch-up that starts now writes pointers at or below it read), then one
+   * UpdateItem per unread row up to `upToId`: found through the GSI in GSI mode; in counter mode by
+   * a consistent query of the rows above the id up to which all are known read, after which the
+   * rows flipped come off the counter (or it is reset, should anything have changed it meanwhile).
+   * A retry after a failure redoes only what is still unread.
    */
   async markAllRead(user: UserKey, upToId: NotificationId): Promise<void> {
     requireUser(user);
     requireText(upToId, 'upToId');
+    await this.#raiseWatermark(user, upToId);
     const counter = this.#counter;
+    if (counter === undefined) {
+      const unread = await queryAll(this.#ctx, 'inbox mark all read', {
+        TableName: this.#table,
+        IndexName: 'unread',
+        KeyConditionExpression: '#upk = :pk AND #sk <= :up',
+        ExpressionAttributeNames: { '#upk': 'upk', '#sk': 'sk' },
+        ExpressionAttributeValues: { ':pk': rowsPk(user), ':up': upToId },
+      });
+      await mapLimit(unread, ITEM_CONCURRENCY, (item) => this.#markRow(user, item.sk as string, true));
+      return;
+    }
+    const old = await readState(this.#ctx, this.#table, user);
+    // Every row at or below `ru` is read already (inbox-state.ts).
+    const from = old?.ru;
+    if (from !== undefined && from >= upToId) return;
     const unread = await queryAll(this.#ctx, 'inbox mark all read', {
       TableName: this.#table,
-      ExpressionAttributeValues: { ':pk': rowsPk(user), ':up': upToId },
-      ...(counter === undefined
-        ? {
-            IndexName: 'unread',
-            KeyConditionExpression: '#upk = :pk AND #sk <= :up',
-            ExpressionAttributeNames: { '#upk': 'upk', '#sk': 'sk' },
-          }
-        : {
-            KeyConditionExpression: '#pk = :pk AND #sk <= :up',
-            FilterExpression: '#r = :f',
-            ProjectionExpression: '#sk',
-            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#r': 'r' },
-            ExpressionAttributeValues: { ':pk': rowsPk(user), ':up': upToId, ':f': false },
-            ConsistentRead: true,
-          }),
+      KeyConditionExpression:
+        from === undefined ? '#pk = :pk AND #sk <= :up' : '#pk = :pk AND #sk BETWEEN :lo AND :up',
+      FilterExpression: '#r = :f',
+      ProjectionExpression: '#sk',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#r': 'r' },
+      ExpressionAttributeValues: {
+        ':pk': rowsPk(user),
+        ':up': upToId,
+        ':f': false,
+        ...(from === undefined ? {} : { ':lo': from }),
+      },
+      ConsistentRead: true,
     });
-    await mapLimit(unread, ITEM_CONCURRENCY, (item) =>
-      this.#markRow(user, item.sk as string, counter === undefined),
-    );
-    if (counter !== undefined) await counter.reset(user);
-    await this.#raiseWatermark(user, upToId);
-  }
-
-  async readWatermark(user: UserKey): Promise<NotificationId | undefined> {
-    requireUser(user);
-    const item = await this.#get('inbox read watermark', { pk: metaPk(user), sk: Meta.Watermark });
-    return item?.w as string | undefined;
-  }
-
-  async readMarks(user: UserKey, ids: readonly NotificationId[]): Promise<Set<NotificationId>> {
-    requireUser(user);
-    requireArray(ids, 'ids');
-    for (const [i, id] of ids.entries()) requireText(id, `ids[${i}]`);
-    if (ids.length === 0) return new Set();
-    const keys = [...new Set(ids)].map((sk) => ({ pk: marksPk(user), sk }));
-    const found = await batchGet(this.#ctx, 'inbox read marks', this.#table, keys, ['sk']);
-    return new Set(found.map((item) => item.sk as string));
-  }
-
-  async countReadMarks(user: UserKey, authors: readonly UserId[], afterId: NotificationId): Promise<number> {
-    requireUser(user);
-    requireArray(authors, 'authors');
-    requireText(afterId, 'afterId');
-    if (authors.length === 0) return 0;
-    const wanted = new Set(authors);
-    // Counted here rather than by a FilterExpression: IN takes at most 100 operands, and a user
-    // may follow more celebrities; the read costs the same either way.
-    const marks = await queryAll(this.#ctx, 'inbox count read marks', {
-      TableName: this.#table,
-      KeyConditionExpression: '#pk = :pk AND #sk > :a',
-      ProjectionExpression: '#au',
-      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#au': 'au' },
-      ExpressionAttributeValues: { ':pk': marksPk(user), ':a': afterId },
+    const flipped: NotificationId[] = [];
+    await mapLimit(unread, ITEM_CONCURRENCY, async (item) => {
+      if (await this.#markRow(user, item.sk as string, false)) flipped.push(item.sk as string);
     });
-    return marks.filter((mark) => wanted.has(mark.au as string)).length;
+    await counter.flippedRead(user, old, upToId, flipped);
   }
 
   async has(user: UserKey, id: NotificationId): Promise<boolean> {
     requireUser(user);
     requireText(id, 'id');
-    return (await this.#get('inbox has', { pk: rowsPk(user), sk: id })) !== undefined;
+    const out = await awsCall('inbox has', () =>
+      this.#ctx.documents.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: { pk: rowsPk(user), sk: id },
+          ConsistentRead: true,
+          ProjectionExpression: '#sk',
+          ExpressionAttributeNames: { '#sk': 'sk' },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
+    );
+    reportCapacity(this.#ctx.capacity, 'read', out.ConsumedCapacity);
+    return out.Item !== undefined;
   }
 
-  /** Marks one row read if it is an unread row of this user; anything else is a no-op. */
-  async #markRow(user: UserKey, id: NotificationId, indexed: boolean): Promise<void> {
-    try {
+  async catchUpMark(user: UserKey): Promise<ArrivalMark | undefined> {
+    requireUser(user);
+    return (await readState(this.#ctx, this.#table, user))?.cu;
+  }
+
+  materialise(user: UserKey, rows: readonly InboxRow[], range: CatchUpRange): Promise<number> {
+    return this.#catchUp.materialise(user, rows, range);
+  }
+
+  /** Marks one row read if it is an unread row of this user (true); anything else is a no-op. */
+  async #markRow(user: UserKey, id: NotificationId, indexed: boolean): Promise<boolean> {
+    return conditional('inbox mark read', async () => {
       const out = await this.#ctx.documents.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: rowsPk(user), sk: id },
           // Dropping `upk` takes the row out of the sparse index (a GSI delete: one more write unit).
           UpdateExpression: indexed ? 'SET #r = :t REMOVE #upk' : 'SET #r = :t',
-          // Never creates an item: a missing row (a pointer id, or deleted by TTL) fails the check.
+          // Never creates an item: a missing row (deleted by TTL, say) fails the check.
           ConditionExpression: '#r = :f',
           ExpressionAttributeNames: indexed ? { '#r': 'r', '#upk': 'upk' } : { '#r': 'r' },
           ExpressionAttributeValues: { ':t': true, ':f': false },
@@ -272,19 +265,16 @@ export class DynamoInbox implements Inbox {
         }),
       );
       reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
-    } catch (err) {
-      if (awsErrorName(err) === 'ConditionalCheckFailedException') return;
-      throw translateAwsError(err, 'inbox mark read');
-    }
+    });
   }
 
   /** Stores `upToId` as the watermark unless a newer one is there already. */
   async #raiseWatermark(user: UserKey, upToId: NotificationId): Promise<void> {
-    try {
+    await conditional('inbox mark all read', async () => {
       const out = await this.#ctx.documents.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: metaPk(user), sk: Meta.Watermark },
+          Key: stateKey(user),
           UpdateExpression: 'SET #w = :w',
           ConditionExpression: 'attribute_not_exists(#w) OR #w < :w',
           ExpressionAttributeNames: { '#w': 'w' },
@@ -293,25 +283,7 @@ export class DynamoInbox implements Inbox {
         }),
       );
       reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
-    } catch (err) {
-      if (awsErrorName(err) === 'ConditionalCheckFailedException') return;
-      throw translateAwsError(err, 'inbox mark all read');
-    }
-  }
-
-  async #get(what: string, key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
-    const out = await awsCall(what, () =>
-      this.#ctx.documents.send(
-        new GetCommand({
-          TableName: this.#table,
-          Key: key,
-          ConsistentRead: true,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      ),
-    );
-    reportCapacity(this.#ctx.capacity, 'read', out.ConsumedCapacity);
-    return out.Item;
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import type { CelebrityPointer } from '../../domain/types.ts';
-import { requireText } from '../input-checks.ts';
+import type { PointerRef } from '../../ports/celebrity-feed.ts';
+import { requireArray, requireText } from '../input-checks.ts';
 
 /**
  * Argument checks of the CelebrityFeed port, shared by its embedded and AWS adapters so both
@@ -18,4 +19,13 @@ export function validatePointer(p: CelebrityPointer, i: number): void {
   if (typeof p.createdAt !== 'number' || !Number.isFinite(p.createdAt)) {
     throw new ValidationError([{ path: `pointers[${i}].createdAt`, message: 'must be epoch ms' }]);
   }
+}
+
+/** Throws a ValidationError naming the first bad ref of `getMany`. */
+export function validateRefs(refs: readonly PointerRef[]): void {
+  requireArray(refs, 'refs');
+  refs.forEach((r, i) => {
+    requireText(r?.authorId, `refs[${i}].authorId`);
+    requireText(r.id, `refs[${i}].id`);
+  });
 }

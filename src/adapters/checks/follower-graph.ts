@@ -1,7 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import { type FollowEdge, Tier, type UserKey } from '../../domain/types.ts';
 import type { AuthorTierState, FollowerPageOptions } from '../../ports/follower-graph.ts';
-import { requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
 
 /**
  * Argument checks of the FollowerGraph port, shared by the embedded graph, the DynamoDB graph and
@@ -40,4 +40,12 @@ export function checkTierState(author: UserKey, state: AuthorTierState): void {
   if (!Number.isFinite(state.changedAt)) {
     throw new ValidationError([{ path: 'changedAt', message: 'must be epoch ms' }]);
   }
+}
+
+/** Checks the author ids of `followedAmong`. */
+export function checkAuthorIds(authorIds: readonly string[]): void {
+  requireArray(authorIds, 'authorIds');
+  authorIds.forEach((id, i) => {
+    requireText(id, `authorIds[${i}]`);
+  });
 }

@@ -7,7 +7,7 @@ import type {
   FollowerPage,
   FollowerPageOptions,
 } from '../../ports/follower-graph.ts';
-import { checkFollowerPage, checkTierState, validateEdge } from '../checks/follower-graph.ts';
+import { checkAuthorIds, checkFollowerPage, checkTierState, validateEdge } from '../checks/follower-graph.ts';
 import { requireArray, requireUser } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
 import { storeStep } from './sql-support.ts';
@@ -22,7 +22,7 @@ export interface EmbeddedFollowerGraphOptions {
  * this user follow". A per-author row keeps the follower count (changed in the same transaction
  * as the edges, counting only edges that really appeared or disappeared), the tier, and a sticky
  * `ever_celebrity` flag: a demoted author's pointers must stay readable, so its followers keep
- * merging them.
+ * merging them. `followers_seen` remembers every user who ever followed anyone (hasFollowed).
  */
 export class EmbeddedFollowerGraph implements FollowerGraph {
   readonly #db: EmbeddedDb;
@@ -36,7 +36,10 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
     | 'pageAlerts'
     | 'tier'
     | 'setTier'
-    | 'celebrities',
+    | 'celebrities'
+    | 'seen'
+    | 'hasFollowed'
+    | 'followedAmong',
     StatementSync
   >;
 
@@ -44,6 +47,9 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
     this.#db = opts.db;
     const sqlite = opts.db.sqlite;
     this.#s = storeStep('follower graph set-up', () => {
+      const hadSeen = sqlite
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'followers_seen'")
+        .get();
       sqlite.exec(`
         CREATE TABLE IF NOT EXISTS follows (
           tenant_id TEXT NOT NULL,
@@ -63,7 +69,18 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
           ever_celebrity INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (tenant_id, author_id)
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS followers_seen (
+          tenant_id TEXT NOT NULL,
+          follower_id TEXT NOT NULL,
+          PRIMARY KEY (tenant_id, follower_id)
+        ) WITHOUT ROWID;
       `);
+      // A data file from before this table: whoever follows anyone now has followed.
+      if (hadSeen === undefined) {
+        sqlite.exec(
+          'INSERT OR IGNORE INTO followers_seen (tenant_id, follower_id) SELECT DISTINCT tenant_id, follower_id FROM follows',
+        );
+      }
       return {
         insertEdge: sqlite.prepare(
           'INSERT OR IGNORE INTO follows (tenant_id, author_id, follower_id, alerts) VALUES (?, ?, ?, ?)',
@@ -105,6 +122,15 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
            WHERE f.tenant_id = ? AND f.follower_id = ? AND a.ever_celebrity = 1
            ORDER BY f.author_id`,
         ),
+        seen: sqlite.prepare('INSERT OR IGNORE INTO followers_seen (tenant_id, follower_id) VALUES (?, ?)'),
+        hasFollowed: sqlite.prepare(
+          'SELECT 1 AS found FROM followers_seen WHERE tenant_id = ? AND follower_id = ?',
+        ),
+        // CROSS JOIN keeps json_each outside: one key look-up per author asked about.
+        followedAmong: sqlite.prepare(
+          `SELECT DISTINCT f.author_id FROM json_each(?) j CROSS JOIN follows f
+           WHERE f.tenant_id = ? AND f.author_id = j.value AND f.follower_id = ?`,
+        ),
       };
     });
   }
@@ -112,10 +138,17 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
   async follow(edges: readonly FollowEdge[]): Promise<void> {
     requireArray(edges, 'edges');
     edges.forEach(validateEdge);
-    const { insertEdge, updateAlerts } = this.#s;
+    const { insertEdge, updateAlerts, seen } = this.#s;
     storeStep('follow', () =>
       this.#db.transaction(() => {
         const counts = new CountDeltas();
+        const followers = new Set<string>();
+        for (const edge of edges) {
+          const key = `${edge.tenantId}\u0000${edge.followerId}`;
+          if (followers.has(key)) continue;
+          followers.add(key);
+          seen.run(edge.tenantId, edge.followerId);
+        }
         for (const edge of edges) {
           const alerts = edge.alerts === true ? 1 : 0;
           if (insertEdge.run(edge.tenantId, edge.authorId, edge.followerId, alerts).changes === 0) {
@@ -190,6 +223,21 @@ export class EmbeddedFollowerGraph implements FollowerGraph {
       author_id: string;
     }[];
     return rows.map((row) => row.author_id);
+  }
+
+  async followedAmong(user: UserKey, authorIds: readonly UserId[]): Promise<Set<UserId>> {
+    requireUser(user);
+    checkAuthorIds(authorIds);
+    if (authorIds.length === 0) return new Set();
+    const rows = storeStep('followed among', () =>
+      this.#s.followedAmong.all(JSON.stringify(authorIds), user.tenantId, user.userId),
+    ) as { author_id: string }[];
+    return new Set(rows.map((row) => row.author_id));
+  }
+
+  async hasFollowed(user: UserKey): Promise<boolean> {
+    requireUser(user);
+    return storeStep('has followed', () => this.#s.hasFollowed.get(user.tenantId, user.userId)) !== undefined;
   }
 }
 

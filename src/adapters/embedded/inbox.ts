@@ -1,23 +1,29 @@
 import type { StatementSync } from 'node:sqlite';
-import { ValidationError } from '../../domain/errors.ts';
+import { CatchUpConflictError, ValidationError } from '../../domain/errors.ts';
 import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
-import type { Category, InboxRow, NotificationId, UserId, UserKey } from '../../domain/types.ts';
-import type { Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
+import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
+import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
+import { createInboxSchema, UNREAD_FOLD_AT } from './inbox-schema.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
 import { parsePayload, payloadJson, storeStep } from './sql-support.ts';
 
 export interface EmbeddedInboxOptions {
   readonly db: EmbeddedDb;
-  /** Age after which `purgeExpired` deletes rows and read marks. @default INBOX_TTL_MS (90 days) */
+  /** Age after which `purgeExpired` deletes rows. @default INBOX_TTL_MS (90 days) */
   readonly ttlMs?: number;
+  /**
+   * Unread rows a count may find outside its counter's range before it folds them in (one small
+   * write). Lower means more writes, higher more rows read per count. @default 64
+   */
+  readonly unreadFoldAt?: number;
 }
 
 /** What one `purgeExpired` call deleted. */
 export interface InboxPurgeResult {
   readonly rows: number;
-  readonly readMarks: number;
 }
 
 /**
@@ -34,35 +40,49 @@ type StoredRow = readonly [
   data: string | null,
   createdAt: number,
   read: number,
+  source: string | null,
 ];
 
+/** The unread counter as the count statement reads it (see inbox-schema.ts). */
+interface CounterRead {
+  readonly n: number;
+  readonly fl: string;
+  readonly upto: string;
+  /** Unread rows above max(lo, upto). */
+  readonly above: number;
+  /** Unread rows between lo and the floor, whichever way round (capped at upto). */
+  readonly mid: number;
+}
+
 const ROW_COLUMNS =
-  'tenant_id, user_id, id, event_id, type, category, actor_id, object_id, data, created_at, read';
-const PAGE_COLUMNS = 'id, event_id, type, category, actor_id, object_id, data, created_at, read';
+  'tenant_id, user_id, id, event_id, type, category, actor_id, object_id, data, created_at, read, source';
+const PAGE_COLUMNS = 'id, event_id, type, category, actor_id, object_id, data, created_at, read, source';
 
 /**
  * Users' inboxes on SQLite: rows keyed (tenant, user, id) in a WITHOUT ROWID table, so a page is
  * one backward range scan of the key and ULID order is time order. Unread rows sit in a partial
- * index, which makes the unread count a range count and lets mark-all-read touch only unread
- * rows. Read marks of merged celebrity pointers and the mark-all-read watermark have tables of
- * their own. Every read takes the TTL bound (`afterId`), so expired rows never come back even
- * before `purgeExpired` deletes them.
+ * index. Per user, one `inbox_state` row holds the catch-up mark, the mark-all-read watermark and
+ * an exact unread counter that triggers keep (inbox-schema.ts), so the unread count costs the
+ * same with 100 or 100,000 unread rows. Every read takes the TTL bound (`afterId`), so expired
+ * rows never come back even before `purgeExpired` deletes them.
  */
 export class EmbeddedInbox implements Inbox {
   readonly #db: EmbeddedDb;
   readonly #ttlMs: number;
+  readonly #foldAt: number;
   readonly #s: Record<
     | 'insert'
     | 'page'
     | 'pageBefore'
-    | 'unread'
+    | 'countAll'
+    | 'counter'
+    | 'newest'
+    | 'storeCounter'
     | 'markRow'
-    | 'markPointer'
     | 'markAll'
     | 'raiseWatermark'
-    | 'watermark'
-    | 'readMarks'
-    | 'countReadMarks'
+    | 'state'
+    | 'setCatchUp'
     | 'has',
     StatementSync
   >;
@@ -70,41 +90,13 @@ export class EmbeddedInbox implements Inbox {
   constructor(opts: EmbeddedInboxOptions) {
     this.#db = opts.db;
     this.#ttlMs = opts.ttlMs ?? INBOX_TTL_MS;
+    this.#foldAt = opts.unreadFoldAt ?? UNREAD_FOLD_AT;
     const sqlite = opts.db.sqlite;
     this.#s = storeStep('inbox set-up', () => {
-      sqlite.exec(`
-        CREATE TABLE IF NOT EXISTS inbox_rows (
-          tenant_id TEXT NOT NULL,
-          user_id TEXT NOT NULL,
-          id TEXT NOT NULL,
-          event_id TEXT NOT NULL,
-          type TEXT NOT NULL,
-          category TEXT NOT NULL,
-          actor_id TEXT NOT NULL,
-          object_id TEXT,
-          data TEXT,
-          created_at INTEGER NOT NULL,
-          read INTEGER NOT NULL,
-          PRIMARY KEY (tenant_id, user_id, id)
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS inbox_unread ON inbox_rows (tenant_id, user_id, id) WHERE read = 0;
-        CREATE TABLE IF NOT EXISTS inbox_read_marks (
-          tenant_id TEXT NOT NULL,
-          user_id TEXT NOT NULL,
-          id TEXT NOT NULL,
-          author_id TEXT NOT NULL,
-          PRIMARY KEY (tenant_id, user_id, id)
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS inbox_read_watermarks (
-          tenant_id TEXT NOT NULL,
-          user_id TEXT NOT NULL,
-          up_to_id TEXT NOT NULL,
-          PRIMARY KEY (tenant_id, user_id)
-        ) WITHOUT ROWID;
-      `);
+      createInboxSchema(sqlite);
       const statements = {
         insert: sqlite.prepare(
-          `INSERT OR IGNORE INTO inbox_rows (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT OR IGNORE INTO inbox_rows (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         // `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these
         // short range reads several times slower (docs/benchmarks.md).
@@ -116,33 +108,41 @@ export class EmbeddedInbox implements Inbox {
           `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
            ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
         ),
-        unread: sqlite.prepare(
+        countAll: sqlite.prepare(
           'SELECT count(*) AS n FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND read = 0 AND id > ?',
+        ),
+        // One statement, so one snapshot: the counter and the two short ranges it needs at `lo`.
+        counter: sqlite.prepare(
+          `SELECT s.unread AS n, s.floor AS fl, s.upto AS upto,
+             (SELECT count(*) FROM inbox_rows r WHERE r.tenant_id = s.tenant_id AND r.user_id = s.user_id
+                AND r.read = 0 AND r.id > max(:lo, s.upto)) AS above,
+             (SELECT count(*) FROM inbox_rows r WHERE r.tenant_id = s.tenant_id AND r.user_id = s.user_id
+                AND r.read = 0 AND r.id > min(:lo, s.floor) AND r.id <= min(max(:lo, s.floor), s.upto)) AS mid
+           FROM inbox_state s WHERE s.tenant_id = :t AND s.user_id = :u AND s.floor IS NOT NULL`,
+        ),
+        newest: sqlite.prepare('SELECT max(id) AS id FROM inbox_rows WHERE tenant_id = ? AND user_id = ?'),
+        storeCounter: sqlite.prepare(
+          `INSERT INTO inbox_state (tenant_id, user_id, unread, floor, upto) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (tenant_id, user_id) DO UPDATE SET unread = excluded.unread,
+             floor = excluded.floor, upto = excluded.upto`,
         ),
         markRow: sqlite.prepare(
           'UPDATE inbox_rows SET read = 1 WHERE tenant_id = ? AND user_id = ? AND id = ? AND read = 0',
-        ),
-        markPointer: sqlite.prepare(
-          'INSERT OR IGNORE INTO inbox_read_marks (tenant_id, user_id, id, author_id) VALUES (?, ?, ?, ?)',
         ),
         markAll: sqlite.prepare(
           'UPDATE inbox_rows SET read = 1 WHERE tenant_id = ? AND user_id = ? AND read = 0 AND id <= ?',
         ),
         raiseWatermark: sqlite.prepare(
-          `INSERT INTO inbox_read_watermarks (tenant_id, user_id, up_to_id) VALUES (?, ?, ?)
-           ON CONFLICT (tenant_id, user_id) DO UPDATE SET up_to_id = excluded.up_to_id
-           WHERE excluded.up_to_id > up_to_id`,
+          `INSERT INTO inbox_state (tenant_id, user_id, watermark) VALUES (?, ?, ?)
+           ON CONFLICT (tenant_id, user_id) DO UPDATE SET watermark = excluded.watermark
+           WHERE watermark IS NULL OR excluded.watermark > watermark`,
         ),
-        watermark: sqlite.prepare(
-          'SELECT up_to_id FROM inbox_read_watermarks WHERE tenant_id = ? AND user_id = ?',
+        state: sqlite.prepare(
+          'SELECT catch_up, watermark FROM inbox_state WHERE tenant_id = ? AND user_id = ?',
         ),
-        readMarks: sqlite.prepare(
-          `SELECT id FROM inbox_read_marks WHERE tenant_id = ? AND user_id = ?
-           AND id IN (SELECT value FROM json_each(?))`,
-        ),
-        countReadMarks: sqlite.prepare(
-          `SELECT count(*) AS n FROM inbox_read_marks WHERE tenant_id = ? AND user_id = ? AND id > ?
-           AND author_id IN (SELECT value FROM json_each(?))`,
+        setCatchUp: sqlite.prepare(
+          `INSERT INTO inbox_state (tenant_id, user_id, catch_up) VALUES (?, ?, ?)
+           ON CONFLICT (tenant_id, user_id) DO UPDATE SET catch_up = excluded.catch_up`,
         ),
         has: sqlite.prepare(
           'SELECT 1 AS found FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id = ?',
@@ -156,42 +156,13 @@ export class EmbeddedInbox implements Inbox {
 
   /**
    * The fan-out hot path: one transaction, one cached statement, positional parameters. A run of
-   * rows sharing one payload object (one event to many followers) stringifies it once.
+   * rows sharing one payload object (one event to many followers) stringifies it once. A fresh
+   * row lands above its user's counted range, so the counter trigger only looks the user up.
    */
   async putMany(rows: readonly InboxRow[]): Promise<void> {
     requireArray(rows, 'rows');
     if (rows.length === 0) return;
-    const insert = this.#s.insert;
-    storeStep('inbox write', () =>
-      this.#db.transaction(() => {
-        let lastData: InboxRow['data'] | null = null;
-        let lastJson: string | null = null;
-        for (let i = 0; i < rows.length; i++) {
-          const row = rows[i]!;
-          const bad = invalidRowField(row);
-          // Throwing inside the transaction rolls the whole batch back: nothing partially applied.
-          if (bad !== undefined)
-            throw new ValidationError([{ path: `rows[${i}].${bad}`, message: 'is missing or invalid' }]);
-          if (row.data !== lastData) {
-            lastData = row.data;
-            lastJson = payloadJson(row.data);
-          }
-          insert.run(
-            row.tenantId,
-            row.userId,
-            row.id,
-            row.eventId,
-            row.type,
-            row.category,
-            row.actorId,
-            row.objectId ?? null,
-            lastJson,
-            row.createdAt,
-            row.read ? 1 : 0,
-          );
-        }
-      }),
-    );
+    storeStep('inbox write', () => this.#db.transaction(() => this.#insert(rows, undefined)));
   }
 
   async page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]> {
@@ -207,28 +178,49 @@ export class EmbeddedInbox implements Inbox {
     return rows.map((row) => toInboxRow(user, row));
   }
 
+  /**
+   * The counter holds the unread rows in (floor, upto]; a count adds the unread rows above `upto`
+   * and takes off (or adds) those between the floor and the caller's TTL bound, two short range
+   * counts of the unread index. When either range has grown to `unreadFoldAt` rows the counter
+   * is folded forward (floor = bound, upto = the newest row), one small write; otherwise a count
+   * writes nothing. A user's first count counts every unread row once.
+   */
   async unreadCount(user: UserKey, afterId: NotificationId): Promise<number> {
     requireUser(user);
     requireText(afterId, 'afterId');
-    const row = storeStep('inbox unread count', () =>
-      this.#s.unread.get(user.tenantId, user.userId, afterId),
-    ) as {
-      n: number;
-    };
-    return row.n;
+    const read = this.#readCounter(user, afterId);
+    if (read !== undefined) {
+      const count = countFrom(read, afterId);
+      if (read.above < this.#foldAt && read.mid < this.#foldAt) return count;
+    }
+    return storeStep('inbox unread count', () =>
+      this.#db.transaction(() => {
+        // Read again inside the write lock: another process may have written since.
+        const again = this.#readCounter(user, afterId);
+        const count =
+          again === undefined
+            ? (this.#s.countAll.get(user.tenantId, user.userId, afterId) as { n: number }).n
+            : countFrom(again, afterId);
+        const newest = (this.#s.newest.get(user.tenantId, user.userId) as { id: string | null }).id;
+        // Every unread row above the bound is at or below the newest row: all of them are counted.
+        const upto = newest !== null && newest > afterId ? newest : afterId;
+        this.#s.storeCounter.run(user.tenantId, user.userId, count, afterId, upto);
+        return count;
+      }),
+    );
   }
 
+  /** Marks the rows named read; the counter trigger takes each one off the count. */
   async markRead(user: UserKey, marks: readonly ReadMark[]): Promise<void> {
     requireUser(user);
     requireArray(marks, 'marks');
-    marks.forEach(validateMark);
-    const { markRow, markPointer } = this.#s;
+    marks.forEach((mark, i) => {
+      requireText(mark?.id, `marks[${i}].id`);
+    });
+    const { markRow } = this.#s;
     storeStep('inbox mark read', () =>
       this.#db.transaction(() => {
-        for (const mark of marks) {
-          if (mark.authorId === undefined) markRow.run(user.tenantId, user.userId, mark.id);
-          else markPointer.run(user.tenantId, user.userId, mark.id, mark.authorId);
-        }
+        for (const mark of marks) markRow.run(user.tenantId, user.userId, mark.id);
       }),
     );
   }
@@ -244,56 +236,112 @@ export class EmbeddedInbox implements Inbox {
     );
   }
 
-  async readWatermark(user: UserKey): Promise<NotificationId | undefined> {
-    requireUser(user);
-    const row = storeStep('inbox read watermark', () => this.#s.watermark.get(user.tenantId, user.userId)) as
-      | { up_to_id: string }
-      | undefined;
-    return row?.up_to_id;
-  }
-
-  async readMarks(user: UserKey, ids: readonly NotificationId[]): Promise<Set<NotificationId>> {
-    requireUser(user);
-    requireArray(ids, 'ids');
-    if (ids.length === 0) return new Set();
-    const rows = storeStep('inbox read marks', () =>
-      this.#s.readMarks.all(user.tenantId, user.userId, JSON.stringify(ids)),
-    ) as { id: string }[];
-    return new Set(rows.map((row) => row.id));
-  }
-
-  async countReadMarks(user: UserKey, authors: readonly UserId[], afterId: NotificationId): Promise<number> {
-    requireUser(user);
-    requireArray(authors, 'authors');
-    requireText(afterId, 'afterId');
-    if (authors.length === 0) return 0;
-    const row = storeStep('inbox count read marks', () =>
-      this.#s.countReadMarks.get(user.tenantId, user.userId, afterId, JSON.stringify(authors)),
-    ) as { n: number };
-    return row.n;
-  }
-
   async has(user: UserKey, id: NotificationId): Promise<boolean> {
     requireUser(user);
     requireText(id, 'id');
     return storeStep('inbox has', () => this.#s.has.get(user.tenantId, user.userId, id)) !== undefined;
   }
 
+  async catchUpMark(user: UserKey): Promise<ArrivalMark | undefined> {
+    requireUser(user);
+    return this.#state(user)?.catch_up ?? undefined;
+  }
+
+  /** One transaction: the mark check, the rows (INSERT OR IGNORE; the trigger counts) and the mark. */
+  async materialise(user: UserKey, rows: readonly InboxRow[], range: CatchUpRange): Promise<number> {
+    requireUser(user);
+    requireArray(rows, 'rows');
+    requireText(range?.to, 'range.to');
+    if (range.from !== undefined) requireText(range.from, 'range.from');
+    rows.forEach((row, i) => {
+      if (row?.tenantId !== user.tenantId || row.userId !== user.userId) {
+        throw new ValidationError([{ path: `rows[${i}]`, message: 'is not a row of this user' }]);
+      }
+    });
+    return storeStep('inbox materialise', () =>
+      this.#db.transaction(() => {
+        const state = this.#state(user);
+        if ((state?.catch_up ?? undefined) !== range.from) {
+          throw new CatchUpConflictError('the catch-up mark moved: another catch-up ran');
+        }
+        const written = this.#insert(rows, state?.watermark ?? undefined);
+        this.#s.setCatchUp.run(user.tenantId, user.userId, range.to);
+        return written;
+      }),
+    );
+  }
+
   /**
-   * Deletes rows and read marks older than the TTL at `now`, in bounded batches that let other
-   * work run in between: the embedded counterpart of DynamoDB's TTL deletion. Reads never needed
-   * it to hide expired rows; it only reclaims space.
+   * Deletes rows older than the TTL at `now`, in bounded batches that let other work run in
+   * between: the embedded counterpart of DynamoDB's TTL deletion. Reads never needed it to hide
+   * expired rows; it only reclaims space. The delete trigger keeps the unread counters exact.
    */
   async purgeExpired(now: number, opts?: PurgeOptions): Promise<InboxPurgeResult> {
     const bound = liveLowerBound(now, this.#ttlMs);
-    const rows = await purgeOlderThan(this.#db, 'inbox_rows', 'user_id', bound, opts);
-    const readMarks = await purgeOlderThan(this.#db, 'inbox_read_marks', 'user_id', bound, opts);
-    return { rows, readMarks };
+    return { rows: await purgeOlderThan(this.#db, 'inbox_rows', 'user_id', bound, opts) };
+  }
+
+  /**
+   * Inserts rows that are not there yet, inside the caller's transaction; rows at or below
+   * `watermark` (materialised pointers only) are written read. Returns how many were new.
+   */
+  #insert(rows: readonly InboxRow[], watermark: NotificationId | undefined): number {
+    const insert = this.#s.insert;
+    let written = 0;
+    let lastData: InboxRow['data'] | null = null;
+    let lastJson: string | null = null;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const bad = invalidRowField(row);
+      // Throwing inside the transaction rolls the whole batch back: nothing partially applied.
+      if (bad !== undefined)
+        throw new ValidationError([{ path: `rows[${i}].${bad}`, message: 'is missing or invalid' }]);
+      if (row.data !== lastData) {
+        lastData = row.data;
+        lastJson = payloadJson(row.data);
+      }
+      const read = row.read || (watermark !== undefined && row.id <= watermark);
+      written += Number(
+        insert.run(
+          row.tenantId,
+          row.userId,
+          row.id,
+          row.eventId,
+          row.type,
+          row.category,
+          row.actorId,
+          row.objectId ?? null,
+          lastJson,
+          row.createdAt,
+          read ? 1 : 0,
+          row.source ?? null,
+        ).changes,
+      );
+    }
+    return written;
+  }
+
+  #readCounter(user: UserKey, lo: NotificationId): CounterRead | undefined {
+    return storeStep('inbox unread count', () =>
+      this.#s.counter.get({ t: user.tenantId, u: user.userId, lo }),
+    ) as CounterRead | undefined;
+  }
+
+  #state(user: UserKey): { catch_up: string | null; watermark: string | null } | undefined {
+    return storeStep('inbox state', () => this.#s.state.get(user.tenantId, user.userId)) as
+      | { catch_up: string | null; watermark: string | null }
+      | undefined;
   }
 }
 
+/** Unread rows above `lo`, from the counter over (fl, upto] and the two ranges read beside it. */
+function countFrom(c: CounterRead, lo: NotificationId): number {
+  if (lo >= c.upto) return c.above;
+  return lo >= c.fl ? c.n - c.mid + c.above : c.n + c.mid + c.above;
+}
+
 function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
-  const [id, eventId, type, category, actorId, objectId, data, createdAt, read] = row;
+  const [id, eventId, type, category, actorId, objectId, data, createdAt, read, source] = row;
   const inboxRow: { -readonly [K in keyof InboxRow]: InboxRow[K] } = {
     tenantId: user.tenantId,
     userId: user.userId,
@@ -308,6 +356,7 @@ function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
   if (objectId !== null) inboxRow.objectId = objectId;
   const payload = parsePayload(data);
   if (payload !== undefined) inboxRow.data = payload;
+  if (source === 'celebrity') inboxRow.source = source;
   return inboxRow;
 }
 
@@ -322,10 +371,6 @@ function invalidRowField(row: InboxRow): string | undefined {
   if (typeof row.category !== 'string') return 'category';
   if (typeof row.actorId !== 'string') return 'actorId';
   if (typeof row.createdAt !== 'number') return 'createdAt';
+  if (row.source !== undefined && row.source !== 'celebrity') return 'source';
   return undefined;
-}
-
-function validateMark(mark: ReadMark, i: number): void {
-  requireText(mark?.id, `marks[${i}].id`);
-  if (mark.authorId !== undefined) requireText(mark.authorId, `marks[${i}].authorId`);
 }

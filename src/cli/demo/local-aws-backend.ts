@@ -81,11 +81,12 @@ async function scanCounts(
       FilterExpression: 'begins_with(pk, :t) AND attribute_exists(ca)',
       ExpressionAttributeValues: { ':t': tenant },
     }),
-    // Each pointer is stored twice: by author and by id; count the first.
+    // Each pointer is stored twice, by author and by id, and named once in the arrival log:
+    // count the first.
     scanCount(clients, {
       TableName: tables.celebrityFeed,
-      FilterExpression: 'begins_with(pk, :t) AND NOT begins_with(pk, :byId)',
-      ExpressionAttributeValues: { ':t': tenant, ':byId': `${tenant}ptr#` },
+      FilterExpression: 'begins_with(pk, :t) AND NOT begins_with(pk, :byId) AND NOT begins_with(pk, :log)',
+      ExpressionAttributeValues: { ':t': tenant, ':byId': `${tenant}ptr#`, ':log': `${tenant}!` },
     }),
   ]);
   return { events, inboxRows, celebrityPointers };

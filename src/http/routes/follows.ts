@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ValidationError } from '../../domain/errors.ts';
 import type { FollowEdge } from '../../domain/types.ts';
+import { follow, unfollow } from '../../handlers/follows.ts';
 import type { RouteContext } from '../context.ts';
 import {
   errorResponses,
@@ -21,9 +22,12 @@ const edgeParams = {
   properties: { userId: userIdSchema, followerId: userIdSchema },
 } as const;
 
-/** The follow graph: one edge at a time, or a batch for bulk import. */
+/**
+ * The follow graph: one edge at a time, or a batch for bulk import. Each follower named is caught
+ * up on celebrity pointers before their edges change (handlers/follows.ts).
+ */
 export function followRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { graph } = ctx.ports;
+  const deps = ctx.inboxDeps;
   const common = { onRequest: ctx.auth.apiKeyAuth } as const;
   const schema = (summary: string, withBody: boolean) => ({
     tags: ['server'],
@@ -47,7 +51,7 @@ export function followRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request, reply) => {
       const { userId, followerId } = request.params;
       const edge = checkEdge(request.tenantId, userId, followerId, request.body?.alerts, '');
-      await graph.follow([edge]);
+      await follow([edge], deps);
       return reply.code(204).send();
     },
   );
@@ -57,7 +61,7 @@ export function followRoutes(app: FastifyInstance, ctx: RouteContext): void {
     { ...common, schema: schema('Make followerId stop following userId (idempotent)', false) },
     async (request, reply) => {
       const { userId, followerId } = request.params;
-      await graph.unfollow([{ tenantId: request.tenantId, authorId: userId, followerId }]);
+      await unfollow([{ tenantId: request.tenantId, authorId: userId, followerId }], deps);
       return reply.code(204).send();
     },
   );
@@ -82,7 +86,7 @@ export function followRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const edges = request.body.follows.map((f, i) =>
         checkEdge(request.tenantId, f.userId, f.followerId, f.alerts, `follows[${i}].`),
       );
-      await graph.follow(edges);
+      await follow(edges, deps);
       return { count: edges.length };
     },
   );

@@ -30,6 +30,8 @@ export interface StreamRoutesOptions {
 const WAKE_PAGE = 20;
 /** Most items one wake-up (or a reconnect with Last-Event-ID) sends; older ones stay in the inbox. */
 export const STREAM_BACKLOG = 100;
+/** How often an open stream re-reads whose celebrity pointers should wake it. */
+const AUTHORS_REFRESH_MS = 60_000;
 /** Unsent bytes after which a client is too slow: it is cut off and resumes with Last-Event-ID. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 
@@ -54,8 +56,8 @@ export interface LiveInboxOptions {
 /**
  * One user's live inbox: sends every new item once, oldest first, as a `notification` event whose
  * `id` is the item's, and the unread count whenever it changes. It re-reads the inbox through the
- * same handlers as the inbox routes (so the celebrity merge, TTL and read state are the same) when
- * the notifier wakes it, and every `pollMs` in case no one did.
+ * same handlers as the inbox routes (so the celebrity catch-up, TTL and read state are the same)
+ * when the notifier wakes it, and every `pollMs` in case no one did.
  *
  * "New" is judged against a floor (Last-Event-ID, or the oldest item on screen when the stream
  * opened) plus the ids already sent: a back-dated event newer than the floor is still sent once.
@@ -69,6 +71,8 @@ export class LiveInbox {
   #count: number | undefined;
   #dirty = false;
   #closed = false;
+  /** When the celebrities whose pointers wake this stream were last read. */
+  #authorsAt: number | undefined;
   #wakeUp: (() => void) | undefined;
   #loop: Promise<void> | undefined;
 
@@ -133,7 +137,14 @@ export class LiveInbox {
 
   async #sync(first: boolean): Promise<void> {
     const { user, deps } = this.#o;
-    this.#watch.setAuthors(await deps.graph.celebrityFollowings(user));
+    // Whose pointers wake this stream. The list costs a read of the tenant's celebrities, so it is
+    // refreshed now and then, not on every wake-up; a pointer of a celebrity followed since is
+    // still picked up by the next poll (the read itself catches up on every arrival).
+    const now = deps.clock.now();
+    if (this.#authorsAt === undefined || now - this.#authorsAt >= AUTHORS_REFRESH_MS) {
+      this.#watch.setAuthors(await deps.graph.celebrityFollowings(user));
+      this.#authorsAt = now;
+    }
     let page = await readInbox(user, { limit: WAKE_PAGE }, deps);
     if (first && this.#floor === undefined) {
       // No Last-Event-ID: what is there now is what the client loaded; only later items are news.
