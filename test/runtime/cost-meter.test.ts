@@ -1,0 +1,30 @@
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CostMeter, countsSince } from '../../src/runtime/local-aws/cost-meter.ts';
+import { emulatorClients, freshTables } from '../support/aws.ts';
+
+const clients = emulatorClients();
+afterAll(() => clients.destroy());
+
+describe('CostMeter', () => {
+  it('bills a transactional write as DynamoDB does: 2 units per item, 1 per index entry', async () => {
+    // Prepare
+    const names = await freshTables(clients, ['inbox']);
+    const meter = new CostMeter();
+    meter.attach(clients);
+    const before = meter.counts();
+    const puts = Array.from({ length: 10 }, (_, i) => ({
+      Put: {
+        TableName: names.inbox,
+        Item: { pk: 'acme#alice', sk: `s${i}`, ...(i < 4 ? { upk: 'acme#alice' } : {}) },
+      },
+    }));
+    // Act
+    await clients.documents.send(new TransactWriteCommand({ TransactItems: puts }));
+    // Assess
+    const spent = countsSince(meter.counts(), before);
+    expect(spent.requests).toEqual({ 'dynamodb:TransactWriteItems': 1 });
+    expect(spent.writeUnits).toEqual({ [names.inbox]: 20, [`${names.inbox}/unread`]: 4 });
+    expect(spent.readUnits).toEqual({});
+  });
+});
