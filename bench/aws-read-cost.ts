@@ -42,7 +42,11 @@ export interface PerCall {
   readonly byCommand: Readonly<Record<string, number>>;
 }
 
-const T0 = Date.UTC(2026, 5, 1);
+/**
+ * Now, as the wall clock has it: DynamoDB Local deletes items past their TTL in the background, by
+ * the wall clock, so the scenario's items (up to 30 days old) must not be 90 days old already.
+ */
+const T0 = Math.floor(Date.now() / 1000) * 1000;
 const DAY = 24 * 60 * 60 * 1000;
 const TENANT = 'cost';
 

@@ -1,17 +1,18 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CostMeter, countsSince } from '../../src/runtime/local-aws/cost-meter.ts';
 import { emulatorClients, freshTables } from '../support/aws.ts';
 
 const clients = emulatorClients();
 afterAll(() => clients.destroy());
+// One meter per set of clients: its middleware is installed once.
+const meter = new CostMeter();
+meter.attach(clients);
 
 describe('CostMeter', () => {
   it('bills a transactional write as DynamoDB does: 2 units per item, 1 per index entry', async () => {
     // Prepare
     const names = await freshTables(clients, ['inbox']);
-    const meter = new CostMeter();
-    meter.attach(clients);
     const before = meter.counts();
     const puts = Array.from({ length: 10 }, (_, i) => ({
       Put: {
@@ -26,5 +27,40 @@ describe('CostMeter', () => {
     expect(spent.requests).toEqual({ 'dynamodb:TransactWriteItems': 1 });
     expect(spent.writeUnits).toEqual({ [names.inbox]: 20, [`${names.inbox}/unread`]: 4 });
     expect(spent.readUnits).toEqual({});
+  });
+
+  it('bills every key a BatchGetItem asks for, and at least one read per empty Query', async () => {
+    // Prepare
+    const names = await freshTables(clients, ['inbox']);
+    const before = meter.counts();
+    // Act: nothing is there to find
+    await clients.documents.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [names.inbox]: {
+            Keys: Array.from({ length: 10 }, (_, i) => ({ pk: 'acme#alice', sk: `s${i}` })),
+            ConsistentRead: true,
+          },
+        },
+      }),
+    );
+    await clients.documents.send(
+      new QueryCommand({
+        TableName: names.inbox,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'acme#nobody' },
+        ConsistentRead: true,
+      }),
+    );
+    await clients.documents.send(
+      new QueryCommand({
+        TableName: names.inbox,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'acme#nobody' },
+      }),
+    );
+    // Assess
+    const spent = countsSince(meter.counts(), before);
+    expect(spent.readUnits).toEqual({ [names.inbox]: 10 + 1 + 0.5 });
   });
 });

@@ -18,6 +18,8 @@ const DYNAMO_WRITES = new Set([
   'BatchWriteItemCommand',
   'TransactWriteItemsCommand',
 ]);
+/** Reads billed per call at a minimum of one 4 KB read. */
+const SINGLE_READS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand']);
 const DYNAMO_READS = new Set([
   'GetItemCommand',
   'QueryCommand',
@@ -75,13 +77,16 @@ export class CostMeter {
             const units = DYNAMO_WRITES.has(command) ? this.#writes : this.#reads;
             const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
             const list = Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed];
-            // DynamoDB Local reports a TransactWriteItems as 2 units whatever it holds (measured:
-            // 1, 10 or 50 puts alike): estimate it as DynamoDB bills it instead.
+            // Where DynamoDB Local's report differs from DynamoDB's bill, the bill is estimated:
+            // a TransactWriteItems it reports as 2 units whatever it holds (measured: 1, 10 or 50
+            // puts alike); a BatchGetItem it bills only for the items found (or not at all),
+            // where DynamoDB bills every key asked for, found or not.
             if (command === 'TransactWriteItemsCommand') this.#estimateTransactWrite(input);
-            else for (const c of list) this.#record(units, c, command.startsWith('Transact') ? 2 : 1);
-            // DynamoDB Local reports nothing for BatchGetItem: estimate as DynamoDB bills it,
-            // one unit per strongly consistent read of an item up to 4 KB, half for eventual.
-            if (command === 'BatchGetItemCommand' && list.length === 0) this.#estimateBatchGet(input);
+            else if (command === 'BatchGetItemCommand') this.#estimateBatchGet(input);
+            else {
+              for (const c of list) this.#record(units, c, command.startsWith('Transact') ? 2 : 1);
+              if (SINGLE_READS.has(command)) this.#atLeastOneRead(input, list);
+            }
           }
           return result;
         },
@@ -145,6 +150,18 @@ export class CostMeter {
           this.#bump(this.#writes, `${op.TableName}/${index.name}`, 1);
       }
     }
+  }
+
+  /**
+   * A GetItem, Query or Scan page costs at least one read of 4 KB (0.5 unit eventually
+   * consistent, 1 strongly) even when it finds nothing; DynamoDB Local reports 0 then.
+   */
+  #atLeastOneRead(input: Record<string, unknown>, reported: readonly Capacity[]): void {
+    const table = typeof input.TableName === 'string' ? input.TableName : undefined;
+    if (table === undefined) return;
+    const minimum = input.ConsistentRead === true ? 1 : 0.5;
+    const got = reported.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+    if (got < minimum) this.#bump(this.#reads, table, minimum - got);
   }
 
   #estimateBatchGet(input: Record<string, unknown>): void {
