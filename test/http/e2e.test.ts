@@ -174,6 +174,32 @@ describe('the service over HTTP', () => {
     expect((await readers[1]!.call('GET', '/v1/me/inbox/unread-count')).body).toEqual({ count: 1 });
   });
 
+  it("reaches a celebrity's new follower from the follow on, and keeps what came while following", async () => {
+    // Prepare: a celebrity with four fans who posted once before the newcomer followed
+    const celebrity = uid('celeb');
+    const fans = [uid('fan'), uid('fan'), uid('fan'), uid('fan')];
+    await acme('POST', '/v1/follows:batch', {
+      follows: fans.map((followerId) => ({ userId: celebrity, followerId })),
+    });
+    const fan = await tokenClient(acme, fans[0]!);
+    const newcomer = uid('newcomer');
+    const reader = await tokenClient(acme, newcomer);
+    const before = await acme('POST', '/v1/events', { id: uid('e'), type: 'post', actorId: celebrity });
+    await inboxOf(fan.call, 1);
+    // Act
+    expect((await acme('PUT', `/v1/users/${celebrity}/followers/${newcomer}`)).status).toBe(204);
+    const during = await acme('POST', '/v1/events', { id: uid('e'), type: 'post', actorId: celebrity });
+    await inboxOf(fan.call, 2);
+    expect((await acme('DELETE', `/v1/users/${celebrity}/followers/${newcomer}`)).status).toBe(204);
+    const after = await acme('POST', '/v1/events', { id: uid('e'), type: 'post', actorId: celebrity });
+    await inboxOf(fan.call, 3);
+    // Assess
+    const page = (await reader.call('GET', '/v1/me/inbox')).body;
+    expect(page.items.map((i: { eventId: string }) => i.eventId)).toEqual([during.body.eventId]);
+    expect((await reader.call('GET', '/v1/me/inbox/unread-count')).body).toEqual({ count: 1 });
+    expect([before.status, after.status]).toEqual([202, 202]);
+  });
+
   it('keeps tenants apart: keys, tokens, cursors and notifications of one never reach the other', async () => {
     // Prepare: the same user ids in both tenants.
     const [author, follower] = [uid('author'), uid('f')];
