@@ -4,7 +4,7 @@ import type { NotificationId } from './types.ts';
 
 /**
  * ULIDs: 48-bit ms time + 80 random bits, Crockford base32, 26 chars. Sorting the strings sorts
- * by time, which gives newest-first pages and one cursor across merged sources.
+ * by time, which gives newest-first pages and one cursor for a whole inbox.
  */
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

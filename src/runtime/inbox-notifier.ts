@@ -9,7 +9,7 @@ import type { TenantId, UserId, UserKey } from '../domain/types.ts';
 export interface InboxChanges {
   /** Fan-out wrote inbox rows for these users (after `inbox.putMany`). */
   rowsWritten(tenantId: TenantId, userIds: readonly UserId[]): void;
-  /** A celebrity pointer of this author was written (after `feed.put`): its followers merge it. */
+  /** A celebrity pointer of this author was written (after `feed.put`): its followers catch it up. */
   pointerWritten(tenantId: TenantId, authorId: UserId): void;
   /** The user's read state changed (read, read-all): their unread count may have moved. */
   readStateChanged(user: UserKey): void;
@@ -18,8 +18,8 @@ export interface InboxChanges {
 /** One open watch of one user's inbox. */
 export interface InboxWatch {
   /**
-   * The celebrities whose pointers this user merges; a pointer from one of them wakes the watch.
-   * Replaces the previous list (the watcher refreshes it whenever it reads the inbox).
+   * The celebrities whose pointers this user catches up on; a pointer from one of them wakes the
+   * watch. Replaces the previous list (the watcher refreshes it now and then as it reads).
    */
   setAuthors(authorIds: readonly UserId[]): void;
   /** Stops the wake-ups. Idempotent. */

@@ -176,7 +176,8 @@ export class DynamoFollowerGraph implements FollowerGraph {
     const celebrity = state.tier === Tier.Celebrity;
     if (celebrity) {
       // The set entry first: should the tier write then fail, an author listed a little early
-      // has no pointers yet to merge, whereas a celebrity missing from the set would hide them.
+      // has no pointers yet, whereas one missing from the set would not wake its followers' live
+      // streams (celebrityFollowings).
       await awsCall('followers celebrity set write', () =>
         this.#documents.send(
           new PutCommand({
@@ -209,7 +210,7 @@ export class DynamoFollowerGraph implements FollowerGraph {
 
   /**
    * Edges are keyed by author, and there is no GSI by follower on purpose: a GSI is only
-   * eventually consistent (a fresh follow or unfollow would be missing from the merged inbox) and
+   * eventually consistent (a fresh follow or unfollow would be missed by the next catch-up) and
    * would double every edge write. Instead the tenant's ever-celebrity authors are one small
    * partition, and the answer is a strongly consistent BatchGetItem of (celebrity, user) edges:
    * its cost follows the tenant's celebrities, which are few by definition, not the user's

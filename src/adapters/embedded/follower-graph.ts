@@ -21,8 +21,8 @@ export interface EmbeddedFollowerGraphOptions {
  * followers page by keyset on the follower id; an index on (tenant, follower) answers "whom does
  * this user follow". A per-author row keeps the follower count (changed in the same transaction
  * as the edges, counting only edges that really appeared or disappeared), the tier, and a sticky
- * `ever_celebrity` flag: a demoted author's pointers must stay readable, so its followers keep
- * merging them. `followers_seen` remembers every user who ever followed anyone (hasFollowed).
+ * `ever_celebrity` flag: a demoted author is still named by `celebrityFollowings` (whose
+ * pointers wake a follower's live stream). `followers_seen` remembers every user who ever followed anyone (hasFollowed).
  */
 export class EmbeddedFollowerGraph implements FollowerGraph {
   readonly #db: EmbeddedDb;

@@ -25,7 +25,7 @@ export function inboxRoutes(app: FastifyInstance, ctx: RouteContext): void {
         tags: ['end user'],
         summary: 'A page of the inbox, newest first',
         description:
-          "The user's rows merged with the events of the celebrities they follow. A cursor altered or issued to another user is refused with INVALID_CURSOR.",
+          "The user's notifications, the events of the celebrities they follow included (copied in as the user reads). A cursor altered or issued to another user is refused with INVALID_CURSOR.",
         security: userSecurity,
         querystring: inboxQuerySchema,
         response: { 200: inboxPageSchema, ...errorResponses },
@@ -51,7 +51,7 @@ export function inboxRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ...common,
       schema: {
         tags: ['end user'],
-        summary: 'Unread notifications, merged celebrity events included',
+        summary: 'Unread notifications, celebrity events included; exact',
         security: userSecurity,
         response: {
           200: { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } },
