@@ -26,7 +26,7 @@ export interface Inbox {
   putMany(rows: readonly InboxRow[]): Promise<void>;
   /** Newest first within (afterId, beforeId). */
   page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]>;
-  /** Unread rows newer than `afterId`: exact, at a cost that does not grow with the rows. */
+  /** Unread rows newer than `afterId`, exactly. */
   unreadCount(user: UserKey, afterId: NotificationId): Promise<number>;
   /** Marks the user's rows with these ids read; ids that are not rows of this user are ignored. */
   markRead(user: UserKey, marks: readonly ReadMark[]): Promise<void>;
