@@ -5,13 +5,14 @@ import { DynamoFollowerGraph } from '../src/adapters/aws/follower-graph.ts';
 import { DynamoInbox, type UnreadMode } from '../src/adapters/aws/inbox.ts';
 import { tableNames } from '../src/adapters/aws/tables.ts';
 import { createCursorCodec } from '../src/domain/cursor.ts';
-import { notificationId, POINTER_RECIPIENT } from '../src/domain/ids.ts';
-import { Category, type CelebrityPointer, type InboxRow, Tier, type UserKey } from '../src/domain/types.ts';
+import { notificationId } from '../src/domain/ids.ts';
+import { type CelebrityPointer, Tier, type UserKey } from '../src/domain/types.ts';
 import { catchUp } from '../src/handlers/catch-up.ts';
 import { type InboxDeps, readInbox, unreadCount } from '../src/handlers/inbox.ts';
 import { createAwsClients } from '../src/runtime/aws-clients.ts';
 import { type CostCounts, CostMeter, countsSince } from '../src/runtime/local-aws/cost-meter.ts';
 import type { EmulatorEndpoints } from '../src/runtime/local-aws/emulators.ts';
+import { celebrityPointers, ownRows } from './inbox-seed.ts';
 
 /** Sizes of the inbox read-cost scenario. */
 export interface ReadCostOptions {
@@ -100,24 +101,11 @@ export class InboxReadCost {
     }
     const pointers: CelebrityPointer[] = [];
     for (let c = 0; c < largest; c++) {
-      const authorId = `celebrity-${c}`;
-      await graph.setTier({ tenantId: TENANT, userId: authorId }, { tier: Tier.Celebrity, changedAt: T0 });
-      for (let p = 0; p < this.#o.pointersPerCelebrity; p++) {
-        const createdAt =
-          T0 - 30 * DAY + Math.floor(((p + c / largest) * 30 * DAY) / this.#o.pointersPerCelebrity);
-        const eventId = `celebrity-${c}-event-${p}`;
-        pointers.push({
-          tenantId: TENANT,
-          authorId,
-          id: notificationId(eventId, POINTER_RECIPIENT, createdAt),
-          eventId,
-          type: 'post',
-          category: Category.Content,
-          objectId: `post-${c}-${p}`,
-          data: { title: 'A new post', n: p },
-          createdAt,
-        });
-      }
+      await graph.setTier(
+        { tenantId: TENANT, userId: `celebrity-${c}` },
+        { tier: Tier.Celebrity, changedAt: T0 },
+      );
+      pointers.push(...celebrityPointers(TENANT, c, largest, this.#o.pointersPerCelebrity, T0, 30 * DAY));
     }
     for (let i = 0; i < pointers.length; i += 500) await feed.put(pointers.slice(i, i + 500));
     // Past the log's settle window: what follows reads a log with nothing settling.
@@ -166,25 +154,7 @@ export class InboxReadCost {
   }
 
   async #ownRows(deps: InboxDeps, reader: UserKey): Promise<void> {
-    const rows: InboxRow[] = [];
-    const span = 30 * DAY;
-    for (let i = 0; i < this.#o.rows; i++) {
-      const createdAt = T0 - span + Math.floor((i * span) / this.#o.rows);
-      const eventId = `row-event-${i}`;
-      rows.push({
-        tenantId: reader.tenantId,
-        userId: reader.userId,
-        id: notificationId(eventId, reader.userId, createdAt),
-        eventId,
-        type: 'comment',
-        category: Category.Social,
-        actorId: `friend-${i % 300}`,
-        objectId: `post-${i}`,
-        data: { excerpt: 'Nice one', n: i },
-        createdAt,
-        read: i % 3 === 0,
-      });
-    }
+    const rows = ownRows(reader, this.#o.rows, T0, 30 * DAY);
     for (let i = 0; i < rows.length; i += 1000) await deps.inbox.putMany(rows.slice(i, i + 1000));
   }
 

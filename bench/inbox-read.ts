@@ -4,9 +4,10 @@ import { EmbeddedFollowerGraph } from '../src/adapters/embedded/follower-graph.t
 import { EmbeddedInbox } from '../src/adapters/embedded/inbox.ts';
 import { createCursorCodec } from '../src/domain/cursor.ts';
 import { notificationId, POINTER_RECIPIENT } from '../src/domain/ids.ts';
-import { Category, type CelebrityPointer, type InboxRow, Tier, type UserKey } from '../src/domain/types.ts';
+import { Category, Tier, type UserKey } from '../src/domain/types.ts';
 import { catchUp } from '../src/handlers/catch-up.ts';
 import { type InboxDeps, readInbox, unreadCount } from '../src/handlers/inbox.ts';
+import { celebrityPointers, ownRows } from './inbox-seed.ts';
 import { costTable, type FileCost, profiled } from './profile.ts';
 import { type BenchReport, type Goal, percentile, withTempDir } from './support.ts';
 
@@ -247,27 +248,8 @@ function report(
 /** The reader's rows and the celebrities' pointers, interleaved over the last 60 days. */
 async function seed(deps: InboxDeps, rows: number, celebrities: number, perCelebrity: number): Promise<void> {
   const span = 60 * DAY;
-  const batch: InboxRow[] = [];
-  for (let i = 0; i < rows; i++) {
-    const createdAt = NOW - span + Math.floor((i * span) / rows);
-    const eventId = `row-event-${i}`;
-    batch.push({
-      tenantId: READER.tenantId,
-      userId: READER.userId,
-      id: notificationId(eventId, READER.userId, createdAt),
-      eventId,
-      type: 'comment',
-      category: Category.Social,
-      actorId: `friend-${i % 300}`,
-      objectId: `post-${i}`,
-      data: { excerpt: 'Nice one', n: i },
-      createdAt,
-      read: i % 3 === 0,
-    });
-    if (batch.length === 5000) await deps.inbox.putMany(batch.splice(0));
-  }
-  await deps.inbox.putMany(batch.splice(0));
-
+  const own = ownRows(READER, rows, NOW, span);
+  for (let i = 0; i < own.length; i += 5000) await deps.inbox.putMany(own.slice(i, i + 5000));
   const authors = Array.from({ length: celebrities }, (_, c) => `celebrity-${c}`);
   // Straight to the graph, as an import would: the reader's first catch-up starts at the window.
   await deps.graph.follow(
@@ -278,24 +260,7 @@ async function seed(deps: InboxDeps, rows: number, celebrities: number, perCeleb
       { tenantId: READER.tenantId, userId: authorId },
       { tier: Tier.Celebrity, changedAt: NOW - span },
     );
-    const pointers: CelebrityPointer[] = [];
-    for (let p = 0; p < perCelebrity; p++) {
-      // Offset per celebrity so pointers of different authors do not share a millisecond.
-      const createdAt = NOW - span + Math.floor(((p + c / celebrities) * span) / perCelebrity);
-      const eventId = `celebrity-${c}-event-${p}`;
-      pointers.push({
-        tenantId: READER.tenantId,
-        authorId,
-        id: notificationId(eventId, POINTER_RECIPIENT, createdAt),
-        eventId,
-        type: 'post',
-        category: Category.Content,
-        objectId: `post-${c}-${p}`,
-        data: { title: 'A new post', n: p },
-        createdAt,
-      });
-    }
-    await deps.feed.put(pointers);
+    await deps.feed.put(celebrityPointers(READER.tenantId, c, celebrities, perCelebrity, NOW, span));
   }
 }
 

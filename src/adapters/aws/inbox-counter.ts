@@ -289,12 +289,7 @@ export class UnreadCounter {
     let start: Item | undefined;
     do {
       const out = await query(this.#ctx, 'inbox unread scan', {
-        TableName: this.#table,
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-        ProjectionExpression: '#sk, #r',
-        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#r': 'r' },
-        ExpressionAttributeValues: { ':pk': rowsPk(user), ':lo': fl, ':hi': to },
-        ConsistentRead: true,
+        ...this.#between(user, fl, to),
         Limit: LOOKAHEAD,
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       });
@@ -317,15 +312,20 @@ export class UnreadCounter {
 
   /** Unread rows with id in (lo, hi]. */
   async #unreadIn(user: UserKey, lo: string, hi: string): Promise<number> {
-    const rows = await queryAll(this.#ctx, 'inbox unread scan', {
+    const rows = await queryAll(this.#ctx, 'inbox unread scan', this.#between(user, lo, hi));
+    return rows.filter((row) => row.sk !== lo && row.r !== true).length;
+  }
+
+  /** A consistent Query of the ids and read flags of rows with id in [lo, hi]. */
+  #between(user: UserKey, lo: string, hi: string) {
+    return {
       TableName: this.#table,
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
       ProjectionExpression: '#sk, #r',
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#r': 'r' },
       ExpressionAttributeValues: { ':pk': rowsPk(user), ':lo': lo, ':hi': hi },
       ConsistentRead: true,
-    });
-    return rows.filter((row) => row.sk !== lo && row.r !== true).length;
+    };
   }
 
   /** Ids and read flags of rows with id above `to`, oldest first. */
