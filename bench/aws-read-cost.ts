@@ -60,7 +60,8 @@ const TENANT = 'cost';
 export class InboxReadCost {
   readonly #meter = new CostMeter();
   readonly #clients;
-  readonly #names = tableNames(`cost-${randomUUID().slice(0, 8)}`);
+  readonly #prefix = `cost-${randomUUID().slice(0, 8)}`;
+  readonly #names = tableNames(this.#prefix);
   readonly #o: Required<ReadCostOptions>;
   #now = T0;
   readonly #clock = { now: () => this.#now };
@@ -114,8 +115,10 @@ export class InboxReadCost {
 
   /** Every reader's first catch-up, then `reads` opens and counts each, in one unread mode. */
   async measure(mode: UnreadMode): Promise<ReaderCost[]> {
-    const inboxTable = `${this.#names.inbox}-${mode}`;
-    await createTables(this.#clients.dynamodb, { ...this.#names, inbox: inboxTable }, ['inbox']);
+    // A table of its own per mode, still named `…-inbox` (the meter finds its index by the name).
+    const modeNames = tableNames(`${this.#prefix}-${mode}`);
+    const inboxTable = modeNames.inbox;
+    await createTables(this.#clients.dynamodb, modeNames, ['inbox']);
     const deps: InboxDeps = {
       inbox: new DynamoInbox({
         documents: this.#clients.documents,
