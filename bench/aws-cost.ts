@@ -344,11 +344,12 @@ function report(gsi: ModeRun, counter: ModeRun): BenchReport {
       'Inbox write units per notification: rows of live events (posted now, as an app does);',
       '"_backdated": the demo\'s own events, up to 6 minutes old when posted, which counter mode',
       'must treat as late rows (a counter reset per user per batch, see src/adapters/aws/inbox-counter.ts).',
-      'Write units: DynamoDB Local ConsumedCapacity per table and index (transactions doubled and',
-      'BatchGetItem estimated, as DynamoDB bills them and DynamoDB Local does not report them).',
+      'Units: DynamoDB Local ConsumedCapacity per table and index, except where it differs from',
+      "DynamoDB's bill: transactions (2 units per item, 1 per index entry), BatchGetItem (every key",
+      'asked for) and reads that find nothing (at least one read) are billed as DynamoDB does.',
       `Empty SQS receives (polling, billed per second of waiting, not per delivery): gsi ${g.emptyReceives},`,
-      `counter ${c.emptyReceives}; left out of sqs_requests_per_delivery. An inbox open = unread count,`,
-      'a 20-item page, mark all read, unread count again.',
+      `counter ${c.emptyReceives}; left out of sqs_requests_per_delivery. A demo inbox open = unread count,`,
+      "a 20-item page, mark all read, unread count again (the user's first catch-up included).",
       `Requests in GSI mode: ${Object.entries(gsi.pipeline.requests)
         .filter(([k]) => !k.startsWith('dynamodb:'))
         .map(([k, v]) => `${k} ${v}`)
