@@ -199,6 +199,7 @@ function report(
   }
   const small = readers[0]!.celebrities;
   const large = readers.at(-1)!.celebrities;
+  figures[`pageAfterArrivalP50MsAt${large}`] = percentile(live, 50);
   figures[`pageAfterArrivalP99MsAt${large}`] = percentile(live, 99);
   const goals: Goal[] = [];
   if (readers.length > 1) {
@@ -235,7 +236,7 @@ function report(
       "catch-up first (the reader's mark, then the tenant's arrival log after it: empty here).",
       'catchUpMsAt* / catchUpPointersAt*: the first read of each reader, which copies every pointer of',
       'the 60 days into their inbox once (not in the page and count figures).',
-      `pageAfterArrivalP99MsAt${large}: ${live.length} first pages, each right after one new pointer of a`,
+      `pageAfterArrival*At${large}: ${live.length} first pages, each right after one new pointer of a`,
       'followed celebrity arrived, so each read copies it in first (a write) and shows it on top.',
       ...notes,
       ...(s.costs
