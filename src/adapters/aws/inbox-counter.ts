@@ -2,8 +2,9 @@ import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dy
 import { StoreUnavailableError } from '../../domain/errors.ts';
 import { isUlid, maxUlidAt, ulidTime } from '../../domain/ids.ts';
 import type { NotificationId, UserKey } from '../../domain/types.ts';
+import { fullJitter } from '../../lib/backoff.ts';
+import { sleep as realSleep } from '../../lib/sleep.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { backoffMs, sleep as realSleep } from '../../runtime/sleep.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import { batchGet, type DynamoContext, type Item, queryAll, reportCapacity } from './inbox-batch.ts';
 import { Meta, metaPk, rowsPk } from './inbox-items.ts';
@@ -257,7 +258,9 @@ export class UnreadCounter {
     for (let i = 1; i <= max; i++) {
       const result = await attempt();
       if (result !== undefined && result !== false) return result;
-      await sleep(backoffMs(i, retry.baseDelayMs ?? 10, retry.maxDelayMs ?? 500, retry.random));
+      await sleep(
+        fullJitter(i, { baseMs: retry.baseDelayMs ?? 10, capMs: retry.maxDelayMs ?? 500 }, retry.random),
+      );
     }
     throw new StoreUnavailableError(`${what}: the counter kept changing, gave up after ${max} attempts`);
   }

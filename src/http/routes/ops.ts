@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorName } from '../../handlers/log-fields.ts';
+import { errorName } from '../../lib/error-name.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import type { Auth } from '../auth.ts';

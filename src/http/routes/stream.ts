@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUlid } from '../../domain/ids.ts';
 import type { NotificationId, UserKey } from '../../domain/types.ts';
 import { type InboxDeps, readInbox, unreadCount } from '../../handlers/inbox.ts';
-import { errorName } from '../../handlers/log-fields.ts';
+import { errorName } from '../../lib/error-name.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { InboxNotifier, InboxWatch } from '../../runtime/inbox-notifier.ts';
 import type { Auth } from '../auth.ts';

@@ -9,9 +9,9 @@ import { createQueues } from '../../adapters/aws/delivery-queue.ts';
 import { awsCall } from '../../adapters/aws/errors.ts';
 import { tableNames } from '../../adapters/aws/tables.ts';
 import { CHANNELS, type Channel } from '../../domain/types.ts';
+import { sleep } from '../../lib/sleep.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { AwsResources } from '../aws-ports.ts';
-import { sleep } from '../sleep.ts';
 
 /** What the local profile creates, under one name prefix. */
 export interface LocalResources extends AwsResources {
