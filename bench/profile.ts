@@ -22,7 +22,7 @@ const OUTSIDE = '(runtime, gc, idle)';
 /** Shared helpers whose time belongs to the adapter that called them (a commit, a store step). */
 const PASS_THROUGH: ReadonlySet<string> = new Set([
   'src/adapters/embedded/db.ts',
-  'src/adapters/embedded/sql-support.ts',
+  'src/adapters/embedded/store-step.ts',
 ]);
 
 /**

@@ -72,6 +72,24 @@ describe('layers', () => {
     expect(upward).toEqual([]);
   });
 
+  it('keeps the embedded and the aws adapters apart: what both use lives beside them', () => {
+    const family = (file: string) =>
+      file.startsWith('adapters/aws/')
+        ? 'aws'
+        : file.startsWith('adapters/embedded/')
+          ? 'embedded'
+          : undefined;
+    const across = all
+      .filter((s) => family(s.file) !== undefined)
+      .flatMap((s) =>
+        s.imports
+          .map((spec) => target(s, spec) ?? '')
+          .filter((t) => family(t) !== undefined && family(t) !== family(s.file))
+          .map((t) => `${s.file} → ${t}`),
+      );
+    expect(across).toEqual([]);
+  });
+
   it('keeps the ground floor free of our code and the domain free of I/O', () => {
     const lib = all.filter((s) => s.folder === 'lib');
     // lib imports no other folder of ours (checked above) and no package: node only.

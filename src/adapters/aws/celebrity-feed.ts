@@ -4,8 +4,8 @@ import { expiresAtSeconds, INBOX_TTL_MS } from '../../domain/ttl.ts';
 import type { Category, CelebrityPointer, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { CelebrityFeed, FeedPageOptions } from '../../ports/celebrity-feed.ts';
 import { validatePointer } from '../checks/celebrity-feed.ts';
-import { parsePayload, payloadJson } from '../embedded/sql-support.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { parsePayload, payloadJson } from '../stored-payload.ts';
 import {
   batchGet,
   batchPut,

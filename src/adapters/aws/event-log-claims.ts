@@ -8,8 +8,9 @@ import {
 import { StoreUnavailableError } from '../../domain/errors.ts';
 import { sleep as realSleep } from '../../lib/sleep.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { isConditionFailure, orderKey, retrying } from './event-log-support.ts';
-import { type RetryPolicy, retryDelay } from './retry.ts';
+import { isConditionFailure } from './errors.ts';
+import { type RetryPolicy, retryDelay, retrying } from './retry.ts';
+import { orderKey } from './sequence-numbers.ts';
 
 /** Where an event went in the stream. */
 export interface StreamPosition {

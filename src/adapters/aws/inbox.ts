@@ -3,7 +3,7 @@ import { INBOX_TTL_MS } from '../../domain/ttl.ts';
 import type { InboxRow, NotificationId, UserId, UserKey } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { mapLimit } from './concurrency.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import {

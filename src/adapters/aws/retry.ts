@@ -65,3 +65,21 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * One SDK call, re-sent whole while AWS answers with throttling or a 5xx (the same backoff as
+ * batch retries), anything else translated to our errors with the SDK error as `cause`.
+ */
+export async function retrying<T>(what: string, call: () => Promise<T>, policy?: RetryPolicy): Promise<T> {
+  let result: T | undefined;
+  await sendWithRetry(
+    what,
+    [call],
+    async ([only]) => {
+      result = await only!();
+      return [];
+    },
+    policy,
+  );
+  return result as T;
+}

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../domain/errors.ts';
 import type { CelebrityPointer } from '../../domain/types.ts';
-import { requireText } from '../input-checks.ts';
+import { requireText } from './input.ts';
 
 /**
  * Argument checks of the CelebrityFeed port, shared by its embedded and AWS adapters so both

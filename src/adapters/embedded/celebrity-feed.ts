@@ -3,10 +3,11 @@ import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
 import type { Category, CelebrityPointer, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { CelebrityFeed, FeedPageOptions } from '../../ports/celebrity-feed.ts';
 import { validatePointer } from '../checks/celebrity-feed.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
-import { parsePayload, payloadJson, storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedCelebrityFeedOptions {
   readonly db: EmbeddedDb;

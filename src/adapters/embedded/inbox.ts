@@ -3,10 +3,11 @@ import { ValidationError } from '../../domain/errors.ts';
 import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
 import type { Category, InboxRow, NotificationId, UserId, UserKey } from '../../domain/types.ts';
 import type { Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
-import { parsePayload, payloadJson, storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedInboxOptions {
   readonly db: EmbeddedDb;

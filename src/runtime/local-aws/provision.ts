@@ -4,8 +4,8 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createQueues } from '../../adapters/aws/create-queues.ts';
 import { createTables } from '../../adapters/aws/create-tables.ts';
-import { createQueues } from '../../adapters/aws/delivery-queue.ts';
 import { awsCall } from '../../adapters/aws/errors.ts';
 import { tableNames } from '../../adapters/aws/tables.ts';
 import { CHANNELS, type Channel } from '../../domain/types.ts';
