@@ -4,9 +4,9 @@ import { FirehoseAuditSink } from '../adapters/aws/firehose-audit.ts';
 import { SesEmailTransport } from '../adapters/aws/ses-email.ts';
 import { ClosedError } from '../domain/errors.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Ports } from '../ports/ports.ts';
 import { createAwsClients, createRedis } from '../runtime/aws-clients.ts';
 import { openAwsPorts } from '../runtime/aws-ports.ts';
-import type { Ports } from '../runtime/ports.ts';
 import type { LambdaEnv } from './env.ts';
 import { configuresPush, lambdaPushTransport, loadPushProviders, secretsManagerReader } from './push.ts';
 

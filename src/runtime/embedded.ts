@@ -28,6 +28,7 @@ import { readOrCreateSecret } from '../lib/secret-file.ts';
 import type { AuditSink } from '../ports/audit-sink.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
+import type { Ports } from '../ports/ports.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
 import type { RuntimeConfig } from './config.ts';
 import {
@@ -36,7 +37,6 @@ import {
   realProviderVariables,
 } from './embedded-transports.ts';
 import type { HousekeepingTask } from './housekeeping.ts';
-import type { Ports } from './ports.ts';
 
 /** The data file inside the data dir. */
 export const DB_FILE = 'fanout.db';

@@ -4,7 +4,7 @@ import { FunctionKind, readLambdaEnv } from '../../src/lambda/env.ts';
 import { createFanoutHandler, handler as defaultFanoutHandler } from '../../src/lambda/fanout.ts';
 import { portsOnce } from '../../src/lambda/ports.ts';
 import { SettingsError } from '../../src/lib/settings.ts';
-import type { Ports } from '../../src/runtime/ports.ts';
+import type { Ports } from '../../src/ports/ports.ts';
 import { captureOutput, FIXTURE_ENV, fixture, harnessesClosedAfterEach, lambdaContext } from './support.ts';
 
 const harness = harnessesClosedAfterEach();

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../http/app.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Ports } from '../../ports/ports.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
 import {
   DataDirSecret,
@@ -16,7 +17,6 @@ import { LOCAL_AWS_PORTS } from '../../runtime/local-aws/emulators.ts';
 import { openLocalAws } from '../../runtime/local-aws/profile.ts';
 import { Metrics, observePorts } from '../../runtime/metrics.ts';
 import { Pipeline } from '../../runtime/pipeline.ts';
-import type { Ports } from '../../runtime/ports.ts';
 import { type CliIo, CONFIG_FLAGS, configFrom, configOptions, parse, signalExitCode } from '../args.ts';
 import { localPipelineOptions } from '../demo/run.ts';
 import { UsageError } from '../usage.ts';

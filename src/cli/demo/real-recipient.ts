@@ -1,5 +1,6 @@
 import { Platform } from '../../domain/types.ts';
 import { type Environment, readSettings, type Setting, text } from '../../lib/settings.ts';
+import type { Ports } from '../../ports/ports.ts';
 import type {
   EmailMessage,
   EmailResult,
@@ -9,7 +10,6 @@ import type {
   PushTransport,
 } from '../../ports/transports.ts';
 import type { EmbeddedPorts } from '../../runtime/embedded.ts';
-import type { Ports } from '../../runtime/ports.ts';
 import { CELEBRITY_ID } from './users.ts';
 
 /**
