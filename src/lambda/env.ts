@@ -11,6 +11,7 @@ import {
   text,
   url,
 } from '../lib/settings.ts';
+import type { DirectPushEnv } from '../runtime/push/lambda.ts';
 import {
   apnsVariables,
   bodyLimit,
@@ -92,26 +93,6 @@ export interface LambdaEnv {
   readonly unsubscribeSecret?: string;
   /** FANOUT_PUBLIC_BASE_URL: the API's public URL, for List-Unsubscribe links in email. */
   readonly publicBaseUrl?: string;
-}
-
-/** The direct push providers' variables (set on the push consumer only). */
-export interface DirectPushEnv {
-  /**
-   * FANOUT_APNS_SECRET_ID (the secret holding the `.p8` key's PEM), FANOUT_APNS_KEY_ID,
-   * FANOUT_APNS_TEAM_ID, FANOUT_APNS_TOPIC, FANOUT_APNS_ENVIRONMENT ('production' | 'sandbox'):
-   * all four ids or none. Exclusive with FANOUT_SNS_APNS_ARN.
-   */
-  readonly apns?: {
-    readonly secretId: string;
-    readonly keyId: string;
-    readonly teamId: string;
-    readonly topic: string;
-    readonly environment: 'production' | 'sandbox';
-  };
-  /** FANOUT_FCM_SECRET_ID: the secret holding the service-account JSON. Exclusive with FANOUT_SNS_FCM_ARN. */
-  readonly fcmSecretId?: string;
-  /** FANOUT_PUSH_PROVIDERS_SECRET_ID: a push providers document (per-tenant providers, inline credentials). */
-  readonly providersSecretId?: string;
 }
 
 /** How a function's SettingsError opens: "the fanout function's environment is incomplete: …". */

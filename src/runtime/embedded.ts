@@ -31,12 +31,8 @@ import { type Logger, silentLogger } from '../ports/logger.ts';
 import type { Ports } from '../ports/ports.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
 import type { RuntimeConfig } from './config.ts';
-import {
-  type EmbeddedTransports,
-  openEmbeddedTransports,
-  realProviderVariables,
-} from './embedded-transports.ts';
 import type { HousekeepingTask } from './housekeeping.ts';
+import { type EmbeddedTransports, openEmbeddedTransports, realProviderVariables } from './push/embedded.ts';
 
 /** The data file inside the data dir. */
 export const DB_FILE = 'fanout.db';

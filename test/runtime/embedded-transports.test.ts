@@ -9,7 +9,7 @@ import { ValidationError } from '../../src/domain/errors.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { EmailTransport, PushTransport } from '../../src/ports/transports.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
-import { type EmbeddedTransports, openEmbeddedTransports } from '../../src/runtime/embedded-transports.ts';
+import { type EmbeddedTransports, openEmbeddedTransports } from '../../src/runtime/push/embedded.ts';
 import { generateApnsKey } from '../support/fake-apns.ts';
 import { generateServiceAccount } from '../support/fake-fcm-account.ts';
 import { issuesOf } from '../support/validation.ts';
