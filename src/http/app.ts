@@ -122,12 +122,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       clock,
     },
   };
-  eventRoutes(app, ctx);
-  followRoutes(app, ctx);
-  deviceRoutes(app, ctx);
-  preferenceRoutes(app, ctx);
-  tokenRoutes(app, ctx);
-  inboxRoutes(app, ctx);
+  // Every route module is a Fastify plugin, registered the one way: hooks, parsers and limits a
+  // module adds (the unsubscribe form parsers, the streams' close hooks) stay inside it.
+  for (const routes of [
+    eventRoutes,
+    followRoutes,
+    deviceRoutes,
+    preferenceRoutes,
+    tokenRoutes,
+    inboxRoutes,
+  ]) {
+    await app.register(routes, ctx);
+  }
   await app.register(unsubscribeRoutes, {
     tokens: createUnsubscribeTokens(options.unsubscribeSecret ?? options.tokenSecret),
     preferences: ports.preferences,

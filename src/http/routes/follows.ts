@@ -22,7 +22,7 @@ const edgeParams = {
 } as const;
 
 /** The follow graph: one edge at a time, or a batch for bulk import. */
-export function followRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export async function followRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { graph } = ctx.ports;
   const common = { onRequest: ctx.auth.apiKeyAuth } as const;
   const schema = (summary: string, withBody: boolean) => ({

@@ -5,7 +5,7 @@ import type { Metrics } from '../../runtime/metrics.ts';
 import type { Auth } from '../auth.ts';
 import { ApiError, ApiErrorCode } from '../errors.ts';
 import { errorResponses } from '../schemas.ts';
-import { openEventStream, responseSink } from './stream.ts';
+import { openEventStream, responseSink } from '../sse.ts';
 
 export interface OpsRoutesOptions {
   readonly metrics: Metrics;
