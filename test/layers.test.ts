@@ -56,6 +56,28 @@ const target = (from: Source, spec: string) =>
   spec.startsWith('.') ? relative(SRC, resolve(SRC, dirname(from.file), spec)) : undefined;
 
 describe('layers', () => {
+  it('keeps src to itself: nothing outside it (tests, fakes, benchmarks) reaches a Lambda bundle', () => {
+    const outside = all.flatMap((s) =>
+      s.imports
+        .map((spec) => target(s, spec))
+        .filter((t) => t?.startsWith('..'))
+        .map((t) => `${s.file} → ${t}`),
+    );
+    expect(outside).toEqual([]);
+  });
+
+  it('lets the fakes serve tests and benchmarks alike: they import neither', () => {
+    const fakes = readdirSync(join(ROOT, 'fakes')).filter((name) => name.endsWith('.ts'));
+    const imports = fakes.flatMap((name) =>
+      [...readFileSync(join(ROOT, 'fakes', name), 'utf8').matchAll(/from\s+'(\.[^']+)'/g)]
+        .map((m) => m[1]!)
+        .filter((spec) => !spec.startsWith('./') && !spec.startsWith('../src/'))
+        .map((spec) => `fakes/${name} → ${spec}`),
+    );
+    expect(fakes.length).toBeGreaterThan(0);
+    expect(imports).toEqual([]);
+  });
+
   it('has a rule for every folder of src', () => {
     expect([...new Set(all.map((s) => s.folder))].sort()).toEqual(Object.keys(MAY_IMPORT).sort());
   });

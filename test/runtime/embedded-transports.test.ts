@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { generateApnsKey } from '../../fakes/fake-apns.ts';
+import { generateServiceAccount } from '../../fakes/fake-fcm-account.ts';
 import { ApnsTransport } from '../../src/adapters/push/apns/apns-transport.ts';
 import { FcmTransport } from '../../src/adapters/push/fcm/fcm-transport.ts';
 import { SmtpEmailTransport } from '../../src/adapters/smtp/smtp-email.ts';
@@ -10,8 +12,6 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import type { EmailTransport, PushTransport } from '../../src/ports/transports.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { type EmbeddedTransports, openEmbeddedTransports } from '../../src/runtime/push/embedded.ts';
-import { generateApnsKey } from '../support/fake-apns.ts';
-import { generateServiceAccount } from '../support/fake-fcm-account.ts';
 import { issuesOf } from '../support/validation.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fanout-transports-'));

@@ -9,6 +9,7 @@ import {
   SNSClient,
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { generateServiceAccount, startFakeFcm } from '../../../fakes/fake-fcm.ts';
 import { InMemoryEndpointCache, SnsPushTransport } from '../../../src/adapters/aws/sns-push.ts';
 import { EmbeddedDb } from '../../../src/adapters/embedded/db.ts';
 import { RecordingPushTransport } from '../../../src/adapters/embedded/recording-transports.ts';
@@ -21,7 +22,6 @@ import type { Platform } from '../../../src/domain/types.ts';
 import type { PushMessage } from '../../../src/ports/transports.ts';
 import { RoutingPushTransport } from '../../../src/runtime/push/routing-transport.ts';
 import type { PushTransportHarness, ReceivedPush } from '../../contracts/push-transport.contract.ts';
-import { generateServiceAccount, startFakeFcm } from '../../support/fake-fcm.ts';
 import { testClock } from '../../support/world.ts';
 import { apnsBench, deviceToken, START } from './apns-fixture.ts';
 
