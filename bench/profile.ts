@@ -1,9 +1,12 @@
-/** The parts of a V8 `.cpuprofile` this summary reads. */
+/**
+ * The parts of a V8 `.cpuprofile` this summary reads. `| undefined` as in node:inspector's own
+ * type, which it must accept.
+ */
 interface CpuProfile {
   readonly nodes: readonly {
     readonly id: number;
     readonly callFrame: { readonly functionName: string; readonly url: string };
-    readonly children?: readonly number[];
+    readonly children?: readonly number[] | undefined;
   }[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];

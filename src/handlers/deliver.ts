@@ -34,7 +34,8 @@ interface Work<T extends DeliveryTarget> {
   /** Audit entries decided for this record in this batch. */
   readonly entries: AuditEntry[];
   /** Targets to claim and send to. */
-  sends: { readonly target: T; readonly key: string; state?: ClaimState }[];
+  /** `state` is the dedup store's answer, unknown (undefined) until the claim. */
+  sends: { readonly target: T; readonly key: string; state: ClaimState | undefined }[];
   /** The longest Retry-After a provider asked for (ms), when one asked for more than its transport waits. */
   retryAfterMs?: number;
 }
@@ -175,6 +176,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
     work.sends = targets.map((target) => ({
       target,
       key: deliveryKey(tenantId, notificationId, this.#driver.channel, target.digest),
+      state: undefined,
     }));
   }
 

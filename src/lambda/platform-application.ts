@@ -285,13 +285,15 @@ function readProperties(raw: Readonly<Record<string, unknown>>): PlatformApplica
     problems.push(`Platform must be one of ${platforms.join(', ')}`);
   }
   const apns = platform === Platform.Apns || platform === Platform.ApnsSandbox;
-  const props = {
+  const credentialSecretId = text('CredentialSecretId', true) ?? '';
+  const [keyId, teamId, bundleId] = [text('KeyId', apns), text('TeamId', apns), text('BundleId', apns)];
+  const props: PlatformApplicationProperties = {
     Name: name ?? '',
     Platform: (platform ?? '') as Platform,
-    CredentialSecretId: text('CredentialSecretId', true) ?? '',
-    KeyId: text('KeyId', apns),
-    TeamId: text('TeamId', apns),
-    BundleId: text('BundleId', apns),
+    CredentialSecretId: credentialSecretId,
+    ...(keyId === undefined ? {} : { KeyId: keyId }),
+    ...(teamId === undefined ? {} : { TeamId: teamId }),
+    ...(bundleId === undefined ? {} : { BundleId: bundleId }),
   };
   if (problems.length > 0) {
     throw new PlatformApplicationError(

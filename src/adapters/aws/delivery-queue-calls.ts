@@ -222,8 +222,8 @@ export function copyAttributes(m: Message): Record<string, MessageAttributeValue
   for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) {
     out[name] = {
       DataType: value.DataType,
-      ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
-      ...(value.BinaryValue === undefined ? {} : { BinaryValue: value.BinaryValue }),
+      StringValue: value.StringValue,
+      BinaryValue: value.BinaryValue,
     };
   }
   return out;

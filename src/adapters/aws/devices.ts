@@ -333,7 +333,7 @@ export class DynamoDevices implements Devices {
             FilterExpression: 'active = :true',
             ExpressionAttributeValues: { ':pk': userPartition(user), ':device': DEVICE, ':true': true },
             ConsistentRead: true,
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+            ExclusiveStartKey: start,
           }),
         ),
       );

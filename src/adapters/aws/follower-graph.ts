@@ -331,7 +331,7 @@ export class DynamoFollowerGraph implements FollowerGraph {
             ProjectionExpression: '#sk',
             ConsistentRead: true,
             ...(Number.isFinite(max) ? { Limit: max - ids.length } : {}),
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+            ExclusiveStartKey: start,
           }),
         ),
       );

@@ -91,7 +91,7 @@ export class DynamoTenants implements Tenants {
             FilterExpression: 'sk = :tenant',
             ExpressionAttributeValues: { ':tenant': TENANT_SK },
             ConsistentRead: true,
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+            ExclusiveStartKey: start,
           }),
         ),
       );

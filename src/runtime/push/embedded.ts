@@ -178,7 +178,7 @@ function pushProviders(settings: DeliverySettings, readText: ReadText): PushProv
     shortcuts.fcm = {
       provider: 'fcm',
       serviceAccountFile: resolve(settings.fcmServiceAccountFile),
-      ...(settings.fcmOrigin === undefined ? {} : { origin: settings.fcmOrigin }),
+      origin: settings.fcmOrigin,
     };
   }
   const fileDefault = doc.default ?? {};

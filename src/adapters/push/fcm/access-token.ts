@@ -186,7 +186,7 @@ function postForm(
         'content-length': String(Buffer.byteLength(form)),
         accept: 'application/json',
       },
-      ...(ca === undefined ? {} : { ca }),
+      ca,
     });
     const timer = setTimeout(() => req.destroy(codedError('ETIMEDOUT', 'timeout')), timeoutMs);
     req.once('error', (err) => settle(err));
