@@ -90,7 +90,9 @@ export const LogLevel = {
 } as const;
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
 
-const LOOPBACK = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 /**
  * Reads and validates the environment; every problem is reported at once, as one SettingsError
@@ -129,6 +131,6 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     pipeline: pipeline === 'on',
     rateBurst: rateBurst ?? Math.max(1, settings.rateLimit),
     // 'auto': on only while the API listens on a loopback address, where only this machine reaches it.
-    devSignIn: devSignIn === 'auto' ? LOOPBACK(settings.host) : devSignIn === 'on',
+    devSignIn: devSignIn === 'auto' ? isLoopback(settings.host) : devSignIn === 'on',
   };
 }
