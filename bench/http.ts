@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { sleep } from '../src/lib/sleep.ts';
 import { type BenchReport, withTempDir } from './support.ts';
 
 /** Sizes of one HTTP benchmark run. */
@@ -208,7 +209,7 @@ async function waitForInbox(url: string, token: string, items: number): Promise<
     });
     const page = (await response.json()) as { items?: unknown[] };
     if ((page.items?.length ?? 0) >= items) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error('the reader inbox never filled: is fan-out running?');
 }

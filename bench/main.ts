@@ -1,3 +1,4 @@
+import { integer, readSettings } from '../src/lib/settings.ts';
 import { awsCostBench } from './aws-cost.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
@@ -37,19 +38,16 @@ const BENCHMARKS: Readonly<
     about:
       'APNs notifications/s and peak memory: our HTTP/2 client vs @parse/node-apn against one local APNs server',
     run: () =>
-      pushBench({
-        notifications: positiveInt(process.env.BENCH_PUSH_NOTIFICATIONS),
-        connections: positiveInt(process.env.BENCH_PUSH_CONNECTIONS),
-      }),
+      pushBench(
+        readSettings(process.env, {
+          notifications: integer('BENCH_PUSH_NOTIFICATIONS', { min: 1, max: 10_000_000 }),
+          connections: integer('BENCH_PUSH_CONNECTIONS', { min: 1, max: 64 }),
+        }),
+      ),
   },
 };
 
 /** A positive integer from the environment, or undefined (the benchmark's default) when unset or not one. */
-function positiveInt(value: string | undefined): number | undefined {
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
 function usage(): string {
   const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(12)} ${b.about}`);
   return ['usage: npm run bench -- <name> [--json] [--profile]', '', ...names].join('\n');

@@ -1,9 +1,12 @@
-/** The parts of a V8 `.cpuprofile` this summary reads. */
+/**
+ * The parts of a V8 `.cpuprofile` this summary reads. `| undefined` as in node:inspector's own
+ * type, which it must accept.
+ */
 interface CpuProfile {
   readonly nodes: readonly {
     readonly id: number;
     readonly callFrame: { readonly functionName: string; readonly url: string };
-    readonly children?: readonly number[];
+    readonly children?: readonly number[] | undefined;
   }[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
@@ -22,7 +25,7 @@ const OUTSIDE = '(runtime, gc, idle)';
 /** Shared helpers whose time belongs to the adapter that called them (a commit, a store step). */
 const PASS_THROUGH: ReadonlySet<string> = new Set([
   'src/adapters/embedded/db.ts',
-  'src/adapters/embedded/sql-support.ts',
+  'src/adapters/embedded/store-step.ts',
 ]);
 
 /**

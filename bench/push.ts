@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type FakeApns, generateApnsKey, startFakeApns } from '../fakes/fake-apns.ts';
 import { apnsPayload } from '../src/adapters/push/apns/payload.ts';
-import { type FakeApns, generateApnsKey, startFakeApns } from '../test/support/fake-apns.ts';
 import {
   benchMessage,
   deviceToken,

@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ValidationError } from '../domain/errors.ts';
+import { SettingsError } from '../lib/settings.ts';
 import { type RuntimeConfig, readRuntimeConfig } from '../runtime/config.ts';
 import { UsageError } from './usage.ts';
 
@@ -58,9 +58,14 @@ export function configFrom(values: Readonly<Record<string, unknown>>, env: CliIo
   try {
     return readRuntimeConfig(merged);
   } catch (err) {
-    if (err instanceof ValidationError) throw new UsageError(`invalid configuration: ${err.message}`);
+    if (err instanceof SettingsError) throw new UsageError(`invalid configuration: ${settingsProblems(err)}`);
     throw err;
   }
+}
+
+/** A SettingsError as the CLI words it: `VARIABLE: problem; …`. */
+export function settingsProblems(err: SettingsError): string {
+  return err.issues.map((i) => `${i.variable}: ${i.message}`).join('; ');
 }
 
 /** A channel positional: push or email. */

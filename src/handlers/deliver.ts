@@ -4,6 +4,7 @@ import { decideDelivery } from '../domain/delivery.ts';
 import { TransportRetryableError } from '../domain/errors.ts';
 import { deliveryKey } from '../domain/keys.ts';
 import { type DeliveryJob, Outcome, type Preferences, type UserKey } from '../domain/types.ts';
+import { errorName } from '../lib/error-name.ts';
 import { ClaimState } from '../ports/dedup-store.ts';
 import { MAX_DELAY_SECONDS } from '../ports/delivery-queue.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
@@ -15,8 +16,6 @@ import type {
   TargetRequest,
 } from './channel-driver.ts';
 import { parseJob, receiveCount } from './job.ts';
-
-import { errorName } from './log-fields.ts';
 
 /**
  * Times a provider's Retry-After may put one job off (as a delayed copy, which spends no receive).
@@ -35,7 +34,8 @@ interface Work<T extends DeliveryTarget> {
   /** Audit entries decided for this record in this batch. */
   readonly entries: AuditEntry[];
   /** Targets to claim and send to. */
-  sends: { readonly target: T; readonly key: string; state?: ClaimState }[];
+  /** `state` is the dedup store's answer, unknown (undefined) until the claim. */
+  sends: { readonly target: T; readonly key: string; state: ClaimState | undefined }[];
   /** The longest Retry-After a provider asked for (ms), when one asked for more than its transport waits. */
   retryAfterMs?: number;
 }
@@ -176,6 +176,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
     work.sends = targets.map((target) => ({
       target,
       key: deliveryKey(tenantId, notificationId, this.#driver.channel, target.digest),
+      state: undefined,
     }));
   }
 

@@ -14,6 +14,7 @@ import {
   type UserId,
   type UserKey,
 } from '../domain/types.ts';
+import { errorName } from '../lib/error-name.ts';
 import type { CelebrityFeed } from '../ports/celebrity-feed.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue } from '../ports/delivery-queue.ts';
@@ -21,7 +22,6 @@ import type { FollowerGraph } from '../ports/follower-graph.ts';
 import type { Inbox } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import { JobBuffer } from './job-buffer.ts';
-import { errorName } from './log-fields.ts';
 
 /** What fan-out needs. */
 export interface FanoutDeps {

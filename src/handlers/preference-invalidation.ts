@@ -5,9 +5,9 @@ import type {
   DynamoDBStreamEvent,
 } from 'aws-lambda';
 import type { UserKey } from '../domain/types.ts';
+import { errorName } from '../lib/error-name.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type { PreferenceCache } from '../ports/preferences.ts';
-import { errorName } from './log-fields.ts';
 
 /** What preference invalidation needs. */
 export interface InvalidationDeps {

@@ -2,13 +2,13 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { targetDigest } from '../domain/keys.ts';
 import { renderPush } from '../domain/render.ts';
 import { Channel, type DeliveryJob, type Device, Outcome } from '../domain/types.ts';
+import { errorName } from '../lib/error-name.ts';
 import type { Devices } from '../ports/devices.ts';
 import { silentLogger } from '../ports/logger.ts';
 import type { PushTransport } from '../ports/transports.ts';
 import type { ChannelDriver, DeliveryDeps, DeliveryTarget, NoTarget } from './channel-driver.ts';
 import { deliverBatch } from './deliver.ts';
 import { deliveryIds } from './delivery-ids.ts';
-import { errorName } from './log-fields.ts';
 
 /** What the push consumer needs besides the shared delivery ports. */
 export interface PushDeps extends DeliveryDeps {

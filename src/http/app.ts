@@ -2,9 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createUnsubscribeTokens } from '../domain/unsubscribe.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Ports } from '../ports/ports.ts';
 import { InboxNotifier } from '../runtime/inbox-notifier.ts';
 import { Metrics } from '../runtime/metrics.ts';
-import type { Ports } from '../runtime/ports.ts';
 import { createAuth } from './auth.ts';
 import type { RouteContext } from './context.ts';
 import { errorHandler, installErrorHandling } from './errors.ts';
@@ -122,12 +122,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       clock,
     },
   };
-  eventRoutes(app, ctx);
-  followRoutes(app, ctx);
-  deviceRoutes(app, ctx);
-  preferenceRoutes(app, ctx);
-  tokenRoutes(app, ctx);
-  inboxRoutes(app, ctx);
+  // Every route module is a Fastify plugin, registered the one way: hooks, parsers and limits a
+  // module adds (the unsubscribe form parsers, the streams' close hooks) stay inside it.
+  for (const routes of [
+    eventRoutes,
+    followRoutes,
+    deviceRoutes,
+    preferenceRoutes,
+    tokenRoutes,
+    inboxRoutes,
+  ]) {
+    await app.register(routes, ctx);
+  }
   await app.register(unsubscribeRoutes, {
     tokens: createUnsubscribeTokens(options.unsubscribeSecret ?? options.tokenSecret),
     preferences: ports.preferences,

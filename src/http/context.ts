@@ -1,7 +1,7 @@
 import type { InboxDeps } from '../handlers/inbox.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { Ports } from '../runtime/ports.ts';
+import type { Ports } from '../ports/ports.ts';
 import type { Auth } from './auth.ts';
 import type { UserTokens } from './user-tokens.ts';
 

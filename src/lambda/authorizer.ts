@@ -5,8 +5,11 @@ import type {
 } from 'aws-lambda';
 import { hashApiKey } from '../http/auth.ts';
 import { createUserTokens, looksLikeUserToken, type UserTokens } from '../http/user-tokens.ts';
+import { errorName } from '../lib/error-name.ts';
+import { type Environment, readSettings, required } from '../lib/settings.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Tenants } from '../ports/tenants.ts';
+import { hmacSecret, tableSettings } from '../runtime/settings.ts';
 
 /**
  * The HTTP API's Lambda REQUEST authorizer (simple responses, payload 2.0). It lets a request
@@ -44,30 +47,20 @@ export interface AuthorizerEnv {
 /**
  * The authorizer's settings. It builds no `Ports` (only the tenants table and the token key), so
  * it needs far less than `readLambdaEnv`: `AWS_REGION`, `FANOUT_TABLE_TENANTS` (or
- * `FANOUT_TABLE_PREFIX`), `FANOUT_TOKEN_SECRET`. Every missing variable is named at once.
+ * `FANOUT_TABLE_PREFIX`, as every function names its tables), `FANOUT_TOKEN_SECRET`. Every
+ * missing variable is named at once, in one SettingsError.
  */
-export function readAuthorizerEnv(source: Readonly<Record<string, string | undefined>>): AuthorizerEnv {
-  const text = (name: string): string | undefined => {
-    const value = source[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const prefix = text('FANOUT_TABLE_PREFIX');
-  const env = {
-    region: text('AWS_REGION'),
-    tenantsTable: text('FANOUT_TABLE_TENANTS') ?? (prefix === undefined ? undefined : `${prefix}-tenants`),
-    tokenSecret: text('FANOUT_TOKEN_SECRET'),
-  };
-  const missing = [
-    env.region === undefined ? 'AWS_REGION is not set' : undefined,
-    env.tenantsTable === undefined
-      ? 'FANOUT_TABLE_TENANTS is not set, nor is FANOUT_TABLE_PREFIX'
-      : undefined,
-    env.tokenSecret === undefined ? 'FANOUT_TOKEN_SECRET is not set' : undefined,
-  ].filter((issue) => issue !== undefined);
-  if (missing.length > 0) {
-    throw new Error(`the authorizer function's environment is incomplete: ${missing.join('; ')}`);
-  }
-  return env as AuthorizerEnv;
+export function readAuthorizerEnv(source: Environment): AuthorizerEnv {
+  const { region, tables, tokenSecret } = readSettings(
+    source,
+    {
+      region: required('AWS_REGION'),
+      tables: tableSettings(['tenants']),
+      tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET', true),
+    },
+    "the authorizer function's environment",
+  );
+  return { region, tenantsTable: tables.tenants, tokenSecret };
 }
 
 const DENY: AuthorizerResult = { isAuthorized: false, context: {} };
@@ -100,14 +93,14 @@ export function createAuthorizerHandler(
       const tenant = await deps.tenants().findByApiKeyHash(hashApiKey(credential));
       return tenant === undefined ? DENY : { isAuthorized: true, context: { tenantId: tenant.tenantId } };
     } catch (err) {
-      deps.logger.error('API key lookup failed', { error: (err as Error).name });
+      deps.logger.error('API key lookup failed', { error: errorName(err) });
       throw err;
     }
   };
 }
 
 /** The tenants adapter and token verifier of this container, built on first use. */
-function defaultDeps(source: Readonly<Record<string, string | undefined>>): AuthorizerDeps {
+function defaultDeps(source: Environment): AuthorizerDeps {
   let env: AuthorizerEnv | undefined;
   const envOnce = (): AuthorizerEnv => {
     env ??= readAuthorizerEnv(source);

@@ -1,7 +1,7 @@
 import type { Channel } from '../domain/types.ts';
 import type { DeliveryDeps } from '../handlers/channel-driver.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { Ports } from '../runtime/ports.ts';
+import type { Ports } from '../ports/ports.ts';
 import type { LambdaEnv } from './env.ts';
 
 /** What both delivery consumers need from the ports, as `src/runtime/pipeline.ts` wires it locally. */

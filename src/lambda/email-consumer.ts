@@ -1,8 +1,9 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createUnsubscribeTokens } from '../domain/unsubscribe.ts';
 import { consumeEmail, type EmailDeps } from '../handlers/email-consumer.ts';
+import { SettingsError } from '../lib/settings.ts';
 import { deliveryDeps } from './delivery.ts';
-import { FunctionKind, type LambdaEnv, LambdaEnvError } from './env.ts';
+import { envSubject, FunctionKind, type LambdaEnv } from './env.ts';
 import { defaultDeps, type LambdaDeps, lambdaRuntime, MetricName } from './powertools.ts';
 
 /**
@@ -44,12 +45,15 @@ function unsubscribeOnce(): (env: LambdaEnv) => EmailDeps['unsubscribe'] {
   return (env) => {
     if (built?.env === env) return built.links;
     if (env.publicBaseUrl !== undefined && env.unsubscribeSecret === undefined) {
-      throw new LambdaEnvError(FunctionKind.EmailConsumer, [
-        {
-          variable: 'FANOUT_UNSUBSCRIBE_SECRET',
-          message: 'is not set (FANOUT_PUBLIC_BASE_URL is, and its unsubscribe links must be signed)',
-        },
-      ]);
+      throw new SettingsError(
+        [
+          {
+            variable: 'FANOUT_UNSUBSCRIBE_SECRET',
+            message: 'is not set (FANOUT_PUBLIC_BASE_URL is, and its unsubscribe links must be signed)',
+          },
+        ],
+        envSubject(FunctionKind.EmailConsumer),
+      );
     }
     const links =
       env.publicBaseUrl === undefined || env.unsubscribeSecret === undefined

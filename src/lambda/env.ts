@@ -1,9 +1,32 @@
-import { TABLES, type TableName, type TableNames, tableNames } from '../adapters/aws/tables.ts';
+import type { TableNames } from '../adapters/aws/tables.ts';
 import type { Channel } from '../domain/types.ts';
+import {
+  type Environment,
+  flag,
+  group,
+  integer,
+  readSettings,
+  required,
+  type Setting,
+  text,
+  url,
+} from '../lib/settings.ts';
+import type { DirectPushEnv } from '../runtime/push/lambda.ts';
+import {
+  apnsVariables,
+  bodyLimit,
+  celebrityThreshold,
+  hmacSecret,
+  publicBaseUrl,
+  tableSettings,
+  tierHysteresis,
+  tokenTtlSeconds,
+} from '../runtime/settings.ts';
 
 /**
  * The Lambda functions' settings, read from their environment in this one place (the only file in
- * `src/lambda` that sees `process.env`). `docs/lambda.md` lists every variable; the CDK app sets
+ * `src/lambda` that sees `process.env`) through the one settings reader (`src/lib/settings.ts`),
+ * with the rules the embedded mode shares from `src/runtime/settings.ts`. `docs/lambda.md` lists every variable; the CDK app sets
  * them. Names of infrastructure (tables, stream, queues, Redis) are required by every function,
  * because every function builds the same `Ports`; secrets are required only by the functions that
  * use them, so the CDK app can give them to those functions alone.
@@ -61,7 +84,7 @@ export interface LambdaEnv {
   readonly tokenTtlSeconds: number;
   /** FANOUT_CURSOR_SECRET: HMAC key of inbox cursors (required by the HTTP functions). */
   readonly cursorSecret?: string;
-  /** FANOUT_BODY_LIMIT: largest request body, bytes. @default 262144 (API Gateway allows up to 10 MB) */
+  /** FANOUT_BODY_LIMIT: largest request body, bytes, up to 10 MiB (API Gateway's own limit). @default 262144 */
   readonly bodyLimit: number;
   /**
    * FANOUT_UNSUBSCRIBE_SECRET: HMAC key of unsubscribe links, signed by the email consumer and
@@ -72,243 +95,98 @@ export interface LambdaEnv {
   readonly publicBaseUrl?: string;
 }
 
-/** The direct push providers' variables (set on the push consumer only). */
-export interface DirectPushEnv {
-  /**
-   * FANOUT_APNS_SECRET_ID (the secret holding the `.p8` key's PEM), FANOUT_APNS_KEY_ID,
-   * FANOUT_APNS_TEAM_ID, FANOUT_APNS_TOPIC, FANOUT_APNS_ENVIRONMENT ('production' | 'sandbox'):
-   * all four ids or none. Exclusive with FANOUT_SNS_APNS_ARN.
-   */
-  readonly apns?: {
-    readonly secretId: string;
-    readonly keyId: string;
-    readonly teamId: string;
-    readonly topic: string;
-    readonly environment: string;
-  };
-  /** FANOUT_FCM_SECRET_ID: the secret holding the service-account JSON. Exclusive with FANOUT_SNS_FCM_ARN. */
-  readonly fcmSecretId?: string;
-  /** FANOUT_PUSH_PROVIDERS_SECRET_ID: a push providers document (per-tenant providers, inline credentials). */
-  readonly providersSecretId?: string;
+/** How a function's SettingsError opens: "the fanout function's environment is incomplete: …". */
+export function envSubject(kind: FunctionKind): string {
+  return `the ${kind} function's environment`;
 }
-
-/** One problem with one variable. */
-export interface EnvIssue {
-  readonly variable: string;
-  readonly message: string;
-}
-
-/** The environment is missing or has bad values; `issues` names each variable. */
-export class LambdaEnvError extends Error {
-  readonly issues: readonly EnvIssue[];
-  constructor(kind: FunctionKind, issues: readonly EnvIssue[]) {
-    super(
-      `the ${kind} function's environment is incomplete: ${issues.map((i) => `${i.variable} ${i.message}`).join('; ')}`,
-    );
-    this.name = 'LambdaEnvError';
-    this.issues = issues;
-  }
-}
-
-/** Secrets below 128 bits are guessable offline from one token or cursor. */
-const MIN_SECRET_BYTES = 16;
 
 const HTTP_KINDS: ReadonlySet<FunctionKind> = new Set([FunctionKind.EventApi, FunctionKind.InboxApi]);
 
-/** `celebrityFeed` → `CELEBRITY_FEED`: the suffix of a per-table variable. */
-function tableVariable(name: TableName): string {
-  return `FANOUT_TABLE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-}
+const httpUrl = (variable: string) => url(variable, ['https:', 'http:'], { required: true });
+const redisUrl = (variable: string) => url(variable, ['redis:', 'rediss:'], { required: true });
 
 /**
- * Reads and validates the environment of one function; every problem is reported at once.
- * Called on the first invocation (not at import), so a bad deployment fails that invocation with
- * a message naming the variables, and tests can import the entry points without an environment.
+ * Reads and validates the environment of one function; every problem is reported at once, as one
+ * SettingsError naming each variable. Called on the first invocation (not at import), so a bad
+ * deployment fails that invocation with a message naming the variables, and tests can import the
+ * entry points without an environment.
  */
-export function readLambdaEnv(
-  source: Readonly<Record<string, string | undefined>>,
-  kind: FunctionKind,
-): LambdaEnv {
-  const issues: EnvIssue[] = [];
-  const text = (name: string): string | undefined => {
-    const value = source[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const required = (name: string): string => {
-    const value = text(name);
-    if (value === undefined) issues.push({ variable: name, message: 'is not set' });
-    return value ?? '';
-  };
-  const url = (name: string, protocols: readonly string[], need: boolean): string | undefined => {
-    const value = need ? required(name) : text(name);
-    if (value === undefined || value === '') return undefined;
-    let protocol: string | undefined;
-    try {
-      protocol = new URL(value).protocol;
-    } catch {
-      protocol = undefined;
-    }
-    if (protocol === undefined || !protocols.includes(protocol)) {
-      issues.push({ variable: name, message: `must be a ${protocols.join(' or ')} URL` });
-    }
-    return value;
-  };
-  const number = (name: string, fallback: number, ok: (n: number) => boolean, rule: string): number => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!ok(n)) {
-      issues.push({ variable: name, message: rule });
-      return fallback;
-    }
-    return n;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number =>
-    number(
-      name,
-      fallback,
-      (n) => Number.isInteger(n) && n >= min && n <= max,
-      `must be an integer from ${min} to ${max}`,
-    );
-  const secret = (name: string, need: boolean): string | undefined => {
-    const value = need ? required(name) : text(name);
-    if (value === undefined || value === '') return undefined;
-    if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) {
-      issues.push({ variable: name, message: `must be at least ${MIN_SECRET_BYTES} bytes` });
-    }
-    return value;
-  };
-  const flag = (name: string): boolean => {
-    const raw = text(name)?.toLowerCase();
-    if (raw === undefined || raw === 'false' || raw === '0') return false;
-    if (raw === 'true' || raw === '1') return true;
-    issues.push({ variable: name, message: "must be 'true' or 'false'" });
-    return false;
-  };
-
+export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEnv {
   const http = HTTP_KINDS.has(kind);
-  const env: LambdaEnv = {
-    region: required('AWS_REGION'),
-    tables: readTables(text, issues),
-    eventStream: required('FANOUT_EVENT_STREAM'),
-    queues: {
-      push: {
-        queueUrl: url('FANOUT_PUSH_QUEUE_URL', ['https:', 'http:'], true) ?? '',
-        deadLetterQueueUrl: url('FANOUT_PUSH_DLQ_URL', ['https:', 'http:'], true) ?? '',
-      },
-      email: {
-        queueUrl: url('FANOUT_EMAIL_QUEUE_URL', ['https:', 'http:'], true) ?? '',
-        deadLetterQueueUrl: url('FANOUT_EMAIL_DLQ_URL', ['https:', 'http:'], true) ?? '',
-      },
+  const email = kind === FunctionKind.EmailConsumer;
+  return readSettings(
+    source,
+    {
+      region: required('AWS_REGION'),
+      tables: tableSettings(),
+      eventStream: required('FANOUT_EVENT_STREAM'),
+      queues: group({
+        push: group({
+          queueUrl: httpUrl('FANOUT_PUSH_QUEUE_URL'),
+          deadLetterQueueUrl: httpUrl('FANOUT_PUSH_DLQ_URL'),
+        }),
+        email: group({
+          queueUrl: httpUrl('FANOUT_EMAIL_QUEUE_URL'),
+          deadLetterQueueUrl: httpUrl('FANOUT_EMAIL_DLQ_URL'),
+        }),
+      }),
+      push: group({
+        apnsApplicationArn: text('FANOUT_SNS_APNS_ARN'),
+        fcmApplicationArn: text('FANOUT_SNS_FCM_ARN'),
+      }),
+      directPush,
+      email: group({
+        from: text('FANOUT_SES_FROM', { required: email }),
+        configurationSet: text('FANOUT_SES_CONFIGURATION_SET'),
+      }),
+      auditStream: required('FANOUT_AUDIT_STREAM'),
+      redis: group({
+        cacheUrl: redisUrl('FANOUT_CACHE_REDIS_URL'),
+        dedupUrl: redisUrl('FANOUT_DEDUP_REDIS_URL'),
+        cluster: flag('FANOUT_REDIS_CLUSTER'),
+      }),
+      celebrityThreshold,
+      tierHysteresis,
+      maxReceiveCount: integer('FANOUT_MAX_RECEIVE_COUNT', { default: 4, min: 1, max: 1000 }),
+      tokenTtlSeconds,
+      bodyLimit,
+      tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET', http),
+      cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET', http),
+      publicBaseUrl,
+      // The email consumer signs links only with a public URL, and then never without a key.
+      unsubscribeSecret: (reader) =>
+        hmacSecret(
+          'FANOUT_UNSUBSCRIBE_SECRET',
+          email && reader.text('FANOUT_PUBLIC_BASE_URL') !== undefined,
+        )(reader),
     },
-    push: optionalFields({
-      apnsApplicationArn: text('FANOUT_SNS_APNS_ARN'),
-      fcmApplicationArn: text('FANOUT_SNS_FCM_ARN'),
-    }),
-    directPush: readDirectPush(text, issues),
-    email: optionalFields({
-      from: kind === FunctionKind.EmailConsumer ? required('FANOUT_SES_FROM') : text('FANOUT_SES_FROM'),
-      configurationSet: text('FANOUT_SES_CONFIGURATION_SET'),
-    }),
-    auditStream: required('FANOUT_AUDIT_STREAM'),
-    redis: {
-      cacheUrl: url('FANOUT_CACHE_REDIS_URL', ['redis:', 'rediss:'], true) ?? '',
-      dedupUrl: url('FANOUT_DEDUP_REDIS_URL', ['redis:', 'rediss:'], true) ?? '',
-      cluster: flag('FANOUT_REDIS_CLUSTER'),
-    },
-    celebrityThreshold: integer('FANOUT_CELEBRITY_THRESHOLD', 10_000, 1, 1_000_000_000),
-    tierHysteresis: number(
-      'FANOUT_TIER_HYSTERESIS',
-      0.1,
-      (n) => n >= 0 && n < 1,
-      'must be a number in [0, 1)',
-    ),
-    maxReceiveCount: integer('FANOUT_MAX_RECEIVE_COUNT', 4, 1, 1000),
-    tokenTtlSeconds: integer('FANOUT_TOKEN_TTL', 3600, 1, 7 * 24 * 3600),
-    bodyLimit: integer('FANOUT_BODY_LIMIT', 256 * 1024, 1024, 10 * 1024 * 1024),
-    ...optionalFields({
-      tokenSecret: secret('FANOUT_TOKEN_SECRET', http),
-      cursorSecret: secret('FANOUT_CURSOR_SECRET', http),
-      publicBaseUrl: url('FANOUT_PUBLIC_BASE_URL', ['https:', 'http:'], false),
-      unsubscribeSecret: secret(
-        'FANOUT_UNSUBSCRIBE_SECRET',
-        kind === FunctionKind.EmailConsumer && text('FANOUT_PUBLIC_BASE_URL') !== undefined,
-      ),
-    }),
-  };
-  if (issues.length > 0) throw new LambdaEnvError(kind, issues);
-  return env;
+    envSubject(kind),
+  );
 }
 
-const APNS_VARIABLES = [
-  'FANOUT_APNS_SECRET_ID',
-  'FANOUT_APNS_KEY_ID',
-  'FANOUT_APNS_TEAM_ID',
-  'FANOUT_APNS_TOPIC',
-];
+const apns = apnsVariables('FANOUT_APNS_SECRET_ID');
 
-function readDirectPush(text: (name: string) => string | undefined, issues: EnvIssue[]): DirectPushEnv {
-  const given = APNS_VARIABLES.filter((name) => text(name) !== undefined);
-  let apns: DirectPushEnv['apns'];
-  if (given.length === APNS_VARIABLES.length) {
-    const environment = text('FANOUT_APNS_ENVIRONMENT') ?? 'production';
-    if (environment !== 'production' && environment !== 'sandbox') {
-      issues.push({ variable: 'FANOUT_APNS_ENVIRONMENT', message: "must be 'production' or 'sandbox'" });
+/** Direct APNs / FCM and the providers document; one provider per platform by default. */
+const directPush: Setting<DirectPushEnv> = group({
+  apns: (reader) => {
+    const ids = apns(reader);
+    // Two providers would leave it to chance which one a push takes.
+    if (ids !== undefined && reader.text('FANOUT_SNS_APNS_ARN') !== undefined) {
+      reader.report('FANOUT_APNS_SECRET_ID', 'and FANOUT_SNS_APNS_ARN exclude each other');
     }
-    apns = {
-      secretId: text('FANOUT_APNS_SECRET_ID')!,
-      keyId: text('FANOUT_APNS_KEY_ID')!,
-      teamId: text('FANOUT_APNS_TEAM_ID')!,
-      topic: text('FANOUT_APNS_TOPIC')!,
-      environment,
-    };
-  } else if (given.length > 0 || text('FANOUT_APNS_ENVIRONMENT') !== undefined) {
-    for (const name of APNS_VARIABLES.filter((n) => text(n) === undefined)) {
-      issues.push({ variable: name, message: 'must be set with the other FANOUT_APNS_* variables' });
+    if (ids === undefined) return undefined;
+    const { key: secretId, ...rest } = ids;
+    return { secretId, ...rest };
+  },
+  fcmSecretId: (reader) => {
+    const secretId = reader.text('FANOUT_FCM_SECRET_ID');
+    if (secretId !== undefined && reader.text('FANOUT_SNS_FCM_ARN') !== undefined) {
+      reader.report('FANOUT_FCM_SECRET_ID', 'and FANOUT_SNS_FCM_ARN exclude each other');
     }
-  }
-  // One provider per platform by default: two would leave it to chance which one a push takes.
-  if (apns !== undefined && text('FANOUT_SNS_APNS_ARN') !== undefined) {
-    issues.push({ variable: 'FANOUT_APNS_SECRET_ID', message: 'and FANOUT_SNS_APNS_ARN exclude each other' });
-  }
-  const fcmSecretId = text('FANOUT_FCM_SECRET_ID');
-  if (fcmSecretId !== undefined && text('FANOUT_SNS_FCM_ARN') !== undefined) {
-    issues.push({ variable: 'FANOUT_FCM_SECRET_ID', message: 'and FANOUT_SNS_FCM_ARN exclude each other' });
-  }
-  const providersSecretId = text('FANOUT_PUSH_PROVIDERS_SECRET_ID');
-  return {
-    ...(apns === undefined ? {} : { apns }),
-    ...(fcmSecretId === undefined ? {} : { fcmSecretId }),
-    ...(providersSecretId === undefined ? {} : { providersSecretId }),
-  };
-}
-
-/** FANOUT_TABLE_PREFIX names every table; FANOUT_TABLE_<NAME> overrides one (or names all, without a prefix). */
-function readTables(text: (name: string) => string | undefined, issues: EnvIssue[]): TableNames {
-  const prefix = text('FANOUT_TABLE_PREFIX');
-  const fromPrefix = prefix === undefined ? undefined : tableNames(prefix);
-  const names = {} as Record<TableName, string>;
-  const missing: string[] = [];
-  for (const name of Object.keys(TABLES) as TableName[]) {
-    const variable = tableVariable(name);
-    const value = text(variable) ?? fromPrefix?.[name];
-    if (value === undefined) missing.push(variable);
-    names[name] = value ?? '';
-  }
-  if (missing.length > 0) {
-    issues.push({ variable: 'FANOUT_TABLE_PREFIX', message: `is not set, nor are ${missing.join(', ')}` });
-  }
-  return names;
-}
-
-/** The fields whose value is defined: optional properties stay absent rather than `undefined`. */
-function optionalFields<T extends Record<string, string | undefined>>(
-  fields: T,
-): { [K in keyof T]?: string } {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as {
-    [K in keyof T]?: string;
-  };
-}
+    return secretId;
+  },
+  providersSecretId: text('FANOUT_PUSH_PROVIDERS_SECRET_ID'),
+});
 
 /** The process environment, read once per container (the one `process.env` access of src/lambda). */
 export function processEnv(kind: FunctionKind): () => LambdaEnv {

@@ -6,7 +6,9 @@ import {
   SetPlatformApplicationAttributesCommand,
   SNSClient,
 } from '@aws-sdk/client-sns';
+import { awsErrorName } from '../adapters/aws/errors.ts';
 import { ErrorCode, FanoutError } from '../domain/errors.ts';
+import { errorName } from '../lib/error-name.ts';
 import type { Logger } from '../ports/logger.ts';
 
 /**
@@ -158,7 +160,7 @@ export async function handlePlatformApplication(
           // Deleting an application that is already gone succeeds.
           return await deps.sns.send(new DeletePlatformApplicationCommand({ PlatformApplicationArn: arn }));
         } catch (err) {
-          if (errorName(err) === 'NotFoundException' || errorName(err) === 'NotFound') return undefined;
+          if (awsErrorName(err) === 'NotFoundException' || awsErrorName(err) === 'NotFound') return undefined;
           throw err;
         }
       });
@@ -283,13 +285,15 @@ function readProperties(raw: Readonly<Record<string, unknown>>): PlatformApplica
     problems.push(`Platform must be one of ${platforms.join(', ')}`);
   }
   const apns = platform === Platform.Apns || platform === Platform.ApnsSandbox;
-  const props = {
+  const credentialSecretId = text('CredentialSecretId', true) ?? '';
+  const [keyId, teamId, bundleId] = [text('KeyId', apns), text('TeamId', apns), text('BundleId', apns)];
+  const props: PlatformApplicationProperties = {
     Name: name ?? '',
     Platform: (platform ?? '') as Platform,
-    CredentialSecretId: text('CredentialSecretId', true) ?? '',
-    KeyId: text('KeyId', apns),
-    TeamId: text('TeamId', apns),
-    BundleId: text('BundleId', apns),
+    CredentialSecretId: credentialSecretId,
+    ...(keyId === undefined ? {} : { KeyId: keyId }),
+    ...(teamId === undefined ? {} : { TeamId: teamId }),
+    ...(bundleId === undefined ? {} : { BundleId: bundleId }),
   };
   if (problems.length > 0) {
     throw new PlatformApplicationError(
@@ -322,13 +326,6 @@ function isApplicationArn(value: string | undefined): value is string {
 
 function what(platform: Platform): string {
   return platform === Platform.Fcm ? 'Firebase service account JSON' : 'APNs .p8 signing key';
-}
-
-function errorName(err: unknown): string {
-  if (typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string') {
-    return (err as { name: string }).name;
-  }
-  return 'Error';
 }
 
 /**

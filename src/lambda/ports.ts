@@ -4,11 +4,16 @@ import { FirehoseAuditSink } from '../adapters/aws/firehose-audit.ts';
 import { SesEmailTransport } from '../adapters/aws/ses-email.ts';
 import { ClosedError } from '../domain/errors.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Ports } from '../ports/ports.ts';
 import { createAwsClients, createRedis } from '../runtime/aws-clients.ts';
 import { openAwsPorts } from '../runtime/aws-ports.ts';
-import type { Ports } from '../runtime/ports.ts';
+import {
+  configuresPush,
+  lambdaPushTransport,
+  loadPushProviders,
+  secretsManagerReader,
+} from '../runtime/push/lambda.ts';
 import type { LambdaEnv } from './env.ts';
-import { configuresPush, lambdaPushTransport, loadPushProviders, secretsManagerReader } from './push.ts';
 
 /** Builds every port of a function from its environment (AWS adapters in AWS, embedded ones in tests). */
 export type PortsFactory = (env: LambdaEnv) => Promise<Ports>;
@@ -45,7 +50,7 @@ function unconfigured(what: string): { send(): Promise<never> } {
 /**
  * The real factory: AWS adapters over the clients the Lambda role can reach, built once per
  * container. Push goes through SNS mobile push (endpoint ARNs cached on the device items) or
- * straight to APNs / FCM, per platform and tenant as configured (src/lambda/push.ts), email
+ * straight to APNs / FCM, per platform and tenant as configured (src/runtime/push/lambda.ts), email
  * through SES v2, audit records through Firehose to the Object Lock bucket.
  */
 export function awsPortsFactory(logger: Logger): PortsFactory {

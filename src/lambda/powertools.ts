@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Channel, Outcome } from '../domain/types.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { Ports } from '../runtime/ports.ts';
+import type { Ports } from '../ports/ports.ts';
 import { withOverrides } from '../runtime/with-overrides.ts';
 import { type FunctionKind, type LambdaEnv, processEnv } from './env.ts';
 import { awsPortsFactory, portsOnce } from './ports.ts';

@@ -98,7 +98,7 @@ export function createRedis(opts: RedisOptions): Redis {
     enableOfflineQueue: false,
     connectTimeout: 2_000,
     commandTimeout: 2_000,
-    ...(tls === undefined ? {} : { tls }),
+    tls,
     ...(url.username === '' ? {} : { username: decodeURIComponent(url.username) }),
     ...(url.password === '' ? {} : { password: decodeURIComponent(url.password) }),
   };

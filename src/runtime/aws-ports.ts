@@ -19,9 +19,9 @@ import type { Channel } from '../domain/types.ts';
 import type { AuditSink } from '../ports/audit-sink.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
+import type { Ports } from '../ports/ports.ts';
 import type { EmailTransport, PushTransport } from '../ports/transports.ts';
 import type { AwsClients } from './aws-clients.ts';
-import type { Ports } from './ports.ts';
 
 /** The names of one deployment's resources (the CDK app's outputs; the local profile's own). */
 export interface AwsResources {

@@ -1,10 +1,12 @@
-import { ValidationError } from '../domain/errors.ts';
-import { type DeliverySettings, readDeliverySettings } from './delivery-config.ts';
+import { type Environment, integer, oneOf, readSettings, text } from '../lib/settings.ts';
+import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
+import { bodyLimit, celebrityThreshold, hmacSecret, tierHysteresis, tokenTtlSeconds } from './settings.ts';
 
 /**
- * Every setting of the local runtime, from environment variables. This is the one place that
- * names them; `docs/configuration.md` lists them for users. Flags on the command line override
- * them (see `src/cli`).
+ * Every setting of the local runtime, from environment variables, read through the one settings
+ * reader (`src/lib/settings.ts`; the rules the Lambda functions share are in `./settings.ts`).
+ * `docs/configuration.md` lists them for users. Flags on the command line override them (see
+ * `src/cli`).
  */
 export interface RuntimeConfig {
   /** FANOUT_DATA_DIR: where the SQLite file and the audit log live. @default './.fanout' */
@@ -37,7 +39,7 @@ export interface RuntimeConfig {
   /** FANOUT_DELIVERY_CONCURRENCY: consumer invocations in flight per channel. @default 2 */
   readonly deliveryConcurrency: number;
   /** FANOUT_CURSOR_SECRET: HMAC key for inbox cursors; generated into the data dir when unset. */
-  readonly cursorSecret: string | undefined;
+  readonly cursorSecret?: string;
   /** FANOUT_LOG_LEVEL: debug | info | warn | error | silent. @default 'warn' */
   readonly logLevel: LogLevel;
   /** PORT: TCP port of the HTTP API; 0 picks a free one. @default 8080 */
@@ -45,14 +47,14 @@ export interface RuntimeConfig {
   /** FANOUT_HOST: address the HTTP API listens on. @default '127.0.0.1' */
   readonly host: string;
   /** FANOUT_TOKEN_SECRET: HMAC key for user tokens; generated into the data dir when unset. */
-  readonly tokenSecret: string | undefined;
+  readonly tokenSecret?: string;
   /** FANOUT_TOKEN_TTL: lifetime of a user token, seconds. @default 3600 */
   readonly tokenTtlSeconds: number;
   /** FANOUT_RATE_LIMIT: HTTP requests per second per tenant; 0 = unlimited. @default 50000 */
   readonly rateLimit: number;
   /** FANOUT_RATE_BURST: requests a tenant may send at once above its rate. @default FANOUT_RATE_LIMIT */
   readonly rateBurst: number;
-  /** FANOUT_BODY_LIMIT: largest HTTP request body, bytes. @default 262144 */
+  /** FANOUT_BODY_LIMIT: largest HTTP request body, bytes, up to 10 MiB (see `./settings.ts`). @default 262144 */
   readonly bodyLimit: number;
   /**
    * FANOUT_DEV_SIGNIN: 'on' | 'off' | 'auto'. On, the notification center signs in to the `dev`
@@ -88,103 +90,47 @@ export const LogLevel = {
 } as const;
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
 
-/** Reads and validates the environment; every problem is reported at once. */
-export function readRuntimeConfig(env: Readonly<Record<string, string | undefined>>): RuntimeConfig {
-  const issues: { path: string; message: string }[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      issues.push({ path: name, message: `must be an integer from ${min} to ${max}` });
-      return fallback;
-    }
-    return n;
-  };
-  const hysteresisRaw = env.FANOUT_TIER_HYSTERESIS;
-  let tierHysteresis = 0.1;
-  if (hysteresisRaw !== undefined && hysteresisRaw !== '') {
-    tierHysteresis = Number(hysteresisRaw);
-    if (!(tierHysteresis >= 0 && tierHysteresis < 1)) {
-      issues.push({ path: 'FANOUT_TIER_HYSTERESIS', message: 'must be a number in [0, 1)' });
-    }
-  }
-  const dedup = env.FANOUT_DEDUP ?? 'sqlite';
-  if (dedup !== 'sqlite' && dedup !== 'memory')
-    issues.push({ path: 'FANOUT_DEDUP', message: "must be 'sqlite' or 'memory'" });
-  const pipeline = env.FANOUT_PIPELINE || 'on';
-  if (pipeline !== 'on' && pipeline !== 'off')
-    issues.push({ path: 'FANOUT_PIPELINE', message: "must be 'on' or 'off'" });
-  const logLevel = env.FANOUT_LOG_LEVEL ?? 'warn';
-  if (!Object.values(LogLevel).includes(logLevel as LogLevel)) {
-    issues.push({
-      path: 'FANOUT_LOG_LEVEL',
-      message: `must be one of ${Object.values(LogLevel).join(', ')}`,
-    });
-  }
-  const profile = env.FANOUT_PROFILE || 'embedded';
-  if (!Object.values(Profile).includes(profile as Profile))
-    issues.push({ path: 'FANOUT_PROFILE', message: "must be 'embedded' or 'local-aws'" });
-  const unreadMode = env.FANOUT_UNREAD_MODE || 'gsi';
-  if (unreadMode !== 'gsi' && unreadMode !== 'counter')
-    issues.push({ path: 'FANOUT_UNREAD_MODE', message: "must be 'gsi' or 'counter'" });
-  const config: RuntimeConfig = {
-    profile: profile as Profile,
-    unreadMode: unreadMode as RuntimeConfig['unreadMode'],
-    dataDir: env.FANOUT_DATA_DIR || './.fanout',
-    shards: int('FANOUT_SHARDS', 4, 1, 256),
-    celebrityThreshold: int('FANOUT_CELEBRITY_THRESHOLD', 10_000, 1, 1_000_000_000),
-    tierHysteresis,
-    dedup: dedup as RuntimeConfig['dedup'],
-    pipeline: pipeline !== 'off',
-    pushRate: int('FANOUT_PUSH_RATE', 0, 0, 10_000_000),
-    emailRate: int('FANOUT_EMAIL_RATE', 0, 0, 10_000_000),
-    deliveryBatch: int('FANOUT_DELIVERY_BATCH', 500, 1, 10_000),
-    deliveryConcurrency: int('FANOUT_DELIVERY_CONCURRENCY', 2, 1, 64),
-    cursorSecret: env.FANOUT_CURSOR_SECRET || undefined,
-    logLevel: logLevel as LogLevel,
-    ...httpSettings(env, int, issues),
-    delivery: readDeliverySettings(env, issues),
-  };
-  if (issues.length > 0) throw new ValidationError(issues);
-  return config;
-}
-
-type IntReader = (name: string, fallback: number, min: number, max: number) => number;
-
-/** The HTTP API's settings (see `src/http`). */
-function httpSettings(
-  env: Readonly<Record<string, string | undefined>>,
-  int: IntReader,
-  issues: { path: string; message: string }[],
-) {
-  const host = env.FANOUT_HOST || '127.0.0.1';
-  const tokenSecret = env.FANOUT_TOKEN_SECRET || undefined;
-  // Below 128 bits a key is guessable offline from one token.
-  if (tokenSecret !== undefined && Buffer.byteLength(tokenSecret, 'utf8') < 16)
-    issues.push({ path: 'FANOUT_TOKEN_SECRET', message: 'must be at least 16 bytes' });
-  const rateLimit = int('FANOUT_RATE_LIMIT', 50_000, 0, 100_000_000);
-  return {
-    port: int('PORT', 8080, 0, 65_535),
-    host,
-    tokenSecret,
-    tokenTtlSeconds: int('FANOUT_TOKEN_TTL', 3600, 1, 7 * 24 * 3600),
-    rateLimit,
-    rateBurst: int('FANOUT_RATE_BURST', Math.max(1, rateLimit), 1, 100_000_000),
-    bodyLimit: int('FANOUT_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
-    devSignIn: devSignIn(env.FANOUT_DEV_SIGNIN, host, issues),
-    opsTenant: env.FANOUT_OPS_TENANT || 'dev',
-  };
-}
-
-function devSignIn(
-  raw: string | undefined,
-  host: string,
-  issues: { path: string; message: string }[],
-): boolean {
-  const value = raw || 'auto';
-  if (value === 'on') return true;
-  if (value === 'off') return false;
-  if (value !== 'auto') issues.push({ path: 'FANOUT_DEV_SIGNIN', message: "must be 'on', 'off' or 'auto'" });
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * Reads and validates the environment; every problem is reported at once, as one SettingsError
+ * naming each variable.
+ */
+export function readRuntimeConfig(env: Environment): RuntimeConfig {
+  const { pipeline, devSignIn, rateBurst, ...settings } = readSettings(env, {
+    profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
+    unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'gsi' }),
+    dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
+    shards: integer('FANOUT_SHARDS', { default: 4, min: 1, max: 256 }),
+    celebrityThreshold,
+    tierHysteresis,
+    dedup: oneOf('FANOUT_DEDUP', ['sqlite', 'memory'], { default: 'sqlite' }),
+    pipeline: oneOf('FANOUT_PIPELINE', ['on', 'off'], { default: 'on' }),
+    pushRate: integer('FANOUT_PUSH_RATE', { default: 0, min: 0, max: 10_000_000 }),
+    emailRate: integer('FANOUT_EMAIL_RATE', { default: 0, min: 0, max: 10_000_000 }),
+    deliveryBatch: integer('FANOUT_DELIVERY_BATCH', { default: 500, min: 1, max: 10_000 }),
+    deliveryConcurrency: integer('FANOUT_DELIVERY_CONCURRENCY', { default: 2, min: 1, max: 64 }),
+    cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET'),
+    logLevel: oneOf('FANOUT_LOG_LEVEL', Object.values(LogLevel), { default: LogLevel.Warn }),
+    // The HTTP API's settings (see `src/http`).
+    port: integer('PORT', { default: 8080, min: 0, max: 65_535 }),
+    host: text('FANOUT_HOST', { default: '127.0.0.1' }),
+    tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET'),
+    tokenTtlSeconds,
+    rateLimit: integer('FANOUT_RATE_LIMIT', { default: 50_000, min: 0, max: 100_000_000 }),
+    rateBurst: integer('FANOUT_RATE_BURST', { min: 1, max: 100_000_000 }),
+    bodyLimit,
+    devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
+    opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
+    delivery: deliverySettings,
+  });
+  return {
+    ...settings,
+    pipeline: pipeline === 'on',
+    rateBurst: rateBurst ?? Math.max(1, settings.rateLimit),
+    // 'auto': on only while the API listens on a loopback address, where only this machine reaches it.
+    devSignIn: devSignIn === 'auto' ? isLoopback(settings.host) : devSignIn === 'on',
+  };
 }

@@ -1,5 +1,5 @@
 import type { EmbeddedDb } from '../adapters/embedded/db.ts';
-import { storeStep } from '../adapters/embedded/sql-support.ts';
+import { storeStep } from '../adapters/embedded/store-step.ts';
 import type { AuditEntry } from '../domain/audit-types.ts';
 import { type Channel, Outcome } from '../domain/types.ts';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJsonlAuditSink } from '../adapters/embedded/audit-log.ts';
@@ -24,25 +24,26 @@ import { EmbeddedTenants } from '../adapters/embedded/tenants.ts';
 import { createCursorCodec } from '../domain/cursor.ts';
 import { ClosedError, ValidationError } from '../domain/errors.ts';
 import { tierPolicy } from '../domain/tier.ts';
+import { readOrCreateSecret } from '../lib/secret-file.ts';
 import type { AuditSink } from '../ports/audit-sink.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
+import type { Ports } from '../ports/ports.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
 import type { RuntimeConfig } from './config.ts';
-import {
-  type EmbeddedTransports,
-  openEmbeddedTransports,
-  realProviderVariables,
-} from './embedded-transports.ts';
 import type { HousekeepingTask } from './housekeeping.ts';
-import type { Ports } from './ports.ts';
+import { type EmbeddedTransports, openEmbeddedTransports, realProviderVariables } from './push/embedded.ts';
 
 /** The data file inside the data dir. */
 export const DB_FILE = 'fanout.db';
 /** The audit log's directory inside the data dir. */
 export const AUDIT_DIR = 'audit';
-/** Where a generated cursor secret is kept when FANOUT_CURSOR_SECRET is unset. */
-export const CURSOR_SECRET_FILE = 'cursor-secret';
+/**
+ * Secrets generated into the data dir when their variable is unset: FANOUT_TOKEN_SECRET (user
+ * tokens and unsubscribe links) and FANOUT_CURSOR_SECRET (inbox cursors), by their file names.
+ */
+export const DataDirSecret = { Token: 'token-secret', Cursor: 'cursor-secret' } as const;
+export type DataDirSecret = (typeof DataDirSecret)[keyof typeof DataDirSecret];
 
 export interface EmbeddedPortsOptions {
   readonly config: RuntimeConfig;
@@ -136,8 +137,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
     const preferences = new EmbeddedPreferenceStore({ db, clock });
     const dedup =
       config.dedup === 'memory' ? new MemoryDedupStore({ clock }) : new EmbeddedDedupStore({ db, clock });
-    const secret =
-      config.cursorSecret ?? (inMemory ? randomBytes(32).toString('hex') : cursorSecret(config.dataDir));
+    const secret = config.cursorSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Cursor);
     return {
       db,
       pushSink,
@@ -240,17 +240,12 @@ export function refreshPlannerStatistics(db: EmbeddedDb): void {
 }
 
 /**
- * The cursor secret of a data dir: read, or generated once (owner-only file). `wx` makes two
- * processes opening a fresh dir at once agree on the first secret written.
+ * A secret of the data dir: read, or generated once into an owner-only file, so every process on
+ * the same data dir (serve, work, demo) uses the same one. A data dir of ':memory:' keeps nothing:
+ * it draws a fresh random secret.
  */
-export function cursorSecret(dataDir: string): string {
-  const file = join(dataDir, CURSOR_SECRET_FILE);
-  try {
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  return readFileSync(file, 'utf8').trim();
+export function dataDirSecret(dataDir: string, which: DataDirSecret): string {
+  return dataDir === ':memory:' ? randomBytes(32).toString('hex') : readOrCreateSecret(join(dataDir, which));
 }
 
 async function closeIfClosable(resource: object): Promise<void> {

@@ -1,7 +1,7 @@
-import { errorName } from '../handlers/log-fields.ts';
+import { errorName } from '../lib/error-name.ts';
+import { sleep } from '../lib/sleep.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
-import { sleep } from './sleep.ts';
 
 /** One space-reclaiming job: deletes what has expired at `now`, returns how many rows it removed. */
 export interface HousekeepingTask {

@@ -1,10 +1,11 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { errorName } from '../handlers/log-fields.ts';
+import { fullJitter } from '../lib/backoff.ts';
+import { errorName } from '../lib/error-name.ts';
+import { sleep } from '../lib/sleep.ts';
 import type { Checkpoints, EventLog, LogRecord } from '../ports/event-log.ts';
 import { compareSequence } from '../ports/event-log.ts';
 import type { Logger } from '../ports/logger.ts';
 import { silentLogger } from '../ports/logger.ts';
-import { backoffMs, sleep } from './sleep.ts';
 
 export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
 
@@ -149,7 +150,7 @@ export class KinesisPoller {
         size = o.batchSize;
         continue;
       }
-      await sleep(backoffMs(attempts, o.retryBaseMs, 5000), signal);
+      await sleep(fullJitter(attempts, { baseMs: o.retryBaseMs, capMs: 5000 }), signal);
     }
   }
 

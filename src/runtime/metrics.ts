@@ -1,8 +1,8 @@
 import { CHANNELS, type Channel, Outcome } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue, QueueDepth } from '../ports/delivery-queue.ts';
+import type { Ports } from '../ports/ports.ts';
 import type { InboxChanges } from './inbox-notifier.ts';
-import type { Ports } from './ports.ts';
 import { withOverrides } from './with-overrides.ts';
 
 /** A counter's total since start and its rate over the trailing second. */

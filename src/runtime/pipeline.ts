@@ -4,9 +4,9 @@ import { consumeEmail } from '../handlers/email-consumer.ts';
 import { fanOut } from '../handlers/fanout.ts';
 import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
 import { consumePush } from '../handlers/push-consumer.ts';
+import { sleep } from '../lib/sleep.ts';
+import type { Ports } from '../ports/ports.ts';
 import { KinesisPoller, type OnFailureDestination } from './kinesis-poller.ts';
-import type { Ports } from './ports.ts';
-import { sleep } from './sleep.ts';
 import { type SqsHandler, SqsPoller } from './sqs-poller.ts';
 import { StreamPoller } from './stream-poller.ts';
 

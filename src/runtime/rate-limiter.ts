@@ -1,4 +1,4 @@
-import { sleep } from './sleep.ts';
+import { sleep } from '../lib/sleep.ts';
 
 /**
  * Token bucket: at most `perSecond` on average, bursts up to `burst`. The local stand-in for the

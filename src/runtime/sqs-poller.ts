@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { errorName } from '../handlers/log-fields.ts';
+import { fullJitter } from '../lib/backoff.ts';
+import { errorName } from '../lib/error-name.ts';
+import { sleep } from '../lib/sleep.ts';
 import type { DeliveryQueue, QueueMessage } from '../ports/delivery-queue.ts';
 import type { Logger } from '../ports/logger.ts';
 import { silentLogger } from '../ports/logger.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { backoffMs, sleep } from './sleep.ts';
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
@@ -144,7 +145,10 @@ export class SqsPoller {
     for (const m of messages) {
       if (!failed.has(m.messageId)) continue;
       try {
-        await o.queue.changeVisibility(m.receiptHandle, backoffMs(m.receiveCount, o.retryBaseMs, 10_000));
+        await o.queue.changeVisibility(
+          m.receiptHandle,
+          fullJitter(m.receiveCount, { baseMs: o.retryBaseMs, capMs: 10_000 }),
+        );
       } catch (err) {
         o.logger.warn('queue visibility change failed', { channel: o.queue.channel, error: errorName(err) });
       }

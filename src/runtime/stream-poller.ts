@@ -1,11 +1,12 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { userPartition } from '../domain/keys.ts';
-import { errorName } from '../handlers/log-fields.ts';
+import { fullJitter } from '../lib/backoff.ts';
+import { errorName } from '../lib/error-name.ts';
+import { sleep } from '../lib/sleep.ts';
 import type { Checkpoints } from '../ports/event-log.ts';
 import type { Logger } from '../ports/logger.ts';
 import { silentLogger } from '../ports/logger.ts';
 import type { PreferenceChange, PreferenceStore } from '../ports/preferences.ts';
-import { backoffMs, sleep } from './sleep.ts';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
 
@@ -86,13 +87,13 @@ export class StreamPoller {
         if (firstFailed !== -1) {
           attempts++;
           this.#busy = false;
-          await sleep(backoffMs(attempts, 100, 5000), signal);
+          await sleep(fullJitter(attempts, { baseMs: 100, capMs: 5000 }), signal);
         }
       } catch (err) {
         attempts++;
         o.logger.warn('preference stream batch failed', { error: errorName(err) });
         this.#busy = false;
-        await sleep(backoffMs(attempts, 100, 5000), signal);
+        await sleep(fullJitter(attempts, { baseMs: 100, capMs: 5000 }), signal);
       } finally {
         this.#busy = false;
       }

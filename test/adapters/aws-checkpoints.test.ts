@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoCheckpoints } from '../../src/adapters/aws/checkpoints.ts';
-import { orderKey } from '../../src/adapters/aws/event-log-support.ts';
+import { orderKey } from '../../src/adapters/aws/sequence-numbers.ts';
 import { StoreUnavailableError } from '../../src/domain/errors.ts';
 import { compareSequence } from '../../src/ports/event-log.ts';
 import { checkpointsContract } from '../contracts/checkpoints.contract.ts';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisDedupStore } from '../../src/adapters/aws/dedup-store.ts';
-import { DEDUP_TTL_MS } from '../../src/adapters/embedded/dedup-store.ts';
+import { DEDUP_TTL_MS } from '../../src/adapters/checks/dedup-store.ts';
 import { DedupUnavailableError, ValidationError } from '../../src/domain/errors.ts';
 import { deliveryKey } from '../../src/domain/keys.ts';
 import { ClaimState } from '../../src/ports/dedup-store.ts';

@@ -2,7 +2,8 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildApp } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createQueues, SqsDeliveryQueue } from '../../src/adapters/aws/delivery-queue.ts';
+import { createQueues } from '../../src/adapters/aws/create-queues.ts';
+import { SqsDeliveryQueue } from '../../src/adapters/aws/delivery-queue.ts';
 import { StoreUnavailableError, ValidationError } from '../../src/domain/errors.ts';
 import type { DeliveryJob } from '../../src/domain/types.ts';
 import { type AwsClients, createAwsClients } from '../../src/runtime/aws-clients.ts';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEDUP_TTL_MS } from '../../src/adapters/checks/dedup-store.ts';
 import { EmbeddedDb } from '../../src/adapters/embedded/db.ts';
-import { DEDUP_TTL_MS, EmbeddedDedupStore } from '../../src/adapters/embedded/dedup-store.ts';
+import { EmbeddedDedupStore } from '../../src/adapters/embedded/dedup-store.ts';
 import { MemoryDedupStore } from '../../src/adapters/embedded/memory-dedup-store.ts';
 import { DedupUnavailableError, StoreUnavailableError, ValidationError } from '../../src/domain/errors.ts';
 import { ClaimState } from '../../src/ports/dedup-store.ts';

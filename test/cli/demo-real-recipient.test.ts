@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeApns, generateApnsKey, startFakeApns } from '../../fakes/fake-apns.ts';
 import { demoEvents } from '../../src/cli/demo/events.ts';
 import { SMALL_SCENARIO } from '../../src/cli/demo/scenario.ts';
 import { CELEBRITY_ID } from '../../src/cli/demo/users.ts';
-import { type FakeApns, generateApnsKey, startFakeApns } from '../support/fake-apns.ts';
 import { type FanoutResult, MAIN, PINNED_AT, runFanout, smallDemoArgs, tempDir } from './run-fanout.ts';
 
 /**

@@ -3,25 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { decideDelivery, parsePreferences } from '../../src/domain/delivery.ts';
 import { ValidationError } from '../../src/domain/errors.ts';
 import type { Preferences } from '../../src/domain/types.ts';
+import { type Overrides, withOverrides } from '../support/overrides.ts';
 
 const NOW = Date.parse('2026-01-15T12:00:00Z');
 /** 23:30 in Paris, inside a 22:00–07:00 window. */
 const PARIS_NIGHT = Date.parse('2026-01-15T23:30:00+01:00');
 
 /** A user who consented to both channels, with a 22:00–07:00 window in Paris. */
-function prefs(overrides: Partial<Preferences> = {}): Preferences {
-  return {
-    tenantId: 'acme',
-    userId: 'alice',
-    timezone: 'Europe/Paris',
-    email: 'alice@example.com',
-    consent: { push: true, email: true },
-    channels: {},
-    categories: {},
-    quietHours: { start: '22:00', end: '07:00' },
-    updatedAt: NOW,
-    ...overrides,
-  };
+function prefs(overrides: Overrides<Preferences> = {}): Preferences {
+  return withOverrides(
+    {
+      tenantId: 'acme',
+      userId: 'alice',
+      timezone: 'Europe/Paris',
+      email: 'alice@example.com',
+      consent: { push: true, email: true },
+      channels: {},
+      categories: {},
+      quietHours: { start: '22:00', end: '07:00' },
+      updatedAt: NOW,
+    },
+    overrides,
+  );
 }
 
 /** The issue paths of the ValidationError `fn` throws. */

@@ -652,7 +652,7 @@ describe('email consumer', () => {
     await w.preferences.putMany([
       consenting(ALICE, quiet),
       consenting(bob, { consent: { push: true } }),
-      { ...consenting(carol), email: undefined },
+      consenting(carol, { email: undefined }),
     ]);
     // Act
     const response = await consumeEmail(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeliveryJob } from '../../src/domain/types.ts';
 import { countingPorts, InvocationCounters } from '../../src/lambda/powertools.ts';
 import type { DeliveryQueue } from '../../src/ports/delivery-queue.ts';
-import type { Ports } from '../../src/runtime/ports.ts';
+import type { Ports } from '../../src/ports/ports.ts';
 
 describe('countingPorts', () => {
   it('passes a deferred batch’s delays on to the queue it counts', async () => {

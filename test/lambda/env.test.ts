@@ -1,9 +1,10 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { FunctionKind, LambdaEnvError, readLambdaEnv } from '../../src/lambda/env.ts';
+import { FunctionKind, readLambdaEnv } from '../../src/lambda/env.ts';
 import { createFanoutHandler, handler as defaultFanoutHandler } from '../../src/lambda/fanout.ts';
 import { portsOnce } from '../../src/lambda/ports.ts';
-import type { Ports } from '../../src/runtime/ports.ts';
+import { SettingsError } from '../../src/lib/settings.ts';
+import type { Ports } from '../../src/ports/ports.ts';
 import { captureOutput, FIXTURE_ENV, fixture, harnessesClosedAfterEach, lambdaContext } from './support.ts';
 
 const harness = harnessesClosedAfterEach();
@@ -12,14 +13,14 @@ function without(...names: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(FIXTURE_ENV).filter(([name]) => !names.includes(name)));
 }
 
-function envError(act: () => unknown): LambdaEnvError {
+function envError(act: () => unknown): SettingsError {
   try {
     act();
   } catch (err) {
-    if (err instanceof LambdaEnvError) return err;
+    if (err instanceof SettingsError) return err;
     throw err;
   }
-  throw new Error('expected a LambdaEnvError');
+  throw new Error('expected a SettingsError');
 }
 
 describe('Lambda environment', () => {
@@ -140,7 +141,7 @@ describe('the default entry points', () => {
     // Act
     const invocation = captureOutput(() => defaultFanoutHandler(event, lambdaContext('fanout-fanout')));
     // Assess
-    await expect(invocation).rejects.toBeInstanceOf(LambdaEnvError);
+    await expect(invocation).rejects.toBeInstanceOf(SettingsError);
     await expect(invocation).rejects.toThrow(/FANOUT_EVENT_STREAM is not set/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configuresPush } from '../../src/lambda/push.ts';
+import { configuresPush } from '../../src/runtime/push/lambda.ts';
 import { DIRECT_APNS, env, envIssues, SNS_APNS, SNS_FCM } from './push-support.ts';
 
 describe('readLambdaEnv: direct push variables', () => {

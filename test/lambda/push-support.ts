@@ -1,10 +1,5 @@
-import {
-  type EnvIssue,
-  FunctionKind,
-  type LambdaEnv,
-  LambdaEnvError,
-  readLambdaEnv,
-} from '../../src/lambda/env.ts';
+import { FunctionKind, type LambdaEnv, readLambdaEnv } from '../../src/lambda/env.ts';
+import { type SettingIssue, SettingsError } from '../../src/lib/settings.ts';
 import { FIXTURE_ENV } from './support.ts';
 
 /** Push consumer environments for the tests of the Lambda push wiring. */
@@ -32,12 +27,12 @@ export function env(vars: Readonly<Record<string, string>> = {}): LambdaEnv {
 }
 
 /** The issues readLambdaEnv reports for `vars`; fails when it reports none. */
-export function envIssues(vars: Readonly<Record<string, string>>): EnvIssue[] {
+export function envIssues(vars: Readonly<Record<string, string>>): SettingIssue[] {
   try {
     env(vars);
   } catch (err) {
-    if (err instanceof LambdaEnvError) return [...err.issues];
+    if (err instanceof SettingsError) return [...err.issues];
     throw err;
   }
-  throw new Error('expected a LambdaEnvError');
+  throw new Error('expected a SettingsError');
 }

@@ -1,20 +1,20 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateApnsKey } from '../../fakes/fake-apns.ts';
+import { generateServiceAccount } from '../../fakes/fake-fcm-account.ts';
 import { InMemoryEndpointCache, SnsPushTransport } from '../../src/adapters/aws/sns-push.ts';
 import { ApnsTransport } from '../../src/adapters/push/apns/apns-transport.ts';
 import { FcmTransport } from '../../src/adapters/push/fcm/fcm-transport.ts';
-import type { RoutingPushTransport } from '../../src/adapters/push/routing-push.ts';
 import { ErrorCode, FanoutError, ValidationError } from '../../src/domain/errors.ts';
+import { silentLogger } from '../../src/ports/logger.ts';
 import {
   lambdaPushTransport,
   loadPushProviders,
   type SecretReader,
   secretsManagerReader,
-} from '../../src/lambda/push.ts';
-import { silentLogger } from '../../src/ports/logger.ts';
-import { generateApnsKey } from '../support/fake-apns.ts';
-import { generateServiceAccount } from '../support/fake-fcm-account.ts';
+} from '../../src/runtime/push/lambda.ts';
+import type { RoutingPushTransport } from '../../src/runtime/push/routing-transport.ts';
 import { DIRECT_APNS, env, SNS_APNS, SNS_FCM } from './push-support.ts';
 
 const SIGNING_KEY = generateApnsKey().privateKeyPem;

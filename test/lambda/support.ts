@@ -125,7 +125,7 @@ export function lambdaHarness(kind: FunctionKind, opts: LambdaHarnessOptions = {
       config: readRuntimeConfig({
         FANOUT_DATA_DIR: ':memory:',
         FANOUT_CELEBRITY_THRESHOLD: String(lambdaEnv.celebrityThreshold),
-        ...(lambdaEnv.cursorSecret === undefined ? {} : { FANOUT_CURSOR_SECRET: lambdaEnv.cursorSecret }),
+        FANOUT_CURSOR_SECRET: lambdaEnv.cursorSecret,
       }),
       clock,
     });

@@ -4,10 +4,10 @@ import { readAuditLog } from '../../src/adapters/embedded/audit-log.ts';
 import { TransportRetryableError } from '../../src/domain/errors.ts';
 import { notificationId } from '../../src/domain/ids.ts';
 import type { DeliveryJob } from '../../src/domain/types.ts';
+import { sleep } from '../../src/lib/sleep.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { type EmbeddedPorts, openEmbeddedPorts } from '../../src/runtime/embedded.ts';
 import { Pipeline } from '../../src/runtime/pipeline.ts';
-import { sleep } from '../../src/runtime/sleep.ts';
 import { runFanout, tempDir } from '../cli/run-fanout.ts';
 
 const dirs: string[] = [];

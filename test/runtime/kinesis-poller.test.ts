@@ -4,9 +4,9 @@ import { EmbeddedCheckpoints } from '../../src/adapters/embedded/checkpoints.ts'
 import { EmbeddedDb } from '../../src/adapters/embedded/db.ts';
 import { EmbeddedEventLog } from '../../src/adapters/embedded/event-log.ts';
 import type { AuthorEvent } from '../../src/domain/types.ts';
+import { sleep } from '../../src/lib/sleep.ts';
 import type { Checkpoints, LogRecord } from '../../src/ports/event-log.ts';
 import { KinesisPoller, type KinesisPollerOptions } from '../../src/runtime/kinesis-poller.ts';
-import { sleep } from '../../src/runtime/sleep.ts';
 
 const T = Date.UTC(2026, 0, 1);
 const open: EmbeddedDb[] = [];

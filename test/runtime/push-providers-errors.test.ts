@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePushProviders } from '../../src/runtime/push-providers.ts';
+import { parsePushProviders } from '../../src/runtime/push/providers.ts';
 import {
   ACCOUNT_JSON,
   ARN,

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { type FieldIssue, ValidationError } from '../../src/domain/errors.ts';
-import type { ParseOptions, PushProvider } from '../../src/runtime/push-providers.ts';
+import type { ParseOptions, PushProvider } from '../../src/runtime/push/providers.ts';
 
 /** Shared fixtures of the push providers document tests. */
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { RoutingPushTransport } from '../../src/adapters/push/routing-push.ts';
 import { ValidationError } from '../../src/domain/errors.ts';
 import type { Platform } from '../../src/domain/types.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../src/ports/transports.ts';
@@ -8,8 +7,9 @@ import type {
   FcmProviderConfig,
   PushProvidersConfig,
   SnsProviderConfig,
-} from '../../src/runtime/push-providers.ts';
-import { buildPushRouting, type PushFactories } from '../../src/runtime/push-transports.ts';
+} from '../../src/runtime/push/providers.ts';
+import { buildPushRouting, type PushFactories } from '../../src/runtime/push/routing.ts';
+import { RoutingPushTransport } from '../../src/runtime/push/routing-transport.ts';
 
 /** A transport that answers `sent` with its own name and counts its sends and closes. */
 class NamedTransport implements PushTransport {

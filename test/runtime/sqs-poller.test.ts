@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedDb } from '../../src/adapters/embedded/db.ts';
 import { EmbeddedDeliveryQueue } from '../../src/adapters/embedded/delivery-queue.ts';
+import { sleep } from '../../src/lib/sleep.ts';
 import type { DeliveryQueue } from '../../src/ports/delivery-queue.ts';
-import { sleep } from '../../src/runtime/sleep.ts';
 import { SqsPoller } from '../../src/runtime/sqs-poller.ts';
 
 const open: EmbeddedDb[] = [];

@@ -30,6 +30,7 @@ import type { DeliveryQueue, QueueMessage } from '../../src/ports/delivery-queue
 import type { Logger } from '../../src/ports/logger.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../../src/ports/transports.ts';
 import { toSqsRecord } from '../../src/runtime/sqs-poller.ts';
+import { type Overrides, withOverrides } from './overrides.ts';
 
 /**
  * Embedded ports in memory around a clock the test moves, for handler tests: the same adapters
@@ -215,18 +216,20 @@ function shared(w: World) {
 }
 
 /** Preferences with consent on both channels, no quiet hours; `overrides` replace fields. */
-export function consenting(user: UserKey, overrides: Partial<Preferences> = {}): Preferences {
-  return {
-    tenantId: user.tenantId,
-    userId: user.userId,
-    timezone: 'UTC',
-    email: `${user.userId}@example.com`,
-    consent: { push: true, email: true },
-    channels: {},
-    categories: {},
-    updatedAt: 1,
-    ...overrides,
-  };
+export function consenting(user: UserKey, overrides: Overrides<Preferences> = {}): Preferences {
+  return withOverrides(
+    {
+      tenantId: user.tenantId,
+      userId: user.userId,
+      timezone: 'UTC',
+      email: `${user.userId}@example.com`,
+      consent: { push: true, email: true },
+      channels: {},
+      categories: {},
+      updatedAt: 1,
+    },
+    overrides,
+  );
 }
 
 /** Registers one device per user; returns the tokens. */

@@ -11,8 +11,8 @@ import type {
 } from '../../ports/celebrity-feed.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { validatePointer, validateRefs } from '../checks/celebrity-feed.ts';
-import { parsePayload, payloadJson } from '../embedded/sql-support.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { parsePayload, payloadJson } from '../stored-payload.ts';
 import { ArrivalLog } from './arrival-log.ts';
 import {
   batchGet,

@@ -1,8 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Checkpoints } from '../../ports/event-log.ts';
-import { requireText } from '../input-checks.ts';
-import { isConditionFailure, orderKey, requirePosition, retrying } from './event-log-support.ts';
+import { requireText } from '../checks/input.ts';
+import { isConditionFailure } from './errors.ts';
 import type { RetryPolicy } from './retry.ts';
+import { retrying } from './retry.ts';
+import { orderKey, requirePosition } from './sequence-numbers.ts';
 
 /** Where the checkpoints live. */
 export interface DynamoCheckpointsOptions {

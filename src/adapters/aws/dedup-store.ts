@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { DedupUnavailableError } from '../../domain/errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { type ClaimRequest, ClaimState, type DedupStore } from '../../ports/dedup-store.ts';
-import { checkClaimRequests, checkDedupKeys, checkTtl, DEDUP_TTL_MS } from '../embedded/dedup-store.ts';
+import { checkClaimRequests, checkDedupKeys, checkTtl, DEDUP_TTL_MS } from '../checks/dedup-store.ts';
 
 export interface RedisDedupStoreOptions {
   /** MemoryDB (or any Redis); a Cluster works too, every command and script names one key. */

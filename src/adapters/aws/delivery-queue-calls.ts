@@ -10,15 +10,15 @@ import {
 } from '@aws-sdk/client-sqs';
 import { ValidationError } from '../../domain/errors.ts';
 import type { QueueMessage } from '../../ports/delivery-queue.ts';
+import { awsCall } from './errors.ts';
+import { chunks, type RetryPolicy, sendWithRetry } from './retry.ts';
 import {
   MAX_BATCH_BYTES,
   messageBytes,
   numberAttribute,
   plainAttributes,
   SQS_BATCH,
-} from './delivery-queue-support.ts';
-import { awsCall } from './errors.ts';
-import { chunks, type RetryPolicy, sendWithRetry } from './retry.ts';
+} from './sqs-messages.ts';
 
 /*
  * The SQS calls of the delivery queue, each within SQS's batch limits and re-sending only what
@@ -222,8 +222,8 @@ export function copyAttributes(m: Message): Record<string, MessageAttributeValue
   for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) {
     out[name] = {
       DataType: value.DataType,
-      ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
-      ...(value.BinaryValue === undefined ? {} : { BinaryValue: value.BinaryValue }),
+      StringValue: value.StringValue,
+      BinaryValue: value.BinaryValue,
     };
   }
   return out;

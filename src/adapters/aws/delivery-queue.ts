@@ -15,8 +15,10 @@ import {
   type ReceiveOptions,
 } from '../../ports/delivery-queue.ts';
 import { checkJob } from '../checks/delivery-queue.ts';
-import { requireArray, requireInteger, requireText } from '../input-checks.ts';
+import { requireArray, requireInteger, requireText } from '../checks/input.ts';
 import { copyAttributes, SqsCalls, toQueueMessage } from './delivery-queue-calls.ts';
+import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
+import type { RetryPolicy } from './retry.ts';
 import {
   checkBody,
   MAX_VISIBILITY_TIMEOUT_MS,
@@ -24,11 +26,7 @@ import {
   plainAttributes,
   SQS_BATCH,
   toMessageAttributes,
-} from './delivery-queue-support.ts';
-import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
-import type { RetryPolicy } from './retry.ts';
-
-export { type CreatedQueues, type CreateQueuesOptions, createQueues } from './delivery-queue-support.ts';
+} from './sqs-messages.ts';
 
 /** Options of {@link SqsDeliveryQueue}. */
 export interface SqsDeliveryQueueOptions {

@@ -9,12 +9,12 @@ import { userPartition } from '../../domain/keys.ts';
 import type { Device, UserKey } from '../../domain/types.ts';
 import type { DeviceRegistration, Devices } from '../../ports/devices.ts';
 import { checkDeactivate, validateRegistration } from '../checks/devices.ts';
-import { requireArray, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireText, requireUser } from '../checks/input.ts';
 import { forEachLimit } from './concurrency.ts';
-import { compare, isTransient, ownerPk } from './devices-support.ts';
+import { compare, ownerPk } from './device-keys.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import { type RetryPolicy, sendWithRetry } from './retry.ts';
-import { cancellationCodes } from './transaction-errors.ts';
+import { cancellationCodes, isReplannable } from './transaction-errors.ts';
 
 export interface DynamoDevicesOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -116,7 +116,7 @@ export class DynamoDevices implements Devices {
         } catch (err) {
           // Not this user's token (or no such token): nothing to remove.
           if (cancellationCodes(err).includes('ConditionalCheckFailed')) return [];
-          if (isTransient(err)) return pending;
+          if (isReplannable(err)) return pending;
           throw translateAwsError(err, 'devices unregister TransactWriteItems');
         }
       },
@@ -196,7 +196,7 @@ export class DynamoDevices implements Devices {
         } catch (err) {
           // Inactive already, registered since, or moved to another user since the owner was read.
           if (cancellationCodes(err).includes('ConditionalCheckFailed')) return [];
-          if (isTransient(err)) return pending;
+          if (isReplannable(err)) return pending;
           throw translateAwsError(err, 'devices deactivate TransactWriteItems');
         }
       },
@@ -298,7 +298,7 @@ export class DynamoDevices implements Devices {
           await this.#documents.send(new TransactWriteCommand({ TransactItems: items }));
           return [];
         } catch (err) {
-          if (isTransient(err)) return pending;
+          if (isReplannable(err)) return pending;
           throw translateAwsError(err, 'devices register TransactWriteItems');
         }
       },
@@ -333,7 +333,7 @@ export class DynamoDevices implements Devices {
             FilterExpression: 'active = :true',
             ExpressionAttributeValues: { ':pk': userPartition(user), ':device': DEVICE, ':true': true },
             ConsistentRead: true,
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+            ExclusiveStartKey: start,
           }),
         ),
       );

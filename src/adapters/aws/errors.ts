@@ -77,3 +77,18 @@ export async function awsCall<T>(what: string, call: () => Promise<T>): Promise<
     throw translateAwsError(err, what);
   }
 }
+
+/** True when an SDK error (kept as `cause` by our translation) is a failed DynamoDB condition. */
+export function isConditionFailure(err: unknown): boolean {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return (
+    awsErrorName(err) === 'ConditionalCheckFailedException' ||
+    awsErrorName(cause) === 'ConditionalCheckFailedException'
+  );
+}
+
+/** The AWS error name behind one of our errors (its `cause`), or of the error itself. */
+export function causeName(err: unknown): string {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause === undefined ? awsErrorName(err) : awsErrorName(cause);
+}

@@ -6,10 +6,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../../domain/errors.ts';
+import { sleep as realSleep } from '../../lib/sleep.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { backoffMs, sleep as realSleep } from '../../runtime/sleep.ts';
-import { isConditionFailure, orderKey, retrying } from './event-log-support.ts';
-import type { RetryPolicy } from './retry.ts';
+import { isConditionFailure } from './errors.ts';
+import { type RetryPolicy, retryDelay, retrying } from './retry.ts';
+import { orderKey } from './sequence-numbers.ts';
 
 /** Where an event went in the stream. */
 export interface StreamPosition {
@@ -100,9 +101,7 @@ export class EventClaims {
       if (attempt >= MAX_WAITS) {
         throw new StoreUnavailableError('event log append: another append of the same event id is in flight');
       }
-      await sleep(
-        backoffMs(attempt, o.retry?.baseDelayMs ?? 25, o.retry?.maxDelayMs ?? 2_000, o.retry?.random),
-      );
+      await sleep(retryDelay(attempt, o.retry));
     }
   }
 

@@ -14,12 +14,14 @@ import { authorPartition } from '../../domain/keys.ts';
 import type { AuthorEvent } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { type AppendResult, compareSequence, type EventLog, type LogRecord } from '../../ports/event-log.ts';
-import { requireLimit, requireText } from '../input-checks.ts';
+import { requireLimit, requireText } from '../checks/input.ts';
 import { forEachLimit } from './concurrency.ts';
+import { causeName } from './errors.ts';
 import { EventClaims, eventKey, type StreamPosition } from './event-log-claims.ts';
 import { type PendingRecord, PUT_LIMITS, putInOrder, recordBytes } from './event-log-put.ts';
-import { causeName, requireKinesisSequence, retrying } from './event-log-support.ts';
 import type { RetryPolicy } from './retry.ts';
+import { retrying } from './retry.ts';
+import { requireKinesisSequence } from './sequence-numbers.ts';
 
 /** What the Kinesis event log is built on. */
 export interface KinesisEventLogOptions {

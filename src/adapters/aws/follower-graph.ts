@@ -18,9 +18,9 @@ import type {
   FollowerPageOptions,
 } from '../../ports/follower-graph.ts';
 import { checkAuthorIds, checkFollowerPage, checkTierState, validateEdge } from '../checks/follower-graph.ts';
-import { requireArray, requireUser } from '../input-checks.ts';
+import { requireArray, requireUser } from '../checks/input.ts';
 import { forEachLimit } from './concurrency.ts';
-import { awsCall, isRetryableAwsError, translateAwsError } from './errors.ts';
+import { awsCall, translateAwsError } from './errors.ts';
 import {
   dedupe,
   EDGE,
@@ -31,7 +31,7 @@ import {
   type Wanted,
 } from './follower-graph-plan.ts';
 import { chunks, type RetryPolicy, sendWithRetry } from './retry.ts';
-import { isTransientCancellation } from './transaction-errors.ts';
+import { isReplannable } from './transaction-errors.ts';
 
 export interface DynamoFollowerGraphOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -336,7 +336,7 @@ export class DynamoFollowerGraph implements FollowerGraph {
       await this.#documents.send(new TransactWriteCommand({ TransactItems: items }));
       return true;
     } catch (err) {
-      if (isTransientCancellation(err) || isRetryableAwsError(err)) return false;
+      if (isReplannable(err)) return false;
       throw translateAwsError(err, `${what} TransactWriteItems`);
     }
   }
@@ -393,7 +393,7 @@ export class DynamoFollowerGraph implements FollowerGraph {
             ProjectionExpression: '#sk',
             ConsistentRead: true,
             ...(Number.isFinite(max) ? { Limit: max - ids.length } : {}),
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+            ExclusiveStartKey: start,
           }),
         ),
       );

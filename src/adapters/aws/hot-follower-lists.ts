@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { authorPartition } from '../../domain/keys.ts';
 import type { FollowEdge, UserId, UserKey } from '../../domain/types.ts';
+import { errorName } from '../../lib/error-name.ts';
 import type {
   AuthorTierState,
   FollowerGraph,
@@ -276,8 +277,4 @@ export class CachedFollowerGraph implements FollowerGraph {
     const tag = `${this.#prefix}:{${authorPartition(author.tenantId, author.userId)}}`;
     return { followers: `${tag}:followers`, alerts: `${tag}:alerts`, generation: `${tag}:generation` };
   }
-}
-
-function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
 }

@@ -153,7 +153,7 @@ export async function queryAll(ctx: DynamoContext, what: string, input: QueryCom
   do {
     const out = await query(ctx, what, {
       ...input,
-      ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      ExclusiveStartKey: start,
     });
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
@@ -173,7 +173,7 @@ export async function queryCount(
     const out = await query(ctx, what, {
       ...input,
       Select: 'COUNT',
-      ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      ExclusiveStartKey: start,
     });
     count += out.Count ?? 0;
     start = out.LastEvaluatedKey;
@@ -215,13 +215,13 @@ export async function pageRange(
     const out = await query(ctx, what, {
       TableName: table,
       KeyConditionExpression: condition,
-      ...(filter === undefined ? {} : { FilterExpression: filter }),
+      FilterExpression: filter,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ScanIndexForward: false,
       // The two inclusive ends of BETWEEN may take two places.
       Limit: limit - items.length + (beforeId === undefined ? 0 : 2),
-      ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      ExclusiveStartKey: start,
     });
     for (const item of out.Items ?? []) {
       if (item.sk === afterId || item.sk === beforeId) continue;

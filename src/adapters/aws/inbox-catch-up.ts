@@ -2,7 +2,7 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CatchUpConflictError, ValidationError } from '../../domain/errors.ts';
 import type { InboxRow, UserKey } from '../../domain/types.ts';
 import type { CatchUpRange } from '../../ports/inbox.ts';
-import { requireArray, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireText, requireUser } from '../checks/input.ts';
 import { batchGet, type DynamoContext, type Item, reportCapacity } from './inbox-batch.ts';
 import { distinctBy, rowItem, rowsPk, validateRows } from './inbox-items.ts';
 import {

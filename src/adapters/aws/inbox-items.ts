@@ -4,8 +4,8 @@ import { userPartition } from '../../domain/keys.ts';
 import { expiresAtSeconds } from '../../domain/ttl.ts';
 import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ReadMark } from '../../ports/inbox.ts';
-import { parsePayload, payloadJson } from '../embedded/sql-support.ts';
-import { requireText } from '../input-checks.ts';
+import { requireText } from '../checks/input.ts';
+import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { Item } from './inbox-batch.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { GetCommand, type TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../../domain/errors.ts';
 import type { UserKey } from '../../domain/types.ts';
-import { backoffMs, sleep as realSleep } from '../../runtime/sleep.ts';
+import { fullJitter } from '../../lib/backoff.ts';
+import { sleep as realSleep } from '../../lib/sleep.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import { type DynamoContext, reportCapacity } from './inbox-batch.ts';
 import { metaPk } from './inbox-items.ts';
@@ -135,7 +136,9 @@ export async function optimistic<T>(
   for (let i = 1; i <= OPTIMISTIC_ATTEMPTS; i++) {
     const result = await attempt();
     if (result !== undefined && result !== false) return result;
-    await sleep(backoffMs(i, retry.baseDelayMs ?? 10, retry.maxDelayMs ?? 500, retry.random));
+    await sleep(
+      fullJitter(i, { baseMs: retry.baseDelayMs ?? 10, capMs: retry.maxDelayMs ?? 500 }, retry.random),
+    );
   }
   throw new StoreUnavailableError(
     `${what}: the state kept changing, gave up after ${OPTIMISTIC_ATTEMPTS} attempts`,

@@ -4,7 +4,7 @@ import type { InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { mapLimit } from './concurrency.ts';
 import { awsCall } from './errors.ts';
 import {

@@ -4,7 +4,7 @@ import { userPartition } from '../../domain/keys.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { PreferenceCache } from '../../ports/preferences.ts';
-import { requireArray, requireUser } from '../input-checks.ts';
+import { requireArray, requireUser } from '../checks/input.ts';
 import { redisReady } from './dedup-store.ts';
 
 export interface RedisPreferenceCacheOptions {

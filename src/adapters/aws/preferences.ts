@@ -20,8 +20,8 @@ import { userPartition } from '../../domain/keys.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { PreferenceChange, PreferenceStore } from '../../ports/preferences.ts';
+import { requireArray, requireLimit, requireUser } from '../checks/input.ts';
 import { validatePreferences } from '../checks/preferences.ts';
-import { requireArray, requireLimit, requireUser } from '../input-checks.ts';
 import { awsCall, awsErrorName } from './errors.ts';
 import {
   changeFromSdkRecord,

@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '../../domain/errors.ts';
-import { backoffMs, sleep as realSleep } from '../../runtime/sleep.ts';
+import { fullJitter } from '../../lib/backoff.ts';
+import { sleep as realSleep } from '../../lib/sleep.ts';
 import { isRetryableAwsError, translateAwsError } from './errors.ts';
 
 /** How a batch call retries what AWS left unprocessed. */
@@ -45,8 +46,17 @@ export async function sendWithRetry<T>(
         `${what}: ${pending.length} item(s) still unprocessed after ${attempt} attempts`,
       );
     }
-    await sleep(backoffMs(attempt, policy.baseDelayMs ?? 25, policy.maxDelayMs ?? 2_000, policy.random));
+    await sleep(retryDelay(attempt, policy));
   }
+}
+
+/** The wait before retry number `attempt` under `policy`: 25 ms doubling to 2 s, full jitter, by default. */
+export function retryDelay(attempt: number, policy: RetryPolicy = {}): number {
+  return fullJitter(
+    attempt,
+    { baseMs: policy.baseDelayMs ?? 25, capMs: policy.maxDelayMs ?? 2_000 },
+    policy.random,
+  );
 }
 
 /** Splits `items` into chunks of at most `size`. */
@@ -54,4 +64,22 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * One SDK call, re-sent whole while AWS answers with throttling or a 5xx (the same backoff as
+ * batch retries), anything else translated to our errors with the SDK error as `cause`.
+ */
+export async function retrying<T>(what: string, call: () => Promise<T>, policy?: RetryPolicy): Promise<T> {
+  let result: T | undefined;
+  await sendWithRetry(
+    what,
+    [call],
+    async ([only]) => {
+      result = await only!();
+      return [];
+    },
+    policy,
+  );
+  return result as T;
 }

@@ -68,7 +68,7 @@ export async function* readS3Audit(
         new ListObjectsV2Command({
           Bucket: bucket,
           Prefix: prefix,
-          ...(token === undefined ? {} : { ContinuationToken: token }),
+          ContinuationToken: token,
         }),
       ),
     );

@@ -70,9 +70,7 @@ export class SesEmailTransport implements EmailTransport {
               Headers: headers,
             },
           },
-          ...(this.#configurationSetName === undefined
-            ? {}
-            : { ConfigurationSetName: this.#configurationSetName }),
+          ConfigurationSetName: this.#configurationSetName,
         }),
       );
       return { status: 'sent', ...(out.MessageId === undefined ? {} : { providerMessageId: out.MessageId }) };

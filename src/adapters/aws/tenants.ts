@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
+import { requireText } from '../checks/input.ts';
 import { requireTime } from '../checks/tenants.ts';
-import { requireText } from '../input-checks.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import { type RetryPolicy, sendWithRetry } from './retry.ts';
 import { cancellationCodes } from './transaction-errors.ts';
@@ -91,7 +91,7 @@ export class DynamoTenants implements Tenants {
             FilterExpression: 'sk = :tenant',
             ExpressionAttributeValues: { ':tenant': TENANT_SK },
             ConsistentRead: true,
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+            ExclusiveStartKey: start,
           }),
         ),
       );

@@ -1,9 +1,9 @@
-import { awsErrorName } from './errors.ts';
+import { awsErrorName, isRetryableAwsError } from './errors.ts';
 
 /**
  * How to read a failed TransactWriteItems call. The devices registry and the follower graph both
- * plan a transaction from a read and, when it is cancelled, decide whether planning it again from
- * a fresh read may let it pass; they must decide alike, so the rule lives here once.
+ * plan a transaction from a read and, when it fails, decide whether planning it again from a fresh
+ * read may let it pass; they must decide alike, so the rule lives here once (`isReplannable`).
  */
 
 /** Cancellation reasons after which the same transaction, re-planned from a fresh read, may pass. */
@@ -33,4 +33,14 @@ export function isTransientCancellation(err: unknown): boolean {
   if (name === 'TransactionConflictException' || name === 'TransactionInProgressException') return true;
   if (name !== 'TransactionCanceledException') return false;
   return cancellationCodes(err).every((code) => REPLANNABLE_REASONS.has(code));
+}
+
+/**
+ * True when the same write, re-planned from a fresh read, may pass: a cancellation for reasons a
+ * fresh plan may avoid, or throttling, a 5xx or a network error. A cancelled transaction is judged
+ * by its reasons alone.
+ */
+export function isReplannable(err: unknown): boolean {
+  if (awsErrorName(err) === 'TransactionCanceledException') return isTransientCancellation(err);
+  return isTransientCancellation(err) || isRetryableAwsError(err);
 }

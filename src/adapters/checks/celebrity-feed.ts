@@ -1,7 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import type { CelebrityPointer } from '../../domain/types.ts';
 import type { PointerRef } from '../../ports/celebrity-feed.ts';
-import { requireArray, requireText } from '../input-checks.ts';
+import { requireArray, requireText } from './input.ts';
 
 /**
  * Argument checks of the CelebrityFeed port, shared by its embedded and AWS adapters so both

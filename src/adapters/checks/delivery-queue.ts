@@ -1,6 +1,6 @@
 import { ValidationError } from '../../domain/errors.ts';
 import type { Channel, DeliveryJob } from '../../domain/types.ts';
-import { requireText } from '../input-checks.ts';
+import { requireText } from './input.ts';
 
 /**
  * Argument checks of the DeliveryQueue port, shared by its embedded and AWS adapters so both

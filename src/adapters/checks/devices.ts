@@ -1,7 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import { Platform } from '../../domain/types.ts';
 import type { DeviceRegistration } from '../../ports/devices.ts';
-import { requireText } from '../input-checks.ts';
+import { requireText } from './input.ts';
 
 /**
  * Argument checks of the Devices port, shared by its embedded and AWS adapters so both refuse a

@@ -1,7 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import { type FollowEdge, Tier, type UserKey } from '../../domain/types.ts';
 import type { AuthorTierState, FollowerPageOptions } from '../../ports/follower-graph.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from './input.ts';
 
 /**
  * Argument checks of the FollowerGraph port, shared by the embedded graph, the DynamoDB graph and

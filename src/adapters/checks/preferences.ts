@@ -1,7 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import type { Preferences } from '../../domain/types.ts';
 import { isPlainObject } from '../../domain/validate.ts';
-import { requireUser } from '../input-checks.ts';
+import { requireUser } from './input.ts';
 
 /**
  * Argument checks of the PreferenceStore port, shared by its embedded and AWS adapters so both

@@ -21,8 +21,8 @@ import {
 import type { AuditEntry, AuditRecord } from '../../domain/audit-types.ts';
 import { ClosedError, StoreUnavailableError, ValidationError } from '../../domain/errors.ts';
 import type { AuditSink } from '../../ports/audit-sink.ts';
-import { requireArray } from '../input-checks.ts';
-import { storeStep } from './sql-support.ts';
+import { requireArray } from '../checks/input.ts';
+import { storeStep } from './store-step.ts';
 
 export interface JsonlAuditSinkOptions {
   /** Directory of the log's files; created when missing. One sink writes a directory at a time. */

@@ -10,10 +10,11 @@ import type {
   PointerRef,
 } from '../../ports/celebrity-feed.ts';
 import { validatePointer, validateRefs } from '../checks/celebrity-feed.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
-import { parsePayload, payloadJson, storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedCelebrityFeedOptions {
   readonly db: EmbeddedDb;

@@ -1,8 +1,8 @@
 import type { StatementSync } from 'node:sqlite';
 import type { Checkpoints } from '../../ports/event-log.ts';
-import { requireText } from '../input-checks.ts';
+import { requireText } from '../checks/input.ts';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedCheckpointsOptions {
   readonly db: EmbeddedDb;

@@ -12,10 +12,10 @@ import {
   type ReceiveOptions,
 } from '../../ports/delivery-queue.ts';
 import { checkJob } from '../checks/delivery-queue.ts';
-import { requireArray, requireInteger, requireLimit, requireText } from '../input-checks.ts';
+import { requireArray, requireInteger, requireLimit, requireText } from '../checks/input.ts';
 import type { EmbeddedDb } from './db.ts';
 import { prepare, RECEIPT_LENGTH } from './delivery-queue-sql.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedDeliveryQueueOptions {
   readonly db: EmbeddedDb;

@@ -2,9 +2,9 @@ import type { StatementSync } from 'node:sqlite';
 import type { Device, Platform, UserKey } from '../../domain/types.ts';
 import type { DeviceRegistration, Devices } from '../../ports/devices.ts';
 import { checkDeactivate, validateRegistration } from '../checks/devices.ts';
-import { requireArray, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireText, requireUser } from '../checks/input.ts';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedDevicesOptions {
   readonly db: EmbeddedDb;

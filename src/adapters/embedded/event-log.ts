@@ -6,9 +6,9 @@ import type { AuthorEvent } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { AppendResult, EventLog, LogRecord } from '../../ports/event-log.ts';
-import { requireArray, requireLimit, requireText } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText } from '../checks/input.ts';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedEventLogOptions {
   readonly db: EmbeddedDb;

@@ -8,9 +8,9 @@ import type {
   FollowerPageOptions,
 } from '../../ports/follower-graph.ts';
 import { checkAuthorIds, checkFollowerPage, checkTierState, validateEdge } from '../checks/follower-graph.ts';
-import { requireArray, requireUser } from '../input-checks.ts';
+import { requireArray, requireUser } from '../checks/input.ts';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedFollowerGraphOptions {
   readonly db: EmbeddedDb;

@@ -4,11 +4,12 @@ import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
 import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../input-checks.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { createInboxSchema, UNREAD_FOLD_AT } from './inbox-schema.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
-import { parsePayload, payloadJson, storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedInboxOptions {
   readonly db: EmbeddedDb;

@@ -1,14 +1,8 @@
 import { ClosedError, DedupUnavailableError } from '../../domain/errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { type ClaimRequest, ClaimState, type DedupStore } from '../../ports/dedup-store.ts';
-import {
-  checkClaimRequests,
-  checkDedupKeys,
-  checkTtl,
-  claimStateOf,
-  DEDUP_TTL_MS,
-  type DedupEntry,
-} from './dedup-store.ts';
+import { checkClaimRequests, checkDedupKeys, checkTtl, DEDUP_TTL_MS } from '../checks/dedup-store.ts';
+import { claimStateOf, type DedupEntry } from './dedup-store.ts';
 
 export interface MemoryDedupStoreOptions {
   /** @default systemClock */

@@ -2,7 +2,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import { userPartition } from '../../domain/keys.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import type { PreferenceCache } from '../../ports/preferences.ts';
-import { requireArray, requireUser } from '../input-checks.ts';
+import { requireArray, requireUser } from '../checks/input.ts';
 
 export interface LruPreferenceCacheOptions {
   /** Users kept; the least recently used one goes first. @default 100_000 */

@@ -3,10 +3,10 @@ import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { PreferenceChange, PreferenceStore } from '../../ports/preferences.ts';
+import { requireArray, requireLimit, requireUser } from '../checks/input.ts';
 import { validatePreferences } from '../checks/preferences.ts';
-import { requireArray, requireLimit, requireUser } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedPreferenceStoreOptions {
   readonly db: EmbeddedDb;

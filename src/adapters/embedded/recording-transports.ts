@@ -12,9 +12,9 @@ import type {
   PushTransport,
 } from '../../ports/transports.ts';
 import { checkEmailMessage } from '../checks/email-message.ts';
-import { requireText } from '../input-checks.ts';
+import { requireText } from '../checks/input.ts';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 /** What a recording sink has seen, over its whole life (it is stored, so it survives restarts). */
 export interface TransportStats {

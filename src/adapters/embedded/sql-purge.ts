@@ -1,6 +1,6 @@
 import type { StatementSync } from 'node:sqlite';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 /** How a purge of expired rows proceeds. */
 export interface PurgeOptions {

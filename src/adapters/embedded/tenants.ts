@@ -1,10 +1,10 @@
 import type { StatementSync } from 'node:sqlite';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
+import { requireText } from '../checks/input.ts';
 import { requireTime } from '../checks/tenants.ts';
-import { requireText } from '../input-checks.ts';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './sql-support.ts';
+import { storeStep } from './store-step.ts';
 
 export interface EmbeddedTenantsOptions {
   readonly db: EmbeddedDb;

@@ -1,3 +1,5 @@
+import { fullJitter } from '../../lib/backoff.ts';
+
 /** How a push transport retries a throttled or failing provider within one send. */
 export interface BackoffPolicy {
   /** Tries in all, the first included. @default 3 */
@@ -12,8 +14,8 @@ export interface BackoffPolicy {
 export const DEFAULT_BACKOFF: BackoffPolicy = { attempts: 3, baseMs: 200, maxMs: 5_000 };
 
 /**
- * Full-jitter exponential delay before retry number `retry` (1-based): a random wait in
- * [0, min(maxMs, baseMs·2^(retry-1))], so many senders throttled at once spread their retries.
+ * The delay before retry number `retry` (1-based): the code base's one backoff (full jitter,
+ * `lib/backoff.ts`) under this policy, so many senders throttled at once spread their retries.
  * Never below `retryAfterMs`: the provider's word wins over our guess.
  */
 export function backoffDelay(
@@ -22,9 +24,10 @@ export function backoffDelay(
   retryAfterMs?: number,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, retry - 1));
-  const jittered = Math.round(random() * Math.max(0, ceiling));
-  return Math.max(jittered, retryAfterMs ?? 0);
+  return Math.max(
+    fullJitter(retry, { baseMs: policy.baseMs, capMs: policy.maxMs }, random),
+    retryAfterMs ?? 0,
+  );
 }
 
 const SECONDS = /^\d+(\.\d+)?$/;

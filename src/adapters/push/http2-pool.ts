@@ -27,7 +27,7 @@ interface Entry {
   /** From the server's GOAWAY: streams above it were never processed. */
   goawayLastStreamId?: number;
   /** Set while a PING is unanswered: destroys the session when it fires. */
-  pingDeadline?: NodeJS.Timeout;
+  pingDeadline: NodeJS.Timeout | undefined;
   timers: NodeJS.Timeout[];
 }
 
@@ -37,8 +37,9 @@ interface Waiter {
   readonly resolve: (res: Http2Response) => void;
   readonly reject: (err: Http2RequestError) => void;
   readonly timer: NodeJS.Timeout;
-  stream?: ClientHttp2Stream;
-  entry?: Entry;
+  /** The stream and connection it holds; cleared when it is queued again. */
+  stream: ClientHttp2Stream | undefined;
+  entry: Entry | undefined;
   /** Re-queued once already after a refusal that proved nothing was sent. */
   requeued: boolean;
   settled: boolean;
@@ -87,6 +88,8 @@ export class Http2Pool {
         req,
         resolve,
         reject,
+        stream: undefined,
+        entry: undefined,
         requeued: false,
         settled: false,
         timer: setTimeout(() => this.#timeout(waiter), this.#requestTimeoutMs),
@@ -150,9 +153,16 @@ export class Http2Pool {
   #open(): void {
     const session = http2.connect(this.#origin, {
       settings: { enablePush: false },
-      ...(this.#ca === undefined ? {} : { ca: this.#ca }),
+      ca: this.#ca,
     });
-    const entry: Entry = { session, ready: false, retired: false, active: 0, timers: [] };
+    const entry: Entry = {
+      session,
+      ready: false,
+      retired: false,
+      active: 0,
+      pingDeadline: undefined,
+      timers: [],
+    };
     this.#entries.push(entry);
     let failure: Error | undefined;
     const connectTimer = setTimeout(() => {

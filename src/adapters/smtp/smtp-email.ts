@@ -78,7 +78,7 @@ export class SmtpEmailTransport implements EmailTransport {
       to: message.to,
       subject: message.subject,
       text: message.text,
-      ...(message.html === undefined ? {} : { html: message.html }),
+      html: message.html,
       messageId: `<${message.messageId}@${this.#messageIdDomain}>`,
       headers: { ...message.headers, [MESSAGE_ID_HEADER]: message.messageId },
       [PROGRESS]: progress,

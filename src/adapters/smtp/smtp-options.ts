@@ -163,7 +163,7 @@ function serverOf(opts: SmtpEmailTransportOptions): Server {
 function tlsOf(tls: NonNullable<SmtpEmailTransportOptions['tls']>): Record<string, unknown> {
   return {
     ...(tls.ca === undefined ? {} : { ca: Array.isArray(tls.ca) ? [...tls.ca] : tls.ca }),
-    ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+    rejectUnauthorized: tls.rejectUnauthorized,
   };
 }
 

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../domain/errors.ts';
+import { SettingsError } from '../../lib/settings.ts';
 import { jsonLogger } from '../../runtime/json-logger.ts';
 import {
   type CliIo,
@@ -7,6 +8,7 @@ import {
   configOptions,
   intFlag,
   parse,
+  settingsProblems,
   signalExitCode,
 } from '../args.ts';
 import { localAwsBackend } from '../demo/local-aws-backend.ts';
@@ -108,7 +110,7 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
   try {
     realRecipient = readRealRecipient(io.env);
   } catch (err) {
-    if (err instanceof ValidationError) throw new UsageError(err.message);
+    if (err instanceof SettingsError) throw new UsageError(settingsProblems(err));
     throw err;
   }
   // The local AWS profile has no SNS emulator to hand your phone to: its push is a recording sink.

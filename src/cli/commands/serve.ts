@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../http/app.ts';
-import { tokenSecretOf } from '../../http/user-tokens.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Ports } from '../../ports/ports.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
 import {
-  cursorSecret as cursorSecretOf,
+  DataDirSecret,
+  dataDirSecret,
   type EmbeddedPorts,
   openEmbeddedPorts,
 } from '../../runtime/embedded.ts';
@@ -16,7 +17,6 @@ import { LOCAL_AWS_PORTS } from '../../runtime/local-aws/emulators.ts';
 import { openLocalAws } from '../../runtime/local-aws/profile.ts';
 import { Metrics, observePorts } from '../../runtime/metrics.ts';
 import { Pipeline } from '../../runtime/pipeline.ts';
-import type { Ports } from '../../runtime/ports.ts';
 import { type CliIo, CONFIG_FLAGS, configFrom, configOptions, parse, signalExitCode } from '../args.ts';
 import { localPipelineOptions } from '../demo/run.ts';
 import { UsageError } from '../usage.ts';
@@ -79,7 +79,10 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   const ports = observePorts(raw, { metrics: live.metrics, changes: live.notifier });
   // One token secret for the API and the pipeline: unsubscribe links are signed by one and checked
   // by the other (a data dir of ':memory:' would otherwise draw a new random key for each).
-  const keyed = { ...config, tokenSecret: config.tokenSecret ?? tokenSecretOf(config.dataDir) };
+  const keyed = {
+    ...config,
+    tokenSecret: config.tokenSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Token),
+  };
   const pipeline = new Pipeline(ports, localPipelineOptions(keyed));
   const housekeeper = new Housekeeper({ tasks: ports.housekeeping, clock: ports.clock, logger });
   let app: FastifyInstance | undefined;
@@ -121,7 +124,7 @@ function deliveryLine(t: EmbeddedPorts['transports'] | undefined): string {
 /** The HTTP API's options from the runtime config. */
 export function appOptions(config: RuntimeConfig) {
   return {
-    tokenSecret: config.tokenSecret ?? tokenSecretOf(config.dataDir),
+    tokenSecret: config.tokenSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Token),
     tokenTtlSeconds: config.tokenTtlSeconds,
     bodyLimit: config.bodyLimit,
     operatorTenantId: config.opsTenant,
@@ -151,7 +154,7 @@ async function openServePorts(
     shards: config.shards,
     celebrityThreshold: config.celebrityThreshold,
     tierHysteresis: config.tierHysteresis,
-    cursorSecret: config.cursorSecret ?? cursorSecretOf(config.dataDir),
+    cursorSecret: config.cursorSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Cursor),
     unread: config.unreadMode,
     ports: LOCAL_AWS_PORTS,
     prefix: 'fanout-local',

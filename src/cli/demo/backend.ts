@@ -1,9 +1,9 @@
 import { readAuditLog, verifyAuditLog } from '../../adapters/embedded/audit-log.ts';
 import type { TransportStats } from '../../adapters/embedded/recording-transports.ts';
 import type { AuditEntry } from '../../domain/audit-types.ts';
+import type { Ports } from '../../ports/ports.ts';
 import { type EmbeddedPorts, refreshPlannerStatistics } from '../../runtime/embedded.ts';
 import { fannedOutEvents, type StoreCounts, storeCounts } from '../../runtime/embedded-stats.ts';
-import type { Ports } from '../../runtime/ports.ts';
 import { DemoState, sqliteStateStore } from './state.ts';
 
 /**

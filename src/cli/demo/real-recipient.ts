@@ -1,5 +1,6 @@
-import { ValidationError } from '../../domain/errors.ts';
 import { Platform } from '../../domain/types.ts';
+import { type Environment, readSettings, type Setting, text } from '../../lib/settings.ts';
+import type { Ports } from '../../ports/ports.ts';
 import type {
   EmailMessage,
   EmailResult,
@@ -9,7 +10,6 @@ import type {
   PushTransport,
 } from '../../ports/transports.ts';
 import type { EmbeddedPorts } from '../../runtime/embedded.ts';
-import type { Ports } from '../../runtime/ports.ts';
 import { CELEBRITY_ID } from './users.ts';
 
 /**
@@ -31,29 +31,31 @@ export interface RealRecipient {
 /** The demo user who stands for you: follows the celebrity with alerts on, so each of its posts pushes. */
 export const REAL_USER_ID = 'you';
 
-/** Reads you from the environment; undefined when neither variable is set. */
-export function readRealRecipient(
-  env: Readonly<Record<string, string | undefined>>,
-): RealRecipient | undefined {
-  const rawDevices = env.FANOUT_DEMO_DEVICES?.trim();
-  const email = env.FANOUT_DEMO_EMAIL?.trim() || undefined;
-  const locale = env.FANOUT_DEMO_LOCALE?.trim() || undefined;
-  if (!rawDevices && email === undefined) return undefined;
-  const issues: { path: string; message: string }[] = [];
-  const devices: { platform: Platform; token: string }[] = [];
-  for (const [i, entry] of (rawDevices ? rawDevices.split(',') : []).entries()) {
+/** FANOUT_DEMO_DEVICES: each entry checked; a bad one is named by its index, never quoted. */
+const devices: Setting<RealRecipient['devices']> = (reader) => {
+  const out: { platform: Platform; token: string }[] = [];
+  for (const [i, entry] of (reader.text('FANOUT_DEMO_DEVICES')?.split(',') ?? []).entries()) {
     const colon = entry.indexOf(':');
     const platform = entry.slice(0, colon).trim();
     const token = entry.slice(colon + 1).trim();
     if (colon < 0 || (platform !== Platform.Apns && platform !== Platform.Fcm) || token === '') {
       // The token itself is not echoed: it is a credential of sorts for your phone.
-      issues.push({ path: `FANOUT_DEMO_DEVICES[${i}]`, message: "must be 'apns:<token>' or 'fcm:<token>'" });
+      reader.report(`FANOUT_DEMO_DEVICES[${i}]`, "must be 'apns:<token>' or 'fcm:<token>'");
       continue;
     }
-    devices.push({ platform, token });
+    out.push({ platform, token });
   }
-  if (issues.length > 0) throw new ValidationError(issues);
-  return { devices, ...(email === undefined ? {} : { email }), ...(locale === undefined ? {} : { locale }) };
+  return out;
+};
+
+/** Reads you from the environment; undefined when neither variable is set. Throws SettingsError. */
+export function readRealRecipient(env: Environment): RealRecipient | undefined {
+  const you = readSettings(env, {
+    devices,
+    email: text('FANOUT_DEMO_EMAIL'),
+    locale: text('FANOUT_DEMO_LOCALE'),
+  });
+  return you.devices.length === 0 && you.email === undefined ? undefined : you;
 }
 
 /** Registers you in the demo tenant: preferences with consent, your devices, the celebrity followed. */

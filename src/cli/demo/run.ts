@@ -1,14 +1,13 @@
 import type { AuditEntry } from '../../domain/audit-types.ts';
 import { createUnsubscribeTokens } from '../../domain/unsubscribe.ts';
 import { ingestEvents } from '../../handlers/ingest.ts';
-import { tokenSecretOf } from '../../http/user-tokens.ts';
+import { sleep } from '../../lib/sleep.ts';
 import type { AuditSink } from '../../ports/audit-sink.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Ports } from '../../ports/ports.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
-import { openEmbeddedPorts } from '../../runtime/embedded.ts';
+import { DataDirSecret, dataDirSecret, openEmbeddedPorts } from '../../runtime/embedded.ts';
 import { Pipeline, type PipelineOptions } from '../../runtime/pipeline.ts';
-import type { Ports } from '../../runtime/ports.ts';
-import { sleep } from '../../runtime/sleep.ts';
 import type { Reporter } from '../progress.ts';
 import { UsageError } from '../usage.ts';
 import { type DemoBackend, embeddedBackend } from './backend.ts';
@@ -103,7 +102,7 @@ export function localPipelineOptions(config: RuntimeConfig): PipelineOptions {
 function unsubscribeLinks(config: RuntimeConfig): Pick<PipelineOptions, 'unsubscribe'> {
   const baseUrl = config.delivery.publicBaseUrl;
   if (baseUrl === undefined) return {};
-  const secret = config.tokenSecret ?? tokenSecretOf(config.dataDir);
+  const secret = config.tokenSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Token);
   return { unsubscribe: { baseUrl, tokens: createUnsubscribeTokens(secret) } };
 }
 

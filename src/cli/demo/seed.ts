@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode, FanoutError } from '../../domain/errors.ts';
 import type { FollowEdge, Preferences } from '../../domain/types.ts';
 import type { DeviceRegistration } from '../../ports/devices.ts';
-import type { Ports } from '../../runtime/ports.ts';
+import type { Ports } from '../../ports/ports.ts';
 import type { Reporter } from '../progress.ts';
 import { pareto, seededRandom } from './random.ts';
 import type { Scenario } from './scenario.ts';

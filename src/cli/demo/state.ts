@@ -1,5 +1,5 @@
 import type { EmbeddedDb } from '../../adapters/embedded/db.ts';
-import { storeStep } from '../../adapters/embedded/sql-support.ts';
+import { storeStep } from '../../adapters/embedded/store-step.ts';
 
 /** Where demo progress is kept: name → value. */
 export interface StateStore {

@@ -15,7 +15,7 @@ const deviceParams = {
 } as const;
 
 /** Push tokens of a user. Tokens are personal data: never logged. */
-export function deviceRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export async function deviceRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { devices } = ctx.ports;
   app.put<{ Params: DeviceParams; Body: { platform: Platform } }>(
     '/v1/users/:userId/devices/:token',

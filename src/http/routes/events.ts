@@ -4,7 +4,7 @@ import type { RouteContext } from '../context.ts';
 import { errorResponses, eventBodySchema } from '../schemas.ts';
 
 /** `POST /v1/events`: the Event API. Kept lean: one schema check, one parse, one log append. */
-export function eventRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export async function eventRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const deps: IngestDeps = { log: ctx.ports.log, clock: ctx.clock };
   app.post(
     '/v1/events',

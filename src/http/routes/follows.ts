@@ -26,7 +26,7 @@ const edgeParams = {
  * The follow graph: one edge at a time, or a batch for bulk import. Each follower named is caught
  * up on celebrity pointers before their edges change (handlers/follows.ts).
  */
-export function followRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export async function followRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const deps = ctx.inboxDeps;
   const common = { onRequest: ctx.auth.apiKeyAuth } as const;
   const schema = (summary: string, withBody: boolean) => ({

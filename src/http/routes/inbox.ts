@@ -13,7 +13,7 @@ import {
 const userSecurity = [{ userToken: [] }];
 
 /** The end user's own inbox: pages by cursor, unread count, read marks. */
-export function inboxRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export async function inboxRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const deps = ctx.inboxDeps;
   const common = { onRequest: ctx.auth.userAuth } as const;
 

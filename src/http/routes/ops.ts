@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorName } from '../../handlers/log-fields.ts';
+import { errorName } from '../../lib/error-name.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import type { Auth } from '../auth.ts';
 import { ApiError, ApiErrorCode } from '../errors.ts';
 import { errorResponses } from '../schemas.ts';
-import { openEventStream, responseSink } from './stream.ts';
+import { openEventStream, responseSink } from '../sse.ts';
 
 export interface OpsRoutesOptions {
   readonly metrics: Metrics;

@@ -16,7 +16,7 @@ const userParams = {
 } as const;
 
 /** A user's delivery preferences: replaced whole, read back as stored. */
-export function preferenceRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export async function preferenceRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { preferences } = ctx.ports;
   const response = { 200: preferencesSchema, ...errorResponses };
 

@@ -3,7 +3,7 @@ import type { RouteContext } from '../context.ts';
 import { errorResponses, userIdSchema } from '../schemas.ts';
 
 /** `POST /v1/users/{userId}/tokens`: the app's server hands its end user a short-lived token. */
-export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export async function tokenRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   app.post<{ Params: { userId: string } }>(
     '/v1/users/:userId/tokens',
     {

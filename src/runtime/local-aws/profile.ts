@@ -11,6 +11,7 @@ import {
 import type { AuditEntry } from '../../domain/audit-types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
+import type { Ports } from '../../ports/ports.ts';
 import type {
   EmailMessage,
   EmailResult,
@@ -20,7 +21,6 @@ import type {
 } from '../../ports/transports.ts';
 import { type AwsClients, createAwsClients, createRedis } from '../aws-clients.ts';
 import { openAwsPorts } from '../aws-ports.ts';
-import type { Ports } from '../ports.ts';
 import type { CostMeter } from './cost-meter.ts';
 import {
   type EmulatorEndpoints,

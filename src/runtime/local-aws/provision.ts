@@ -4,14 +4,14 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createQueues } from '../../adapters/aws/create-queues.ts';
 import { createTables } from '../../adapters/aws/create-tables.ts';
-import { createQueues } from '../../adapters/aws/delivery-queue.ts';
 import { awsCall } from '../../adapters/aws/errors.ts';
 import { tableNames } from '../../adapters/aws/tables.ts';
 import { CHANNELS, type Channel } from '../../domain/types.ts';
+import { sleep } from '../../lib/sleep.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { AwsResources } from '../aws-ports.ts';
-import { sleep } from '../sleep.ts';
 
 /** What the local profile creates, under one name prefix. */
 export interface LocalResources extends AwsResources {

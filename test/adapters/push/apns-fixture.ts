@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ApnsTransport, type ApnsTransportOptions } from '../../../src/adapters/push/apns/apns-transport.ts';
-import type { PushMessage } from '../../../src/ports/transports.ts';
 import {
   type FakeApns,
   generateApnsKey,
   type RecordedApnsRequest,
   startFakeApns,
-} from '../../support/fake-apns.ts';
+} from '../../../fakes/fake-apns.ts';
+import { ApnsTransport, type ApnsTransportOptions } from '../../../src/adapters/push/apns/apns-transport.ts';
+import type { PushMessage } from '../../../src/ports/transports.ts';
 import { type RecordingLogger, recordingLogger, type TestClock, testClock } from '../../support/world.ts';
 
 /** A fake APNs, a clock both sides share, and the transports a test opens against them. */

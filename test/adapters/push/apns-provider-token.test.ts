@@ -1,11 +1,11 @@
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { generateApnsKey } from '../../../fakes/fake-apns.ts';
 import {
   clampRefreshAfter,
   ProviderTokens,
   parseSigningKey,
 } from '../../../src/adapters/push/apns/provider-token.ts';
-import { generateApnsKey } from '../../support/fake-apns.ts';
 import { testClock } from '../../support/world.ts';
 
 const TEAM = 'TEAM123456';

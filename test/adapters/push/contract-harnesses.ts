@@ -9,19 +9,19 @@ import {
   SNSClient,
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { generateServiceAccount, startFakeFcm } from '../../../fakes/fake-fcm.ts';
 import { InMemoryEndpointCache, SnsPushTransport } from '../../../src/adapters/aws/sns-push.ts';
 import { EmbeddedDb } from '../../../src/adapters/embedded/db.ts';
 import { RecordingPushTransport } from '../../../src/adapters/embedded/recording-transports.ts';
 import { FcmTransport } from '../../../src/adapters/push/fcm/fcm-transport.ts';
 import type { FcmMessage } from '../../../src/adapters/push/fcm/payload.ts';
 import { parseServiceAccount } from '../../../src/adapters/push/fcm/service-account.ts';
-import { RoutingPushTransport } from '../../../src/adapters/push/routing-push.ts';
 import { TransportRetryableError } from '../../../src/domain/errors.ts';
 import { targetDigest } from '../../../src/domain/keys.ts';
 import type { Platform } from '../../../src/domain/types.ts';
 import type { PushMessage } from '../../../src/ports/transports.ts';
+import { RoutingPushTransport } from '../../../src/runtime/push/routing-transport.ts';
 import type { PushTransportHarness, ReceivedPush } from '../../contracts/push-transport.contract.ts';
-import { generateServiceAccount, startFakeFcm } from '../../support/fake-fcm.ts';
 import { testClock } from '../../support/world.ts';
 import { apnsBench, deviceToken, START } from './apns-fixture.ts';
 

@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../../fakes/fake-fcm.ts';
 import { AccessTokenSource, FCM_SCOPE, signAssertion } from '../../../src/adapters/push/fcm/access-token.ts';
 import { parseServiceAccount, type ServiceAccount } from '../../../src/adapters/push/fcm/service-account.ts';
 import { TransportRetryableError } from '../../../src/domain/errors.ts';
-import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../support/fake-fcm.ts';
 
 const START = Date.UTC(2030, 0, 1);
 const MIN = 60_000;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../../fakes/fake-fcm.ts';
 import { FcmTransport } from '../../../src/adapters/push/fcm/fcm-transport.ts';
 import type { FcmMessage } from '../../../src/adapters/push/fcm/payload.ts';
 import { parseServiceAccount } from '../../../src/adapters/push/fcm/service-account.ts';
@@ -7,7 +8,6 @@ import { targetDigest } from '../../../src/domain/keys.ts';
 import { type DeliveryJob, Outcome, type UserKey } from '../../../src/domain/types.ts';
 import { consumePush } from '../../../src/handlers/push-consumer.ts';
 import { sqsEvent } from '../../support/events.ts';
-import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../support/fake-fcm.ts';
 import { auditRecords, closeWorlds, consenting, type World, world } from '../../support/world.ts';
 
 /** The push consumer with embedded ports and the real FCM transport, against the fake FCM. */

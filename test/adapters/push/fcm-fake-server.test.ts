@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../../fakes/fake-fcm.ts';
 import { signAssertion } from '../../../src/adapters/push/fcm/access-token.ts';
 import { parseServiceAccount, type ServiceAccount } from '../../../src/adapters/push/fcm/service-account.ts';
 import { Http2Pool } from '../../../src/adapters/push/http2-pool.ts';
-import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../support/fake-fcm.ts';
 
 /** The fake FCM itself: it must refuse what Google refuses, or the transport tests prove nothing. */
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { fcmErrorBody } from '../../../fakes/fake-fcm-rules.ts';
 import { classifyFcmResponse } from '../../../src/adapters/push/fcm/responses.ts';
-import { fcmErrorBody } from '../../support/fake-fcm-rules.ts';
 
 const NOW = Date.UTC(2030, 0, 1);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { generateServiceAccount } from '../../../fakes/fake-fcm.ts';
 import { parseServiceAccount } from '../../../src/adapters/push/fcm/service-account.ts';
 import { ValidationError } from '../../../src/domain/errors.ts';
-import { generateServiceAccount } from '../../support/fake-fcm.ts';
 
 const file = JSON.parse(generateServiceAccount('https://oauth2.example.test').json) as Record<string, string>;
 

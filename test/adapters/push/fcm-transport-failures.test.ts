@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../../fakes/fake-fcm.ts';
 import { FcmTransport, type FcmTransportOptions } from '../../../src/adapters/push/fcm/fcm-transport.ts';
 import { parseServiceAccount } from '../../../src/adapters/push/fcm/service-account.ts';
 import { TransportRetryableError } from '../../../src/domain/errors.ts';
 import type { PushMessage } from '../../../src/ports/transports.ts';
-import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../support/fake-fcm.ts';
 import { recordingLogger } from '../../support/world.ts';
 
 /** FcmTransport when FCM throttles, fails, drops the connection or does not answer. */

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../../fakes/fake-fcm.ts';
 import { FcmTransport, type FcmTransportOptions } from '../../../src/adapters/push/fcm/fcm-transport.ts';
 import type { FcmMessage } from '../../../src/adapters/push/fcm/payload.ts';
 import { parseServiceAccount } from '../../../src/adapters/push/fcm/service-account.ts';
 import { TransportRetryableError } from '../../../src/domain/errors.ts';
 import type { PushMessage } from '../../../src/ports/transports.ts';
-import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../support/fake-fcm.ts';
 
 /** FcmTransport against the fake FCM: the request it makes and what it makes of each answer. */
 

@@ -1,9 +1,9 @@
 import { TransportRetryableError } from '../../../domain/errors.ts';
 import { Platform } from '../../../domain/types.ts';
+import { sleep as realSleep } from '../../../lib/sleep.ts';
 import { type Clock, systemClock } from '../../../ports/clock.ts';
 import { type Logger, silentLogger } from '../../../ports/logger.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../../ports/transports.ts';
-import { sleep as realSleep } from '../../../runtime/sleep.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../backoff.ts';
 import { Http2Pool, type Http2Response } from '../http2-pool.ts';
 import { checkPushMessage } from '../message-checks.ts';

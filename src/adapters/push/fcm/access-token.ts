@@ -2,6 +2,7 @@ import { createSign } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { TransportRetryableError } from '../../../domain/errors.ts';
+import { errorName } from '../../../lib/error-name.ts';
 import { type Clock, systemClock } from '../../../ports/clock.ts';
 import { type Logger, silentLogger } from '../../../ports/logger.ts';
 import type { ServiceAccount } from './service-account.ts';
@@ -185,7 +186,7 @@ function postForm(
         'content-length': String(Buffer.byteLength(form)),
         accept: 'application/json',
       },
-      ...(ca === undefined ? {} : { ca }),
+      ca,
     });
     const timer = setTimeout(() => req.destroy(codedError('ETIMEDOUT', 'timeout')), timeoutMs);
     req.once('error', (err) => settle(err));
@@ -218,11 +219,4 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** An error's class or code: never its message, which may quote a request. */
-function errorName(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return code;
-  return err instanceof Error ? err.name : 'unknown';
 }

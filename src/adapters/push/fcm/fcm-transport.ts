@@ -1,5 +1,6 @@
 import { TransportRetryableError, ValidationError } from '../../../domain/errors.ts';
 import { Platform } from '../../../domain/types.ts';
+import { sleep } from '../../../lib/sleep.ts';
 import { type Clock, systemClock } from '../../../ports/clock.ts';
 import { type Logger, silentLogger } from '../../../ports/logger.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../../ports/transports.ts';
@@ -94,7 +95,7 @@ export class FcmTransport implements PushTransport {
     this.#defaultTtlSeconds = opts.defaultTtlSeconds ?? 86_400;
     this.#backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.#budgetMs = opts.retryBudgetMs ?? 10_000;
-    this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#sleep = opts.sleep ?? sleep;
   }
 
   async send(message: PushMessage): Promise<PushResult> {

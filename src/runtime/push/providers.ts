@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
-import { isValidId } from '../domain/event.ts';
-import { Platform } from '../domain/types.ts';
-import { Issues, isPlainObject, joinPath, rejectUnknownKeys } from '../domain/validate.ts';
+import { isValidId } from '../../domain/event.ts';
+import { Platform } from '../../domain/types.ts';
+import { Issues, isPlainObject, joinPath, rejectUnknownKeys } from '../../domain/validate.ts';
 
 /**
  * Which provider pushes each platform, for every tenant or for one: the push providers document.

@@ -1,19 +1,19 @@
 import type { CursorCodec } from '../domain/cursor.ts';
 import type { TierPolicy } from '../domain/tier.ts';
 import type { Channel } from '../domain/types.ts';
-import type { AuditSink } from '../ports/audit-sink.ts';
-import type { CelebrityFeed } from '../ports/celebrity-feed.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { DedupStore } from '../ports/dedup-store.ts';
-import type { DeliveryQueue } from '../ports/delivery-queue.ts';
-import type { Devices } from '../ports/devices.ts';
-import type { Checkpoints, EventLog } from '../ports/event-log.ts';
-import type { FollowerGraph } from '../ports/follower-graph.ts';
-import type { Inbox } from '../ports/inbox.ts';
-import type { Logger } from '../ports/logger.ts';
-import type { PreferenceCache, PreferenceStore } from '../ports/preferences.ts';
-import type { Tenants } from '../ports/tenants.ts';
-import type { EmailTransport, PushTransport } from '../ports/transports.ts';
+import type { AuditSink } from './audit-sink.ts';
+import type { CelebrityFeed } from './celebrity-feed.ts';
+import type { Clock } from './clock.ts';
+import type { DedupStore } from './dedup-store.ts';
+import type { DeliveryQueue } from './delivery-queue.ts';
+import type { Devices } from './devices.ts';
+import type { Checkpoints, EventLog } from './event-log.ts';
+import type { FollowerGraph } from './follower-graph.ts';
+import type { Inbox } from './inbox.ts';
+import type { Logger } from './logger.ts';
+import type { PreferenceCache, PreferenceStore } from './preferences.ts';
+import type { Tenants } from './tenants.ts';
+import type { EmailTransport, PushTransport } from './transports.ts';
 
 /**
  * Every port the pipeline needs, whatever adapters fill them. A profile (embedded, local-aws)

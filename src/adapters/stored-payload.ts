@@ -1,18 +1,8 @@
-import { FanoutError, StoreUnavailableError } from '../../domain/errors.ts';
-
 /**
- * Runs one synchronous store step and turns anything SQLite throws (closed database, disk full,
- * busy) into a StoreUnavailableError, so callers decide on our codes and keep the cause. Our own
- * errors (a ValidationError thrown inside a transaction) pass through unchanged.
+ * How every backend stores an event's free-form payload (`data`): as JSON text, or nothing when
+ * there is none. The SQLite rows and the DynamoDB items share it, so a payload reads back the same
+ * from either.
  */
-export function storeStep<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof FanoutError) throw err;
-    throw new StoreUnavailableError(`${what} failed`, { cause: err });
-  }
-}
 
 /**
  * JSON of a free-form payload, or null when there is none. An empty object is stored as null:

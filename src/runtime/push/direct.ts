@@ -1,10 +1,10 @@
-import { ApnsTransport } from '../adapters/push/apns/apns-transport.ts';
-import { FcmTransport } from '../adapters/push/fcm/fcm-transport.ts';
-import { parseServiceAccount } from '../adapters/push/fcm/service-account.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Logger } from '../ports/logger.ts';
-import type { PushTransport } from '../ports/transports.ts';
-import type { ApnsProviderConfig, FcmProviderConfig } from './push-providers.ts';
+import { ApnsTransport } from '../../adapters/push/apns/apns-transport.ts';
+import { FcmTransport } from '../../adapters/push/fcm/fcm-transport.ts';
+import { parseServiceAccount } from '../../adapters/push/fcm/service-account.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { PushTransport } from '../../ports/transports.ts';
+import type { ApnsProviderConfig, FcmProviderConfig } from './providers.ts';
 
 /** The direct clients' factories, from a providers document's settings: one shape in both modes. */
 export interface DirectPushFactories {

@@ -1,9 +1,10 @@
-import { ValidationError } from '../domain/errors.ts';
-import type { UserKey } from '../domain/types.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import type { UserKey } from '../../domain/types.ts';
 
 /**
- * The argument checks every adapter runs before it touches its store. They live outside both
- * adapter families because they check the port's contract, not a store's: the embedded and the
+ * The argument checks every adapter runs before it touches its store. They live in
+ * `src/adapters/checks`, outside both adapter families, because they check the port's contract,
+ * not a store's: the embedded and the
  * AWS adapter of a port must refuse the same input with the same ValidationError, path and
  * message, and the contract suites assert exactly that.
  */

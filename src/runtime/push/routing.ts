@@ -1,7 +1,6 @@
-import { type PlatformRoutes, RoutingPushTransport } from '../adapters/push/routing-push.ts';
-import { ValidationError } from '../domain/errors.ts';
-import { Platform } from '../domain/types.ts';
-import type { PushTransport } from '../ports/transports.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { Platform } from '../../domain/types.ts';
+import type { PushTransport } from '../../ports/transports.ts';
 import type {
   ApnsProviderConfig,
   FcmProviderConfig,
@@ -9,7 +8,8 @@ import type {
   ProviderConfig,
   PushProvidersConfig,
   SnsProviderConfig,
-} from './push-providers.ts';
+} from './providers.ts';
+import { type PlatformRoutes, RoutingPushTransport } from './routing-transport.ts';
 
 /** How this mode builds each provider's transport; a provider it cannot build is left out. */
 export interface PushFactories {

@@ -1,25 +1,47 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { EndpointCache } from '../adapters/aws/sns-push.ts';
-import { SnsPushTransport } from '../adapters/aws/sns-push.ts';
-import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
-import { ErrorCode, FanoutError } from '../domain/errors.ts';
-import { isPlainObject } from '../domain/validate.ts';
-import type { Logger } from '../ports/logger.ts';
-import { directPushFactories } from '../runtime/direct-push.ts';
-import {
-  type ParseOptions,
-  type PushProvidersConfig,
-  parsePushProviders,
-} from '../runtime/push-providers.ts';
-import { buildPushRouting } from '../runtime/push-transports.ts';
-import type { LambdaEnv } from './env.ts';
+import type { EndpointCache } from '../../adapters/aws/sns-push.ts';
+import { SnsPushTransport } from '../../adapters/aws/sns-push.ts';
+import { ErrorCode, FanoutError } from '../../domain/errors.ts';
+import { isPlainObject } from '../../domain/validate.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { directPushFactories } from './direct.ts';
+import { type ParseOptions, type PushProvidersConfig, parsePushProviders } from './providers.ts';
+import { buildPushRouting } from './routing.ts';
+import type { RoutingPushTransport } from './routing-transport.ts';
 
 /**
  * Push in Lambda: SNS mobile push, direct APNs / FCM, or both per platform and per tenant, by
  * configuration alone (docs/push.md). Credentials of direct providers are read from Secrets Manager
  * once per container, at cold start; the template and the environment carry only secret ids.
  */
+
+/** The push variables of a Lambda function's environment, as `readLambdaEnv` reads them. */
+export interface LambdaPushEnv {
+  /** FANOUT_SNS_APNS_ARN / FANOUT_SNS_FCM_ARN: SNS platform applications. */
+  readonly push: { readonly apnsApplicationArn?: string; readonly fcmApplicationArn?: string };
+  readonly directPush: DirectPushEnv;
+}
+
+/** The direct push providers' variables (set on the push consumer only). */
+export interface DirectPushEnv {
+  /**
+   * FANOUT_APNS_SECRET_ID (the secret holding the `.p8` key's PEM), FANOUT_APNS_KEY_ID,
+   * FANOUT_APNS_TEAM_ID, FANOUT_APNS_TOPIC, FANOUT_APNS_ENVIRONMENT ('production' | 'sandbox'):
+   * all four ids or none. Exclusive with FANOUT_SNS_APNS_ARN.
+   */
+  readonly apns?: {
+    readonly secretId: string;
+    readonly keyId: string;
+    readonly teamId: string;
+    readonly topic: string;
+    readonly environment: 'production' | 'sandbox';
+  };
+  /** FANOUT_FCM_SECRET_ID: the secret holding the service-account JSON. Exclusive with FANOUT_SNS_FCM_ARN. */
+  readonly fcmSecretId?: string;
+  /** FANOUT_PUSH_PROVIDERS_SECRET_ID: a push providers document (per-tenant providers, inline credentials). */
+  readonly providersSecretId?: string;
+}
 
 /** Reads one secret's text. */
 export type SecretReader = (secretId: string) => Promise<string>;
@@ -43,7 +65,7 @@ export function secretsManagerReader(client: SecretsManagerClient): SecretReader
 }
 
 /** Whether this function's environment names any push provider (only the push consumer's does). */
-export function configuresPush(env: LambdaEnv): boolean {
+export function configuresPush(env: LambdaPushEnv): boolean {
   const { apnsApplicationArn, fcmApplicationArn } = env.push;
   const { apns, fcmSecretId, providersSecretId } = env.directPush;
   return [apnsApplicationArn, fcmApplicationArn, apns, fcmSecretId, providersSecretId].some(
@@ -56,7 +78,7 @@ export function configuresPush(env: LambdaEnv): boolean {
  * providers (SNS ARNs, direct APNs / FCM secrets) as its default.
  */
 export async function loadPushProviders(
-  env: LambdaEnv,
+  env: LambdaPushEnv,
   readSecret: SecretReader,
 ): Promise<PushProvidersConfig> {
   const { apnsApplicationArn, fcmApplicationArn } = env.push;

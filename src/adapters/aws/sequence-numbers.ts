@@ -1,13 +1,10 @@
 import { ValidationError } from '../../domain/errors.ts';
-import { requireText } from '../input-checks.ts';
-import { awsErrorName } from './errors.ts';
-import { type RetryPolicy, sendWithRetry } from './retry.ts';
+import { requireText } from '../checks/input.ts';
 
 /**
- * Small helpers shared by the Kinesis event log and the DynamoDB checkpoints: input checks that
- * match the embedded adapters' ValidationError cases, the fixed-width order key that lets one
- * DynamoDB condition compare sequence numbers the way `compareSequence` does, and a retry wrapper
- * for single SDK calls.
+ * Positions in the event log, as the Kinesis event log and the DynamoDB checkpoints keep them:
+ * input checks that match the embedded adapters' ValidationError cases, and the fixed-width order
+ * key that lets one DynamoDB condition compare sequence numbers the way `compareSequence` does.
  */
 
 /** Longest position we store: Kinesis sequence numbers have at most 129 digits. */
@@ -40,37 +37,4 @@ export function requireKinesisSequence(value: unknown, path: string): asserts va
  */
 export function orderKey(sequence: string): string {
   return `${String(sequence.length).padStart(LENGTH_WIDTH, '0')}:${sequence}`;
-}
-
-/** True when an SDK error (kept as `cause` by our translation) is a failed DynamoDB condition. */
-export function isConditionFailure(err: unknown): boolean {
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  return (
-    awsErrorName(err) === 'ConditionalCheckFailedException' ||
-    awsErrorName(cause) === 'ConditionalCheckFailedException'
-  );
-}
-
-/** The AWS error name behind one of our errors (its `cause`), or of the error itself. */
-export function causeName(err: unknown): string {
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  return cause === undefined ? awsErrorName(err) : awsErrorName(cause);
-}
-
-/**
- * One SDK call, re-sent whole while AWS answers with throttling or a 5xx (the same backoff as
- * batch retries), anything else translated to our errors with the SDK error as `cause`.
- */
-export async function retrying<T>(what: string, call: () => Promise<T>, policy?: RetryPolicy): Promise<T> {
-  let result: T | undefined;
-  await sendWithRetry(
-    what,
-    [call],
-    async ([only]) => {
-      result = await only!();
-      return [];
-    },
-    policy,
-  );
-  return result as T;
 }

@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { type ClientHttp2Session, connect } from 'node:http2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeApns, generateApnsKey, startFakeApns } from './fake-apns.ts';
+import { type FakeApns, generateApnsKey, startFakeApns } from '../../fakes/fake-apns.ts';
 
 const TEAM = 'TEAM123456';
 const KID = 'KEY1234567';

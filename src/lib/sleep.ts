@@ -11,14 +11,3 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
-
-/** Exponential backoff with full jitter: a random delay in [base, min(cap, base·2^(attempt-1))]. */
-export function backoffMs(
-  attempt: number,
-  baseMs: number,
-  capMs: number,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(baseMs + random() * Math.max(0, ceiling - baseMs));
-}

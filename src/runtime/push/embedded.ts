@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { RoutingPushTransport } from '../adapters/push/routing-push.ts';
-import { SmtpEmailTransport } from '../adapters/smtp/smtp-email.ts';
-import { ValidationError } from '../domain/errors.ts';
-import { Platform } from '../domain/types.ts';
-import { isPlainObject } from '../domain/validate.ts';
-import { systemClock } from '../ports/clock.ts';
-import type { Logger } from '../ports/logger.ts';
-import type { EmailTransport, PushTransport } from '../ports/transports.ts';
-import type { DeliverySettings } from './delivery-config.ts';
-import { directPushFactories } from './direct-push.ts';
-import { type PushProvidersConfig, parsePushProviders, type ReadText } from './push-providers.ts';
-import { buildPushRouting } from './push-transports.ts';
+import { SmtpEmailTransport } from '../../adapters/smtp/smtp-email.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { Platform } from '../../domain/types.ts';
+import { isPlainObject } from '../../domain/validate.ts';
+import { systemClock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { EmailTransport, PushTransport } from '../../ports/transports.ts';
+import type { DeliverySettings } from '../delivery-config.ts';
+import { directPushFactories } from './direct.ts';
+import { type PushProvidersConfig, parsePushProviders, type ReadText } from './providers.ts';
+import { buildPushRouting } from './routing.ts';
+import type { RoutingPushTransport } from './routing-transport.ts';
 
 export interface EmbeddedTransportsOptions {
   readonly settings: DeliverySettings;
@@ -178,7 +178,7 @@ function pushProviders(settings: DeliverySettings, readText: ReadText): PushProv
     shortcuts.fcm = {
       provider: 'fcm',
       serviceAccountFile: resolve(settings.fcmServiceAccountFile),
-      ...(settings.fcmOrigin === undefined ? {} : { origin: settings.fcmOrigin }),
+      origin: settings.fcmOrigin,
     };
   }
   const fileDefault = doc.default ?? {};

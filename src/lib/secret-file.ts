@@ -1,0 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/**
+ * The secret kept in `file`: read, or generated once (32 random bytes as hex) into an owner-only
+ * file. `wx` makes two processes opening a fresh directory at once agree on the first secret
+ * written: the loser of the race reads the winner's.
+ */
+export function readOrCreateSecret(file: string): string {
+  try {
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return readFileSync(file, 'utf8').trim();
+}

@@ -1,0 +1,131 @@
+import { TABLES, type TableName, tableNames } from '../adapters/aws/tables.ts';
+import {
+  allOrNone,
+  fraction,
+  integer,
+  oneOf,
+  type Setting,
+  type SettingsReader,
+  secret,
+  url,
+} from '../lib/settings.ts';
+
+/**
+ * The variables both ways of running read (the CLI's `readRuntimeConfig`, `src/runtime/config.ts`,
+ * and the Lambda functions' `readLambdaEnv`, `src/lambda/env.ts`), each rule written once here so
+ * the two modes cannot drift apart. Every rule is read through `src/lib/settings.ts`.
+ */
+
+/** FANOUT_CELEBRITY_THRESHOLD: followers at which an author becomes a celebrity. @default 10000 */
+export const celebrityThreshold = integer('FANOUT_CELEBRITY_THRESHOLD', {
+  default: 10_000,
+  min: 1,
+  max: 1_000_000_000,
+});
+
+/** FANOUT_TIER_HYSTERESIS: fraction below the threshold before demotion. @default 0.1 */
+export const tierHysteresis = fraction('FANOUT_TIER_HYSTERESIS', { default: 0.1, min: 0, below: 1 });
+
+/** FANOUT_TOKEN_TTL: lifetime of a user token, seconds (at most a week). @default 3600 */
+export const tokenTtlSeconds = integer('FANOUT_TOKEN_TTL', { default: 3600, min: 1, max: 7 * 24 * 3600 });
+
+/**
+ * FANOUT_BODY_LIMIT: largest HTTP request body, bytes. @default 262144. One maximum in both modes,
+ * 10 MiB: API Gateway refuses larger bodies before they reach the AWS mode, so a higher limit would
+ * be a setting that works on one box and fails in the cloud; the largest request the API takes (a
+ * follow batch of 1,000 edges) is far below it.
+ */
+export const bodyLimit = integer('FANOUT_BODY_LIMIT', {
+  default: 256 * 1024,
+  min: 1024,
+  max: 10 * 1024 * 1024,
+});
+
+/** Shortest HMAC key: below 128 bits a key is guessable offline from one token, cursor or link. */
+export const MIN_SECRET_BYTES = 16;
+
+/** An HMAC key (FANOUT_TOKEN_SECRET, FANOUT_CURSOR_SECRET, FANOUT_UNSUBSCRIBE_SECRET). */
+export function hmacSecret(variable: string, required: true): Setting<string>;
+export function hmacSecret(variable: string, required?: boolean): Setting<string | undefined>;
+export function hmacSecret(variable: string, required = false): Setting<string | undefined> {
+  return secret(variable, { minBytes: MIN_SECRET_BYTES, required });
+}
+
+/**
+ * FANOUT_PUBLIC_BASE_URL: the API's public URL; emails then carry one-click unsubscribe links
+ * (`<url>/v1/unsubscribe?token=…`).
+ */
+export const publicBaseUrl = url('FANOUT_PUBLIC_BASE_URL', ['https:', 'http:'], {
+  message: 'must be an http(s) URL',
+});
+
+/** The default APNs provider, as both modes name it: its key, ids, topic and environment. */
+export interface ApnsVariables {
+  /** Where the `.p8` key is: a file (embedded) or a Secrets Manager secret (Lambda). */
+  readonly key: string;
+  readonly keyId: string;
+  readonly teamId: string;
+  /** The app's bundle id. */
+  readonly topic: string;
+  /** FANOUT_APNS_ENVIRONMENT. @default 'production' */
+  readonly environment: 'production' | 'sandbox';
+}
+
+const apnsEnvironment = oneOf('FANOUT_APNS_ENVIRONMENT', ['production', 'sandbox'], {
+  default: 'production',
+});
+
+/**
+ * The default APNs provider: `keyVariable` (FANOUT_APNS_KEY_FILE embedded, FANOUT_APNS_SECRET_ID
+ * in Lambda), FANOUT_APNS_KEY_ID, FANOUT_APNS_TEAM_ID and FANOUT_APNS_TOPIC, all four or none;
+ * FANOUT_APNS_ENVIRONMENT (and the `implies` variables) only with them.
+ */
+export function apnsVariables<const K extends string>(
+  keyVariable: K,
+  implies: readonly string[] = [],
+): Setting<ApnsVariables | undefined> {
+  const ids = allOrNone([keyVariable, 'FANOUT_APNS_KEY_ID', 'FANOUT_APNS_TEAM_ID', 'FANOUT_APNS_TOPIC'], {
+    label: 'FANOUT_APNS_*',
+    implies: ['FANOUT_APNS_ENVIRONMENT', ...implies],
+  });
+  return (reader) => {
+    const set = ids(reader);
+    if (set === undefined) return undefined;
+    return {
+      key: set[keyVariable],
+      keyId: set.FANOUT_APNS_KEY_ID,
+      teamId: set.FANOUT_APNS_TEAM_ID,
+      topic: set.FANOUT_APNS_TOPIC,
+      environment: apnsEnvironment(reader),
+    };
+  };
+}
+
+/** `celebrityFeed` → `FANOUT_TABLE_CELEBRITY_FEED`: the variable that names one table. */
+export function tableVariable(name: TableName): string {
+  return `FANOUT_TABLE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/**
+ * Physical names of `names` (every table by default): FANOUT_TABLE_PREFIX names them all
+ * (`tableNames`), FANOUT_TABLE_<NAME> overrides one. When tables stay unnamed, one missing table
+ * is reported by its own variable, several by the prefix, which would name them all.
+ */
+export function tableSettings<const N extends TableName>(
+  names: readonly N[] = Object.keys(TABLES) as N[],
+): Setting<Readonly<Record<N, string>>> {
+  return (reader: SettingsReader) => {
+    const prefix = reader.text('FANOUT_TABLE_PREFIX');
+    const fromPrefix = prefix === undefined ? undefined : tableNames(prefix);
+    const out = {} as Record<N, string>;
+    const missing: string[] = [];
+    for (const name of names) {
+      const value = reader.text(tableVariable(name)) ?? fromPrefix?.[name];
+      if (value === undefined) missing.push(tableVariable(name));
+      out[name] = value ?? '';
+    }
+    if (missing.length === 1) reader.report(missing[0]!, 'is not set, nor is FANOUT_TABLE_PREFIX');
+    if (missing.length > 1) reader.report('FANOUT_TABLE_PREFIX', `is not set, nor are ${missing.join(', ')}`);
+    return out;
+  };
+}
