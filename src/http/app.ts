@@ -6,8 +6,9 @@ import type { Ports } from '../ports/ports.ts';
 import { InboxNotifier } from '../runtime/inbox-notifier.ts';
 import { Metrics } from '../runtime/metrics.ts';
 import { createAuth } from './auth.ts';
+import { COMMON_HEADERS, clientErrorHandler } from './client-errors.ts';
 import type { RouteContext } from './context.ts';
-import { errorHandler, installErrorHandling } from './errors.ts';
+import { ApiError, ApiErrorCode, errorHandler, installErrorHandling } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
 import { TenantRateLimiter } from './rate-limit.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -21,6 +22,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webRoutes } from './routes/web.ts';
 import { errorSchema } from './schemas.ts';
+import { type ServerLimits, serverOptions } from './server-limits.ts';
 import { createUserTokens } from './user-tokens.ts';
 
 /** Knobs of the HTTP API (from the runtime config in the serve command). */
@@ -46,6 +48,11 @@ export interface AppOptions {
   readonly devTenantId?: string;
   /** The tenant whose API keys open the operations data (/ops). @default 'dev' */
   readonly operatorTenantId?: string;
+  /**
+   * Socket timeouts and the connection cap of a listening server (`fanout serve`). Undefined for
+   * an app only ever injected into (Lambda, where API Gateway holds the sockets).
+   */
+  readonly server?: ServerLimits;
 }
 
 /** The live side: wake-ups for inbox streams and the operator's metrics. */
@@ -78,11 +85,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Unknown fields are refused, not silently dropped, and body values are never coerced:
     // `"true"` is not a boolean. Query values are text and are described as such.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    return503OnClosing: true,
+    // Requests that arrive while closing get a 503 in the envelope (the hook below), not Fastify's own.
+    return503OnClosing: false,
+    clientErrorHandler,
     // Room for long push tokens in the path; the route schemas set the real limits.
     routerOptions: { maxParamLength: 600 },
     frameworkErrors: errorHandler(logger),
+    ...(options.server === undefined ? {} : serverOptions(options.server)),
   });
+  if (options.server !== undefined) app.server.maxConnections = options.server.maxConnections;
   // JSON only: a text/plain body is 415, not a string the schema then refuses. An empty body with
   // a JSON content type (what many clients send on a body-less POST) is no body, not a 400; every
   // other body goes through Fastify's own parser with its prototype-poisoning protection.
@@ -92,6 +103,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
     else json(request, body as string, done);
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(COMMON_HEADERS);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new ApiError(503, ApiErrorCode.Unavailable, 'the service is shutting down; retry', 1);
+    }
   });
   app.decorateRequest('tenantId', '');
   app.decorateRequest('userId', '');

@@ -92,7 +92,11 @@ function isText(headers: Readonly<Record<string, string>>): boolean {
 function streamUnsupported(): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: 501,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    },
     body: JSON.stringify(
       errorBody(
         ApiErrorCode.Unavailable,

@@ -1,4 +1,5 @@
-import { type Environment, integer, oneOf, readSettings, text } from '../lib/settings.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../http/server-limits.ts';
+import { type Environment, integer, oneOf, readSettings, type Setting, text } from '../lib/settings.ts';
 import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
 import { bodyLimit, celebrityThreshold, hmacSecret, tierHysteresis, tokenTtlSeconds } from './settings.ts';
 
@@ -65,6 +66,12 @@ export interface RuntimeConfig {
   /** FANOUT_OPS_TENANT: the tenant whose API keys open the operations data (/ops). @default 'dev' */
   readonly opsTenant: string;
   /**
+   * FANOUT_REQUEST_TIMEOUT_MS, FANOUT_HEADERS_TIMEOUT_MS, FANOUT_KEEP_ALIVE_TIMEOUT_MS,
+   * FANOUT_IDLE_TIMEOUT_MS, FANOUT_MAX_CONNECTIONS: socket limits of the HTTP server (see
+   * `ServerLimits` for their defaults).
+   */
+  readonly server: ServerLimits;
+  /**
    * FANOUT_PROFILE: 'embedded' (one SQLite file) or 'local-aws' (the AWS adapters against local
    * emulators it starts; see docs/local-aws.md). @default 'embedded'
    */
@@ -89,6 +96,28 @@ export const LogLevel = {
   Silent: 'silent',
 } as const;
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
+
+const timeout = (variable: string, fallback: number) =>
+  integer(variable, { default: fallback, min: 1, max: 3_600_000 });
+
+/** The HTTP server's socket limits; a headers timeout above the request timeout is reported. */
+const serverLimits: Setting<ServerLimits> = (reader) => {
+  const d = DEFAULT_SERVER_LIMITS;
+  const limits: ServerLimits = {
+    requestTimeoutMs: timeout('FANOUT_REQUEST_TIMEOUT_MS', d.requestTimeoutMs)(reader),
+    headersTimeoutMs: timeout('FANOUT_HEADERS_TIMEOUT_MS', d.headersTimeoutMs)(reader),
+    keepAliveTimeoutMs: timeout('FANOUT_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs)(reader),
+    idleTimeoutMs: timeout('FANOUT_IDLE_TIMEOUT_MS', d.idleTimeoutMs)(reader),
+    maxConnections: integer('FANOUT_MAX_CONNECTIONS', { default: d.maxConnections, min: 1, max: 1_000_000 })(
+      reader,
+    ),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    reader.report('FANOUT_HEADERS_TIMEOUT_MS', 'must not exceed FANOUT_REQUEST_TIMEOUT_MS');
+    return { ...limits, headersTimeoutMs: limits.requestTimeoutMs };
+  }
+  return limits;
+};
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -124,6 +153,7 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     bodyLimit,
     devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
     opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
+    server: serverLimits,
     delivery: deliverySettings,
   });
   return {

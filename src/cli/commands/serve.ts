@@ -128,6 +128,7 @@ export function appOptions(config: RuntimeConfig) {
     tokenTtlSeconds: config.tokenTtlSeconds,
     bodyLimit: config.bodyLimit,
     operatorTenantId: config.opsTenant,
+    server: config.server,
     ...(config.rateLimit > 0 ? { rateLimit: { perSecond: config.rateLimit, burst: config.rateBurst } } : {}),
   };
 }
