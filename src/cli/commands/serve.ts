@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../http/app.ts';
+import { makePrivateDir } from '../../lib/private-files.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Ports } from '../../ports/ports.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
@@ -150,7 +150,7 @@ async function openServePorts(
   if (config.profile === 'embedded') return openEmbeddedPorts({ config, logger, delivers: config.pipeline });
   if (!config.pipeline) throw new UsageError('FANOUT_PIPELINE=off is for the embedded profile only');
   // The data dir keeps the token and cursor secrets, so tokens outlive a restart.
-  mkdirSync(config.dataDir, { recursive: true });
+  makePrivateDir(config.dataDir);
   const profile = await openLocalAws({
     shards: config.shards,
     celebrityThreshold: config.celebrityThreshold,
