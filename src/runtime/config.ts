@@ -1,4 +1,5 @@
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../http/server-limits.ts';
+import { isLoopbackHost } from '../lib/loopback.ts';
 import { type Environment, integer, oneOf, readSettings, type Setting, text } from '../lib/settings.ts';
 import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
 import { bodyLimit, celebrityThreshold, hmacSecret, tierHysteresis, tokenTtlSeconds } from './settings.ts';
@@ -119,10 +120,6 @@ const serverLimits: Setting<ServerLimits> = (reader) => {
   return limits;
 };
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 /**
  * Reads and validates the environment; every problem is reported at once, as one SettingsError
  * naming each variable.
@@ -161,6 +158,6 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     pipeline: pipeline === 'on',
     rateBurst: rateBurst ?? Math.max(1, settings.rateLimit),
     // 'auto': on only while the API listens on a loopback address, where only this machine reaches it.
-    devSignIn: devSignIn === 'auto' ? isLoopback(settings.host) : devSignIn === 'on',
+    devSignIn: devSignIn === 'auto' ? isLoopbackHost(settings.host) : devSignIn === 'on',
   };
 }
