@@ -10,7 +10,7 @@ import { COMMON_HEADERS, clientErrorHandler } from './client-errors.ts';
 import type { RouteContext } from './context.ts';
 import { ApiError, ApiErrorCode, errorHandler, installErrorHandling } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
-import { TenantRateLimiter } from './rate-limit.ts';
+import { type Rate, RequestLimits } from './rate-limit.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
 import { followRoutes } from './routes/follows.ts';
@@ -27,8 +27,21 @@ import { createUserTokens } from './user-tokens.ts';
 
 /** Knobs of the HTTP API (from the runtime config in the serve command). */
 export interface AppOptions {
-  /** Requests per second per tenant, and the burst above it; unlimited when undefined. */
-  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  /**
+   * Requests per second per tenant, all its credentials together (API keys and every user
+   * token), and the burst above it; unlimited when undefined.
+   */
+  readonly rateLimit?: Rate;
+  /** Each end user's share of their tenant's requests; none when undefined. */
+  readonly userRateLimit?: Rate;
+  /** Wrong credentials per source address; unlimited when undefined. */
+  readonly authFailureLimit?: Rate;
+  /**
+   * Which proxies' `X-Forwarded-For` gives the client's address (the source address the failure
+   * limit counts): true (any), a hop count, or addresses / CIDRs / 'loopback', comma-separated.
+   * @default none: the socket's peer is the client
+   */
+  readonly trustProxy?: boolean | number | string;
   /** Largest request body, bytes. @default 262144 */
   readonly bodyLimit?: number;
   /** HMAC key of user tokens; at least 16 bytes. */
@@ -92,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 600 },
     frameworkErrors: errorHandler(logger),
     ...(options.server === undefined ? {} : serverOptions(options.server)),
+    trustProxy: trustedProxies(options.trustProxy),
   });
   if (options.server !== undefined) app.server.maxConnections = options.server.maxConnections;
   // JSON only: a text/plain body is 415, not a string the schema then refuses. An empty body with
@@ -122,14 +136,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
 
   const tokens = createUserTokens(options.tokenSecret, (options.tokenTtlSeconds ?? 3600) * 1000);
-  const rateLimiter =
-    options.rateLimit === undefined
+  const limits =
+    options.rateLimit === undefined &&
+    options.userRateLimit === undefined &&
+    options.authFailureLimit === undefined
       ? undefined
-      : new TenantRateLimiter({
-          ...options.rateLimit,
+      : new RequestLimits({
+          ...(options.rateLimit ? { tenant: options.rateLimit } : {}),
+          ...(options.userRateLimit ? { user: options.userRateLimit } : {}),
+          ...(options.authFailureLimit ? { failures: options.authFailureLimit } : {}),
           ...(options.rateClock ? { now: options.rateClock } : {}),
         });
-  const auth = createAuth({ tenants: ports.tenants, tokens, clock, ...(rateLimiter ? { rateLimiter } : {}) });
+  const notifier = deps.live?.notifier ?? new InboxNotifier();
+  const metrics = deps.live?.metrics ?? new Metrics({ queues: ports.queues, clock });
+  const auth = createAuth({
+    tenants: ports.tenants,
+    tokens,
+    clock,
+    ...(limits ? { limits } : {}),
+    onFailure: () => metrics.authFailed(),
+  });
   const ctx: RouteContext = {
     ports,
     clock,
@@ -160,10 +186,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens: createUnsubscribeTokens(options.unsubscribeSecret ?? options.tokenSecret),
     preferences: ports.preferences,
     clock,
-    ...(rateLimiter ? { rateLimiter } : {}),
+    ...(limits ? { limits } : {}),
   });
-  const notifier = deps.live?.notifier ?? new InboxNotifier();
-  const metrics = deps.live?.metrics ?? new Metrics({ queues: ports.queues, clock });
   await app.register(streamRoutes, { inbox: ctx.inboxDeps, notifier, auth, logger });
   await app.register(opsRoutes, {
     metrics,
@@ -184,4 +208,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
   );
   return app;
+}
+
+/** Fastify's trustProxy: a hop count becomes the function proxy-addr takes for it. */
+function trustedProxies(
+  trust: AppOptions['trustProxy'],
+): boolean | string | ((address: string, hop: number) => boolean) {
+  if (trust === undefined) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
 }

@@ -1,6 +1,14 @@
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../http/server-limits.ts';
 import { isLoopbackHost } from '../lib/loopback.ts';
-import { type Environment, integer, oneOf, readSettings, type Setting, text } from '../lib/settings.ts';
+import {
+  type Environment,
+  integer,
+  oneOf,
+  pattern,
+  readSettings,
+  type Setting,
+  text,
+} from '../lib/settings.ts';
 import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
 import { bodyLimit, celebrityThreshold, hmacSecret, tierHysteresis, tokenTtlSeconds } from './settings.ts';
 
@@ -56,6 +64,20 @@ export interface RuntimeConfig {
   readonly rateLimit: number;
   /** FANOUT_RATE_BURST: requests a tenant may send at once above its rate. @default FANOUT_RATE_LIMIT */
   readonly rateBurst: number;
+  /** FANOUT_USER_RATE_LIMIT: requests per second of one end user, within the tenant's; 0 = no share. @default 100 */
+  readonly userRateLimit: number;
+  /** FANOUT_USER_RATE_BURST: an end user's burst. @default twice FANOUT_USER_RATE_LIMIT */
+  readonly userRateBurst: number;
+  /** FANOUT_AUTH_FAILURE_RATE: wrong credentials per second per source address; 0 = unlimited. @default 1 */
+  readonly authFailureRate: number;
+  /** FANOUT_AUTH_FAILURE_BURST: wrong credentials an address may send at once. @default 20 */
+  readonly authFailureBurst: number;
+  /**
+   * FANOUT_TRUST_PROXY: the proxies whose X-Forwarded-For names the client (whose address the
+   * failure limit counts): a hop count, or addresses / CIDRs / `loopback`, comma-separated.
+   * @default unset: no proxy is trusted, the socket's peer is the client
+   */
+  readonly trustProxy?: number | string;
   /** FANOUT_BODY_LIMIT: largest HTTP request body, bytes, up to 10 MiB (see `./settings.ts`). @default 262144 */
   readonly bodyLimit: number;
   /**
@@ -125,7 +147,7 @@ const serverLimits: Setting<ServerLimits> = (reader) => {
  * naming each variable.
  */
 export function readRuntimeConfig(env: Environment): RuntimeConfig {
-  const { pipeline, devSignIn, rateBurst, ...settings } = readSettings(env, {
+  const { pipeline, devSignIn, rateBurst, userRateBurst, trustProxy, ...settings } = readSettings(env, {
     profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
     unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'gsi' }),
     dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
@@ -147,6 +169,15 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     tokenTtlSeconds,
     rateLimit: integer('FANOUT_RATE_LIMIT', { default: 50_000, min: 0, max: 100_000_000 }),
     rateBurst: integer('FANOUT_RATE_BURST', { min: 1, max: 100_000_000 }),
+    userRateLimit: integer('FANOUT_USER_RATE_LIMIT', { default: 100, min: 0, max: 100_000_000 }),
+    userRateBurst: integer('FANOUT_USER_RATE_BURST', { min: 1, max: 100_000_000 }),
+    authFailureRate: integer('FANOUT_AUTH_FAILURE_RATE', { default: 1, min: 0, max: 1_000_000 }),
+    authFailureBurst: integer('FANOUT_AUTH_FAILURE_BURST', { default: 20, min: 1, max: 1_000_000 }),
+    trustProxy: pattern(
+      'FANOUT_TRUST_PROXY',
+      /^(\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
+      'must be a hop count, or addresses, CIDRs or loopback, comma-separated',
+    ),
     bodyLimit,
     devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
     opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
@@ -157,6 +188,10 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     ...settings,
     pipeline: pipeline === 'on',
     rateBurst: rateBurst ?? Math.max(1, settings.rateLimit),
+    userRateBurst: userRateBurst ?? Math.max(1, settings.userRateLimit * 2),
+    ...(trustProxy === undefined
+      ? {}
+      : { trustProxy: /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy }),
     // 'auto': on only while the API listens on a loopback address, where only this machine reaches it.
     devSignIn: devSignIn === 'auto' ? isLoopbackHost(settings.host) : devSignIn === 'on',
   };

@@ -130,6 +130,13 @@ export function appOptions(config: RuntimeConfig) {
     operatorTenantId: config.opsTenant,
     server: config.server,
     ...(config.rateLimit > 0 ? { rateLimit: { perSecond: config.rateLimit, burst: config.rateBurst } } : {}),
+    ...(config.userRateLimit > 0
+      ? { userRateLimit: { perSecond: config.userRateLimit, burst: config.userRateBurst } }
+      : {}),
+    ...(config.authFailureRate > 0
+      ? { authFailureLimit: { perSecond: config.authFailureRate, burst: config.authFailureBurst } }
+      : {}),
+    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
   };
 }
 
