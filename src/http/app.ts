@@ -42,6 +42,8 @@ export interface AppOptions {
    * @default none: the socket's peer is the client
    */
   readonly trustProxy?: boolean | number | string;
+  /** Live inbox streams: of the process, of one tenant, of one user (see `streamRoutes`). */
+  readonly streams?: { readonly max: number; readonly perTenant: number; readonly perUser: number };
   /** Largest request body, bytes. @default 262144 */
   readonly bodyLimit?: number;
   /** HMAC key of user tokens; at least 16 bytes. */
@@ -188,7 +190,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     ...(limits ? { limits } : {}),
   });
-  await app.register(streamRoutes, { inbox: ctx.inboxDeps, notifier, auth, logger });
+  await app.register(streamRoutes, {
+    inbox: ctx.inboxDeps,
+    notifier,
+    auth,
+    logger,
+    ...(options.streams === undefined
+      ? {}
+      : {
+          maxStreams: options.streams.max,
+          maxStreamsPerTenant: options.streams.perTenant,
+          maxStreamsPerUser: options.streams.perUser,
+        }),
+  });
   await app.register(opsRoutes, {
     metrics,
     auth,

@@ -2,6 +2,7 @@ import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../http/server-limits.
 import { isLoopbackHost } from '../lib/loopback.ts';
 import {
   type Environment,
+  group,
   integer,
   oneOf,
   pattern,
@@ -78,6 +79,12 @@ export interface RuntimeConfig {
    * @default unset: no proxy is trusted, the socket's peer is the client
    */
   readonly trustProxy?: number | string;
+  /**
+   * FANOUT_MAX_STREAMS, FANOUT_STREAMS_PER_TENANT, FANOUT_STREAMS_PER_USER: live inbox streams of
+   * the process (503 past it), of one tenant and of one user (429 past them).
+   * @default 10000, 1000, 8
+   */
+  readonly streams: { readonly max: number; readonly perTenant: number; readonly perUser: number };
   /** FANOUT_BODY_LIMIT: largest HTTP request body, bytes, up to 10 MiB (see `./settings.ts`). @default 262144 */
   readonly bodyLimit: number;
   /**
@@ -182,6 +189,11 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
     opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
     server: serverLimits,
+    streams: group({
+      max: integer('FANOUT_MAX_STREAMS', { default: 10_000, min: 1, max: 1_000_000 }),
+      perTenant: integer('FANOUT_STREAMS_PER_TENANT', { default: 1_000, min: 1, max: 1_000_000 }),
+      perUser: integer('FANOUT_STREAMS_PER_USER', { default: 8, min: 1, max: 1_000 }),
+    }),
     delivery: deliverySettings,
   });
   return {

@@ -173,3 +173,19 @@ describe('socket limit settings', () => {
     expect(bad).toThrow(/FANOUT_MAX_CONNECTIONS.*FANOUT_HEADERS_TIMEOUT_MS must not exceed/);
   });
 });
+
+describe('live stream caps', () => {
+  it('default to 10,000 per process, 1,000 per tenant and 8 per user, and are read from the environment', () => {
+    // Act
+    const defaults = readRuntimeConfig({}).streams;
+    const set = readRuntimeConfig({
+      FANOUT_MAX_STREAMS: '500',
+      FANOUT_STREAMS_PER_TENANT: '50',
+      FANOUT_STREAMS_PER_USER: '2',
+    }).streams;
+    // Assess
+    expect(defaults).toEqual({ max: 10_000, perTenant: 1_000, perUser: 8 });
+    expect(set).toEqual({ max: 500, perTenant: 50, perUser: 2 });
+    expect(() => readRuntimeConfig({ FANOUT_STREAMS_PER_TENANT: '0' })).toThrow(/FANOUT_STREAMS_PER_TENANT/);
+  });
+});

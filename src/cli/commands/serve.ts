@@ -129,6 +129,7 @@ export function appOptions(config: RuntimeConfig) {
     bodyLimit: config.bodyLimit,
     operatorTenantId: config.opsTenant,
     server: config.server,
+    streams: config.streams,
     ...(config.rateLimit > 0 ? { rateLimit: { perSecond: config.rateLimit, burst: config.rateBurst } } : {}),
     ...(config.userRateLimit > 0
       ? { userRateLimit: { perSecond: config.userRateLimit, burst: config.userRateBurst } }
