@@ -82,6 +82,12 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly options: AppOptions;
   /**
+   * Where one JSON line per answered request goes (`http request`: id, tenant, method, route
+   * pattern, status, duration). Only those fields: never a URL, query, header or body, which
+   * carry keys, tokens, cursors, push tokens and addresses. @default none
+   */
+  readonly accessLog?: Logger;
+  /**
    * Wired to the same ports the pipeline writes through (see `observePorts`) so streams wake at
    * once. @default a notifier nobody calls (streams fall back to polling) and metrics of the API alone
    */
@@ -131,6 +137,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       throw new ApiError(503, ApiErrorCode.Unavailable, 'the service is shutting down; retry', 1);
     }
   });
+  const accessLog = deps.accessLog;
+  if (accessLog !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      accessLog.info('http request', {
+        requestId: request.id,
+        ...(request.tenantId === '' ? {} : { tenantId: request.tenantId }),
+        method: request.method,
+        // The pattern (`/v1/users/:userId/devices/:token`), never the path: paths carry ids and push tokens.
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      });
+    });
+  }
   app.decorateRequest('tenantId', '');
   app.decorateRequest('userId', '');
   installErrorHandling(app, logger);

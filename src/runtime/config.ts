@@ -93,6 +93,12 @@ export interface RuntimeConfig {
    * 'auto': on only while the API listens on a loopback address, where only this machine reaches it.
    */
   readonly devSignIn: boolean;
+  /**
+   * FANOUT_ACCESS_LOG: 'on' writes one JSON line per HTTP request on stderr (id, tenant, method,
+   * route pattern, status, duration; never a credential, query or body), whatever the log level.
+   * @default 'on'
+   */
+  readonly accessLog: boolean;
   /** FANOUT_OPS_TENANT: the tenant whose API keys open the operations data (/ops). @default 'dev' */
   readonly opsTenant: string;
   /**
@@ -154,7 +160,7 @@ const serverLimits: Setting<ServerLimits> = (reader) => {
  * naming each variable.
  */
 export function readRuntimeConfig(env: Environment): RuntimeConfig {
-  const { pipeline, devSignIn, rateBurst, userRateBurst, trustProxy, ...settings } = readSettings(env, {
+  const { pipeline, devSignIn, accessLog, rateBurst, userRateBurst, trustProxy, ...settings } = readSettings(env, {
     profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
     unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'gsi' }),
     dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
@@ -189,6 +195,7 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
     opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
     server: serverLimits,
+    accessLog: oneOf('FANOUT_ACCESS_LOG', ['on', 'off'], { default: 'on' }),
     streams: group({
       max: integer('FANOUT_MAX_STREAMS', { default: 10_000, min: 1, max: 1_000_000 }),
       perTenant: integer('FANOUT_STREAMS_PER_TENANT', { default: 1_000, min: 1, max: 1_000_000 }),
@@ -199,6 +206,7 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
   return {
     ...settings,
     pipeline: pipeline === 'on',
+    accessLog: accessLog === 'on',
     rateBurst: rateBurst ?? Math.max(1, settings.rateLimit),
     userRateBurst: userRateBurst ?? Math.max(1, settings.userRateLimit * 2),
     ...(trustProxy === undefined

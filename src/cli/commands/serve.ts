@@ -93,7 +93,8 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
       housekeeper.start();
     }
     const options = { ...appOptions(keyed), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
-    app = await buildApp({ ports, clock: ports.clock, logger, options, live });
+    const accessLog = config.accessLog ? jsonLogger('info', io.stderr) : undefined;
+    app = await buildApp({ ports, clock: ports.clock, logger, options, live, ...(accessLog ? { accessLog } : {}) });
     await app.listen({ host: config.host, port: config.port });
     const url = baseUrl(app, config.host);
     io.stdout(`listening on ${url}\nnotification center: ${url}/\nAPI reference: ${url}/docs\n`);
