@@ -94,7 +94,14 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     }
     const options = { ...appOptions(keyed), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
     const accessLog = config.accessLog ? jsonLogger('info', io.stderr) : undefined;
-    app = await buildApp({ ports, clock: ports.clock, logger, options, live, ...(accessLog ? { accessLog } : {}) });
+    app = await buildApp({
+      ports,
+      clock: ports.clock,
+      logger,
+      options,
+      live,
+      ...(accessLog ? { accessLog } : {}),
+    });
     await app.listen({ host: config.host, port: config.port });
     const url = baseUrl(app, config.host);
     io.stdout(`listening on ${url}\nnotification center: ${url}/\nAPI reference: ${url}/docs\n`);
