@@ -6,10 +6,11 @@ import type { Ports } from '../ports/ports.ts';
 import { InboxNotifier } from '../runtime/inbox-notifier.ts';
 import { Metrics } from '../runtime/metrics.ts';
 import { createAuth } from './auth.ts';
+import { COMMON_HEADERS, clientErrorHandler } from './client-errors.ts';
 import type { RouteContext } from './context.ts';
-import { errorHandler, installErrorHandling } from './errors.ts';
+import { ApiError, ApiErrorCode, errorHandler, installErrorHandling } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
-import { TenantRateLimiter } from './rate-limit.ts';
+import { type Rate, RequestLimits } from './rate-limit.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
 import { followRoutes } from './routes/follows.ts';
@@ -21,12 +22,28 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webRoutes } from './routes/web.ts';
 import { errorSchema } from './schemas.ts';
+import { type ServerLimits, serverOptions } from './server-limits.ts';
 import { createUserTokens } from './user-tokens.ts';
 
 /** Knobs of the HTTP API (from the runtime config in the serve command). */
 export interface AppOptions {
-  /** Requests per second per tenant, and the burst above it; unlimited when undefined. */
-  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  /**
+   * Requests per second per tenant, all its credentials together (API keys and every user
+   * token), and the burst above it; unlimited when undefined.
+   */
+  readonly rateLimit?: Rate;
+  /** Each end user's share of their tenant's requests; none when undefined. */
+  readonly userRateLimit?: Rate;
+  /** Wrong credentials per source address; unlimited when undefined. */
+  readonly authFailureLimit?: Rate;
+  /**
+   * Which proxies' `X-Forwarded-For` gives the client's address (the source address the failure
+   * limit counts): true (any), a hop count, or addresses / CIDRs / 'loopback', comma-separated.
+   * @default none: the socket's peer is the client
+   */
+  readonly trustProxy?: boolean | number | string;
+  /** Live inbox streams: of the process, of one tenant, of one user (see `streamRoutes`). */
+  readonly streams?: { readonly max: number; readonly perTenant: number; readonly perUser: number };
   /** Largest request body, bytes. @default 262144 */
   readonly bodyLimit?: number;
   /** HMAC key of user tokens; at least 16 bytes. */
@@ -46,6 +63,11 @@ export interface AppOptions {
   readonly devTenantId?: string;
   /** The tenant whose API keys open the operations data (/ops). @default 'dev' */
   readonly operatorTenantId?: string;
+  /**
+   * Socket timeouts and the connection cap of a listening server (`fanout serve`). Undefined for
+   * an app only ever injected into (Lambda, where API Gateway holds the sockets).
+   */
+  readonly server?: ServerLimits;
 }
 
 /** The live side: wake-ups for inbox streams and the operator's metrics. */
@@ -59,6 +81,12 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly options: AppOptions;
+  /**
+   * Where one JSON line per answered request goes (`http request`: id, tenant, method, route
+   * pattern, status, duration). Only those fields: never a URL, query, header or body, which
+   * carry keys, tokens, cursors, push tokens and addresses. @default none
+   */
+  readonly accessLog?: Logger;
   /**
    * Wired to the same ports the pipeline writes through (see `observePorts`) so streams wake at
    * once. @default a notifier nobody calls (streams fall back to polling) and metrics of the API alone
@@ -78,11 +106,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Unknown fields are refused, not silently dropped, and body values are never coerced:
     // `"true"` is not a boolean. Query values are text and are described as such.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    return503OnClosing: true,
+    // Requests that arrive while closing get a 503 in the envelope (the hook below), not Fastify's own.
+    return503OnClosing: false,
+    clientErrorHandler,
     // Room for long push tokens in the path; the route schemas set the real limits.
     routerOptions: { maxParamLength: 600 },
     frameworkErrors: errorHandler(logger),
+    ...(options.server === undefined ? {} : serverOptions(options.server)),
+    trustProxy: trustedProxies(options.trustProxy),
   });
+  if (options.server !== undefined) app.server.maxConnections = options.server.maxConnections;
   // JSON only: a text/plain body is 415, not a string the schema then refuses. An empty body with
   // a JSON content type (what many clients send on a body-less POST) is no body, not a 400; every
   // other body goes through Fastify's own parser with its prototype-poisoning protection.
@@ -93,6 +126,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (body === '') done(null, undefined);
     else json(request, body as string, done);
   });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(COMMON_HEADERS);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new ApiError(503, ApiErrorCode.Unavailable, 'the service is shutting down; retry', 1);
+    }
+  });
+  const accessLog = deps.accessLog;
+  if (accessLog !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      accessLog.info('http request', {
+        requestId: request.id,
+        ...(request.tenantId === '' ? {} : { tenantId: request.tenantId }),
+        method: request.method,
+        // The pattern (`/v1/users/:userId/devices/:token`), never the path: paths carry ids and push tokens.
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      });
+    });
+  }
   app.decorateRequest('tenantId', '');
   app.decorateRequest('userId', '');
   installErrorHandling(app, logger);
@@ -100,14 +158,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
 
   const tokens = createUserTokens(options.tokenSecret, (options.tokenTtlSeconds ?? 3600) * 1000);
-  const rateLimiter =
-    options.rateLimit === undefined
+  const limits =
+    options.rateLimit === undefined &&
+    options.userRateLimit === undefined &&
+    options.authFailureLimit === undefined
       ? undefined
-      : new TenantRateLimiter({
-          ...options.rateLimit,
+      : new RequestLimits({
+          ...(options.rateLimit ? { tenant: options.rateLimit } : {}),
+          ...(options.userRateLimit ? { user: options.userRateLimit } : {}),
+          ...(options.authFailureLimit ? { failures: options.authFailureLimit } : {}),
           ...(options.rateClock ? { now: options.rateClock } : {}),
         });
-  const auth = createAuth({ tenants: ports.tenants, tokens, clock, ...(rateLimiter ? { rateLimiter } : {}) });
+  const notifier = deps.live?.notifier ?? new InboxNotifier();
+  const metrics = deps.live?.metrics ?? new Metrics({ queues: ports.queues, clock });
+  const auth = createAuth({
+    tenants: ports.tenants,
+    tokens,
+    clock,
+    ...(limits ? { limits } : {}),
+    onFailure: () => metrics.authFailed(),
+  });
   const ctx: RouteContext = {
     ports,
     clock,
@@ -138,11 +208,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens: createUnsubscribeTokens(options.unsubscribeSecret ?? options.tokenSecret),
     preferences: ports.preferences,
     clock,
-    ...(rateLimiter ? { rateLimiter } : {}),
+    ...(limits ? { limits } : {}),
   });
-  const notifier = deps.live?.notifier ?? new InboxNotifier();
-  const metrics = deps.live?.metrics ?? new Metrics({ queues: ports.queues, clock });
-  await app.register(streamRoutes, { inbox: ctx.inboxDeps, notifier, auth, logger });
+  await app.register(streamRoutes, {
+    inbox: ctx.inboxDeps,
+    notifier,
+    auth,
+    logger,
+    ...(options.streams === undefined
+      ? {}
+      : {
+          maxStreams: options.streams.max,
+          maxStreamsPerTenant: options.streams.perTenant,
+          maxStreamsPerUser: options.streams.perUser,
+        }),
+  });
   await app.register(opsRoutes, {
     metrics,
     auth,
@@ -162,4 +242,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
   );
   return app;
+}
+
+/** Fastify's trustProxy: a hop count becomes the function proxy-addr takes for it. */
+function trustedProxies(
+  trust: AppOptions['trustProxy'],
+): boolean | string | ((address: string, hop: number) => boolean) {
+  if (trust === undefined) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
 }

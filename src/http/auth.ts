@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../ports/clock.ts';
 import type { Tenants } from '../ports/tenants.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
-import type { TenantRateLimiter } from './rate-limit.ts';
+import type { RequestLimits } from './rate-limit.ts';
 import { API_KEY_PREFIX, looksLikeUserToken, type TokenUser, type UserTokens } from './user-tokens.ts';
 
 declare module 'fastify' {
@@ -29,8 +29,10 @@ export interface AuthOptions {
   readonly tenants: Tenants;
   readonly tokens: UserTokens;
   readonly clock: Clock;
-  /** Per-tenant request limit; none when undefined. */
-  readonly rateLimiter?: TenantRateLimiter;
+  /** Request limits per tenant, end user and source address; none when undefined. */
+  readonly limits?: RequestLimits;
+  /** Called on every wrong or missing credential (401), for the metrics. */
+  readonly onFailure?: () => void;
 }
 
 /** The auth hooks and helpers of the API, bound to their stores. */
@@ -57,14 +59,15 @@ const KEY_CACHE_MAX = 10_000;
  * another tenant's are both only "not valid".
  */
 export function createAuth(opts: AuthOptions): Auth {
-  const { tenants, tokens, clock, rateLimiter } = opts;
+  const { tenants, tokens, clock, limits } = opts;
   const keyCache = new Map<string, string>();
 
-  const limit = (tenantId: string, userId?: string): void => {
-    const retryAfter = rateLimiter?.take(userId === undefined ? tenantId : `${tenantId}\u0000${userId}`) ?? 0;
-    if (retryAfter > 0) {
-      throw new ApiError(429, ApiErrorCode.RateLimited, 'too many requests for this tenant', retryAfter);
-    }
+  const limit = (tenantId: string, userId?: string): void => limits?.request(tenantId, userId);
+  /** A 401, counted against the source address and in the metrics. */
+  const failure = (request: FastifyRequest, message: string): ApiError => {
+    limits?.failed(request.ip);
+    opts.onFailure?.();
+    return unauthorized(message);
   };
 
   const tenantOfKey = async (key: string): Promise<string | undefined> => {
@@ -78,37 +81,39 @@ export function createAuth(opts: AuthOptions): Auth {
     return tenant.tenantId;
   };
 
-  const userOf = async (credential: string | undefined): Promise<TokenUser> => {
-    if (credential === undefined) throw unauthorized('a user token is required');
+  const userOf = async (request: FastifyRequest, credential: string | undefined): Promise<TokenUser> => {
+    limits?.checkAddress(request.ip);
+    if (credential === undefined) throw failure(request, 'a user token is required');
     const user = tokens.verify(credential, clock.now());
     if (user !== undefined) {
-      // Each end user has a bucket of their own: one user looping on the inbox must not spend the
-      // tenant's server-to-server allowance (POST /v1/events) or other users'.
+      // The tenant's one bucket, and the user's share of it: many user ids do not multiply the
+      // tenant's allowance, and one user looping on the inbox cannot spend all of it.
       limit(user.tenantId, user.userId);
       return user;
     }
     if (!looksLikeUserToken(credential) && (await tenantOfKey(credential)) !== undefined) {
       throw forbidden('this route takes a user token, not an API key');
     }
-    throw unauthorized('the user token is not valid or has expired');
+    throw failure(request, 'the user token is not valid or has expired');
   };
 
   return {
     async apiKeyAuth(request) {
+      limits?.checkAddress(request.ip);
       const key = bearer(request);
-      if (key === undefined) throw unauthorized('an API key is required');
+      if (key === undefined) throw failure(request, 'an API key is required');
       const tenantId = looksLikeUserToken(key) ? undefined : await tenantOfKey(key);
       if (tenantId === undefined) {
         if (tokens.verify(key, clock.now()) !== undefined) {
           throw forbidden('this route takes a tenant API key, not a user token');
         }
-        throw unauthorized('the API key is not valid');
+        throw failure(request, 'the API key is not valid');
       }
       limit(tenantId);
       request.tenantId = tenantId;
     },
     async userAuth(request) {
-      const user = await userOf(bearer(request));
+      const user = await userOf(request, bearer(request));
       request.tenantId = user.tenantId;
       request.userId = user.userId;
     },
@@ -117,7 +122,7 @@ export function createAuth(opts: AuthOptions): Auth {
       const fromHeader = bearer(request);
       const query = request.query as Record<string, unknown> | undefined;
       const fromQuery = typeof query?.access_token === 'string' ? query.access_token : undefined;
-      const user = await userOf(fromHeader ?? fromQuery);
+      const user = await userOf(request, fromHeader ?? fromQuery);
       request.tenantId = user.tenantId;
       request.userId = user.userId;
       return user;

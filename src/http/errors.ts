@@ -14,6 +14,8 @@ export const ApiErrorCode = {
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   RateLimited: 'RATE_LIMITED',
+  RequestTimeout: 'REQUEST_TIMEOUT',
+  HeadersTooLarge: 'HEADERS_TOO_LARGE',
   Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
 } as const;

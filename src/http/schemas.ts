@@ -39,6 +39,8 @@ export const errorSchema = {
             'PAYLOAD_TOO_LARGE',
             'UNSUPPORTED_MEDIA_TYPE',
             'RATE_LIMITED',
+            'REQUEST_TIMEOUT',
+            'HEADERS_TOO_LARGE',
             'UNAVAILABLE',
             'INTERNAL',
           ],

@@ -22,12 +22,16 @@ export interface SseSink {
 export function openEventStream(reply: FastifyReply, retryMs: number): ServerResponse {
   reply.hijack();
   const res = reply.raw;
+  // Exempt from the idle timeout (FANOUT_IDLE_TIMEOUT_MS): a quiet stream is not an idle client.
+  // Heartbeats and events keep proxies from dropping it, and a write to a dead peer ends it.
+  res.socket?.setTimeout(0);
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
     // Reverse proxies must pass events through as they come, not in buffered chunks.
     'x-accel-buffering': 'no',
+    'x-content-type-options': 'nosniff',
   });
   res.write(`retry: ${retryMs}\n\n`);
   return res;

@@ -92,7 +92,11 @@ function isText(headers: Readonly<Record<string, string>>): boolean {
 function streamUnsupported(): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: 501,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    },
     body: JSON.stringify(
       errorBody(
         ApiErrorCode.Unavailable,
@@ -129,7 +133,15 @@ export function createHttpApiHandler(
       const building = (async () => {
         const options = appOptions(deps.env());
         const ports = await runtime.ports();
-        const built = await buildApp({ ports, clock: ports.clock, logger: runtime.logger, options });
+        const built = await buildApp({
+          ports,
+          clock: ports.clock,
+          logger: runtime.logger,
+          options,
+          // One line per request in the function's log group, through Powertools (request ids, the
+          // route pattern; never a credential).
+          accessLog: runtime.logger,
+        });
         await built.ready();
         return built;
       })();
@@ -150,6 +162,7 @@ export function createHttpApiHandler(
     const status = result.statusCode ?? 200;
     if (status >= 500) runtime.counters.add(MetricName.HttpServerErrors, 1);
     else if (status >= 400) runtime.counters.add(MetricName.HttpClientErrors, 1);
+    if (status === 401) runtime.counters.add(MetricName.AuthFailures, 1);
     return result;
   });
 }

@@ -29,6 +29,8 @@ export const MetricName = {
   HttpRequests: 'HttpRequests',
   HttpClientErrors: 'HttpClientErrors',
   HttpServerErrors: 'HttpServerErrors',
+  /** Requests the app refused for a missing, wrong or expired credential (401). */
+  AuthFailures: 'AuthFailures',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

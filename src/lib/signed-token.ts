@@ -40,7 +40,12 @@ export function signedTokens(key: KeyObject | Uint8Array, context = ''): SignedT
       }
       const dot = token.indexOf('.');
       const payload = token.slice(0, dot);
-      const given = Buffer.from(token.slice(dot + 1), 'base64url');
+      const macText = token.slice(dot + 1);
+      const given = Buffer.from(macText, 'base64url');
+      // 43 characters carry 258 bits for a 256-bit MAC: the last one's 2 spare bits are ignored by
+      // the decoder, so 4 spellings decode to the same bytes. Only the canonical one (spare bits
+      // zero, as `sign` writes it) is a token: one token, one spelling, whatever compares it.
+      if (given.toString('base64url') !== macText) return undefined;
       const expected = mac(payload);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
       try {

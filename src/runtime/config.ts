@@ -1,4 +1,15 @@
-import { type Environment, integer, oneOf, readSettings, text } from '../lib/settings.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../http/server-limits.ts';
+import { isLoopbackHost } from '../lib/loopback.ts';
+import {
+  type Environment,
+  group,
+  integer,
+  oneOf,
+  pattern,
+  readSettings,
+  type Setting,
+  text,
+} from '../lib/settings.ts';
 import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
 import { bodyLimit, celebrityThreshold, hmacSecret, tierHysteresis, tokenTtlSeconds } from './settings.ts';
 
@@ -54,6 +65,26 @@ export interface RuntimeConfig {
   readonly rateLimit: number;
   /** FANOUT_RATE_BURST: requests a tenant may send at once above its rate. @default FANOUT_RATE_LIMIT */
   readonly rateBurst: number;
+  /** FANOUT_USER_RATE_LIMIT: requests per second of one end user, within the tenant's; 0 = no share. @default 100 */
+  readonly userRateLimit: number;
+  /** FANOUT_USER_RATE_BURST: an end user's burst. @default twice FANOUT_USER_RATE_LIMIT */
+  readonly userRateBurst: number;
+  /** FANOUT_AUTH_FAILURE_RATE: wrong credentials per second per source address; 0 = unlimited. @default 1 */
+  readonly authFailureRate: number;
+  /** FANOUT_AUTH_FAILURE_BURST: wrong credentials an address may send at once. @default 20 */
+  readonly authFailureBurst: number;
+  /**
+   * FANOUT_TRUST_PROXY: the proxies whose X-Forwarded-For names the client (whose address the
+   * failure limit counts): a hop count, or addresses / CIDRs / `loopback`, comma-separated.
+   * @default unset: no proxy is trusted, the socket's peer is the client
+   */
+  readonly trustProxy?: number | string;
+  /**
+   * FANOUT_MAX_STREAMS, FANOUT_STREAMS_PER_TENANT, FANOUT_STREAMS_PER_USER: live inbox streams of
+   * the process (503 past it), of one tenant and of one user (429 past them).
+   * @default 10000, 1000, 8
+   */
+  readonly streams: { readonly max: number; readonly perTenant: number; readonly perUser: number };
   /** FANOUT_BODY_LIMIT: largest HTTP request body, bytes, up to 10 MiB (see `./settings.ts`). @default 262144 */
   readonly bodyLimit: number;
   /**
@@ -62,8 +93,20 @@ export interface RuntimeConfig {
    * 'auto': on only while the API listens on a loopback address, where only this machine reaches it.
    */
   readonly devSignIn: boolean;
+  /**
+   * FANOUT_ACCESS_LOG: 'on' writes one JSON line per HTTP request on stderr (id, tenant, method,
+   * route pattern, status, duration; never a credential, query or body), whatever the log level.
+   * @default 'on'
+   */
+  readonly accessLog: boolean;
   /** FANOUT_OPS_TENANT: the tenant whose API keys open the operations data (/ops). @default 'dev' */
   readonly opsTenant: string;
+  /**
+   * FANOUT_REQUEST_TIMEOUT_MS, FANOUT_HEADERS_TIMEOUT_MS, FANOUT_KEEP_ALIVE_TIMEOUT_MS,
+   * FANOUT_IDLE_TIMEOUT_MS, FANOUT_MAX_CONNECTIONS: socket limits of the HTTP server (see
+   * `ServerLimits` for their defaults).
+   */
+  readonly server: ServerLimits;
   /**
    * FANOUT_PROFILE: 'embedded' (one SQLite file) or 'local-aws' (the AWS adapters against local
    * emulators it starts; see docs/local-aws.md). @default 'embedded'
@@ -90,47 +133,89 @@ export const LogLevel = {
 } as const;
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
+const timeout = (variable: string, fallback: number) =>
+  integer(variable, { default: fallback, min: 1, max: 3_600_000 });
+
+/** The HTTP server's socket limits; a headers timeout above the request timeout is reported. */
+const serverLimits: Setting<ServerLimits> = (reader) => {
+  const d = DEFAULT_SERVER_LIMITS;
+  const limits: ServerLimits = {
+    requestTimeoutMs: timeout('FANOUT_REQUEST_TIMEOUT_MS', d.requestTimeoutMs)(reader),
+    headersTimeoutMs: timeout('FANOUT_HEADERS_TIMEOUT_MS', d.headersTimeoutMs)(reader),
+    keepAliveTimeoutMs: timeout('FANOUT_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs)(reader),
+    idleTimeoutMs: timeout('FANOUT_IDLE_TIMEOUT_MS', d.idleTimeoutMs)(reader),
+    maxConnections: integer('FANOUT_MAX_CONNECTIONS', { default: d.maxConnections, min: 1, max: 1_000_000 })(
+      reader,
+    ),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    reader.report('FANOUT_HEADERS_TIMEOUT_MS', 'must not exceed FANOUT_REQUEST_TIMEOUT_MS');
+    return { ...limits, headersTimeoutMs: limits.requestTimeoutMs };
+  }
+  return limits;
+};
 
 /**
  * Reads and validates the environment; every problem is reported at once, as one SettingsError
  * naming each variable.
  */
 export function readRuntimeConfig(env: Environment): RuntimeConfig {
-  const { pipeline, devSignIn, rateBurst, ...settings } = readSettings(env, {
-    profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
-    unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'gsi' }),
-    dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
-    shards: integer('FANOUT_SHARDS', { default: 4, min: 1, max: 256 }),
-    celebrityThreshold,
-    tierHysteresis,
-    dedup: oneOf('FANOUT_DEDUP', ['sqlite', 'memory'], { default: 'sqlite' }),
-    pipeline: oneOf('FANOUT_PIPELINE', ['on', 'off'], { default: 'on' }),
-    pushRate: integer('FANOUT_PUSH_RATE', { default: 0, min: 0, max: 10_000_000 }),
-    emailRate: integer('FANOUT_EMAIL_RATE', { default: 0, min: 0, max: 10_000_000 }),
-    deliveryBatch: integer('FANOUT_DELIVERY_BATCH', { default: 500, min: 1, max: 10_000 }),
-    deliveryConcurrency: integer('FANOUT_DELIVERY_CONCURRENCY', { default: 2, min: 1, max: 64 }),
-    cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET'),
-    logLevel: oneOf('FANOUT_LOG_LEVEL', Object.values(LogLevel), { default: LogLevel.Warn }),
-    // The HTTP API's settings (see `src/http`).
-    port: integer('PORT', { default: 8080, min: 0, max: 65_535 }),
-    host: text('FANOUT_HOST', { default: '127.0.0.1' }),
-    tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET'),
-    tokenTtlSeconds,
-    rateLimit: integer('FANOUT_RATE_LIMIT', { default: 50_000, min: 0, max: 100_000_000 }),
-    rateBurst: integer('FANOUT_RATE_BURST', { min: 1, max: 100_000_000 }),
-    bodyLimit,
-    devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
-    opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
-    delivery: deliverySettings,
-  });
+  const { pipeline, devSignIn, accessLog, rateBurst, userRateBurst, trustProxy, ...settings } = readSettings(
+    env,
+    {
+      profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
+      unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'gsi' }),
+      dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
+      shards: integer('FANOUT_SHARDS', { default: 4, min: 1, max: 256 }),
+      celebrityThreshold,
+      tierHysteresis,
+      dedup: oneOf('FANOUT_DEDUP', ['sqlite', 'memory'], { default: 'sqlite' }),
+      pipeline: oneOf('FANOUT_PIPELINE', ['on', 'off'], { default: 'on' }),
+      pushRate: integer('FANOUT_PUSH_RATE', { default: 0, min: 0, max: 10_000_000 }),
+      emailRate: integer('FANOUT_EMAIL_RATE', { default: 0, min: 0, max: 10_000_000 }),
+      deliveryBatch: integer('FANOUT_DELIVERY_BATCH', { default: 500, min: 1, max: 10_000 }),
+      deliveryConcurrency: integer('FANOUT_DELIVERY_CONCURRENCY', { default: 2, min: 1, max: 64 }),
+      cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET'),
+      logLevel: oneOf('FANOUT_LOG_LEVEL', Object.values(LogLevel), { default: LogLevel.Warn }),
+      // The HTTP API's settings (see `src/http`).
+      port: integer('PORT', { default: 8080, min: 0, max: 65_535 }),
+      host: text('FANOUT_HOST', { default: '127.0.0.1' }),
+      tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET'),
+      tokenTtlSeconds,
+      rateLimit: integer('FANOUT_RATE_LIMIT', { default: 50_000, min: 0, max: 100_000_000 }),
+      rateBurst: integer('FANOUT_RATE_BURST', { min: 1, max: 100_000_000 }),
+      userRateLimit: integer('FANOUT_USER_RATE_LIMIT', { default: 100, min: 0, max: 100_000_000 }),
+      userRateBurst: integer('FANOUT_USER_RATE_BURST', { min: 1, max: 100_000_000 }),
+      authFailureRate: integer('FANOUT_AUTH_FAILURE_RATE', { default: 1, min: 0, max: 1_000_000 }),
+      authFailureBurst: integer('FANOUT_AUTH_FAILURE_BURST', { default: 20, min: 1, max: 1_000_000 }),
+      trustProxy: pattern(
+        'FANOUT_TRUST_PROXY',
+        /^(\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
+        'must be a hop count, or addresses, CIDRs or loopback, comma-separated',
+      ),
+      bodyLimit,
+      devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
+      opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
+      server: serverLimits,
+      accessLog: oneOf('FANOUT_ACCESS_LOG', ['on', 'off'], { default: 'on' }),
+      streams: group({
+        max: integer('FANOUT_MAX_STREAMS', { default: 10_000, min: 1, max: 1_000_000 }),
+        perTenant: integer('FANOUT_STREAMS_PER_TENANT', { default: 1_000, min: 1, max: 1_000_000 }),
+        perUser: integer('FANOUT_STREAMS_PER_USER', { default: 8, min: 1, max: 1_000 }),
+      }),
+      delivery: deliverySettings,
+    },
+  );
   return {
     ...settings,
     pipeline: pipeline === 'on',
+    accessLog: accessLog === 'on',
     rateBurst: rateBurst ?? Math.max(1, settings.rateLimit),
+    userRateBurst: userRateBurst ?? Math.max(1, settings.userRateLimit * 2),
+    ...(trustProxy === undefined
+      ? {}
+      : { trustProxy: /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy }),
     // 'auto': on only while the API listens on a loopback address, where only this machine reaches it.
-    devSignIn: devSignIn === 'auto' ? isLoopback(settings.host) : devSignIn === 'on',
+    devSignIn: devSignIn === 'auto' ? isLoopbackHost(settings.host) : devSignIn === 'on',
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJsonlAuditSink } from '../adapters/embedded/audit-log.ts';
@@ -24,6 +24,7 @@ import { EmbeddedTenants } from '../adapters/embedded/tenants.ts';
 import { createCursorCodec } from '../domain/cursor.ts';
 import { ClosedError, ValidationError } from '../domain/errors.ts';
 import { tierPolicy } from '../domain/tier.ts';
+import { makePrivateDir } from '../lib/private-files.ts';
 import { readOrCreateSecret } from '../lib/secret-file.ts';
 import type { AuditSink } from '../ports/audit-sink.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
@@ -103,7 +104,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? silentLogger;
   const inMemory = config.dataDir === ':memory:';
-  if (!inMemory) mkdirSync(config.dataDir, { recursive: true });
+  if (!inMemory) makePrivateDir(config.dataDir);
   const auditDir = inMemory ? mkdtempSync(join(tmpdir(), 'fanout-audit-')) : join(config.dataDir, AUDIT_DIR);
   const db = new EmbeddedDb({ path: inMemory ? ':memory:' : join(config.dataDir, DB_FILE) });
   try {

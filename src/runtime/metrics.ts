@@ -23,6 +23,8 @@ export interface MetricsSnapshot {
   readonly deliveries: Readonly<Record<Channel, Readonly<Record<Outcome, Rate>>>>;
   /** Each channel's queue, read from its DeliveryQueue when the snapshot is taken. */
   readonly queues: Readonly<Record<Channel, QueueDepth>>;
+  /** Requests refused for a missing, wrong or expired credential (401). */
+  readonly authFailures: Rate;
 }
 
 export interface MetricsOptions {
@@ -86,6 +88,7 @@ export class Metrics {
   readonly #clock: Clock;
   readonly #events: RollingCounter;
   readonly #inboxRows: RollingCounter;
+  readonly #authFailures: RollingCounter;
   readonly #deliveries: Record<Channel, Record<Outcome, RollingCounter>>;
 
   constructor(opts: MetricsOptions) {
@@ -94,6 +97,7 @@ export class Metrics {
     this.#clock = opts.clock ?? { now: () => Date.now() };
     this.#events = new RollingCounter(now);
     this.#inboxRows = new RollingCounter(now);
+    this.#authFailures = new RollingCounter(now);
     const perOutcome = () =>
       Object.fromEntries(Object.values(Outcome).map((o) => [o, new RollingCounter(now)])) as Record<
         Outcome,
@@ -110,6 +114,11 @@ export class Metrics {
   /** Inbox rows written by fan-out. */
   inboxRowsWritten(count: number): void {
     if (count > 0) this.#inboxRows.add(count);
+  }
+
+  /** A request refused for a missing, wrong or expired credential. */
+  authFailed(): void {
+    this.#authFailures.add(1);
   }
 
   /** Delivery decisions of one channel with one outcome (one per audit record). */
@@ -137,6 +146,7 @@ export class Metrics {
       inboxRows: this.#inboxRows.rate(),
       deliveries,
       queues,
+      authFailures: this.#authFailures.rate(),
     };
   }
 }

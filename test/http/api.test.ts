@@ -31,24 +31,145 @@ describe('HTTP API (in process)', () => {
     expect(later.statusCode).toBe(404);
   });
 
-  it("keeps a tenant's server calls within its own rate when its end users hit theirs", async () => {
-    // Prepare: 2 requests per second per bucket
+  it('gives a tenant one bucket for all its traffic: user tokens for many ids do not multiply it', async () => {
+    // Prepare: 4 requests per second per tenant, users unlimited within it
     let now = 0;
-    t = await testApp({ rateLimit: { perSecond: 2, burst: 2 }, rateClock: () => now });
-    const token = await userToken(t.app, t.keys.acme, 'bob');
+    t = await testApp({ rateLimit: { perSecond: 4, burst: 4 }, rateClock: () => now });
+    const tokens = [];
+    for (const user of ['u1', 'u2', 'u3']) tokens.push(await userToken(t.app, t.keys.acme, user));
     now += 10_000;
-    const inbox = () =>
+    const inbox = (token: string) =>
       t!.app.inject({ method: 'GET', url: '/v1/me/inbox/unread-count', headers: bearer(token) });
-    // Act: bob spends his bucket and more
-    const bobs = [await inbox(), await inbox(), await inbox()];
+    // Act: three users and the server share the tenant's 4
+    const users = [await inbox(tokens[0]!), await inbox(tokens[1]!), await inbox(tokens[2]!)];
     const server = await t.app.inject({
       method: 'GET',
       url: '/v1/users/u1/preferences',
       headers: bearer(t.keys.acme),
     });
+    const over = await inbox(tokens[0]!);
+    const serverOver = await t.app.inject({
+      method: 'GET',
+      url: '/v1/users/u1/preferences',
+      headers: bearer(t.keys.acme),
+    });
+    const otherTenant = await t.app.inject({
+      method: 'GET',
+      url: '/v1/users/u1/preferences',
+      headers: bearer(t.keys.globex),
+    });
+    // Assess
+    expect(users.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(server.statusCode).toBe(404);
+    expect([over.statusCode, serverOver.statusCode]).toEqual([429, 429]);
+    expect(over.json().error.message).toBe('too many requests for this tenant');
+    expect(otherTenant.statusCode).toBe(404);
+  });
+
+  it("limits each end user to a share of the tenant's rate", async () => {
+    // Prepare: tenant 100/s, each user 2/s
+    let now = 0;
+    t = await testApp({
+      rateLimit: { perSecond: 100, burst: 100 },
+      userRateLimit: { perSecond: 2, burst: 2 },
+      rateClock: () => now,
+    });
+    const bob = await userToken(t.app, t.keys.acme, 'bob');
+    const carol = await userToken(t.app, t.keys.acme, 'carol');
+    const inbox = (token: string) =>
+      t!.app.inject({ method: 'GET', url: '/v1/me/inbox/unread-count', headers: bearer(token) });
+    // Act: bob loops; carol and the server still get through
+    const bobs = [await inbox(bob), await inbox(bob), await inbox(bob)];
+    const carols = await inbox(carol);
+    const server = await t.app.inject({
+      method: 'GET',
+      url: '/v1/users/u1/preferences',
+      headers: bearer(t.keys.acme),
+    });
+    now += 1_000;
+    const bobLater = await inbox(bob);
     // Assess
     expect(bobs.map((r) => r.statusCode)).toEqual([200, 200, 429]);
+    expect(bobs[2]!.json().error.message).toBe('too many requests for this user');
+    expect(bobs[2]!.headers['retry-after']).toBe('1');
+    expect(carols.statusCode).toBe(200);
     expect(server.statusCode).toBe(404);
+    expect(bobLater.statusCode).toBe(200);
+  });
+
+  it('limits wrong credentials per source address, before looking at the credential', async () => {
+    // Prepare: 3 wrong credentials at once per address, one a second after
+    let now = 0;
+    t = await testApp({ authFailureLimit: { perSecond: 1, burst: 3 }, rateClock: () => now });
+    const from = (remoteAddress: string, credential: string) =>
+      t!.app.inject({
+        method: 'GET',
+        url: '/v1/users/u1/preferences',
+        headers: bearer(credential),
+        remoteAddress,
+      });
+    // Act
+    const guesses = [];
+    for (let i = 0; i < 4; i++) guesses.push(await from('203.0.113.7', `fo_acme_guess${i}`));
+    const rightKeySameAddress = await from('203.0.113.7', t.keys.acme);
+    const otherAddress = await from('198.51.100.2', t.keys.acme);
+    const badUserToken = await t.app.inject({
+      method: 'GET',
+      url: '/v1/me/inbox',
+      headers: bearer('eyJ0IjoiYWNtZSJ9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+      remoteAddress: '203.0.113.7',
+    });
+    now += 1_000;
+    const later = await from('203.0.113.7', t.keys.acme);
+    // Assess
+    expect(guesses.map((r) => r.statusCode)).toEqual([401, 401, 401, 429]);
+    expect(guesses[3]!.json().error.message).toBe('too many failed authentications from this address');
+    expect(rightKeySameAddress.statusCode).toBe(429);
+    expect(badUserToken.statusCode).toBe(429);
+    expect(otherAddress.statusCode).toBe(404);
+    expect(later.statusCode).toBe(404);
+  });
+
+  it('counts failures by the client behind a trusted proxy, and by the peer otherwise', async () => {
+    // Prepare
+    const proxied = await testApp({ authFailureLimit: { perSecond: 1, burst: 1 }, trustProxy: '127.0.0.1' });
+    const direct = await testApp({ authFailureLimit: { perSecond: 1, burst: 1 } });
+    try {
+      const via = (app: typeof proxied.app, client: string) =>
+        app.inject({
+          method: 'GET',
+          url: '/v1/users/u1/preferences',
+          headers: { ...bearer('fo_acme_wrong'), 'x-forwarded-for': client },
+          remoteAddress: '127.0.0.1',
+        });
+      // Act
+      const proxiedAnswers = [await via(proxied.app, '203.0.113.1'), await via(proxied.app, '203.0.113.2')];
+      const directAnswers = [await via(direct.app, '203.0.113.1'), await via(direct.app, '203.0.113.2')];
+      // Assess: behind the trusted proxy two clients are two addresses; untrusted, the header is ignored
+      expect(proxiedAnswers.map((r) => r.statusCode)).toEqual([401, 401]);
+      expect(directAnswers.map((r) => r.statusCode)).toEqual([401, 429]);
+    } finally {
+      await proxied.close();
+      await direct.close();
+    }
+  });
+
+  it('counts failed authentications in the metrics', async () => {
+    // Prepare
+    t = await testApp({ operatorTenantId: 'acme' });
+    // Act: two failures (a wrong key, no token), one success, one wrong-kind credential (not a failure)
+    await t.app.inject({ method: 'GET', url: '/v1/users/u1/preferences', headers: bearer('fo_acme_wrong') });
+    await t.app.inject({ method: 'GET', url: '/v1/me/inbox' });
+    await t.app.inject({ method: 'GET', url: '/v1/users/u1/preferences', headers: bearer(t.keys.acme) });
+    await t.app.inject({ method: 'GET', url: '/v1/me/inbox', headers: bearer(t.keys.acme) });
+    const snapshot = await t.app.inject({
+      method: 'GET',
+      url: '/v1/ops/metrics',
+      headers: bearer(t.keys.acme),
+    });
+    // Assess
+    expect(snapshot.statusCode).toBe(200);
+    expect(snapshot.json().authFailures.total).toBe(2);
   });
 
   it('takes JSON only: 415 for text, no body for an empty JSON body, 400 for prototype poisoning', async () => {

@@ -33,7 +33,13 @@ afterEach(async () => {
 
 /** The stream route alone on a real socket, over in-memory embedded ports and the real auth. */
 async function server(
-  opts: { pollMs?: number; heartbeatMs?: number; tokenTtlMs?: number; maxStreamsPerUser?: number } = {},
+  opts: {
+    pollMs?: number;
+    heartbeatMs?: number;
+    tokenTtlMs?: number;
+    maxStreamsPerUser?: number;
+    maxStreamsPerTenant?: number;
+  } = {},
 ): Promise<Server> {
   const ports = await openEmbeddedPorts({ config: readRuntimeConfig({ FANOUT_DATA_DIR: ':memory:' }) });
   await ports.tenants.create('acme', hashApiKey(API_KEY), Date.now());
@@ -60,6 +66,7 @@ async function server(
     pollMs: opts.pollMs ?? 60_000,
     heartbeatMs: opts.heartbeatMs ?? 60_000,
     ...(opts.maxStreamsPerUser === undefined ? {} : { maxStreamsPerUser: opts.maxStreamsPerUser }),
+    ...(opts.maxStreamsPerTenant === undefined ? {} : { maxStreamsPerTenant: opts.maxStreamsPerTenant }),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   cleanups.push(async () => {
@@ -394,6 +401,34 @@ describe('GET /v1/me/inbox/stream', () => {
     expect(third.status).toBe(429);
     expect(((await third.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
     expect(other.res.status).toBe(200);
+  });
+
+  it('refuses more open streams of one tenant than its cap with 429, serves other tenants, and frees slots on close', async () => {
+    // Prepare: a tenant may hold 2 streams, whatever its users
+    const s = await server({ maxStreamsPerTenant: 2 });
+    const first = await connect(`${s.url}?access_token=${s.token({ tenantId: 'acme', userId: 'u1' })}`);
+    const second = await connect(`${s.url}?access_token=${s.token({ tenantId: 'acme', userId: 'u2' })}`);
+    await Promise.all([first.waitFor('unread-count'), second.waitFor('unread-count')]);
+    // Act
+    const third = await fetch(`${s.url}?access_token=${s.token({ tenantId: 'acme', userId: 'u3' })}`);
+    const otherTenant = await connect(
+      `${s.url}?access_token=${s.token({ tenantId: 'globex', userId: 'u1' })}`,
+    );
+    await first.close();
+    let again: Response | undefined;
+    for (let i = 0; i < 50 && again?.status !== 200; i++) {
+      await again?.body?.cancel();
+      again = await fetch(`${s.url}?access_token=${s.token({ tenantId: 'acme', userId: 'u3' })}`);
+      if (again.status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    // Assess
+    expect(third.status).toBe(429);
+    expect(await third.json()).toEqual({
+      error: { code: 'RATE_LIMITED', message: 'too many open streams for this tenant' },
+    });
+    expect(otherTenant.res.status).toBe(200);
+    expect(again?.status).toBe(200);
+    await again?.body?.cancel();
   });
 
   it('answers HEAD with 404 instead of opening a stream that never ends', async () => {

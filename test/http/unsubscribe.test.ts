@@ -403,10 +403,14 @@ describe('unsubscribe links', () => {
     expect((await prefsOf('acme'))!.categories.social?.email).toBeUndefined();
   });
 
-  it("rate-limits per link's user, in the bucket of that user's tokens", async () => {
+  it("rate-limits per link's user, in the share of that user's tokens", async () => {
     // Prepare
     let now = 0;
-    await setup({ rateLimit: { perSecond: 1, burst: 2 }, rateClock: () => now });
+    await setup({
+      rateLimit: { perSecond: 100, burst: 100 },
+      userRateLimit: { perSecond: 1, burst: 2 },
+      rateClock: () => now,
+    });
     now += 10_000;
     // Act
     const answers = [await post(link('social'), ONE_CLICK), await post(link('content'), ONE_CLICK)];

@@ -3,7 +3,6 @@ import {
   createReadStream,
   fstatSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readSync,
@@ -20,6 +19,7 @@ import {
 } from '../../domain/audit-chain.ts';
 import type { AuditEntry, AuditRecord } from '../../domain/audit-types.ts';
 import { ClosedError, StoreUnavailableError, ValidationError } from '../../domain/errors.ts';
+import { makePrivateDir, openPrivateFile } from '../../lib/private-files.ts';
 import type { AuditSink } from '../../ports/audit-sink.ts';
 import { requireArray } from '../checks/input.ts';
 import { storeStep } from './store-step.ts';
@@ -132,7 +132,7 @@ export class JsonlAuditSink implements AuditSink {
 
   #rotate(): void {
     const next = this.#fileNumber + 1;
-    const fd = openSync(join(this.#dir, fileName(next)), 'a+');
+    const fd = openPrivateFile(join(this.#dir, fileName(next)), 'a+');
     closeSync(this.#fd!);
     this.#fd = fd;
     this.#fileNumber = next;
@@ -250,10 +250,10 @@ interface OpenedLog {
 
 /** Opens the last file for append, cutting off a torn tail, and finds the chain head. */
 function openLog(dir: string): OpenedLog {
-  mkdirSync(dir, { recursive: true });
+  makePrivateDir(dir);
   const files = listAuditFiles(dir);
   const fileNumber = files.at(-1)?.number ?? 1;
-  const fd = openSync(join(dir, fileName(fileNumber)), 'a+');
+  const fd = openPrivateFile(join(dir, fileName(fileNumber)), 'a+');
   try {
     const lastNewline = lastNewlineBefore(fd, fstatSync(fd).size);
     const size = lastNewline + 1;

@@ -1,4 +1,6 @@
+import { closeSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
+import { makePrivateFiles, openPrivateFile } from '../../lib/private-files.ts';
 
 /** Options for the one SQLite database every embedded adapter shares. */
 export interface EmbeddedDbOptions {
@@ -28,8 +30,15 @@ export class EmbeddedDb {
 
   constructor(opts: EmbeddedDbOptions) {
     this.path = opts.path;
+    // The file holds device tokens, addresses and key hashes: created owner-only (0600) whatever
+    // the umask. SQLite gives its WAL and shared-memory files the database file's permissions;
+    // they are set again after they exist, for a file made by an older version.
+    if (opts.path !== ':memory:') closeSync(openPrivateFile(opts.path, 'a'));
     this.sqlite = new DatabaseSync(opts.path);
-    if (opts.path !== ':memory:') this.sqlite.exec('PRAGMA journal_mode = WAL');
+    if (opts.path !== ':memory:') {
+      this.sqlite.exec('PRAGMA journal_mode = WAL');
+      makePrivateFiles([`${opts.path}-wal`, `${opts.path}-shm`]);
+    }
     this.sqlite.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'NORMAL'}`);
     this.sqlite.exec('PRAGMA busy_timeout = 5000');
     this.sqlite.exec('PRAGMA foreign_keys = ON');

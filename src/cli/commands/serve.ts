@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../http/app.ts';
+import { makePrivateDir } from '../../lib/private-files.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Ports } from '../../ports/ports.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
@@ -93,7 +93,15 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
       housekeeper.start();
     }
     const options = { ...appOptions(keyed), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
-    app = await buildApp({ ports, clock: ports.clock, logger, options, live });
+    const accessLog = config.accessLog ? jsonLogger('info', io.stderr) : undefined;
+    app = await buildApp({
+      ports,
+      clock: ports.clock,
+      logger,
+      options,
+      live,
+      ...(accessLog ? { accessLog } : {}),
+    });
     await app.listen({ host: config.host, port: config.port });
     const url = baseUrl(app, config.host);
     io.stdout(`listening on ${url}\nnotification center: ${url}/\nAPI reference: ${url}/docs\n`);
@@ -128,7 +136,16 @@ export function appOptions(config: RuntimeConfig) {
     tokenTtlSeconds: config.tokenTtlSeconds,
     bodyLimit: config.bodyLimit,
     operatorTenantId: config.opsTenant,
+    server: config.server,
+    streams: config.streams,
     ...(config.rateLimit > 0 ? { rateLimit: { perSecond: config.rateLimit, burst: config.rateBurst } } : {}),
+    ...(config.userRateLimit > 0
+      ? { userRateLimit: { perSecond: config.userRateLimit, burst: config.userRateBurst } }
+      : {}),
+    ...(config.authFailureRate > 0
+      ? { authFailureLimit: { perSecond: config.authFailureRate, burst: config.authFailureBurst } }
+      : {}),
+    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
   };
 }
 
@@ -149,7 +166,7 @@ async function openServePorts(
   if (config.profile === 'embedded') return openEmbeddedPorts({ config, logger, delivers: config.pipeline });
   if (!config.pipeline) throw new UsageError('FANOUT_PIPELINE=off is for the embedded profile only');
   // The data dir keeps the token and cursor secrets, so tokens outlive a restart.
-  mkdirSync(config.dataDir, { recursive: true });
+  makePrivateDir(config.dataDir);
   const profile = await openLocalAws({
     shards: config.shards,
     celebrityThreshold: config.celebrityThreshold,

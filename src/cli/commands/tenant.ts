@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedDb } from '../../adapters/embedded/db.ts';
 import { EmbeddedTenants } from '../../adapters/embedded/tenants.ts';
 import { isValidId } from '../../domain/event.ts';
 import { hashApiKey, newApiKey } from '../../http/auth.ts';
+import { makePrivateDir } from '../../lib/private-files.ts';
 import type { Tenants } from '../../ports/tenants.ts';
 import { DB_FILE } from '../../runtime/embedded.ts';
 import { type CliIo, configFrom, configOptions, parse } from '../args.ts';
@@ -43,7 +43,7 @@ export async function tenantCommand(args: readonly string[], io: CliIo): Promise
   }
   if (rest.length > 0) throw new UsageError(`tenant ${sub}: unexpected argument '${rest[0]}'`);
   const config = configFrom(values, io.env);
-  mkdirSync(config.dataDir, { recursive: true });
+  makePrivateDir(config.dataDir);
   const db = new EmbeddedDb({ path: join(config.dataDir, DB_FILE) });
   try {
     const tenants = new EmbeddedTenants({ db });

@@ -23,6 +23,11 @@ export interface StreamRoutesOptions {
   readonly maxStreams?: number;
   /** Open streams of one user (tabs, devices); more get 429, so no one user holds every slot. @default 8 */
   readonly maxStreamsPerUser?: number;
+  /**
+   * Open streams of one tenant; more get 429, so no one tenant holds every slot of the process.
+   * @default 1000
+   */
+  readonly maxStreamsPerTenant?: number;
 }
 
 /** Last-Event-ID from the header (EventSource's reconnect) or `?lastEventId=` (the first connect). */
@@ -48,6 +53,8 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
   const open = new Set<LiveInbox>();
   const maxPerUser = opts.maxStreamsPerUser ?? 8;
   const perUser = new Map<string, number>();
+  const maxPerTenant = opts.maxStreamsPerTenant ?? 1_000;
+  const perTenant = new Map<string, number>();
   app.addHook('preClose', async () => {
     await Promise.all([...open].map((s) => s.close()));
   });
@@ -92,7 +99,12 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
       if (mine >= maxPerUser) {
         throw new ApiError(429, ApiErrorCode.RateLimited, 'too many open streams for this user', 5);
       }
+      const tenants = perTenant.get(user.tenantId) ?? 0;
+      if (tenants >= maxPerTenant) {
+        throw new ApiError(429, ApiErrorCode.RateLimited, 'too many open streams for this tenant', 5);
+      }
       perUser.set(userKey, mine + 1);
+      perTenant.set(user.tenantId, tenants + 1);
       const res = openEventStream(reply, opts.pollMs ?? 2000);
       const live = new LiveInbox({
         user,
@@ -113,6 +125,9 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
         const left = (perUser.get(userKey) ?? 1) - 1;
         if (left <= 0) perUser.delete(userKey);
         else perUser.set(userKey, left);
+        const tenantLeft = (perTenant.get(user.tenantId) ?? 1) - 1;
+        if (tenantLeft <= 0) perTenant.delete(user.tenantId);
+        else perTenant.set(user.tenantId, tenantLeft);
         void live.close();
       });
       live.start();

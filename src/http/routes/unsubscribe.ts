@@ -4,8 +4,8 @@ import type { Category, Preferences } from '../../domain/types.ts';
 import type { UnsubscribeScope as TokenScope, UnsubscribeTokens } from '../../domain/unsubscribe.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { PreferenceStore } from '../../ports/preferences.ts';
-import { ApiError, ApiErrorCode } from '../errors.ts';
-import type { TenantRateLimiter } from '../rate-limit.ts';
+import { ApiErrorCode } from '../errors.ts';
+import type { RequestLimits } from '../rate-limit.ts';
 import { errorResponses, noContent } from '../schemas.ts';
 import {
   confirmPage,
@@ -27,7 +27,7 @@ export interface UnsubscribeRoutesOptions {
   readonly preferences: PreferenceStore;
   readonly clock: Clock;
   /** The API's limiter: the link's user spends from the same bucket as their user token. */
-  readonly rateLimiter?: TenantRateLimiter;
+  readonly limits?: RequestLimits;
 }
 
 /** A one-click body is `List-Unsubscribe=One-Click` (and `scope=all` from the page): tiny. */
@@ -218,16 +218,17 @@ function verify(
   opts: UnsubscribeRoutesOptions,
   request: FastifyRequest<{ Querystring: { token?: string } }>,
 ): TokenScope | undefined {
+  // A link is a credential: wrong ones count against the source address like wrong keys.
+  opts.limits?.checkAddress(request.ip);
   const token = tokenOf(request);
-  return token === '' ? undefined : opts.tokens.verify(token);
+  const scope = token === '' ? undefined : opts.tokens.verify(token);
+  if (scope === undefined) opts.limits?.failed(request.ip);
+  return scope;
 }
 
 /** The link's user spends from the bucket their user token uses (see `createAuth`). */
 function limit(opts: UnsubscribeRoutesOptions, scope: TokenScope): void {
-  const retryAfter = opts.rateLimiter?.take(`${scope.tenantId}\u0000${scope.userId}`) ?? 0;
-  if (retryAfter > 0) {
-    throw new ApiError(429, ApiErrorCode.RateLimited, 'too many requests for this tenant', retryAfter);
-  }
+  opts.limits?.request(scope.tenantId, scope.userId);
 }
 
 function sendPage(reply: FastifyReply, status: number, page: Page) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isLoopbackHost } from '../../lib/loopback.ts';
 import { ApiError, ApiErrorCode } from '../errors.ts';
 import { userIdSchema } from '../schemas.ts';
 import type { IssuedToken } from '../user-tokens.ts';
@@ -67,14 +68,21 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions = {
   if (opts.devTokens !== undefined) devRoutes(app, opts.devTokens);
 }
 
+/** Headers a reverse proxy adds: their presence means the request did not come from this machine. */
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'] as const;
+
 /**
- * Dev sign-in answers only requests addressed to a loopback name: behind a proxy on the same box
- * (another Host) or from a page that rebound its own host name to 127.0.0.1, it does not exist.
+ * Dev sign-in answers only requests addressed to a loopback address or `localhost` and carrying no
+ * forwarding header. A reverse proxy on the same box forwards with `Host: 127.0.0.1:<port>` by
+ * default, but it adds `X-Forwarded-For` (or `Forwarded`, `X-Real-IP`); a page that rebound its own
+ * host name to 127.0.0.1 sends that name, and a name that only looks like loopback
+ * (`127.evil.example`) is a name. Either way the routes do not exist.
  */
 async function loopbackHostOnly(request: FastifyRequest): Promise<void> {
+  const forwarded = FORWARDING_HEADERS.some((h) => request.headers[h] !== undefined);
   const host = (request.headers.host ?? '').toLowerCase();
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  if (name !== 'localhost' && name !== '[::1]' && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name ?? '')) {
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
+  if (forwarded || !isLoopbackHost(name)) {
     throw new ApiError(404, ApiErrorCode.NotFound, 'no such route');
   }
 }
