@@ -301,7 +301,11 @@ export class FanoutStack extends Stack {
     );
     this.operations = new FanoutOperations(this, 'Operations', {
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
-      deadLetterQueues: { ...this.delivery.deadLetterQueues, 'fanout-failures': this.worker.failureQueue },
+      deadLetterQueues: {
+        ...this.delivery.deadLetterQueues,
+        'fanout-failures': this.worker.failureQueue,
+        'preference-invalidation': this.invalidation.deadLetterQueue,
+      },
       queues: this.delivery.queues,
       functions: {
         'event-api': this.ingest.eventApi,

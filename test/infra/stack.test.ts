@@ -444,6 +444,26 @@ describe('FanoutStack: composition', () => {
   });
 });
 
+describe('FanoutStack: preference invalidation dead letters', () => {
+  it('gives the invalidation Pipe a dead-letter queue with an alarm that notifies the alarm topic', () => {
+    const queue = logicalId(stack.invalidation.deadLetterQueue as never);
+    const pipe = template.toJSON().Resources[logicalId(stack.invalidation.pipe)];
+    expect(pipe.Properties.SourceParameters.DynamoDBStreamParameters.DeadLetterConfig).toEqual({
+      Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      AlarmActions: [{ Ref: logicalId(stack.operations.alarmTopic) }],
+    });
+    expect(Object.keys(stack.operations.alarms)).toContain('dlq-preference-invalidation');
+  });
+});
+
 describe('FanoutStack: cdk-nag with every option on', () => {
   it('finds nothing unacknowledged with replicas, shards, SES and reserved concurrency', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
