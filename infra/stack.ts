@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { FanoutAudit } from './constructs/audit.ts';
 import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
 import { FanoutData } from './constructs/data.ts';
+import { FanoutDeadLetterAudit } from './constructs/dead-letter-audit.ts';
 import { FanoutDelivery } from './constructs/delivery.ts';
 import { FanoutDirectPush, PushDelivery } from './constructs/direct-push.ts';
 import { FanoutWorker } from './constructs/fanout-worker.ts';
@@ -123,6 +124,8 @@ export class FanoutStack extends Stack {
   readonly worker: FanoutWorker;
   readonly delivery: FanoutDelivery;
   readonly invalidation: FanoutInvalidation;
+  /** The scheduled audit of dead letters no consumer saw fail. */
+  readonly deadLetterAudit: FanoutDeadLetterAudit;
   readonly transport: FanoutTransport;
   readonly audit: FanoutAudit;
   readonly operations: FanoutOperations;
@@ -255,6 +258,10 @@ export class FanoutStack extends Stack {
       environment: full,
       ...vpcPlacement,
     });
+    this.deadLetterAudit = new FanoutDeadLetterAudit(this, 'DeadLetterAudit', {
+      environment: full,
+      ...vpcPlacement,
+    });
     // Only the inbox API serves /v1/unsubscribe, so only it checks the links.
     this.ingest.inboxApi.addEnvironment(
       'FANOUT_UNSUBSCRIBE_SECRET',
@@ -273,6 +280,7 @@ export class FanoutStack extends Stack {
         fanout: this.worker.function,
         consumers: this.delivery.consumers,
         invalidation: this.invalidation.function,
+        deadLetterAudit: this.deadLetterAudit.function,
       },
       {
         tables: this.data.tables,
@@ -315,6 +323,7 @@ export class FanoutStack extends Stack {
         'push-consumer': this.delivery.consumers.push,
         'email-consumer': this.delivery.consumers.email,
         'preference-invalidation': this.invalidation.function,
+        'dead-letter-audit': this.deadLetterAudit.function,
       },
       eventStream: this.ingest.stream,
       tables: this.data.tables,

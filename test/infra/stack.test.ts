@@ -464,6 +464,45 @@ describe('FanoutStack: preference invalidation dead letters', () => {
   });
 });
 
+describe('FanoutStack: dead-letter audit', () => {
+  it('runs the dead-letter-audit function every minute, one at a time, in the VPC', () => {
+    const fn = logicalId(stack.deadLetterAudit.function);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+      ],
+    });
+    const resource = template.toJSON().Resources[fn];
+    expect(resource.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(resource.Properties.VpcConfig).toBeDefined();
+    expect(Object.keys(resource.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining([
+        'FANOUT_PUSH_DLQ_URL',
+        'FANOUT_EMAIL_DLQ_URL',
+        'FANOUT_DEDUP_REDIS_URL',
+        'FANOUT_AUDIT_STREAM',
+      ]),
+    );
+    expect(Object.keys(stack.operations.alarms)).toContain('errors-dead-letter-audit');
+  });
+
+  it('may peek at the dead-letter queues and put to the audit stream, and never delete a message', () => {
+    const actions = actionsOfRole(roleOf(stack.deadLetterAudit.function));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+        'firehose:PutRecordBatch',
+      ]),
+    );
+    expect(actions).not.toContain('sqs:DeleteMessage');
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+});
+
 describe('FanoutStack: cdk-nag with every option on', () => {
   it('finds nothing unacknowledged with replicas, shards, SES and reserved concurrency', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
