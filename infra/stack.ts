@@ -1,7 +1,7 @@
 import { ArnFormat, CfnOutput, type Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { FanoutAudit } from './constructs/audit.ts';
+import { AUDIT_REPLICATION_RULE_ID, FanoutAudit } from './constructs/audit.ts';
 import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
 import { FanoutData } from './constructs/data.ts';
 import { FanoutDeadLetterAudit } from './constructs/dead-letter-audit.ts';
@@ -328,6 +328,11 @@ export class FanoutStack extends Stack {
       eventStream: this.ingest.stream,
       tables: this.data.tables,
       auditDeliveryStreamName: this.audit.deliveryStreamName,
+      auditReplication: {
+        sourceBucketName: this.audit.landingBucket.bucketName,
+        destinationBucketName: this.audit.bucket.bucketName,
+        ruleId: AUDIT_REPLICATION_RULE_ID,
+      },
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.ingest.url, description: 'Fanout HTTP API' });

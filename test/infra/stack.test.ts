@@ -464,6 +464,36 @@ describe('FanoutStack: preference invalidation dead letters', () => {
   });
 });
 
+describe('FanoutStack: audit trail replication', () => {
+  it('alarms on failed and late replication from the landing bucket into the Object Lock trail', () => {
+    const dimensions = [
+      { Name: 'DestinationBucket', Value: { Ref: logicalId(stack.audit.bucket as never) } },
+      { Name: 'RuleId', Value: 'audit-trail' },
+      { Name: 'SourceBucket', Value: { Ref: logicalId(stack.audit.landingBucket as never) } },
+    ];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/S3',
+      MetricName: 'OperationsFailedReplication',
+      Statistic: 'Sum',
+      Threshold: 0,
+      Dimensions: dimensions,
+      AlarmActions: [{ Ref: logicalId(stack.operations.alarmTopic) }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/S3',
+      MetricName: 'ReplicationLatency',
+      Threshold: 900,
+      Dimensions: dimensions,
+    });
+    // Firehose writes to the landing bucket, never to the Object Lock one.
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        BucketARN: { 'Fn::GetAtt': [logicalId(stack.audit.landingBucket as never), 'Arn'] },
+      }),
+    });
+  });
+});
+
 describe('FanoutStack: dead-letter audit', () => {
   it('runs the dead-letter-audit function every minute, one at a time, in the VPC', () => {
     const fn = logicalId(stack.deadLetterAudit.function);
