@@ -18,6 +18,8 @@ export interface GrantFunctions {
   readonly consumers: Readonly<Record<Channel, lambda.IFunction>>;
   /** The preference-invalidation function: Redis only, no grant. */
   readonly invalidation?: lambda.IFunction;
+  /** The dead-letter audit: peeks at the DLQs, appends to the audit stream. */
+  readonly deadLetterAudit?: lambda.IFunction;
 }
 
 /** What the functions are granted access to. */
@@ -53,7 +55,9 @@ export interface GrantResources {
  *   stream (put), SES send as the identity (email) or SNS endpoints of the platform apps (push);
  *   for direct push, read on the credential secrets (push consumer only).
  *   Receive/delete and sending to their own queue (deferrals) come with their construct;
- * - preference invalidation: nothing (it only deletes Redis keys; the Pipe's role reads the stream).
+ * - preference invalidation: nothing (it only deletes Redis keys; the Pipe's role reads the stream);
+ * - dead-letter audit: receive and change visibility on the two DLQs (it peeks, never deletes), read
+ *   the queues' attributes (their redrive policy), put to the audit stream.
  */
 export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   const { tables } = res;
@@ -96,6 +100,18 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
     tableAccess(tables.preferences, consumer, 'read');
     res.auditStream?.grantPutRecords(consumer);
   }
+  // Dead-letter audit: peeks (receive, then visible again) and never deletes, so the messages
+  // stay for the operator's redrive.
+  if (fns.deadLetterAudit !== undefined) {
+    const auditor = fns.deadLetterAudit;
+    for (const dlq of Object.values(res.deadLetterQueues)) {
+      dlq.grant(auditor, 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes');
+      dlq.encryptionMasterKey?.grantDecrypt(auditor);
+    }
+    for (const queue of Object.values(res.queues)) queue.grant(auditor, 'sqs:GetQueueAttributes');
+    res.auditStream?.grantPutRecords(auditor);
+  }
+
   // Only push reads devices, and writes them when a provider rejects a token.
   tableAccess(tables.devices, fns.consumers.push, 'readWrite');
   const stack = Stack.of(fns.consumers.email);

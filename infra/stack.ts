@@ -1,9 +1,10 @@
 import { ArnFormat, CfnOutput, type Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { FanoutAudit } from './constructs/audit.ts';
+import { AUDIT_REPLICATION_RULE_ID, FanoutAudit } from './constructs/audit.ts';
 import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
 import { FanoutData } from './constructs/data.ts';
+import { FanoutDeadLetterAudit } from './constructs/dead-letter-audit.ts';
 import { FanoutDelivery } from './constructs/delivery.ts';
 import { FanoutDirectPush, PushDelivery } from './constructs/direct-push.ts';
 import { FanoutWorker } from './constructs/fanout-worker.ts';
@@ -123,6 +124,8 @@ export class FanoutStack extends Stack {
   readonly worker: FanoutWorker;
   readonly delivery: FanoutDelivery;
   readonly invalidation: FanoutInvalidation;
+  /** The scheduled audit of dead letters no consumer saw fail. */
+  readonly deadLetterAudit: FanoutDeadLetterAudit;
   readonly transport: FanoutTransport;
   readonly audit: FanoutAudit;
   readonly operations: FanoutOperations;
@@ -255,6 +258,10 @@ export class FanoutStack extends Stack {
       environment: full,
       ...vpcPlacement,
     });
+    this.deadLetterAudit = new FanoutDeadLetterAudit(this, 'DeadLetterAudit', {
+      environment: full,
+      ...vpcPlacement,
+    });
     // Only the inbox API serves /v1/unsubscribe, so only it checks the links.
     this.ingest.inboxApi.addEnvironment(
       'FANOUT_UNSUBSCRIBE_SECRET',
@@ -273,6 +280,7 @@ export class FanoutStack extends Stack {
         fanout: this.worker.function,
         consumers: this.delivery.consumers,
         invalidation: this.invalidation.function,
+        deadLetterAudit: this.deadLetterAudit.function,
       },
       {
         tables: this.data.tables,
@@ -301,7 +309,11 @@ export class FanoutStack extends Stack {
     );
     this.operations = new FanoutOperations(this, 'Operations', {
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
-      deadLetterQueues: { ...this.delivery.deadLetterQueues, 'fanout-failures': this.worker.failureQueue },
+      deadLetterQueues: {
+        ...this.delivery.deadLetterQueues,
+        'fanout-failures': this.worker.failureQueue,
+        'preference-invalidation': this.invalidation.deadLetterQueue,
+      },
       queues: this.delivery.queues,
       functions: {
         'event-api': this.ingest.eventApi,
@@ -311,10 +323,16 @@ export class FanoutStack extends Stack {
         'push-consumer': this.delivery.consumers.push,
         'email-consumer': this.delivery.consumers.email,
         'preference-invalidation': this.invalidation.function,
+        'dead-letter-audit': this.deadLetterAudit.function,
       },
       eventStream: this.ingest.stream,
       tables: this.data.tables,
       auditDeliveryStreamName: this.audit.deliveryStreamName,
+      auditReplication: {
+        sourceBucketName: this.audit.landingBucket.bucketName,
+        destinationBucketName: this.audit.bucket.bucketName,
+        ruleId: AUDIT_REPLICATION_RULE_ID,
+      },
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.ingest.url, description: 'Fanout HTTP API' });

@@ -1,4 +1,4 @@
-import { type CfnResource, Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -75,7 +75,10 @@ export interface FanoutCachesProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** Host and port of a cache's (configuration) endpoint; CloudFormation attributes (tokens). */
+/**
+ * Host and port of a cache's (configuration) endpoint: CloudFormation attributes (tokens), except
+ * the MemoryDB port, which is the literal port the construct gives the cluster.
+ */
 export interface RedisEndpoint {
   readonly address: string;
   readonly port: string;
@@ -335,9 +338,12 @@ export class FanoutCaches extends Construct {
     cluster.addResourceDependency(dedupSubnets);
     for (const r of [user, acl, dedupSubnets, cluster]) withRemovalPolicy(r);
     this.dedupCluster = cluster;
+    // The port is the one set on the cluster above, written as a literal: the attribute
+    // `ClusterEndpoint.Port` is an integer, and CloudFormation rejects an integer inside `Fn::Join`
+    // (cfn-lint E1022), which is how the URL below is assembled.
     this.dedupEndpoint = {
       address: cluster.attrClusterEndpointAddress,
-      port: Token.asString(cluster.attrClusterEndpointPort),
+      port: String(REDIS_PORT),
     };
     this.dedupSecret = dedupUser.secret;
 

@@ -29,8 +29,8 @@ const BANNER = [
 export interface FanoutFunctionProps {
   /**
    * Entry file under src/lambda, without extension: 'event-api' | 'inbox-api' | 'fanout' |
-   * 'push-consumer' | 'email-consumer' | 'preference-invalidation' | 'authorizer' |
-   * 'platform-application'. The handler is its `handler` export.
+   * 'push-consumer' | 'email-consumer' | 'preference-invalidation' | 'dead-letter-audit' |
+   * 'authorizer' | 'platform-application'. The handler is its `handler` export.
    */
   readonly entry: string;
   /**

@@ -1,9 +1,10 @@
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as pipes from 'aws-cdk-lib/aws-pipes';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FanoutFunction } from './fanout-function.ts';
 
@@ -61,13 +62,19 @@ export interface FanoutInvalidationProps {
    */
   readonly maxBatchingWindow?: Duration;
   /**
-   * Retries of a failed batch before its records are dropped (-1: until they leave the stream,
-   * 24 hours). Records in a shard are read in order, so a batch that keeps failing holds up the
-   * shard's later invalidations; a dropped invalidation leaves a stale cache entry only until its
-   * TTL (5 minutes) runs out.
+   * Retries of a failed batch before it goes to the dead-letter queue (-1: until its records leave
+   * the stream, 24 hours). Records in a shard are read in order, so a batch that keeps failing holds
+   * up the shard's later invalidations; a batch given up on leaves a stale cache entry until its TTL
+   * (5 minutes) runs out, and its place in the stream (shard, first and last sequence numbers) in
+   * the dead-letter queue, whose alarm calls the operator.
    * @default 10
    */
   readonly maximumRetryAttempts?: number;
+  /**
+   * Removal policy of the dead-letter queue.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -79,9 +86,15 @@ export interface FanoutInvalidationProps {
  * invokes the function synchronously with the batch; failed records come back as
  * `batchItemFailures`, and the Pipe bisects the batch (`AUTOMATIC_BISECT`) to retry them.
  *
+ * A batch still failing after `maximumRetryAttempts` is not dropped silently: the Pipe sends a
+ * description of it (the stream, shard and sequence-number range, `DDBStreamBatchInfo`) to the
+ * {@link FanoutInvalidation.deadLetterQueue}, kept 14 days, on which the stack's operations put an
+ * alarm (`dlq-preference-invalidation`). The records themselves are not in the message: the stream
+ * keeps them 24 hours, and the operator's fix is the runbook's (docs/deploy.md).
+ *
  * The construct owns both sides of the Pipe, so it owns the Pipe's role, which may read that one
- * stream (and decrypt with the table's key, if it has one) and invoke that one function, nothing
- * else. Whatever the function itself needs beyond that (it only deletes Redis keys) is the
+ * stream (and decrypt with the table's key, if it has one), invoke that one function and send to its
+ * dead-letter queue, nothing else. Whatever the function itself needs beyond that (it only deletes Redis keys) is the
  * stack's to grant (`infra/grants.ts`).
  */
 export class FanoutInvalidation extends Construct {
@@ -91,6 +104,8 @@ export class FanoutInvalidation extends Construct {
   readonly pipe: pipes.CfnPipe;
   /** The role the Pipe runs with. */
   readonly pipeRole: iam.IRole;
+  /** Where the Pipe sends a batch it gave up on (its place in the stream, not its records). */
+  readonly deadLetterQueue: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: FanoutInvalidationProps) {
     super(scope, id);
@@ -110,6 +125,20 @@ export class FanoutInvalidation extends Construct {
       vpcSubnets: props.vpcSubnets,
       timeout: props.timeout,
     }).function;
+
+    // Encrypted with an SQS-owned key, so the Pipe needs no KMS permission to send to it.
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself the Pipe's dead-letter target; its messages are read by an operator (docs/deploy.md, runbook), never consumed by a function.",
+    });
+    this.deadLetterQueue = deadLetterQueue;
 
     // Inline policies, so the permissions exist when the Pipe (which depends on the role) is created.
     const stack = Stack.of(this);
@@ -145,12 +174,22 @@ export class FanoutInvalidation extends Construct {
         }),
       ],
     });
+    const deadLetter = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'SendFailedBatches',
+          actions: ['sqs:SendMessage'],
+          resources: [deadLetterQueue.queueArn],
+        }),
+      ],
+    });
     const role = new iam.Role(this, 'PipeRole', {
       assumedBy: new iam.ServicePrincipal('pipes.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: 'Fanout preference-invalidation Pipe: reads the preferences stream, invokes the function',
-      inlinePolicies: { Source: source, Target: target },
+      description:
+        'Fanout preference-invalidation Pipe: reads the preferences stream, invokes the function, dead-letters failed batches',
+      inlinePolicies: { Source: source, Target: target, DeadLetter: deadLetter },
     });
     this.pipeRole = role;
 
@@ -167,6 +206,7 @@ export class FanoutInvalidation extends Construct {
             : { maximumBatchingWindowInSeconds: props.maxBatchingWindow.toSeconds() }),
           maximumRetryAttempts: props.maximumRetryAttempts ?? 10,
           onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+          deadLetterConfig: { arn: deadLetterQueue.queueArn },
         },
         filterCriteria: {
           filters: [{ pattern: JSON.stringify({ eventName: INVALIDATING_EVENT_NAMES }) }],

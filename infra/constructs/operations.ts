@@ -71,6 +71,16 @@ export interface FanoutOperationsProps {
    */
   readonly auditFreshnessThreshold?: Duration;
   /**
+   * The replication of the audit trail from Firehose's landing bucket into the Object Lock bucket
+   * (`FanoutAudit`): alarmed on any failed replication and on replication later than 15 minutes.
+   * @default no replication alarms
+   */
+  readonly auditReplication?: {
+    readonly sourceBucketName: string;
+    readonly destinationBucketName: string;
+    readonly ruleId: string;
+  };
+  /**
    * Name of the CloudWatch dashboard.
    * @default a name CloudFormation generates
    */
@@ -253,6 +263,31 @@ export class FanoutOperations extends Construct {
       description:
         'Firehose failed to deliver audit records to S3 (it retries; records past its retry window go to the error prefix).',
     });
+    if (props.auditReplication !== undefined) {
+      const r = props.auditReplication;
+      const replication = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/S3',
+          metricName,
+          dimensionsMap: {
+            SourceBucket: r.sourceBucketName,
+            DestinationBucket: r.destinationBucketName,
+            RuleId: r.ruleId,
+          },
+          statistic,
+          period: fiveMinutes,
+        });
+      alarm('audit-replication', replication('OperationsFailedReplication', cloudwatch.Stats.SUM), {
+        threshold: 0,
+        description:
+          'audit objects failed to replicate from the landing bucket into the Object Lock trail: they are not locked yet (docs/deploy.md, runbook).',
+      });
+      alarm('audit-replication-latency', replication('ReplicationLatency', cloudwatch.Stats.MAXIMUM), {
+        threshold: 15 * 60,
+        evaluationPeriods: 3,
+        description: 'audit objects take more than 15 minutes to reach the Object Lock trail.',
+      });
+    }
     this.alarms = alarms;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -19,6 +19,16 @@ export function targetDigest(target: string): string {
   return hash('sha256', target, 'hex').slice(0, 16);
 }
 
+/**
+ * Dedup key marking one dead-lettered queue message as audited: (tenant, channel, message id).
+ * SQS keeps a message's id when it moves it to the dead-letter queue, so the consumer that audited
+ * the last failed receive and the dead-letter audit name the same message; a redriven copy is a new
+ * message with a new id, audited again if it dead-letters again.
+ */
+export function deadLetterKey(tenantId: string, channel: Channel, messageId: string): string {
+  return `${tenantId}#dead-letter#${channel}#${messageId}`;
+}
+
 /** Dedup key of one delivery: (tenant, notification, channel, target digest). */
 export function deliveryKey(
   tenantId: string,

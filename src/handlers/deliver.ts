@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AuditEntry } from '../domain/audit-types.ts';
 import { decideDelivery } from '../domain/delivery.ts';
 import { TransportRetryableError } from '../domain/errors.ts';
-import { deliveryKey } from '../domain/keys.ts';
+import { deadLetterKey, deliveryKey } from '../domain/keys.ts';
 import { type DeliveryJob, Outcome, type Preferences, type UserKey } from '../domain/types.ts';
 import { errorName } from '../lib/error-name.ts';
 import { ClaimState } from '../ports/dedup-store.ts';
@@ -325,6 +325,9 @@ class DeliveryBatch<T extends DeliveryTarget> {
         continue;
       }
       w.entries.push(this.#entry(w, w.job, Outcome.DeadLettered, { reason: 'max_receives' }));
+      // Confirmed once audited, so the dead-letter audit (handlers/dead-letter-audit.ts) does not
+      // record the same move again when it finds the message in the DLQ.
+      this.#confirm.push(deadLetterKey(w.job.tenantId, this.#driver.channel, w.record.messageId));
     }
   }
 

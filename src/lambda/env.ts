@@ -40,6 +40,7 @@ export const FunctionKind = {
   PushConsumer: 'push-consumer',
   EmailConsumer: 'email-consumer',
   PreferenceInvalidation: 'preference-invalidation',
+  DeadLetterAudit: 'dead-letter-audit',
 } as const;
 export type FunctionKind = (typeof FunctionKind)[keyof typeof FunctionKind];
 

@@ -24,6 +24,8 @@ export const MetricName = {
   /** Records handed back to the event source for retry (partial batch response). */
   BatchItemFailures: 'BatchItemFailures',
   PreferencesInvalidated: 'PreferencesInvalidated',
+  /** Dead letters the dead-letter audit found with no `dead_lettered` record, and recorded. */
+  DeadLettersAudited: 'DeadLettersAudited',
   /** Events the Event API made durable for the first time (idempotent repeats are not counted). */
   EventsAccepted: 'EventsAccepted',
   HttpRequests: 'HttpRequests',

@@ -1,8 +1,10 @@
 import {
+  CreateDeliveryStreamCommand,
   FirehoseClient,
   PutRecordBatchCommand,
   type PutRecordBatchCommandInput,
 } from '@aws-sdk/client-firehose';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FIREHOSE_LIMITS, FirehoseAuditSink } from '../../src/adapters/aws/firehose-audit.ts';
@@ -10,12 +12,77 @@ import type { AuditEntry } from '../../src/domain/audit-types.ts';
 import { StoreUnavailableError } from '../../src/domain/errors.ts';
 import { Outcome } from '../../src/domain/types.ts';
 import { auditSinkContract } from '../contracts/audit-sink.contract.ts';
+import { EMULATOR_CLIENT, motoEndpoint, uniqueName } from '../support/aws.ts';
 
 /*
- * Firehose has no local emulator. The contract runs against a stand-in built with
- * aws-sdk-client-mock that keeps the records each PutRecordBatch delivered, in call order, and
- * answers as Firehose does: a request-shape check of what the sink sends.
+ * The contract runs twice: against moto_server's Firehose, a Direct PUT stream into an S3 bucket of
+ * the same moto, read back from the S3 objects it wrote (what the audit trail is); and against a
+ * stand-in built with aws-sdk-client-mock that keeps the records each PutRecordBatch delivered, in
+ * call order. The mock stays for what moto cannot show: partial failures (FailedPutCount), throttling
+ * and the request shapes at the service limits (tests below).
  */
+
+auditSinkContract('aws (Firehose on moto_server, into S3)', async () => {
+  const endpoint = motoEndpoint();
+  const firehose = new FirehoseClient({ ...EMULATOR_CLIENT, endpoint });
+  const s3 = new S3Client({ ...EMULATOR_CLIENT, endpoint, forcePathStyle: true });
+  const bucket = uniqueName('audit');
+  const stream = uniqueName('fanout-audit');
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await firehose.send(
+    new CreateDeliveryStreamCommand({
+      DeliveryStreamName: stream,
+      DeliveryStreamType: 'DirectPut',
+      ExtendedS3DestinationConfiguration: {
+        BucketARN: `arn:aws:s3:::${bucket}`,
+        RoleARN: 'arn:aws:iam::123456789012:role/fanout-audit-delivery',
+        Prefix: 'audit/',
+      },
+    }),
+  );
+  // moto writes one S3 object per PutRecordBatch, named to the second: S3 cannot tell the order of
+  // objects written within one second. The order of the requests the sink sent is recorded here;
+  // the entries themselves are read back from S3.
+  const sent: string[] = [];
+  firehose.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as PutRecordBatchCommandInput;
+      if (input.Records !== undefined) {
+        sent.push(input.Records.map((r) => Buffer.from(r.Data!).toString('utf8')).join(''));
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordRequestOrder' },
+  );
+  return {
+    sink: new FirehoseAuditSink({ firehose, deliveryStreamName: stream, retry: noWait }),
+    stored: async () => {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'audit/' }));
+      const objects: string[] = [];
+      for (const object of [...(listed.Contents ?? [])].sort((a, b) => a.Key!.localeCompare(b.Key!))) {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }));
+        objects.push(await got.Body!.transformToString('utf8'));
+      }
+      // Objects in the order of the requests that wrote them; any object no request matches last.
+      const ordered: string[] = [];
+      for (const body of sent) {
+        const at = objects.indexOf(body);
+        if (at >= 0) ordered.push(...objects.splice(at, 1));
+      }
+      ordered.push(...objects);
+      return ordered.flatMap((text) =>
+        text
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line) as AuditEntry),
+      );
+    },
+    close: async () => {
+      firehose.destroy();
+      s3.destroy();
+    },
+  };
+});
 
 const noWait = { sleep: async () => {}, random: () => 0 };
 

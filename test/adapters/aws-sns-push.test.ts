@@ -1,9 +1,12 @@
 import {
+  CreatePlatformApplicationCommand,
   CreatePlatformEndpointCommand,
   EndpointDisabledException,
+  GetEndpointAttributesCommand as GetAttributes,
   GetEndpointAttributesCommand,
   InternalErrorException,
   InvalidParameterException,
+  ListEndpointsByPlatformApplicationCommand,
   NotFoundException,
   PublishCommand,
   type PublishCommandInput,
@@ -16,9 +19,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryEndpointCache, SnsPushTransport } from '../../src/adapters/aws/sns-push.ts';
 import { TransportRetryableError, ValidationError } from '../../src/domain/errors.ts';
 import type { PushMessage } from '../../src/ports/transports.ts';
+import { EMULATOR_CLIENT, motoEndpoint, uniqueName } from '../support/aws.ts';
 
 /*
- * SNS mobile push has no emulator: these tests check the requests against SNS's documented API
+ * Against moto_server first: real platform applications and endpoints (CreatePlatformEndpoint,
+ * Get/SetEndpointAttributes, Publish to an endpoint, a disabled endpoint's EndpointDisabled).
+ * moto keeps what was published to an endpoint to itself and does not model throttling, timeouts
+ * or the payload rules of APNs and FCM, so the mocked tests below check the requests against SNS's
+ * documented API
  * (CreatePlatformEndpoint, Get/SetEndpointAttributes, Publish with MessageStructure json and the
  * reserved AWS.SNS.MOBILE.APNS.* attributes, the FCM v1 `fcmV1Message` payload) and the mapping of
  * its answers.
@@ -47,6 +55,85 @@ function push(extra: Partial<PushMessage> = {}): PushMessage {
     ...extra,
   };
 }
+
+describe('SnsPushTransport on moto_server', () => {
+  let sns: SNSClient;
+  let apps: { apns: string; fcm: string };
+  beforeEach(async () => {
+    sns = new SNSClient({ ...EMULATOR_CLIENT, endpoint: motoEndpoint(), maxAttempts: 1 });
+    const create = async (platform: 'APNS' | 'GCM') =>
+      (
+        await sns.send(
+          new CreatePlatformApplicationCommand({
+            Name: uniqueName('fanout'),
+            Platform: platform,
+            Attributes: {
+              PlatformCredential: 'not-a-real-credential',
+              PlatformPrincipal: 'not-a-real-principal',
+            },
+          }),
+        )
+      ).PlatformApplicationArn!;
+    apps = { apns: await create('APNS'), fcm: await create('GCM') };
+  });
+  afterEach(() => {
+    sns.destroy();
+  });
+
+  const tokensOf = async (app: string) =>
+    (
+      await sns.send(new ListEndpointsByPlatformApplicationCommand({ PlatformApplicationArn: app }))
+    ).Endpoints!.map((e) => e.Attributes!.Token);
+
+  it('creates one endpoint per token in the platform application and publishes to it', async () => {
+    // Prepare
+    const endpoints = new InMemoryEndpointCache();
+    const transport = new SnsPushTransport({ sns, applicationArns: apps, endpoints });
+    // Act
+    const first = await transport.send(push({ token: 'apns-token-1' }));
+    const again = await transport.send(push({ token: 'apns-token-1' }));
+    const android = await transport.send(push({ token: 'fcm-token-1', platform: 'fcm' }));
+    // Assess
+    for (const result of [first, again, android]) {
+      expect(result).toEqual({ status: 'sent', providerMessageId: expect.any(String) });
+    }
+    expect(await tokensOf(apps.apns)).toEqual(['apns-token-1']);
+    expect(await tokensOf(apps.fcm)).toEqual(['fcm-token-1']);
+    const arn = await endpoints.get('acme', 'apns-token-1');
+    expect(arn).toMatch(/:endpoint\/APNS\//);
+    const attributes = await sns.send(new GetAttributes({ EndpointArn: arn! }));
+    expect(attributes.Attributes).toMatchObject({ Token: 'apns-token-1', Enabled: 'true' });
+  });
+
+  it('rejects and deactivates the device when the endpoint is disabled at SNS', async () => {
+    // Prepare: SNS disables an endpoint when the provider reports the token dead.
+    const endpoints = new InMemoryEndpointCache();
+    const transport = new SnsPushTransport({ sns, applicationArns: apps, endpoints });
+    await transport.send(push({ token: 'apns-token-2' }));
+    const arn = (await endpoints.get('acme', 'apns-token-2'))!;
+    await sns.send(new SetEndpointAttributesCommand({ EndpointArn: arn, Attributes: { Enabled: 'false' } }));
+    // Act
+    const result = await transport.send(push({ token: 'apns-token-2' }));
+    // Assess
+    expect(result).toEqual({ status: 'rejected', reason: 'endpoint_disabled', deactivateDevice: true });
+  });
+
+  it('registers a token again when its cached endpoint is gone', async () => {
+    // Prepare: a cached ARN of an application that has no such endpoint.
+    const endpoints = new InMemoryEndpointCache();
+    await endpoints.set(
+      'acme',
+      'apns-token-3',
+      `${apps.apns.replace(':app/', ':endpoint/')}/0f1e2d3c-aaaa-bbbb-cccc-123456789abc`,
+    );
+    const transport = new SnsPushTransport({ sns, applicationArns: apps, endpoints });
+    // Act
+    const result = await transport.send(push({ token: 'apns-token-3' }));
+    // Assess
+    expect(result).toEqual({ status: 'sent', providerMessageId: expect.any(String) });
+    expect(await tokensOf(apps.apns)).toEqual(['apns-token-3']);
+  });
+});
 
 describe('SnsPushTransport', () => {
   let sns: SNSClient;

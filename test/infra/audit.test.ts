@@ -4,7 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_ERROR_PREFIX, AUDIT_PREFIX, FanoutAudit } from '../../infra/constructs/audit.ts';
+import {
+  AUDIT_ERROR_PREFIX,
+  AUDIT_PREFIX,
+  AUDIT_REPLICATION_RULE_ID,
+  FanoutAudit,
+} from '../../infra/constructs/audit.ts';
 
 // Arrange (shared): one stack with the defaults, one with every option changed; no Lambda, no bundling.
 let stack: Stack;
@@ -29,6 +34,8 @@ beforeAll(() => {
 });
 
 const KEY_ARN = { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditKey'), 'Arn'] };
+/** The same, for plain `expect` matchers. */
+const KEY_ARN_VALUE = { 'Fn::GetAtt': [expect.stringMatching(/^AuditKey/), 'Arn'] };
 
 function auditBucketId(t: Template): string {
   const [id] = Object.keys(t.findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } }));
@@ -36,10 +43,29 @@ function auditBucketId(t: Template): string {
   return id!;
 }
 
-function logBucketId(t: Template): string {
-  const ids = Object.keys(t.findResources('AWS::S3::Bucket')).filter((id) => id !== auditBucketId(t));
+function landingBucketId(t: Template): string {
+  const ids = Object.keys(
+    t.findResources('AWS::S3::Bucket', { Properties: { ReplicationConfiguration: Match.anyValue() } }),
+  );
   expect(ids).toHaveLength(1);
   return ids[0]!;
+}
+
+function logBucketId(t: Template): string {
+  const ids = Object.keys(t.findResources('AWS::S3::Bucket')).filter(
+    (id) => id !== auditBucketId(t) && id !== landingBucketId(t),
+  );
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+/** The policy attached to the role whose logical id starts with `rolePrefix`. */
+function policyOfRole(t: Template, rolePrefix: RegExp) {
+  const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+    (p.Properties.Roles as { Ref: string }[]).some((r) => rolePrefix.test(r.Ref)),
+  );
+  expect(policies).toHaveLength(1);
+  return policies[0]!;
 }
 
 describe('FanoutAudit bucket', () => {
@@ -205,12 +231,12 @@ describe('FanoutAudit delivery stream', () => {
     });
   });
 
-  it('delivers to the audit bucket under the hourly prefix, with an error prefix, buffering, SSE-KMS and logging', () => {
+  it('delivers to the landing bucket (not the Object Lock one) under the hourly prefix, with an error prefix, buffering, SSE-KMS and logging', () => {
     expect(AUDIT_PREFIX).toBe('audit/!{timestamp:yyyy/MM/dd/HH}/');
     expect(AUDIT_ERROR_PREFIX).toContain('!{firehose:error-output-type}');
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       ExtendedS3DestinationConfiguration: {
-        BucketARN: { 'Fn::GetAtt': [auditBucketId(template), 'Arn'] },
+        BucketARN: { 'Fn::GetAtt': [landingBucketId(template), 'Arn'] },
         RoleARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditRole'), 'Arn'] },
         Prefix: 'audit/!{timestamp:yyyy/MM/dd/HH}/',
         ErrorOutputPrefix: 'audit-errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/',
@@ -228,7 +254,11 @@ describe('FanoutAudit delivery stream', () => {
   });
 
   it('is created after its role policy', () => {
-    const [policyId] = Object.keys(template.findResources('AWS::IAM::Policy'));
+    const [policyId] = Object.keys(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AuditRole[0-9A-F]') }] },
+      }),
+    );
     template.hasResource('AWS::KinesisFirehose::DeliveryStream', {
       DependsOn: Match.arrayWith([policyId!]),
     });
@@ -296,12 +326,11 @@ describe('FanoutAudit Firehose role', () => {
     });
   });
 
-  it('may write to the audit bucket, use the key only through S3 for it, and log; nothing more', () => {
-    const bucketArn = { 'Fn::GetAtt': [auditBucketId(template), 'Arn'] };
+  it('may write to the landing bucket, use the key only through S3 for it, and log; nothing more', () => {
+    const bucketArn = { 'Fn::GetAtt': [landingBucketId(template), 'Arn'] };
     const objectsArn = { 'Fn::Join': ['', [bucketArn, '/*']] };
-    const policies = template.findResources('AWS::IAM::Policy');
-    expect(Object.keys(policies)).toHaveLength(1);
-    const policy = Object.values(policies)[0]!;
+    expect(Object.keys(template.findResources('AWS::IAM::Policy'))).toHaveLength(2);
+    const policy = policyOfRole(template, /^AuditRole[0-9A-F]/);
     expect(policy.Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^AuditRole/) }]);
     const statements = policy.Properties.PolicyDocument.Statement;
     expect(statements).toEqual([
@@ -355,6 +384,124 @@ describe('FanoutAudit Firehose role', () => {
     const json = JSON.stringify(statements);
     expect(json).not.toMatch(/s3:Delete|s3:PutObjectRetention|s3:BypassGovernanceRetention|s3:\*|kms:\*/);
     expect(json).not.toContain('"Resource":"*"');
+  });
+});
+
+describe('FanoutAudit landing bucket and replication into the Object Lock trail', () => {
+  it('replicates every object, KMS-encrypted ones included, into the trail with RTC and metrics, no delete markers', () => {
+    const landing = template.toJSON().Resources[landingBucketId(template)];
+    expect(landing.Properties.ObjectLockEnabled).toBeUndefined();
+    expect(landing.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(landing.Properties.ReplicationConfiguration).toEqual({
+      Role: { 'Fn::GetAtt': [expect.stringMatching(/^AuditReplicationRole/), 'Arn'] },
+      Rules: [
+        {
+          Id: AUDIT_REPLICATION_RULE_ID,
+          Priority: 1,
+          Status: 'Enabled',
+          Filter: { Prefix: '' },
+          DeleteMarkerReplication: { Status: 'Disabled' },
+          SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+          Destination: expect.objectContaining({
+            Bucket: { 'Fn::GetAtt': [auditBucketId(template), 'Arn'] },
+            EncryptionConfiguration: { ReplicaKmsKeyID: KEY_ARN_VALUE },
+            ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
+            Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } },
+          }),
+        },
+      ],
+    });
+  });
+
+  it('keeps the trail as the only Object Lock bucket, with its default COMPLIANCE retention', () => {
+    const locked = template.findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } });
+    expect(Object.keys(locked)).toEqual([auditBucketId(template)]);
+    expect(Object.values(locked)[0]!.Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } },
+    });
+  });
+
+  it('is encrypted, private, TLS-only, logged, and expires what was replicated after 30 days', () => {
+    const landing = template.toJSON().Resources[landingBucketId(template)];
+    expect(landing.DeletionPolicy).toBe('Retain');
+    expect(landing.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN_VALUE },
+          },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: { LogFilePrefix: 'landing-bucket/' },
+      LifecycleConfiguration: {
+        Rules: [
+          expect.objectContaining({
+            Id: 'expire-after-replication',
+            ExpirationInDays: 30,
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            Status: 'Enabled',
+          }),
+        ],
+      },
+    });
+    const policies = template.findResources('AWS::S3::BucketPolicy', {
+      Properties: { Bucket: { Ref: landingBucketId(template) } },
+    });
+    expect(JSON.stringify(policies)).toContain('aws:SecureTransport');
+  });
+
+  it('gives the replication role what Object Lock replication needs, and no delete or retention change', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 's3.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ],
+      },
+    });
+    const statements = policyOfRole(template, /^AuditReplicationRole/).Properties.PolicyDocument
+      .Statement as {
+      Sid: string;
+      Action: string | string[];
+      Resource: unknown;
+    }[];
+    const bySid = Object.fromEntries(statements.map((st) => [st.Sid, [st.Action].flat()]));
+    expect(bySid).toEqual({
+      ReadLandingConfiguration: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+      ReadLandingObjects: [
+        's3:GetObjectVersionForReplication',
+        's3:GetObjectVersionAcl',
+        's3:GetObjectVersionTagging',
+        's3:GetObjectRetention',
+        's3:GetObjectLegalHold',
+      ],
+      ReplicateIntoTrail: ['s3:ReplicateObject', 's3:ReplicateTags'],
+      DecryptLandingViaS3: ['kms:Decrypt'],
+      EncryptTrailViaS3: ['kms:Encrypt', 'kms:GenerateDataKey'],
+    });
+    const replicate = statements.find((st) => st.Sid === 'ReplicateIntoTrail')!;
+    expect(replicate.Resource).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [auditBucketId(template), 'Arn'] }, '/*']],
+    });
+    expect(JSON.stringify(statements)).not.toMatch(
+      /ReplicateDelete|s3:Delete|PutObjectRetention|Bypass|s3:\*|kms:\*/,
+    );
+  });
+
+  it('rejects a landing retention below one day', () => {
+    expect(
+      () => new FanoutAudit(new Stack(new App(), 'BadLanding'), 'A', { landingRetentionDays: 0 }),
+    ).toThrow(/landingRetentionDays/);
   });
 });
 

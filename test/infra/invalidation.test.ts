@@ -136,6 +136,7 @@ describe('FanoutInvalidation Pipe', () => {
             BatchSize: 100,
             MaximumRetryAttempts: 10,
             OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+            DeadLetterConfig: { Arn: arn(defaults.deadLetterQueue) },
           }),
         }),
       }),
@@ -154,10 +155,30 @@ describe('FanoutInvalidation Pipe', () => {
             MaximumBatchingWindowInSeconds: 2,
             MaximumRetryAttempts: 3,
             OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+            DeadLetterConfig: { Arn: arn(tuned.deadLetterQueue) },
           }),
         }),
       }),
     });
+  });
+
+  it('sends a batch that still fails after its retries to its own encrypted dead-letter queue, kept 14 days', () => {
+    for (const stage of [defaults, tuned]) {
+      expectResource('AWS::SQS::Queue', id(stage.deadLetterQueue), {
+        Properties: Match.objectLike({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }),
+        DeletionPolicy: 'Retain',
+      });
+      const pipe = template.toJSON().Resources[logicalId(stage.pipe)];
+      expect(pipe.Properties.SourceParameters.DynamoDBStreamParameters.DeadLetterConfig).toEqual({
+        Arn: arn(stage.deadLetterQueue),
+      });
+    }
+    expect(id(defaults.deadLetterQueue)).not.toBe(id(tuned.deadLetterQueue));
+    // Only TLS: the queue policy denies insecure transport.
+    const policies = template.findResources('AWS::SQS::QueuePolicy', {
+      Properties: { Queues: [{ Ref: id(defaults.deadLetterQueue) }] },
+    });
+    expect(JSON.stringify(Object.values(policies))).toContain('aws:SecureTransport');
   });
 
   it('lets through INSERT, MODIFY and REMOVE (a TTL deletion would be a REMOVE) and filters on nothing else', () => {
@@ -193,7 +214,7 @@ describe('FanoutInvalidation Pipe role', () => {
     }
   });
 
-  it('reads that stream only, decrypts with the table’s key only, and invokes that function only', () => {
+  it('reads that stream only, decrypts with the table’s key only, invokes that function only and sends to its dead-letter queue only', () => {
     expectResource('AWS::IAM::Role', id(defaults.pipeRole), {
       Properties: Match.objectLike({
         Policies: Match.exact([
@@ -236,6 +257,20 @@ describe('FanoutInvalidation Pipe role', () => {
               ],
             },
           },
+          {
+            PolicyName: 'DeadLetter',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'SendFailedBatches',
+                  Effect: 'Allow',
+                  Action: 'sqs:SendMessage',
+                  Resource: arn(defaults.deadLetterQueue),
+                },
+              ],
+            },
+          },
         ]),
       }),
     });
@@ -265,6 +300,7 @@ describe('FanoutInvalidation Pipe role', () => {
             },
           },
           Match.objectLike({ PolicyName: 'Target' }),
+          Match.objectLike({ PolicyName: 'DeadLetter' }),
         ]),
       }),
     });

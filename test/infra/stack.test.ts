@@ -444,6 +444,95 @@ describe('FanoutStack: composition', () => {
   });
 });
 
+describe('FanoutStack: preference invalidation dead letters', () => {
+  it('gives the invalidation Pipe a dead-letter queue with an alarm that notifies the alarm topic', () => {
+    const queue = logicalId(stack.invalidation.deadLetterQueue as never);
+    const pipe = template.toJSON().Resources[logicalId(stack.invalidation.pipe)];
+    expect(pipe.Properties.SourceParameters.DynamoDBStreamParameters.DeadLetterConfig).toEqual({
+      Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      AlarmActions: [{ Ref: logicalId(stack.operations.alarmTopic) }],
+    });
+    expect(Object.keys(stack.operations.alarms)).toContain('dlq-preference-invalidation');
+  });
+});
+
+describe('FanoutStack: audit trail replication', () => {
+  it('alarms on failed and late replication from the landing bucket into the Object Lock trail', () => {
+    const dimensions = [
+      { Name: 'DestinationBucket', Value: { Ref: logicalId(stack.audit.bucket as never) } },
+      { Name: 'RuleId', Value: 'audit-trail' },
+      { Name: 'SourceBucket', Value: { Ref: logicalId(stack.audit.landingBucket as never) } },
+    ];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/S3',
+      MetricName: 'OperationsFailedReplication',
+      Statistic: 'Sum',
+      Threshold: 0,
+      Dimensions: dimensions,
+      AlarmActions: [{ Ref: logicalId(stack.operations.alarmTopic) }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/S3',
+      MetricName: 'ReplicationLatency',
+      Threshold: 900,
+      Dimensions: dimensions,
+    });
+    // Firehose writes to the landing bucket, never to the Object Lock one.
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        BucketARN: { 'Fn::GetAtt': [logicalId(stack.audit.landingBucket as never), 'Arn'] },
+      }),
+    });
+  });
+});
+
+describe('FanoutStack: dead-letter audit', () => {
+  it('runs the dead-letter-audit function every minute, one at a time, in the VPC', () => {
+    const fn = logicalId(stack.deadLetterAudit.function);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+      ],
+    });
+    const resource = template.toJSON().Resources[fn];
+    expect(resource.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(resource.Properties.VpcConfig).toBeDefined();
+    expect(Object.keys(resource.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining([
+        'FANOUT_PUSH_DLQ_URL',
+        'FANOUT_EMAIL_DLQ_URL',
+        'FANOUT_DEDUP_REDIS_URL',
+        'FANOUT_AUDIT_STREAM',
+      ]),
+    );
+    expect(Object.keys(stack.operations.alarms)).toContain('errors-dead-letter-audit');
+  });
+
+  it('may peek at the dead-letter queues and put to the audit stream, and never delete a message', () => {
+    const actions = actionsOfRole(roleOf(stack.deadLetterAudit.function));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+        'firehose:PutRecordBatch',
+      ]),
+    );
+    expect(actions).not.toContain('sqs:DeleteMessage');
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+});
+
 describe('FanoutStack: cdk-nag with every option on', () => {
   it('finds nothing unacknowledged with replicas, shards, SES and reserved concurrency', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);

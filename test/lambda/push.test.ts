@@ -1,4 +1,8 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateApnsKey } from '../../fakes/fake-apns.ts';
@@ -15,6 +19,7 @@ import {
   secretsManagerReader,
 } from '../../src/runtime/push/lambda.ts';
 import type { RoutingPushTransport } from '../../src/runtime/push/routing-transport.ts';
+import { EMULATOR_CLIENT, motoEndpoint, uniqueName } from '../support/aws.ts';
 import { DIRECT_APNS, env, SNS_APNS, SNS_FCM } from './push-support.ts';
 
 const SIGNING_KEY = generateApnsKey().privateKeyPem;
@@ -222,6 +227,65 @@ describe('secretsManagerReader', () => {
     expect(denied.message).toBe('secret fanout/apns-key could not be read');
     expect(denied.cause).toBe(cause);
     expect(binary.message).toBe('secret fanout/fcm-account holds no text');
+  });
+});
+
+describe('push secrets from Secrets Manager (moto_server)', () => {
+  let client: SecretsManagerClient;
+  afterEach(() => {
+    client?.destroy();
+  });
+
+  async function secret(name: string, value: { SecretString?: string; SecretBinary?: Uint8Array }) {
+    await client.send(new CreateSecretCommand({ Name: name, ...value }));
+    return name;
+  }
+
+  it('reads the APNs key, the FCM account and the providers document the push consumer loads at cold start', async () => {
+    // Prepare
+    client = new SecretsManagerClient({ ...EMULATOR_CLIENT, endpoint: motoEndpoint() });
+    const apnsId = await secret(uniqueName('fanout/apns-key'), { SecretString: SIGNING_KEY });
+    const fcmId = await secret(uniqueName('fanout/fcm-account'), { SecretString: SERVICE_ACCOUNT });
+    const doc = {
+      tenants: {
+        acme: {
+          apns: { provider: 'sns', applicationArn: 'arn:aws:sns:us-east-2:123456789012:app/APNS/acme' },
+        },
+      },
+    };
+    const docId = await secret(uniqueName('fanout/providers'), { SecretString: JSON.stringify(doc) });
+    const e = env({
+      ...DIRECT_APNS,
+      FANOUT_APNS_SECRET_ID: apnsId,
+      FANOUT_FCM_SECRET_ID: fcmId,
+      FANOUT_PUSH_PROVIDERS_SECRET_ID: docId,
+    });
+    // Act
+    const providers = await loadPushProviders(e, secretsManagerReader(client));
+    // Assess
+    expect(providers.default.apns).toMatchObject({ provider: 'apns', signingKey: SIGNING_KEY });
+    expect(providers.default.fcm).toEqual({ provider: 'fcm', serviceAccount: SERVICE_ACCOUNT });
+    expect(providers.tenants.acme?.apns).toMatchObject({ provider: 'sns' });
+  });
+
+  it('names a missing secret and a binary one, and fails the load', async () => {
+    // Prepare
+    client = new SecretsManagerClient({ ...EMULATOR_CLIENT, endpoint: motoEndpoint(), maxAttempts: 1 });
+    const binaryId = await secret(uniqueName('fanout/binary'), { SecretBinary: new Uint8Array([1, 2, 3]) });
+    const missingId = uniqueName('fanout/missing');
+    const read = secretsManagerReader(client);
+    // Act
+    const missing = await rejection(read(missingId));
+    const binary = await rejection(read(binaryId));
+    const load = await rejection(
+      loadPushProviders(env({ ...DIRECT_APNS, FANOUT_APNS_SECRET_ID: missingId }), read),
+    );
+    // Assess
+    expect(missing).toBeInstanceOf(FanoutError);
+    expect(missing.message).toBe(`secret ${missingId} could not be read`);
+    expect((missing.cause as Error).name).toBe('ResourceNotFoundException');
+    expect(binary.message).toBe(`secret ${binaryId} holds no text`);
+    expect(load.message).toBe(`secret ${missingId} could not be read`);
   });
 });
 

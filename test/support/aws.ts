@@ -22,6 +22,17 @@ export function emulatorClients(): AwsClients {
   });
 }
 
+/** The moto_server this test run started (SNS platform endpoints, Firehose into S3, Secrets Manager). */
+export function motoEndpoint(): string {
+  return inject('motoEndpoint');
+}
+
+/** Region and credentials of every client pointed at an emulator. */
+export const EMULATOR_CLIENT = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
 /** A name no other test uses, so test files share the emulators without sharing state. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

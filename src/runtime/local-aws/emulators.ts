@@ -73,7 +73,8 @@ async function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function waitForPort(port: number, what: string, child?: ChildProcess): Promise<void> {
+/** Waits until something accepts TCP connections on `port`, failing early when `child` exits. */
+export async function waitForPort(port: number, what: string, child?: ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (child !== undefined && child.exitCode !== null) {
       throw new Error(`${what} exited with code ${child.exitCode} before listening on ${port}`);
@@ -84,7 +85,8 @@ async function waitForPort(port: number, what: string, child?: ChildProcess): Pr
   throw new Error(`${what} did not listen on ${port} within 30 s`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const exited = once(child, 'exit');
