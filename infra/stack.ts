@@ -1,6 +1,7 @@
 import { ArnFormat, CfnOutput, type Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import type { CapDefaults } from '../src/domain/frequency-cap.ts';
 import { FanoutAudit } from './constructs/audit.ts';
 import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
 import { FanoutData } from './constructs/data.ts';
@@ -61,6 +62,13 @@ export interface FanoutStackProps extends StackProps {
    * @default `notifications@<sesIdentity>`
    */
   readonly sesFrom?: string;
+  /**
+   * The tenants' default push frequency caps (context `frequencyCaps`, the JSON document of
+   * docs/configuration.md), the push consumer's `FANOUT_FREQUENCY_CAPS`. The counters live on the
+   * MemoryDB cluster the consumer already uses for dedup: no new resource or permission.
+   * @default no caps (users' own caps still apply)
+   */
+  readonly frequencyCaps?: CapDefaults;
   /**
    * SNS platform applications (APNs, FCM) with their credentials' secrets.
    * @default none: no push
@@ -230,7 +238,12 @@ export class FanoutStack extends Stack {
       environment: withStream,
       ...(direct ? { channelSubnets: { push: this.network.egressSubnets } } : {}),
       channelEnvironment: {
-        ...(directPush === undefined ? {} : { push: directPush.environment }),
+        push: {
+          ...directPush?.environment,
+          ...(props.frequencyCaps === undefined
+            ? {}
+            : { FANOUT_FREQUENCY_CAPS: JSON.stringify(props.frequencyCaps) }),
+        },
         email: {
           ...(sesFrom === undefined ? {} : { FANOUT_SES_FROM: sesFrom }),
           FANOUT_SES_CONFIGURATION_SET: this.transport.configurationSetName,

@@ -1,4 +1,5 @@
 import type { TableNames } from '../adapters/aws/tables.ts';
+import type { CapDefaults } from '../domain/frequency-cap.ts';
 import type { Channel } from '../domain/types.ts';
 import {
   type Environment,
@@ -16,6 +17,7 @@ import {
   apnsVariables,
   bodyLimit,
   celebrityThreshold,
+  frequencyCaps,
   hmacSecret,
   publicBaseUrl,
   tableSettings,
@@ -76,6 +78,8 @@ export interface LambdaEnv {
   readonly celebrityThreshold: number;
   /** FANOUT_TIER_HYSTERESIS. @default 0.1 */
   readonly tierHysteresis: number;
+  /** FANOUT_FREQUENCY_CAPS: the tenants' default push frequency caps (the push consumer's). @default none */
+  readonly frequencyCaps: CapDefaults;
   /** FANOUT_MAX_RECEIVE_COUNT: receives before the DLQ; must match the queues' redrive policy. @default 4 */
   readonly maxReceiveCount: number;
   /** FANOUT_TOKEN_SECRET: HMAC key of user tokens (required by the HTTP functions). */
@@ -147,6 +151,7 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       }),
       celebrityThreshold,
       tierHysteresis,
+      frequencyCaps,
       maxReceiveCount: integer('FANOUT_MAX_RECEIVE_COUNT', { default: 4, min: 1, max: 1000 }),
       tokenTtlSeconds,
       bodyLimit,

@@ -6,6 +6,7 @@ import { SqsDeliveryQueue } from '../adapters/aws/delivery-queue.ts';
 import { DynamoDevices } from '../adapters/aws/devices.ts';
 import { KinesisEventLog } from '../adapters/aws/event-log.ts';
 import { DynamoFollowerGraph } from '../adapters/aws/follower-graph.ts';
+import { RedisFrequencyCaps } from '../adapters/aws/frequency-caps-redis.ts';
 import { CachedFollowerGraph } from '../adapters/aws/hot-follower-lists.ts';
 import { DynamoInbox, type UnreadMode } from '../adapters/aws/inbox.ts';
 import type { CapacitySink } from '../adapters/aws/inbox-batch.ts';
@@ -117,6 +118,8 @@ export function openAwsPorts(opts: AwsPortsOptions): Ports {
     feed: new DynamoCelebrityFeed({ documents, tableName: tables.celebrityFeed, clock, ...capacity }),
     queues: { push: queue('push'), email: queue('email') },
     dedup: new RedisDedupStore({ redis: opts.dedupRedis, keyPrefix, clock }),
+    // On MemoryDB beside the dedup keys: durable, and the push consumer already reaches it.
+    frequencyCaps: new RedisFrequencyCaps({ redis: opts.dedupRedis, keyPrefix, clock }),
     preferences: new DynamoPreferenceStore({
       documents,
       tableName: tables.preferences,

@@ -324,6 +324,15 @@ describe('FanoutStack: environment', () => {
     );
   });
 
+  it('gives the push consumer, and it alone, the default frequency caps', () => {
+    expect(JSON.parse(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS as string)).toEqual(
+      FULL_PROPS.frequencyCaps,
+    );
+    for (const fn of [stack.worker.function, stack.delivery.consumers.email, stack.ingest.eventApi]) {
+      expect(variables(fn)).not.toHaveProperty('FANOUT_FREQUENCY_CAPS');
+    }
+  });
+
   it('gives the email consumer its sender and configuration set', () => {
     expect(variables(stack.delivery.consumers.email)).toMatchObject({
       FANOUT_SES_FROM: 'notifications@mail.example.com',
