@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createTable } from '../../src/adapters/aws/create-tables.ts';
+import { DynamoFrequencyCaps, FREQUENCY_CAPS_TABLE } from '../../src/adapters/aws/frequency-caps-dynamodb.ts';
 import { RedisFrequencyCaps } from '../../src/adapters/aws/frequency-caps-redis.ts';
 import { EmbeddedFrequencyCaps } from '../../src/adapters/embedded/frequency-caps.ts';
 import { StoreUnavailableError } from '../../src/domain/errors.ts';
@@ -7,7 +9,7 @@ import { notificationId } from '../../src/domain/ids.ts';
 import { type Category, type DeliveryJob, Outcome, type UserKey } from '../../src/domain/types.ts';
 import { consumePush } from '../../src/handlers/push-consumer.ts';
 import type { FrequencyCaps } from '../../src/ports/frequency-caps.ts';
-import { closeRedis, readyRedis, uniqueName } from '../support/aws.ts';
+import { closeRedis, emulatorClients, readyRedis, uniqueName } from '../support/aws.ts';
 import { sqsEvent } from '../support/events.ts';
 import { auditRecords, closeWorlds, consenting, type World, world } from '../support/world.ts';
 
@@ -66,6 +68,15 @@ const stores: readonly [string, (w: World) => Promise<FrequencyCaps>][] = [
       closers.push(() => closeRedis(redis));
       // The world's clock is in 2026: Redis's own expiry (real time) only reclaims memory.
       return new RedisFrequencyCaps({ redis, clock: w.clock, keyPrefix: uniqueName('fc') });
+    },
+  ],
+  [
+    'aws (DynamoDB)',
+    async (w) => {
+      const clients = emulatorClients();
+      const tableName = uniqueName('fc');
+      await createTable(clients.dynamodb, tableName, FREQUENCY_CAPS_TABLE);
+      return new DynamoFrequencyCaps({ documents: clients.documents, tableName, clock: w.clock });
     },
   ],
 ];
