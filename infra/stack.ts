@@ -70,6 +70,13 @@ export interface FanoutStackProps extends StackProps {
    */
   readonly frequencyCaps?: CapDefaults;
   /**
+   * Where the push consumer keeps the frequency-cap counters (context `frequencyCapStore`): on
+   * the MemoryDB cluster of the dedup store, or in the `frequencyCaps` table (read and PutItem
+   * granted to the push consumer alone).
+   * @default 'memorydb'
+   */
+  readonly frequencyCapStore?: 'memorydb' | 'dynamodb';
+  /**
    * SNS platform applications (APNs, FCM) with their credentials' secrets.
    * @default none: no push
    */
@@ -243,6 +250,7 @@ export class FanoutStack extends Stack {
           ...(props.frequencyCaps === undefined
             ? {}
             : { FANOUT_FREQUENCY_CAPS: JSON.stringify(props.frequencyCaps) }),
+          ...(props.frequencyCapStore === 'dynamodb' ? { FANOUT_FREQUENCY_CAPS_STORE: 'dynamodb' } : {}),
         },
         email: {
           ...(sesFrom === undefined ? {} : { FANOUT_SES_FROM: sesFrom }),
@@ -293,6 +301,7 @@ export class FanoutStack extends Stack {
         queues: this.delivery.queues,
         deadLetterQueues: this.delivery.deadLetterQueues,
         auditStream: this.audit.stream,
+        ...(props.frequencyCapStore === undefined ? {} : { frequencyCapStore: props.frequencyCapStore }),
         ...(sesIdentityName === undefined
           ? {}
           : {

@@ -6,12 +6,14 @@ import {
   flag,
   group,
   integer,
+  oneOf,
   readSettings,
   required,
   type Setting,
   text,
   url,
 } from '../lib/settings.ts';
+import type { FrequencyCapStore } from '../runtime/aws-ports.ts';
 import type { DirectPushEnv } from '../runtime/push/lambda.ts';
 import {
   apnsVariables,
@@ -80,6 +82,8 @@ export interface LambdaEnv {
   readonly tierHysteresis: number;
   /** FANOUT_FREQUENCY_CAPS: the tenants' default push frequency caps (the push consumer's). @default none */
   readonly frequencyCaps: CapDefaults;
+  /** FANOUT_FREQUENCY_CAPS_STORE: `memorydb` or `dynamodb` (the `frequencyCaps` table). @default 'memorydb' */
+  readonly frequencyCapStore: FrequencyCapStore;
   /** FANOUT_MAX_RECEIVE_COUNT: receives before the DLQ; must match the queues' redrive policy. @default 4 */
   readonly maxReceiveCount: number;
   /** FANOUT_TOKEN_SECRET: HMAC key of user tokens (required by the HTTP functions). */
@@ -152,6 +156,9 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       celebrityThreshold,
       tierHysteresis,
       frequencyCaps,
+      frequencyCapStore: oneOf('FANOUT_FREQUENCY_CAPS_STORE', ['memorydb', 'dynamodb'], {
+        default: 'memorydb',
+      }),
       maxReceiveCount: integer('FANOUT_MAX_RECEIVE_COUNT', { default: 4, min: 1, max: 1000 }),
       tokenTtlSeconds,
       bodyLimit,

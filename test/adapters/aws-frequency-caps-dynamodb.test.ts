@@ -1,18 +1,16 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createTable } from '../../src/adapters/aws/create-tables.ts';
-import { DynamoFrequencyCaps, FREQUENCY_CAPS_TABLE } from '../../src/adapters/aws/frequency-caps-dynamodb.ts';
+import { DynamoFrequencyCaps } from '../../src/adapters/aws/frequency-caps-dynamodb.ts';
 import { StoreUnavailableError } from '../../src/domain/errors.ts';
 import { CapAnswer } from '../../src/ports/frequency-caps.ts';
 import { manualClock } from '../contracts/dedup-store.contract.ts';
 import { frequencyCapsContract } from '../contracts/frequency-caps.contract.ts';
-import { emulatorClients, uniqueName } from '../support/aws.ts';
+import { emulatorClients, freshTables } from '../support/aws.ts';
 
 async function freshTable(): Promise<{ clients: ReturnType<typeof emulatorClients>; tableName: string }> {
   const clients = emulatorClients();
-  const tableName = uniqueName('fc');
-  await createTable(clients.dynamodb, tableName, FREQUENCY_CAPS_TABLE);
-  return { clients, tableName };
+  const tables = await freshTables(clients, ['frequencyCaps']);
+  return { clients, tableName: tables.frequencyCaps };
 }
 
 frequencyCapsContract('aws (DynamoDB)', async () => {

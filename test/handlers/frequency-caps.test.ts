@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTable } from '../../src/adapters/aws/create-tables.ts';
-import { DynamoFrequencyCaps, FREQUENCY_CAPS_TABLE } from '../../src/adapters/aws/frequency-caps-dynamodb.ts';
+import { DynamoFrequencyCaps } from '../../src/adapters/aws/frequency-caps-dynamodb.ts';
 import { RedisFrequencyCaps } from '../../src/adapters/aws/frequency-caps-redis.ts';
 import { EmbeddedFrequencyCaps } from '../../src/adapters/embedded/frequency-caps.ts';
 import { StoreUnavailableError } from '../../src/domain/errors.ts';
@@ -9,7 +8,7 @@ import { notificationId } from '../../src/domain/ids.ts';
 import { type Category, type DeliveryJob, Outcome, type UserKey } from '../../src/domain/types.ts';
 import { consumePush } from '../../src/handlers/push-consumer.ts';
 import type { FrequencyCaps } from '../../src/ports/frequency-caps.ts';
-import { closeRedis, emulatorClients, readyRedis, uniqueName } from '../support/aws.ts';
+import { closeRedis, emulatorClients, freshTables, readyRedis, uniqueName } from '../support/aws.ts';
 import { sqsEvent } from '../support/events.ts';
 import { auditRecords, closeWorlds, consenting, type World, world } from '../support/world.ts';
 
@@ -74,9 +73,12 @@ const stores: readonly [string, (w: World) => Promise<FrequencyCaps>][] = [
     'aws (DynamoDB)',
     async (w) => {
       const clients = emulatorClients();
-      const tableName = uniqueName('fc');
-      await createTable(clients.dynamodb, tableName, FREQUENCY_CAPS_TABLE);
-      return new DynamoFrequencyCaps({ documents: clients.documents, tableName, clock: w.clock });
+      const tables = await freshTables(clients, ['frequencyCaps']);
+      return new DynamoFrequencyCaps({
+        documents: clients.documents,
+        tableName: tables.frequencyCaps,
+        clock: w.clock,
+      });
     },
   ],
 ];

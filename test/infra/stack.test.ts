@@ -324,7 +324,8 @@ describe('FanoutStack: environment', () => {
     );
   });
 
-  it('gives the push consumer, and it alone, the default frequency caps', () => {
+  it('gives the push consumer, and it alone, the default frequency caps and their store', () => {
+    expect(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS_STORE).toBe('dynamodb');
     expect(JSON.parse(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS as string)).toEqual(
       FULL_PROPS.frequencyCaps,
     );
@@ -411,6 +412,33 @@ describe('FanoutStack: grants', () => {
     for (const fn of [stack.delivery.consumers.push, stack.worker.function, stack.ingest.eventApi]) {
       expect(actionsOfRole(roleOf(fn))).not.toContain('ses:SendEmail');
     }
+  });
+
+  it('lets only the push consumer read and put frequency-cap items, and nothing else on that table', () => {
+    // Prepare
+    const table = logicalId(stack.data.tables.frequencyCaps as never);
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
+    const onTable = (statement: { Resource?: unknown }) =>
+      JSON.stringify(statement.Resource ?? '').includes(table);
+    // Act
+    const granted = policies.flatMap(([, policy]) =>
+      // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
+      (policy.Properties.PolicyDocument.Statement as any[])
+        .filter(onTable)
+        .map((s) => ({
+          roles: JSON.stringify(policy.Properties.Roles),
+          actions: [s.Action].flat() as string[],
+        })),
+    );
+    // Assess
+    const push = roleOf(stack.delivery.consumers.push);
+    expect(granted.length).toBeGreaterThan(0);
+    expect(granted.every((g) => g.roles.includes(push))).toBe(true);
+    const actions = granted.flatMap((g) => g.actions);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+    expect(
+      actions.filter((a) => /Delete|Update|BatchWrite|\*$/.test(a) && a.startsWith('dynamodb:')),
+    ).toEqual([]);
   });
 
   it('gives the preference invalidation no table access', () => {

@@ -25,6 +25,18 @@ describe('FANOUT_FREQUENCY_CAPS', () => {
     expect(unset).toEqual({});
   });
 
+  it('keeps the Lambda counters on MemoryDB unless FANOUT_FREQUENCY_CAPS_STORE says dynamodb', () => {
+    // Act
+    const read = (store?: string) =>
+      readLambdaEnv(
+        { ...FIXTURE_ENV, ...(store === undefined ? {} : { FANOUT_FREQUENCY_CAPS_STORE: store }) },
+        FunctionKind.PushConsumer,
+      ).frequencyCapStore;
+    // Assess
+    expect([read(), read('memorydb'), read('dynamodb')]).toEqual(['memorydb', 'memorydb', 'dynamodb']);
+    expect(() => read('redis')).toThrow(/FANOUT_FREQUENCY_CAPS_STORE/);
+  });
+
   it('names the variable and every bad field of a bad document', () => {
     // Prepare
     const bad =

@@ -28,8 +28,7 @@ export async function createTables(
   await Promise.all(only.map((name) => createTable(client, names[name], TABLES[name])));
 }
 
-/** Creates one table from its spec (a table outside `TABLES`, such as an optional store's). */
-export async function createTable(client: DynamoDBClient, tableName: string, spec: TableSpec): Promise<void> {
+async function createTable(client: DynamoDBClient, tableName: string, spec: TableSpec): Promise<void> {
   const attributes = new Set<string>([spec.partitionKey]);
   if (spec.sortKey !== undefined) attributes.add(spec.sortKey);
   const indexes: GlobalSecondaryIndex[] = (spec.indexes ?? []).map((index) => {

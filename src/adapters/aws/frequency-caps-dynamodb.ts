@@ -7,14 +7,10 @@ import { CapAnswer, type CapRequest, type FrequencyCaps } from '../../ports/freq
 import { checkCapRequests } from '../checks/frequency-caps.ts';
 import { isConditionFailure } from './errors.ts';
 import { type RetryPolicy, retryDelay, retrying } from './retry.ts';
-import type { TableSpec } from './tables.ts';
-
-/** The table of the DynamoDB frequency caps: pk `tenant#user`, DynamoDB's TTL on `expiresAt`. */
-export const FREQUENCY_CAPS_TABLE: TableSpec = { partitionKey: 'pk', ttlAttribute: 'expiresAt' };
 
 export interface DynamoFrequencyCapsOptions {
   readonly documents: DynamoDBDocumentClient;
-  /** Physical name of a table shaped as {@link FREQUENCY_CAPS_TABLE}. */
+  /** Physical name of the `frequencyCaps` table (`TABLES.frequencyCaps`: pk, TTL on `expiresAt`). */
   readonly tableName: string;
   /** Windows are judged by this clock. @default systemClock */
   readonly clock?: Clock;
