@@ -423,12 +423,10 @@ describe('FanoutStack: grants', () => {
     // Act
     const granted = policies.flatMap(([, policy]) =>
       // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
-      (policy.Properties.PolicyDocument.Statement as any[])
-        .filter(onTable)
-        .map((s) => ({
-          roles: JSON.stringify(policy.Properties.Roles),
-          actions: [s.Action].flat() as string[],
-        })),
+      (policy.Properties.PolicyDocument.Statement as any[]).filter(onTable).map((s) => ({
+        roles: JSON.stringify(policy.Properties.Roles),
+        actions: [s.Action].flat() as string[],
+      })),
     );
     // Assess
     const push = roleOf(stack.delivery.consumers.push);
