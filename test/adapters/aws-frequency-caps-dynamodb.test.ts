@@ -58,6 +58,34 @@ describe('DynamoFrequencyCaps', () => {
     expect(Item?.expiresAt).toBe(Math.ceil((clock.now() + 3_600_000) / 1000));
   });
 
+  it('costs one read and one write per user of a batch, and no write when nothing was granted', async () => {
+    // Prepare
+    const { clients, tableName } = await freshTable();
+    const clock = manualClock(Date.now());
+    const calls: string[] = [];
+    const send = clients.documents.send.bind(clients.documents);
+    const counting = Object.create(clients.documents) as typeof clients.documents;
+    (counting as unknown as { send: typeof send }).send = (async (command: {
+      constructor: { name: string };
+    }) => {
+      calls.push(command.constructor.name);
+      return send(command as never);
+    }) as typeof send;
+    const caps = new DynamoFrequencyCaps({ documents: counting, tableName, clock });
+    const buckets = [{ name: 'push', limit: 3, windowMs: 60_000 }];
+    const batch = (prefix: string) =>
+      ['ana', 'bo'].flatMap((userId) =>
+        Array.from({ length: 5 }, (_, i) => ({ tenantId: 'acme', userId, slotId: `${prefix}${i}`, buckets })),
+      );
+    // Act
+    await caps.take(batch('a'));
+    const first = calls.splice(0);
+    await caps.take(batch('b'));
+    // Assess: 10 pushes of 2 users: 2 reads, 2 writes; then all capped: 2 reads, no write.
+    expect(first.sort()).toEqual(['GetCommand', 'GetCommand', 'PutCommand', 'PutCommand']);
+    expect(calls).toEqual(['GetCommand', 'GetCommand']);
+  });
+
   it('gives up with StoreUnavailableError when every write loses its race', async () => {
     // Prepare: a writer that bumps the version between every read and write.
     const { clients, tableName } = await freshTable();
