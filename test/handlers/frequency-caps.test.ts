@@ -12,7 +12,11 @@ import { closeRedis, emulatorClients, freshTables, readyRedis, uniqueName } from
 import { sqsEvent } from '../support/events.ts';
 import { auditRecords, closeWorlds, consenting, type World, world } from '../support/world.ts';
 
-const NOW = Date.UTC(2026, 4, 1, 12);
+/**
+ * The real time, whole minutes: DynamoDB Local's TTL deletes items whose `expiresAt` has passed on
+ * the wall clock, so a clock in the past would let it drop counters mid-test.
+ */
+const NOW = Math.floor(Date.now() / 60_000) * 60_000;
 const HOUR = 3_600_000;
 const T = 'acme';
 const ANA: UserKey = { tenantId: T, userId: 'ana' };
@@ -65,7 +69,6 @@ const stores: readonly [string, (w: World) => Promise<FrequencyCaps>][] = [
     async (w) => {
       const redis = await readyRedis();
       closers.push(() => closeRedis(redis));
-      // The world's clock is in 2026: Redis's own expiry (real time) only reclaims memory.
       return new RedisFrequencyCaps({ redis, clock: w.clock, keyPrefix: uniqueName('fc') });
     },
   ],
