@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseCapDefaults } from '../src/domain/frequency-cap.ts';
 import { PushDelivery } from './constructs/direct-push.ts';
 import { ApnsPlatform } from './constructs/transport.ts';
 import { FanoutStack, type FanoutStackProps } from './stack.ts';
@@ -21,6 +22,8 @@ import { FanoutStack, type FanoutStackProps } from './stack.ts';
  *   `pushCredentialsRevision` (change it after rotating a secret); `pushDelivery` (`sns`, the
  *   default, or `direct`: APNs / FCM straight from the push consumer, with one NAT gateway);
  *   `pushProvidersSecret` (a push providers document for per-tenant apps, docs/push.md);
+ * - `frequencyCaps`: the tenants' default push frequency caps (JSON, docs/configuration.md), and
+ *   `frequencyCapStore` (`memorydb`, the default, or `dynamodb`): where their counters live;
  * - `nag` (default true): run the AWS Solutions checks of cdk-nag; any unacknowledged finding
  *   fails the synthesis.
  */
@@ -94,6 +97,8 @@ const props: FanoutStackProps = {
   ...optional('push', pushFromContext()),
   ...optional('pushDelivery', pushDelivery()),
   ...optional('pushProvidersSecret', text('pushProvidersSecret')),
+  ...optional('frequencyCaps', capDefaults()),
+  ...optional('frequencyCapStore', frequencyCapStore()),
 };
 
 new FanoutStack(app, text('stackName') ?? 'Fanout', props);
@@ -104,6 +109,20 @@ if (nag !== false && nag !== 'false') {
 }
 
 app.synth();
+
+/** The tenants' default frequency caps, checked as the push consumer will read them. */
+function capDefaults(): FanoutStackProps['frequencyCaps'] {
+  const value = context('frequencyCaps');
+  if (value === undefined || value === null || value === '') return undefined;
+  return parseCapDefaults(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+/** `memorydb` (the default) or `dynamodb`. */
+function frequencyCapStore(): FanoutStackProps['frequencyCapStore'] {
+  const value = text('frequencyCapStore');
+  if (value === undefined || value === 'memorydb' || value === 'dynamodb') return value;
+  throw new Error(`context frequencyCapStore must be 'memorydb' or 'dynamodb', got ${value}`);
+}
 
 /** The SNS platform applications asked for in context; undefined when neither is. */
 function pushFromContext(): FanoutStackProps['push'] {

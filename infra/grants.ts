@@ -36,6 +36,8 @@ export interface GrantResources {
   readonly platformApplicationArns?: readonly string[];
   /** Secrets the push consumer reads at cold start for direct APNs / FCM (credentials, providers document). */
   readonly pushSecrets?: readonly secretsmanager.ISecret[];
+  /** Where the push consumer keeps frequency-cap counters; MemoryDB needs no IAM grant. @default 'memorydb' */
+  readonly frequencyCapStore?: 'memorydb' | 'dynamodb';
 }
 
 /**
@@ -53,7 +55,8 @@ export interface GrantResources {
  *   send to both delivery queues. Its stream read and failure-queue send come with its event source;
  * - consumers: preferences (read), devices (read and write: deactivate, endpoint ARNs), the audit
  *   stream (put), SES send as the identity (email) or SNS endpoints of the platform apps (push);
- *   for direct push, read on the credential secrets (push consumer only).
+ *   for direct push, read on the credential secrets (push consumer only); with frequency caps on
+ *   DynamoDB, read and PutItem on the `frequencyCaps` table (push consumer only).
  *   Receive/delete and sending to their own queue (deferrals) come with their construct;
  * - preference invalidation: nothing (it only deletes Redis keys; the Pipe's role reads the stream);
  * - dead-letter audit: receive and change visibility on the two DLQs (it peeks, never deletes), read
@@ -114,6 +117,12 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
 
   // Only push reads devices, and writes them when a provider rejects a token.
   tableAccess(tables.devices, fns.consumers.push, 'readWrite');
+  // Frequency caps on DynamoDB: a read, then one conditional PutItem of the user's item.
+  if (res.frequencyCapStore === 'dynamodb') {
+    tableAccess(tables.frequencyCaps, fns.consumers.push, 'read');
+    tables.frequencyCaps.grant(fns.consumers.push, 'dynamodb:PutItem');
+    tables.frequencyCaps.encryptionKey?.grantEncrypt(fns.consumers.push);
+  }
   const stack = Stack.of(fns.consumers.email);
   if (res.ses !== undefined) {
     const resources = [res.ses.identityArn];

@@ -1,6 +1,7 @@
 import { ArnFormat, CfnOutput, type Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import type { CapDefaults } from '../src/domain/frequency-cap.ts';
 import { AUDIT_REPLICATION_RULE_ID, FanoutAudit } from './constructs/audit.ts';
 import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
 import { FanoutData } from './constructs/data.ts';
@@ -62,6 +63,20 @@ export interface FanoutStackProps extends StackProps {
    * @default `notifications@<sesIdentity>`
    */
   readonly sesFrom?: string;
+  /**
+   * The tenants' default push frequency caps (context `frequencyCaps`, the JSON document of
+   * docs/configuration.md), the push consumer's `FANOUT_FREQUENCY_CAPS`. The counters live on the
+   * MemoryDB cluster the consumer already uses for dedup: no new resource or permission.
+   * @default no caps (users' own caps still apply)
+   */
+  readonly frequencyCaps?: CapDefaults;
+  /**
+   * Where the push consumer keeps the frequency-cap counters (context `frequencyCapStore`): on
+   * the MemoryDB cluster of the dedup store, or in the `frequencyCaps` table (read and PutItem
+   * granted to the push consumer alone).
+   * @default 'memorydb'
+   */
+  readonly frequencyCapStore?: 'memorydb' | 'dynamodb';
   /**
    * SNS platform applications (APNs, FCM) with their credentials' secrets.
    * @default none: no push
@@ -233,7 +248,13 @@ export class FanoutStack extends Stack {
       environment: withStream,
       ...(direct ? { channelSubnets: { push: this.network.egressSubnets } } : {}),
       channelEnvironment: {
-        ...(directPush === undefined ? {} : { push: directPush.environment }),
+        push: {
+          ...directPush?.environment,
+          ...(props.frequencyCaps === undefined
+            ? {}
+            : { FANOUT_FREQUENCY_CAPS: JSON.stringify(props.frequencyCaps) }),
+          ...(props.frequencyCapStore === 'dynamodb' ? { FANOUT_FREQUENCY_CAPS_STORE: 'dynamodb' } : {}),
+        },
         email: {
           ...(sesFrom === undefined ? {} : { FANOUT_SES_FROM: sesFrom }),
           FANOUT_SES_CONFIGURATION_SET: this.transport.configurationSetName,
@@ -288,6 +309,7 @@ export class FanoutStack extends Stack {
         queues: this.delivery.queues,
         deadLetterQueues: this.delivery.deadLetterQueues,
         auditStream: this.audit.stream,
+        ...(props.frequencyCapStore === undefined ? {} : { frequencyCapStore: props.frequencyCapStore }),
         ...(sesIdentityName === undefined
           ? {}
           : {

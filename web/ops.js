@@ -12,6 +12,7 @@ const OUTCOMES = [
   'suppressed_no_consent',
   'suppressed_preference',
   'suppressed_no_address',
+  'suppressed_frequency_cap',
   'deferred',
   'duplicate',
   'failed',

@@ -1,4 +1,5 @@
 import { EVENT_LIMITS, isValidId } from './event.ts';
+import { checkCapPolicy } from './frequency-cap.ts';
 import { clockMinutes, isValidTimezone, quietHoursDecision } from './quiet-hours.ts';
 import {
   CATEGORIES,
@@ -80,6 +81,7 @@ const BODY_FIELDS: ReadonlySet<string> = new Set([
   'channels',
   'categories',
   'quietHours',
+  'frequencyCaps',
 ]);
 const CHANNEL_KEYS: ReadonlySet<string> = new Set(CHANNELS);
 const CATEGORY_KEYS: ReadonlySet<string> = new Set(CATEGORIES);
@@ -118,6 +120,10 @@ export function parsePreferences(input: unknown, tenantId: string, userId: strin
   const channels = input.channels === undefined ? {} : checkSwitches(issues, 'channels', input.channels);
   const categories = input.categories === undefined ? {} : checkCategories(issues, input.categories);
   const quietHours = input.quietHours === undefined ? undefined : checkQuietHours(issues, input.quietHours);
+  const frequencyCaps =
+    input.frequencyCaps === undefined
+      ? undefined
+      : checkCapPolicy(issues, 'frequencyCaps', input.frequencyCaps);
   issues.throwIfAny();
   return {
     tenantId,
@@ -129,6 +135,7 @@ export function parsePreferences(input: unknown, tenantId: string, userId: strin
     channels,
     categories,
     ...(quietHours === undefined ? {} : { quietHours }),
+    ...(frequencyCaps === undefined ? {} : { frequencyCaps }),
     updatedAt: now,
   };
 }

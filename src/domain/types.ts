@@ -1,3 +1,5 @@
+import type { FrequencyCapPolicy } from './frequency-cap.ts';
+
 /**
  * The nouns of the domain. Pure data: no behaviour, no I/O.
  * Every key a store writes starts with the tenant (see `keys.ts`).
@@ -185,6 +187,8 @@ export interface Preferences {
   /** Per-category channel switches (a category the user turned off on a channel). */
   readonly categories: Readonly<Partial<Record<Category, ChannelSwitches>>>;
   readonly quietHours?: QuietHours;
+  /** The user's own push frequency caps; each rule replaces the tenant's default of the same scope. */
+  readonly frequencyCaps?: FrequencyCapPolicy;
   /** Epoch ms of the last change. */
   readonly updatedAt: number;
 }
@@ -196,6 +200,8 @@ export const Outcome = {
   SuppressedNoConsent: 'suppressed_no_consent',
   SuppressedPreference: 'suppressed_preference',
   SuppressedNoAddress: 'suppressed_no_address',
+  /** Over the user's frequency cap (reason `frequency_cap`); `critical` is never capped. */
+  SuppressedFrequencyCap: 'suppressed_frequency_cap',
   Deferred: 'deferred',
   Duplicate: 'duplicate',
   Failed: 'failed',

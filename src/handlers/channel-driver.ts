@@ -39,6 +39,9 @@ export interface NoTarget {
   readonly reason: string;
 }
 
+/** What `admit` says of one job: send (undefined), held back, or not decided (retry). */
+export type Admission = NoTarget | { readonly error: unknown } | undefined;
+
 /** One job whose preferences allow a send, asking where it goes. */
 export interface TargetRequest {
   readonly job: DeliveryJob;
@@ -68,6 +71,13 @@ export interface ChannelDriver<T extends DeliveryTarget> {
    * fails every job asked about.
    */
   targetsMany?(requests: readonly TargetRequest[]): Promise<(readonly T[] | NoTarget)[]>;
+  /**
+   * The channel's last check of jobs that may be sent and have targets, before their dedup claim:
+   * one answer per request in order, undefined to send, why the job is held back (audited as
+   * such), or an error to retry the job with nothing sent. Push uses it for frequency caps.
+   * Optional; a throw fails (retries) every job asked about.
+   */
+  admit?(requests: readonly TargetRequest[]): Promise<Admission[]>;
   /**
    * Sends to one target. `ambiguousRetry`: a previous attempt may have reached the provider; the
    * message carries the same deterministic ids so the provider or the device collapses it.

@@ -3,12 +3,13 @@ import type { AuditEntry } from '../domain/audit-types.ts';
 import { decideDelivery } from '../domain/delivery.ts';
 import { TransportRetryableError } from '../domain/errors.ts';
 import { deadLetterKey, deliveryKey } from '../domain/keys.ts';
-import { type DeliveryJob, Outcome, type Preferences, type UserKey } from '../domain/types.ts';
+import { type DeliveryJob, Outcome, type UserKey } from '../domain/types.ts';
 import { errorName } from '../lib/error-name.ts';
 import { ClaimState } from '../ports/dedup-store.ts';
 import { MAX_DELAY_SECONDS } from '../ports/delivery-queue.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type {
+  Admission,
   ChannelDriver,
   DeliveryDeps,
   DeliveryTarget,
@@ -16,6 +17,7 @@ import type {
   TargetRequest,
 } from './channel-driver.ts';
 import { parseJob, receiveCount } from './job.ts';
+import { readPreferences } from './preferences-read.ts';
 
 /**
  * Times a provider's Retry-After may put one job off (as a delayed copy, which spends no receive).
@@ -50,8 +52,9 @@ interface Deferral<T extends DeliveryTarget> {
 /**
  * The delivery consumer of one channel, for one SQS batch. Per record: parse the job (poison is
  * reported as a failure, so the redrive policy dead-letters it), honour `notBefore`, read
- * preferences (cache, then store), decide (consent, switches, quiet hours), claim each target in
- * the dedup store, send, audit, confirm.
+ * preferences (cache, then store), decide (consent, switches, quiet hours), find the targets, let
+ * the channel admit the job (push: frequency caps), claim each target in the dedup store, send,
+ * audit, confirm.
  *
  * Crash safety comes from the order send → audit append → dedup confirm → ack. A crash after the
  * send and before the confirm leaves the claim pending: the message comes back, its claim answers
@@ -95,6 +98,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
   async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
     const works = await Promise.all(records.map((record) => this.#prepare(record)));
     await this.#targets();
+    await this.#admit();
     await this.#claim(works);
     await Promise.all(works.map((work) => this.#send(work)));
     await this.#resendDeferrals();
@@ -120,7 +124,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
       return work;
     }
     try {
-      const prefs = await this.#preferences({ tenantId: job.tenantId, userId: job.userId });
+      const prefs = await readPreferences(this.#deps, this.#logger, job);
       const decision = decideDelivery(prefs, this.#driver.channel, job.category, this.#now);
       if (decision.kind === 'suppress') {
         work.entries.push(this.#entry(work, job, decision.outcome, { reason: decision.reason }));
@@ -167,6 +171,34 @@ class DeliveryBatch<T extends DeliveryTarget> {
     });
   }
 
+  /**
+   * The channel's last word before the claim (push frequency caps), once targets are known, so a
+   * job with nowhere to go spends no place. One call per batch; no answer, no send.
+   */
+  async #admit(): Promise<void> {
+    const admit = this.#driver.admit;
+    const pending = this.#targeting.filter(({ work }) => !work.failed && work.sends.length > 0);
+    if (admit === undefined || pending.length === 0) return;
+    let answers: Admission[];
+    try {
+      answers = await admit(pending.map((p) => p.request));
+      if (answers.length !== pending.length) throw new Error('admit answered the wrong number of jobs');
+    } catch (err) {
+      for (const { work } of pending) {
+        work.sends = [];
+        this.#fail(work, 'delivery admission failed; nothing sent', err);
+      }
+      return;
+    }
+    pending.forEach(({ work, request }, i) => {
+      const held = answers[i];
+      if (held === undefined) return;
+      work.sends = [];
+      if ('error' in held) this.#fail(work, 'delivery admission failed; nothing sent', held.error);
+      else work.entries.push(this.#entry(work, request.job, held.outcome, { reason: held.reason }));
+    });
+  }
+
   #setTargets(work: Work<T>, job: DeliveryJob, targets: readonly T[] | NoTarget): void {
     if (isNoTarget(targets)) {
       work.entries.push(this.#entry(work, job, targets.outcome, { reason: targets.reason }));
@@ -178,26 +210,6 @@ class DeliveryBatch<T extends DeliveryTarget> {
       key: deliveryKey(tenantId, notificationId, this.#driver.channel, target.digest),
       state: undefined,
     }));
-  }
-
-  /** Preferences from the cache; on a miss from the store, then cached (null: "has none"). */
-  async #preferences(user: UserKey): Promise<Preferences | undefined> {
-    const cache = this.#deps.preferenceCache;
-    let cached: Preferences | null | undefined;
-    try {
-      cached = await cache.get(user);
-    } catch (err) {
-      // The cache only saves reads: when it is down, the store answers.
-      this.#logger.debug('preference cache read failed', { error: errorName(err) });
-    }
-    if (cached !== undefined) return cached ?? undefined;
-    const prefs = await this.#deps.preferences.get(user);
-    try {
-      await cache.set(user, prefs ?? null);
-    } catch (err) {
-      this.#logger.debug('preference cache write failed', { error: errorName(err) });
-    }
-    return prefs;
   }
 
   #defer(work: Work<T>, job: DeliveryJob, until: number, entry?: AuditEntry): void {

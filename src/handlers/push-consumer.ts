@@ -1,20 +1,36 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type CapDefaults, capBuckets, FREQUENCY_CAP_REASON } from '../domain/frequency-cap.ts';
 import { targetDigest } from '../domain/keys.ts';
 import { renderPush } from '../domain/render.ts';
 import { Channel, type DeliveryJob, type Device, Outcome } from '../domain/types.ts';
 import { errorName } from '../lib/error-name.ts';
 import type { Devices } from '../ports/devices.ts';
+import { CapAnswer, type CapRequest, type FrequencyCaps } from '../ports/frequency-caps.ts';
 import { silentLogger } from '../ports/logger.ts';
 import type { PushTransport } from '../ports/transports.ts';
-import type { ChannelDriver, DeliveryDeps, DeliveryTarget, NoTarget } from './channel-driver.ts';
+import type { Admission, ChannelDriver, DeliveryDeps, DeliveryTarget, NoTarget } from './channel-driver.ts';
 import { deliverBatch } from './deliver.ts';
 import { deliveryIds } from './delivery-ids.ts';
+
+/** Frequency caps as the push consumer applies them: the counters, and the tenants' defaults. */
+export interface PushCaps {
+  readonly store: FrequencyCaps;
+  /** Per-tenant defaults, which a user's `frequencyCaps` preference overrides rule by rule. */
+  readonly defaults: CapDefaults;
+}
 
 /** What the push consumer needs besides the shared delivery ports. */
 export interface PushDeps extends DeliveryDeps {
   readonly devices: Devices;
   readonly push: PushTransport;
+  /** Absent: no push is capped. */
+  readonly caps?: PushCaps;
 }
+
+const CAPPED: NoTarget = Object.freeze({
+  outcome: Outcome.SuppressedFrequencyCap,
+  reason: FREQUENCY_CAP_REASON,
+});
 
 interface DeviceTarget extends DeliveryTarget {
   readonly device: Device;
@@ -40,6 +56,7 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
       );
       return lists.map((devices, i) => deviceTargets(devices, requests[i]?.prefs.locale));
     },
+    ...(deps.caps === undefined ? {} : { admit: admitter(deps.caps) }),
     async send(job, { device, digest, locale }, ambiguousRetry) {
       const { title, body } = renderPush(job, locale);
       const result = await deps.push.send({
@@ -72,6 +89,38 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
       };
       return { status: 'rejected', reason: result.reason, afterAudit };
     },
+  };
+}
+
+/**
+ * Frequency caps: one place per job (not per device: a push to three devices is one push to the
+ * user) in each of the user's windows, taken in one store call per batch. The place is keyed by
+ * the delivery, so a re-delivered job is granted its own place again instead of taking a second.
+ * `critical` has no window and never reaches the store, so it goes out even when the store is down.
+ */
+function admitter(caps: PushCaps): NonNullable<ChannelDriver<DeviceTarget>['admit']> {
+  return async (requests) => {
+    const answers: Admission[] = requests.map(() => undefined);
+    const asks: { readonly at: number; readonly request: CapRequest }[] = [];
+    requests.forEach(({ job, prefs }, at) => {
+      const buckets = capBuckets(caps.defaults, job.tenantId, prefs, job.category);
+      if (buckets.length === 0) return;
+      const slotId = `${job.tenantId}#${job.notificationId}#${Channel.Push}`;
+      asks.push({ at, request: { tenantId: job.tenantId, userId: job.userId, slotId, buckets } });
+    });
+    if (asks.length === 0) return answers;
+    let taken: CapAnswer[];
+    try {
+      taken = await caps.store.take(asks.map((a) => a.request));
+    } catch (error) {
+      // Fail-closed for the capped jobs only: a push no cap applies to (critical) still goes.
+      for (const { at } of asks) answers[at] = { error };
+      return answers;
+    }
+    asks.forEach(({ at }, i) => {
+      if (taken[i] === CapAnswer.Capped) answers[at] = CAPPED;
+    });
+    return answers;
   };
 }
 

@@ -1,4 +1,5 @@
 import { EVENT_LIMITS } from '../domain/event.ts';
+import { CAP_LIMITS } from '../domain/frequency-cap.ts';
 import { INBOX_PAGE_LIMITS } from '../handlers/inbox.ts';
 
 /**
@@ -180,6 +181,35 @@ const quietHoursSchema = {
   },
 } as const;
 
+const capRuleSchema = {
+  type: 'object',
+  required: ['limit', 'windowSeconds'],
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: CAP_LIMITS.maxLimit },
+    windowSeconds: {
+      type: 'integer',
+      minimum: CAP_LIMITS.minWindowSeconds,
+      maximum: CAP_LIMITS.maxWindowSeconds,
+    },
+  },
+} as const;
+
+const frequencyCapsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    "At most `limit` pushes in any rolling `windowSeconds`, over every push and per category; each rule replaces the tenant's default of the same scope. `critical` is never capped.",
+  properties: {
+    push: capRuleSchema,
+    categories: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { social: capRuleSchema, content: capRuleSchema, mention: capRuleSchema },
+    },
+  },
+} as const;
+
 const preferenceFields = {
   timezone: { type: 'string', maxLength: 64, description: 'IANA timezone, e.g. Europe/Paris' },
   locale: { type: 'string', maxLength: 35 },
@@ -188,6 +218,7 @@ const preferenceFields = {
   channels: switchesSchema,
   categories: categoriesSchema,
   quietHours: quietHoursSchema,
+  frequencyCaps: frequencyCapsSchema,
 } as const;
 
 export const preferencesBodySchema = {

@@ -1,21 +1,25 @@
 import type { TableNames } from '../adapters/aws/tables.ts';
+import type { CapDefaults } from '../domain/frequency-cap.ts';
 import type { Channel } from '../domain/types.ts';
 import {
   type Environment,
   flag,
   group,
   integer,
+  oneOf,
   readSettings,
   required,
   type Setting,
   text,
   url,
 } from '../lib/settings.ts';
+import type { FrequencyCapStore } from '../runtime/aws-ports.ts';
 import type { DirectPushEnv } from '../runtime/push/lambda.ts';
 import {
   apnsVariables,
   bodyLimit,
   celebrityThreshold,
+  frequencyCaps,
   hmacSecret,
   publicBaseUrl,
   tableSettings,
@@ -77,6 +81,10 @@ export interface LambdaEnv {
   readonly celebrityThreshold: number;
   /** FANOUT_TIER_HYSTERESIS. @default 0.1 */
   readonly tierHysteresis: number;
+  /** FANOUT_FREQUENCY_CAPS: the tenants' default push frequency caps (the push consumer's). @default none */
+  readonly frequencyCaps: CapDefaults;
+  /** FANOUT_FREQUENCY_CAPS_STORE: `memorydb` or `dynamodb` (the `frequencyCaps` table). @default 'memorydb' */
+  readonly frequencyCapStore: FrequencyCapStore;
   /** FANOUT_MAX_RECEIVE_COUNT: receives before the DLQ; must match the queues' redrive policy. @default 4 */
   readonly maxReceiveCount: number;
   /** FANOUT_TOKEN_SECRET: HMAC key of user tokens (required by the HTTP functions). */
@@ -148,6 +156,10 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       }),
       celebrityThreshold,
       tierHysteresis,
+      frequencyCaps,
+      frequencyCapStore: oneOf('FANOUT_FREQUENCY_CAPS_STORE', ['memorydb', 'dynamodb'], {
+        default: 'memorydb',
+      }),
       maxReceiveCount: integer('FANOUT_MAX_RECEIVE_COUNT', { default: 4, min: 1, max: 1000 }),
       tokenTtlSeconds,
       bodyLimit,

@@ -78,6 +78,7 @@ export function awsPortsFactory(logger: Logger): PortsFactory {
         celebrityThreshold: env.celebrityThreshold,
         tierHysteresis: env.tierHysteresis,
         maxReceiveCount: env.maxReceiveCount,
+        frequencyCapStore: env.frequencyCapStore,
         // Only the HTTP functions issue and read inbox cursors, and they must be given the shared
         // secret (readLambdaEnv requires it there). The pipeline functions never touch a cursor, yet
         // `Ports` carries a codec: a random key keeps them from needing the secret at all.

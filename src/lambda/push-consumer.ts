@@ -5,7 +5,8 @@ import { FunctionKind } from './env.ts';
 import { defaultDeps, type LambdaDeps, lambdaRuntime, MetricName } from './powertools.ts';
 
 /**
- * The push consumer: SQS (push queue) → preferences, consent, quiet hours, dedup → SNS mobile push.
+ * The push consumer: SQS (push queue) → preferences, consent, quiet hours, frequency caps (on
+ * MemoryDB), dedup → SNS mobile push or the direct APNs / FCM clients.
  *
  * The event-source mapping must set `FunctionResponseTypes: ['ReportBatchItemFailures']`; the
  * handler's `batchItemFailures` (message ids to retry, poison included so the redrive policy
@@ -23,6 +24,7 @@ export function createPushConsumerHandler(
       ...deliveryDeps(ports, deps.env(), runtime.logger, 'push'),
       devices: ports.devices,
       push: ports.push,
+      caps: { store: ports.frequencyCaps, defaults: deps.env().frequencyCaps },
     });
     runtime.counters.add(MetricName.BatchItemFailures, response.batchItemFailures.length);
     return response;

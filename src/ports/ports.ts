@@ -9,6 +9,7 @@ import type { DeliveryQueue } from './delivery-queue.ts';
 import type { Devices } from './devices.ts';
 import type { Checkpoints, EventLog } from './event-log.ts';
 import type { FollowerGraph } from './follower-graph.ts';
+import type { FrequencyCaps } from './frequency-caps.ts';
 import type { Inbox } from './inbox.ts';
 import type { Logger } from './logger.ts';
 import type { PreferenceCache, PreferenceStore } from './preferences.ts';
@@ -29,6 +30,8 @@ export interface Ports {
   readonly feed: CelebrityFeed;
   readonly queues: Readonly<Record<Channel, DeliveryQueue>>;
   readonly dedup: DedupStore;
+  /** Rolling-window push counters per user, for frequency caps. */
+  readonly frequencyCaps: FrequencyCaps;
   readonly preferences: PreferenceStore;
   readonly preferenceCache: PreferenceCache;
   readonly devices: Devices;

@@ -6,6 +6,8 @@ import { SqsDeliveryQueue } from '../adapters/aws/delivery-queue.ts';
 import { DynamoDevices } from '../adapters/aws/devices.ts';
 import { KinesisEventLog } from '../adapters/aws/event-log.ts';
 import { DynamoFollowerGraph } from '../adapters/aws/follower-graph.ts';
+import { DynamoFrequencyCaps } from '../adapters/aws/frequency-caps-dynamodb.ts';
+import { RedisFrequencyCaps } from '../adapters/aws/frequency-caps-redis.ts';
 import { CachedFollowerGraph } from '../adapters/aws/hot-follower-lists.ts';
 import { DynamoInbox, type UnreadMode } from '../adapters/aws/inbox.ts';
 import type { CapacitySink } from '../adapters/aws/inbox-batch.ts';
@@ -62,11 +64,19 @@ export interface AwsPortsOptions {
    * @default 'fanout'
    */
   readonly redisKeyPrefix?: string;
+  /**
+   * Where the push frequency-cap counters live: MemoryDB (the dedup connection) or the
+   * `frequencyCaps` DynamoDB table. @default 'memorydb'
+   */
+  readonly frequencyCapStore?: FrequencyCapStore;
   /** Where DynamoDB capacity is reported (the cost benchmark); nowhere by default. */
   readonly capacity?: CapacitySink;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
+
+/** Where the AWS mode keeps the push frequency-cap counters. */
+export type FrequencyCapStore = 'memorydb' | 'dynamodb';
 
 /**
  * Every port on AWS-managed services: the one place where the aws adapters are wired, used by the
@@ -117,6 +127,11 @@ export function openAwsPorts(opts: AwsPortsOptions): Ports {
     feed: new DynamoCelebrityFeed({ documents, tableName: tables.celebrityFeed, clock, ...capacity }),
     queues: { push: queue('push'), email: queue('email') },
     dedup: new RedisDedupStore({ redis: opts.dedupRedis, keyPrefix, clock }),
+    // On MemoryDB beside the dedup keys by default: durable, and the push consumer reaches it already.
+    frequencyCaps:
+      opts.frequencyCapStore === 'dynamodb'
+        ? new DynamoFrequencyCaps({ documents, tableName: tables.frequencyCaps, clock })
+        : new RedisFrequencyCaps({ redis: opts.dedupRedis, keyPrefix, clock }),
     preferences: new DynamoPreferenceStore({
       documents,
       tableName: tables.preferences,

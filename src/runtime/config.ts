@@ -1,3 +1,4 @@
+import type { CapDefaults } from '../domain/frequency-cap.ts';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../http/server-limits.ts';
 import { isLoopbackHost } from '../lib/loopback.ts';
 import {
@@ -11,7 +12,14 @@ import {
   text,
 } from '../lib/settings.ts';
 import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
-import { bodyLimit, celebrityThreshold, hmacSecret, tierHysteresis, tokenTtlSeconds } from './settings.ts';
+import {
+  bodyLimit,
+  celebrityThreshold,
+  frequencyCaps,
+  hmacSecret,
+  tierHysteresis,
+  tokenTtlSeconds,
+} from './settings.ts';
 
 /**
  * Every setting of the local runtime, from environment variables, read through the one settings
@@ -30,6 +38,8 @@ export interface RuntimeConfig {
   readonly tierHysteresis: number;
   /** FANOUT_DEDUP: 'sqlite' (survives restarts) or 'memory' (faster, lost on restart). @default 'sqlite' */
   readonly dedup: 'sqlite' | 'memory';
+  /** FANOUT_FREQUENCY_CAPS: the tenants' default push frequency caps. @default none */
+  readonly frequencyCaps: CapDefaults;
   /**
    * FANOUT_PIPELINE: 'on' runs fan-out and delivery inside `fanout serve`; 'off' leaves them to a
    * `fanout work` process on the same data dir, so the HTTP API and the pipeline each get a core.
@@ -170,6 +180,7 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
       celebrityThreshold,
       tierHysteresis,
       dedup: oneOf('FANOUT_DEDUP', ['sqlite', 'memory'], { default: 'sqlite' }),
+      frequencyCaps,
       pipeline: oneOf('FANOUT_PIPELINE', ['on', 'off'], { default: 'on' }),
       pushRate: integer('FANOUT_PUSH_RATE', { default: 0, min: 0, max: 10_000_000 }),
       emailRate: integer('FANOUT_EMAIL_RATE', { default: 0, min: 0, max: 10_000_000 }),

@@ -16,6 +16,7 @@ export interface ChannelTotals {
   suppressedQuietHours: number;
   suppressedNoConsent: number;
   suppressedPreference: number;
+  suppressedFrequencyCap: number;
   suppressedNoAddress: number;
   /** Distinct jobs held back by quiet hours (they go out when the window ends). */
   deferred: number;
@@ -46,6 +47,7 @@ const emptyTotals = (): ChannelTotals => ({
   suppressedQuietHours: 0,
   suppressedNoConsent: 0,
   suppressedPreference: 0,
+  suppressedFrequencyCap: 0,
   suppressedNoAddress: 0,
   deferred: 0,
   duplicate: 0,
@@ -63,6 +65,7 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
   [Outcome.SuppressedNoConsent]: { field: 'suppressedNoConsent', perTarget: false },
   [Outcome.SuppressedPreference]: { field: 'suppressedPreference', perTarget: false },
   [Outcome.SuppressedNoAddress]: { field: 'suppressedNoAddress', perTarget: false },
+  [Outcome.SuppressedFrequencyCap]: { field: 'suppressedFrequencyCap', perTarget: false },
   [Outcome.Deferred]: { field: 'deferred', perTarget: false },
   [Outcome.Duplicate]: { field: 'duplicate', perTarget: true },
   [Outcome.Failed]: { field: 'failed', perTarget: true },

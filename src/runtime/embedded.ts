@@ -11,6 +11,7 @@ import { EmbeddedDeliveryQueue } from '../adapters/embedded/delivery-queue.ts';
 import { EmbeddedDevices } from '../adapters/embedded/devices.ts';
 import { EmbeddedEventLog } from '../adapters/embedded/event-log.ts';
 import { EmbeddedFollowerGraph } from '../adapters/embedded/follower-graph.ts';
+import { EmbeddedFrequencyCaps } from '../adapters/embedded/frequency-caps.ts';
 import { GroupCommitEventLog } from '../adapters/embedded/group-commit-log.ts';
 import { EmbeddedInbox } from '../adapters/embedded/inbox.ts';
 import { MemoryDedupStore } from '../adapters/embedded/memory-dedup-store.ts';
@@ -138,6 +139,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
     const preferences = new EmbeddedPreferenceStore({ db, clock });
     const dedup =
       config.dedup === 'memory' ? new MemoryDedupStore({ clock }) : new EmbeddedDedupStore({ db, clock });
+    const frequencyCaps = new EmbeddedFrequencyCaps({ db, clock });
     const secret = config.cursorSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Cursor);
     return {
       db,
@@ -158,6 +160,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
         email: new EmbeddedDeliveryQueue({ db, channel: 'email', maxReceiveCount, clock }),
       },
       dedup,
+      frequencyCaps,
       preferences,
       preferenceCache: new LruPreferenceCache({}),
       devices: new EmbeddedDevices({ db }),
@@ -167,7 +170,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       audit,
       cursors: createCursorCodec(secret),
       tierPolicy: tierPolicy({ threshold: config.celebrityThreshold, hysteresis: config.tierHysteresis }),
-      housekeeping: embeddedHousekeeping({ inbox, feed, preferences, dedup }),
+      housekeeping: embeddedHousekeeping({ inbox, feed, preferences, dedup, frequencyCaps }),
       async close() {
         // Stops nothing: callers stop their pollers first, so no batch is cut off here.
         await transports.close();
@@ -209,7 +212,7 @@ function refuseRealProvidersOnDemoData(db: EmbeddedDb, config: RuntimeConfig): v
  * What the embedded profile must clean up by itself, because no managed service does it here:
  * expired inbox rows, celebrity pointers and their arrival-log entries (DynamoDB TTL's job in
  * AWS), dedup keys past their
- * TTL (Redis expiry's), and preference changes older than a stream would keep them. Reads never
+ * TTL (Redis expiry's), frequency-cap places past their window, and preference changes older than a stream would keep them. Reads never
  * depend on these deletions (they filter by TTL); they keep the data file from growing for ever.
  */
 function embeddedHousekeeping(stores: {
@@ -217,13 +220,16 @@ function embeddedHousekeeping(stores: {
   readonly feed: EmbeddedCelebrityFeed;
   readonly preferences: EmbeddedPreferenceStore;
   readonly dedup: EmbeddedDedupStore | MemoryDedupStore;
+  readonly frequencyCaps: EmbeddedFrequencyCaps;
 }): HousekeepingTask[] {
-  const { inbox, feed, preferences, dedup } = stores;
+  const { inbox, feed, preferences, dedup, frequencyCaps } = stores;
   const tasks: HousekeepingTask[] = [
     { name: 'inbox', run: async (now) => (await inbox.purgeExpired(now)).rows },
     // Pointers deleted; their arrival-log entries go with them (bookkeeping, not counted here).
     { name: 'celebrity-feed', run: async (now) => (await feed.purgeExpired(now)).pointers },
     { name: 'preference-changes', run: (now) => preferences.purgeChanges(now - CHANGE_RETENTION_MS) },
+    // Places of users who got no push since their window ended (Redis expiry's job in AWS).
+    { name: 'frequency-caps', run: (now) => frequencyCaps.purgeExpired(now) },
   ];
   // The memory store forgets expired keys lazily by itself.
   if (dedup instanceof EmbeddedDedupStore)

@@ -1,3 +1,4 @@
+import { type CapDefaults, NO_CAP_DEFAULTS } from '../domain/frequency-cap.ts';
 import type { Channel } from '../domain/types.ts';
 import type { UnsubscribeTokens } from '../domain/unsubscribe.ts';
 import { consumeEmail } from '../handlers/email-consumer.ts';
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   readonly visibilityTimeoutMs?: number;
   /** Dedup lease of an in-flight send. @default 60_000 */
   readonly leaseMs?: number;
+  /** The tenants' default push frequency caps; users' own caps apply either way. @default none */
+  readonly capDefaults?: CapDefaults;
   /** Time source of the rate limiters, in ms. @default performance.now */
   readonly rateClock?: () => number;
 }
@@ -89,7 +92,13 @@ export class Pipeline {
       makeSqs(ports, handler, channel, opts, retryBaseMs);
     this.#consumers = [
       pollerFor('push', (event) =>
-        consumePush(event, { ...shared, queue: ports.queues.push, devices: ports.devices, push: ports.push }),
+        consumePush(event, {
+          ...shared,
+          queue: ports.queues.push,
+          devices: ports.devices,
+          push: ports.push,
+          caps: { store: ports.frequencyCaps, defaults: opts.capDefaults ?? NO_CAP_DEFAULTS },
+        }),
       ),
       pollerFor('email', (event) =>
         consumeEmail(event, {

@@ -1,4 +1,6 @@
 import { TABLES, type TableName, tableNames } from '../adapters/aws/tables.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { type CapDefaults, NO_CAP_DEFAULTS, parseCapDefaults } from '../domain/frequency-cap.ts';
 import {
   allOrNone,
   fraction,
@@ -40,6 +42,23 @@ export const bodyLimit = integer('FANOUT_BODY_LIMIT', {
   min: 1024,
   max: 10 * 1024 * 1024,
 });
+
+/**
+ * FANOUT_FREQUENCY_CAPS: the tenants' default push frequency caps, a JSON document
+ * `{"default": policy, "tenants": {"<tenant>": policy}}` (docs/configuration.md). @default no caps
+ */
+export const frequencyCaps: Setting<CapDefaults> = (reader: SettingsReader) => {
+  const variable = 'FANOUT_FREQUENCY_CAPS';
+  const value = reader.text(variable);
+  if (value === undefined) return NO_CAP_DEFAULTS;
+  try {
+    return parseCapDefaults(value);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    for (const issue of err.issues) reader.report(variable, `${issue.path}: ${issue.message}`);
+    return NO_CAP_DEFAULTS;
+  }
+};
 
 /** Shortest HMAC key: below 128 bits a key is guessable offline from one token, cursor or link. */
 export const MIN_SECRET_BYTES = 16;

@@ -65,7 +65,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     });
     expect(inked).toBeGreaterThan(100);
     expect(await page.locator('#queues tr').count()).toBe(2);
-    expect(await page.locator('#deliveries tr').count()).toBe(10); // one row per audit outcome, `unknown` included
+    expect(await page.locator('#deliveries tr').count()).toBe(11); // one row per audit outcome, `unknown` included
     await page.screenshot({ path: join(await artifactsDir(), 'ops.png'), fullPage: true });
     await page.close();
   });

@@ -132,6 +132,10 @@ describe('parsePreferences', () => {
       channels: { push: true, email: true },
       categories: { social: { push: false }, mention: { email: true, push: true } },
       quietHours: { start: '22:30', end: '06:45', actions: { social: 'suppress', content: 'defer' } },
+      frequencyCaps: {
+        push: { limit: 10, windowSeconds: 3600 },
+        categories: { social: { limit: 3, windowSeconds: 600 } },
+      },
     };
     // Act
     const p = parsePreferences(body, 'acme', 'alice', NOW);
@@ -207,6 +211,22 @@ describe('parsePreferences', () => {
       'actions that are not an object',
       { quietHours: { start: '22:00', end: '07:00', actions: [] } },
       ['quietHours.actions'],
+    ],
+    ['frequency caps that are not an object', { frequencyCaps: 5 }, ['frequencyCaps']],
+    [
+      'a cap of zero and a window over a week',
+      { frequencyCaps: { push: { limit: 0, windowSeconds: 604_801 } } },
+      ['frequencyCaps.push.limit', 'frequencyCaps.push.windowSeconds'],
+    ],
+    [
+      'a cap on critical pushes',
+      { frequencyCaps: { categories: { critical: { limit: 1, windowSeconds: 60 } } } },
+      ['frequencyCaps.categories.critical'],
+    ],
+    [
+      'an unknown cap field',
+      { frequencyCaps: { email: { limit: 1, windowSeconds: 60 } } },
+      ['frequencyCaps.email'],
     ],
     [
       'an unknown action',

@@ -324,6 +324,16 @@ describe('FanoutStack: environment', () => {
     );
   });
 
+  it('gives the push consumer, and it alone, the default frequency caps and their store', () => {
+    expect(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS_STORE).toBe('dynamodb');
+    expect(JSON.parse(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS as string)).toEqual(
+      FULL_PROPS.frequencyCaps,
+    );
+    for (const fn of [stack.worker.function, stack.delivery.consumers.email, stack.ingest.eventApi]) {
+      expect(variables(fn)).not.toHaveProperty('FANOUT_FREQUENCY_CAPS');
+    }
+  });
+
   it('gives the email consumer its sender and configuration set', () => {
     expect(variables(stack.delivery.consumers.email)).toMatchObject({
       FANOUT_SES_FROM: 'notifications@mail.example.com',
@@ -402,6 +412,31 @@ describe('FanoutStack: grants', () => {
     for (const fn of [stack.delivery.consumers.push, stack.worker.function, stack.ingest.eventApi]) {
       expect(actionsOfRole(roleOf(fn))).not.toContain('ses:SendEmail');
     }
+  });
+
+  it('lets only the push consumer read and put frequency-cap items, and nothing else on that table', () => {
+    // Prepare
+    const table = logicalId(stack.data.tables.frequencyCaps as never);
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
+    const onTable = (statement: { Resource?: unknown }) =>
+      JSON.stringify(statement.Resource ?? '').includes(table);
+    // Act
+    const granted = policies.flatMap(([, policy]) =>
+      // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
+      (policy.Properties.PolicyDocument.Statement as any[]).filter(onTable).map((s) => ({
+        roles: JSON.stringify(policy.Properties.Roles),
+        actions: [s.Action].flat() as string[],
+      })),
+    );
+    // Assess
+    const push = roleOf(stack.delivery.consumers.push);
+    expect(granted.length).toBeGreaterThan(0);
+    expect(granted.every((g) => g.roles.includes(push))).toBe(true);
+    const actions = granted.flatMap((g) => g.actions);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+    expect(
+      actions.filter((a) => /Delete|Update|BatchWrite|\*$/.test(a) && a.startsWith('dynamodb:')),
+    ).toEqual([]);
   });
 
   it('gives the preference invalidation no table access', () => {

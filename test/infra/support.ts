@@ -25,6 +25,8 @@ export const FULL_PROPS: FanoutStackProps = {
   apiRateLimit: 500,
   apiBurstLimit: 800,
   fanoutReservedConcurrency: 20,
+  frequencyCaps: { default: { push: { limit: 10, windowSeconds: 3600 } } },
+  frequencyCapStore: 'dynamodb',
   push: {
     apns: {
       signingKey: 'fanout/apns-signing-key',

@@ -38,18 +38,34 @@ describe('Housekeeping of the embedded profile', () => {
     ]);
     await ports.dedup.claim([{ key: 'acme#k', leaseMs: 1000 }]);
     await ports.dedup.confirm(['acme#k']);
+    const window = { name: 'push', limit: 5, windowMs: 60_000 };
+    await ports.frequencyCaps.take([
+      { tenantId: 'acme', userId: 'alice', slotId: 'acme#n1#push', buckets: [window] },
+    ]);
     const housekeeper = new Housekeeper({
       tasks: ports.housekeeping,
       clock: ports.clock,
       logger: ports.logger,
     });
-    // Act: one round before anything expired, one after the rows' TTL and the keys' 30 days
+    // Act: one round before anything expired, one after the rows' TTL, the keys' 30 days and the cap window
     const before = await housekeeper.runOnce();
     now = T0 + INBOX_TTL_MS + 1;
     const after = await housekeeper.runOnce();
     // Assess
-    expect(before).toEqual({ inbox: 0, 'celebrity-feed': 0, 'preference-changes': 0, dedup: 0 });
-    expect(after).toEqual({ inbox: 1, 'celebrity-feed': 1, 'preference-changes': 0, dedup: 1 });
+    expect(before).toEqual({
+      inbox: 0,
+      'celebrity-feed': 0,
+      'preference-changes': 0,
+      'frequency-caps': 0,
+      dedup: 0,
+    });
+    expect(after).toEqual({
+      inbox: 1,
+      'celebrity-feed': 1,
+      'preference-changes': 0,
+      'frequency-caps': 1,
+      dedup: 1,
+    });
     const left = await ports.inbox.page(ALICE, { limit: 10, afterId: liveLowerBound(T0) });
     expect(left.map((r) => r.eventId)).toEqual(['new']);
     await ports.close();

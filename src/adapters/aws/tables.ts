@@ -53,6 +53,11 @@ export const TABLES = {
   events: { partitionKey: 'pk', ttlAttribute: 'expiresAt' },
   /** Consumer checkpoints per shard (the local pollers' lease table). */
   checkpoints: { partitionKey: 'pk', sortKey: 'sk' },
+  /**
+   * Push frequency-cap counters (pk `tenant#user`), when they live on DynamoDB rather than
+   * MemoryDB (`FANOUT_FREQUENCY_CAPS_STORE=dynamodb`); dropped by TTL a window after the newest push.
+   */
+  frequencyCaps: { partitionKey: 'pk', ttlAttribute: 'expiresAt' },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;

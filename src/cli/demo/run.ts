@@ -90,6 +90,7 @@ export function localPipelineOptions(config: RuntimeConfig): PipelineOptions {
     },
     visibilityTimeoutMs: 10_000,
     leaseMs: 5_000,
+    capDefaults: config.frequencyCaps,
     ...unsubscribeLinks(config),
   };
 }

@@ -64,6 +64,7 @@ const CHANNEL_ROWS: readonly [string, keyof ChannelTotals][] = [
   ['suppressed: quiet hours', 'suppressedQuietHours'],
   ['suppressed: no consent', 'suppressedNoConsent'],
   ['suppressed: preference', 'suppressedPreference'],
+  ['suppressed: frequency cap', 'suppressedFrequencyCap'],
   ['suppressed: no device/address', 'suppressedNoAddress'],
   ['deferred (quiet hours)', 'deferred'],
   ['duplicate (caught by dedup)', 'duplicate'],
