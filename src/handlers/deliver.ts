@@ -3,7 +3,7 @@ import type { AuditEntry } from '../domain/audit-types.ts';
 import { decideDelivery } from '../domain/delivery.ts';
 import { TransportRetryableError } from '../domain/errors.ts';
 import { deadLetterKey, deliveryKey } from '../domain/keys.ts';
-import { type DeliveryJob, Outcome, type UserKey } from '../domain/types.ts';
+import { type DeliveryJob, Outcome, type Preferences } from '../domain/types.ts';
 import { errorName } from '../lib/error-name.ts';
 import { ClaimState } from '../ports/dedup-store.ts';
 import { MAX_DELAY_SECONDS } from '../ports/delivery-queue.ts';
