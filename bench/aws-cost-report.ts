@@ -169,6 +169,8 @@ export function costReport(
       gsi_dollars_per_million_push: gCost.total,
       counter_dollars_per_million_push: cCost.total,
       fanout_cpu_ms_per_record: cpu('fanout'),
+      // Warm fan-out CPU over the live events' rows: what the capacity model charges per row.
+      fanout_cpu_ms_per_inbox_row: (gsi.warmFunctions.fanout?.cpuMs ?? 0) / g.liveRows,
       push_cpu_ms_per_record: cpu('push'),
       email_cpu_ms_per_record: cpu('email'),
       default_lambda_dollars_per_million_push: defaultCost.lambda,

@@ -1,6 +1,7 @@
 import { ValidationError } from '../src/domain/errors.ts';
 import { integer, oneOf, readSettings } from '../src/lib/settings.ts';
 import { AWS_COST_SIZES, type AwsCostSizeName, awsCostBench } from './aws-cost.ts';
+import { CAPACITY_FLAGS, capacityBench } from './capacity.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
@@ -50,6 +51,12 @@ const BENCHMARKS: Readonly<
   'inbox-read': {
     about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',
     run: (profile) => inboxReadBench({ profile }),
+  },
+  capacity: {
+    about:
+      'capacity model of a scenario: shards, concurrency, units at peak, hot partitions, Redis, monthly bill',
+    options: CAPACITY_FLAGS,
+    run: async (_profile, options) => capacityBench(options),
   },
   push: {
     about:
