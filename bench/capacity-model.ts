@@ -86,24 +86,25 @@ export interface UnitCosts {
 }
 
 /**
- * Measured by `npm run bench -- aws-cost` on the shared 2-core development VM (2026-12-07, tiny
+ * Measured by `npm run bench -- aws-cost` on the shared 2-core development VM (2026-12-07, small
  * size; docs/benchmarks.md): units per row and per open, SQS requests per job, warm handler CPU
- * (fan-out's charged to its rows: 25 ms per event of ~24 rows), the audit packing. Estimated from
- * the adapters' items: event reads (tier, follower count, pointer replay check), sizes, Redis bytes.
+ * (fan-out's charged to its rows: 28.6 ms per live event of 35 rows), the audit packing.
+ * Estimated from the adapters' items: event reads (tier, follower count, pointer replay check),
+ * sizes, Redis bytes.
  */
 export const MEASURED_UNITS: UnitCosts = {
   rowWriteUnits: { gsi: 2, counter: 1 },
   rowReadUnits: 1,
   eventWriteUnits: 2,
   eventReadUnits: 2,
-  openWriteUnits: { gsi: 28, counter: 19 },
+  openWriteUnits: { gsi: 26, counter: 18 },
   openReadUnits: { gsi: 19.5, counter: 24 },
-  sqsRequestsPerJob: 0.389,
+  sqsRequestsPerJob: 0.362,
   fanoutCpuMsPerEvent: 0,
-  fanoutCpuMsPerRow: 1.03,
-  pushCpuMsPerJob: 2.9,
-  emailCpuMsPerJob: 6.9,
-  decisionsPerAuditRecord: 10,
+  fanoutCpuMsPerRow: 0.81,
+  pushCpuMsPerJob: 1.81,
+  emailCpuMsPerJob: 2.84,
+  decisionsPerAuditRecord: 11.1,
   eventBytes: 600,
   rowBytes: 500,
   edgeBytes: 80,
