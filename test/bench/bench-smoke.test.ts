@@ -223,6 +223,7 @@ describe('npm run bench', () => {
   it('capacity prints the default scenario as JSON, takes scenario flags and refuses bad ones with exit 2', () => {
     // Act: as a user types it
     const json = spawnSync('npm', ['run', '-s', 'bench', '--', 'capacity', '--json'], { encoding: 'utf8' });
+    const table = spawnSync('npm', ['run', '-s', 'bench', '--', 'capacity'], { encoding: 'utf8' });
     const gsi = spawnSync(
       process.execPath,
       ['bench/main.ts', 'capacity', '--json', '--users=2000000', '--unread-mode=gsi', '--regions=2'],
@@ -236,6 +237,9 @@ describe('npm run bench', () => {
     });
     // Assess
     expect(json.status).toBe(0);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toContain('benchmark: capacity');
+    expect(table.stdout).toContain('Monthly bill');
     const report = JSON.parse(json.stdout) as Record<string, unknown>;
     expectPositiveFigures(report, [
       'kinesis_shards',
