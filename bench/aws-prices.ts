@@ -11,9 +11,17 @@
  * - Firehose: aws.amazon.com/firehose/pricing/ (ingestion, records rounded up to 5 KiB)
  * - SES: aws.amazon.com/ses/pricing/ (outbound email)
  *
- * Left out on purpose, because they do not scale with notifications: Lambda compute (depends on
- * memory and duration, not counted here), ElastiCache / MemoryDB node-hours, Kinesis shard-hours,
- * storage, data transfer and free tiers.
+ * Added on 2026-12-07 (same region, on-demand, before free tiers and Savings Plans):
+ * - Lambda: aws.amazon.com/lambda/pricing/ (Arm: GB-seconds of the first 7.5 billion a month;
+ *   requests)
+ * - ElastiCache: aws.amazon.com/elasticache/pricing/ (node-hours of cache.r7g.large; serverless
+ *   Valkey's data stored, billed at a 100 MB minimum)
+ * - MemoryDB: aws.amazon.com/memorydb/pricing/ (node-hours of db.r7g.large)
+ * - DynamoDB Global Tables: replicated write request units, on-demand (equal to single-region
+ *   writes since the 2024-11-01 reduction); cross-region data transfer per GB
+ *
+ * Fixed costs (node-hours, shard-hours) are reported apart from the per-notification figure as
+ * dollars a month. Left out: storage, data transfer within the region and free tiers.
  */
 export const AWS_PRICES = {
   asOf: '2026-11-25',
@@ -34,4 +42,23 @@ export const AWS_PRICES = {
   firehosePerGb: 0.029,
   /** $ per thousand emails sent through SES. */
   sesPerThousand: 0.1,
+  /** $ per GB-second of Lambda on Arm (Graviton), the architecture every function runs on. */
+  lambdaArmPerGbSecond: 0.0000133334,
+  /** $ per million Lambda invocations. */
+  lambdaRequestsPerMillion: 0.2,
+  /** $ per Kinesis shard-hour (provisioned mode). */
+  kinesisShardHour: 0.015,
+  /** $ per MemoryDB db.r7g.large node-hour (the dedup store's default node type). */
+  memoryDbR7gLargeHour: 0.3717,
+  /** $ per ElastiCache cache.r7g.large node-hour (`cacheMode: nodes`). */
+  elastiCacheR7gLargeHour: 0.219,
+  /** $ per GB-hour of data stored in ElastiCache Serverless for Valkey (minimum 100 MB). */
+  elastiCacheServerlessValkeyGbHour: 0.0837,
+  /** $ per million replicated write request units of a Global Table replica (on-demand). */
+  dynamoReplicatedWriteUnitsPerMillion: 0.625,
+  /** $ per GB sent from one region to another (replication traffic of a Global Table). */
+  interRegionTransferPerGb: 0.02,
 } as const;
+
+/** Hours in the average month, as AWS's monthly estimates count them. */
+export const HOURS_PER_MONTH = 730;

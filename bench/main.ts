@@ -1,5 +1,7 @@
-import { integer, readSettings } from '../src/lib/settings.ts';
-import { awsCostBench } from './aws-cost.ts';
+import { ValidationError } from '../src/domain/errors.ts';
+import { integer, oneOf, readSettings } from '../src/lib/settings.ts';
+import { AWS_COST_SIZES, type AwsCostSizeName, awsCostBench } from './aws-cost.ts';
+import { CAPACITY_FLAGS, capacityBench } from './capacity.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
@@ -12,7 +14,15 @@ import { type BenchReport, reportJson, reportTable } from './support.ts';
  * table (or, with --json, one JSON object). A benchmark reports its goal; it never fails on it.
  */
 const BENCHMARKS: Readonly<
-  Record<string, { readonly about: string; run(profile: boolean): Promise<BenchReport> }>
+  Record<
+    string,
+    {
+      readonly about: string;
+      /** `--name=value` options it takes; others are a usage error. @default none */
+      readonly options?: readonly string[];
+      run(profile: boolean, options: Readonly<Record<string, string>>): Promise<BenchReport>;
+    }
+  >
 > = {
   fanout: {
     about: 'inbox rows written per second by fan-out, beside the raw SQLite insert rate',
@@ -27,12 +37,26 @@ const BENCHMARKS: Readonly<
     run: () => httpBench(),
   },
   'aws-cost': {
-    about: 'DynamoDB write units, SQS requests and dollars per notification through the AWS adapters',
-    run: () => awsCostBench(),
+    about:
+      'DynamoDB units, SQS requests, Lambda CPU and dollars per million push through the AWS adapters (BENCH_AWS_COST_SIZE=small|tiny)',
+    run: () =>
+      awsCostBench(
+        readSettings(process.env, {
+          size: oneOf('BENCH_AWS_COST_SIZE', Object.keys(AWS_COST_SIZES) as AwsCostSizeName[], {
+            default: 'small',
+          }),
+        }),
+      ),
   },
   'inbox-read': {
     about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',
     run: (profile) => inboxReadBench({ profile }),
+  },
+  capacity: {
+    about:
+      'capacity model of a scenario: shards, concurrency, units at peak, hot partitions, Redis, monthly bill',
+    options: CAPACITY_FLAGS,
+    run: async (_profile, options) => capacityBench(options),
   },
   push: {
     about:
@@ -50,19 +74,43 @@ const BENCHMARKS: Readonly<
 /** A positive integer from the environment, or undefined (the benchmark's default) when unset or not one. */
 function usage(): string {
   const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(12)} ${b.about}`);
-  return ['usage: npm run bench -- <name> [--json] [--profile]', '', ...names].join('\n');
+  const options = Object.entries(BENCHMARKS)
+    .filter(([, b]) => b.options !== undefined)
+    .map(([name, b]) => `  ${name}: ${b.options!.map((o) => `--${o}=…`).join(' ')}`);
+  return [
+    'usage: npm run bench -- <name> [--json] [--profile] [--option=value]',
+    '',
+    ...names,
+    '',
+    'options:',
+    ...options,
+  ].join('\n');
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const flags = new Set(args.filter((a) => a.startsWith('--')));
+  const flags = new Set(args.filter((a) => a.startsWith('--') && !a.includes('=')));
+  const options = Object.fromEntries(
+    args
+      .filter((a) => a.startsWith('--') && a.includes('='))
+      .map((a) => [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+  );
   const names = args.filter((a) => !a.startsWith('--'));
   const unknownFlag = [...flags].find((f) => f !== '--json' && f !== '--profile');
   const bench = names.length === 1 ? BENCHMARKS[names[0]!] : undefined;
-  if (bench === undefined || unknownFlag !== undefined) {
+  const unknownOption = Object.keys(options).find((o) => !(bench?.options ?? []).includes(o));
+  if (bench === undefined || unknownFlag !== undefined || unknownOption !== undefined) {
+    if (unknownOption !== undefined) process.stderr.write(`unknown option --${unknownOption}\n`);
     process.stderr.write(`${usage()}\n`);
     return 2;
   }
-  const report = await bench.run(flags.has('--profile'));
+  let report: BenchReport;
+  try {
+    report = await bench.run(flags.has('--profile'), options);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    process.stderr.write(`${err.issues.map((i) => `--${i.path}: ${i.message}`).join('\n')}\n`);
+    return 2;
+  }
   process.stdout.write(`${flags.has('--json') ? reportJson(report) : reportTable(report)}\n`);
   return 0;
 }

@@ -136,7 +136,10 @@ async function fanOutEvent(event: AuthorEvent, deps: FanoutDeps): Promise<void> 
   const policy = typePolicy(event.type);
   const [count, previous] = await Promise.all([deps.graph.followerCount(author), deps.graph.tier(author)]);
   const tier = decideTier(previous?.tier, count, deps.tierPolicy);
-  if (tier !== previous?.tier) await deps.graph.setTier(author, { tier, changedAt: deps.clock.now() });
+  // An author never decided is regular (decideTier treats both alike): writing that down for every
+  // author's first post would cost a write and say nothing. Only a change of tier is stored.
+  if (tier !== (previous?.tier ?? Tier.Regular))
+    await deps.graph.setTier(author, { tier, changedAt: deps.clock.now() });
 
   const fan = new EventFan(event, policy, deps);
   const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);

@@ -11,6 +11,15 @@ import { KinesisPoller, type OnFailureDestination } from './kinesis-poller.ts';
 import { type SqsHandler, SqsPoller } from './sqs-poller.ts';
 import { StreamPoller } from './stream-poller.ts';
 
+/** The functions of the pipeline, as the CDK app deploys them. */
+export type PipelineFunction = 'fanout' | 'push' | 'email' | 'preference-invalidation';
+
+/**
+ * Runs around one handler call (one Lambda invocation): `records` is the size of its batch. The
+ * aws-cost benchmark's Lambda meter measures handler CPU time with it.
+ */
+export type HandlerWrapper = <T>(fn: PipelineFunction, records: number, call: () => Promise<T>) => Promise<T>;
+
 /** Knobs of the local event-source mappings. */
 export interface PipelineOptions {
   /** Kinesis batch size for fan-out. @default 100 */
@@ -43,7 +52,11 @@ export interface PipelineOptions {
   readonly capDefaults?: CapDefaults;
   /** Time source of the rate limiters, in ms. @default performance.now */
   readonly rateClock?: () => number;
+  /** Wraps every handler call. @default none */
+  readonly aroundHandler?: HandlerWrapper;
 }
+
+const directly: HandlerWrapper = (_fn, _records, call) => call();
 
 /**
  * The whole pipeline in one process: fan-out on the event log, a consumer per channel on its
@@ -59,6 +72,7 @@ export class Pipeline {
   constructor(ports: Ports, opts: PipelineOptions = {}) {
     const { clock, logger } = ports;
     const retryBaseMs = opts.retryBaseMs ?? 200;
+    const around = opts.aroundHandler ?? directly;
     this.#fanout = new KinesisPoller({
       log: ports.log,
       checkpoints: ports.checkpoints,
@@ -68,15 +82,17 @@ export class Pipeline {
       logger,
       ...(opts.onFanoutFailure ? { onFailure: opts.onFanoutFailure } : {}),
       handler: (event) =>
-        fanOut(event, {
-          graph: ports.graph,
-          inbox: ports.inbox,
-          feed: ports.feed,
-          queues: ports.queues,
-          tierPolicy: ports.tierPolicy,
-          clock,
-          logger,
-        }),
+        around('fanout', event.Records.length, () =>
+          fanOut(event, {
+            graph: ports.graph,
+            inbox: ports.inbox,
+            feed: ports.feed,
+            queues: ports.queues,
+            tierPolicy: ports.tierPolicy,
+            clock,
+            logger,
+          }),
+        ),
     });
     const shared = {
       preferences: ports.preferences,
@@ -92,28 +108,35 @@ export class Pipeline {
       makeSqs(ports, handler, channel, opts, retryBaseMs);
     this.#consumers = [
       pollerFor('push', (event) =>
-        consumePush(event, {
-          ...shared,
-          queue: ports.queues.push,
-          devices: ports.devices,
-          push: ports.push,
-          caps: { store: ports.frequencyCaps, defaults: opts.capDefaults ?? NO_CAP_DEFAULTS },
-        }),
+        around('push', event.Records.length, () =>
+          consumePush(event, {
+            ...shared,
+            queue: ports.queues.push,
+            devices: ports.devices,
+            push: ports.push,
+            caps: { store: ports.frequencyCaps, defaults: opts.capDefaults ?? NO_CAP_DEFAULTS },
+          }),
+        ),
       ),
       pollerFor('email', (event) =>
-        consumeEmail(event, {
-          ...shared,
-          queue: ports.queues.email,
-          email: ports.email,
-          ...(opts.unsubscribe ? { unsubscribe: opts.unsubscribe } : {}),
-        }),
+        around('email', event.Records.length, () =>
+          consumeEmail(event, {
+            ...shared,
+            queue: ports.queues.email,
+            email: ports.email,
+            ...(opts.unsubscribe ? { unsubscribe: opts.unsubscribe } : {}),
+          }),
+        ),
       ),
     ];
     this.#invalidation = new StreamPoller({
       store: ports.preferences,
       checkpoints: ports.checkpoints,
       logger,
-      handler: (event) => invalidatePreferences(event, { cache: ports.preferenceCache, logger }),
+      handler: (event) =>
+        around('preference-invalidation', event.Records.length, () =>
+          invalidatePreferences(event, { cache: ports.preferenceCache, logger }),
+        ),
     });
   }
 

@@ -219,4 +219,55 @@ describe('npm run bench', () => {
       expect(run.stderr).toContain('usage: npm run bench -- <name>');
     }
   });
+
+  it('capacity prints the default scenario as JSON, takes scenario flags and refuses bad ones with exit 2', () => {
+    // Act: as a user types it
+    const json = spawnSync('npm', ['run', '-s', 'bench', '--', 'capacity', '--json'], { encoding: 'utf8' });
+    const table = spawnSync('npm', ['run', '-s', 'bench', '--', 'capacity'], { encoding: 'utf8' });
+    const gsi = spawnSync(
+      process.execPath,
+      ['bench/main.ts', 'capacity', '--json', '--users=2000000', '--unread-mode=gsi', '--regions=2'],
+      { encoding: 'utf8' },
+    );
+    const bad = spawnSync(process.execPath, ['bench/main.ts', 'capacity', '--push-share=2'], {
+      encoding: 'utf8',
+    });
+    const unknown = spawnSync(process.execPath, ['bench/main.ts', 'fanout', '--users=2'], {
+      encoding: 'utf8',
+    });
+    // Assess
+    expect(json.status).toBe(0);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toContain('benchmark: capacity');
+    expect(table.stdout).toContain('Monthly bill');
+    const report = JSON.parse(json.stdout) as Record<string, unknown>;
+    expectPositiveFigures(report, [
+      'kinesis_shards',
+      'fanout_concurrency',
+      'push_concurrency',
+      'peak_write_units_per_second',
+      'peak_read_units_per_second',
+      'big_author_fanout_seconds',
+      'viral_like_storm_seconds',
+      'redis_dedup_gb_30_days',
+      'monthly_dollars_total',
+      'monthly_dollars_per_replica_region',
+    ]);
+    expect(report.settings).toMatchObject({
+      users: 10_000_000,
+      daily_active_users: 1_000_000,
+      events_per_day: 50_000_000,
+    });
+    expect(gsi.status).toBe(0);
+    const other = JSON.parse(gsi.stdout) as {
+      settings: Record<string, unknown>;
+      peak_write_units_per_second: number;
+    };
+    expect(other.settings).toMatchObject({ users: 2_000_000, unread_mode: 'gsi', regions: 2 });
+    expect(other.peak_write_units_per_second).toBeGreaterThan(report.peak_write_units_per_second as number);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--push-share: must be in [0, 1]');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown option --users');
+  });
 });

@@ -307,6 +307,31 @@ describe('fanOut: audiences', () => {
     expect(jobs.map((j) => j.notificationId)).toEqual([pointer, pointer]);
   });
 
+  it("writes no tier state for a regular author's posts, and the first state when one crosses the line", async () => {
+    // Prepare
+    const w = world({ now: NOW, tierPolicy: { threshold: 3, hysteresis: 0.1 } });
+    await follow(w, 'author', ['f1', 'f2']);
+    // Act
+    await fanOut(
+      kinesisEvent([
+        { event: authorEvent('E1', 'author', { occurredAt: NOW - 2000 }), sequenceNumber: sequence(1) },
+      ]),
+      w.fanoutDeps(),
+    );
+    const before = await w.graph.tier(user('author'));
+    await follow(w, 'author', ['f3']);
+    await fanOut(
+      kinesisEvent([
+        { event: authorEvent('E2', 'author', { occurredAt: NOW - 1000 }), sequenceNumber: sequence(2) },
+      ]),
+      w.fanoutDeps(),
+    );
+    // Assess
+    expect(before).toBeUndefined();
+    expect(await mergedEventIds(w, 'f1')).toEqual(['E2', 'E1']);
+    expect((await w.graph.tier(user('author')))?.tier).toBe('celebrity');
+  });
+
   it('loses and duplicates nothing while an author oscillates around the celebrity threshold', async () => {
     // Prepare: the default policy (10,000 followers, demotion below 9,000)
     const w = world({ now: NOW });

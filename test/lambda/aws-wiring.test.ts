@@ -37,7 +37,12 @@ beforeAll(async () => {
     Date.now(),
   ));
   firehose.on(PutRecordBatchCommand).callsFake((input: { Records: { Data: Uint8Array }[] }) => {
-    for (const r of input.Records) audited.push(JSON.parse(Buffer.from(r.Data).toString('utf8')));
+    // A record is a run of JSON lines (a delivery batch's decisions), as Firehose concatenates them.
+    for (const r of input.Records) {
+      for (const line of Buffer.from(r.Data).toString('utf8').split('\n')) {
+        if (line !== '') audited.push(JSON.parse(line));
+      }
+    }
     return { FailedPutCount: 0, RequestResponses: input.Records.map((_, i) => ({ RecordId: `r${i}` })) };
   });
   const e = emulatorEndpoints();

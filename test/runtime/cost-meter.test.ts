@@ -1,7 +1,8 @@
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { BatchGetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CostMeter, countsSince } from '../../src/runtime/local-aws/cost-meter.ts';
-import { emulatorClients, freshTables } from '../support/aws.ts';
+import { AUDIT_CONTENT_TYPE, CostMeter, countsSince } from '../../src/runtime/local-aws/cost-meter.ts';
+import { emulatorClients, freshTables, uniqueName } from '../support/aws.ts';
 
 const clients = emulatorClients();
 afterAll(() => clients.destroy());
@@ -62,5 +63,33 @@ describe('CostMeter', () => {
     // Assess
     const spent = countsSince(meter.counts(), before);
     expect(spent.readUnits).toEqual({ [names.inbox]: 10 + 1 + 0.5 });
+  });
+
+  it('models an audit object as the Firehose records its append would have been: packed, 5 KiB steps', async () => {
+    // Prepare
+    const bucket = uniqueName('audit');
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const line = `${JSON.stringify({ outcome: 'sent', reason: 'x'.repeat(300) })}\n`;
+    const before = meter.counts();
+    // Act: a delivery batch of 10 decisions, then one of 4,000 (2 records of at most 1,000 KiB)
+    for (const lines of [10, 4000]) {
+      await clients.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `audit/${lines}.jsonl`,
+          Body: line.repeat(lines),
+          ContentType: AUDIT_CONTENT_TYPE,
+        }),
+      );
+    }
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other', Body: line }));
+    // Assess
+    const spent = countsSince(meter.counts(), before);
+    const perRecord = Math.floor((1000 * 1024) / line.length);
+    const steps = (lines: number) => Math.ceil((lines * line.length) / 5120);
+    expect(spent.modelled).toEqual({
+      'firehose:records': 1 + 2,
+      'firehose:billedBytes': 5120 * (steps(10) + steps(perRecord) + steps(4000 - perRecord)),
+    });
   });
 });

@@ -98,6 +98,33 @@ describe('Pipeline', () => {
     expect(resumed.push.duplicate).toBe(0);
   });
 
+  it('runs every handler call through aroundHandler, named by function with its batch size', async () => {
+    // Prepare
+    const dir = tempDir('pipeline-around');
+    dirs.push(dir);
+    const calls: { fn: string; records: number }[] = [];
+    // Act
+    const run = await runDemo({
+      config: configFor(dir),
+      scenario: TINY,
+      at: AT,
+      reporter: quietReporter(),
+      signal: new AbortController().signal,
+      aroundHandler: (fn, records, call) => {
+        calls.push({ fn, records });
+        return call();
+      },
+    });
+    await run.pipeline.stop();
+    await run.backend.close();
+    // Assess: every push job went through a wrapped push call, every event through fan-out
+    const records = (fn: string) => calls.filter((c) => c.fn === fn).reduce((n, c) => n + c.records, 0);
+    expect(records('fanout')).toBeGreaterThanOrEqual(run.summary.events);
+    expect(records('push')).toBeGreaterThanOrEqual(run.summary.push.jobs);
+    expect(records('email')).toBeGreaterThanOrEqual(run.summary.email.jobs);
+    expect(calls.every((c) => c.records > 0)).toBe(true);
+  });
+
   it('takes no more than the burst plus the rate times the elapsed time, counted on its own clock', async () => {
     // Prepare
     const { db, queue } = memoryQueue();

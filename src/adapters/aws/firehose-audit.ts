@@ -21,8 +21,11 @@ export const FIREHOSE_LIMITS = {
   bytesPerRecord: 1000 * 1024,
 } as const;
 
-/** One record to send, with its position so a re-send keeps the order of what failed. */
-interface AuditRecordOut {
+/** Firehose bills ingestion per record, each rounded up to this many bytes. */
+export const FIREHOSE_BILLING_STEP = 5 * 1024;
+
+/** One JSON line of an entry, with its position in the append (for errors). */
+interface AuditLine {
   readonly position: number;
   readonly data: Uint8Array;
 }
@@ -32,11 +35,17 @@ interface AuditRecordOut {
  * the trail tamper-proof the way the embedded log's hash chain makes it tamper-evident).
  *
  * One JSON line per entry (newline-terminated, so the S3 objects Firehose concatenates are
- * JSONL), carrying only the entry's own fields. Appends of one sink go out one after another, so
- * the records of this process reach Firehose in append order. PutRecordBatch takes 500 records or
- * 4 MiB; only records whose answer carries an ErrorCode are sent again, in their original
- * order, after the rest. Cost: one PutRecordBatch per 500 entries (Firehose bills ingestion in 5
- * KiB steps per record, so an entry of a few hundred bytes costs one step).
+ * JSONL), carrying only the entry's own fields. The lines of one append are packed into as few
+ * records as Firehose takes (1,000 KiB each, see {@link packAuditRecords}): Firehose bills every
+ * record rounded up to 5 KiB, so a record per entry of a few hundred bytes paid ten times its
+ * size, where a delivery batch's ten decisions now share one 5 KiB step. A record is a run of
+ * whole lines, so the objects Firehose writes read the same (`readS3Audit`).
+ *
+ * Order: appends of one sink go out one after another, and the records of one append go out one
+ * per call, each sent (its retries included) before the next. A partial failure of a call of
+ * several records would re-send the failed ones after later ones had landed; one record per call
+ * cannot reorder, and costs nothing, since Firehose bills bytes, not calls (an append spans two
+ * records only past ~3,000 decisions).
  */
 export class FirehoseAuditSink implements AuditSink {
   readonly #firehose: FirehoseClient;
@@ -57,7 +66,7 @@ export class FirehoseAuditSink implements AuditSink {
   async append(entries: readonly AuditEntry[]): Promise<void> {
     if (!Array.isArray(entries))
       throw new ValidationError([{ path: 'entries', message: 'must be an array' }]);
-    const records = entries.map((entry, i) => toRecord(entry, i));
+    const records = packAuditRecords(entries.map((entry, i) => toLine(entry, i).data));
     if (records.length === 0) return;
     const done = this.#tail.then(() => this.#put(records));
     // The next append waits for this one, whether it succeeds or not.
@@ -65,16 +74,16 @@ export class FirehoseAuditSink implements AuditSink {
     await done;
   }
 
-  async #put(records: readonly AuditRecordOut[]): Promise<void> {
-    for (const batch of packBatches(records)) {
+  async #put(records: readonly Uint8Array[]): Promise<void> {
+    for (const record of records) {
       await sendWithRetry(
         'audit PutRecordBatch',
-        batch,
+        [record],
         async (pending) => {
           const out = await this.#firehose.send(
             new PutRecordBatchCommand({
               DeliveryStreamName: this.#stream,
-              Records: pending.map((r) => ({ Data: r.data })),
+              Records: pending.map((data) => ({ Data: data })),
             }),
           );
           if (!out.FailedPutCount) return [];
@@ -88,7 +97,7 @@ export class FirehoseAuditSink implements AuditSink {
 }
 
 /** Validates an entry (as the embedded log does) and encodes its own fields as one JSON line. */
-function toRecord(entry: AuditEntry, position: number): AuditRecordOut {
+function toLine(entry: AuditEntry, position: number): AuditLine {
   let record: ReturnType<typeof sealAuditRecord>;
   try {
     // Sealing checks every field and keeps only the entry's own; the chain fields are dropped,
@@ -111,23 +120,37 @@ function toRecord(entry: AuditEntry, position: number): AuditRecordOut {
   return { position, data };
 }
 
-/** Consecutive records in calls of at most 500 records and 4 MiB. */
-function packBatches(records: readonly AuditRecordOut[]): AuditRecordOut[][] {
-  const batches: AuditRecordOut[][] = [];
-  let current: AuditRecordOut[] = [];
+/**
+ * Consecutive newline-terminated lines, in order, packed into records of at most
+ * `bytesPerRecord` (1,000 KiB): each record is a run of whole lines, so concatenating the
+ * records gives back the lines. A line longer than a record throws a RangeError (the sink
+ * rejects such an entry before packing).
+ */
+export function packAuditRecords(
+  lines: readonly Uint8Array[],
+  bytesPerRecord: number = FIREHOSE_LIMITS.bytesPerRecord,
+): Uint8Array[] {
+  const records: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
   let bytes = 0;
-  for (const record of records) {
-    if (
-      current.length === FIREHOSE_LIMITS.recordsPerCall ||
-      bytes + record.data.length > FIREHOSE_LIMITS.bytesPerCall
-    ) {
-      batches.push(current);
-      current = [];
+  for (const line of lines) {
+    if (line.length > bytesPerRecord) throw new RangeError(`a line of ${line.length} bytes is over a record`);
+    if (bytes + line.length > bytesPerRecord) {
+      records.push(Buffer.concat(run));
+      run = [];
       bytes = 0;
     }
-    current.push(record);
-    bytes += record.data.length;
+    run.push(line);
+    bytes += line.length;
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  if (run.length > 0) records.push(Buffer.concat(run));
+  return records;
+}
+
+/** The bytes Firehose bills for records of these sizes: each rounded up to 5 KiB. */
+export function firehoseBilledBytes(recordSizes: readonly number[]): number {
+  return recordSizes.reduce(
+    (total, size) => total + Math.max(1, Math.ceil(size / FIREHOSE_BILLING_STEP)) * FIREHOSE_BILLING_STEP,
+    0,
+  );
 }

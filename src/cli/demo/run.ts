@@ -7,7 +7,7 @@ import type { Logger } from '../../ports/logger.ts';
 import type { Ports } from '../../ports/ports.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
 import { DataDirSecret, dataDirSecret, openEmbeddedPorts } from '../../runtime/embedded.ts';
-import { Pipeline, type PipelineOptions } from '../../runtime/pipeline.ts';
+import { type HandlerWrapper, Pipeline, type PipelineOptions } from '../../runtime/pipeline.ts';
 import type { Reporter } from '../progress.ts';
 import { UsageError } from '../usage.ts';
 import { type DemoBackend, embeddedBackend } from './backend.ts';
@@ -41,6 +41,8 @@ export interface DemoRunOptions {
   readonly openBackend?: (ctx: BackendContext) => Promise<DemoBackend>;
   /** You, reached through the real providers (FANOUT_DEMO_DEVICES, FANOUT_DEMO_EMAIL; real-recipient.ts). */
   readonly realRecipient?: RealRecipient;
+  /** Wraps every handler call of the pipeline (the aws-cost benchmark's Lambda meter). */
+  readonly aroundHandler?: HandlerWrapper;
 }
 
 /** What a profile needs to open a demo backend. */
@@ -137,7 +139,13 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
       if (decisions === 0) reporter.phase('delivery');
       decisions += n;
     });
-    pipeline = new Pipeline({ ...ports, audit }, localPipelineOptions(opts.config));
+    pipeline = new Pipeline(
+      { ...ports, audit },
+      {
+        ...localPipelineOptions(opts.config),
+        ...(opts.aroundHandler ? { aroundHandler: opts.aroundHandler } : {}),
+      },
+    );
     reporter.phase('fanout');
     await pipeline.start();
     await watchProgress(backend, s.tenantId, pipeline, reporter, signal, () => decisions);

@@ -1,3 +1,4 @@
+import { firehoseBilledBytes, packAuditRecords } from '../../adapters/aws/firehose-audit.ts';
 import { TABLES } from '../../adapters/aws/tables.ts';
 import type { AwsClients } from '../aws-clients.ts';
 
@@ -9,7 +10,19 @@ export interface CostCounts {
   readonly writeUnits: Readonly<Record<string, number>>;
   /** Table (or `table/index`) → read capacity units consumed. */
   readonly readUnits: Readonly<Record<string, number>>;
+  /**
+   * What services without an emulator would have billed, from what their stand-ins were sent:
+   * `firehose:records` and `firehose:billedBytes` for the audit objects written to S3 in
+   * Firehose's place (see {@link AUDIT_CONTENT_TYPE}).
+   */
+  readonly modelled: Readonly<Record<string, number>>;
 }
+
+/**
+ * The content type of the audit objects the local-aws profile writes to S3 where Firehose would
+ * (`S3AuditSink`): one object per append, the lines `FirehoseAuditSink` would have sent.
+ */
+export const AUDIT_CONTENT_TYPE = 'application/x-ndjson';
 
 const DYNAMO_WRITES = new Set([
   'PutItemCommand',
@@ -45,6 +58,7 @@ export class CostMeter {
   readonly #requests = new Map<string, number>();
   readonly #writes = new Map<string, number>();
   readonly #reads = new Map<string, number>();
+  readonly #modelled = new Map<string, number>();
   #enabled = true;
 
   /** Installs the meter on every client of `clients` (call once per client set). */
@@ -66,6 +80,7 @@ export class CostMeter {
           const dynamo = service === 'dynamodb' && (DYNAMO_WRITES.has(command) || DYNAMO_READS.has(command));
           if (dynamo) input.ReturnConsumedCapacity = 'INDEXES';
           if (this.#enabled) this.#bump(this.#requests, `${service}:${command.replace(/Command$/, '')}`, 1);
+          if (service === 's3' && command === 'PutObjectCommand' && this.#enabled) this.#modelFirehose(input);
           const result = await next(args);
           // An empty receive is polling, paid per second of waiting rather than per delivery:
           // counted apart so the per-delivery figure is not a function of how long the run idled.
@@ -105,6 +120,7 @@ export class CostMeter {
       requests: Object.fromEntries(this.#requests),
       writeUnits: Object.fromEntries(this.#writes),
       readUnits: Object.fromEntries(this.#reads),
+      modelled: Object.fromEntries(this.#modelled),
     };
   }
 
@@ -112,6 +128,21 @@ export class CostMeter {
     this.#requests.clear();
     this.#writes.clear();
     this.#reads.clear();
+    this.#modelled.clear();
+  }
+
+  /**
+   * An audit object stands for one `FirehoseAuditSink.append`: its lines packed into records as
+   * that sink packs them, each billed rounded up to 5 KiB.
+   */
+  #modelFirehose(input: Record<string, unknown>): void {
+    if (input.ContentType !== AUDIT_CONTENT_TYPE || typeof input.Body !== 'string') return;
+    const lines = input.Body.split('\n')
+      .filter((line) => line !== '')
+      .map((line) => Buffer.from(`${line}\n`, 'utf8'));
+    const records = packAuditRecords(lines);
+    this.#bump(this.#modelled, 'firehose:records', records.length);
+    this.#bump(this.#modelled, 'firehose:billedBytes', firehoseBilledBytes(records.map((r) => r.length)));
   }
 
   #record(units: Map<string, number>, c: Capacity, factor: number): void {
@@ -202,5 +233,6 @@ export function countsSince(after: CostCounts, before: CostCounts): CostCounts {
     requests: minus(after.requests, before.requests),
     writeUnits: minus(after.writeUnits, before.writeUnits),
     readUnits: minus(after.readUnits, before.readUnits),
+    modelled: minus(after.modelled, before.modelled),
   };
 }

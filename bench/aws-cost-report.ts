@@ -1,0 +1,257 @@
+import type { DemoSummary } from '../src/cli/demo/summary.ts';
+import type { CostCounts } from '../src/runtime/local-aws/cost-meter.ts';
+import type { FunctionUsage } from '../src/runtime/local-aws/lambda-meter.ts';
+import type { PipelineFunction } from '../src/runtime/pipeline.ts';
+import type { AwsCostSize, AwsCostSizeName } from './aws-cost.ts';
+import { HOURS_PER_MONTH, AWS_PRICES as P } from './aws-prices.ts';
+import { LAMBDA_MEMORY_MB, LAMBDA_WAITS, lambdaBill } from './lambda-cost.ts';
+import type { BenchReport } from './support.ts';
+
+/** What one unread mode's run counted. */
+export interface ModeRun {
+  readonly summary: DemoSummary;
+  /** Fresh events (occurredAt = now) posted after the demo, as a live app posts them. */
+  readonly live: { readonly counts: CostCounts; readonly rows: number };
+  /** What the pipeline cost: from the first posted event until drained. */
+  readonly pipeline: CostCounts;
+  /** Each function's handler calls over the same span (LambdaMeter). */
+  readonly functions: Readonly<Partial<Record<PipelineFunction, FunctionUsage>>>;
+  /** The same over the live events, after the demo warmed the code up. */
+  readonly warmFunctions: Readonly<Partial<Record<PipelineFunction, FunctionUsage>>>;
+  /** What opening the readers' inboxes cost: unread count, a page, mark all read, count again. */
+  readonly reads: CostCounts;
+  readonly readers: number;
+}
+
+/** A deployment's choices that change the per-notification bill. */
+interface Configuration {
+  /** Push through SNS platform endpoints (the default) or straight to APNs / FCM (`directPush`). */
+  readonly sns: boolean;
+  /**
+   * Inbox write units per row as live events cost them (an app posting as things happen), instead
+   * of the demo's backdated events, which counter mode must treat as late rows.
+   */
+  readonly liveInboxRows: boolean;
+}
+
+/** The lowest-cost configuration's goal, all in: dollars per million push notifications. */
+export const LOWEST_COST_GOAL = 1.0;
+
+const sum = (values: Readonly<Record<string, number>>, keep: (key: string) => boolean = () => true) =>
+  Object.entries(values).reduce((total, [key, value]) => (keep(key) ? total + value : total), 0);
+
+const isInbox = (t: string) => t.endsWith('-inbox') || t.endsWith('-inbox/unread');
+
+/** One mode's figures. */
+function modeFigures(run: ModeRun) {
+  const rows = run.summary.inboxRows;
+  const inboxWrites = sum(run.pipeline.writeUnits, isInbox);
+  const allWrites = sum(run.pipeline.writeUnits);
+  const allReads = sum(run.pipeline.readUnits);
+  const emptyReceives = run.pipeline.requests['sqs:ReceiveMessage(empty)'] ?? 0;
+  // `sqs:ReceiveMessage` counts every receive; the empty ones are polling, kept apart.
+  const sqs =
+    sum(run.pipeline.requests, (k) => k.startsWith('sqs:') && k !== 'sqs:ReceiveMessage(empty)') -
+    emptyReceives;
+  const jobs = run.summary.push.jobs + run.summary.email.jobs;
+  const liveInbox = sum(run.live.counts.writeUnits, isInbox);
+  return {
+    rows,
+    liveInboxPerRow: liveInbox / run.live.rows,
+    liveRows: run.live.rows,
+    inboxWrites,
+    allWrites,
+    allReads,
+    sqs,
+    emptyReceives,
+    jobs,
+    kinesisPuts: run.pipeline.requests['kinesis:PutRecords'] ?? 0,
+    firehoseRecords: run.pipeline.modelled['firehose:records'] ?? 0,
+    firehoseBilledBytes: run.pipeline.modelled['firehose:billedBytes'] ?? 0,
+    readWrites: sum(run.reads.writeUnits) / run.readers,
+    readReads: sum(run.reads.readUnits) / run.readers,
+  };
+}
+
+/**
+ * Dollars of a run per million push notifications sent, from the price table, in one
+ * configuration. Measured: DynamoDB units, SQS requests, handler CPU time. Modelled, because they
+ * have no emulator: one SNS Publish and one mobile delivery per push sent (none with direct
+ * APNs / FCM, which bill nothing per message), the Firehose records the audit objects stand for
+ * (packed as FirehoseAuditSink packs them, each billed in 5 KiB steps), one Kinesis PUT payload
+ * unit per event (events are far below 25 KiB), Lambda's waits on the network (LAMBDA_WAITS).
+ * Every part of the pipeline is charged to the push notifications sent, the email consumer's
+ * requests and compute included; SES itself is left out: it is not push.
+ */
+function pushBill(run: ModeRun, config: Configuration, withLambda: boolean) {
+  const f = modeFigures(run);
+  const pushSent = run.summary.push.sent;
+  const writes = config.liveInboxRows
+    ? f.allWrites - f.inboxWrites + f.rows * f.liveInboxPerRow
+    : f.allWrites;
+  const lambda = lambdaBill(warmed(run));
+  const parts: [string, number][] = [
+    ['DynamoDB writes', (writes * P.dynamoWriteUnitsPerMillion) / 1e6],
+    ['DynamoDB reads', (f.allReads * P.dynamoReadUnitsPerMillion) / 1e6],
+    ['SQS requests', (f.sqs * P.sqsRequestsPerMillion) / 1e6],
+    [
+      config.sns ? 'SNS publish + delivery' : 'APNs / FCM direct',
+      config.sns ? (pushSent * (P.snsRequestsPerMillion + P.snsMobilePushPerMillion)) / 1e6 : 0,
+    ],
+    ['Kinesis PUT units', (run.summary.events * P.kinesisPutUnitsPerMillion) / 1e6],
+    ['Firehose', (f.firehoseBilledBytes / 2 ** 30) * P.firehosePerGb],
+    ...(withLambda ? ([['Lambda', lambda.dollars]] as [string, number][]) : []),
+  ];
+  const perMillion = (dollars: number) => (dollars / pushSent) * 1e6;
+  return {
+    total: perMillion(parts.reduce((t, [, d]) => t + d, 0)),
+    lambda: perMillion(lambda.dollars),
+    lambdaFunctions: lambda.perFunction,
+    lines: parts.map(([name, d]) => `    ${name.padEnd(24)} $${perMillion(d).toFixed(3)}`),
+  };
+}
+
+/**
+ * The demo's invocations, records and requests with the warm CPU time per record of the live
+ * events (the demo's own where the live events did not reach a function).
+ */
+function warmed(run: ModeRun): Partial<Record<PipelineFunction, FunctionUsage>> {
+  const out: Partial<Record<PipelineFunction, FunctionUsage>> = {};
+  for (const [fn, u] of Object.entries(run.functions) as [PipelineFunction, FunctionUsage][]) {
+    const warm = run.warmFunctions[fn];
+    out[fn] = warm && warm.records > 0 ? { ...u, cpuMs: (warm.cpuMs / warm.records) * u.records } : u;
+  }
+  return out;
+}
+
+/** Dollars a month that do not scale with notifications, at the default stack's sizes. */
+function fixedMonthly() {
+  return {
+    memorydb_two_nodes_dollars_per_month: 2 * P.memoryDbR7gLargeHour * HOURS_PER_MONTH,
+    elasticache_serverless_minimum_dollars_per_month:
+      0.1 * P.elastiCacheServerlessValkeyGbHour * HOURS_PER_MONTH,
+    elasticache_four_nodes_dollars_per_month: 4 * P.elastiCacheR7gLargeHour * HOURS_PER_MONTH,
+    kinesis_dollars_per_shard_month: P.kinesisShardHour * HOURS_PER_MONTH,
+  };
+}
+
+/** The benchmark's report: per-mode figures, both configurations' bills, the fixed costs. */
+export function costReport(
+  gsi: ModeRun,
+  counter: ModeRun,
+  sizeName: AwsCostSizeName,
+  size: AwsCostSize,
+): BenchReport {
+  const g = modeFigures(gsi);
+  const c = modeFigures(counter);
+  const defaults: Configuration = { sns: true, liveInboxRows: false };
+  const lowest: Configuration = { sns: false, liveInboxRows: true };
+  const gCost = pushBill(gsi, defaults, false);
+  const cCost = pushBill(counter, defaults, false);
+  const defaultCost = pushBill(gsi, defaults, true);
+  const lowestCost = pushBill(counter, lowest, true);
+  const fns = defaultCost.lambdaFunctions;
+  const cpu = (fn: PipelineFunction) => fns[fn]?.cpuMsPerRecord ?? 0;
+  const decisions = gsi.summary.auditRecords;
+  const s = size.scenario;
+  return {
+    name: 'aws-cost',
+    figures: {
+      gsi_write_units_per_inbox_notification: g.liveInboxPerRow,
+      counter_write_units_per_inbox_notification: c.liveInboxPerRow,
+      counter_vs_gsi_inbox_write_ratio: c.liveInboxPerRow / g.liveInboxPerRow,
+      gsi_write_units_per_inbox_notification_backdated: g.inboxWrites / g.rows,
+      counter_write_units_per_inbox_notification_backdated: c.inboxWrites / c.rows,
+      gsi_write_units_all_tables_per_notification: g.allWrites / g.rows,
+      counter_write_units_all_tables_per_notification: c.allWrites / c.rows,
+      sqs_requests_per_delivery: g.sqs / g.jobs,
+      audit_decisions_per_firehose_record: decisions / g.firehoseRecords,
+      gsi_dollars_per_million_push: gCost.total,
+      counter_dollars_per_million_push: cCost.total,
+      fanout_cpu_ms_per_record: cpu('fanout'),
+      // Warm fan-out CPU over the live events' rows: what the capacity model charges per row.
+      fanout_cpu_ms_per_inbox_row: (gsi.warmFunctions.fanout?.cpuMs ?? 0) / g.liveRows,
+      push_cpu_ms_per_record: cpu('push'),
+      email_cpu_ms_per_record: cpu('email'),
+      default_lambda_dollars_per_million_push: defaultCost.lambda,
+      default_dollars_per_million_push_all_in: defaultCost.total,
+      lowest_cost_dollars_per_million_push_all_in: lowestCost.total,
+      // A Global Table replica writes every unit again, billed as a replicated write unit.
+      replica_region_dollars_per_million_push:
+        (((g.allWrites * P.dynamoReplicatedWriteUnitsPerMillion) / 1e6) * 1e6) / gsi.summary.push.sent,
+      ...fixedMonthly(),
+      gsi_inbox_open_write_units: g.readWrites,
+      counter_inbox_open_write_units: c.readWrites,
+      gsi_inbox_open_read_units: g.readReads,
+      counter_inbox_open_read_units: c.readReads,
+    },
+    settings: {
+      size: sizeName,
+      scenario: `${s.celebrityFollowers}-follower celebrity, ${s.authors} authors, ${s.activeUsers} active users (threshold ${size.celebrityThreshold})`,
+      inbox_rows: g.rows,
+      live_events: size.liveEvents,
+      live_inbox_rows: g.liveRows,
+      delivery_jobs: g.jobs,
+      push_sent: gsi.summary.push.sent,
+      audit_decisions: decisions,
+      prices: `${P.region}, ${P.asOf} (bench/aws-prices.ts)`,
+      lambda_memory_mb: Object.entries(LAMBDA_MEMORY_MB)
+        .map(([fn, mb]) => `${fn} ${mb}`)
+        .join(', '),
+      lambda_waits: `${LAMBDA_WAITS.awsRequestMs} ms per AWS request, ${LAMBDA_WAITS.providerRoundTripMs} ms per provider round, ${LAMBDA_WAITS.redisRoundTrips} Redis round trips per delivery invocation`,
+      inbox_opens: gsi.readers,
+    },
+    goals: [
+      { figure: 'gsi_write_units_per_inbox_notification', op: '<=', value: 2 },
+      { figure: 'counter_write_units_per_inbox_notification', op: '<=', value: 1.2 },
+      { figure: 'sqs_requests_per_delivery', op: '<=', value: 0.35 },
+      { figure: 'lowest_cost_dollars_per_million_push_all_in', op: '<=', value: LOWEST_COST_GOAL },
+    ],
+    notes: [
+      'Inbox write units per notification: rows of live events (posted now, as an app does);',
+      '"_backdated": the demo\'s own events, up to 6 minutes old when posted, which counter mode',
+      'must treat as late rows (a counter reset per user per batch, see src/adapters/aws/inbox-counter.ts).',
+      'Units: DynamoDB Local ConsumedCapacity per table and index, except where it differs from',
+      "DynamoDB's bill: transactions (2 units per item, 1 per index entry), BatchGetItem (every key",
+      'asked for) and reads that find nothing (at least one read) are billed as DynamoDB does.',
+      `Empty SQS receives (polling, billed per second of waiting, not per delivery): gsi ${g.emptyReceives},`,
+      `counter ${c.emptyReceives}; left out of sqs_requests_per_delivery. A demo inbox open = unread count,`,
+      "a 20-item page, mark all read, unread count again (the user's first catch-up included).",
+      `Requests in GSI mode: ${Object.entries(gsi.pipeline.requests)
+        .filter(([k]) => !k.startsWith('dynamodb:'))
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+      `Write units by table in GSI mode: ${describeUnits(gsi.pipeline.writeUnits)}`,
+      `Audit: ${decisions} decisions in ${g.firehoseRecords} Firehose records (one per delivery batch).`,
+      "Lambda, GSI mode (warm handler CPU per record, from the live events; duration = CPU at the memory's vCPU share + waits):",
+      ...Object.entries(fns).map(
+        ([fn, b]) =>
+          `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
+      ),
+      `Handler CPU per record during the demo (cold: the JIT's first compilations included): ${Object.entries(
+        gsi.functions,
+      )
+        .map(([fn, u]) => `${fn} ${(u.cpuMs / Math.max(1, u.records)).toFixed(3)} ms`)
+        .join(', ')}.`,
+      'Before Lambda, per million push notifications. GSI mode:',
+      ...gCost.lines,
+      'Counter mode:',
+      ...cCost.lines,
+      'Default configuration, all in (GSI unread mode, push through SNS, Lambda at the memory above):',
+      ...defaultCost.lines,
+      `Lowest-cost configuration, all in (counter unread mode with rows of live events, direct APNs / FCM; goal <= $${LOWEST_COST_GOAL.toFixed(2)}):`,
+      ...lowestCost.lines,
+      'Fixed costs, a month, apart from the figures per notification: MemoryDB (dedup) 2 db.r7g.large nodes;',
+      'ElastiCache serverless at its 100 MB minimum (or 2 shards x 2 cache.r7g.large with cacheMode nodes);',
+      'Kinesis per provisioned shard.',
+      'A Global Table replica region (GSI mode): every write unit again as a replicated write unit;',
+      'the bytes sent to it ($0.02 per GB) are not counted here (see docs/capacity.md).',
+    ],
+  };
+}
+
+function describeUnits(units: Readonly<Record<string, number>>): string {
+  return Object.entries(units)
+    .map(([table, n]) => `${table.replace(/^.*?-(?=[a-z-]+(\/|$))/, '')} ${n.toFixed(1)}`)
+    .join(', ');
+}

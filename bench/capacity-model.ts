@@ -1,0 +1,392 @@
+/**
+ * The capacity model's formulas: pure arithmetic from a scenario, per-unit costs measured by
+ * `npm run bench -- aws-cost` and AWS's published limits and prices. docs/capacity.md explains
+ * each formula, its source and where it stops being trustworthy.
+ */
+
+/** What a deployment serves. */
+export interface CapacityScenario {
+  readonly users: number;
+  readonly dailyActiveUsers: number;
+  readonly eventsPerDay: number;
+  /** Share of events that fan out to the author's followers (posts); the rest notify one user. */
+  readonly postShare: number;
+  /** Followers of a regular (non-celebrity) author's post, mean over posts. */
+  readonly meanFollowers: number;
+  /** Share of posts written by celebrities (one pointer each, read at inbox open). */
+  readonly celebrityShare: number;
+  /** Share of inbox notifications that are also pushed. */
+  readonly pushShare: number;
+  /** Share of inbox notifications that are also emailed. */
+  readonly emailShare: number;
+  /** Peak rate over the day's average rate. */
+  readonly peakToAverage: number;
+  /** Inbox opens per daily active user per day (each: count, page, mark read). */
+  readonly opensPerActiveUser: number;
+  /** The viral post: likes it gets, and how fast they come at their height. */
+  readonly viralLikes: number;
+  readonly viralLikesPerSecond: number;
+  /** Regions holding the tables (2 or more: Global Tables). */
+  readonly regions: number;
+  readonly unreadMode: 'gsi' | 'counter';
+  /** Push through SNS (true) or straight to APNs / FCM. */
+  readonly sns: boolean;
+}
+
+/** The documented default scenario (docs/capacity.md). */
+export const DEFAULT_CAPACITY_SCENARIO: CapacityScenario = {
+  users: 10_000_000,
+  dailyActiveUsers: 1_000_000,
+  eventsPerDay: 50_000_000,
+  postShare: 0.1,
+  meanFollowers: 50,
+  celebrityShare: 0.01,
+  pushShare: 0.2,
+  emailShare: 0.01,
+  peakToAverage: 3,
+  opensPerActiveUser: 5,
+  viralLikes: 100_000,
+  viralLikesPerSecond: 2_000,
+  regions: 1,
+  unreadMode: 'counter',
+  sns: false,
+};
+
+/**
+ * Per-unit costs of the AWS adapters, as measured by `npm run bench -- aws-cost` (see
+ * docs/benchmarks.md for the run), and the sizes of the items and keys.
+ */
+export interface UnitCosts {
+  /** Write units per inbox row, by unread mode (live events). */
+  readonly rowWriteUnits: { readonly gsi: number; readonly counter: number };
+  /** Read units per inbox row (fan-out's consistent existence check, every key billed). */
+  readonly rowReadUnits: number;
+  /** Write and read units per event besides its rows: idempotency claim, checkpoints, pointer. */
+  readonly eventWriteUnits: number;
+  readonly eventReadUnits: number;
+  /** Write and read units of one inbox open (count, page, mark all read, count), by mode. */
+  readonly openWriteUnits: { readonly gsi: number; readonly counter: number };
+  readonly openReadUnits: { readonly gsi: number; readonly counter: number };
+  /** SQS requests per delivery job (send, receive, delete; batched by 10). */
+  readonly sqsRequestsPerJob: number;
+  /** Handler CPU time: fan-out per event and per inbox row, consumers per job (ms, one core). */
+  readonly fanoutCpuMsPerEvent: number;
+  readonly fanoutCpuMsPerRow: number;
+  readonly pushCpuMsPerJob: number;
+  readonly emailCpuMsPerJob: number;
+  /** Audit decisions per Firehose record (one record per delivery batch). */
+  readonly decisionsPerAuditRecord: number;
+  /** Bytes of an event on the stream, of an inbox row, of a graph edge item. */
+  readonly eventBytes: number;
+  readonly rowBytes: number;
+  readonly edgeBytes: number;
+  /** Redis bytes per dedup key (key, value, TTL, dict entry) and per hot-list member (sorted set). */
+  readonly dedupKeyBytes: number;
+  readonly hotListMemberBytes: number;
+}
+
+/**
+ * Measured by `npm run bench -- aws-cost` on the shared 2-core development VM (2026-12-07, small
+ * size; docs/benchmarks.md): units per row and per open, SQS requests per job, warm handler CPU
+ * (fan-out's charged to its rows: 28.6 ms per live event of 35 rows), the audit packing.
+ * Estimated from the adapters' items: event reads (tier, follower count, pointer replay check),
+ * sizes, Redis bytes.
+ */
+export const MEASURED_UNITS: UnitCosts = {
+  rowWriteUnits: { gsi: 2, counter: 1 },
+  rowReadUnits: 1,
+  eventWriteUnits: 2,
+  eventReadUnits: 2,
+  openWriteUnits: { gsi: 26, counter: 18 },
+  openReadUnits: { gsi: 19.5, counter: 24 },
+  sqsRequestsPerJob: 0.362,
+  fanoutCpuMsPerEvent: 0,
+  fanoutCpuMsPerRow: 0.81,
+  pushCpuMsPerJob: 1.81,
+  emailCpuMsPerJob: 2.84,
+  decisionsPerAuditRecord: 11.1,
+  eventBytes: 600,
+  rowBytes: 500,
+  edgeBytes: 80,
+  dedupKeyBytes: 200,
+  hotListMemberBytes: 90,
+};
+
+/** AWS's limits, our defaults (infra/, src/adapters/aws/) and the assumed network waits. */
+export const CAPACITY_LIMITS = {
+  /** Kinesis: records and bytes per second one shard takes in. */
+  shardRecordsPerSecond: 1000,
+  shardBytesPerSecond: 1024 * 1024,
+  /** FanoutWorker parallelizationFactor: concurrent batches per shard. */
+  parallelizationFactor: 2,
+  /** DynamoDB: units per second one partition serves. */
+  partitionWriteUnits: 1000,
+  partitionReadUnits: 3000,
+  /** DynamoDB on-demand: what a new table serves at once before it adapts. */
+  newTableWriteUnits: 4000,
+  /** Consumer event-source maxConcurrency (DEFAULT_MAX_CONCURRENCY) and batch size. */
+  pushMaxConcurrency: 50,
+  emailMaxConcurrency: 20,
+  deliveryBatch: 10,
+  /** Fan-out: BatchWriteItem and BatchGetItem sizes, calls in flight (inbox-batch.ts). */
+  writeBatch: 25,
+  getBatch: 100,
+  batchConcurrency: 4,
+  /** Authors above this are not kept as hot lists in Redis (CachedFollowerGraph). */
+  maxCachedFollowers: 100_000,
+  hotListTtlSeconds: 600,
+  dedupTtlDays: 30,
+  celebrityThreshold: 10_000,
+  /** Lambda memory of every function (MB) and the CPU share it buys (full vCPU at 1,769 MB). */
+  lambdaMemoryMb: 1024,
+  fullVcpuMb: 1769,
+  /** Assumed waits (bench/lambda-cost.ts): an AWS request, a provider round, Redis round trips. */
+  awsRequestMs: 6,
+  providerRoundTripMs: 40,
+  redisRoundTripsPerDelivery: 3,
+  redisRoundTripMs: 1,
+  /** Usable memory of one MemoryDB db.r7g.large node (13.07 GiB, 75% kept for data). */
+  memoryDbNodeBytes: 13.07 * 0.75 * 1024 ** 3,
+  /** Global Tables: typical replication lag, seconds. */
+  replicationLagSeconds: 1.5,
+} as const;
+
+/** The prices the monthly bill uses (a subset of bench/aws-prices.ts, passed in to keep this pure). */
+export interface CapacityPrices {
+  readonly dynamoWriteUnitsPerMillion: number;
+  readonly dynamoReadUnitsPerMillion: number;
+  readonly sqsRequestsPerMillion: number;
+  readonly snsRequestsPerMillion: number;
+  readonly snsMobilePushPerMillion: number;
+  readonly kinesisPutUnitsPerMillion: number;
+  readonly kinesisShardHour: number;
+  readonly firehosePerGb: number;
+  readonly sesPerThousand: number;
+  readonly lambdaArmPerGbSecond: number;
+  readonly lambdaRequestsPerMillion: number;
+  readonly memoryDbR7gLargeHour: number;
+  readonly elastiCacheServerlessValkeyGbHour: number;
+  readonly dynamoReplicatedWriteUnitsPerMillion: number;
+  readonly interRegionTransferPerGb: number;
+}
+
+/** The limits, any of which a test or a what-if may change. */
+export type Limits = { readonly [K in keyof typeof CAPACITY_LIMITS]: number };
+
+const DAY = 86_400;
+const MONTH_DAYS = 730 / 24;
+const GIB = 1024 ** 3;
+
+/** Daily and peak rates of the scenario. */
+export function rates(s: CapacityScenario) {
+  const posts = s.eventsPerDay * s.postShare;
+  const celebrityPosts = posts * s.celebrityShare;
+  const directs = s.eventsPerDay - posts;
+  const rowsPerDay = directs + (posts - celebrityPosts) * s.meanFollowers;
+  const peak = (perDay: number) => (perDay / DAY) * s.peakToAverage;
+  return {
+    eventsPerDay: s.eventsPerDay,
+    rowsPerDay,
+    pointersPerDay: celebrityPosts,
+    pushesPerDay: rowsPerDay * s.pushShare,
+    emailsPerDay: rowsPerDay * s.emailShare,
+    opensPerDay: s.dailyActiveUsers * s.opensPerActiveUser,
+    peakEventsPerSecond: peak(s.eventsPerDay),
+    peakRowsPerSecond: peak(rowsPerDay),
+    peakPushesPerSecond: peak(rowsPerDay * s.pushShare),
+    peakEmailsPerSecond: peak(rowsPerDay * s.emailShare),
+    peakOpensPerSecond: peak(s.dailyActiveUsers * s.opensPerActiveUser),
+  };
+}
+
+/** CPU time stretched by the share of a vCPU the function's memory buys. */
+function cpuWall(cpuMs: number, l: Limits): number {
+  return cpuMs * Math.max(1, l.fullVcpuMb / l.lambdaMemoryMb);
+}
+
+/** Billed ms of fan-out per event with `rows` rows: CPU, graph page, existence checks, writes, job sends. */
+export function fanoutMs(
+  rows: number,
+  s: CapacityScenario,
+  u: UnitCosts,
+  l: Limits = CAPACITY_LIMITS,
+): number {
+  const cpu = cpuWall(u.fanoutCpuMsPerEvent + rows * u.fanoutCpuMsPerRow, l);
+  const calls =
+    Math.ceil(rows / l.writeBatch) / l.batchConcurrency +
+    Math.ceil(rows / l.getBatch) / l.batchConcurrency +
+    Math.ceil((rows * (s.pushShare + s.emailShare)) / l.deliveryBatch) / l.batchConcurrency +
+    1;
+  return cpu + calls * l.awsRequestMs;
+}
+
+/** Billed ms of one delivery invocation of a full batch. */
+export function deliveryMs(cpuMsPerJob: number, u: UnitCosts, l: Limits = CAPACITY_LIMITS): number {
+  const requests = l.deliveryBatch * u.sqsRequestsPerJob + 1 /* audit */ + 1; /* devices or preferences */
+  return (
+    cpuWall(cpuMsPerJob * l.deliveryBatch, l) +
+    requests * l.awsRequestMs +
+    l.providerRoundTripMs +
+    l.redisRoundTripsPerDelivery * l.redisRoundTripMs
+  );
+}
+
+/** Every figure of the model. */
+export function capacity(
+  s: CapacityScenario,
+  u: UnitCosts = MEASURED_UNITS,
+  prices: CapacityPrices,
+  l: Limits = CAPACITY_LIMITS,
+) {
+  const r = rates(s);
+  const regularRowsPerPost = s.meanFollowers;
+  const rowsPerEvent = r.rowsPerDay / r.eventsPerDay;
+
+  // Kinesis: enough shards for the events coming in, and for fan-out to keep up with them.
+  const ingestShards = Math.max(
+    r.peakEventsPerSecond / l.shardRecordsPerSecond,
+    (r.peakEventsPerSecond * u.eventBytes) / l.shardBytesPerSecond,
+  );
+  const msPerEvent = fanoutMs(rowsPerEvent, s, u, l);
+  const fanoutConcurrency = (r.peakEventsPerSecond * msPerEvent) / 1000;
+  const kinesisShards = Math.max(
+    1,
+    Math.ceil(ingestShards),
+    Math.ceil(fanoutConcurrency / l.parallelizationFactor),
+  );
+
+  // Lambda concurrency, by Little's law: arrivals per second × seconds each.
+  const pushMs = deliveryMs(u.pushCpuMsPerJob, u, l);
+  const emailMs = deliveryMs(u.emailCpuMsPerJob, u, l);
+  const pushConcurrency = ((r.peakPushesPerSecond / l.deliveryBatch) * pushMs) / 1000;
+  const emailConcurrency = ((r.peakEmailsPerSecond / l.deliveryBatch) * emailMs) / 1000;
+
+  // DynamoDB at peak.
+  const rowWrite = u.rowWriteUnits[s.unreadMode];
+  const peakWriteUnits =
+    r.peakRowsPerSecond * rowWrite +
+    r.peakEventsPerSecond * u.eventWriteUnits +
+    r.peakOpensPerSecond * u.openWriteUnits[s.unreadMode];
+  const peakReadUnits =
+    r.peakRowsPerSecond * u.rowReadUnits +
+    r.peakEventsPerSecond * u.eventReadUnits +
+    r.peakOpensPerSecond * u.openReadUnits[s.unreadMode];
+
+  // Hot partitions. A 9,999-follower author is the largest that still fans out row by row.
+  const bigAuthor = l.celebrityThreshold - 1;
+  const bigAuthorFanoutMs = fanoutMs(bigAuthor, s, u, l);
+  // Its edges, read from DynamoDB when its hot list is cold: eventually consistent, 4 KB a unit.
+  const bigAuthorGraphReadUnits = Math.ceil((bigAuthor * u.edgeBytes) / 4096) * 0.5;
+  const bigAuthorPostsPerSecondAtPartitionLimit = l.partitionReadUnits / bigAuthorGraphReadUnits;
+  const bigAuthorBurstWriteUnitsPerSecond = (bigAuthor * rowWrite) / (bigAuthorFanoutMs / 1000);
+  // The viral post's owner: every like a row in one inbox partition (its index entry in another).
+  const ownerRowsPerSecond = Math.min(s.viralLikesPerSecond, l.partitionWriteUnits);
+  const viralSeconds = s.viralLikes / ownerRowsPerSecond;
+
+  // Redis.
+  const hotListAuthors = r.peakEventsPerSecond * s.postShare * (1 - s.celebrityShare) * l.hotListTtlSeconds;
+  const hotListBytes =
+    Math.min(hotListAuthors, s.users) *
+    Math.min(s.meanFollowers, l.maxCachedFollowers) *
+    u.hotListMemberBytes;
+  const dedupKeys = (r.pushesPerDay + r.emailsPerDay) * l.dedupTtlDays;
+  const dedupBytes = dedupKeys * u.dedupKeyBytes;
+  const memoryDbShards = Math.max(1, Math.ceil(dedupBytes / l.memoryDbNodeBytes));
+
+  // SQS: what the consumers take at their maxConcurrency, against the peak.
+  const pushJobsPerSecondMax = (l.pushMaxConcurrency * l.deliveryBatch * 1000) / pushMs;
+  const emailJobsPerSecondMax = (l.emailMaxConcurrency * l.deliveryBatch * 1000) / emailMs;
+  const jobsPerDay = r.pushesPerDay + r.emailsPerDay;
+  const peakSqsRequestsPerSecond = (r.peakPushesPerSecond + r.peakEmailsPerSecond) * u.sqsRequestsPerJob;
+
+  // The month's bill, per service.
+  const month = (perDay: number) => perDay * MONTH_DAYS;
+  const writeUnitsPerDay =
+    r.rowsPerDay * rowWrite +
+    r.eventsPerDay * u.eventWriteUnits +
+    r.opensPerDay * u.openWriteUnits[s.unreadMode];
+  const readUnitsPerDay =
+    r.rowsPerDay * u.rowReadUnits +
+    r.eventsPerDay * u.eventReadUnits +
+    r.opensPerDay * u.openReadUnits[s.unreadMode];
+  const fanoutGbSeconds = (r.eventsPerDay * msPerEvent * l.lambdaMemoryMb) / 1024 / 1000;
+  const deliveryGbSeconds =
+    ((r.pushesPerDay / l.deliveryBatch) * pushMs + (r.emailsPerDay / l.deliveryBatch) * emailMs) *
+    (l.lambdaMemoryMb / 1024 / 1000);
+  const invocationsPerDay = r.eventsPerDay / 100 + jobsPerDay / l.deliveryBatch;
+  const auditRecordsPerDay = jobsPerDay / u.decisionsPerAuditRecord;
+  const bill = {
+    dynamodb: month(
+      (writeUnitsPerDay * prices.dynamoWriteUnitsPerMillion +
+        readUnitsPerDay * prices.dynamoReadUnitsPerMillion) /
+        1e6,
+    ),
+    sqs: month((jobsPerDay * u.sqsRequestsPerJob * prices.sqsRequestsPerMillion) / 1e6),
+    sns: s.sns
+      ? month((r.pushesPerDay * (prices.snsRequestsPerMillion + prices.snsMobilePushPerMillion)) / 1e6)
+      : 0,
+    kinesis:
+      kinesisShards * prices.kinesisShardHour * 730 +
+      month((r.eventsPerDay * prices.kinesisPutUnitsPerMillion) / 1e6),
+    firehose: month(((auditRecordsPerDay * 5 * 1024) / GIB) * prices.firehosePerGb),
+    lambda: month(
+      (fanoutGbSeconds + deliveryGbSeconds) * prices.lambdaArmPerGbSecond +
+        (invocationsPerDay * prices.lambdaRequestsPerMillion) / 1e6,
+    ),
+    ses: month((r.emailsPerDay / 1000) * prices.sesPerThousand),
+    memorydb: memoryDbShards * 2 * prices.memoryDbR7gLargeHour * 730,
+    elasticache: Math.max(0.1, hotListBytes / GIB) * prices.elastiCacheServerlessValkeyGbHour * 730,
+    globalTables: 0,
+  };
+
+  // Global Tables: every replica region pays each write again as a replicated write, and the
+  // bytes cross regions.
+  const replicatedBytesPerDay = r.rowsPerDay * u.rowBytes + r.eventsPerDay * u.eventBytes;
+  const perReplicaRegion = month(
+    (writeUnitsPerDay * prices.dynamoReplicatedWriteUnitsPerMillion) / 1e6 +
+      (replicatedBytesPerDay / GIB) * prices.interRegionTransferPerGb,
+  );
+  bill.globalTables = Math.max(0, s.regions - 1) * perReplicaRegion;
+  // A failover at peak: what is in flight in the old region (Little's law again).
+  const inFlightEvents = r.peakEventsPerSecond * (msPerEvent / 1000 + 1) /* batching window */;
+  const inFlightJobs =
+    (r.peakPushesPerSecond + r.peakEmailsPerSecond) * (1 /* batching window */ + pushMs / 1000);
+  const rowsInReplicationLag = r.peakRowsPerSecond * l.replicationLagSeconds;
+  const total = Object.values(bill).reduce((a, b) => a + b, 0);
+
+  return {
+    rates: r,
+    regularRowsPerPost,
+    kinesisShards,
+    lambdaConcurrency: {
+      fanout: Math.max(fanoutConcurrency, 1),
+      fanoutAtShards: kinesisShards * l.parallelizationFactor,
+      push: pushConcurrency,
+      email: emailConcurrency,
+    },
+    dynamodb: { peakWriteUnits, peakReadUnits, newTableWriteUnits: l.newTableWriteUnits },
+    hotPartitions: {
+      bigAuthorFollowers: bigAuthor,
+      bigAuthorFanoutSeconds: bigAuthorFanoutMs / 1000,
+      bigAuthorGraphReadUnits,
+      bigAuthorPostsPerSecondAtPartitionLimit,
+      bigAuthorBurstWriteUnitsPerSecond,
+      viralOwnerRowsPerSecond: ownerRowsPerSecond,
+      viralThrottled: s.viralLikesPerSecond > l.partitionWriteUnits,
+      viralSeconds,
+    },
+    redis: { hotListBytes, dedupKeys, dedupBytes, memoryDbShards },
+    sqs: {
+      peakJobsPerSecond: r.peakPushesPerSecond + r.peakEmailsPerSecond,
+      peakRequestsPerSecond: peakSqsRequestsPerSecond,
+      pushJobsPerSecondMax,
+      emailJobsPerSecondMax,
+    },
+    monthly: { ...bill, total },
+    /** What one more region adds a month: its replicated writes and the bytes sent to it. */
+    perReplicaRegion,
+    failover: { inFlightEvents, inFlightJobs, rowsInReplicationLag },
+  };
+}
+
+export type Capacity = ReturnType<typeof capacity>;
