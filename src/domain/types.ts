@@ -1,3 +1,5 @@
+import type { GroupSummary } from './grouping.ts';
+
 /**
  * The nouns of the domain. Pure data: no behaviour, no I/O.
  * Every key a store writes starts with the tenant (see `keys.ts`).
@@ -74,6 +76,13 @@ export interface InboxRow {
    * inbox when they caught up (the row's id is the pointer's, its actor the celebrity).
    */
   readonly source?: 'celebrity';
+  /**
+   * The group this row folds into (`groupKeyOf`, src/domain/grouping.ts); absent: one item per
+   * event. Rows of one group become one item whose id is its newest activity's.
+   */
+  readonly groupKey?: string;
+  /** On a row a page returns for a group: its newest actors and exact distinct-actor count. */
+  readonly group?: GroupSummary;
 }
 
 /**
@@ -105,6 +114,8 @@ export interface InboxItem {
   readonly data: Readonly<Record<string, unknown>> | null;
   /** 'row' for fan-out-on-write rows, 'celebrity' for caught-up celebrity pointers. */
   readonly source: 'row' | 'celebrity';
+  /** An aggregated item: its newest actors and how many distinct actors it holds; else null. */
+  readonly group: GroupSummary | null;
 }
 
 /** A follow edge. `alerts` asks for push even when the author is a celebrity. */

@@ -102,5 +102,6 @@ function rowItem(row: InboxRow): InboxItem {
     read: row.read,
     data: row.data ?? null,
     source: row.source === 'celebrity' ? 'celebrity' : 'row',
+    group: row.group ?? null,
   };
 }

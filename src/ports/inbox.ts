@@ -22,7 +22,17 @@ export interface CatchUpRange {
  * pointers their catch-up copied in. Every read is a read of the user's own rows only.
  */
 export interface Inbox {
-  /** Idempotent per (tenant, user, id): a re-written row changes nothing (read state kept). */
+  /**
+   * Idempotent per (tenant, user, id): a re-written row changes nothing (read state kept).
+   *
+   * A row with a `groupKey` folds into its group's one item instead: its actor joins the group
+   * unless already in it (a re-delivered event or a second like by the same actor counts
+   * nothing), the item's `group.actorCount` is the exact number of distinct actors and
+   * `group.actors` the newest `GROUP_ACTORS_SHOWN`. When a new actor joins, the item becomes
+   * unread and, when the joining row's id is newer than the item's, takes that id: it moves to
+   * the top of the inbox and its old id is gone (`has` says false). The unread count counts the
+   * item once. The row's own `read` is ignored for a group.
+   */
   putMany(rows: readonly InboxRow[]): Promise<void>;
   /** Newest first within (afterId, beforeId). */
   page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]>;
