@@ -1,6 +1,7 @@
 import type { Channel } from '../domain/types.ts';
 import type { UnsubscribeTokens } from '../domain/unsubscribe.ts';
 import { consumeEmail } from '../handlers/email-consumer.ts';
+import { TenantAggregationRules } from '../handlers/aggregation.ts';
 import { fanOut } from '../handlers/fanout.ts';
 import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
 import { consumePush } from '../handlers/push-consumer.ts';
@@ -56,6 +57,7 @@ export class Pipeline {
   constructor(ports: Ports, opts: PipelineOptions = {}) {
     const { clock, logger } = ports;
     const retryBaseMs = opts.retryBaseMs ?? 200;
+    const aggregation = new TenantAggregationRules(ports.tenants, clock);
     this.#fanout = new KinesisPoller({
       log: ports.log,
       checkpoints: ports.checkpoints,
@@ -73,6 +75,7 @@ export class Pipeline {
           tierPolicy: ports.tierPolicy,
           clock,
           logger,
+          aggregation,
         }),
     });
     const shared = {
