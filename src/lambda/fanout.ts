@@ -27,6 +27,7 @@ export function createFanoutHandler(
   let aggregation: TenantAggregationRules | undefined;
   return runtime.wrap(async (event) => {
     const ports = await runtime.ports();
+    aggregation ??= new TenantAggregationRules(ports.tenants, ports.clock);
     const response = await fanOut(event, {
       graph: ports.graph,
       inbox: ports.inbox,
@@ -35,7 +36,7 @@ export function createFanoutHandler(
       tierPolicy: ports.tierPolicy,
       clock: ports.clock,
       logger: runtime.logger,
-      aggregation: (aggregation ??= new TenantAggregationRules(ports.tenants, ports.clock)),
+      aggregation,
     });
     const failed = response.batchItemFailures[0]?.itemIdentifier;
     const done = failed === undefined ? event.Records : recordsBefore(event.Records, failed);

@@ -1,7 +1,7 @@
 import type { Channel } from '../domain/types.ts';
 import type { UnsubscribeTokens } from '../domain/unsubscribe.ts';
-import { consumeEmail } from '../handlers/email-consumer.ts';
 import { TenantAggregationRules } from '../handlers/aggregation.ts';
+import { consumeEmail } from '../handlers/email-consumer.ts';
 import { fanOut } from '../handlers/fanout.ts';
 import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
 import { consumePush } from '../handlers/push-consumer.ts';

@@ -6,9 +6,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { AggregationPolicy } from '../../domain/grouping.ts';
 import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
 import { requireText } from '../checks/input.ts';
-import type { AggregationPolicy } from '../../domain/grouping.ts';
 import { parseAggregation, requireAggregation, requireTime } from '../checks/tenants.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import { type RetryPolicy, sendWithRetry } from './retry.ts';

@@ -1,8 +1,8 @@
 import type { StatementSync } from 'node:sqlite';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { AggregationPolicy } from '../../domain/grouping.ts';
 import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
 import { requireText } from '../checks/input.ts';
-import type { AggregationPolicy } from '../../domain/grouping.ts';
 import { parseAggregation, requireAggregation, requireTime } from '../checks/tenants.ts';
 import type { EmbeddedDb } from './db.ts';
 import { storeStep } from './store-step.ts';
@@ -46,7 +46,8 @@ export class EmbeddedTenants implements Tenants {
       `);
       // A data file from before per-tenant aggregation rules.
       const columns = sqlite.prepare('PRAGMA table_info(tenants)').all() as { name: string }[];
-      if (!columns.some((c) => c.name === 'aggregation')) sqlite.exec('ALTER TABLE tenants ADD COLUMN aggregation TEXT');
+      if (!columns.some((c) => c.name === 'aggregation'))
+        sqlite.exec('ALTER TABLE tenants ADD COLUMN aggregation TEXT');
       return {
         insertTenant: sqlite.prepare(
           'INSERT INTO tenants (tenant_id, created_at) VALUES (?, ?) ON CONFLICT (tenant_id) DO NOTHING',
@@ -115,7 +116,10 @@ export class EmbeddedTenants implements Tenants {
     requireText(tenantId, 'tenantId');
     requireAggregation(rules);
     const json = rules === undefined ? null : JSON.stringify(rules);
-    const changed = storeStep('tenant set aggregation', () => this.#s.setAggregation.run(json, tenantId).changes);
+    const changed = storeStep(
+      'tenant set aggregation',
+      () => this.#s.setAggregation.run(json, tenantId).changes,
+    );
     if (Number(changed) === 0) throw new NotFoundError(`tenant ${tenantId} does not exist`);
   }
 
