@@ -116,6 +116,8 @@ export interface InboxItem {
   readonly source: 'row' | 'celebrity';
   /** An aggregated item: its newest actors and how many distinct actors it holds; else null. */
   readonly group: GroupSummary | null;
+  /** An aggregated item's group key, stable while the item moves; else null. */
+  readonly groupKey: string | null;
 }
 
 /** A follow edge. `alerts` asks for push even when the author is a celebrity. */

@@ -103,5 +103,6 @@ function rowItem(row: InboxRow): InboxItem {
     data: row.data ?? null,
     source: row.source === 'celebrity' ? 'celebrity' : 'row',
     group: row.group ?? null,
+    groupKey: row.groupKey ?? null,
   };
 }

@@ -231,6 +231,30 @@ export const inboxItemSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     read: { type: 'boolean' },
     data: { type: ['object', 'null'], additionalProperties: true },
+    group: {
+      description:
+        'An aggregated item ("Ana, Bo and 14,998 others liked your post"), else null. Its id, actor, event and data are its newest activity; when a new actor joins, the item takes a newer id and moves to the top.',
+      anyOf: [
+        {
+          type: 'object',
+          required: ['key', 'actors', 'actorCount'],
+          properties: {
+            key: {
+              type: 'string',
+              description: 'Stable while the item moves: a client replaces the item it shows with this key.',
+            },
+            actors: {
+              type: 'array',
+              items: { type: 'string' },
+              maxItems: 3,
+              description: 'The newest distinct actors, newest first.',
+            },
+            actorCount: { type: 'integer', minimum: 1, description: 'The exact number of distinct actors.' },
+          },
+        },
+        { type: 'null' },
+      ],
+    },
   },
 } as const;
 

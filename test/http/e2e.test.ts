@@ -39,6 +39,34 @@ describe('the service over HTTP', () => {
     });
   }
 
+  it('shows likes of one post as one item with its newest actors and exact actor count', async () => {
+    // Prepare
+    const owner = uid('owner');
+    const likers = [uid('ana'), uid('bo'), uid('cy'), uid('di')];
+    const ownerReader = await tokenClient(acme, owner);
+    const like = (actorId: string, id = uid('like')) =>
+      acme('POST', '/v1/events', { id, type: 'like', actorId, objectId: 'post-v', recipients: [owner] });
+    // Act: four likers, one of them twice
+    for (const liker of likers) expect((await like(liker)).status).toBe(202);
+    expect((await like(likers[0]!)).status).toBe(202);
+    const page = await eventually(async () => {
+      const res = await ownerReader.call('GET', '/v1/me/inbox');
+      return res.body.items?.[0]?.group?.actorCount === 4 ? res.body : undefined;
+    });
+    // Assess
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({
+      type: 'like',
+      objectId: 'post-v',
+      actorId: likers[3],
+      read: false,
+      group: { actors: [likers[3], likers[2], likers[1]], actorCount: 4 },
+    });
+    expect(typeof page.items[0].group.key).toBe('string');
+    const count = await ownerReader.call('GET', '/v1/me/inbox/unread-count');
+    expect(count.body).toEqual({ count: 1 });
+  });
+
   it('fans an event out to every follower and an explicit recipient, newest first', async () => {
     // Prepare
     const [author, f1, f2, owner] = [uid('author'), uid('f'), uid('f'), uid('owner')];
