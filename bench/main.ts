@@ -1,4 +1,5 @@
 import { integer, readSettings } from '../src/lib/settings.ts';
+import { aggregateBench } from './aggregate.ts';
 import { awsCostBench } from './aws-cost.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
@@ -29,6 +30,17 @@ const BENCHMARKS: Readonly<
   'aws-cost': {
     about: 'DynamoDB write units, SQS requests and dollars per notification through the AWS adapters',
     run: () => awsCostBench(),
+  },
+  aggregate: {
+    about:
+      'likes aggregated per second into one item (embedded), DynamoDB write units per like (aws adapters); BENCH_AGGREGATE_LIKES, BENCH_AGGREGATE_AWS_LIKES size it',
+    run: () =>
+      aggregateBench(
+        readSettings(process.env, {
+          likes: integer('BENCH_AGGREGATE_LIKES', { min: 1, max: 10_000_000 }),
+          awsLikes: integer('BENCH_AGGREGATE_AWS_LIKES', { min: 1, max: 1_000_000 }),
+        }),
+      ),
   },
   'inbox-read': {
     about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',

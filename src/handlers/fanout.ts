@@ -164,7 +164,12 @@ async function fanOutEvent(event: AuthorEvent, deps: BatchDeps): Promise<void> {
   const groupKey = groupKeyOf(event, rules);
   const [count, previous] = await Promise.all([deps.graph.followerCount(author), deps.graph.tier(author)]);
   const tier = decideTier(previous?.tier, count, deps.tierPolicy);
-  if (tier !== previous?.tier) await deps.graph.setTier(author, { tier, changedAt: deps.clock.now() });
+  // An undecided author who is regular stays undecided: decideTier reads both alike, and writing
+  // it would cost a like storm one write per first-time liker (on DynamoDB a write unit per like).
+  const undecidedRegular = previous === undefined && tier === Tier.Regular;
+  if (tier !== previous?.tier && !undecidedRegular) {
+    await deps.graph.setTier(author, { tier, changedAt: deps.clock.now() });
+  }
 
   const fan = new EventFan(event, policy, groupKey, deps);
   const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);
