@@ -1,4 +1,4 @@
-import type { InboxRow, NotificationId, UserKey } from '../domain/types.ts';
+import type { InboxRow, NotificationId, UserId, UserKey } from '../domain/types.ts';
 import type { ArrivalMark } from './celebrity-feed.ts';
 
 export interface InboxPageOptions {
@@ -34,6 +34,14 @@ export interface Inbox {
    * item once. The row's own `read` is ignored for a group.
    */
   putMany(rows: readonly InboxRow[]): Promise<void>;
+  /**
+   * Takes `actorId` out of the user's group `groupKey` when it is there through `eventId` (an
+   * "unlike" retracting its like): the count drops by one, the item keeps its place and read
+   * state, and disappears when no actor is left. Resolves true when it took the actor out; false
+   * when there was nothing to take (never there, retracted already, or there through another
+   * event): retracting is idempotent.
+   */
+  retractFromGroup(user: UserKey, groupKey: string, actorId: UserId, eventId: string): Promise<boolean>;
   /** Newest first within (afterId, beforeId). */
   page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]>;
   /** Unread rows newer than `afterId`, exactly. */

@@ -176,5 +176,55 @@ export function inboxGroupsContract(name: string, make: () => Promise<InboxHarne
       );
       expect(top[0]).toMatchObject({ eventId: 'l2', group: { actorCount: 2 } });
     });
+
+    it('takes a retracted like’s actor out of the item, keeping its place and read state', async () => {
+      // Prepare
+      const likes = ['ana', 'bo', 'cy', 'di'].map((a, i) => like(ALICE, `l${i}`, a, 10 + i));
+      await h.inbox.putMany(likes);
+      await h.inbox.markAllRead(ALICE, likes[3]!.id);
+      // Act: cy unlikes; a retraction through another event of cy's is nothing
+      const wrongEvent = await h.inbox.retractFromGroup(ALICE, POST, 'cy', 'l9');
+      const taken = await h.inbox.retractFromGroup(ALICE, POST, 'cy', 'l2');
+      const again = await h.inbox.retractFromGroup(ALICE, POST, 'cy', 'l2');
+      const page = await h.inbox.page(ALICE, { limit: 10, afterId: NONE_EXPIRED });
+      // Assess
+      expect([wrongEvent, taken, again]).toEqual([false, true, false]);
+      expect(page).toHaveLength(1);
+      expect(page[0]).toMatchObject({ id: likes[3]!.id, read: true, group: { actorCount: 3 } });
+      expect(page[0]!.group!.actors).not.toContain('cy');
+      expect(await h.inbox.unreadCount(ALICE, NONE_EXPIRED)).toBe(0);
+    });
+
+    it('removes the item when its last actor is retracted, and starts afresh on the next like', async () => {
+      // Prepare
+      const ana = like(ALICE, 'l1', 'ana', 10);
+      await h.inbox.putMany([ana, row(ALICE, 'c1', T0 + 5)]);
+      // Act
+      const taken = await h.inbox.retractFromGroup(ALICE, POST, 'ana', 'l1');
+      const afterRetract = await h.inbox.page(ALICE, { limit: 10, afterId: NONE_EXPIRED });
+      const unread = await h.inbox.unreadCount(ALICE, NONE_EXPIRED);
+      await h.inbox.putMany([like(ALICE, 'l2', 'ana', 20)]);
+      const relike = await h.inbox.page(ALICE, { limit: 10, afterId: NONE_EXPIRED });
+      // Assess
+      expect(taken).toBe(true);
+      expect(afterRetract.map((r) => r.eventId)).toEqual(['c1']);
+      expect(await h.inbox.has(ALICE, ana.id)).toBe(false);
+      expect(unread).toBe(1);
+      expect(relike[0]).toMatchObject({
+        eventId: 'l2',
+        read: false,
+        group: { actors: ['ana'], actorCount: 1 },
+      });
+      expect(await h.inbox.unreadCount(ALICE, NONE_EXPIRED)).toBe(2);
+    });
+
+    it('retracts nothing in a group that does not exist or of another user', async () => {
+      // Prepare
+      await h.inbox.putMany([like(ALICE, 'l1', 'ana', 10)]);
+      // Act / Assess
+      expect(await h.inbox.retractFromGroup(BOB, POST, 'ana', 'l1')).toBe(false);
+      expect(await h.inbox.retractFromGroup(ALICE, 'like\u001fpost-9', 'ana', 'l1')).toBe(false);
+      expect((await h.inbox.page(ALICE, { limit: 10, afterId: NONE_EXPIRED }))[0]!.group?.actorCount).toBe(1);
+    });
   });
 }

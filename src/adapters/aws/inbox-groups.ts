@@ -108,6 +108,71 @@ export class DynamoGroups {
     return { moved };
   }
 
+  /**
+   * Takes an actor out of a group when its item names `eventId`: one transaction that deletes the
+   * actor item (on condition that it is there through this event), lowers the count on the group
+   * (on condition that it is as read) and updates the row, or deletes it at zero (the group item
+   * stays, empty, so writes in flight keep their intents). Resolves with whether it took the
+   * actor out, and the id of a row it deleted.
+   */
+  async retract(
+    user: UserKey,
+    groupKey: string,
+    actorId: string,
+    eventId: string,
+  ): Promise<{ removed: boolean; deletedRow?: NotificationId }> {
+    const { table } = this.#o;
+    for (let attempt = 1; attempt <= COMMIT_ATTEMPTS; attempt++) {
+      const group = await this.#read(user, groupKey);
+      const actor = await batchGet(this.#o.ctx, 'inbox group read', table, [{ pk: actorsPk(user, groupKey), sk: actorId }], [
+        'e',
+      ]);
+      if (actor[0]?.e !== eventId) return { removed: false };
+      const count = Math.max(0, (group.n ?? 1) - 1);
+      const ga = (group.ga ?? []).filter(([id]) => id !== actorId);
+      const items: TransactItems = [
+        {
+          Delete: {
+            TableName: table,
+            Key: { pk: actorsPk(user, groupKey), sk: actorId },
+            ConditionExpression: '#e = :e',
+            ExpressionAttributeNames: { '#e': 'e' },
+            ExpressionAttributeValues: { ':e': eventId },
+          },
+        },
+        {
+          Update: {
+            TableName: table,
+            Key: { pk: groupsPk(user), sk: groupKey },
+            UpdateExpression: count === 0 ? 'SET #n = :n, #ga = :ga REMOVE #r' : 'SET #n = :n, #ga = :ga',
+            ConditionExpression: [countCondition(group), rowCondition(group)].join(' AND '),
+            ExpressionAttributeNames: { '#n': 'n', '#ga': 'ga', '#r': 'r' },
+            ExpressionAttributeValues: { ':n': count, ':ga': ga, ...countValues(group), ...rowValues(group) },
+          },
+        },
+      ];
+      const row = group.r;
+      if (row !== undefined && count === 0) {
+        items.push({ Delete: { TableName: table, Key: { pk: rowsPk(user), sk: row } } });
+      } else if (row !== undefined) {
+        items.push({
+          Update: {
+            TableName: table,
+            Key: { pk: rowsPk(user), sk: row },
+            UpdateExpression: 'SET #n = :n, #ga = :ga',
+            ConditionExpression: 'attribute_exists(sk)',
+            ExpressionAttributeNames: { '#n': 'n', '#ga': 'ga' },
+            ExpressionAttributeValues: { ':n': count, ':ga': ga },
+          },
+        });
+      }
+      if (await this.#transact(items)) {
+        return row !== undefined && count === 0 ? { removed: true, deletedRow: row } : { removed: true };
+      }
+    }
+    throw translateAwsError(new Error('group kept changing'), 'inbox group retract');
+  }
+
   /** Returns the id of the row the group had before, when it had one and it changed. */
   async #putGroup(given: readonly InboxRow[]): Promise<NotificationId | undefined> {
     const first = given[0]!;

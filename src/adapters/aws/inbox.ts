@@ -168,6 +168,17 @@ export class DynamoInbox implements Inbox {
     );
   }
 
+  /** inbox-groups.ts; in counter mode a deleted row resets its user's counter (a rare write). */
+  async retractFromGroup(user: UserKey, groupKey: string, actorId: string, eventId: string): Promise<boolean> {
+    requireUser(user);
+    requireText(groupKey, 'groupKey');
+    requireText(actorId, 'actorId');
+    requireText(eventId, 'eventId');
+    const done = await this.#groups.retract(user, groupKey, actorId, eventId);
+    if (done.deletedRow !== undefined && this.#counter !== undefined) await this.#counter.reset(user);
+    return done.removed;
+  }
+
   async page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]> {
     requireUser(user);
     requireLimit(opts?.limit);

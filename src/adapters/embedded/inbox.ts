@@ -193,6 +193,16 @@ export class EmbeddedInbox implements Inbox {
     );
   }
 
+  async retractFromGroup(user: UserKey, groupKey: string, actorId: string, eventId: string): Promise<boolean> {
+    requireUser(user);
+    requireText(groupKey, 'groupKey');
+    requireText(actorId, 'actorId');
+    requireText(eventId, 'eventId');
+    return storeStep('inbox retract', () =>
+      this.#db.transaction(() => this.#groups.retract(user, groupKey, actorId, eventId).removed),
+    );
+  }
+
   async page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]> {
     requireUser(user);
     requireLimit(opts?.limit);
