@@ -55,6 +55,12 @@ export interface AuthorEvent {
   readonly occurredAt: number;
   /** Epoch ms the Event API accepted it. */
   readonly acceptedAt: number;
+  /**
+   * The id of an earlier event of the same actor this one takes back (an `unlike` of a `like`):
+   * this event notifies nobody, and the retracted one leaves the aggregated items it joined
+   * (src/domain/retraction.ts).
+   */
+  readonly retracts?: string;
 }
 
 /** A row of one user's inbox (fan-out on write). */

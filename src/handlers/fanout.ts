@@ -1,9 +1,10 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { ValidationError } from '../domain/errors.ts';
 import { decodeEvent } from '../domain/event.ts';
-import { groupKeyOf } from '../domain/grouping.ts';
+import { type AggregationPolicy, groupKeyOf } from '../domain/grouping.ts';
 import { notificationId, POINTER_RECIPIENT } from '../domain/ids.ts';
 import { type TypePolicy, typePolicy } from '../domain/policy.ts';
+import { retractedType } from '../domain/retraction.ts';
 import { decideTier, type TierPolicy } from '../domain/tier.ts';
 import {
   type AuthorEvent,
@@ -161,6 +162,10 @@ async function fanOutEvent(event: AuthorEvent, deps: BatchDeps): Promise<void> {
   const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
   const policy = typePolicy(event.type);
   const rules = await (deps.aggregation ?? defaultAggregationRules).policyFor(event.tenantId);
+  if (event.retracts !== undefined) {
+    await retract(event, event.retracts, rules, deps);
+    return;
+  }
   const groupKey = groupKeyOf(event, rules);
   const [count, previous] = await Promise.all([deps.graph.followerCount(author), deps.graph.tier(author)]);
   const tier = decideTier(previous?.tier, count, deps.tierPolicy);
@@ -189,6 +194,44 @@ async function fanOutEvent(event: AuthorEvent, deps: BatchDeps): Promise<void> {
     await fan.rowsAndJobs(recipients);
     await fan.allFollowers(author, explicit);
   }
+}
+
+/**
+ * A retracting event (an `unlike`): notifies nobody, and takes its actor out of the group the
+ * retracted event joined, in the inbox of every recipient and follower of the actor (the
+ * audience that event had, as far as the follower graph still knows it). Idempotent: a second
+ * retraction, or one of an event that never aggregated, changes nothing. Events that did not
+ * aggregate keep their rows (docs/architecture.md, "Retraction").
+ */
+async function retract(
+  event: AuthorEvent,
+  retracts: string,
+  rules: AggregationPolicy,
+  deps: BatchDeps,
+): Promise<void> {
+  const groupKey = groupKeyOf({ ...event, type: retractedType(event.type) }, rules);
+  if (groupKey === undefined) return;
+  // The retracted event's rows may still be held in this batch: write them first, so the
+  // retraction finds them (the order of an author's events is the order of their effects).
+  await deps.rows.flush();
+  const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
+  const take = (users: readonly UserId[]) =>
+    Promise.all(
+      users.map((userId) =>
+        deps.inbox.retractFromGroup({ tenantId: event.tenantId, userId }, groupKey, event.actorId, retracts),
+      ),
+    );
+  await take((event.recipients ?? []).filter((r) => r !== event.actorId));
+  let after: string | undefined;
+  do {
+    const page = await deps.graph.pageFollowers(author, {
+      limit: deps.pageSize ?? 5000,
+      ...(after === undefined ? {} : { after }),
+    });
+    const audience = page.followers.filter((f) => f !== event.actorId);
+    for (let i = 0; i < audience.length; i += 100) await take(audience.slice(i, i + 100));
+    after = page.next;
+  } while (after !== undefined);
 }
 
 /**

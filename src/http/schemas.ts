@@ -89,6 +89,14 @@ export const eventBodySchema = {
         { type: 'integer', minimum: 0, description: 'epoch ms' },
       ],
     },
+    retracts: {
+      type: 'string',
+      minLength: 1,
+      maxLength: EVENT_LIMITS.idMaxLength,
+      pattern: ID_PATTERN,
+      description:
+        'The id of an earlier event of the same actor on the same objectId that this one takes back (e.g. an unlike of a like): this event notifies nobody, and the retracted one leaves the aggregated items it joined.',
+    },
   },
 } as const;
 

@@ -124,9 +124,13 @@ export class DynamoGroups {
     const { table } = this.#o;
     for (let attempt = 1; attempt <= COMMIT_ATTEMPTS; attempt++) {
       const group = await this.#read(user, groupKey);
-      const actor = await batchGet(this.#o.ctx, 'inbox group read', table, [{ pk: actorsPk(user, groupKey), sk: actorId }], [
-        'e',
-      ]);
+      const actor = await batchGet(
+        this.#o.ctx,
+        'inbox group read',
+        table,
+        [{ pk: actorsPk(user, groupKey), sk: actorId }],
+        ['e'],
+      );
       if (actor[0]?.e !== eventId) return { removed: false };
       const count = Math.max(0, (group.n ?? 1) - 1);
       const ga = (group.ga ?? []).filter(([id]) => id !== actorId);

@@ -169,7 +169,12 @@ export class DynamoInbox implements Inbox {
   }
 
   /** inbox-groups.ts; in counter mode a deleted row resets its user's counter (a rare write). */
-  async retractFromGroup(user: UserKey, groupKey: string, actorId: string, eventId: string): Promise<boolean> {
+  async retractFromGroup(
+    user: UserKey,
+    groupKey: string,
+    actorId: string,
+    eventId: string,
+  ): Promise<boolean> {
     requireUser(user);
     requireText(groupKey, 'groupKey');
     requireText(actorId, 'actorId');

@@ -193,7 +193,12 @@ export class EmbeddedInbox implements Inbox {
     );
   }
 
-  async retractFromGroup(user: UserKey, groupKey: string, actorId: string, eventId: string): Promise<boolean> {
+  async retractFromGroup(
+    user: UserKey,
+    groupKey: string,
+    actorId: string,
+    eventId: string,
+  ): Promise<boolean> {
     requireUser(user);
     requireText(groupKey, 'groupKey');
     requireText(actorId, 'actorId');
