@@ -136,7 +136,7 @@ export async function aggregateBench(opts: AggregateBenchOptions = {}): Promise<
     ],
     notes: [
       'events = distinct likes + 1 % exact re-sends + 0.5 % repeat likes; every run ends with ONE item counting exactly the distinct likers',
-      'awsWriteUnitsPerLike counts every table (a liker seen for the first time also gets its tier item); awsInboxWriteUnitsPerLike the inbox alone',
+      'awsWriteUnitsPerLike counts the inbox and celebrity-feed tables (the follower graph stores nothing for a liker: no tier for an undecided regular author); awsInboxWriteUnitsPerLike the inbox alone',
     ],
   };
 }
