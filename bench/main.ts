@@ -1,5 +1,6 @@
 import { ValidationError } from '../src/domain/errors.ts';
 import { integer, oneOf, readSettings } from '../src/lib/settings.ts';
+import { aggregateBench } from './aggregate.ts';
 import { AWS_COST_SIZES, type AwsCostSizeName, awsCostBench } from './aws-cost.ts';
 import { CAPACITY_FLAGS, capacityBench } from './capacity.ts';
 import { fanoutBench } from './fanout.ts';
@@ -45,6 +46,17 @@ const BENCHMARKS: Readonly<
           size: oneOf('BENCH_AWS_COST_SIZE', Object.keys(AWS_COST_SIZES) as AwsCostSizeName[], {
             default: 'small',
           }),
+        }),
+      ),
+  },
+  aggregate: {
+    about:
+      'likes aggregated per second into one item (embedded), DynamoDB write units per like (aws adapters); BENCH_AGGREGATE_LIKES, BENCH_AGGREGATE_AWS_LIKES size it',
+    run: () =>
+      aggregateBench(
+        readSettings(process.env, {
+          likes: integer('BENCH_AGGREGATE_LIKES', { min: 1, max: 10_000_000 }),
+          awsLikes: integer('BENCH_AGGREGATE_AWS_LIKES', { min: 1, max: 1_000_000 }),
         }),
       ),
   },

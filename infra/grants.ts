@@ -52,7 +52,7 @@ export interface GrantResources {
  *   from a token), preferences (read, and PutItem: unsubscribe links);
  * - authorizer: tenants (read);
  * - fan-out: followers (read; tier items are written), inbox and celebrity feed (read and write),
- *   send to both delivery queues. Its stream read and failure-queue send come with its event source;
+ *   tenants (read: their aggregation rules), send to both delivery queues. Its stream read and failure-queue send come with its event source;
  * - consumers: preferences (read), devices (read and write: deactivate, endpoint ARNs), the audit
  *   stream (put), SES send as the identity (email) or SNS endpoints of the platform apps (push);
  *   for direct push, read on the credential secrets (push consumer only); with frequency caps on
@@ -96,6 +96,7 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   tableAccess(tables.followers, fns.fanout, 'readWrite');
   tableAccess(tables.inbox, fns.fanout, 'readWrite');
   tableAccess(tables.celebrityFeed, fns.fanout, 'readWrite');
+  tableAccess(tables.tenants, fns.fanout, 'read');
   for (const queue of Object.values(res.queues)) queue.grantSendMessages(fns.fanout);
 
   // Consumers

@@ -13,6 +13,8 @@ const state = {
   /** id → item, and ids newest first (ULIDs sort by time). */
   items: new Map(),
   order: [],
+  /** An aggregated item's group key → the id it is shown under (the item moves when it grows). */
+  groups: new Map(),
   nextCursor: null,
   loading: false,
   source: null,
@@ -108,16 +110,39 @@ async function devSignIn(userId) {
 
 function resetList() {
   state.items.clear();
+  state.groups.clear();
   state.order = [];
   state.nextCursor = null;
   $('list').replaceChildren();
   renderMeta();
 }
 
+/**
+ * Forgets the item a grown aggregated item replaces (same group key, older id); false when the
+ * one shown is the newer (a page loaded after the item moved still has its old place).
+ */
+function replacesShown(item) {
+  if (!item.group) return true;
+  const shownId = state.groups.get(item.group.key);
+  if (shownId === undefined) return true;
+  if (shownId >= item.id) return false;
+  state.items.delete(shownId);
+  state.order = state.order.filter((id) => id !== shownId);
+  $('list')
+    .querySelector(`[data-id="${CSS.escape(shownId)}"]`)
+    ?.remove();
+  return true;
+}
+
+function remember(item) {
+  state.items.set(item.id, item);
+  if (item.group) state.groups.set(item.group.key, item.id);
+}
+
 function addPage(page) {
   for (const item of page.items) {
-    if (state.items.has(item.id)) continue;
-    state.items.set(item.id, item);
+    if (state.items.has(item.id) || !replacesShown(item)) continue;
+    remember(item);
     state.order.push(item.id);
     $('list').append(renderItem(item));
   }
@@ -127,8 +152,8 @@ function addPage(page) {
 
 /** A live item goes where its id sorts (usually the top; a back-dated event lower). */
 function addLive(item) {
-  if (state.items.has(item.id)) return false;
-  state.items.set(item.id, item);
+  if (state.items.has(item.id) || !replacesShown(item)) return false;
+  remember(item);
   const at = state.order.findIndex((id) => id < item.id);
   const node = renderItem(item);
   node.classList.add('fresh');
@@ -163,10 +188,31 @@ function ago(iso) {
   return TIME.format(Math.round(s / 86400), 'day');
 }
 
+const COUNT = new Intl.NumberFormat('en');
+
+/**
+ * Who did it: "Ana", "Ana and Bo", "Ana, Bo and Cy", or past three "Ana, Bo and 14,998 others"
+ * (the two newest actors by name, the rest counted exactly).
+ */
+function actorsText(item) {
+  const group = item.group;
+  if (!group || group.actorCount <= 1) return item.actorId;
+  const names = group.actors;
+  if (group.actorCount <= names.length) {
+    return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  }
+  const named = names.slice(0, 2);
+  const others = group.actorCount - named.length;
+  return `${named.join(', ')} and ${COUNT.format(others)} ${others === 1 ? 'other' : 'others'}`;
+}
+
 /** What a notification says, from its type and its data's `text` or `title` when it has one. */
 function summary(item) {
   const text = typeof item.data?.text === 'string' ? item.data.text : item.data?.title;
-  const what = `${item.actorId} · ${item.type}${item.objectId ? ` on ${item.objectId}` : ''}`;
+  const what =
+    item.type === 'like'
+      ? `${actorsText(item)} liked ${item.objectId ? `your post ${item.objectId}` : 'your post'}`
+      : `${actorsText(item)} · ${item.type}${item.objectId ? ` on ${item.objectId}` : ''}`;
   return typeof text === 'string' && text !== '' ? `${what}: ${text}` : what;
 }
 

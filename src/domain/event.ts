@@ -25,6 +25,7 @@ const BODY_FIELDS: ReadonlySet<string> = new Set([
   'recipients',
   'data',
   'occurredAt',
+  'retracts',
 ]);
 /** Past this many raw entries the list is refused whole, without a message per entry. */
 const RAW_RECIPIENTS_CAP = EVENT_LIMITS.maxRecipients * 4;
@@ -124,6 +125,7 @@ export function parseEvent(input: unknown, tenantId: string, acceptedAt: number)
   const data = input.data === undefined ? undefined : checkData(issues, input.data);
   const occurredAt =
     input.occurredAt === undefined ? acceptedAt : checkOccurredAt(issues, input.occurredAt, acceptedAt);
+  checkRetracts(issues, input.retracts, input.id, input.objectId);
   issues.throwIfAny();
   return {
     tenantId,
@@ -135,7 +137,17 @@ export function parseEvent(input: unknown, tenantId: string, acceptedAt: number)
     ...(data === undefined ? {} : { data }),
     occurredAt,
     acceptedAt,
+    ...(input.retracts === undefined ? {} : { retracts: input.retracts as string }),
   };
+}
+
+/** `retracts`: an event id other than the event's own, and only with the object it was about. */
+function checkRetracts(issues: Issues, retracts: unknown, id: unknown, objectId: unknown): void {
+  if (retracts === undefined) return;
+  checkId(issues, 'retracts', retracts, EVENT_LIMITS.idMaxLength);
+  if (retracts === id) issues.add('retracts', 'must name another event than this one');
+  if (objectId === undefined)
+    issues.add('objectId', 'is required with retracts: the object of the retracted event');
 }
 
 const LOG_FIELDS: ReadonlySet<string> = new Set([...BODY_FIELDS, 'tenantId', 'acceptedAt']);
@@ -156,6 +168,7 @@ export function encodeEvent(event: AuthorEvent): Uint8Array {
       data: event.data,
       occurredAt: event.occurredAt,
       acceptedAt: event.acceptedAt,
+      retracts: event.retracts,
     }),
   );
 }
@@ -188,6 +201,7 @@ export function decodeEvent(data: Uint8Array): AuthorEvent {
   const eventData = parsed.data === undefined ? undefined : checkData(issues, parsed.data);
   if (!isEpochMs(parsed.occurredAt)) issues.add('occurredAt', 'must be epoch ms');
   if (!isEpochMs(parsed.acceptedAt)) issues.add('acceptedAt', 'must be epoch ms');
+  checkRetracts(issues, parsed.retracts, parsed.id, parsed.objectId);
   issues.throwIfAny();
   return {
     tenantId: parsed.tenantId as string,
@@ -199,5 +213,6 @@ export function decodeEvent(data: Uint8Array): AuthorEvent {
     ...(eventData === undefined ? {} : { data: eventData }),
     occurredAt: parsed.occurredAt as number,
     acceptedAt: parsed.acceptedAt as number,
+    ...(parsed.retracts === undefined ? {} : { retracts: parsed.retracts as string }),
   };
 }

@@ -1,4 +1,5 @@
 import type { FrequencyCapPolicy } from './frequency-cap.ts';
+import type { GroupSummary } from './grouping.ts';
 
 /**
  * The nouns of the domain. Pure data: no behaviour, no I/O.
@@ -55,6 +56,12 @@ export interface AuthorEvent {
   readonly occurredAt: number;
   /** Epoch ms the Event API accepted it. */
   readonly acceptedAt: number;
+  /**
+   * The id of an earlier event of the same actor this one takes back (an `unlike` of a `like`):
+   * this event notifies nobody, and the retracted one leaves the aggregated items it joined
+   * (src/domain/retraction.ts).
+   */
+  readonly retracts?: string;
 }
 
 /** A row of one user's inbox (fan-out on write). */
@@ -76,6 +83,13 @@ export interface InboxRow {
    * inbox when they caught up (the row's id is the pointer's, its actor the celebrity).
    */
   readonly source?: 'celebrity';
+  /**
+   * The group this row folds into (`groupKeyOf`, src/domain/grouping.ts); absent: one item per
+   * event. Rows of one group become one item whose id is its newest activity's.
+   */
+  readonly groupKey?: string;
+  /** On a row a page returns for a group: its newest actors and exact distinct-actor count. */
+  readonly group?: GroupSummary;
 }
 
 /**
@@ -107,6 +121,10 @@ export interface InboxItem {
   readonly data: Readonly<Record<string, unknown>> | null;
   /** 'row' for fan-out-on-write rows, 'celebrity' for caught-up celebrity pointers. */
   readonly source: 'row' | 'celebrity';
+  /** An aggregated item: its newest actors and how many distinct actors it holds; else null. */
+  readonly group: GroupSummary | null;
+  /** An aggregated item's group key, stable while the item moves; else null. */
+  readonly groupKey: string | null;
 }
 
 /** A follow edge. `alerts` asks for push even when the author is a celebrity. */

@@ -1,8 +1,10 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { ValidationError } from '../domain/errors.ts';
 import { decodeEvent } from '../domain/event.ts';
+import { type AggregationPolicy, groupKeyOf } from '../domain/grouping.ts';
 import { notificationId, POINTER_RECIPIENT } from '../domain/ids.ts';
 import { type TypePolicy, typePolicy } from '../domain/policy.ts';
+import { retractedType } from '../domain/retraction.ts';
 import { decideTier, type TierPolicy } from '../domain/tier.ts';
 import {
   type AuthorEvent,
@@ -21,7 +23,9 @@ import type { DeliveryQueue } from '../ports/delivery-queue.ts';
 import type { FollowerGraph } from '../ports/follower-graph.ts';
 import type { Inbox } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
+import { type AggregationRules, defaultAggregationRules } from './aggregation.ts';
 import { JobBuffer } from './job-buffer.ts';
+import { RowBuffer } from './row-buffer.ts';
 
 /** What fan-out needs. */
 export interface FanoutDeps {
@@ -34,6 +38,13 @@ export interface FanoutDeps {
   readonly logger?: Logger;
   /** Followers per page. @default 5000 */
   readonly pageSize?: number;
+  /** Which events aggregate (src/domain/grouping.ts). @default DEFAULT_AGGREGATION for every tenant */
+  readonly aggregation?: AggregationRules;
+}
+
+/** Fan-out's own deps within one batch: where aggregated rows are held. */
+interface BatchDeps extends FanoutDeps {
+  readonly rows: RowBuffer;
 }
 
 /**
@@ -60,8 +71,24 @@ export async function fanOut(
   deps: FanoutDeps,
 ): Promise<KinesisStreamBatchResponse> {
   const logger = deps.logger ?? silentLogger;
-  const buffer = new JobBuffer(deps.queues);
-  const buffered: FanoutDeps = { ...deps, queues: buffer.sinks as FanoutDeps['queues'] };
+  const jobs = new JobBuffer(deps.queues);
+  const rows = new RowBuffer(deps.inbox);
+  const buffered: BatchDeps = { ...deps, queues: jobs.sinks as FanoutDeps['queues'], rows };
+  // Aggregated rows are written before the jobs that follow them: never a job for an unwritten row.
+  const buffer = {
+    mark: () => ({ jobs: jobs.mark(), rows: rows.mark() }),
+    rollback: (m: { jobs: ReturnType<JobBuffer['mark']>; rows: number }) => {
+      jobs.rollback(m.jobs);
+      rows.rollback(m.rows);
+    },
+    flush: async () => {
+      await rows.flush();
+      await jobs.flush();
+    },
+    get size() {
+      return jobs.size + rows.size;
+    },
+  };
   // The first record whose jobs are still held: a failure reports from there, so no record is
   // checkpointed before its jobs are in the queue.
   let firstHeld: KinesisStreamRecord | undefined;
@@ -131,9 +158,15 @@ function decodeRecord(record: KinesisStreamRecord, logger: Logger): AuthorEvent 
 }
 
 /** Fans one event out. Idempotent: running it again writes nothing new for the same audience. */
-async function fanOutEvent(event: AuthorEvent, deps: FanoutDeps): Promise<void> {
+async function fanOutEvent(event: AuthorEvent, deps: BatchDeps): Promise<void> {
   const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
   const policy = typePolicy(event.type);
+  const rules = await (deps.aggregation ?? defaultAggregationRules).policyFor(event.tenantId);
+  if (event.retracts !== undefined) {
+    await retract(event, event.retracts, rules, deps);
+    return;
+  }
+  const groupKey = groupKeyOf(event, rules);
   const [count, previous] = await Promise.all([deps.graph.followerCount(author), deps.graph.tier(author)]);
   const tier = decideTier(previous?.tier, count, deps.tierPolicy);
   // An author never decided is regular (decideTier treats both alike): writing that down for every
@@ -141,7 +174,7 @@ async function fanOutEvent(event: AuthorEvent, deps: FanoutDeps): Promise<void> 
   if (tier !== (previous?.tier ?? Tier.Regular))
     await deps.graph.setTier(author, { tier, changedAt: deps.clock.now() });
 
-  const fan = new EventFan(event, policy, deps);
+  const fan = new EventFan(event, policy, groupKey, deps);
   const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);
   const explicit: ReadonlySet<UserId> = new Set(recipients);
   if ((await fanOutMode(event, tier, explicit, deps)) === Tier.Celebrity) {
@@ -159,6 +192,44 @@ async function fanOutEvent(event: AuthorEvent, deps: FanoutDeps): Promise<void> 
     await fan.rowsAndJobs(recipients);
     await fan.allFollowers(author, explicit);
   }
+}
+
+/**
+ * A retracting event (an `unlike`): notifies nobody, and takes its actor out of the group the
+ * retracted event joined, in the inbox of every recipient and follower of the actor (the
+ * audience that event had, as far as the follower graph still knows it). Idempotent: a second
+ * retraction, or one of an event that never aggregated, changes nothing. Events that did not
+ * aggregate keep their rows (docs/architecture.md, "Retraction").
+ */
+async function retract(
+  event: AuthorEvent,
+  retracts: string,
+  rules: AggregationPolicy,
+  deps: BatchDeps,
+): Promise<void> {
+  const groupKey = groupKeyOf({ ...event, type: retractedType(event.type) }, rules);
+  if (groupKey === undefined) return;
+  // The retracted event's rows may still be held in this batch: write them first, so the
+  // retraction finds them (the order of an author's events is the order of their effects).
+  await deps.rows.flush();
+  const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
+  const take = (users: readonly UserId[]) =>
+    Promise.all(
+      users.map((userId) =>
+        deps.inbox.retractFromGroup({ tenantId: event.tenantId, userId }, groupKey, event.actorId, retracts),
+      ),
+    );
+  await take((event.recipients ?? []).filter((r) => r !== event.actorId));
+  let after: string | undefined;
+  do {
+    const page = await deps.graph.pageFollowers(author, {
+      limit: deps.pageSize ?? 5000,
+      ...(after === undefined ? {} : { after }),
+    });
+    const audience = page.followers.filter((f) => f !== event.actorId);
+    for (let i = 0; i < audience.length; i += 100) await take(audience.slice(i, i + 100));
+    after = page.next;
+  } while (after !== undefined);
 }
 
 /**
@@ -218,12 +289,14 @@ function pointerId(event: AuthorEvent): string {
 class EventFan {
   readonly #event: AuthorEvent;
   readonly #policy: TypePolicy;
-  readonly #deps: FanoutDeps;
+  readonly #groupKey: string | undefined;
+  readonly #deps: BatchDeps;
   readonly #pageSize: number;
 
-  constructor(event: AuthorEvent, policy: TypePolicy, deps: FanoutDeps) {
+  constructor(event: AuthorEvent, policy: TypePolicy, groupKey: string | undefined, deps: BatchDeps) {
     this.#event = event;
     this.#policy = policy;
+    this.#groupKey = groupKey;
     this.#deps = deps;
     this.#pageSize = deps.pageSize ?? 5000;
   }
@@ -303,8 +376,11 @@ class EventFan {
       read: false,
       ...(e.objectId === undefined ? {} : { objectId: e.objectId }),
       ...(e.data === undefined ? {} : { data: e.data }),
+      ...(this.#groupKey === undefined ? {} : { groupKey: this.#groupKey }),
     }));
-    await this.#deps.inbox.putMany(rows);
+    // Aggregated rows wait for the batch's other rows of their groups (row-buffer.ts).
+    if (this.#groupKey === undefined) await this.#deps.inbox.putMany(rows);
+    else await this.#deps.rows.hold(rows);
     for (const channel of this.#policy.channels) {
       await this.#deps.queues[channel].sendBatch(rows.map((row) => this.#job(row.userId, row.id, channel)));
     }

@@ -102,5 +102,7 @@ function rowItem(row: InboxRow): InboxItem {
     read: row.read,
     data: row.data ?? null,
     source: row.source === 'celebrity' ? 'celebrity' : 'row',
+    group: row.group ?? null,
+    groupKey: row.groupKey ?? null,
   };
 }

@@ -92,6 +92,14 @@ export const eventBodySchema = {
         { type: 'integer', minimum: 0, description: 'epoch ms' },
       ],
     },
+    retracts: {
+      type: 'string',
+      minLength: 1,
+      maxLength: EVENT_LIMITS.idMaxLength,
+      pattern: ID_PATTERN,
+      description:
+        'The id of an earlier event of the same actor on the same objectId that this one takes back (e.g. an unlike of a like): this event notifies nobody, and the retracted one leaves the aggregated items it joined.',
+    },
   },
 } as const;
 
@@ -264,6 +272,30 @@ export const inboxItemSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     read: { type: 'boolean' },
     data: { type: ['object', 'null'], additionalProperties: true },
+    group: {
+      description:
+        'An aggregated item ("Ana, Bo and 14,998 others liked your post"), else null. Its id, actor, event and data are its newest activity; when a new actor joins, the item takes a newer id and moves to the top.',
+      anyOf: [
+        {
+          type: 'object',
+          required: ['key', 'actors', 'actorCount'],
+          properties: {
+            key: {
+              type: 'string',
+              description: 'Stable while the item moves: a client replaces the item it shows with this key.',
+            },
+            actors: {
+              type: 'array',
+              items: { type: 'string' },
+              maxItems: 3,
+              description: 'The newest distinct actors, newest first.',
+            },
+            actorCount: { type: 'integer', minimum: 1, description: 'The exact number of distinct actors.' },
+          },
+        },
+        { type: 'null' },
+      ],
+    },
   },
 } as const;
 

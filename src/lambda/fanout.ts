@@ -5,6 +5,7 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { decodeEvent } from '../domain/event.ts';
+import { TenantAggregationRules } from '../handlers/aggregation.ts';
 import { fanOut } from '../handlers/fanout.ts';
 import { FunctionKind } from './env.ts';
 import { defaultDeps, type LambdaDeps, lambdaRuntime, MetricName } from './powertools.ts';
@@ -22,8 +23,11 @@ export function createFanoutHandler(
   deps: LambdaDeps,
 ): (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse> {
   const runtime = lambdaRuntime(deps);
+  // One per container: it caches each tenant's rules for a minute.
+  let aggregation: TenantAggregationRules | undefined;
   return runtime.wrap(async (event) => {
     const ports = await runtime.ports();
+    aggregation ??= new TenantAggregationRules(ports.tenants, ports.clock);
     const response = await fanOut(event, {
       graph: ports.graph,
       inbox: ports.inbox,
@@ -32,6 +36,7 @@ export function createFanoutHandler(
       tierPolicy: ports.tierPolicy,
       clock: ports.clock,
       logger: runtime.logger,
+      aggregation,
     });
     const failed = response.batchItemFailures[0]?.itemIdentifier;
     const done = failed === undefined ? event.Records : recordsBefore(event.Records, failed);

@@ -1,4 +1,4 @@
-import type { InboxRow, NotificationId, UserKey } from '../domain/types.ts';
+import type { InboxRow, NotificationId, UserId, UserKey } from '../domain/types.ts';
 import type { ArrivalMark } from './celebrity-feed.ts';
 
 export interface InboxPageOptions {
@@ -22,8 +22,26 @@ export interface CatchUpRange {
  * pointers their catch-up copied in. Every read is a read of the user's own rows only.
  */
 export interface Inbox {
-  /** Idempotent per (tenant, user, id): a re-written row changes nothing (read state kept). */
+  /**
+   * Idempotent per (tenant, user, id): a re-written row changes nothing (read state kept).
+   *
+   * A row with a `groupKey` folds into its group's one item instead: its actor joins the group
+   * unless already in it (a re-delivered event or a second like by the same actor counts
+   * nothing), the item's `group.actorCount` is the exact number of distinct actors and
+   * `group.actors` the newest `GROUP_ACTORS_SHOWN`. When a new actor joins, the item becomes
+   * unread and, when the joining row's id is newer than the item's, takes that id: it moves to
+   * the top of the inbox and its old id is gone (`has` says false). The unread count counts the
+   * item once. The row's own `read` is ignored for a group.
+   */
   putMany(rows: readonly InboxRow[]): Promise<void>;
+  /**
+   * Takes `actorId` out of the user's group `groupKey` when it is there through `eventId` (an
+   * "unlike" retracting its like): the count drops by one, the item keeps its place and read
+   * state, and disappears when no actor is left. Resolves true when it took the actor out; false
+   * when there was nothing to take (never there, retracted already, or there through another
+   * event): retracting is idempotent.
+   */
+  retractFromGroup(user: UserKey, groupKey: string, actorId: UserId, eventId: string): Promise<boolean>;
   /** Newest first within (afterId, beforeId). */
   page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]>;
   /** Unread rows newer than `afterId`, exactly. */

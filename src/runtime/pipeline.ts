@@ -1,6 +1,7 @@
 import { type CapDefaults, NO_CAP_DEFAULTS } from '../domain/frequency-cap.ts';
 import type { Channel } from '../domain/types.ts';
 import type { UnsubscribeTokens } from '../domain/unsubscribe.ts';
+import { TenantAggregationRules } from '../handlers/aggregation.ts';
 import { consumeEmail } from '../handlers/email-consumer.ts';
 import { fanOut } from '../handlers/fanout.ts';
 import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
@@ -73,6 +74,7 @@ export class Pipeline {
     const { clock, logger } = ports;
     const retryBaseMs = opts.retryBaseMs ?? 200;
     const around = opts.aroundHandler ?? directly;
+    const aggregation = new TenantAggregationRules(ports.tenants, clock);
     this.#fanout = new KinesisPoller({
       log: ports.log,
       checkpoints: ports.checkpoints,
@@ -91,6 +93,7 @@ export class Pipeline {
             tierPolicy: ports.tierPolicy,
             clock,
             logger,
+            aggregation,
           }),
         ),
     });

@@ -99,6 +99,35 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await fresh.close();
   });
 
+  it('shows the likes of one post as one line that grows live: "Ana, Bo and 3 others liked…"', async () => {
+    // Prepare: two likes before the page opens
+    const like = async (id: string, actorId: string) => {
+      const res = await service.api('/v1/events', {
+        method: 'POST',
+        body: { id, type: 'like', actorId, objectId: 'photo-9', recipients: ['gina'] },
+      });
+      expect(res.status).toBe(202);
+    };
+    await like('like-1', 'Cy');
+    await like('like-2', 'Di');
+    const fresh = await browser.newPage();
+    await fresh.goto(`${service.url}/`);
+    await fresh.getByLabel('User token').fill(await service.userToken('gina'));
+    await fresh.getByRole('button', { name: 'Open inbox' }).click();
+    await fresh.locator('#live[data-state="live"]').waitFor();
+    await fresh.locator('.item', { hasText: 'Di and Cy liked your post photo-9' }).waitFor();
+    // Act: three more likers while the page is open, and a repeated like
+    await like('like-3', 'Ed');
+    await like('like-4', 'Bo');
+    await like('like-5', 'Ana');
+    await like('like-6', 'Cy');
+    // Assess: one line, replaced in place as it grew
+    await fresh.locator('.item', { hasText: 'Ana, Bo and 3 others liked your post photo-9' }).waitFor();
+    await expect.poll(() => fresh.locator('.item').count()).toBe(1);
+    await expect.poll(() => fresh.locator('#badge').textContent()).toBe('1');
+    await fresh.close();
+  });
+
   it('refuses a token that is not valid and stays on the sign-in form', async () => {
     // Prepare
     const fresh = await browser.newPage();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode, FanoutError, ValidationError } from '../../src/domain/errors.ts';
+import { ErrorCode, FanoutError, NotFoundError, ValidationError } from '../../src/domain/errors.ts';
 import type { Tenants } from '../../src/ports/tenants.ts';
 
 /** What a suite run needs: fresh, empty tenants per test. */
@@ -43,6 +43,42 @@ export function tenantsContract(name: string, make: () => Promise<TenantsHarness
       expect(await h.tenants.get('acme')).toEqual(created);
       expect(await h.tenants.list()).toEqual([created]);
       expect(await h.tenants.findByApiKeyHash(keyHash('key-1'))).toEqual(created);
+    });
+
+    it('stores, replaces and removes a tenant’s aggregation rules with its record', async () => {
+      // Prepare
+      await h.tenants.create('acme', keyHash('key-1'), 1_000);
+      const rules = { like: { aggregate: true, windowMs: 86_400_000 }, comment: { aggregate: true } };
+      // Act
+      await h.tenants.setAggregation('acme', rules);
+      const stored = await h.tenants.get('acme');
+      const listed = await h.tenants.list();
+      await h.tenants.setAggregation('acme', { like: { aggregate: false } });
+      const replaced = await h.tenants.get('acme');
+      await h.tenants.setAggregation('acme', undefined);
+      const removed = await h.tenants.get('acme');
+      // Assess
+      expect(stored).toEqual({ tenantId: 'acme', createdAt: 1_000, aggregation: rules });
+      expect(listed).toEqual([stored]);
+      expect(replaced?.aggregation).toEqual({ like: { aggregate: false } });
+      expect(removed).toEqual({ tenantId: 'acme', createdAt: 1_000 });
+    });
+
+    it('refuses bad aggregation rules and an unknown tenant, changing nothing', async () => {
+      // Prepare
+      await h.tenants.create('acme', keyHash('key-1'), 1_000);
+      // Act / Assess
+      await expect(
+        h.tenants.setAggregation('acme', { like: { aggregate: 'yes' } } as never),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        h.tenants.setAggregation('acme', { like: { aggregate: true, windowMs: 5 } }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(h.tenants.setAggregation('nobody', { like: { aggregate: true } })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      expect(await h.tenants.get('acme')).toEqual({ tenantId: 'acme', createdAt: 1_000 });
+      expect(await h.tenants.get('nobody')).toBeUndefined();
     });
 
     it('knows nothing of an unknown tenant or key', async () => {

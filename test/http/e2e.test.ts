@@ -39,6 +39,67 @@ describe('the service over HTTP', () => {
     });
   }
 
+  it('shows likes of one post as one item with its newest actors and exact actor count', async () => {
+    // Prepare
+    const owner = uid('owner');
+    const likers = [uid('ana'), uid('bo'), uid('cy'), uid('di')];
+    const ownerReader = await tokenClient(acme, owner);
+    const like = (actorId: string, id = uid('like')) =>
+      acme('POST', '/v1/events', { id, type: 'like', actorId, objectId: 'post-v', recipients: [owner] });
+    // Act: four likers, one of them twice
+    for (const liker of likers) expect((await like(liker)).status).toBe(202);
+    expect((await like(likers[0]!)).status).toBe(202);
+    const page = await eventually(async () => {
+      const res = await ownerReader.call('GET', '/v1/me/inbox');
+      return res.body.items?.[0]?.group?.actorCount === 4 ? res.body : undefined;
+    });
+    // Assess
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({
+      type: 'like',
+      objectId: 'post-v',
+      actorId: likers[3],
+      read: false,
+      group: { actors: [likers[3], likers[2], likers[1]], actorCount: 4 },
+    });
+    expect(typeof page.items[0].group.key).toBe('string');
+    const count = await ownerReader.call('GET', '/v1/me/inbox/unread-count');
+    expect(count.body).toEqual({ count: 1 });
+  });
+
+  it('takes an unliked like out of the item, and the item away with the last one', async () => {
+    // Prepare
+    const owner = uid('owner');
+    const [ana, bo] = [uid('ana'), uid('bo')];
+    const ownerReader = await tokenClient(acme, owner);
+    const send = (body: Record<string, unknown>) =>
+      acme('POST', '/v1/events', { objectId: 'post-u', recipients: [owner], ...body });
+    const [likeAna, likeBo] = [uid('like'), uid('like')];
+    expect((await send({ id: likeAna, type: 'like', actorId: ana })).status).toBe(202);
+    expect((await send({ id: likeBo, type: 'like', actorId: bo })).status).toBe(202);
+    await eventually(async () => {
+      const res = await ownerReader.call('GET', '/v1/me/inbox');
+      return res.body.items?.[0]?.group?.actorCount === 2 ? true : undefined;
+    });
+    // Act
+    const unlike = await send({ id: uid('unlike'), type: 'unlike', actorId: bo, retracts: likeBo });
+    const bad = await send({ id: uid('unlike'), type: 'unlike', actorId: bo, retracts: 'no such id!' });
+    const one = await eventually(async () => {
+      const res = await ownerReader.call('GET', '/v1/me/inbox');
+      return res.body.items?.[0]?.group?.actorCount === 1 ? res.body : undefined;
+    });
+    await send({ id: uid('unlike'), type: 'unlike', actorId: ana, retracts: likeAna });
+    const none = await eventually(async () => {
+      const res = await ownerReader.call('GET', '/v1/me/inbox');
+      return res.body.items?.length === 0 ? res.body : undefined;
+    });
+    // Assess
+    expect(unlike.status).toBe(202);
+    expect(bad.status).toBe(400);
+    expect(one.items[0].group.actors).toEqual([ana]);
+    expect(none).toEqual({ items: [], nextCursor: null });
+  });
+
   it('fans an event out to every follower and an explicit recipient, newest first', async () => {
     // Prepare
     const [author, f1, f2, owner] = [uid('author'), uid('f'), uid('f'), uid('owner')];

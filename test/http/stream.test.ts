@@ -190,6 +190,7 @@ describe('GET /v1/me/inbox/stream', () => {
       createdAt: new Date(fresh.createdAt).toISOString(),
       read: false,
       data: null,
+      group: null,
     });
     const counts = await stream.waitFor('unread-count', 2);
     expect(JSON.parse(counts[1]!.data)).toEqual({ count: 2 });

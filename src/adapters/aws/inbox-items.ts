@@ -19,6 +19,9 @@ import type { Item } from './inbox-batch.ts';
  *   holds.
  * - `tenant#user#meta`, sk `state`: the user's catch-up mark, read watermark and, in counter mode,
  *   unread counter (inbox-state.ts).
+ * - An aggregated item's row also carries g (group key), n (distinct actors) and ga (the newest
+ *   actors, `[[actor, at], …]`); its group lives at `tenant#user#grp` and its actors at
+ *   `tenant#user#grp#<group key>` (inbox-groups.ts).
  *
  * User ids never contain `#`, so `tenant#user#meta` is never another user's `tenant#user`.
  */
@@ -51,6 +54,7 @@ export function rowItem(row: InboxRow, ttlMs: number, indexed: boolean): Item {
   const data = payloadJson(row.data);
   if (data !== null) item.d = data;
   if (row.source === 'celebrity') item.s = 'c';
+  if (row.groupKey !== undefined) item.g = row.groupKey;
   if (indexed && row.read !== true) item.upk = pk;
   return item;
 }
@@ -72,6 +76,13 @@ export function rowFromItem(user: UserKey, item: Item): InboxRow {
   const data = parsePayload(item.d);
   if (data !== undefined) row.data = data;
   if (item.s === 'c') row.source = 'celebrity';
+  if (typeof item.g === 'string') {
+    row.groupKey = item.g;
+    const shown = Array.isArray(item.ga)
+      ? (item.ga as [string, number][]).map(([actorId]) => actorId)
+      : [row.actorId];
+    row.group = { actors: shown, actorCount: typeof item.n === 'number' ? item.n : 1 };
+  }
   return row;
 }
 
@@ -103,6 +114,8 @@ function invalidRowField(row: InboxRow): string | undefined {
   }
   if (typeof row.createdAt !== 'number' || !Number.isFinite(row.createdAt)) return 'createdAt';
   if (row.source !== undefined && row.source !== 'celebrity') return 'source';
+  if (row.groupKey !== undefined && (typeof row.groupKey !== 'string' || row.groupKey.length === 0))
+    return 'groupKey';
   return undefined;
 }
 

@@ -19,6 +19,7 @@ import {
 } from './inbox-batch.ts';
 import { InboxCatchUp } from './inbox-catch-up.ts';
 import { UnreadCounter } from './inbox-counter.ts';
+import { DynamoGroups } from './inbox-groups.ts';
 import {
   distinctBy,
   expiryFloor,
@@ -90,6 +91,7 @@ export class DynamoInbox implements Inbox {
   readonly #clock: Clock;
   readonly #counter: UnreadCounter | undefined;
   readonly #catchUp: InboxCatchUp;
+  readonly #groups: DynamoGroups;
 
   constructor(opts: DynamoInboxOptions) {
     this.#ctx = { documents: opts.documents, capacity: opts.capacity, retry: opts.retry };
@@ -101,6 +103,13 @@ export class DynamoInbox implements Inbox {
         ? new UnreadCounter(this.#ctx, this.#table, this.#clock, opts.counterSettleMs ?? 60_000)
         : undefined;
     this.#catchUp = new InboxCatchUp(this.#ctx, this.#table, this.#ttlMs, this.#counter !== undefined);
+    this.#groups = new DynamoGroups({
+      ctx: this.#ctx,
+      table: this.#table,
+      ttlMs: this.#ttlMs,
+      indexed: this.#counter === undefined,
+      clock: this.#clock,
+    });
   }
 
   async putMany(rows: readonly InboxRow[]): Promise<void> {
@@ -108,7 +117,11 @@ export class DynamoInbox implements Inbox {
     validateRows(rows);
     if (rows.length === 0) return;
     const startedAt = this.#clock.now();
-    const distinct = distinctBy(rows, rowKey);
+    const grouped = rows.filter((row) => row.groupKey !== undefined);
+    if (grouped.length > 0) await this.#putGroups(grouped, startedAt);
+    const plain = grouped.length === 0 ? rows : rows.filter((row) => row.groupKey === undefined);
+    if (plain.length === 0) return;
+    const distinct = distinctBy(plain, rowKey);
     const existing = await batchGet(
       this.#ctx,
       'inbox write',
@@ -132,6 +145,43 @@ export class DynamoInbox implements Inbox {
     const reset = distinct.filter((row) => !row.read && (slow || !counter.isFresh(row.id, startedAt)));
     const users = distinctBy(reset, (row) => rowsPk(row));
     await mapLimit(users, ITEM_CONCURRENCY, (user) => counter.reset(user));
+  }
+
+  /**
+   * Aggregated rows (inbox-groups.ts). In counter mode, a group's old row leaving the counted
+   * range, or a row becoming unread in place there, resets its user's counter, as a late row does.
+   */
+  async #putGroups(rows: readonly InboxRow[], startedAt: number): Promise<void> {
+    const { moved } = await this.#groups.put(rows);
+    const counter = this.#counter;
+    if (counter === undefined) return;
+    const slow = counter.tookTooLong(startedAt);
+    const late = rows.filter((row) => slow || !counter.isFresh(row.id, startedAt));
+    const reset = [
+      ...moved.filter((m) => slow || !counter.isFresh(m.oldId, startedAt)).map((m) => m.user),
+      ...late,
+    ];
+    await mapLimit(
+      distinctBy(reset, (user) => rowsPk(user)),
+      ITEM_CONCURRENCY,
+      (user) => counter.reset(user),
+    );
+  }
+
+  /** inbox-groups.ts; in counter mode a deleted row resets its user's counter (a rare write). */
+  async retractFromGroup(
+    user: UserKey,
+    groupKey: string,
+    actorId: string,
+    eventId: string,
+  ): Promise<boolean> {
+    requireUser(user);
+    requireText(groupKey, 'groupKey');
+    requireText(actorId, 'actorId');
+    requireText(eventId, 'eventId');
+    const done = await this.#groups.retract(user, groupKey, actorId, eventId);
+    if (done.deletedRow !== undefined && this.#counter !== undefined) await this.#counter.reset(user);
+    return done.removed;
   }
 
   async page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]> {

@@ -3,11 +3,13 @@ import {
   GetCommand,
   ScanCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { AggregationPolicy } from '../../domain/grouping.ts';
 import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
 import { requireText } from '../checks/input.ts';
-import { requireTime } from '../checks/tenants.ts';
+import { parseAggregation, requireAggregation, requireTime } from '../checks/tenants.ts';
 import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
 import { type RetryPolicy, sendWithRetry } from './retry.ts';
 import { cancellationCodes } from './transaction-errors.ts';
@@ -95,7 +97,7 @@ export class DynamoTenants implements Tenants {
           }),
         ),
       );
-      for (const item of out.Items ?? []) tenants.push(toRecord(item.tenantId, item.createdAt));
+      for (const item of out.Items ?? []) tenants.push(toRecord(item.tenantId, item.createdAt, item.ag));
       start = out.LastEvaluatedKey;
     } while (start !== undefined);
     return tenants.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
@@ -104,7 +106,29 @@ export class DynamoTenants implements Tenants {
   async get(tenantId: string): Promise<TenantRecord | undefined> {
     requireText(tenantId, 'tenantId');
     const item = await this.#get('tenant read', tenantPk(tenantId), TENANT_SK);
-    return item === undefined ? undefined : toRecord(item.tenantId, item.createdAt);
+    return item === undefined ? undefined : toRecord(item.tenantId, item.createdAt, item.ag);
+  }
+
+  /** One conditional UpdateItem of the tenant item: `ag`, the rules as JSON. */
+  async setAggregation(tenantId: string, rules: AggregationPolicy | undefined): Promise<void> {
+    requireText(tenantId, 'tenantId');
+    requireAggregation(rules);
+    try {
+      await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: tenantPk(tenantId), sk: TENANT_SK },
+          UpdateExpression: rules === undefined ? 'REMOVE ag' : 'SET ag = :ag',
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(rules === undefined ? {} : { ExpressionAttributeValues: { ':ag': JSON.stringify(rules) } }),
+        }),
+      );
+    } catch (err) {
+      if (awsErrorName(err) === 'ConditionalCheckFailedException') {
+        throw new NotFoundError(`tenant ${tenantId} does not exist`);
+      }
+      throw translateAwsError(err, 'tenant set aggregation');
+    }
   }
 
   /**
@@ -198,6 +222,11 @@ function keyPk(apiKeyHash: string): string {
   return `key#${apiKeyHash}`;
 }
 
-function toRecord(tenantId: unknown, createdAt: unknown): TenantRecord {
-  return { tenantId: tenantId as string, createdAt: createdAt as number };
+function toRecord(tenantId: unknown, createdAt: unknown, ag?: unknown): TenantRecord {
+  const aggregation = parseAggregation(ag);
+  return {
+    tenantId: tenantId as string,
+    createdAt: createdAt as number,
+    ...(aggregation === undefined ? {} : { aggregation }),
+  };
 }

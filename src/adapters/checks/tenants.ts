@@ -1,4 +1,5 @@
 import { ValidationError } from '../../domain/errors.ts';
+import { type AggregationPolicy, aggregationProblems } from '../../domain/grouping.ts';
 
 /**
  * Argument checks of the Tenants port, shared by its embedded and AWS adapters so both refuse a
@@ -10,4 +11,17 @@ export function requireTime(at: unknown): void {
   if (typeof at !== 'number' || !Number.isFinite(at)) {
     throw new ValidationError([{ path: 'at', message: 'must be a finite number' }]);
   }
+}
+
+/** Throws a ValidationError unless `rules` is undefined or valid aggregation rules. */
+export function requireAggregation(rules: unknown): asserts rules is AggregationPolicy | undefined {
+  if (rules === undefined) return;
+  const problems = aggregationProblems(rules);
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
+/** The rules as stored: their JSON, or undefined. */
+export function parseAggregation(json: unknown): AggregationPolicy | undefined {
+  if (typeof json !== 'string') return undefined;
+  return JSON.parse(json) as AggregationPolicy;
 }

@@ -41,6 +41,15 @@ export function createInboxSchema(sqlite: DatabaseSync): void {
   // A data file from before caught-up pointers became rows: they carry `source`.
   const columns = sqlite.prepare('PRAGMA table_info(inbox_rows)').all() as { name: string }[];
   if (!columns.some((c) => c.name === 'source')) sqlite.exec('ALTER TABLE inbox_rows ADD COLUMN source TEXT');
+  // A data file from before aggregated items: a group's row carries its key, count and actors.
+  if (!columns.some((c) => c.name === 'group_key')) {
+    sqlite.exec(`
+      ALTER TABLE inbox_rows ADD COLUMN group_key TEXT;
+      ALTER TABLE inbox_rows ADD COLUMN actor_count INTEGER;
+      ALTER TABLE inbox_rows ADD COLUMN actors TEXT;
+    `);
+  }
+  createGroupTables(sqlite);
   sqlite.exec(`
     CREATE INDEX IF NOT EXISTS inbox_unread ON inbox_rows (tenant_id, user_id, id) WHERE read = 0;
     CREATE TABLE IF NOT EXISTS inbox_state (
@@ -71,6 +80,38 @@ export function createInboxSchema(sqlite: DatabaseSync): void {
     END;
   `);
   migrateReadState(sqlite);
+}
+
+/**
+ * Aggregated items (src/domain/grouping.ts). `inbox_groups`, one row per (user, group): the id of
+ * the group's inbox row (its newest activity), the exact number of distinct actors and the newest
+ * actors shown (JSON `[[actor, at], …]`). `inbox_group_actors`, one row per distinct actor of a
+ * group: its primary key is what makes a re-delivered event or an actor's second like count
+ * nothing (INSERT OR IGNORE), and the count moves in the same transaction as that insert. The
+ * `at` index finds the newest actors again when one is retracted.
+ */
+function createGroupTables(sqlite: DatabaseSync): void {
+  sqlite.exec(`
+    CREATE TABLE IF NOT EXISTS inbox_groups (
+      tenant_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      group_key TEXT NOT NULL,
+      row_id TEXT NOT NULL,
+      actor_count INTEGER NOT NULL,
+      actors TEXT NOT NULL,
+      PRIMARY KEY (tenant_id, user_id, group_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS inbox_group_actors (
+      tenant_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      group_key TEXT NOT NULL,
+      actor_id TEXT NOT NULL,
+      event_id TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      PRIMARY KEY (tenant_id, user_id, group_key, actor_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS inbox_group_actors_at ON inbox_group_actors (tenant_id, user_id, group_key, at);
+  `);
 }
 
 /**

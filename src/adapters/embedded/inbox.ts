@@ -7,6 +7,7 @@ import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../port
 import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
+import { EmbeddedGroups, shownActors } from './inbox-groups.ts';
 import { createInboxSchema, UNREAD_FOLD_AT } from './inbox-schema.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
 import { storeStep } from './store-step.ts';
@@ -42,6 +43,9 @@ type StoredRow = readonly [
   createdAt: number,
   read: number,
   source: string | null,
+  groupKey: string | null,
+  actorCount: number | null,
+  actors: string | null,
 ];
 
 /** The unread counter as the count statement reads it (see inbox-schema.ts). */
@@ -57,7 +61,8 @@ interface CounterRead {
 
 const ROW_COLUMNS =
   'tenant_id, user_id, id, event_id, type, category, actor_id, object_id, data, created_at, read, source';
-const PAGE_COLUMNS = 'id, event_id, type, category, actor_id, object_id, data, created_at, read, source';
+const PAGE_COLUMNS =
+  'id, event_id, type, category, actor_id, object_id, data, created_at, read, source, group_key, actor_count, actors';
 
 /**
  * Users' inboxes on SQLite: rows keyed (tenant, user, id) in a WITHOUT ROWID table, so a page is
@@ -71,6 +76,7 @@ export class EmbeddedInbox implements Inbox {
   readonly #db: EmbeddedDb;
   readonly #ttlMs: number;
   readonly #foldAt: number;
+  readonly #groups: EmbeddedGroups;
   readonly #s: Record<
     | 'insert'
     | 'page'
@@ -153,17 +159,53 @@ export class EmbeddedInbox implements Inbox {
       statements.pageBefore.setReturnArrays(true);
       return statements;
     });
+    this.#groups = storeStep('inbox set-up', () => new EmbeddedGroups(sqlite));
   }
 
   /**
    * The fan-out hot path: one transaction, one cached statement, positional parameters. A run of
    * rows sharing one payload object (one event to many followers) stringifies it once. A fresh
    * row lands above its user's counted range, so the counter trigger only looks the user up.
+   * Rows with a `groupKey` fold into their group's item (inbox-groups.ts), in the same transaction.
    */
   async putMany(rows: readonly InboxRow[]): Promise<void> {
     requireArray(rows, 'rows');
     if (rows.length === 0) return;
-    storeStep('inbox write', () => this.#db.transaction(() => this.#insert(rows, undefined)));
+    const grouped = rows.some((row) => row?.groupKey !== undefined);
+    storeStep('inbox write', () =>
+      this.#db.transaction(() => {
+        if (!grouped) {
+          this.#insert(rows, undefined);
+          return;
+        }
+        this.#insert(
+          rows.filter((row) => row.groupKey === undefined),
+          undefined,
+        );
+        const members = rows.filter((row) => row.groupKey !== undefined);
+        members.forEach((row, i) => {
+          const bad = invalidRowField(row);
+          if (bad !== undefined)
+            throw new ValidationError([{ path: `rows[${i}].${bad}`, message: 'is missing or invalid' }]);
+        });
+        this.#groups.put(members);
+      }),
+    );
+  }
+
+  async retractFromGroup(
+    user: UserKey,
+    groupKey: string,
+    actorId: string,
+    eventId: string,
+  ): Promise<boolean> {
+    requireUser(user);
+    requireText(groupKey, 'groupKey');
+    requireText(actorId, 'actorId');
+    requireText(eventId, 'eventId');
+    return storeStep('inbox retract', () =>
+      this.#db.transaction(() => this.#groups.retract(user, groupKey, actorId, eventId).removed),
+    );
   }
 
   async page(user: UserKey, opts: InboxPageOptions): Promise<InboxRow[]> {
@@ -279,7 +321,15 @@ export class EmbeddedInbox implements Inbox {
    */
   async purgeExpired(now: number, opts?: PurgeOptions): Promise<InboxPurgeResult> {
     const bound = liveLowerBound(now, this.#ttlMs);
-    return { rows: await purgeOlderThan(this.#db, 'inbox_rows', 'user_id', bound, opts) };
+    const rows = await purgeOlderThan(this.#db, 'inbox_rows', 'user_id', bound, opts);
+    // A group whose item expired starts afresh: its actors go with it, a few groups a transaction.
+    while (
+      storeStep('inbox purge groups', () => this.#db.transaction(() => this.#groups.purge(bound, 100))) ===
+      100
+    ) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { rows };
   }
 
   /**
@@ -342,7 +392,21 @@ function countFrom(c: CounterRead, lo: NotificationId): number {
 }
 
 function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
-  const [id, eventId, type, category, actorId, objectId, data, createdAt, read, source] = row;
+  const [
+    id,
+    eventId,
+    type,
+    category,
+    actorId,
+    objectId,
+    data,
+    createdAt,
+    read,
+    source,
+    groupKey,
+    count,
+    actors,
+  ] = row;
   const inboxRow: { -readonly [K in keyof InboxRow]: InboxRow[K] } = {
     tenantId: user.tenantId,
     userId: user.userId,
@@ -358,6 +422,10 @@ function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
   const payload = parsePayload(data);
   if (payload !== undefined) inboxRow.data = payload;
   if (source === 'celebrity') inboxRow.source = source;
+  if (groupKey !== null) {
+    inboxRow.groupKey = groupKey;
+    inboxRow.group = { actors: actors === null ? [actorId] : shownActors(actors), actorCount: count ?? 1 };
+  }
   return inboxRow;
 }
 
@@ -373,5 +441,7 @@ function invalidRowField(row: InboxRow): string | undefined {
   if (typeof row.actorId !== 'string') return 'actorId';
   if (typeof row.createdAt !== 'number') return 'createdAt';
   if (row.source !== undefined && row.source !== 'celebrity') return 'source';
+  if (row.groupKey !== undefined && (typeof row.groupKey !== 'string' || row.groupKey.length === 0))
+    return 'groupKey';
   return undefined;
 }

@@ -1,8 +1,9 @@
 import type { StatementSync } from 'node:sqlite';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { AggregationPolicy } from '../../domain/grouping.ts';
 import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
 import { requireText } from '../checks/input.ts';
-import { requireTime } from '../checks/tenants.ts';
+import { parseAggregation, requireAggregation, requireTime } from '../checks/tenants.ts';
 import type { EmbeddedDb } from './db.ts';
 import { storeStep } from './store-step.ts';
 
@@ -13,6 +14,7 @@ export interface EmbeddedTenantsOptions {
 interface StoredTenant {
   readonly tenant_id: string;
   readonly created_at: number;
+  readonly aggregation: string | null;
 }
 
 /**
@@ -22,7 +24,10 @@ interface StoredTenant {
  */
 export class EmbeddedTenants implements Tenants {
   readonly #db: EmbeddedDb;
-  readonly #s: Record<'insertTenant' | 'get' | 'list' | 'insertKey' | 'keyOwner' | 'byKey', StatementSync>;
+  readonly #s: Record<
+    'insertTenant' | 'get' | 'list' | 'insertKey' | 'keyOwner' | 'byKey' | 'setAggregation',
+    StatementSync
+  >;
 
   constructor(opts: EmbeddedTenantsOptions) {
     this.#db = opts.db;
@@ -39,18 +44,23 @@ export class EmbeddedTenants implements Tenants {
           created_at INTEGER NOT NULL
         ) WITHOUT ROWID;
       `);
+      // A data file from before per-tenant aggregation rules.
+      const columns = sqlite.prepare('PRAGMA table_info(tenants)').all() as { name: string }[];
+      if (!columns.some((c) => c.name === 'aggregation'))
+        sqlite.exec('ALTER TABLE tenants ADD COLUMN aggregation TEXT');
       return {
         insertTenant: sqlite.prepare(
           'INSERT INTO tenants (tenant_id, created_at) VALUES (?, ?) ON CONFLICT (tenant_id) DO NOTHING',
         ),
-        get: sqlite.prepare('SELECT tenant_id, created_at FROM tenants WHERE tenant_id = ?'),
-        list: sqlite.prepare('SELECT tenant_id, created_at FROM tenants ORDER BY tenant_id'),
+        get: sqlite.prepare('SELECT tenant_id, created_at, aggregation FROM tenants WHERE tenant_id = ?'),
+        list: sqlite.prepare('SELECT tenant_id, created_at, aggregation FROM tenants ORDER BY tenant_id'),
+        setAggregation: sqlite.prepare('UPDATE tenants SET aggregation = ? WHERE tenant_id = ?'),
         insertKey: sqlite.prepare(
           'INSERT INTO tenant_api_keys (key_hash, tenant_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING',
         ),
         keyOwner: sqlite.prepare('SELECT tenant_id FROM tenant_api_keys WHERE key_hash = ?'),
         byKey: sqlite.prepare(
-          `SELECT t.tenant_id, t.created_at FROM tenant_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id
+          `SELECT t.tenant_id, t.created_at, NULL AS aggregation FROM tenant_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id
            WHERE k.key_hash = ?`,
         ),
       };
@@ -102,6 +112,17 @@ export class EmbeddedTenants implements Tenants {
     );
   }
 
+  async setAggregation(tenantId: string, rules: AggregationPolicy | undefined): Promise<void> {
+    requireText(tenantId, 'tenantId');
+    requireAggregation(rules);
+    const json = rules === undefined ? null : JSON.stringify(rules);
+    const changed = storeStep(
+      'tenant set aggregation',
+      () => this.#s.setAggregation.run(json, tenantId).changes,
+    );
+    if (Number(changed) === 0) throw new NotFoundError(`tenant ${tenantId} does not exist`);
+  }
+
   async findByApiKeyHash(apiKeyHash: string): Promise<TenantRecord | undefined> {
     requireText(apiKeyHash, 'apiKeyHash');
     const row = storeStep('tenant key lookup', () => this.#s.byKey.get(apiKeyHash)) as
@@ -120,5 +141,10 @@ export class EmbeddedTenants implements Tenants {
 }
 
 function toRecord(row: StoredTenant): TenantRecord {
-  return { tenantId: row.tenant_id, createdAt: row.created_at };
+  const aggregation = parseAggregation(row.aggregation);
+  return {
+    tenantId: row.tenant_id,
+    createdAt: row.created_at,
+    ...(aggregation === undefined ? {} : { aggregation }),
+  };
 }

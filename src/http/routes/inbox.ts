@@ -117,5 +117,9 @@ export function itemView(item: InboxItem) {
     createdAt: new Date(item.createdAt).toISOString(),
     read: item.read,
     data: item.data,
+    group:
+      item.group === null || item.groupKey === null
+        ? null
+        : { key: item.groupKey, actors: item.group.actors, actorCount: item.group.actorCount },
   };
 }
