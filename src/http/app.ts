@@ -18,6 +18,7 @@ import { inboxRoutes } from './routes/inbox.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { preferenceRoutes } from './routes/preferences.ts';
 import { streamRoutes } from './routes/stream.ts';
+import { tenantKeyRoutes } from './routes/tenant-keys.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webRoutes } from './routes/web.ts';
@@ -227,6 +228,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     auth,
     logger,
+    ...(options.operatorTenantId === undefined ? {} : { operatorTenantId: options.operatorTenantId }),
+  });
+  await app.register(tenantKeyRoutes, {
+    tenants: ports.tenants,
+    clock,
+    auth,
     ...(options.operatorTenantId === undefined ? {} : { operatorTenantId: options.operatorTenantId }),
   });
   const devTenantId = options.devTenantId;
