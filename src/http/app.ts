@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createUnsubscribeTokens } from '../domain/unsubscribe.ts';
+import { type ServerLimits, serverOptions } from '../lib/server-limits.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Ports } from '../ports/ports.ts';
@@ -23,7 +24,6 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webRoutes } from './routes/web.ts';
 import { errorSchema } from './schemas.ts';
-import { type ServerLimits, serverOptions } from './server-limits.ts';
 import { createUserTokens } from './user-tokens.ts';
 
 /** Knobs of the HTTP API (from the runtime config in the serve command). */

@@ -1,5 +1,5 @@
-import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../http/server-limits.ts';
 import { isLoopbackHost } from '../lib/loopback.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../lib/server-limits.ts';
 import {
   type Environment,
   group,
