@@ -143,8 +143,11 @@ function startServer(dir: string, env: Readonly<Record<string, string>>): Promis
       FANOUT_DATA_DIR: dir,
       PORT: '0',
       FANOUT_LOG_LEVEL: 'silent',
-      // The benchmark measures the server, not the per-tenant limit.
+      // The benchmark measures the server, not the per-tenant and per-user limits; one access-log
+      // line per request on the inherited stderr would measure the terminal.
       FANOUT_RATE_LIMIT: '0',
+      FANOUT_USER_RATE_LIMIT: '0',
+      FANOUT_ACCESS_LOG: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -45,7 +45,7 @@ export interface GrantResources {
  * from the ports its handler uses (docs/architecture.md, "AWS mode"):
  *
  * - event API: append events (stream put, `events` claims), follows, devices, preferences (read and
- *   write), tenants (read: API keys), queue depths for `/v1/ops/*`; a follow or unfollow catches
+ *   write), tenants (read: API keys; write: the operator's key rotation), queue depths for `/v1/ops/*`; a follow or unfollow catches
  *   the follower up first: celebrity pointers and their arrival log (read), inbox (read and write);
  * - inbox API: inbox rows (read, mark read, and the rows and catch-up mark a catch-up writes),
  *   celebrity pointers, their arrival log and followings (read), tenants (read: tells an API key
@@ -73,7 +73,8 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   tableAccess(tables.celebrityFeed, fns.eventApi, 'read');
   tableAccess(tables.devices, fns.eventApi, 'readWrite');
   tableAccess(tables.preferences, fns.eventApi, 'readWrite');
-  tableAccess(tables.tenants, fns.eventApi, 'read');
+  // Write: the operator's key rotation routes (`/v1/ops/tenants/{id}/keys`) add and delete key items.
+  tableAccess(tables.tenants, fns.eventApi, 'readWrite');
   for (const queue of [...Object.values(res.queues), ...Object.values(res.deadLetterQueues)]) {
     queue.grant(fns.eventApi, 'sqs:GetQueueAttributes');
   }

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createUnsubscribeTokens } from '../domain/unsubscribe.ts';
+import { type ServerLimits, serverOptions } from '../lib/server-limits.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Ports } from '../ports/ports.ts';
@@ -18,11 +19,11 @@ import { inboxRoutes } from './routes/inbox.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { preferenceRoutes } from './routes/preferences.ts';
 import { streamRoutes } from './routes/stream.ts';
+import { tenantKeyRoutes } from './routes/tenant-keys.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webRoutes } from './routes/web.ts';
 import { errorSchema } from './schemas.ts';
-import { type ServerLimits, serverOptions } from './server-limits.ts';
 import { createUserTokens } from './user-tokens.ts';
 
 /** Knobs of the HTTP API (from the runtime config in the serve command). */
@@ -227,6 +228,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     auth,
     logger,
+    ...(options.operatorTenantId === undefined ? {} : { operatorTenantId: options.operatorTenantId }),
+  });
+  await app.register(tenantKeyRoutes, {
+    tenants: ports.tenants,
+    clock,
+    auth,
     ...(options.operatorTenantId === undefined ? {} : { operatorTenantId: options.operatorTenantId }),
   });
   const devTenantId = options.devTenantId;

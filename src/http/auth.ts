@@ -51,16 +51,12 @@ export interface Auth {
   userFromRequest(request: FastifyRequest): Promise<TokenUser>;
 }
 
-/** Resolved API keys kept in memory: keys are never revoked, and a hit saves a store read. */
-const KEY_CACHE_MAX = 10_000;
-
 /**
  * Builds the hooks. Messages never say whether a key or token exists elsewhere: a wrong key and
  * another tenant's are both only "not valid".
  */
 export function createAuth(opts: AuthOptions): Auth {
   const { tenants, tokens, clock, limits } = opts;
-  const keyCache = new Map<string, string>();
 
   const limit = (tenantId: string, userId?: string): void => limits?.request(tenantId, userId);
   /** A 401, counted against the source address and in the metrics. */
@@ -70,16 +66,11 @@ export function createAuth(opts: AuthOptions): Auth {
     return unauthorized(message);
   };
 
-  const tenantOfKey = async (key: string): Promise<string | undefined> => {
-    const hash = hashApiKey(key);
-    const cached = keyCache.get(hash);
-    if (cached !== undefined) return cached;
-    const tenant = await tenants.findByApiKeyHash(hash);
-    if (tenant === undefined) return undefined;
-    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
-    keyCache.set(hash, tenant.tenantId);
-    return tenant.tenantId;
-  };
+  // Looked up on every request, never cached: a revoked key must stop working at once, in this
+  // process and in every other one reading the same store (one index lookup embedded, one
+  // consistent GetItem on DynamoDB).
+  const tenantOfKey = async (key: string): Promise<string | undefined> =>
+    (await tenants.findByApiKeyHash(hashApiKey(key)))?.tenantId;
 
   const userOf = async (request: FastifyRequest, credential: string | undefined): Promise<TokenUser> => {
     limits?.checkAddress(request.ip);

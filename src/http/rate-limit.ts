@@ -17,9 +17,9 @@ interface Bucket {
 const MAX_BUCKETS = 100_000;
 
 /**
- * One token bucket per key (a tenant's server traffic, or one end user's), taken from without
+ * One token bucket per key (a tenant, an end user, a source address), taken from without
  * waiting: an HTTP request over the limit is refused at once (429) rather than queued. There is a
- * bucket per active end user, so past MAX_BUCKETS the full ones are dropped.
+ * bucket per active end user and address, so past MAX_BUCKETS the full ones are dropped.
  */
 export class TenantRateLimiter {
   readonly #perMs: number;

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
@@ -35,6 +36,8 @@ export interface AuthorizerDeps {
   readonly tokens: () => UserTokens;
   readonly clock: Clock;
   readonly logger: Pick<Logger, 'error' | 'warn'>;
+  /** Called on every denial (a missing, wrong or expired credential), for the metrics. */
+  readonly onDeny?: () => void;
 }
 
 /** Environment of the authorizer: the tenants table, and the HMAC key of user tokens. */
@@ -82,16 +85,20 @@ function bearer(event: APIGatewayRequestAuthorizerEventV2): string | undefined {
 export function createAuthorizerHandler(
   deps: AuthorizerDeps,
 ): (event: APIGatewayRequestAuthorizerEventV2) => Promise<AuthorizerResult> {
+  const deny = (): AuthorizerResult => {
+    deps.onDeny?.();
+    return DENY;
+  };
   return async (event) => {
     const credential = bearer(event);
-    if (credential === undefined) return DENY;
+    if (credential === undefined) return deny();
     if (looksLikeUserToken(credential)) {
       const user = deps.tokens().verify(credential, deps.clock.now());
-      return user === undefined ? DENY : { isAuthorized: true, context: { tenantId: user.tenantId } };
+      return user === undefined ? deny() : { isAuthorized: true, context: { tenantId: user.tenantId } };
     }
     try {
       const tenant = await deps.tenants().findByApiKeyHash(hashApiKey(credential));
-      return tenant === undefined ? DENY : { isAuthorized: true, context: { tenantId: tenant.tenantId } };
+      return tenant === undefined ? deny() : { isAuthorized: true, context: { tenantId: tenant.tenantId } };
     } catch (err) {
       deps.logger.error('API key lookup failed', { error: errorName(err) });
       throw err;
@@ -109,7 +116,14 @@ function defaultDeps(source: Environment): AuthorizerDeps {
   let tenants: Pick<Tenants, 'findByApiKeyHash'> | undefined;
   let tokens: UserTokens | undefined;
   const logger = new Logger({ serviceName: 'fanout-authorizer' });
+  // The namespace and metric name the other functions use (METRICS_NAMESPACE, MetricName.AuthFailures
+  // in powertools.ts, not imported: it would load the ports and the SDK into this small function).
+  const metrics = new Metrics({ namespace: 'Fanout', serviceName: 'fanout-authorizer' });
   return {
+    onDeny: () => {
+      metrics.addMetric('AuthFailures', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    },
     tenants: () => {
       if (tenants === undefined) {
         const { region, tenantsTable } = envOnce();

@@ -1,6 +1,6 @@
 import type { CapDefaults } from '../domain/frequency-cap.ts';
-import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../http/server-limits.ts';
 import { isLoopbackHost } from '../lib/loopback.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../lib/server-limits.ts';
 import {
   type Environment,
   group,

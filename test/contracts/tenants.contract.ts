@@ -139,6 +139,61 @@ export function tenantsContract(name: string, make: () => Promise<TenantsHarness
       expect(await h.tenants.findByApiKeyHash(keyHash('key-1'))).toBeUndefined();
     });
 
+    it("lists a tenant's keys by id, oldest first, never the hash", async () => {
+      // Prepare
+      await h.tenants.create('acme', keyHash('key-1'), 1_000);
+      await h.tenants.addApiKey('acme', keyHash('key-2'), 2_000);
+      await h.tenants.create('beta', keyHash('key-3'), 1_500);
+      // Act
+      const keys = await h.tenants.listApiKeys('acme');
+      // Assess
+      expect(keys).toEqual([
+        { keyId: keyHash('key-1').slice(0, 16), createdAt: 1_000 },
+        { keyId: keyHash('key-2').slice(0, 16), createdAt: 2_000 },
+      ]);
+      await expect(h.tenants.listApiKeys('nobody')).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    });
+
+    it('rotates: two keys live at once, then the revoked one opens nothing at once', async () => {
+      // Prepare
+      await h.tenants.create('acme', keyHash('old'), 1_000);
+      await h.tenants.addApiKey('acme', keyHash('new'), 2_000);
+      const bothLive = [
+        await h.tenants.findByApiKeyHash(keyHash('old')),
+        await h.tenants.findByApiKeyHash(keyHash('new')),
+      ];
+      // Act
+      await h.tenants.revokeApiKey('acme', keyHash('old').slice(0, 16));
+      // Assess
+      expect(bothLive.map((t) => t?.tenantId)).toEqual(['acme', 'acme']);
+      expect(await h.tenants.findByApiKeyHash(keyHash('old'))).toBeUndefined();
+      expect((await h.tenants.findByApiKeyHash(keyHash('new')))?.tenantId).toBe('acme');
+      expect((await h.tenants.listApiKeys('acme')).map((k) => k.keyId)).toEqual([
+        keyHash('new').slice(0, 16),
+      ]);
+    });
+
+    it("refuses to revoke a tenant's last key, another tenant's key, or an unknown one", async () => {
+      // Prepare
+      await h.tenants.create('acme', keyHash('a1'), 1_000);
+      await h.tenants.create('beta', keyHash('b1'), 1_000);
+      await h.tenants.addApiKey('beta', keyHash('b2'), 2_000);
+      // Act
+      const last = await codeOf(h.tenants.revokeApiKey('acme', keyHash('a1').slice(0, 16)));
+      const others = await codeOf(h.tenants.revokeApiKey('acme', keyHash('b1').slice(0, 16)));
+      const unknown = await codeOf(h.tenants.revokeApiKey('acme', '0123456789abcdef'));
+      const malformed = await codeOf(h.tenants.revokeApiKey('acme', 'not-a-key-id'));
+      // Assess
+      expect([last, others, unknown, malformed]).toEqual([
+        ErrorCode.Conflict,
+        ErrorCode.NotFound,
+        ErrorCode.NotFound,
+        ErrorCode.Validation,
+      ]);
+      expect((await h.tenants.findByApiKeyHash(keyHash('a1')))?.tenantId).toBe('acme');
+      expect((await h.tenants.findByApiKeyHash(keyHash('b1')))?.tenantId).toBe('beta');
+    });
+
     it('rejects empty ids and hashes', async () => {
       // Act / Assess
       await expect(h.tenants.create('', keyHash('k'), 1)).rejects.toBeInstanceOf(ValidationError);

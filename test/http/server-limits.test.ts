@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../src/http/server-limits.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../src/lib/server-limits.ts';
 import { SettingsError } from '../../src/lib/settings.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { bearer, type TestApp, testApp, userToken } from './support.ts';

@@ -430,6 +430,23 @@ describe('unsubscribe links', () => {
     expect((await prefsOf('acme'))!.categories.mention).toEqual({ email: false });
   });
 
+  it('limits altered links per source address, like wrong keys', async () => {
+    // Prepare: 2 wrong credentials at once per address
+    await setup({ authFailureLimit: { perSecond: 1, burst: 2 }, rateClock: () => 0 });
+    const altered = `${link('social').slice(0, -4)}AAAA`;
+    // Act
+    const guesses = [
+      await post(altered, ONE_CLICK),
+      await post(altered, ONE_CLICK),
+      await post(altered, ONE_CLICK),
+    ];
+    const genuine = await post(link('social'), ONE_CLICK);
+    // Assess
+    expect(guesses.map((r) => r.statusCode)).toEqual([400, 400, 429]);
+    expect(genuine.statusCode).toBe(429);
+    expect((await prefsOf('acme'))!.categories.social?.email).toBeUndefined();
+  });
+
   it("keeps a tenant's write that lands between the opt-out's read and write, and opts out on top of it", async () => {
     // Prepare: the tenant changes bob's address while the one-click is in flight
     await setup();

@@ -57,6 +57,22 @@ describe('HTTP API Lambda authorizer', () => {
     expect(d.lookups).toEqual([hashApiKey(API_KEY)]);
   });
 
+  it('counts every denial for the AuthFailures metric, and no grant', async () => {
+    // Prepare
+    let denials = 0;
+    const d = deps({ onDeny: () => void denials++ });
+    const handler = createAuthorizerHandler(d);
+    const { token } = createUserTokens(SECRET, 60_000).issue({ tenantId: 'acme', userId: 'u1' }, NOW);
+    // Act
+    await handler(event());
+    await handler(event('Bearer fo_acme_wrong'));
+    await handler(event(`Bearer ${token.slice(0, -2)}AA`));
+    await handler(event(`Bearer ${API_KEY}`));
+    await handler(event(`Bearer ${token}`));
+    // Assess
+    expect(denials).toBe(3);
+  });
+
   it('authorizes a valid user token without a table lookup', async () => {
     // Prepare
     const d = deps();

@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   ScanCommand,
@@ -7,10 +8,16 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { AggregationPolicy } from '../../domain/grouping.ts';
-import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
+import type { ApiKeyRecord, TenantRecord, Tenants } from '../../ports/tenants.ts';
 import { requireText } from '../checks/input.ts';
-import { parseAggregation, requireAggregation, requireTime } from '../checks/tenants.ts';
-import { awsCall, awsErrorName, translateAwsError } from './errors.ts';
+import {
+  apiKeyId,
+  parseAggregation,
+  requireAggregation,
+  requireKeyId,
+  requireTime,
+} from '../checks/tenants.ts';
+import { awsCall, awsErrorName, isConditionFailure, translateAwsError } from './errors.ts';
 import { type RetryPolicy, sendWithRetry } from './retry.ts';
 import { cancellationCodes } from './transaction-errors.ts';
 
@@ -174,6 +181,76 @@ export class DynamoTenants implements Tenants {
     requireText(apiKeyHash, 'apiKeyHash');
     const item = await this.#get('tenant key lookup', keyPk(apiKeyHash), KEY_SK);
     return item === undefined ? undefined : toRecord(item.tenantId, item.tenantCreatedAt);
+  }
+
+  /**
+   * A Scan of the key items, like `list`: keys are few, only the operator lists them, and a key
+   * item stays one GetItem away for authentication (no index on the hot path).
+   */
+  async listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
+    requireText(tenantId, 'tenantId');
+    if ((await this.get(tenantId)) === undefined)
+      throw new NotFoundError(`tenant ${tenantId} does not exist`);
+    const keys = await this.#keyItems(tenantId);
+    return keys
+      .map((k) => ({ keyId: apiKeyId(k.hash), createdAt: k.createdAt, hash: k.hash }))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.hash < b.hash ? -1 : 1))
+      .map(({ keyId, createdAt }) => ({ keyId, createdAt }));
+  }
+
+  /**
+   * Deletes the key item, on condition it still names this tenant. The authorizer and the app read
+   * key items with consistent reads, so the key fails from the next request on.
+   */
+  async revokeApiKey(tenantId: string, keyId: string): Promise<void> {
+    requireText(tenantId, 'tenantId');
+    requireKeyId(keyId);
+    const keys = await this.#keyItems(tenantId);
+    const matching = keys.filter((k) => apiKeyId(k.hash) === keyId);
+    if (matching.length === 0) throw new NotFoundError(`tenant ${tenantId} has no key ${keyId}`);
+    if (keys.length - matching.length < 1) {
+      throw new ConflictError(
+        `key ${keyId} is the last key of tenant ${tenantId}: create its successor first`,
+      );
+    }
+    for (const k of matching) {
+      await awsCall('tenant revoke key', () =>
+        this.#documents.send(
+          new DeleteCommand({
+            TableName: this.#table,
+            Key: { pk: keyPk(k.hash), sk: KEY_SK },
+            ConditionExpression: 'tenantId = :tenant',
+            ExpressionAttributeValues: { ':tenant': tenantId },
+          }),
+        ),
+      ).catch((err: unknown) => {
+        // Revoked meanwhile by another call: the outcome asked for.
+        if (!isConditionFailure(err)) throw err;
+      });
+    }
+  }
+
+  async #keyItems(tenantId: string): Promise<{ hash: string; createdAt: number }[]> {
+    const keys: { hash: string; createdAt: number }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await awsCall('tenant keys Scan', () =>
+        this.#documents.send(
+          new ScanCommand({
+            TableName: this.#table,
+            FilterExpression: 'sk = :key AND tenantId = :tenant',
+            ExpressionAttributeValues: { ':key': KEY_SK, ':tenant': tenantId },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        keys.push({ hash: String(item.pk).slice('key#'.length), createdAt: item.createdAt as number });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return keys;
   }
 
   async #get(what: string, pk: string, sk: string): Promise<Record<string, unknown> | undefined> {

@@ -25,3 +25,18 @@ export function parseAggregation(json: unknown): AggregationPolicy | undefined {
   if (typeof json !== 'string') return undefined;
   return JSON.parse(json) as AggregationPolicy;
 }
+
+/** Hex digits of a key hash that name the key (`ApiKeyRecord.keyId`): 64 bits, unique in practice. */
+export const KEY_ID_LENGTH = 16;
+
+/** The id of the key whose SHA-256 (hex) is `apiKeyHash`. */
+export function apiKeyId(apiKeyHash: string): string {
+  return apiKeyHash.slice(0, KEY_ID_LENGTH);
+}
+
+/** Throws a ValidationError unless `keyId` is 16 lower-case hex digits. */
+export function requireKeyId(keyId: unknown): asserts keyId is string {
+  if (typeof keyId !== 'string' || !/^[0-9a-f]{16}$/.test(keyId)) {
+    throw new ValidationError([{ path: 'keyId', message: 'must be 16 lower-case hex digits' }]);
+  }
+}

@@ -1,9 +1,15 @@
 import type { StatementSync } from 'node:sqlite';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { AggregationPolicy } from '../../domain/grouping.ts';
-import type { TenantRecord, Tenants } from '../../ports/tenants.ts';
+import type { ApiKeyRecord, TenantRecord, Tenants } from '../../ports/tenants.ts';
 import { requireText } from '../checks/input.ts';
-import { parseAggregation, requireAggregation, requireTime } from '../checks/tenants.ts';
+import {
+  apiKeyId,
+  parseAggregation,
+  requireAggregation,
+  requireKeyId,
+  requireTime,
+} from '../checks/tenants.ts';
 import type { EmbeddedDb } from './db.ts';
 import { storeStep } from './store-step.ts';
 
@@ -25,7 +31,15 @@ interface StoredTenant {
 export class EmbeddedTenants implements Tenants {
   readonly #db: EmbeddedDb;
   readonly #s: Record<
-    'insertTenant' | 'get' | 'list' | 'insertKey' | 'keyOwner' | 'byKey' | 'setAggregation',
+    | 'insertTenant'
+    | 'get'
+    | 'list'
+    | 'insertKey'
+    | 'keyOwner'
+    | 'byKey'
+    | 'setAggregation'
+    | 'keysOf'
+    | 'deleteKey',
     StatementSync
   >;
 
@@ -59,6 +73,10 @@ export class EmbeddedTenants implements Tenants {
           'INSERT INTO tenant_api_keys (key_hash, tenant_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING',
         ),
         keyOwner: sqlite.prepare('SELECT tenant_id FROM tenant_api_keys WHERE key_hash = ?'),
+        keysOf: sqlite.prepare(
+          'SELECT key_hash, created_at FROM tenant_api_keys WHERE tenant_id = ? ORDER BY created_at, key_hash',
+        ),
+        deleteKey: sqlite.prepare('DELETE FROM tenant_api_keys WHERE key_hash = ? AND tenant_id = ?'),
         byKey: sqlite.prepare(
           `SELECT t.tenant_id, t.created_at, NULL AS aggregation FROM tenant_api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id
            WHERE k.key_hash = ?`,
@@ -129,6 +147,38 @@ export class EmbeddedTenants implements Tenants {
       | StoredTenant
       | undefined;
     return row === undefined ? undefined : toRecord(row);
+  }
+
+  async listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
+    requireText(tenantId, 'tenantId');
+    return storeStep('tenant list keys', () => {
+      if (this.#s.get.get(tenantId) === undefined)
+        throw new NotFoundError(`tenant ${tenantId} does not exist`);
+      return this.#keysOf(tenantId).map((k) => ({ keyId: apiKeyId(k.key_hash), createdAt: k.created_at }));
+    });
+  }
+
+  /** One transaction: the key is gone for every later lookup once this resolves. */
+  async revokeApiKey(tenantId: string, keyId: string): Promise<void> {
+    requireText(tenantId, 'tenantId');
+    requireKeyId(keyId);
+    storeStep('tenant revoke key', () =>
+      this.#db.transaction(() => {
+        const keys = this.#keysOf(tenantId);
+        const matching = keys.filter((k) => apiKeyId(k.key_hash) === keyId);
+        if (matching.length === 0) throw new NotFoundError(`tenant ${tenantId} has no key ${keyId}`);
+        if (keys.length - matching.length < 1) {
+          throw new ConflictError(
+            `key ${keyId} is the last key of tenant ${tenantId}: create its successor first`,
+          );
+        }
+        for (const k of matching) this.#s.deleteKey.run(k.key_hash, tenantId);
+      }),
+    );
+  }
+
+  #keysOf(tenantId: string): { key_hash: string; created_at: number }[] {
+    return this.#s.keysOf.all(tenantId) as unknown as { key_hash: string; created_at: number }[];
   }
 
   #addKey(tenantId: string, apiKeyHash: string, at: number): void {
