@@ -1,5 +1,6 @@
 import { integer, readSettings } from '../src/lib/settings.ts';
 import { awsCostBench } from './aws-cost.ts';
+import { chaosBench } from './chaos.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
@@ -12,7 +13,10 @@ import { type BenchReport, reportJson, reportTable } from './support.ts';
  * table (or, with --json, one JSON object). A benchmark reports its goal; it never fails on it.
  */
 const BENCHMARKS: Readonly<
-  Record<string, { readonly about: string; run(profile: boolean): Promise<BenchReport> }>
+  Record<
+    string,
+    { readonly about: string; run(profile: boolean, options: BenchOptions): Promise<BenchReport> }
+  >
 > = {
   fanout: {
     about: 'inbox rows written per second by fan-out, beside the raw SQLite insert rate',
@@ -34,6 +38,12 @@ const BENCHMARKS: Readonly<
     about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',
     run: (profile) => inboxReadBench({ profile }),
   },
+  chaos: {
+    about:
+      'exactly-once under SIGKILL: a demo killed during fan-out, delivery and the drain vs an uninterrupted one (--recipients N, default 20,000)',
+    run: (_profile, options) =>
+      chaosBench(options.recipients === undefined ? {} : { recipients: options.recipients }),
+  },
   push: {
     about:
       'APNs notifications/s and peak memory: our HTTP/2 client vs @parse/node-apn against one local APNs server',
@@ -50,19 +60,39 @@ const BENCHMARKS: Readonly<
 /** A positive integer from the environment, or undefined (the benchmark's default) when unset or not one. */
 function usage(): string {
   const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(12)} ${b.about}`);
-  return ['usage: npm run bench -- <name> [--json] [--profile]', '', ...names].join('\n');
+  return ['usage: npm run bench -- <name> [--json] [--profile] [--recipients N]', '', ...names].join('\n');
 }
 
-async function main(args: readonly string[]): Promise<number> {
+/** Options with a value, for the benchmarks that take them. */
+interface BenchOptions {
+  readonly recipients?: number;
+}
+
+/** `--recipients N` out of `args`, or an error message. */
+function takeOptions(args: string[]): BenchOptions | string {
+  const at = args.indexOf('--recipients');
+  if (at === -1) return {};
+  const [, value] = args.splice(at, 2);
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < 10 || n > 10_000_000) {
+    return '--recipients must be an integer from 10 to 10000000';
+  }
+  return { recipients: n };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = [...argv];
+  const options = takeOptions(args);
   const flags = new Set(args.filter((a) => a.startsWith('--')));
   const names = args.filter((a) => !a.startsWith('--'));
   const unknownFlag = [...flags].find((f) => f !== '--json' && f !== '--profile');
   const bench = names.length === 1 ? BENCHMARKS[names[0]!] : undefined;
-  if (bench === undefined || unknownFlag !== undefined) {
+  if (bench === undefined || unknownFlag !== undefined || typeof options === 'string') {
+    if (typeof options === 'string') process.stderr.write(`${options}\n`);
     process.stderr.write(`${usage()}\n`);
     return 2;
   }
-  const report = await bench.run(flags.has('--profile'));
+  const report = await bench.run(flags.has('--profile'), options);
   process.stdout.write(`${flags.has('--json') ? reportJson(report) : reportTable(report)}\n`);
   return 0;
 }

@@ -4,9 +4,10 @@ import { ChaosPhase, chaosEmbedded } from '../../bench/chaos-embedded.ts';
 import { durableTotals, tempDir } from './run-fanout.ts';
 
 /**
- * 5,000 active users (about 4,400 recipients with inbox rows, 9,000 sends): five `fanout demo`
- * runs of this size fit the suite's budget on two cores, where 20,000 users take several minutes
- * per run. `npm run bench -- chaos` runs the same harness at 20,000 users.
+ * 5,000 active users (thousands of recipients with inbox rows and of sends): five `fanout demo`
+ * runs of this size take well under a minute on two cores, where 20,000 recipients (about 42,000
+ * active users) take minutes per run, beyond the suite's budget. `npm run bench -- chaos` runs
+ * the same harness at 20,000 recipients.
  */
 const USERS = 5000;
 
