@@ -3,6 +3,7 @@ import { integer, oneOf, readSettings } from '../src/lib/settings.ts';
 import { aggregateBench } from './aggregate.ts';
 import { AWS_COST_SIZES, type AwsCostSizeName, awsCostBench } from './aws-cost.ts';
 import { CAPACITY_FLAGS, capacityBench } from './capacity.ts';
+import { chaosBench } from './chaos.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
@@ -70,6 +71,12 @@ const BENCHMARKS: Readonly<
     options: CAPACITY_FLAGS,
     run: async (_profile, options) => capacityBench(options),
   },
+  chaos: {
+    about:
+      'exactly-once under SIGKILL: a demo killed during fan-out, delivery and the drain vs an uninterrupted one (--recipients N, default 20,000)',
+    options: ['recipients'],
+    run: (_profile, options) => chaosBench(chaosOptions(options)),
+  },
   push: {
     about:
       'APNs notifications/s and peak memory: our HTTP/2 client vs @parse/node-apn against one local APNs server',
@@ -99,7 +106,33 @@ function usage(): string {
   ].join('\n');
 }
 
-async function main(args: readonly string[]): Promise<number> {
+/** `--recipients N` of the chaos benchmark, or a ValidationError naming the option. */
+function chaosOptions(options: Readonly<Record<string, string>>): { recipients?: number } {
+  if (options.recipients === undefined) return {};
+  const n = Number(options.recipients);
+  if (!Number.isInteger(n) || n < 10 || n > 10_000_000) {
+    throw new ValidationError([{ path: 'recipients', message: 'must be an integer from 10 to 10000000' }]);
+  }
+  return { recipients: n };
+}
+
+/** `--name value` as `--name=value` for the options of the named benchmark, so both spellings work. */
+function joinOptionValues(args: readonly string[]): string[] {
+  const takes = new Set(Object.values(BENCHMARKS).flatMap((b) => b.options ?? []));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (arg.startsWith('--') && takes.has(arg.slice(2)) && next !== undefined && !next.startsWith('--')) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = joinOptionValues(argv);
   const flags = new Set(args.filter((a) => a.startsWith('--') && !a.includes('=')));
   const options = Object.fromEntries(
     args

@@ -102,6 +102,20 @@ describe('fanout demo', () => {
     expect(result.stderr).toContain('--scale');
   });
 
+  it('refuses a --users that is not an integer of at least 10, changing nothing', async () => {
+    // Prepare
+    const tooFew = ['demo', '--users', '5', '--data-dir', dataDir];
+    const notANumber = ['demo', '--users', 'many', '--data-dir', dataDir];
+    // Act
+    const results = await Promise.all([runFanout(tooFew), runFanout(notANumber)]);
+    // Assess
+    for (const result of results) {
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('--users must be an integer from 10');
+    }
+  });
+
   it('refuses an --at without a time zone, and an unknown flag', async () => {
     // Prepare
     const noZone = ['demo', '--at', '2026-01-15T03:07:30', '--data-dir', dataDir];

@@ -38,6 +38,8 @@ const DEMO_OPTIONS = `Options:
   --json                       print one JSON object instead of the table
   --scale small|default        small: seconds; default: a 1,000,000-follower celebrity
                                (default: default; small on --profile local-aws)
+  --users N                    active users (the recipients of regular authors' posts), with
+                               authors and extra events scaled to match (default: the scale's)
   --seed N                     seed of the synthetic graph and events (default 42)
   --at ISO-TIME                start the demo's clock at this instant (quiet hours depend on it)
   -h, --help                   show this help
@@ -67,6 +69,7 @@ const OPTIONS = {
   ...configOptions(Object.keys(CONFIG_FLAGS)),
   json: { type: 'boolean' },
   scale: { type: 'string' },
+  users: { type: 'string' },
   seed: { type: 'string' },
   at: { type: 'string' },
 } as const;
@@ -97,10 +100,14 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
       '--at may lie at most 6 days in the past on --profile local-aws (DynamoDB TTL runs on the wall clock)',
     );
   }
+  const users = intFlag(values.users, 'users', 10, 10_000_000);
   const base = scale === 'small' ? SMALL_SCENARIO : DEFAULT_SCENARIO;
   let scenario: Scenario;
   try {
-    scenario = checkScenario({ ...base, seed }, config.celebrityThreshold);
+    scenario = checkScenario(
+      { ...(users === undefined ? base : withUsers(base, users)), seed },
+      config.celebrityThreshold,
+    );
   } catch (err) {
     if (err instanceof ValidationError)
       throw new UsageError(`scenario does not fit the configuration: ${err.message}`);
@@ -119,6 +126,20 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
   }
   const parsed: DemoArgs = { help: false, json: values.json === true, scenario, at, realRecipient };
   return { ...parsed, config };
+}
+
+/**
+ * The scale's scenario with `users` active users, and regular authors and extra events in the same
+ * proportion to them, so each user still gets about as many notifications.
+ */
+function withUsers(base: Scenario, users: number): Scenario {
+  const ratio = users / base.activeUsers;
+  return {
+    ...base,
+    activeUsers: users,
+    authors: Math.max(1, Math.round(base.authors * ratio)),
+    extraEvents: Math.round(base.extraEvents * ratio),
+  };
 }
 
 /** An ISO-8601 date-time with a time zone (`Z` or an offset). */

@@ -1,0 +1,309 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { readAuditLog } from '../src/adapters/embedded/audit-log.ts';
+import { Outcome } from '../src/domain/types.ts';
+import { AUDIT_DIR } from '../src/runtime/embedded.ts';
+
+/** The CLI entry, run by the same Node (type stripping runs the .ts directly). */
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+/** Second :30 of a minute, minutes away from any quiet-hours boundary in any zone of the demo. */
+export const CHAOS_AT = '2026-01-15T03:07:30Z';
+
+/** Where in a run the process is killed. */
+export const ChaosPhase = {
+  /** Inbox rows are being written and fan-out has not checkpointed past every event. */
+  Fanout: 'fanout',
+  /** The first delivery decisions are in the audit log. */
+  Delivery: 'delivery',
+  /** Fan-out is done and the delivery queues are draining. */
+  Drain: 'drain',
+} as const;
+export type ChaosPhase = (typeof ChaosPhase)[keyof typeof ChaosPhase];
+
+/** What one killed run had reached when SIGKILL hit it, read from the data dir afterwards. */
+export interface KillRecord {
+  readonly phase: ChaosPhase;
+  /** The process died of SIGKILL (false: it finished before the phase was seen). */
+  readonly killed: boolean;
+  /** Events fan-out had checkpointed past, of `events`. */
+  readonly fannedOut: number;
+  readonly events: number;
+  readonly inboxRows: number;
+  /** Audit decisions recorded so far. */
+  readonly auditRecords: number;
+}
+
+/** What the killed-and-resumed run ended with, checked against an uninterrupted run. */
+export interface ChaosOutcome {
+  readonly users: number;
+  readonly kills: readonly KillRecord[];
+  /** Distinct users with at least one inbox row. */
+  readonly recipients: number;
+  readonly inboxRows: number;
+  /** (user, event) pairs with more than one inbox row. */
+  readonly duplicateInboxRows: number;
+  /** (user, event) pairs of one run and not the other. */
+  readonly inboxRowsDiffering: number;
+  /** Distinct (channel, message id) sends: one per (notification, device) or (notification, address). */
+  readonly sends: number;
+  /** Sends repeated without being flagged an ambiguous re-send: must be 0. */
+  readonly unflaggedRepeats: number;
+  /** Re-sends after an unknown outcome, recorded as such. */
+  readonly ambiguousResends: number;
+  /** Sends of one run and not the other. */
+  readonly sendsDiffering: number;
+  /** Jobs (channel, notification, user) in the audit. */
+  readonly jobs: number;
+  /** Jobs of one run and not the other, or whose decisions differ. */
+  readonly jobsDiffering: number;
+  /** Jobs whose only decisions are non-final (unknown, duplicate). */
+  readonly jobsUnsettled: number;
+  readonly auditChainValid: boolean;
+  /** The final summary (`fanout demo --json`) of both runs. */
+  readonly summary: Record<string, unknown>;
+  readonly reference: Record<string, unknown>;
+  readonly referenceMs: number;
+  /** Wall time of the three killed runs and the final one together. */
+  readonly chaosMs: number;
+}
+
+interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `fanout demo` with the chaos scenario on `dataDir`. */
+function demoArgs(dataDir: string, users: number): string[] {
+  return [
+    'demo',
+    '--json',
+    '--scale',
+    'small',
+    '--users',
+    String(users),
+    '--data-dir',
+    dataDir,
+    '--at',
+    CHAOS_AT,
+  ];
+}
+
+function runCli(
+  args: readonly string[],
+  watch?: (stderr: string, child: ChildProcess) => void,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: { ...process.env, FANOUT_LOG_LEVEL: 'silent', FANOUT_DEMO_TRACE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      watch?.(stderr, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Read-only counts of the data dir's SQLite file, taken while the process may still write it. */
+function probe(dataDir: string): { events: number; fannedOut: number; inboxRows: number } {
+  const db = new DatabaseSync(join(dataDir, 'fanout.db'), { readOnly: true });
+  try {
+    db.exec('PRAGMA busy_timeout = 5000');
+    const one = (sql: string) => Number((db.prepare(sql).get() as { n: number }).n);
+    const has = (table: string) =>
+      one(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '${table}'`) > 0;
+    if (!has('event_log') || !has('checkpoints') || !has('inbox_rows'))
+      return { events: 0, fannedOut: 0, inboxRows: 0 };
+    return {
+      events: one('SELECT count(*) AS n FROM event_log'),
+      // The fan-out consumer's checkpoint per shard (the layout fannedOutEvents reads too).
+      fannedOut: one(
+        `SELECT count(*) AS n FROM event_log e
+         JOIN checkpoints c ON c.consumer = 'fanout' AND c.shard_id = 'shardId-' || printf('%012d', e.shard)
+         WHERE e.seq <= CAST(c.sequence AS INTEGER)`,
+      ),
+      inboxRows: one('SELECT count(*) AS n FROM inbox_rows'),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+async function auditCount(dataDir: string): Promise<number> {
+  let n = 0;
+  for await (const _ of readAuditLog(join(dataDir, AUDIT_DIR))) n++;
+  return n;
+}
+
+/**
+ * Runs the demo until `phase` is seen, then SIGKILLs it. Fan-out is seen in the durable state
+ * (inbox rows written while a shard's checkpoint lags); delivery and drain in the progress lines
+ * the demo prints from its stores (first audit decision; fan-out complete with queues non-empty).
+ */
+async function killDuring(dataDir: string, users: number, phase: ChaosPhase): Promise<KillRecord> {
+  let killed = false;
+  const kill = (child: ChildProcess) => {
+    if (killed) return;
+    killed = true;
+    child.kill('SIGKILL');
+  };
+  let polling: Promise<void> | undefined;
+  const result = await runCli(demoArgs(dataDir, users), (stderr, child) => {
+    if (killed) return;
+    if (phase === ChaosPhase.Fanout) {
+      if (polling === undefined && stderr.includes('demo: phase fanout')) {
+        polling = (async () => {
+          while (!killed && child.exitCode === null && child.signalCode === null) {
+            const p = probe(dataDir);
+            if (p.inboxRows > 0 && p.fannedOut < p.events) kill(child);
+            else await delay(10);
+          }
+        })();
+      }
+    } else if (phase === ChaosPhase.Delivery) {
+      if (stderr.includes('demo: phase delivery')) kill(child);
+    } else {
+      const done = /demo: fan-out (\d+)\/\1\n/.test(stderr);
+      const draining = [...stderr.matchAll(/demo: delivery (\d+)\/(\d+)\n/g)].some(
+        (m) => Number(m[1]) < Number(m[2]),
+      );
+      if (done && draining) kill(child);
+    }
+  });
+  await polling;
+  const after = probe(dataDir);
+  return {
+    phase,
+    killed: result.signal === 'SIGKILL',
+    fannedOut: after.fannedOut,
+    events: after.events,
+    inboxRows: after.inboxRows,
+    auditRecords: existsSync(join(dataDir, AUDIT_DIR)) ? await auditCount(dataDir) : 0,
+  };
+}
+
+async function finish(dataDir: string, users: number): Promise<Record<string, unknown>> {
+  const result = await runCli(demoArgs(dataDir, users));
+  if (result.code !== 0)
+    throw new Error(`fanout demo exited with ${result.code}: ${result.stderr.slice(-2000)}`);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+interface Durable {
+  readonly inbox: Set<string>;
+  readonly duplicateInboxRows: number;
+  readonly recipients: number;
+  readonly sends: Set<string>;
+  readonly unflaggedRepeats: number;
+  readonly ambiguousResends: number;
+  /** job → its final decisions (sorted, joined), '' when it has none. */
+  readonly jobs: Map<string, string>;
+}
+
+/** Decisions that settle a job; `unknown` is re-sent and `duplicate` repeats a settled one. */
+const NON_FINAL: ReadonlySet<string> = new Set([Outcome.Unknown, Outcome.Duplicate]);
+
+async function readDurable(dataDir: string): Promise<Durable> {
+  const db = new DatabaseSync(join(dataDir, 'fanout.db'), { readOnly: true });
+  try {
+    const pairs = db
+      .prepare(
+        "SELECT user_id || '|' || event_id AS k, count(*) AS n FROM inbox_rows GROUP BY user_id, event_id",
+      )
+      .all() as { k: string; n: number }[];
+    const recipients = Number(
+      (db.prepare('SELECT count(DISTINCT user_id) AS n FROM inbox_rows').get() as { n: number }).n,
+    );
+    const sends = db
+      .prepare(
+        "SELECT channel || '|' || message_id AS k, sends, ambiguous_resends AS a, duplicates AS d FROM recorded_sends",
+      )
+      .all() as { k: string; sends: number; a: number; d: number }[];
+    const jobs = new Map<string, Set<string>>();
+    for await (const r of readAuditLog(join(dataDir, AUDIT_DIR))) {
+      const job = `${r.channel}|${r.notificationId}|${r.userId}`;
+      const decisions = jobs.get(job) ?? new Set<string>();
+      if (!NON_FINAL.has(r.outcome)) decisions.add(`${r.outcome}:${r.target ?? ''}`);
+      jobs.set(job, decisions);
+    }
+    return {
+      inbox: new Set(pairs.map((p) => p.k)),
+      duplicateInboxRows: pairs.filter((p) => Number(p.n) > 1).length,
+      recipients,
+      sends: new Set(sends.map((s) => s.k)),
+      unflaggedRepeats: sends.reduce((sum, s) => sum + Number(s.d), 0),
+      ambiguousResends: sends.reduce((sum, s) => sum + Number(s.a), 0),
+      jobs: new Map([...jobs].map(([job, d]) => [job, [...d].sort().join(',')])),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function symmetricDifference(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  let n = 0;
+  for (const k of a) if (!b.has(k)) n++;
+  for (const k of b) if (!a.has(k)) n++;
+  return n;
+}
+
+/**
+ * The embedded chaos run: an uninterrupted demo on one data dir, and on another the same demo
+ * SIGKILLed during fan-out, during delivery and during the drain, each time restarted on the same
+ * data dir, then run to the end. Compares the two data dirs row by row: inbox rows, sends and audit
+ * decisions per job.
+ */
+export async function chaosEmbedded(opts: {
+  readonly users: number;
+  readonly referenceDir: string;
+  readonly chaosDir: string;
+}): Promise<ChaosOutcome> {
+  const refStart = performance.now();
+  const reference = await finish(opts.referenceDir, opts.users);
+  const referenceMs = performance.now() - refStart;
+  const chaosStart = performance.now();
+  const kills: KillRecord[] = [];
+  for (const phase of [ChaosPhase.Fanout, ChaosPhase.Delivery, ChaosPhase.Drain]) {
+    kills.push(await killDuring(opts.chaosDir, opts.users, phase));
+  }
+  const summary = await finish(opts.chaosDir, opts.users);
+  const chaosMs = performance.now() - chaosStart;
+  const [want, got] = await Promise.all([readDurable(opts.referenceDir), readDurable(opts.chaosDir)]);
+  let jobsDiffering = 0;
+  for (const [job, decisions] of want.jobs) if (got.jobs.get(job) !== decisions) jobsDiffering++;
+  for (const job of got.jobs.keys()) if (!want.jobs.has(job)) jobsDiffering++;
+  return {
+    users: opts.users,
+    kills,
+    recipients: got.recipients,
+    inboxRows: [...got.inbox].length,
+    duplicateInboxRows: got.duplicateInboxRows,
+    inboxRowsDiffering: symmetricDifference(want.inbox, got.inbox),
+    sends: got.sends.size,
+    unflaggedRepeats: got.unflaggedRepeats,
+    ambiguousResends: got.ambiguousResends,
+    sendsDiffering: symmetricDifference(want.sends, got.sends),
+    jobs: got.jobs.size,
+    jobsDiffering,
+    jobsUnsettled: [...got.jobs.values()].filter((d) => d === '').length,
+    auditChainValid: summary.auditChainValid === true,
+    summary,
+    reference,
+    referenceMs,
+    chaosMs,
+  };
+}
