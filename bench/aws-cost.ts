@@ -2,7 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { demoEvents } from '../src/cli/demo/events.ts';
 import { localAwsBackend } from '../src/cli/demo/local-aws-backend.ts';
 import { runDemo } from '../src/cli/demo/run.ts';
-import { SMALL_SCENARIO } from '../src/cli/demo/scenario.ts';
+import { type Scenario, SMALL_SCENARIO } from '../src/cli/demo/scenario.ts';
 import type { DemoSummary } from '../src/cli/demo/summary.ts';
 import { CELEBRITY_ID } from '../src/cli/demo/users.ts';
 import type { Reporter } from '../src/cli/progress.ts';
@@ -16,14 +16,23 @@ import { type EmulatorEndpoints, startEmulators } from '../src/runtime/local-aws
 import type { LocalAwsProfile } from '../src/runtime/local-aws/profile.ts';
 import type { Pipeline } from '../src/runtime/pipeline.ts';
 import { AWS_PRICES as P } from './aws-prices.ts';
-import { InboxReadCost, type ReaderCost } from './aws-read-cost.ts';
+import { InboxReadCost, type ReadCostOptions, type ReaderCost } from './aws-read-cost.ts';
 import type { BenchReport } from './support.ts';
 import { withTempDir } from './support.ts';
 
-/** Fresh events posted after the demo (see liveEvents). */
-const LIVE_EVENTS = 100;
-/** Users whose inbox is opened after the run, to price the read side of each unread mode. */
-const READERS = 200;
+/** The sizes of one aws-cost run; the defaults are the measured ones. */
+export interface AwsCostOptions {
+  /** The demo scenario run once per unread mode. @default the small demo */
+  readonly scenario?: Scenario;
+  /** Fresh events posted after the demo (see liveEvents). @default 100 */
+  readonly liveEvents?: number;
+  /** Users whose inbox is opened after the run, to price the read side of each mode. @default 200 */
+  readonly readers?: number;
+  /** The inbox-read cost part. @default its own defaults */
+  readonly readCost?: ReadCostOptions;
+}
+
+type Sizes = Required<Omit<AwsCostOptions, 'readCost'>>;
 /** Firehose bills each record rounded up to 5 KiB. */
 const FIREHOSE_RECORD_GB = 5 / (1024 * 1024);
 
@@ -46,16 +55,21 @@ const sum = (values: Readonly<Record<string, number>>, keep: (key: string) => bo
  * emulators, once per unread mode, counting every request and DynamoDB's consumed capacity
  * (see CostMeter), then prices them with bench/aws-prices.ts.
  */
-export async function awsCostBench(): Promise<BenchReport> {
+export async function awsCostBench(opts: AwsCostOptions = {}): Promise<BenchReport> {
+  const o: Sizes = {
+    scenario: opts.scenario ?? SMALL_SCENARIO,
+    liveEvents: opts.liveEvents ?? 100,
+    readers: opts.readers ?? 200,
+  };
   const emulators = await startEmulators();
   try {
-    const gsi = await runMode('gsi', emulators.endpoints);
-    const counter = await runMode('counter', emulators.endpoints);
-    const reads = new InboxReadCost(emulators.endpoints);
+    const gsi = await runMode('gsi', emulators.endpoints, o);
+    const counter = await runMode('counter', emulators.endpoints, o);
+    const reads = new InboxReadCost(emulators.endpoints, opts.readCost);
     try {
       await reads.seed();
       const readCosts = { gsi: await reads.measure('gsi'), counter: await reads.measure('counter') };
-      return withReadCosts(report(gsi, counter), readCosts, reads.options);
+      return withReadCosts(report(gsi, counter, o), readCosts, reads.options);
     } finally {
       reads.close();
     }
@@ -140,8 +154,8 @@ function describe(byCommand: Readonly<Record<string, number>>): string {
     .join(', ');
 }
 
-async function runMode(mode: 'gsi' | 'counter', endpoints: EmulatorEndpoints): Promise<ModeRun> {
-  const tenant = SMALL_SCENARIO.tenantId;
+async function runMode(mode: 'gsi' | 'counter', endpoints: EmulatorEndpoints, o: Sizes): Promise<ModeRun> {
+  const tenant = o.scenario.tenantId;
   return withTempDir(`aws-cost-${mode}`, async (dir) => {
     const meter = new CostMeter();
     // Seeding the graph, devices and preferences is a one-off import, not a per-notification cost.
@@ -160,11 +174,13 @@ async function runMode(mode: 'gsi' | 'counter', endpoints: EmulatorEndpoints): P
       FANOUT_PROFILE: 'local-aws',
       FANOUT_UNREAD_MODE: mode,
       FANOUT_LOG_LEVEL: 'silent',
+      // The scenario's celebrity stays one at any size (the small one's 12,000 are above 10,000).
+      FANOUT_CELEBRITY_THRESHOLD: String(Math.min(10_000, o.scenario.celebrityFollowers)),
     });
     let profile: LocalAwsProfile | undefined;
     const run = await runDemo({
       config,
-      scenario: SMALL_SCENARIO,
+      scenario: o.scenario,
       // Tomorrow, so nothing the run writes is past its TTL on the emulator's wall clock.
       at: Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 3 * 3_600_000,
       reporter,
@@ -173,12 +189,12 @@ async function runMode(mode: 'gsi' | 'counter', endpoints: EmulatorEndpoints): P
     });
     try {
       const pipeline = meter.counts();
-      const live = await liveEvents(run.backend.ports, run.pipeline, meter, () =>
+      const live = await liveEvents(run.backend.ports, run.pipeline, meter, o, () =>
         run.backend.storeCounts(tenant),
       );
       await run.pipeline.stop();
       meter.enabled = false;
-      const users = await readers(profile!, SMALL_SCENARIO.tenantId);
+      const users = await readers(profile!, tenant, o.readers);
       meter.reset();
       meter.enabled = true;
       for (const user of users) await openInbox(run.backend.ports, user);
@@ -189,8 +205,8 @@ async function runMode(mode: 'gsi' | 'counter', endpoints: EmulatorEndpoints): P
   });
 }
 
-/** The first READERS users with inbox rows (read with the meter off). */
-async function readers(profile: LocalAwsProfile, tenantId: string): Promise<UserKey[]> {
+/** The first `count` users with inbox rows (read with the meter off). */
+async function readers(profile: LocalAwsProfile, tenantId: string, count: number): Promise<UserKey[]> {
   const users = new Set<string>();
   let start: Record<string, unknown> | undefined;
   do {
@@ -205,8 +221,8 @@ async function readers(profile: LocalAwsProfile, tenantId: string): Promise<User
     );
     for (const item of page.Items ?? []) users.add(String(item.pk));
     start = page.LastEvaluatedKey;
-  } while (start !== undefined && users.size < READERS);
-  return [...users].slice(0, READERS).map((pk) => ({ tenantId, userId: pk.slice(tenantId.length + 1) }));
+  } while (start !== undefined && users.size < count);
+  return [...users].slice(0, count).map((pk) => ({ tenantId, userId: pk.slice(tenantId.length + 1) }));
 }
 
 /**
@@ -219,16 +235,17 @@ async function liveEvents(
   ports: Ports,
   pipeline: Pipeline,
   meter: CostMeter,
+  o: Sizes,
   counts: () => Promise<{ readonly inboxRows: number }>,
 ): Promise<ModeRun['live']> {
   const before = (await counts()).inboxRows;
-  const bodies = demoEvents(SMALL_SCENARIO, ports.clock.now())
+  const bodies = demoEvents(o.scenario, ports.clock.now())
     .filter((body) => body.actorId !== CELEBRITY_ID)
-    .slice(0, LIVE_EVENTS)
+    .slice(0, o.liveEvents)
     .map(({ occurredAt: _, ...body }) => ({ ...body, id: `live-${body.id}` }));
   meter.reset();
   meter.enabled = true;
-  await ingestEvents(SMALL_SCENARIO.tenantId, bodies, ports);
+  await ingestEvents(o.scenario.tenantId, bodies, ports);
   await pipeline.drained();
   const live = meter.counts();
   meter.enabled = false;
@@ -302,7 +319,7 @@ function dollarsPerMillionPush(run: ModeRun): { total: number; lines: string[] }
   };
 }
 
-function report(gsi: ModeRun, counter: ModeRun): BenchReport {
+function report(gsi: ModeRun, counter: ModeRun, o: Sizes): BenchReport {
   const g = modeFigures(gsi);
   const c = modeFigures(counter);
   const gCost = dollarsPerMillionPush(gsi);
@@ -326,9 +343,9 @@ function report(gsi: ModeRun, counter: ModeRun): BenchReport {
       counter_inbox_open_read_units: c.readReads,
     },
     settings: {
-      scenario: 'small demo (12,000-follower celebrity, 3,000 active users)',
+      scenario: `demo scenario (${o.scenario.celebrityFollowers.toLocaleString('en-US')}-follower celebrity, ${o.scenario.activeUsers.toLocaleString('en-US')} active users)`,
       inbox_rows: g.rows,
-      live_events: LIVE_EVENTS,
+      live_events: o.liveEvents,
       live_inbox_rows: g.liveRows,
       delivery_jobs: g.jobs,
       push_sent: gsi.summary.push.sent,
