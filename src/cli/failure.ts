@@ -1,6 +1,7 @@
 import { FanoutError } from '../domain/errors.ts';
 import { errorName } from '../lib/error-name.ts';
 import { SetupError } from '../lib/setup-error.ts';
+import type { Colours } from './colour.ts';
 import { redact, redactLine } from './redact.ts';
 import { StepError } from './step.ts';
 
@@ -10,14 +11,16 @@ import { StepError } from './step.ts';
  * error goes through `redactLine`, as does the stack printed at `--log-level debug`, so neither
  * carries a token, a key, a credential or an address.
  */
-export function describeFailure(command: string, err: unknown, debug: boolean): string {
+export function describeFailure(command: string, err: unknown, debug: boolean, c?: Colours): string {
   const step = err instanceof StepError ? err.step : undefined;
   const cause = err instanceof StepError ? err.cause : err;
   const where = step === undefined ? '' : ` while ${step}`;
-  const lines = [`fanout: ${command} failed${where}: ${causeLine(cause)}`];
-  if (cause instanceof SetupError) lines.push(`  what to do: ${cause.todo}`);
+  const red = c?.red ?? String;
+  const yellow = c?.yellow ?? String;
+  const lines = [`${red(`fanout: ${command} failed${where}:`)} ${causeLine(cause)}`];
+  if (cause instanceof SetupError) lines.push(`  ${yellow('what to do:')} ${cause.todo}`);
   else if (debug) lines.push(...stackLines(cause));
-  else lines.push(`  run it again with --log-level debug for the stack`);
+  else lines.push(`  ${yellow('run it again with --log-level debug for the stack')}`);
   return `${lines.join('\n')}\n`;
 }
 

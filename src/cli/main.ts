@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CliIo } from './args.ts';
+import { colours } from './colour.ts';
 import { auditCommand } from './commands/audit.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
@@ -64,7 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
       return 2;
     }
-    io.stderr(describeFailure(command, err, wantsDebug(args, io.env)));
+    io.stderr(describeFailure(command, err, wantsDebug(args, io.env), colours(io.stderrIsTTY, io.env)));
     return 1;
   }
 }

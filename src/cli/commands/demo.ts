@@ -11,6 +11,7 @@ import {
   settingsProblems,
   signalExitCode,
 } from '../args.ts';
+import { colours } from '../colour.ts';
 import { localAwsBackend } from '../demo/local-aws-backend.ts';
 import { type RealRecipient, readRealRecipient } from '../demo/real-recipient.ts';
 import { type DemoRun, runDemo } from '../demo/run.ts';
@@ -201,6 +202,7 @@ async function startDemo(
     write: io.stderr,
     tty: io.stderrIsTTY,
     trace: io.env.FANOUT_DEMO_TRACE === '1',
+    colours: colours(io.stderrIsTTY, io.env),
   });
   try {
     return await runDemo({

@@ -241,7 +241,11 @@ async function watchProgress(
     }
     const [push, email] = await Promise.all([ports.queues.push.depth(), ports.queues.email.depth()]);
     const remaining = push.visible + push.inFlight + email.visible + email.inFlight;
-    if (decisions() > 0) delivery.update(decisions(), decisions() + remaining);
+    // Jobs keep arriving while fan-out runs: the total is shown once it is known, not guessed.
+    if (decisions() > 0) {
+      if (fanoutDone) delivery.update(decisions(), decisions() + remaining);
+      else delivery.update(decisions());
+    }
     await Promise.race([done, sleep(PROGRESS_POLL_MS, signal)]);
   }
   await done;
