@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTenants } from '../../src/adapters/aws/tenants.ts';
 import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
+import { provisionLocal } from '../../src/runtime/local-aws/provision.ts';
+import { FIXTURE_API_KEY } from '../lambda/support.ts';
 import { emulatorClients, emulatorEndpoints, freshTables, uniqueName } from '../support/aws.ts';
 import { ROOT, run } from './support.ts';
 
@@ -153,5 +155,96 @@ describe('the bundles are what AWS runs', { timeout: 600_000 }, () => {
       { isAuthorized: true, context: { tenantId: 'acme' } },
       { isAuthorized: false, context: {} },
     ]);
+  });
+});
+
+/** Invokes the handler of `f`'s bundle once per event in a fresh Node process; its results. */
+function invokeBundle(f: LambdaFunction, events: readonly unknown[], env: Record<string, string>) {
+  const e = emulatorEndpoints();
+  const invoked = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { handler } = await import(${JSON.stringify(join(f.asset, 'index.mjs'))});
+       const results = [];
+       for (const e of ${JSON.stringify(events)}) results.push(await handler(e, { awsRequestId: 'r1', functionName: 'f' }));
+       console.log(JSON.stringify(results));
+       process.exit(0);`,
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        ...f.environment,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: e.dynamodb,
+        AWS_ENDPOINT_URL_KINESIS: e.kinesis,
+        AWS_ENDPOINT_URL_SQS: e.sqs,
+        AWS_ENDPOINT_URL_S3: e.sqs,
+        AWS_ENDPOINT_URL_SESV2: e.ses,
+        FANOUT_CACHE_REDIS_URL: e.redis,
+        FANOUT_DEDUP_REDIS_URL: e.redis,
+        FANOUT_REDIS_CLUSTER: 'false',
+        ...env,
+      },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  const last = invoked.stdout.trim().split('\n').pop() ?? '';
+  return {
+    results: (last.startsWith('[') ? JSON.parse(last) : null) as unknown[] | null,
+    stderr: invoked.stderr,
+  };
+}
+
+describe('the event API bundle', { timeout: 600_000 }, () => {
+  it('takes the recorded API Gateway request and logs the event to Kinesis through kinesalite', async () => {
+    // Prepare: every table, the stream and the queues under a prefix of this test
+    const f = functions.find((fn) => fn.id.startsWith('IngestEventApiFunction')) as LambdaFunction;
+    const clients = emulatorClients();
+    const prefix = uniqueName('bundle');
+    const resources = await provisionLocal(clients, { prefix, shards: 1 });
+    // The tenant whose key the recorded request carries.
+    await new DynamoTenants({ documents: clients.documents, tableName: resources.tables.tenants }).create(
+      'acme',
+      hashApiKey(FIXTURE_API_KEY),
+      Date.now(),
+    );
+    const recorded = JSON.parse(
+      readFileSync(join(ROOT, 'test/fixtures/lambda/apigw-v2-post-event.json'), 'utf8'),
+    ) as unknown;
+    // Act
+    const { results, stderr } = invokeBundle(f, [recorded], {
+      FANOUT_TABLE_PREFIX: prefix,
+      FANOUT_EVENT_STREAM: resources.streamName,
+      FANOUT_PUSH_QUEUE_URL: resources.queues.push.url,
+      FANOUT_PUSH_DLQ_URL: resources.queues.push.deadLetterUrl,
+      FANOUT_EMAIL_QUEUE_URL: resources.queues.email.url,
+      FANOUT_EMAIL_DLQ_URL: resources.queues.email.deadLetterUrl,
+    });
+    // Assess
+    expect(results, stderr).not.toBeNull();
+    const [response] = results as { statusCode: number; body: string }[];
+    expect(response?.statusCode, stderr).toBe(202);
+    expect(JSON.parse(response?.body ?? '{}')).toEqual({ eventId: 'evt-http-1' });
+    const { GetShardIteratorCommand, GetRecordsCommand, ListShardsCommand } = await import(
+      '@aws-sdk/client-kinesis'
+    );
+    const shards = await clients.kinesis.send(new ListShardsCommand({ StreamName: resources.streamName }));
+    const iterator = await clients.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: resources.streamName,
+        ShardId: shards.Shards?.[0]?.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    const records = await clients.kinesis.send(
+      new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }),
+    );
+    expect(records.Records).toHaveLength(1);
+    expect(Buffer.from(records.Records?.[0]?.Data ?? []).toString('utf8')).toContain('evt-http-1');
   });
 });
