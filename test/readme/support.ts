@@ -49,16 +49,14 @@ export function shell(line: string, env: Readonly<Record<string, string>> = {}):
     stderr += chunk;
     for (const l of listeners) l();
   });
+  let done = false;
   const exited = new Promise<number>((resolve) => {
     child.on('close', (code, signal) => {
+      done = true;
       running.delete(handle);
       for (const l of listeners) l();
       resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
     });
-  });
-  let done = false;
-  void exited.then(() => {
-    done = true;
   });
   const handle: Shell = {
     child,
