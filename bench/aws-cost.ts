@@ -46,18 +46,20 @@ export const AWS_COST_SIZES = {
     readers: 200,
     readCost: {},
   },
+  // Seconds, not minutes: only to check the benchmark works (`--tiny`); its figures mean nothing.
   tiny: {
     scenario: {
       ...SMALL_SCENARIO,
-      celebrityFollowers: 1_200,
-      authors: 30,
-      activeUsers: 300,
-      extraEvents: 20,
+      celebrityFollowers: 300,
+      authors: 20,
+      activeUsers: 150,
+      extraEvents: 10,
+      celebrityPosts: 1,
     },
-    celebrityThreshold: 1_000,
-    liveEvents: 20,
-    readers: 20,
-    readCost: { celebrities: [5, 50], rows: 500, reads: 5 },
+    celebrityThreshold: 250,
+    liveEvents: 5,
+    readers: 5,
+    readCost: { celebrities: [3, 6], pointersPerCelebrity: 2, rows: 40, reads: 2 },
   },
 } as const satisfies Record<string, AwsCostSize>;
 

@@ -12,9 +12,17 @@ import { pushBench } from './push.ts';
 import { type BenchReport, reportJson, reportTable } from './support.ts';
 
 /**
- * `npm run bench -- <name> [--json] [--profile]`: runs one benchmark and prints its figures as a
- * table (or, with --json, one JSON object). A benchmark reports its goal; it never fails on it.
+ * `npm run bench -- <name> [--json] [--profile] [--tiny] [--option=value]`: runs one benchmark and
+ * prints its figures as a table (or, with --json, one JSON object). A benchmark reports its goal; it
+ * never fails on it.
  */
+
+/** How a benchmark is run: `tiny` shrinks it to seconds, to check it works (its figures mean nothing). */
+interface RunFlags {
+  readonly profile: boolean;
+  readonly tiny: boolean;
+}
+
 const BENCHMARKS: Readonly<
   Record<
     string,
@@ -22,48 +30,70 @@ const BENCHMARKS: Readonly<
       readonly about: string;
       /** `--name=value` options it takes; others are a usage error. @default none */
       readonly options?: readonly string[];
-      run(profile: boolean, options: Readonly<Record<string, string>>): Promise<BenchReport>;
+      run(flags: RunFlags, options: Readonly<Record<string, string>>): Promise<BenchReport>;
     }
   >
 > = {
   fanout: {
     about: 'inbox rows written per second by fan-out, beside the raw SQLite insert rate',
-    run: (profile) => fanoutBench({ profile }),
+    run: ({ profile, tiny }) =>
+      fanoutBench({
+        profile,
+        ...(tiny ? { followers: 50, eventsPerRun: 2, runs: 2, warmupRuns: 1, pageSize: 20 } : {}),
+      }),
   },
   pipeline: {
     about: 'push deliveries per second end to end through the push consumer',
-    run: (profile) => pipelineBench({ profile }),
+    run: ({ profile, tiny }) =>
+      pipelineBench({ profile, ...(tiny ? { users: 30, jobs: 90, batchSize: 16, concurrency: 2 } : {}) }),
   },
   http: {
     about: 'event ingest and inbox page requests/s and p99 over HTTP, 100 connections (autocannon)',
-    run: () => httpBench(),
+    run: ({ tiny }) => httpBench(tiny ? { connections: 2, seconds: 1, inboxRows: 3 } : {}),
   },
   'aws-cost': {
     about:
       'DynamoDB units, SQS requests, Lambda CPU and dollars per million push through the AWS adapters (BENCH_AWS_COST_SIZE=small|tiny)',
-    run: () =>
+    run: ({ tiny }) =>
       awsCostBench(
-        readSettings(process.env, {
-          size: oneOf('BENCH_AWS_COST_SIZE', Object.keys(AWS_COST_SIZES) as AwsCostSizeName[], {
-            default: 'small',
-          }),
-        }),
+        tiny
+          ? { size: 'tiny' }
+          : readSettings(process.env, {
+              size: oneOf('BENCH_AWS_COST_SIZE', Object.keys(AWS_COST_SIZES) as AwsCostSizeName[], {
+                default: 'small',
+              }),
+            }),
       ),
   },
   aggregate: {
     about:
       'likes aggregated per second into one item (embedded), DynamoDB write units per like (aws adapters); BENCH_AGGREGATE_LIKES, BENCH_AGGREGATE_AWS_LIKES size it',
-    run: () =>
+    run: ({ tiny }) =>
       aggregateBench(
-        readSettings(process.env, {
-          likes: integer('BENCH_AGGREGATE_LIKES', { min: 1, max: 10_000_000 }),
-          awsLikes: integer('BENCH_AGGREGATE_AWS_LIKES', { min: 1, max: 1_000_000 }),
-        }),
+        tiny
+          ? { likes: 200, awsLikes: 20 }
+          : readSettings(process.env, {
+              likes: integer('BENCH_AGGREGATE_LIKES', { min: 1, max: 10_000_000 }),
+              awsLikes: integer('BENCH_AGGREGATE_AWS_LIKES', { min: 1, max: 1_000_000 }),
+            }),
       ),
   },
   'inbox-read': {
     about: 'p50/p99 latency of a 20-item inbox page with the celebrity merge',
-    run: (profile) => inboxReadBench({ profile }),
+    run: ({ profile, tiny }) =>
+      inboxReadBench({
+        profile,
+        ...(tiny
+          ? {
+              rows: 120,
+              celebrities: [3, 6],
+              pointersPerCelebrity: 5,
+              iterations: 20,
+              warmup: 4,
+              maxDepth: 4,
+            }
+          : {}),
+      }),
   },
   capacity: {
     about:
@@ -75,31 +105,33 @@ const BENCHMARKS: Readonly<
     about:
       'exactly-once under SIGKILL: a demo killed during fan-out, delivery and the drain vs an uninterrupted one (--recipients N, default 20,000)',
     options: ['recipients'],
-    run: (_profile, options) => chaosBench(chaosOptions(options)),
+    run: ({ tiny }, options) => chaosBench(tiny ? { recipients: 300 } : chaosOptions(options)),
   },
   push: {
     about:
       'APNs notifications/s and peak memory: our HTTP/2 client vs @parse/node-apn against one local APNs server',
-    run: () =>
-      pushBench(
-        readSettings(process.env, {
+    run: ({ tiny }) =>
+      pushBench({
+        ...readSettings(process.env, {
           notifications: integer('BENCH_PUSH_NOTIFICATIONS', { min: 1, max: 10_000_000 }),
           connections: integer('BENCH_PUSH_CONNECTIONS', { min: 1, max: 64 }),
         }),
-      ),
+        ...(tiny ? { notifications: 100, window: 20, rounds: 1, warmup: 10 } : {}),
+      }),
   },
 };
 
-/** A positive integer from the environment, or undefined (the benchmark's default) when unset or not one. */
 function usage(): string {
   const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(12)} ${b.about}`);
   const options = Object.entries(BENCHMARKS)
     .filter(([, b]) => b.options !== undefined)
     .map(([name, b]) => `  ${name}: ${b.options!.map((o) => `--${o}=…`).join(' ')}`);
   return [
-    'usage: npm run bench -- <name> [--json] [--profile] [--option=value]',
+    'usage: npm run bench -- <name> [--json] [--profile] [--tiny] [--option=value]',
     '',
     ...names,
+    '',
+    '--tiny runs a benchmark at a size of seconds, to check that it works; its figures mean nothing.',
     '',
     'options:',
     ...options,
@@ -140,7 +172,7 @@ async function main(argv: readonly string[]): Promise<number> {
       .map((a) => [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
   );
   const names = args.filter((a) => !a.startsWith('--'));
-  const unknownFlag = [...flags].find((f) => f !== '--json' && f !== '--profile');
+  const unknownFlag = [...flags].find((f) => f !== '--json' && f !== '--profile' && f !== '--tiny');
   const bench = names.length === 1 ? BENCHMARKS[names[0]!] : undefined;
   const unknownOption = Object.keys(options).find((o) => !(bench?.options ?? []).includes(o));
   if (bench === undefined || unknownFlag !== undefined || unknownOption !== undefined) {
@@ -150,7 +182,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   let report: BenchReport;
   try {
-    report = await bench.run(flags.has('--profile'), options);
+    report = await bench.run({ profile: flags.has('--profile'), tiny: flags.has('--tiny') }, options);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     process.stderr.write(`${err.issues.map((i) => `--${i.path}: ${i.message}`).join('\n')}\n`);

@@ -24,6 +24,9 @@ const BANNER = [
   "import { createRequire as __fanoutCreateRequire } from 'node:module';",
   'const require = __fanoutCreateRequire(import.meta.url);',
   "const __fanoutSourceUrl = new URL('./src/http/routes/index.mjs', import.meta.url).href;",
+  // CommonJS packages bundled into ESM still read __dirname (Swagger UI finds its files by it):
+  // the bundle's own directory, where afterBundling copies those files.
+  'const __filename = import.meta.filename; const __dirname = import.meta.dirname;',
 ].join(' ');
 
 export interface FanoutFunctionProps {
@@ -156,6 +159,8 @@ export class FanoutFunction extends Construct {
                 beforeInstall: () => [],
                 afterBundling: (inputDir: string, outputDir: string) => [
                   `cp -R "${inputDir}/web" "${outputDir}/web"`,
+                  // The /docs page: Swagger UI's files, found through __dirname (see BANNER).
+                  `cp -R "${inputDir}/node_modules/@fastify/swagger-ui/static" "${outputDir}/static"`,
                 ],
               },
             }

@@ -1,13 +1,15 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FanoutError } from '../domain/errors.ts';
 import type { CliIo } from './args.ts';
+import { colours } from './colour.ts';
 import { auditCommand } from './commands/audit.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tenantCommand } from './commands/tenant.ts';
 import { workCommand } from './commands/work.ts';
+import { describeFailure, wantsDebug } from './failure.ts';
+import { StepError } from './step.ts';
 import { UsageError } from './usage.ts';
 
 export const HELP = `Usage: fanout <command> [options]
@@ -55,22 +57,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     if (run === undefined) throw new UsageError(`unknown command '${command}'`);
     return await run(args, io);
-  } catch (err) {
+  } catch (caught) {
+    const err = caught instanceof StepError && caught.cause instanceof UsageError ? caught.cause : caught;
     if (err instanceof UsageError) {
       io.stderr(
         `fanout: ${err.message}\nRun 'fanout ${run === undefined ? '' : `${command} `}--help' for usage.\n`,
       );
       return 2;
     }
-    // Our errors carry a code; anything else is reported by class only (messages may quote data).
-    const what = err instanceof FanoutError ? `${err.name} (${err.code}): ${err.message}` : errorLabel(err);
-    io.stderr(`fanout: ${command} failed: ${what}\n`);
+    io.stderr(describeFailure(command, err, wantsDebug(args, io.env), colours(io.stderrIsTTY, io.env)));
     return 1;
   }
-}
-
-function errorLabel(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
 }
 
 /** The process's io: real streams, env, and a signal aborted by SIGINT / SIGTERM. */

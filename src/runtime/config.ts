@@ -127,6 +127,11 @@ export interface RuntimeConfig {
    * units per notification); 'counter' keeps a per-user counter instead (about one). @default 'gsi'
    */
   readonly unreadMode: 'gsi' | 'counter';
+  /**
+   * FANOUT_LOCAL_AWS_PORT (local-aws serve): the first of four consecutive ports the emulators
+   * listen on: DynamoDB Local, kinesalite, fauxqs, the SES emulator. @default 4700
+   */
+  readonly localAwsPort: number;
   /** Real push and email providers (FANOUT_APNS_*, FANOUT_FCM_*, FANOUT_SMTP_URL, …); see delivery-config.ts. */
   readonly delivery: DeliverySettings;
 }
@@ -175,6 +180,7 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     {
       profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
       unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'gsi' }),
+      localAwsPort: integer('FANOUT_LOCAL_AWS_PORT', { default: 4700, min: 1, max: 65_532 }),
       dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
       shards: integer('FANOUT_SHARDS', { default: 4, min: 1, max: 256 }),
       celebrityThreshold,

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyAuditLog } from '../../adapters/embedded/audit-log.ts';
+import { SetupError } from '../../lib/setup-error.ts';
 import { AUDIT_DIR } from '../../runtime/embedded.ts';
 import { type CliIo, configFrom, configOptions, parse } from '../args.ts';
+import { FILL_DATA_DIR } from '../data-dir.ts';
 import { UsageError } from '../usage.ts';
 
 export const AUDIT_HELP = `Usage: fanout audit verify [--data-dir DIR] [--json]
@@ -33,8 +35,10 @@ export async function auditCommand(args: readonly string[], io: CliIo): Promise<
   const config = configFrom(values, io.env);
   const dir = join(config.dataDir, AUDIT_DIR);
   if (!existsSync(dir)) {
-    io.stderr(`fanout: no audit log in ${dir}\n`);
-    return 1;
+    throw new SetupError(
+      `no audit log in ${dir}`,
+      `the pipeline writes it as it decides deliveries: ${FILL_DATA_DIR}`,
+    );
   }
   const result = await verifyAuditLog(dir);
   if (values.json) {

@@ -11,11 +11,18 @@ import {
   settingsProblems,
   signalExitCode,
 } from '../args.ts';
+import { colours } from '../colour.ts';
 import { localAwsBackend } from '../demo/local-aws-backend.ts';
 import { type RealRecipient, readRealRecipient } from '../demo/real-recipient.ts';
 import { type DemoRun, runDemo } from '../demo/run.ts';
-import { checkScenario, DEFAULT_SCENARIO, type Scenario, SMALL_SCENARIO } from '../demo/scenario.ts';
-import { formatSummary } from '../demo/summary.ts';
+import {
+  checkScenario,
+  DEFAULT_SCENARIO,
+  type Scenario,
+  SMALL_SCENARIO,
+  tinyScenario,
+} from '../demo/scenario.ts';
+import { type DemoSummary, formatSummary } from '../demo/summary.ts';
 import { createReporter } from '../progress.ts';
 import { UsageError } from '../usage.ts';
 
@@ -36,8 +43,9 @@ const CONFIG_HELP = `Configuration (flags override environment variables; see do
 
 const DEMO_OPTIONS = `Options:
   --json                       print one JSON object instead of the table
-  --scale small|default        small: seconds; default: a 1,000,000-follower celebrity
-                               (default: default; small on --profile local-aws)
+  --scale tiny|small|default   FANOUT_DEMO_SCALE. tiny: a few seconds; small: tens of seconds;
+                               default: a 1,000,000-follower celebrity (default: default;
+                               small on --profile local-aws)
   --users N                    active users (the recipients of regular authors' posts), with
                                authors and extra events scaled to match (default: the scale's)
   --seed N                     seed of the synthetic graph and events (default 42)
@@ -88,8 +96,12 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
   const config = configFrom(values, io.env);
   // The emulators are a test bed, not a datastore: a million-follower run there takes hours.
   const scale =
-    (values.scale as string | undefined) ?? (config.profile === 'local-aws' ? 'small' : 'default');
-  if (scale !== 'small' && scale !== 'default') throw new UsageError("--scale must be 'small' or 'default'");
+    (values.scale as string | undefined) ??
+    io.env.FANOUT_DEMO_SCALE ??
+    (config.profile === 'local-aws' ? 'small' : 'default');
+  if (scale !== 'tiny' && scale !== 'small' && scale !== 'default') {
+    throw new UsageError("--scale (FANOUT_DEMO_SCALE) must be 'tiny', 'small' or 'default'");
+  }
   const seed = intFlag(values.seed, 'seed', 0, 2 ** 31 - 1) ?? DEFAULT_SCENARIO.seed;
   const at = values.at === undefined ? undefined : parseInstant(values.at as string);
   // DynamoDB (Local, too) deletes expired items on the wall clock, while the demo's clock stamps
@@ -101,7 +113,12 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
     );
   }
   const users = intFlag(values.users, 'users', 10, 10_000_000);
-  const base = scale === 'small' ? SMALL_SCENARIO : DEFAULT_SCENARIO;
+  const base =
+    scale === 'tiny'
+      ? tinyScenario(config.celebrityThreshold)
+      : scale === 'small'
+        ? SMALL_SCENARIO
+        : DEFAULT_SCENARIO;
   let scenario: Scenario;
   try {
     scenario = checkScenario(
@@ -162,8 +179,39 @@ export async function demoCommand(args: readonly string[], io: CliIo): Promise<n
   if (run === undefined) return signalExitCode(io.signal);
   await run.pipeline.stop();
   await run.backend.close();
-  io.stdout(parsed.json ? `${JSON.stringify(run.summary)}\n` : formatSummary(run.summary));
+  io.stdout(
+    parsed.json
+      ? `${JSON.stringify(run.summary)}\n`
+      : `${formatSummary(run.summary)}\n${nextCommands(parsed.config, run.summary)}`,
+  );
   return 0;
+}
+
+/** What to try after the demo, on the data dir it used. */
+export function nextCommands(config: ReturnType<typeof configFrom>, summary: DemoSummary): string {
+  const rows: [string, string][] =
+    config.profile === 'local-aws'
+      ? [
+          ['npm run start:local-aws', 'the API and the notification center through the AWS adapters'],
+          ['npm run bench -- aws-cost', 'what a notification costs on AWS'],
+        ]
+      : (() => {
+          const dir = config.dataDir === './.fanout' ? '' : ` --data-dir ${config.dataDir}`;
+          const dead = summary.deadLetterQueue.push;
+          return [
+            [`npm run fanout -- audit verify${dir}`, "check the audit log's hash chain"],
+            [
+              `npm run fanout -- dlq list push${dir}`,
+              `the push dead letters (${dead.toLocaleString('en-US')} now)`,
+            ],
+            [
+              dir === '' ? 'npm start' : `FANOUT_DATA_DIR=${config.dataDir} npm start`,
+              'the API and the notification center on this data, at http://127.0.0.1:8080/',
+            ],
+          ];
+        })();
+  const width = Math.max(...rows.map(([command]) => command.length));
+  return `Next:\n${rows.map(([command, what]) => `  ${command.padEnd(width)}  ${what}`).join('\n')}\n`;
 }
 
 /** The demo run, or undefined when a signal stopped it (already stopped and closed). */
@@ -175,6 +223,7 @@ async function startDemo(
     write: io.stderr,
     tty: io.stderrIsTTY,
     trace: io.env.FANOUT_DEMO_TRACE === '1',
+    colours: colours(io.stderrIsTTY, io.env),
   });
   try {
     return await runDemo({

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { EmbeddedDb } from '../../adapters/embedded/db.ts';
 import { EmbeddedDeliveryQueue } from '../../adapters/embedded/delivery-queue.ts';
 import type { DeadLetter } from '../../ports/delivery-queue.ts';
-import { DB_FILE } from '../../runtime/embedded.ts';
 import { type CliIo, channelArg, configFrom, configOptions, intFlag, parse } from '../args.ts';
+import { existingDataFile } from '../data-dir.ts';
+import { step } from '../step.ts';
 import { formatTable } from '../table.ts';
 import { UsageError } from '../usage.ts';
 
@@ -57,7 +57,8 @@ export async function dlqCommand(args: readonly string[], io: CliIo): Promise<nu
   const config = configFrom(values, io.env);
   if (config.dataDir === ':memory:') throw new UsageError('dlq needs a data dir on disk');
   // Only the queue table is opened: the audit log and the rest stay with the running pipeline.
-  const db = new EmbeddedDb({ path: join(config.dataDir, DB_FILE) });
+  const path = existingDataFile(config.dataDir);
+  const db = await step(`opening ${path}`, () => new EmbeddedDb({ path }));
   try {
     const queue = new EmbeddedDeliveryQueue({ db, channel });
     if (sub === 'redrive') {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../http/app.ts';
 import { makePrivateDir } from '../../lib/private-files.ts';
+import { portInUse, systemErrorCode } from '../../lib/setup-error.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Ports } from '../../ports/ports.ts';
 import type { RuntimeConfig } from '../../runtime/config.ts';
@@ -13,12 +14,13 @@ import {
 import { Housekeeper, type HousekeepingTask } from '../../runtime/housekeeping.ts';
 import { InboxNotifier } from '../../runtime/inbox-notifier.ts';
 import { jsonLogger } from '../../runtime/json-logger.ts';
-import { LOCAL_AWS_PORTS } from '../../runtime/local-aws/emulators.ts';
+import { localAwsPorts } from '../../runtime/local-aws/emulators.ts';
 import { openLocalAws } from '../../runtime/local-aws/profile.ts';
 import { Metrics, observePorts } from '../../runtime/metrics.ts';
 import { Pipeline } from '../../runtime/pipeline.ts';
 import { type CliIo, CONFIG_FLAGS, configFrom, configOptions, parse, signalExitCode } from '../args.ts';
 import { localPipelineOptions } from '../demo/run.ts';
+import { step } from '../step.ts';
 import { UsageError } from '../usage.ts';
 import { createTenant } from './tenant.ts';
 
@@ -69,7 +71,12 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   };
   const config = configFrom(values, env);
   const logger = jsonLogger(config.logLevel, io.stderr);
-  const raw = await openServePorts(config, logger);
+  const raw = await step(
+    config.profile === 'embedded'
+      ? `opening the data dir ${config.dataDir}`
+      : 'starting the local-aws emulators',
+    () => openServePorts(config, logger),
+  );
   // The pipeline and the API write through the same observed ports: every write counts in the
   // metrics and wakes the inbox streams of the users it concerns.
   const live = {
@@ -87,22 +94,18 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   const housekeeper = new Housekeeper({ tasks: ports.housekeeping, clock: ports.clock, logger });
   let app: FastifyInstance | undefined;
   try {
-    await ensureDevTenant(ports, io);
+    await step('creating the dev tenant', () => ensureDevTenant(ports, io));
     if (config.pipeline) {
-      await pipeline.start();
+      await step('starting the pipeline', () => pipeline.start());
       housekeeper.start();
     }
     const options = { ...appOptions(keyed), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
     const accessLog = config.accessLog ? jsonLogger('info', io.stderr) : undefined;
-    app = await buildApp({
-      ports,
-      clock: ports.clock,
-      logger,
-      options,
-      live,
-      ...(accessLog ? { accessLog } : {}),
-    });
-    await app.listen({ host: config.host, port: config.port });
+    const server = await step('building the HTTP API', () =>
+      buildApp({ ports, clock: ports.clock, logger, options, live, ...(accessLog ? { accessLog } : {}) }),
+    );
+    app = server;
+    await step(`listening on ${config.host}:${config.port}`, () => listen(server, config.host, config.port));
     const url = baseUrl(app, config.host);
     io.stdout(`listening on ${url}\nnotification center: ${url}/\nAPI reference: ${url}/docs\n`);
     if (!config.pipeline) io.stdout('pipeline off here: run `fanout work` on the same data dir\n');
@@ -119,6 +122,22 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   }
   io.stderr('fanout: stopped\n');
   return signalExitCode(io.signal);
+}
+
+/** Listens, or says which port is taken and how to pick another. */
+async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    if (systemErrorCode(err) !== 'EADDRINUSE') throw err;
+    throw portInUse(
+      port,
+      host,
+      'the HTTP API',
+      'stop the process that holds it (another fanout serve?) or pick another port: --port N or PORT=N (0 picks a free one)',
+      err,
+    );
+  }
 }
 
 /** Where push and email go: the recording sinks, or the providers configured (docs/push.md). */
@@ -173,8 +192,9 @@ async function openServePorts(
     tierHysteresis: config.tierHysteresis,
     cursorSecret: config.cursorSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Cursor),
     unread: config.unreadMode,
-    ports: LOCAL_AWS_PORTS,
-    prefix: 'fanout-local',
+    ports: localAwsPorts(config.localAwsPort),
+    // Two profiles on other emulator ports share the one Redis: each keeps to its own keys.
+    prefix: config.localAwsPort === 4700 ? 'fanout-local' : `fanout-local-${config.localAwsPort}`,
     logger,
   });
   return { ...profile.ports, housekeeping: [] };

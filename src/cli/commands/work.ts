@@ -4,6 +4,7 @@ import { jsonLogger } from '../../runtime/json-logger.ts';
 import { Pipeline } from '../../runtime/pipeline.ts';
 import { type CliIo, CONFIG_FLAGS, configFrom, configOptions, parse, signalExitCode } from '../args.ts';
 import { localPipelineOptions } from '../demo/run.ts';
+import { step } from '../step.ts';
 
 export const WORK_HELP = `Usage: fanout work [options]
 
@@ -30,11 +31,13 @@ export async function workCommand(args: readonly string[], io: CliIo): Promise<n
   }
   const config = configFrom(values, io.env);
   const logger = jsonLogger(config.logLevel, io.stderr);
-  const ports = await openEmbeddedPorts({ config, logger });
+  const ports = await step(`opening the data dir ${config.dataDir}`, () =>
+    openEmbeddedPorts({ config, logger }),
+  );
   const pipeline = new Pipeline(ports, localPipelineOptions(config));
   const housekeeper = new Housekeeper({ tasks: ports.housekeeping, clock: ports.clock, logger });
   try {
-    await pipeline.start();
+    await step('starting the pipeline', () => pipeline.start());
     housekeeper.start();
     io.stdout(`working on ${config.dataDir}\n`);
     if (!io.signal.aborted) {

@@ -9,6 +9,7 @@ import type { RuntimeConfig } from '../../runtime/config.ts';
 import { DataDirSecret, dataDirSecret, openEmbeddedPorts } from '../../runtime/embedded.ts';
 import { type HandlerWrapper, Pipeline, type PipelineOptions } from '../../runtime/pipeline.ts';
 import type { Reporter } from '../progress.ts';
+import { step } from '../step.ts';
 import { UsageError } from '../usage.ts';
 import { type DemoBackend, embeddedBackend } from './backend.ts';
 import { DemoClock } from './clock.ts';
@@ -119,21 +120,31 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
   const { scenario: s, reporter, signal } = opts;
   const started = performance.now();
   const clock = new DemoClock(opts.at ?? Date.now());
-  const backend = await (opts.openBackend ?? openEmbeddedBackend)({
-    config: opts.config,
-    clock,
-    ...(opts.logger ? { logger: opts.logger } : {}),
-    ...(opts.realRecipient ? { realRecipient: opts.realRecipient } : {}),
-  });
+  const opening =
+    opts.config.profile === 'local-aws'
+      ? 'starting the local-aws emulators'
+      : `opening the data dir ${opts.config.dataDir}`;
+  const backend = await step(opening, () =>
+    (opts.openBackend ?? openEmbeddedBackend)({
+      config: opts.config,
+      clock,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.realRecipient ? { realRecipient: opts.realRecipient } : {}),
+    }),
+  );
   const { ports, state } = backend;
   let pipeline: Pipeline | undefined;
   try {
     const epoch = prepareState(state, s, clock, opts.at);
-    await seedDemo(s, { ports, state, reporter, signal, at: epoch });
-    const you = opts.realRecipient;
-    if (you !== undefined) await seedRealRecipient(ports, s.tenantId, you, epoch);
-    backend.afterSeed();
-    const eventsAppended = await postEvents(ports, s, epoch, reporter, signal);
+    await step('seeding the demo graph', async () => {
+      await seedDemo(s, { ports, state, reporter, signal, at: epoch });
+      const you = opts.realRecipient;
+      if (you !== undefined) await seedRealRecipient(ports, s.tenantId, you, epoch);
+      backend.afterSeed();
+    });
+    const eventsAppended = await step('posting the events', () =>
+      postEvents(ports, s, epoch, reporter, signal),
+    );
     let decisions = 0;
     const audit = countingSink(ports.audit, (n) => {
       if (decisions === 0) reporter.phase('delivery');
@@ -147,14 +158,19 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
       },
     );
     reporter.phase('fanout');
-    await pipeline.start();
-    await watchProgress(backend, s.tenantId, pipeline, reporter, signal, () => decisions);
+    const running = pipeline;
+    await step('fanning out and delivering', async () => {
+      await running.start();
+      await watchProgress(backend, s.tenantId, running, reporter, signal, () => decisions);
+    });
     signal.throwIfAborted();
     reporter.phase('summary');
-    const summary = await summarize(backend, s.tenantId, {
-      eventsAppended,
-      elapsedMs: Math.round(performance.now() - started),
-    });
+    const summary = await step('reading the totals', () =>
+      summarize(backend, s.tenantId, {
+        eventsAppended,
+        elapsedMs: Math.round(performance.now() - started),
+      }),
+    );
     return { backend, pipeline, summary };
   } catch (err) {
     await pipeline?.stop();
@@ -234,7 +250,11 @@ async function watchProgress(
     }
     const [push, email] = await Promise.all([ports.queues.push.depth(), ports.queues.email.depth()]);
     const remaining = push.visible + push.inFlight + email.visible + email.inFlight;
-    if (decisions() > 0) delivery.update(decisions(), decisions() + remaining);
+    // Jobs keep arriving while fan-out runs: the total is shown once it is known, not guessed.
+    if (decisions() > 0) {
+      if (fanoutDone) delivery.update(decisions(), decisions() + remaining);
+      else delivery.update(decisions());
+    }
     await Promise.race([done, sleep(PROGRESS_POLL_MS, signal)]);
   }
   await done;

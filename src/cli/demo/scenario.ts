@@ -39,6 +39,21 @@ export const SMALL_SCENARIO: Scenario = {
   alertShare: 0.01,
 };
 
+/**
+ * A tiny scenario for tests and a first look in seconds: two tiers, every outcome. Its celebrity
+ * has `threshold` followers (at least 1,200) so it is a celebrity whatever the configured tier line.
+ */
+export function tinyScenario(threshold: number): Scenario {
+  return {
+    ...SMALL_SCENARIO,
+    celebrityFollowers: Math.max(1200, threshold),
+    authors: 60,
+    activeUsers: 900,
+    extraEvents: 60,
+    celebrityPosts: 2,
+  };
+}
+
 export function checkScenario(s: Scenario, threshold: number): Scenario {
   const issues: { path: string; message: string }[] = [];
   const positive = (path: keyof Scenario, min = 1) => {

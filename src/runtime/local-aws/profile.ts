@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisReady } from '../../adapters/aws/dedup-store.ts';
 import { readS3Audit, S3AuditSink } from '../../adapters/aws/s3-audit.ts';
 import { SesEmailTransport } from '../../adapters/aws/ses-email.ts';
 import { EmbeddedDb } from '../../adapters/embedded/db.ts';
@@ -9,6 +10,7 @@ import {
   type TransportFault,
 } from '../../adapters/embedded/recording-transports.ts';
 import type { AuditEntry } from '../../domain/audit-types.ts';
+import { SetupError } from '../../lib/setup-error.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { Ports } from '../../ports/ports.ts';
@@ -105,6 +107,11 @@ export async function openLocalAws(opts: LocalAwsOptions): Promise<LocalAwsProfi
     await emulators?.stop();
   };
   try {
+    // The client has no offline queue (a lost connection must fail fast in the pipeline), so
+    // nothing may be sent before its first connection is up: wait for it here, once.
+    await redisReady(redis, REDIS_CONNECT_MS).catch((err: unknown) => {
+      throw redisUnreachable(endpoints.redis, err);
+    });
     // Emulators started here hold nothing yet, so Redis keys under this prefix belong to an
     // earlier run's tables: stale dedup keys would turn this run's sends into duplicates.
     if (emulators !== undefined) await clearRedisKeys(redis, prefix);
@@ -170,6 +177,18 @@ function recordedEmail(
       return result;
     },
   };
+}
+
+/** How long the first Redis connection may take before the profile gives up. */
+const REDIS_CONNECT_MS = 10_000;
+
+function redisUnreachable(url: string, cause: unknown): SetupError {
+  const { hostname, port } = new URL(url);
+  return new SetupError(
+    `Redis is not reachable at ${hostname}:${port || 6379}`,
+    'start Redis there (redis-server, or a container publishing that port), then run the command again',
+    { cause },
+  );
 }
 
 /** Deletes every key under `prefix:` (SCAN, then UNLINK in pages; local Redis only). */

@@ -1,0 +1,250 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoTenants } from '../../src/adapters/aws/tenants.ts';
+import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
+import { provisionLocal } from '../../src/runtime/local-aws/provision.ts';
+import { FIXTURE_API_KEY } from '../lambda/support.ts';
+import { emulatorClients, emulatorEndpoints, freshTables, uniqueName } from '../support/aws.ts';
+import { ROOT, run } from './support.ts';
+
+/**
+ * `npm run synth` as typed, once for this file, into a directory of its own under cdk.out/ (set
+ * through CDK_OUTDIR, which infra/app.ts reads): inside the repository, so that a bundle resolves
+ * what Lambda's runtime provides (the AWS SDK, left out of the bundles) from node_modules.
+ */
+const OUT = join(ROOT, 'cdk.out', `readme-${process.pid}`);
+
+interface LambdaFunction {
+  readonly id: string;
+  readonly asset: string;
+  readonly environment: Record<string, string>;
+}
+
+let synth: { code: number; stdout: string; stderr: string };
+let functions: LambdaFunction[] = [];
+
+beforeAll(async () => {
+  mkdirSync(join(ROOT, 'cdk.out'), { recursive: true });
+  synth = await run('npm run synth', { CDK_OUTDIR: OUT });
+  if (synth.code !== 0) return;
+  const template = JSON.parse(readFileSync(join(OUT, 'Fanout.template.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  functions = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler')
+    .map(([id, r]) => {
+      const code = r.Properties.Code as { S3Key: string };
+      const vars = ((r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables ?? {}) as Record<string, unknown>;
+      // Values CloudFormation resolves at deploy time (queue URLs, secrets) get a stand-in of the same kind.
+      const environment = Object.fromEntries(
+        Object.entries(vars).map(([name, value]) => [
+          name,
+          typeof value === 'string' ? value : standIn(name),
+        ]),
+      );
+      return { id, asset: join(OUT, `asset.${code.S3Key.replace(/\.zip$/, '')}`), environment };
+    });
+}, 600_000);
+
+afterAll(() => {
+  rmSync(OUT, { recursive: true, force: true });
+});
+
+function standIn(name: string): string {
+  if (name.endsWith('_URL') && name.includes('REDIS')) return 'rediss://cache.fanout.example:6379';
+  if (name.endsWith('_URL')) return 'https://sqs.us-east-1.amazonaws.com/123456789012/fanout-stand-in';
+  if (name.endsWith('_ARN')) return 'arn:aws:sns:us-east-1:123456789012:app/APNS/fanout';
+  if (name.includes('SECRET')) return 'stand-in-secret-of-enough-bytes-0123456789';
+  return 'fanout-stand-in';
+}
+
+describe('README: npm run synth', { timeout: 600_000 }, () => {
+  it('writes the template and one esbuild bundle per Lambda function', () => {
+    // Assess
+    expect(synth.code, synth.stderr).toBe(0);
+    expect(functions.map((f) => f.id).sort()).toEqual([
+      expect.stringMatching(/^DeliveryEmailConsumerFunction/),
+      expect.stringMatching(/^DeliveryPushConsumerFunction/),
+      expect.stringMatching(/^IngestAuthorizerFunction/),
+      expect.stringMatching(/^IngestEventApiFunction/),
+      expect.stringMatching(/^IngestInboxApiFunction/),
+      expect.stringMatching(/^InvalidationFunction/),
+      expect.stringMatching(/^WorkerFanoutFunction/),
+    ]);
+    for (const f of functions) expect(existsSync(join(f.asset, 'index.mjs')), f.id).toBe(true);
+  });
+
+  it('every bundle loads on Node 24 with its function environment and exports its handler', () => {
+    for (const f of functions) {
+      // Act: a fresh process per bundle, as a Lambda cold start is
+      const loaded = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(join(f.asset, 'index.mjs'))}); console.log(typeof m.handler);`,
+        ],
+        { env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...f.environment }, encoding: 'utf8' },
+      );
+      // Assess
+      expect(loaded.stderr, f.id).toBe('');
+      expect(loaded.stdout.trim(), f.id).toBe('function');
+    }
+  });
+});
+
+describe('the bundles are what AWS runs', { timeout: 600_000 }, () => {
+  it('the authorizer bundle, with its environment pointed at DynamoDB Local, allows a tenant key and denies another', async () => {
+    // Prepare: the tenants table under a prefix of this test, a tenant and its key
+    const f = functions.find((fn) => fn.id.startsWith('IngestAuthorizerFunction'));
+    expect(f).toBeDefined();
+    const clients = emulatorClients();
+    const prefix = uniqueName('bundle');
+    const names = await freshTables(clients, ['tenants']);
+    const key = newApiKey('acme');
+    await new DynamoTenants({ documents: clients.documents, tableName: names.tenants }).create(
+      'acme',
+      hashApiKey(key),
+      Date.now(),
+    );
+    const event = (authorization: string) => ({
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/POST/v1/events',
+      identitySource: [authorization],
+      routeKey: 'ANY /v1/{proxy+}',
+      rawPath: '/v1/events',
+      rawQueryString: '',
+      headers: { authorization },
+      requestContext: {},
+    });
+    const events = [event(`Bearer ${key}`), event(`Bearer ${newApiKey('acme')}`)];
+    // Act: the bundle in a process of its own, with the template's variables and the SDK's
+    // endpoint variables naming the emulator
+    const invoked = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import(${JSON.stringify(join((f as LambdaFunction).asset, 'index.mjs'))});
+         const results = [];
+         for (const e of ${JSON.stringify(events)}) results.push(await handler(e, { awsRequestId: 'r1', functionName: 'authorizer' }));
+         console.log(JSON.stringify(results));`,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          ...(f as LambdaFunction).environment,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_ENDPOINT_URL_DYNAMODB: emulatorEndpoints().dynamodb,
+          FANOUT_TABLE_PREFIX: prefix,
+          FANOUT_TABLE_TENANTS: names.tenants,
+          FANOUT_TOKEN_SECRET: 'stand-in-secret-of-enough-bytes-0123456789',
+        },
+        encoding: 'utf8',
+      },
+    );
+    // Assess
+    const results = JSON.parse(invoked.stdout.trim().split('\n').pop() ?? 'null') as unknown;
+    expect(results, invoked.stderr).toEqual([
+      { isAuthorized: true, context: { tenantId: 'acme' } },
+      { isAuthorized: false, context: {} },
+    ]);
+  });
+});
+
+/** Invokes the handler of `f`'s bundle once per event in a fresh Node process; its results. */
+function invokeBundle(f: LambdaFunction, events: readonly unknown[], env: Record<string, string>) {
+  const e = emulatorEndpoints();
+  const invoked = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { handler } = await import(${JSON.stringify(join(f.asset, 'index.mjs'))});
+       const results = [];
+       for (const e of ${JSON.stringify(events)}) results.push(await handler(e, { awsRequestId: 'r1', functionName: 'f' }));
+       console.log(JSON.stringify(results));
+       process.exit(0);`,
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        ...f.environment,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: e.dynamodb,
+        AWS_ENDPOINT_URL_KINESIS: e.kinesis,
+        AWS_ENDPOINT_URL_SQS: e.sqs,
+        AWS_ENDPOINT_URL_S3: e.sqs,
+        AWS_ENDPOINT_URL_SESV2: e.ses,
+        FANOUT_CACHE_REDIS_URL: e.redis,
+        FANOUT_DEDUP_REDIS_URL: e.redis,
+        FANOUT_REDIS_CLUSTER: 'false',
+        ...env,
+      },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  const last = invoked.stdout.trim().split('\n').pop() ?? '';
+  return {
+    results: (last.startsWith('[') ? JSON.parse(last) : null) as unknown[] | null,
+    stderr: invoked.stderr,
+  };
+}
+
+describe('the event API bundle', { timeout: 600_000 }, () => {
+  it('takes the recorded API Gateway request and logs the event to Kinesis through kinesalite', async () => {
+    // Prepare: every table, the stream and the queues under a prefix of this test
+    const f = functions.find((fn) => fn.id.startsWith('IngestEventApiFunction')) as LambdaFunction;
+    const clients = emulatorClients();
+    const prefix = uniqueName('bundle');
+    const resources = await provisionLocal(clients, { prefix, shards: 1 });
+    // The tenant whose key the recorded request carries.
+    await new DynamoTenants({ documents: clients.documents, tableName: resources.tables.tenants }).create(
+      'acme',
+      hashApiKey(FIXTURE_API_KEY),
+      Date.now(),
+    );
+    const recorded = JSON.parse(
+      readFileSync(join(ROOT, 'test/fixtures/lambda/apigw-v2-post-event.json'), 'utf8'),
+    ) as unknown;
+    // Act
+    const { results, stderr } = invokeBundle(f, [recorded], {
+      FANOUT_TABLE_PREFIX: prefix,
+      FANOUT_EVENT_STREAM: resources.streamName,
+      FANOUT_PUSH_QUEUE_URL: resources.queues.push.url,
+      FANOUT_PUSH_DLQ_URL: resources.queues.push.deadLetterUrl,
+      FANOUT_EMAIL_QUEUE_URL: resources.queues.email.url,
+      FANOUT_EMAIL_DLQ_URL: resources.queues.email.deadLetterUrl,
+    });
+    // Assess
+    expect(results, stderr).not.toBeNull();
+    const [response] = results as { statusCode: number; body: string }[];
+    expect(response?.statusCode, stderr).toBe(202);
+    expect(JSON.parse(response?.body ?? '{}')).toEqual({ eventId: 'evt-http-1' });
+    const { GetShardIteratorCommand, GetRecordsCommand, ListShardsCommand } = await import(
+      '@aws-sdk/client-kinesis'
+    );
+    const shards = await clients.kinesis.send(new ListShardsCommand({ StreamName: resources.streamName }));
+    const iterator = await clients.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: resources.streamName,
+        ShardId: shards.Shards?.[0]?.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    const records = await clients.kinesis.send(
+      new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }),
+    );
+    expect(records.Records).toHaveLength(1);
+    expect(Buffer.from(records.Records?.[0]?.Data ?? []).toString('utf8')).toContain('evt-http-1');
+  });
+});
