@@ -15,6 +15,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
 import { followRoutes } from './routes/follows.ts';
 import { inboxRoutes } from './routes/inbox.ts';
+import { myPreferenceRoutes } from './routes/my-preferences.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { preferenceRoutes } from './routes/preferences.ts';
 import { streamRoutes } from './routes/stream.ts';
@@ -201,6 +202,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     preferenceRoutes,
     tokenRoutes,
     inboxRoutes,
+    myPreferenceRoutes,
   ]) {
     await app.register(routes, ctx);
   }
