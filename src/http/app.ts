@@ -64,6 +64,8 @@ export interface AppOptions {
   readonly devTenantId?: string;
   /** The tenant whose API keys open the operations data (/ops). @default 'dev' */
   readonly operatorTenantId?: string;
+  /** Seconds of per-second metrics kept for the /ops charts to start filled; 0 keeps none. @default 300 */
+  readonly opsHistorySeconds?: number;
   /**
    * Socket timeouts and the connection cap of a listening server (`fanout serve`). Undefined for
    * an app only ever injected into (Lambda, where API Gateway holds the sockets).
@@ -230,6 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     logger,
     ...(options.operatorTenantId === undefined ? {} : { operatorTenantId: options.operatorTenantId }),
+    ...(options.opsHistorySeconds === undefined ? {} : { historySeconds: options.opsHistorySeconds }),
   });
   const devTenantId = options.devTenantId;
   await app.register(
