@@ -29,10 +29,10 @@ export async function patchPreferences(
     const now = Math.max(deps.clock.now(), (current?.updatedAt ?? 0) + 1);
     const next = applyPreferencesPatch(current, patch, user, now);
     try {
-      // No record yet: nothing to lose, a plain put creates it.
+      // No record yet: only a first write, so a tenant's record created since is not replaced.
       await deps.preferences.put(
         next,
-        current === undefined ? undefined : { ifUpdatedAt: current.updatedAt },
+        current === undefined ? { ifAbsent: true } : { ifUpdatedAt: current.updatedAt },
       );
       return next;
     } catch (err) {

@@ -28,6 +28,9 @@ function racedBy(store: PreferenceStore, count: number): PreferenceStore & { rea
       if (opts?.ifUpdatedAt !== undefined && raced < count) {
         raced++;
         await store.put(tenantRecord(opts.ifUpdatedAt + 1000, `Etc/GMT-${raced}`));
+      } else if (opts?.ifAbsent === true && raced < count) {
+        raced++;
+        await store.put(tenantRecord(1_000, `Etc/GMT-${raced}`));
       }
       return store.put(prefs, opts);
     },
@@ -55,6 +58,23 @@ describe('patchPreferences', () => {
       timezone: 'Etc/GMT-1',
       channels: { email: false },
       consent: { push: true },
+    });
+    db.close();
+  });
+
+  it("keeps a tenant's first record created between the read of nothing and the write", async () => {
+    // Prepare
+    const db = new EmbeddedDb({ path: ':memory:' });
+    const store = new EmbeddedPreferenceStore({ db });
+    const raced = racedBy(store, 1);
+    // Act
+    await patchPreferences(user, { channels: { push: false } }, { preferences: raced, clock });
+    // Assess
+    expect(raced.raced).toBe(1);
+    expect(await store.get(user)).toMatchObject({
+      timezone: 'Etc/GMT-1',
+      consent: { push: true },
+      channels: { push: false },
     });
     db.close();
   });
