@@ -1,6 +1,8 @@
 // The notification center: one user's inbox, newest first, live over server-sent events.
 // Plain DOM, no framework. Text from the server is only ever set as textContent.
 
+import { hidePreferences, showPreferences } from './preferences.js';
+
 const PAGE_SIZE = 20;
 /** Smaller than every notification id: "send me everything new" for an inbox that was empty. */
 const ZERO_ID = '00000000000000000000000000';
@@ -60,6 +62,7 @@ async function signIn(token) {
   addPage(await res.json());
   await refreshCount();
   openStream();
+  showPreferences(api);
   $('list').focus();
 }
 
@@ -79,6 +82,7 @@ function signOut(message = '') {
   state.token = '';
   sessionStorage.removeItem(TOKEN_KEY);
   resetList();
+  hidePreferences();
   $('inbox').hidden = true;
   $('bell').hidden = true;
   $('sign-out').hidden = true;

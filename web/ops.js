@@ -4,7 +4,8 @@
 import { readEvents } from './sse.js';
 
 const KEY = 'fanout.opsKey';
-const HISTORY = 120;
+/** Samples drawn: five minutes at one a second, what the server keeps for a new page. */
+const HISTORY = 300;
 const CHANNELS = ['push', 'email'];
 const OUTCOMES = [
   'sent',
@@ -38,6 +39,8 @@ const GROUPS = [
 
 const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+// Axis steps go down to 0.25: two digits label every gridline with its true value.
+const axisFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
 
 const state = { key: '', history: [], abort: null };
 
@@ -48,7 +51,7 @@ async function connect(key) {
     state.key = '';
     $('key-error').textContent =
       res.status === 401 || res.status === 403
-        ? 'That key was not accepted: an API key of a tenant of this box is needed.'
+        ? "That key was not accepted: it takes an API key of this box's operator tenant."
         : `The server answered ${res.status}.`;
     return;
   }
@@ -91,6 +94,7 @@ async function follow() {
         '/v1/ops/stream',
         { authorization: `Bearer ${state.key}` },
         (e) => {
+          if (e.event === 'history') return backfill(JSON.parse(e.data));
           if (e.event !== 'metrics') return;
           setLive('live', 'live');
           show(JSON.parse(e.data));
@@ -104,6 +108,15 @@ async function follow() {
     setLive('offline', 'offline, retrying…');
     await new Promise((r) => setTimeout(r, 2000));
   }
+}
+
+/** The server's last minutes of samples, sent first on each stream: the charts start filled. */
+function backfill(samples) {
+  if (!Array.isArray(samples) || samples.length === 0) return;
+  const last = samples.at(-1);
+  state.history = samples.slice(-HISTORY, -1);
+  document.body.dataset.backfilled = String(samples.length);
+  show(last);
 }
 
 function byGroup(outcomes, group) {
@@ -192,7 +205,9 @@ function chart(name, series) {
   const pad = { left: 44, right: 8, top: 8, bottom: 18 };
   const w = width - pad.left - pad.right;
   const h = height - pad.top - pad.bottom;
-  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
+  const step = niceStep(Math.max(0, ...series.flatMap((s) => s.values)) / 4);
+  const max = step * 4;
+  const ticks = [];
   g.font = '11px system-ui, sans-serif';
   g.fillStyle = '#4b5563';
   g.strokeStyle = '#d0d5dd';
@@ -205,11 +220,14 @@ function chart(name, series) {
     g.moveTo(pad.left, y);
     g.lineTo(pad.left + w, y);
     g.stroke();
-    g.fillText(fmt.format((max * i) / 4), pad.left - 6, y);
+    const label = axisFmt.format(step * i);
+    ticks.push(label);
+    g.fillText(label, pad.left - 6, y);
   }
+  canvas.dataset.ticks = ticks.join('|');
   g.textAlign = 'left';
   g.textBaseline = 'alphabetic';
-  g.fillText(`last ${HISTORY} s`, pad.left, height - 4);
+  g.fillText(`last ${HISTORY / 60} min`, pad.left, height - 4);
   g.lineWidth = 2;
   for (const s of series) {
     g.strokeStyle = s.color;
@@ -241,11 +259,15 @@ function legend(name, series) {
   );
 }
 
-/** 1, 2 or 5 times a power of ten, at least `value` (and at least 1 so an idle chart has a scale). */
-function niceMax(value) {
-  if (value <= 1) return 1;
+/**
+ * The gridline step: 1, 2, 2.5 or 5 times a power of ten, at least `value`, and at least 0.25 so
+ * an idle chart has a scale. Four steps make the top, so every gridline is a round value and its
+ * label is exact (0.25 / 0.5 / 0.75, never 0.3 / 0.8).
+ */
+function niceStep(value) {
+  if (value <= 0.25) return 0.25;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= value) return m * power;
   return 10 * power;
 }
 

@@ -15,6 +15,7 @@ import { FanoutFunction } from './fanout-function.ts';
 export const PUBLIC_PATHS = [
   '/',
   '/app.js',
+  '/preferences.js',
   '/styles.css',
   '/sse.js',
   '/ops',

@@ -16,6 +16,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
 import { followRoutes } from './routes/follows.ts';
 import { inboxRoutes } from './routes/inbox.ts';
+import { myPreferenceRoutes } from './routes/my-preferences.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { preferenceRoutes } from './routes/preferences.ts';
 import { streamRoutes } from './routes/stream.ts';
@@ -64,6 +65,8 @@ export interface AppOptions {
   readonly devTenantId?: string;
   /** The tenant whose API keys open the operations data (/ops). @default 'dev' */
   readonly operatorTenantId?: string;
+  /** Seconds of per-second metrics kept for the /ops charts to start filled; 0 keeps none. @default 300 */
+  readonly opsHistorySeconds?: number;
   /**
    * Socket timeouts and the connection cap of a listening server (`fanout serve`). Undefined for
    * an app only ever injected into (Lambda, where API Gateway holds the sockets).
@@ -202,6 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     preferenceRoutes,
     tokenRoutes,
     inboxRoutes,
+    myPreferenceRoutes,
   ]) {
     await app.register(routes, ctx);
   }
@@ -229,6 +233,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     logger,
     ...(options.operatorTenantId === undefined ? {} : { operatorTenantId: options.operatorTenantId }),
+    ...(options.opsHistorySeconds === undefined ? {} : { historySeconds: options.opsHistorySeconds }),
   });
   await app.register(tenantKeyRoutes, {
     tenants: ports.tenants,

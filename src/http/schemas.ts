@@ -313,3 +313,39 @@ export const notificationIdSchema = {
   pattern: '^[0-7][0-9A-HJKMNP-TV-Z]{25}$',
   description: 'ULID of the notification',
 } as const;
+
+/**
+ * The merge-patch form of an object schema: every property may also be `null` (remove it), and
+ * nothing is required (a patch names only what changes). The merged record is then validated
+ * whole, like a tenant's write.
+ */
+function patchOf(schema: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { required: _required, properties, ...rest } = schema;
+  if (properties === undefined) return { ...rest };
+  const props = Object.entries(properties as Record<string, Readonly<Record<string, unknown>>>).map(
+    ([name, sub]) => [name, { anyOf: [patchOf(sub), { type: 'null' }] }] as const,
+  );
+  return { ...rest, properties: Object.fromEntries(props) };
+}
+
+const { email: _tenantOnly, ...userPreferenceFields } = preferenceFields;
+
+export const preferencesPatchSchema = {
+  ...patchOf({ type: 'object', additionalProperties: false, properties: userPreferenceFields }),
+  description:
+    "A JSON merge patch (RFC 7396): a named object merges key by key, `null` removes a key (its default applies again), a field not named keeps what is stored. `email` is the tenant's to set.",
+};
+
+export const myPreferencesSchema = {
+  type: 'object',
+  required: ['userId', 'timezone', 'consent', 'channels', 'categories', 'updatedAt'],
+  properties: {
+    userId: { type: 'string' },
+    ...preferenceFields,
+    updatedAt: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'null while nothing was stored: the answer shows the defaults',
+    },
+  },
+} as const;

@@ -131,7 +131,8 @@ export function createHttpApiHandler(
   const appOnce = (): Promise<FastifyInstance> => {
     if (app === undefined) {
       const building = (async () => {
-        const options = appOptions(deps.env());
+        // No sampler between invocations: a frozen container's history would be gaps.
+        const options = { ...appOptions(deps.env()), opsHistorySeconds: 0 };
         const ports = await runtime.ports();
         const built = await buildApp({
           ports,

@@ -12,15 +12,22 @@ export interface PreferenceChange {
   readonly at: number;
 }
 
+/** Conditions of a preferences put; at most one of them. */
+export interface PutPreferencesOptions {
+  readonly ifUpdatedAt?: number;
+  readonly ifAbsent?: boolean;
+}
+
 /** The source of truth for preferences (DynamoDB with Streams in AWS). */
 export interface PreferenceStore {
   get(user: UserKey): Promise<Preferences | undefined>;
   /**
    * Replaces the whole record; emits one change. With `ifUpdatedAt`, only when a record is stored
    * whose `updatedAt` is that one (a read-modify-write that must not undo a write made since);
-   * otherwise throws ConflictError and changes nothing.
+   * otherwise throws ConflictError and changes nothing. With `ifAbsent`, only when no record is
+   * stored for the user (a first write that must not replace one made since it read nothing).
    */
-  put(prefs: Preferences, opts?: { readonly ifUpdatedAt?: number }): Promise<void>;
+  put(prefs: Preferences, opts?: PutPreferencesOptions): Promise<void>;
   /** Bulk load (seeding, import); emits one change per record. */
   putMany(prefs: readonly Preferences[]): Promise<void>;
   delete(user: UserKey): Promise<void>;

@@ -140,4 +140,33 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(await fresh.locator('#inbox').isHidden()).toBe(true);
     await fresh.close();
   });
+  it("changes a preference switch from the panel, and the API shows it next to the tenant's fields", async () => {
+    // Prepare: the tenant stored consent and a timezone for erin.
+    const put = await service.api('/v1/users/erin/preferences', {
+      method: 'PUT',
+      body: { timezone: 'Europe/Paris', consent: { push: true, email: true } },
+    });
+    expect(put.status).toBe(200);
+    const prefsPage = await browser.newPage();
+    await prefsPage.goto(`${service.url}/`);
+    await prefsPage.getByLabel('User token').fill(await service.userToken('erin'));
+    await prefsPage.getByRole('button', { name: 'Open inbox' }).click();
+    await prefsPage.locator('#live[data-state="live"]').waitFor();
+    // Act
+    await prefsPage.getByText('Notification preferences').click();
+    const socialEmail = prefsPage.getByRole('switch', { name: 'social notifications by email' });
+    await expect.poll(() => socialEmail.isChecked()).toBe(true);
+    await socialEmail.click();
+    await expect.poll(() => prefsPage.locator('#prefs-status').textContent()).toBe('social by email off');
+    // Assess
+    const res = await service.api('/v1/users/erin/preferences');
+    const prefs = (await res.json()) as { timezone: string; consent: object; categories: object };
+    expect(prefs.categories).toEqual({ social: { email: false } });
+    expect(prefs.timezone).toBe('Europe/Paris');
+    expect(prefs.consent).toEqual({ push: true, email: true });
+    expect(await prefsPage.getByRole('switch', { name: 'social notifications by push' }).isChecked()).toBe(
+      true,
+    );
+    await prefsPage.close();
+  });
 });

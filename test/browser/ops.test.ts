@@ -70,6 +70,82 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await page.close();
   });
 
+  it('starts its charts from the last minutes the server kept, not from empty', async () => {
+    // Prepare: the server has sampled once a second since it started (the test above ran a while).
+    const page = await browser.newPage();
+    await page.goto(`${service.url}/ops`);
+    // Act
+    await page.getByLabel('API key').fill(service.apiKey);
+    await page.getByRole('button', { name: 'Show metrics' }).click();
+    await page.locator('body[data-backfilled]').waitFor();
+    // Assess
+    const backfilled = Number(await page.locator('body').getAttribute('data-backfilled'));
+    expect(backfilled).toBeGreaterThanOrEqual(3);
+    const samples = Number(await page.locator('#chart-throughput').getAttribute('data-samples'));
+    expect(samples).toBeGreaterThanOrEqual(backfilled);
+    // The events posted before this page opened are in its chart's past.
+    await expect.poll(() => page.locator('#events-total').textContent()).toBe('5');
+    await page.close();
+  });
+
+  it('labels each y-axis gridline with its true value', async () => {
+    // Prepare
+    const page = await browser.newPage();
+    await page.goto(`${service.url}/ops`);
+    await page.getByLabel('API key').fill(service.apiKey);
+    await page.getByRole('button', { name: 'Show metrics' }).click();
+    await page.locator('#live[data-state="live"]').waitFor();
+    // Act
+    const ticks = async (chart: string) =>
+      ((await page.locator(`#chart-${chart}`).getAttribute('data-ticks')) ?? '').split('|');
+    // Assess: five gridlines, 0 to the top in equal round steps (1, 2, 2.5 or 5 times a power of
+    // ten, 0.25 at least), each label the exact value of its line: never 0.3 at 0.25.
+    for (const chart of ['throughput', 'push', 'email', 'queues']) {
+      const labels = await ticks(chart);
+      const step = Number(labels[1]);
+      expect(labels).toHaveLength(5);
+      expect(labels.map(Number)).toEqual([0, step, 2 * step, 3 * step, 4 * step]);
+      const mantissa = step / 10 ** Math.floor(Math.log10(step));
+      expect([1, 2, 2.5, 5]).toContain(mantissa);
+      expect(step).toBeGreaterThanOrEqual(0.25);
+    }
+    await page.close();
+  });
+
+  it('fits a 390 px phone screen without horizontal overflow, before and after connecting', async () => {
+    // Prepare
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = () =>
+      page.evaluate(() => {
+        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } })
+          .document.documentElement;
+        return root.scrollWidth;
+      });
+    // Act
+    await page.goto(`${service.url}/ops`);
+    const before = await overflow();
+    await page.getByLabel('API key').fill(service.apiKey);
+    await page.getByRole('button', { name: 'Show metrics' }).click();
+    await page.locator('#live[data-state="live"]').waitFor();
+    const after = await overflow();
+    // Assess
+    expect(before).toBeLessThanOrEqual(390);
+    expect(after).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(await artifactsDir(), 'ops-phone.png'), fullPage: true });
+    await page.close();
+  });
+
+  it("says it takes the operator tenant's key", async () => {
+    // Prepare
+    const page = await browser.newPage();
+    // Act
+    await page.goto(`${service.url}/ops`);
+    // Assess
+    expect(await page.locator('#key-help').textContent()).toMatch(/operator tenant's API key/);
+    await page.close();
+  });
+
   it('refuses a wrong API key and shows why', async () => {
     // Prepare
     const page = await browser.newPage();

@@ -95,6 +95,26 @@ export function preferenceStoreContract(name: string, make: () => Promise<Prefer
       expect((await allChanges(h.store)).length).toBe(changesBefore + 1);
     });
 
+    it('writes an if-absent put only where no record is stored', async () => {
+      // Prepare
+      const stored = prefs(T1, 'alice', { timezone: 'Asia/Tokyo', updatedAt: 1_000 });
+      await h.store.put(stored);
+      const changesBefore = (await allChanges(h.store)).length;
+      // Act
+      const over = h.store.put(prefs(T1, 'alice', { updatedAt: 2_000 }), { ifAbsent: true });
+      await expect(over).rejects.toBeInstanceOf(ConflictError);
+      await h.store.put(prefs(T1, 'newcomer', { timezone: 'Europe/Paris', updatedAt: 2_000 }), {
+        ifAbsent: true,
+      });
+      // Assess: the record in place was kept; the first write landed, with its one change
+      expect(await h.store.get(user(T1, 'alice'))).toMatchObject({
+        timezone: 'Asia/Tokyo',
+        updatedAt: 1_000,
+      });
+      expect(await h.store.get(user(T1, 'newcomer'))).toMatchObject({ timezone: 'Europe/Paris' });
+      expect((await allChanges(h.store)).length).toBe(changesBefore + 1);
+    });
+
     it('keeps tenants apart for the same user id', async () => {
       // Prepare
       await h.store.put(prefs(T1, 'alice', { timezone: 'Asia/Tokyo' }));

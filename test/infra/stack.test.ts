@@ -210,6 +210,7 @@ describe('FanoutStack: HTTP API', () => {
         ...[
           '/',
           '/app.js',
+          '/preferences.js',
           '/styles.css',
           '/sse.js',
           '/ops',

@@ -131,6 +131,55 @@ describe('inbox API Lambda', () => {
     expect(body.nextCursor).toBeNull();
   });
 
+  it("merges PATCH /v1/me/preferences into what the tenant stored, for the token's own user only", async () => {
+    // Prepare
+    const h = harness(FunctionKind.InboxApi);
+    const ports = await h.ports();
+    const stored = {
+      tenantId: 'acme',
+      userId: 'bob',
+      timezone: 'Europe/Paris',
+      email: 'bob@example.com',
+      consent: { push: true, email: true },
+      channels: {},
+      categories: {},
+      updatedAt: h.clock.now() - 60_000,
+    };
+    await ports.preferences.put(stored);
+    await ports.preferences.put({ ...stored, tenantId: 'globex' });
+    const get = fixture<APIGatewayProxyEventV2>('apigw-v2-get-inbox.json');
+    const patch: APIGatewayProxyEventV2 = {
+      ...get,
+      rawPath: '/v1/me/preferences',
+      rawQueryString: '',
+      headers: { ...get.headers, 'content-type': 'application/json' },
+      requestContext: {
+        ...get.requestContext,
+        http: { ...get.requestContext.http, method: 'PATCH', path: '/v1/me/preferences' },
+      },
+      body: JSON.stringify({ categories: { social: { push: false } } }),
+    };
+    const { queryStringParameters: _query, ...withoutQuery } = patch;
+    const bad = { ...withoutQuery, body: JSON.stringify({ timezone: 'Nowhere/Else' }) };
+    const handler = createInboxApiHandler(h.deps);
+    // Act
+    const { result } = await captureOutput(() => handler(withoutQuery, lambdaContext('fanout-inbox-api')));
+    const { result: refused } = await captureOutput(() => handler(bad, lambdaContext('fanout-inbox-api')));
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(refused.statusCode).toBe(400);
+    expect(json(refused).error.code).toBe('VALIDATION');
+    expect(await ports.preferences.get({ tenantId: 'acme', userId: 'bob' })).toMatchObject({
+      timezone: 'Europe/Paris',
+      email: 'bob@example.com',
+      consent: { push: true, email: true },
+      categories: { social: { push: false } },
+    });
+    expect(await ports.preferences.get({ tenantId: 'globex', userId: 'bob' })).toMatchObject({
+      categories: {},
+    });
+  });
+
   it('answers the live stream route 501 with the error envelope instead of hanging', async () => {
     // Prepare
     const h = harness(FunctionKind.InboxApi);

@@ -19,7 +19,7 @@ import { StoreUnavailableError } from '../../domain/errors.ts';
 import { userPartition } from '../../domain/keys.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { PreferenceChange, PreferenceStore } from '../../ports/preferences.ts';
+import type { PreferenceChange, PreferenceStore, PutPreferencesOptions } from '../../ports/preferences.ts';
 import { requireArray, requireLimit, requireUser } from '../checks/input.ts';
 import { validatePreferences } from '../checks/preferences.ts';
 import { awsCall, awsErrorName } from './errors.ts';
@@ -116,16 +116,19 @@ export class DynamoPreferenceStore implements PreferenceStore {
 
   /**
    * One PutItem. With `ifUpdatedAt`, conditional on the stored `u`; an item written before `u`
-   * existed has none, and is replaced as an unconditional put would.
+   * existed has none, and is replaced as an unconditional put would. With `ifAbsent`, conditional
+   * on no item.
    */
-  async put(prefs: Preferences, opts?: { readonly ifUpdatedAt?: number }): Promise<void> {
+  async put(prefs: Preferences, opts?: PutPreferencesOptions): Promise<void> {
     validatePreferences(prefs, 'prefs');
     const expected = opts?.ifUpdatedAt;
+    const absent = opts?.ifAbsent === true && expected === undefined;
     await awsCall('preferences PutItem', () =>
       this.#o.documents.send(
         new PutCommand({
           TableName: this.#o.tableName,
           Item: toItem(prefs),
+          ...(absent ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
           ...(expected === undefined
             ? {}
             : {

@@ -2,7 +2,7 @@ import type { StatementSync } from 'node:sqlite';
 import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { PreferenceChange, PreferenceStore } from '../../ports/preferences.ts';
+import type { PreferenceChange, PreferenceStore, PutPreferencesOptions } from '../../ports/preferences.ts';
 import { requireArray, requireLimit, requireUser } from '../checks/input.ts';
 import { validatePreferences } from '../checks/preferences.ts';
 import type { EmbeddedDb } from './db.ts';
@@ -91,16 +91,20 @@ export class EmbeddedPreferenceStore implements PreferenceStore {
     return row === undefined ? undefined : (JSON.parse(row.doc) as Preferences);
   }
 
-  async put(prefs: Preferences, opts?: { readonly ifUpdatedAt?: number }): Promise<void> {
+  async put(prefs: Preferences, opts?: PutPreferencesOptions): Promise<void> {
     validatePreferences(prefs, 'prefs');
     const at = this.#clock.now();
     const expected = opts?.ifUpdatedAt;
     let conflict = false;
     storeStep('preferences write', () =>
       this.#db.transaction(() => {
-        if (expected !== undefined) {
+        if (expected !== undefined || opts?.ifAbsent === true) {
           const old = this.#s.get.get(prefs.tenantId, prefs.userId) as { doc: string } | undefined;
-          if (old === undefined || (JSON.parse(old.doc) as Preferences).updatedAt !== expected) {
+          const holds =
+            expected === undefined
+              ? old === undefined
+              : old !== undefined && (JSON.parse(old.doc) as Preferences).updatedAt === expected;
+          if (!holds) {
             conflict = true;
             return;
           }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorName } from '../../lib/error-name.ts';
 import { type Logger, silentLogger } from '../../ports/logger.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
+import { MetricsHistory } from '../../runtime/metrics-history.ts';
 import type { Auth } from '../auth.ts';
 import { ApiError, ApiErrorCode } from '../errors.ts';
 import { errorResponses } from '../schemas.ts';
@@ -15,11 +16,18 @@ export interface OpsRoutesOptions {
   readonly logger?: Logger;
   /** Time between two snapshots on `/v1/ops/stream`. @default 1000 */
   readonly intervalMs?: number;
+  /**
+   * Seconds of snapshots kept (one a second from the app's start) and sent as one `history` event
+   * when a stream opens, so the charts start filled; 0 keeps none (a Lambda has no use for a
+   * sampler between invocations). @default 300
+   */
+  readonly historySeconds?: number;
 }
 
 /**
- * The operator's data: `GET /v1/ops/metrics` (one snapshot, JSON) and `GET /v1/ops/stream` (a
- * snapshot per second as server-sent `metrics` events). The page itself is `GET /ops` (see
+ * The operator's data: `GET /v1/ops/metrics` (one snapshot, JSON) and `GET /v1/ops/stream` (first
+ * the last minutes of snapshots as one `history` event, then a snapshot per second as server-sent
+ * `metrics` events). The page itself is `GET /ops` (see
  * `webRoutes`).
  *
  * The numbers are the whole process's, across tenants (queue depths are not per tenant), so only
@@ -32,7 +40,14 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
   const logger = opts.logger ?? silentLogger;
   const intervalMs = opts.intervalMs ?? 1000;
   const streams = new Set<() => void>();
+  const historySeconds = opts.historySeconds ?? 300;
+  const history =
+    historySeconds > 0
+      ? new MetricsHistory({ metrics: opts.metrics, capacity: historySeconds, intervalMs, logger })
+      : undefined;
+  app.addHook('onReady', async () => history?.start());
   app.addHook('preClose', async () => {
+    history?.stop();
     for (const stop of [...streams]) stop();
   });
   const operator = opts.operatorTenantId ?? 'dev';
@@ -67,10 +82,13 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
       // A HEAD would open a stream that never ends.
       exposeHeadRoute: false,
       onRequest,
-      schema: opsSchema('The same metrics as server-sent `metrics` events, one a second', {
-        description: 'text/event-stream',
-        type: 'string',
-      }),
+      schema: opsSchema(
+        'The last minutes of metrics as one `history` event (an array, oldest first), then a `metrics` event a second',
+        {
+          description: 'text/event-stream',
+          type: 'string',
+        },
+      ),
     },
     async (_request: FastifyRequest, reply: FastifyReply) => {
       const res = openEventStream(reply, intervalMs);
@@ -97,6 +115,8 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
       };
       streams.add(stop);
       res.on('close', stop);
+      const past = history?.samples() ?? [];
+      if (past.length > 0 && !sink.write(`event: history\ndata: ${JSON.stringify(past)}\n\n`)) stop();
       void tick();
     },
   );

@@ -30,6 +30,7 @@ const DEFAULT_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
 const PAGES: Readonly<Record<string, readonly [file: string, type: string]>> = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/preferences.js': ['preferences.js', 'text/javascript; charset=utf-8'],
   '/styles.css': ['styles.css', 'text/css; charset=utf-8'],
   '/sse.js': ['sse.js', 'text/javascript; charset=utf-8'],
   '/ops': ['ops.html', 'text/html; charset=utf-8'],
