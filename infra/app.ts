@@ -24,6 +24,7 @@ import { FanoutStack, type FanoutStackProps } from './stack.ts';
  *   `pushProvidersSecret` (a push providers document for per-tenant apps, docs/push.md);
  * - `frequencyCaps`: the tenants' default push frequency caps (JSON, docs/configuration.md), and
  *   `frequencyCapStore` (`memorydb`, the default, or `dynamodb`): where their counters live;
+ * - `unreadMode` (`counter`, the default, or `gsi`): how the inbox counts unread notifications;
  * - `nag` (default true): run the AWS Solutions checks of cdk-nag; any unacknowledged finding
  *   fails the synthesis.
  */
@@ -99,6 +100,7 @@ const props: FanoutStackProps = {
   ...optional('pushProvidersSecret', text('pushProvidersSecret')),
   ...optional('frequencyCaps', capDefaults()),
   ...optional('frequencyCapStore', frequencyCapStore()),
+  ...optional('unreadMode', unreadMode()),
 };
 
 new FanoutStack(app, text('stackName') ?? 'Fanout', props);
@@ -122,6 +124,13 @@ function frequencyCapStore(): FanoutStackProps['frequencyCapStore'] {
   const value = text('frequencyCapStore');
   if (value === undefined || value === 'memorydb' || value === 'dynamodb') return value;
   throw new Error(`context frequencyCapStore must be 'memorydb' or 'dynamodb', got ${value}`);
+}
+
+/** `counter` (the default) or `gsi`. */
+function unreadMode(): FanoutStackProps['unreadMode'] {
+  const value = text('unreadMode');
+  if (value === undefined || value === 'counter' || value === 'gsi') return value;
+  throw new Error(`context unreadMode must be 'counter' or 'gsi', got ${value}`);
 }
 
 /** The SNS platform applications asked for in context; undefined when neither is. */

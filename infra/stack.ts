@@ -71,6 +71,16 @@ export interface FanoutStackProps extends StackProps {
    */
   readonly frequencyCaps?: CapDefaults;
   /**
+   * How the inbox counts unread notifications (context `unreadMode`), every function's
+   * `FANOUT_UNREAD_MODE`: `counter` keeps an exact per-user counter on the user's state item (1
+   * write unit per inbox row, an unread count of 4 read units at any inbox size); `gsi` counts
+   * through the sparse `unread` index (2 write units per row, a count that grows with unread rows).
+   * Both are exact. Changing it on a live table is not supported: the counter is not rebuilt from
+   * the index (docs/deploy.md).
+   * @default 'counter'
+   */
+  readonly unreadMode?: 'gsi' | 'counter';
+  /**
    * Where the push consumer keeps the frequency-cap counters (context `frequencyCapStore`): on
    * the MemoryDB cluster of the dedup store, or in the `frequencyCaps` table (read and PutItem
    * granted to the push consumer alone).
@@ -211,6 +221,7 @@ export class FanoutStack extends Stack {
     // URLs are added below, once the constructs that own them exist.
     const base: Record<string, string> = {
       FANOUT_TABLE_PREFIX: this.data.tablePrefix,
+      FANOUT_UNREAD_MODE: props.unreadMode ?? 'counter',
       FANOUT_AUDIT_STREAM: this.audit.deliveryStreamName,
       ...this.caches.environment,
       ...(this.transport.apnsApplicationArn === undefined

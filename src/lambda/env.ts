@@ -81,6 +81,11 @@ export interface LambdaEnv {
   readonly celebrityThreshold: number;
   /** FANOUT_TIER_HYSTERESIS. @default 0.1 */
   readonly tierHysteresis: number;
+  /**
+   * FANOUT_UNREAD_MODE: `counter` (a per-user counter, 1 write unit per inbox row) or `gsi` (the
+   * sparse `unread` index, 2). Every function of a deployment must agree. @default 'counter'
+   */
+  readonly unreadMode: 'gsi' | 'counter';
   /** FANOUT_FREQUENCY_CAPS: the tenants' default push frequency caps (the push consumer's). @default none */
   readonly frequencyCaps: CapDefaults;
   /** FANOUT_FREQUENCY_CAPS_STORE: `memorydb` or `dynamodb` (the `frequencyCaps` table). @default 'memorydb' */
@@ -156,6 +161,7 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       }),
       celebrityThreshold,
       tierHysteresis,
+      unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'counter' }),
       frequencyCaps,
       frequencyCapStore: oneOf('FANOUT_FREQUENCY_CAPS_STORE', ['memorydb', 'dynamodb'], {
         default: 'memorydb',

@@ -77,6 +77,7 @@ export function awsPortsFactory(logger: Logger): PortsFactory {
         },
         celebrityThreshold: env.celebrityThreshold,
         tierHysteresis: env.tierHysteresis,
+        unread: env.unreadMode,
         maxReceiveCount: env.maxReceiveCount,
         frequencyCapStore: env.frequencyCapStore,
         // Only the HTTP functions issue and read inbox cursors, and they must be given the shared

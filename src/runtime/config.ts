@@ -123,8 +123,9 @@ export interface RuntimeConfig {
    */
   readonly profile: Profile;
   /**
-   * FANOUT_UNREAD_MODE (local-aws): 'gsi' counts unread rows through a sparse index (two write
-   * units per notification); 'counter' keeps a per-user counter instead (about one). @default 'gsi'
+   * FANOUT_UNREAD_MODE (local-aws): 'counter' keeps an exact per-user counter (one write unit per
+   * notification, a count of 4 read units at any size); 'gsi' counts unread rows through a sparse
+   * index (two write units per notification). @default 'counter', as a deployment's
    */
   readonly unreadMode: 'gsi' | 'counter';
   /**
@@ -179,7 +180,7 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
     env,
     {
       profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
-      unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'gsi' }),
+      unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'counter' }),
       localAwsPort: integer('FANOUT_LOCAL_AWS_PORT', { default: 4700, min: 1, max: 65_532 }),
       dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
       shards: integer('FANOUT_SHARDS', { default: 4, min: 1, max: 256 }),

@@ -325,6 +325,25 @@ describe('FanoutStack: environment', () => {
     );
   });
 
+  it('tells every function that reads or writes the inbox the same unread mode, counter by default', () => {
+    // Prepare
+    const functions = [
+      stack.worker.function,
+      stack.delivery.consumers.push,
+      stack.delivery.consumers.email,
+      stack.ingest.eventApi,
+      stack.ingest.inboxApi,
+    ];
+    const gsi = synthStack({ ...FULL_PROPS, unreadMode: 'gsi' });
+    // Act / Assess
+    for (const fn of functions) expect(variables(fn).FANOUT_UNREAD_MODE).toBe('counter');
+    // Same construct path in both stacks, so the same logical id.
+    const gsiEnv =
+      gsi.template.toJSON().Resources[logicalId(gsi.stack.worker.function as never)].Properties.Environment
+        .Variables;
+    expect(gsiEnv.FANOUT_UNREAD_MODE).toBe('gsi');
+  });
+
   it('gives the push consumer, and it alone, the default frequency caps and their store', () => {
     expect(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS_STORE).toBe('dynamodb');
     expect(JSON.parse(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS as string)).toEqual(

@@ -49,6 +49,19 @@ describe('Lambda environment', () => {
     expect(env.push).toEqual({ apnsApplicationArn: FIXTURE_ENV.FANOUT_SNS_APNS_ARN });
   });
 
+  it('keeps unread counts in the counter mode unless told gsi, and refuses any other mode', () => {
+    // Act
+    const byDefault = readLambdaEnv(FIXTURE_ENV, FunctionKind.Fanout);
+    const gsi = readLambdaEnv({ ...FIXTURE_ENV, FANOUT_UNREAD_MODE: 'gsi' }, FunctionKind.Fanout);
+    const err = envError(() =>
+      readLambdaEnv({ ...FIXTURE_ENV, FANOUT_UNREAD_MODE: 'index' }, FunctionKind.Fanout),
+    );
+    // Assess
+    expect(byDefault.unreadMode).toBe('counter');
+    expect(gsi.unreadMode).toBe('gsi');
+    expect(err.issues.map((i) => i.variable)).toEqual(['FANOUT_UNREAD_MODE']);
+  });
+
   it('names every missing variable in one error', () => {
     // Prepare
     const source = without('FANOUT_EVENT_STREAM', 'FANOUT_DEDUP_REDIS_URL', 'AWS_REGION');

@@ -39,7 +39,7 @@ const CONFIG_HELP = `Configuration (flags override environment variables; see do
   --log-level LEVEL            FANOUT_LOG_LEVEL: debug|info|warn|error|silent (default warn)
   --profile NAME               FANOUT_PROFILE: embedded | local-aws (default embedded); local-aws
                                runs the AWS adapters on emulators it starts (docs/local-aws.md)
-  --unread-mode gsi|counter    FANOUT_UNREAD_MODE, local-aws only (default gsi)`;
+  --unread-mode gsi|counter    FANOUT_UNREAD_MODE, local-aws only (default counter)`;
 
 const DEMO_OPTIONS = `Options:
   --json                       print one JSON object instead of the table

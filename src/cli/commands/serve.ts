@@ -44,7 +44,7 @@ Options:
   --celebrity-threshold N      FANOUT_CELEBRITY_THRESHOLD (default 10000)
   --log-level LEVEL            FANOUT_LOG_LEVEL (default warn)
   --profile NAME               FANOUT_PROFILE: embedded | local-aws (default embedded)
-  --unread-mode gsi|counter    FANOUT_UNREAD_MODE, local-aws only (default gsi)
+  --unread-mode gsi|counter    FANOUT_UNREAD_MODE, local-aws only (default counter)
   -h, --help                   show this help
 
 Every other setting (token secret and lifetime, rate limit, body limit, delivery knobs) is an
