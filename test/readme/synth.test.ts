@@ -1,12 +1,25 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreatePlatformApplicationCommand, SNSClient } from '@aws-sdk/client-sns';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTenants } from '../../src/adapters/aws/tenants.ts';
 import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
 import { provisionLocal } from '../../src/runtime/local-aws/provision.ts';
 import { FIXTURE_API_KEY } from '../lambda/support.ts';
-import { emulatorClients, emulatorEndpoints, freshTables, uniqueName } from '../support/aws.ts';
+import {
+  EMULATOR_CLIENT,
+  emulatorClients,
+  emulatorEndpoints,
+  freshTables,
+  motoEndpoint,
+  uniqueName,
+} from '../support/aws.ts';
 import { ROOT, run } from './support.ts';
 
 /**
@@ -66,6 +79,7 @@ describe('README: npm run synth', { timeout: 600_000 }, () => {
     // Assess
     expect(synth.code, synth.stderr).toBe(0);
     expect(functions.map((f) => f.id).sort()).toEqual([
+      expect.stringMatching(/^DeadLetterAuditFunction/),
       expect.stringMatching(/^DeliveryEmailConsumerFunction/),
       expect.stringMatching(/^DeliveryPushConsumerFunction/),
       expect.stringMatching(/^IngestAuthorizerFunction/),
@@ -166,13 +180,18 @@ function invokeBundle(f: LambdaFunction, events: readonly unknown[], env: Record
     [
       '--input-type=module',
       '-e',
-      `const { handler } = await import(${JSON.stringify(join(f.asset, 'index.mjs'))});
+      // The emulator's queue URLs name sqs.<region>.localhost, which the SQS client calls (as on
+      // AWS it calls the QueueUrl's host): fauxqs's helper resolves that name to this machine.
+      `const { interceptLocalhostDns } = await import('fauxqs');
+       interceptLocalhostDns();
+       const { handler } = await import(${JSON.stringify(join(f.asset, 'index.mjs'))});
        const results = [];
        for (const e of ${JSON.stringify(events)}) results.push(await handler(e, { awsRequestId: 'r1', functionName: 'f' }));
        console.log(JSON.stringify(results));
        process.exit(0);`,
     ],
     {
+      cwd: ROOT,
       env: {
         PATH: process.env.PATH,
         ...f.environment,
@@ -184,6 +203,8 @@ function invokeBundle(f: LambdaFunction, events: readonly unknown[], env: Record
         AWS_ENDPOINT_URL_SQS: e.sqs,
         AWS_ENDPOINT_URL_S3: e.sqs,
         AWS_ENDPOINT_URL_SESV2: e.ses,
+        AWS_ENDPOINT_URL_SNS: motoEndpoint(),
+        AWS_ENDPOINT_URL_FIREHOSE: motoEndpoint(),
         FANOUT_CACHE_REDIS_URL: e.redis,
         FANOUT_DEDUP_REDIS_URL: e.redis,
         FANOUT_REDIS_CLUSTER: 'false',
@@ -246,5 +267,192 @@ describe('the event API bundle', { timeout: 600_000 }, () => {
     );
     expect(records.Records).toHaveLength(1);
     expect(Buffer.from(records.Records?.[0]?.Data ?? []).toString('utf8')).toContain('evt-http-1');
+  });
+});
+
+/** The bundle of the function whose logical id starts with `prefix`. */
+function bundleOf(prefix: string): LambdaFunction {
+  const f = functions.find((fn) => fn.id.startsWith(prefix));
+  if (f === undefined) throw new Error(`no bundled function ${prefix} in the template`);
+  return f;
+}
+
+/** A recorded event from test/fixtures/lambda/. */
+function recorded<T>(name: string): T {
+  return JSON.parse(readFileSync(join(ROOT, 'test/fixtures/lambda', name), 'utf8')) as T;
+}
+
+/** The recorded API Gateway request, as `method path` with `body` and a bearer credential. */
+function apiRequest(method: string, path: string, bearer: string, body?: unknown): APIGatewayProxyEventV2 {
+  const base = recorded<APIGatewayProxyEventV2>('apigw-v2-post-event.json');
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const { body: _recorded, ...envelope } = base;
+  return {
+    ...envelope,
+    rawPath: path,
+    headers: {
+      ...base.headers,
+      authorization: `Bearer ${bearer}`,
+      'content-length': String(text === undefined ? 0 : Buffer.byteLength(text)),
+    },
+    requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method, path } },
+    ...(text === undefined ? {} : { body: text }),
+  };
+}
+
+/**
+ * Each remaining bundle invoked as Lambda would invoke it, in the order an event travels: the
+ * fan-out function on the recorded Kinesis batch, the consumers on the jobs it queued, the inbox API
+ * on what it wrote; then the preference invalidation and the dead-letter audit. One deployment's
+ * resources (tables, stream, queues) under a prefix of this block; SNS and Firehose on moto_server.
+ */
+describe('each bundled handler against the emulators', { timeout: 600_000 }, () => {
+  const clients = emulatorClients();
+  const prefix = uniqueName('bundles');
+  const tokenSecret = 'bundle-test-token-secret-0123456789';
+  const auditBucket = uniqueName('audit');
+  const auditStream = uniqueName('fanout-audit');
+  let resources: Awaited<ReturnType<typeof provisionLocal>>;
+  let env: Record<string, string>;
+  let sns: SNSClient;
+  let s3: S3Client;
+  let apnsApp: string;
+
+  beforeAll(async () => {
+    resources = await provisionLocal(clients, { prefix, shards: 1 });
+    await new DynamoTenants({ documents: clients.documents, tableName: resources.tables.tenants }).create(
+      'acme',
+      hashApiKey(FIXTURE_API_KEY),
+      Date.now(),
+    );
+    const moto = motoEndpoint();
+    sns = new SNSClient({ ...EMULATOR_CLIENT, endpoint: moto });
+    s3 = new S3Client({ ...EMULATOR_CLIENT, endpoint: moto, forcePathStyle: true });
+    const firehose = new FirehoseClient({ ...EMULATOR_CLIENT, endpoint: moto });
+    await s3.send(new CreateBucketCommand({ Bucket: auditBucket }));
+    await firehose.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: auditStream,
+        DeliveryStreamType: 'DirectPut',
+        ExtendedS3DestinationConfiguration: {
+          BucketARN: `arn:aws:s3:::${auditBucket}`,
+          RoleARN: 'arn:aws:iam::123456789012:role/fanout-audit-delivery',
+          Prefix: 'audit/',
+        },
+      }),
+    );
+    firehose.destroy();
+    apnsApp = (
+      await sns.send(
+        new CreatePlatformApplicationCommand({
+          Name: uniqueName('fanout'),
+          Platform: 'APNS',
+          Attributes: {
+            PlatformCredential: 'not-a-real-credential',
+            PlatformPrincipal: 'not-a-real-principal',
+          },
+        }),
+      )
+    ).PlatformApplicationArn as string;
+    // What the stack's CloudFormation references resolve to in this deployment; the rest of each
+    // function's environment is the template's.
+    env = {
+      FANOUT_TABLE_PREFIX: prefix,
+      FANOUT_EVENT_STREAM: resources.streamName,
+      FANOUT_PUSH_QUEUE_URL: resources.queues.push.url,
+      FANOUT_PUSH_DLQ_URL: resources.queues.push.deadLetterUrl,
+      FANOUT_EMAIL_QUEUE_URL: resources.queues.email.url,
+      FANOUT_EMAIL_DLQ_URL: resources.queues.email.deadLetterUrl,
+      FANOUT_AUDIT_STREAM: auditStream,
+      FANOUT_TOKEN_SECRET: tokenSecret,
+      FANOUT_CURSOR_SECRET: 'bundle-test-cursor-secret-0123456789',
+      FANOUT_UNSUBSCRIBE_SECRET: 'bundle-test-unsubscribe-secret-0123456',
+    };
+  });
+
+  afterAll(() => {
+    sns.destroy();
+    s3.destroy();
+    clients.destroy();
+  });
+
+  /** The audit records Firehose delivered to the bucket so far. */
+  async function audited(): Promise<Record<string, unknown>[]> {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: auditBucket, Prefix: 'audit/' }));
+    const records: Record<string, unknown>[] = [];
+    for (const object of listed.Contents ?? []) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: auditBucket, Key: object.Key as string }));
+      for (const line of (await got.Body?.transformToString('utf8'))?.split('\n') ?? []) {
+        if (line.trim() !== '') records.push(JSON.parse(line) as Record<string, unknown>);
+      }
+    }
+    return records;
+  }
+
+  /** What the SQS event-source mapping hands a consumer: the queue's messages, received once. */
+  async function sqsEvent(queueUrl: string): Promise<SQSEvent> {
+    const base = recorded<SQSEvent>('sqs-push-jobs.json').Records[0] as SQSRecord;
+    const records: SQSRecord[] = [];
+    for (let round = 0; round < 5; round++) {
+      const out = await clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      if ((out.Messages ?? []).length === 0) break;
+      for (const m of out.Messages ?? []) {
+        records.push({
+          ...base,
+          messageId: m.MessageId as string,
+          receiptHandle: m.ReceiptHandle as string,
+          body: m.Body as string,
+          attributes: { ...base.attributes, ApproximateReceiveCount: '1' },
+        });
+      }
+    }
+    return { Records: records };
+  }
+
+  it('the fan-out bundle takes the recorded Kinesis batch and writes inbox rows in DynamoDB Local', async () => {
+    // Prepare: bob follows alice, consents to push and email, and has an iPhone (through the event
+    // API bundle, as a tenant's server would set them up)
+    const setUp = invokeBundle(
+      bundleOf('IngestEventApiFunction'),
+      [
+        apiRequest('PUT', '/v1/users/alice/followers/bob', FIXTURE_API_KEY, {}),
+        apiRequest('PUT', '/v1/users/bob/preferences', FIXTURE_API_KEY, {
+          timezone: 'UTC',
+          email: 'bob@example.com',
+          consent: { email: true, push: true },
+        }),
+        apiRequest('PUT', '/v1/users/bob/devices/bundle-apns-token-1', FIXTURE_API_KEY, { platform: 'apns' }),
+      ],
+      env,
+    );
+    expect(
+      (setUp.results as { statusCode: number }[] | null)?.map((r) => r.statusCode),
+      setUp.stderr,
+    ).toEqual([204, 200, 204]);
+    // Act: alice's post, a poison record, bob's comment to alice (the recorded batch)
+    const { results, stderr } = invokeBundle(
+      bundleOf('WorkerFanoutFunction'),
+      [recorded('kinesis-author-events.json')],
+      env,
+    );
+    // Assess
+    expect(results, stderr).toEqual([{ batchItemFailures: [] }]);
+    const rows = await clients.documents.send(new ScanCommand({ TableName: resources.tables.inbox }));
+    // One row per recipient: bob (alice's follower) gets her post, alice the comment addressed to her.
+    const delivered = (rows.Items ?? [])
+      .filter((row) => typeof row.e === 'string')
+      .map((row) => ({ user: row.pk, eventId: row.e, actor: row.a }))
+      .sort((x, y) => String(x.user).localeCompare(String(y.user)));
+    expect(delivered).toEqual([
+      { user: 'acme#alice', eventId: 'evt-comment-1', actor: 'bob' },
+      { user: 'acme#bob', eventId: 'evt-post-1', actor: 'alice' },
+    ]);
   });
 });
