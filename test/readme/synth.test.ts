@@ -3,10 +3,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { CreatePlatformApplicationCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  CreatePlatformApplicationCommand,
+  ListEndpointsByPlatformApplicationCommand,
+  SNSClient,
+} from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, KinesisStreamEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTenants } from '../../src/adapters/aws/tenants.ts';
 import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
@@ -282,6 +286,24 @@ function recorded<T>(name: string): T {
   return JSON.parse(readFileSync(join(ROOT, 'test/fixtures/lambda', name), 'utf8')) as T;
 }
 
+/** The recorded Kinesis batch with its events moved to `tenant` (the undecodable record kept as is). */
+function forTenant(batch: KinesisStreamEvent, tenant: string): KinesisStreamEvent {
+  return {
+    Records: batch.Records.map((r) => {
+      const text = Buffer.from(r.kinesis.data, 'base64').toString('utf8');
+      const moved = text.replace('"tenantId":"acme"', `"tenantId":${JSON.stringify(tenant)}`);
+      return {
+        ...r,
+        kinesis: {
+          ...r.kinesis,
+          partitionKey: r.kinesis.partitionKey.replace(/^acme#/, `${tenant}#`),
+          data: Buffer.from(moved, 'utf8').toString('base64'),
+        },
+      };
+    }),
+  };
+}
+
 /** The recorded API Gateway request, as `method path` with `body` and a bearer credential. */
 function apiRequest(method: string, path: string, bearer: string, body?: unknown): APIGatewayProxyEventV2 {
   const base = recorded<APIGatewayProxyEventV2>('apigw-v2-post-event.json');
@@ -309,6 +331,10 @@ function apiRequest(method: string, path: string, bearer: string, body?: unknown
 describe('each bundled handler against the emulators', { timeout: 600_000 }, () => {
   const clients = emulatorClients();
   const prefix = uniqueName('bundles');
+  // A tenant of this block alone: the Redis keys (preference cache, dedup) are shared by every
+  // deployment on the same Redis and named by tenant and user.
+  const tenant = uniqueName('bundles');
+  const apiKey = newApiKey(tenant);
   const tokenSecret = 'bundle-test-token-secret-0123456789';
   const auditBucket = uniqueName('audit');
   const auditStream = uniqueName('fanout-audit');
@@ -321,8 +347,8 @@ describe('each bundled handler against the emulators', { timeout: 600_000 }, () 
   beforeAll(async () => {
     resources = await provisionLocal(clients, { prefix, shards: 1 });
     await new DynamoTenants({ documents: clients.documents, tableName: resources.tables.tenants }).create(
-      'acme',
-      hashApiKey(FIXTURE_API_KEY),
+      tenant,
+      hashApiKey(apiKey),
       Date.now(),
     );
     const moto = motoEndpoint();
@@ -410,6 +436,17 @@ describe('each bundled handler against the emulators', { timeout: 600_000 }, () 
           receiptHandle: m.ReceiptHandle as string,
           body: m.Body as string,
           attributes: { ...base.attributes, ApproximateReceiveCount: '1' },
+          messageAttributes: Object.fromEntries(
+            Object.entries(m.MessageAttributes ?? {}).map(([name, value]) => [
+              name,
+              {
+                dataType: value.DataType as string,
+                ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+                stringListValues: [],
+                binaryListValues: [],
+              },
+            ]),
+          ),
         });
       }
     }
@@ -417,29 +454,30 @@ describe('each bundled handler against the emulators', { timeout: 600_000 }, () 
   }
 
   it('the fan-out bundle takes the recorded Kinesis batch and writes inbox rows in DynamoDB Local', async () => {
-    // Prepare: bob follows alice, consents to push and email, and has an iPhone (through the event
-    // API bundle, as a tenant's server would set them up)
+    // Prepare: bob follows alice, consents to push and has an iPhone; alice consents to email
+    // (through the event API bundle, as a tenant's server sets them up)
     const setUp = invokeBundle(
       bundleOf('IngestEventApiFunction'),
       [
-        apiRequest('PUT', '/v1/users/alice/followers/bob', FIXTURE_API_KEY, {}),
-        apiRequest('PUT', '/v1/users/bob/preferences', FIXTURE_API_KEY, {
+        apiRequest('PUT', '/v1/users/alice/followers/bob', apiKey, {}),
+        apiRequest('PUT', '/v1/users/bob/preferences', apiKey, { timezone: 'UTC', consent: { push: true } }),
+        apiRequest('PUT', '/v1/users/alice/preferences', apiKey, {
           timezone: 'UTC',
-          email: 'bob@example.com',
-          consent: { email: true, push: true },
+          email: 'alice@example.com',
+          consent: { email: true },
         }),
-        apiRequest('PUT', '/v1/users/bob/devices/bundle-apns-token-1', FIXTURE_API_KEY, { platform: 'apns' }),
+        apiRequest('PUT', '/v1/users/bob/devices/bundle-apns-token-1', apiKey, { platform: 'apns' }),
       ],
       env,
     );
     expect(
       (setUp.results as { statusCode: number }[] | null)?.map((r) => r.statusCode),
       setUp.stderr,
-    ).toEqual([204, 200, 204]);
+    ).toEqual([204, 200, 200, 204]);
     // Act: alice's post, a poison record, bob's comment to alice (the recorded batch)
     const { results, stderr } = invokeBundle(
       bundleOf('WorkerFanoutFunction'),
-      [recorded('kinesis-author-events.json')],
+      [forTenant(recorded('kinesis-author-events.json'), tenant)],
       env,
     );
     // Assess
@@ -451,8 +489,53 @@ describe('each bundled handler against the emulators', { timeout: 600_000 }, () 
       .map((row) => ({ user: row.pk, eventId: row.e, actor: row.a }))
       .sort((x, y) => String(x.user).localeCompare(String(y.user)));
     expect(delivered).toEqual([
-      { user: 'acme#alice', eventId: 'evt-comment-1', actor: 'bob' },
-      { user: 'acme#bob', eventId: 'evt-post-1', actor: 'alice' },
+      { user: `${tenant}#alice`, eventId: 'evt-comment-1', actor: 'bob' },
+      { user: `${tenant}#bob`, eventId: 'evt-post-1', actor: 'alice' },
     ]);
+  });
+
+  it('the push consumer bundle sends the queued push job through SNS on moto_server and audits it', async () => {
+    // Prepare: the jobs the fan-out bundle queued (bob's push for alice's post)
+    const event = await sqsEvent(resources.queues.push.url);
+    expect(event.Records.map((r) => JSON.parse(r.body).userId)).toContain('bob');
+    // Act: with the APNs platform application a `-c apns…` deployment gives the function
+    const { results, stderr } = invokeBundle(bundleOf('DeliveryPushConsumerFunction'), [event], {
+      ...env,
+      FANOUT_SNS_APNS_ARN: apnsApp,
+    });
+    // Assess: no retries; the device's endpoint made in the platform application; the send audited
+    expect(results, stderr).toEqual([{ batchItemFailures: [] }]);
+    const endpoints = await sns.send(
+      new ListEndpointsByPlatformApplicationCommand({ PlatformApplicationArn: apnsApp }),
+    );
+    expect(endpoints.Endpoints?.map((e) => e.Attributes?.Token)).toEqual(['bundle-apns-token-1']);
+    expect(await audited()).toContainEqual(
+      expect.objectContaining({ tenantId: tenant, userId: 'bob', channel: 'push', outcome: 'sent' }),
+    );
+  });
+
+  it('the email consumer bundle sends the queued email job through the SES emulator', async () => {
+    // Prepare: alice's email about bob's comment, as the fan-out bundle queued it
+    const event = await sqsEvent(resources.queues.email.url);
+    expect(event.Records.map((r) => JSON.parse(r.body).userId)).toEqual(['alice']);
+    // Act: with the sender a `-c sesFrom=…` deployment gives the function
+    const { results, stderr } = invokeBundle(bundleOf('DeliveryEmailConsumerFunction'), [event], {
+      ...env,
+      FANOUT_SES_FROM: 'notifications@fanout.example',
+      FANOUT_SES_CONFIGURATION_SET: 'fanout',
+    });
+    // Assess
+    expect(results, stderr).toEqual([{ batchItemFailures: [] }]);
+    const store = (await (await fetch(`${emulatorEndpoints().ses}/store`)).json()) as {
+      emails: { from: string; destination: { to: string[] } }[];
+    };
+    expect(
+      store.emails.filter(
+        (m) => m.destination.to.includes('alice@example.com') && m.from === 'notifications@fanout.example',
+      ),
+    ).toHaveLength(1);
+    expect(await audited()).toContainEqual(
+      expect.objectContaining({ tenantId: tenant, userId: 'alice', channel: 'email', outcome: 'sent' }),
+    );
   });
 });
