@@ -8,20 +8,24 @@ import {
   ListEndpointsByPlatformApplicationCommand,
   SNSClient,
 } from '@aws-sdk/client-sns';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, KinesisStreamEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisPreferenceCache } from '../../src/adapters/aws/preference-cache.ts';
 import { DynamoTenants } from '../../src/adapters/aws/tenants.ts';
 import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
+import { createUserTokens } from '../../src/http/user-tokens.ts';
 import { provisionLocal } from '../../src/runtime/local-aws/provision.ts';
-import { FIXTURE_API_KEY } from '../lambda/support.ts';
+import { FIXTURE_API_KEY, FIXTURE_NOW } from '../lambda/support.ts';
 import {
+  closeRedis,
   EMULATOR_CLIENT,
   emulatorClients,
   emulatorEndpoints,
   freshTables,
   motoEndpoint,
+  readyRedis,
   uniqueName,
 } from '../support/aws.ts';
 import { ROOT, run } from './support.ts';
@@ -286,12 +290,27 @@ function recorded<T>(name: string): T {
   return JSON.parse(readFileSync(join(ROOT, 'test/fixtures/lambda', name), 'utf8')) as T;
 }
 
-/** The recorded Kinesis batch with its events moved to `tenant` (the undecodable record kept as is). */
+/**
+ * The recorded Kinesis batch with its events moved to `tenant` and to now (inbox rows of events
+ * older than the retention are never read); the undecodable record is kept as it is.
+ */
 function forTenant(batch: KinesisStreamEvent, tenant: string): KinesisStreamEvent {
+  const shift = Date.now() - FIXTURE_NOW;
   return {
     Records: batch.Records.map((r) => {
       const text = Buffer.from(r.kinesis.data, 'base64').toString('utf8');
-      const moved = text.replace('"tenantId":"acme"', `"tenantId":${JSON.stringify(tenant)}`);
+      let moved = text;
+      try {
+        const event = JSON.parse(text) as { occurredAt: number; acceptedAt: number };
+        moved = JSON.stringify({
+          ...event,
+          tenantId: tenant,
+          occurredAt: event.occurredAt + shift,
+          acceptedAt: event.acceptedAt + shift,
+        });
+      } catch {
+        // The poison record: its bytes as recorded.
+      }
       return {
         ...r,
         kinesis: {
@@ -537,5 +556,112 @@ describe('each bundled handler against the emulators', { timeout: 600_000 }, () 
     expect(await audited()).toContainEqual(
       expect.objectContaining({ tenantId: tenant, userId: 'alice', channel: 'email', outcome: 'sent' }),
     );
+  });
+
+  it('the inbox API bundle serves bob his inbox to a user token minted with the secret it is given', async () => {
+    // Prepare: the recorded inbox request, with a token of this tenant's bob signed now (the
+    // recorded one has expired)
+    const { token } = createUserTokens(tokenSecret, 3_600_000).issue(
+      { tenantId: tenant, userId: 'bob' },
+      Date.now(),
+    );
+    const base = recorded<APIGatewayProxyEventV2>('apigw-v2-get-inbox.json');
+    const event = { ...base, headers: { ...base.headers, authorization: `Bearer ${token}` } };
+    const forged = { ...base, headers: { ...base.headers, authorization: `Bearer ${token}x` } };
+    // Act
+    const { results, stderr } = invokeBundle(bundleOf('IngestInboxApiFunction'), [event, forged], env);
+    // Assess
+    expect(results, stderr).not.toBeNull();
+    const [inbox, refused] = results as { statusCode: number; body: string }[];
+    expect(inbox?.statusCode, stderr).toBe(200);
+    const items = (JSON.parse(inbox?.body ?? '{}') as { items: { eventId: string; actorId: string }[] })
+      .items;
+    expect(items.map((i) => [i.eventId, i.actorId])).toEqual([['evt-post-1', 'alice']]);
+    expect(refused?.statusCode).toBe(401);
+  });
+
+  it('the preference invalidation bundle drops the cached preferences of every user in the recorded stream batch', async () => {
+    // Prepare: the four users of the recorded batch have cached preferences
+    const redis = await readyRedis();
+    const cache = new RedisPreferenceCache({ redis });
+    const users = ['alice', 'bob', 'carol', 'dave'].map((userId) => ({ tenantId: tenant, userId }));
+    for (const user of users) {
+      await cache.set(user, {
+        ...user,
+        timezone: 'UTC',
+        consent: {},
+        channels: {},
+        categories: {},
+        updatedAt: 1,
+      });
+    }
+    const batch = JSON.parse(
+      readFileSync(join(ROOT, 'test/fixtures/lambda/pipe-dynamodb-preferences.json'), 'utf8').replaceAll(
+        'acme#',
+        `${tenant}#`,
+      ),
+    ) as unknown;
+    try {
+      // Act
+      const { results, stderr } = invokeBundle(bundleOf('InvalidationFunction'), [batch], env);
+      // Assess
+      expect(results, stderr).toEqual([{ batchItemFailures: [] }]);
+      for (const user of users) expect(await redis.exists(cache.keyOf(user)), user.userId).toBe(0);
+    } finally {
+      await closeRedis(redis);
+    }
+  });
+
+  it('the dead-letter audit bundle audits a job dead-lettered without a record, once', async () => {
+    // Prepare: a push job in the dead-letter queue that no consumer audited (its invocation timed out)
+    const job = {
+      tenantId: tenant,
+      userId: 'carol',
+      notificationId: '01KF0MZVW0YZENGG698FESPJB0',
+      channel: 'push',
+      eventId: 'evt-post-2',
+      type: 'post',
+      category: 'content',
+      actorId: 'alice',
+      createdAt: Date.now(),
+    };
+    await clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: resources.queues.push.deadLetterUrl,
+        MessageBody: JSON.stringify(job),
+        MessageAttributes: { tenant_id: { DataType: 'String', StringValue: tenant } },
+      }),
+    );
+    const scheduled = {
+      version: '0',
+      id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/fanout-dead-letter-audit'],
+      detail: {},
+    };
+    // Act: two runs, as two minutes of the schedule
+    const { results, stderr } = invokeBundle(
+      bundleOf('DeadLetterAuditFunction'),
+      [scheduled, scheduled],
+      env,
+    );
+    // Assess: audited on the first run only; the message stays in the DLQ for the operator
+    expect(results, stderr).toEqual([
+      {
+        push: expect.objectContaining({ seen: 1, audited: 1, alreadyAudited: 0, poison: 0 }),
+        email: expect.objectContaining({ seen: 0, audited: 0 }),
+      },
+      {
+        push: expect.objectContaining({ seen: 1, audited: 0, alreadyAudited: 1 }),
+        email: expect.objectContaining({ seen: 0, audited: 0 }),
+      },
+    ]);
+    expect((await audited()).filter((r) => r.userId === 'carol')).toEqual([
+      expect.objectContaining({ tenantId: tenant, channel: 'push', outcome: 'dead_lettered' }),
+    ]);
   });
 });
