@@ -119,7 +119,7 @@ function runCli(
 }
 
 /** Read-only counts of the data dir's SQLite file, taken while the process may still write it. */
-function probe(dataDir: string): { events: number; fannedOut: number; inboxRows: number } {
+function probe(dataDir: string): { events: number; fannedOut: number; inboxRows: number; queued: number } {
   const db = new DatabaseSync(join(dataDir, 'fanout.db'), { readOnly: true });
   try {
     db.exec('PRAGMA busy_timeout = 5000');
@@ -127,7 +127,7 @@ function probe(dataDir: string): { events: number; fannedOut: number; inboxRows:
     const has = (table: string) =>
       one(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '${table}'`) > 0;
     if (!has('event_log') || !has('checkpoints') || !has('inbox_rows'))
-      return { events: 0, fannedOut: 0, inboxRows: 0 };
+      return { events: 0, fannedOut: 0, inboxRows: 0, queued: 0 };
     return {
       events: one('SELECT count(*) AS n FROM event_log'),
       // The fan-out consumer's checkpoint per shard (the layout fannedOutEvents reads too).
@@ -137,6 +137,8 @@ function probe(dataDir: string): { events: number; fannedOut: number; inboxRows:
          WHERE e.seq <= CAST(c.sequence AS INTEGER)`,
       ),
       inboxRows: one('SELECT count(*) AS n FROM inbox_rows'),
+      // Delivery jobs not yet settled (a job leaves the queue when its consumer deletes it).
+      queued: has('delivery_queue') ? one('SELECT count(*) AS n FROM delivery_queue WHERE exhausted = 0') : 0,
     };
   } finally {
     db.close();
@@ -150,9 +152,10 @@ async function auditCount(dataDir: string): Promise<number> {
 }
 
 /**
- * Runs the demo until `phase` is seen, then SIGKILLs it. Fan-out is seen in the durable state
- * (inbox rows written while a shard's checkpoint lags); delivery and drain in the progress lines
- * the demo prints from its stores (first audit decision; fan-out complete with queues non-empty).
+ * Runs the demo until `phase` is seen, then SIGKILLs it. Fan-out and the drain are seen in the
+ * durable state (inbox rows written while a shard's checkpoint lags; every event fanned out while
+ * delivery jobs are queued), delivery in the progress line the demo prints at its first audit
+ * decision.
  */
 async function killDuring(dataDir: string, users: number, phase: ChaosPhase): Promise<KillRecord> {
   let killed = false;
@@ -176,12 +179,22 @@ async function killDuring(dataDir: string, users: number, phase: ChaosPhase): Pr
       }
     } else if (phase === ChaosPhase.Delivery) {
       if (stderr.includes('demo: phase delivery')) kill(child);
-    } else {
-      const done = /demo: fan-out (\d+)\/\1\n/.test(stderr);
-      const draining = [...stderr.matchAll(/demo: delivery (\d+)\/(\d+)\n/g)].some(
-        (m) => Number(m[1]) < Number(m[2]),
-      );
-      if (done && draining) kill(child);
+    } else if (polling === undefined && stderr.includes('demo: phase fanout')) {
+      // The drain: every event fanned out (the durable checkpoints say so) while delivery jobs are
+      // still queued. Read from the data dir, not from progress lines, which a fast machine can
+      // finish draining before it prints one with work left.
+      // The kill waits for this run to settle some jobs first (the queue shrinks), so it lands in
+      // the middle of the drain even when an earlier run had finished fan-out.
+      polling = (async () => {
+        let first: number | undefined;
+        while (!killed && child.exitCode === null && child.signalCode === null) {
+          const p = probe(dataDir);
+          const fannedOut = p.events > 0 && p.fannedOut === p.events;
+          if (fannedOut && first === undefined) first = p.queued;
+          if (fannedOut && first !== undefined && p.queued > 0 && p.queued < first) kill(child);
+          else await delay(10);
+        }
+      })();
     }
   });
   await polling;
