@@ -35,12 +35,14 @@ export class EmbeddedDb {
     // they are set again after they exist, for a file made by an older version.
     if (opts.path !== ':memory:') closeSync(openPrivateFile(opts.path, 'a'));
     this.sqlite = new DatabaseSync(opts.path);
+    // First: a second process opening the same fresh file (`serve` beside `work`) waits for the
+    // first one's lock instead of failing at once on the switch to WAL ("database is locked").
+    this.sqlite.exec('PRAGMA busy_timeout = 5000');
     if (opts.path !== ':memory:') {
       this.sqlite.exec('PRAGMA journal_mode = WAL');
       makePrivateFiles([`${opts.path}-wal`, `${opts.path}-shm`]);
     }
     this.sqlite.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'NORMAL'}`);
-    this.sqlite.exec('PRAGMA busy_timeout = 5000');
     this.sqlite.exec('PRAGMA foreign_keys = ON');
     // SQLite's default page cache is 2 MiB. Fan-out and delivery write rows keyed by user and
     // notification id all over large B-trees, so most inserts would miss it and wait on the OS;
