@@ -35,11 +35,9 @@ export class EmbeddedDb {
     // they are set again after they exist, for a file made by an older version.
     if (opts.path !== ':memory:') closeSync(openPrivateFile(opts.path, 'a'));
     this.sqlite = new DatabaseSync(opts.path);
-    // First: a second process opening the same fresh file (`serve` beside `work`) waits for the
-    // first one's lock instead of failing at once on the switch to WAL ("database is locked").
     this.sqlite.exec('PRAGMA busy_timeout = 5000');
     if (opts.path !== ':memory:') {
-      this.sqlite.exec('PRAGMA journal_mode = WAL');
+      switchToWal(this.sqlite);
       makePrivateFiles([`${opts.path}-wal`, `${opts.path}-shm`]);
     }
     this.sqlite.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'NORMAL'}`);
@@ -77,5 +75,27 @@ export class EmbeddedDb {
 
   close(): void {
     if (this.sqlite.isOpen) this.sqlite.close();
+  }
+}
+
+/** Attempts at the switch to WAL, 20 ms apart: a second apart at the most. */
+const WAL_ATTEMPTS = 50;
+
+/**
+ * Puts the file in WAL mode. Two processes opening the same fresh file at once (`serve` beside
+ * `work`) race for the switch, and SQLite answers the loser "database is locked" without waiting
+ * on the busy timeout, so the switch is tried again until the winner is done.
+ */
+function switchToWal(sqlite: DatabaseSync): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      sqlite.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (err) {
+      if (attempt >= WAL_ATTEMPTS || !/database is locked/i.test(String((err as Error).message))) throw err;
+      // The constructor is synchronous; a short blocking wait happens once, at start-up.
+      Atomics.wait(pause, 0, 0, 20);
+    }
   }
 }
