@@ -154,9 +154,28 @@ function addPage(page) {
   renderMeta();
 }
 
+/**
+ * An aggregated item that grew where it stands (a like older than the item does not move it): its
+ * line is redrawn in place; false when nothing changed.
+ */
+function regrown(shown, item) {
+  if (!item.group || shown.group?.actorCount === item.group.actorCount) return false;
+  const node = $('list').querySelector(`[data-id="${CSS.escape(item.id)}"]`);
+  remember(item);
+  if (node) {
+    const next = renderItem(item);
+    next.classList.add('fresh');
+    node.replaceWith(next);
+  }
+  renderMeta();
+  return true;
+}
+
 /** A live item goes where its id sorts (usually the top; a back-dated event lower). */
 function addLive(item) {
-  if (state.items.has(item.id) || !replacesShown(item)) return false;
+  const shown = state.items.get(item.id);
+  if (shown) return regrown(shown, item);
+  if (!replacesShown(item)) return false;
   remember(item);
   const at = state.order.findIndex((id) => id < item.id);
   const node = renderItem(item);

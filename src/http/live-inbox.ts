@@ -1,4 +1,4 @@
-import type { NotificationId, UserKey } from '../domain/types.ts';
+import type { InboxItem, NotificationId, UserKey } from '../domain/types.ts';
 import { type InboxDeps, readInbox, unreadCount } from '../handlers/inbox.ts';
 import { errorName } from '../lib/error-name.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -44,7 +44,8 @@ export class LiveInbox {
   readonly #watch: InboxWatch;
   readonly #heartbeat: NodeJS.Timeout;
   #floor: NotificationId | undefined;
-  #seen = new Set<NotificationId>();
+  /** Ids sent (or on screen when the stream opened), each with its distinct-actor count. */
+  #seen = new Map<NotificationId, number>();
   #count: number | undefined;
   #dirty = false;
   #closed = false;
@@ -126,19 +127,20 @@ export class LiveInbox {
     if (first && this.#floor === undefined) {
       // No Last-Event-ID: what is there now is what the client loaded; only later items are news.
       this.#floor = page.nextCursor === null ? undefined : page.items.at(-1)?.id;
-      for (const item of page.items) this.#seen.add(item.id);
+      for (const item of page.items) this.#seen.set(item.id, actorsOf(item));
     }
-    let fresh = page.items.filter((i) => this.#isNew(i.id));
+    let fresh = page.items.filter((i) => this.#isNew(i));
     if (fresh.length === page.items.length && page.nextCursor !== null) {
       page = await readInbox(user, { limit: STREAM_BACKLOG }, deps);
-      fresh = page.items.filter((i) => this.#isNew(i.id));
+      fresh = page.items.filter((i) => this.#isNew(i));
     }
     for (const item of fresh.reverse()) {
       this.#send(`id: ${item.id}\nevent: notification\ndata: ${JSON.stringify(itemView(item))}\n\n`);
     }
     // Only ids still on the newest page can come up again: the set stays one page large.
     const onPage = new Set(page.items.map((i) => i.id));
-    this.#seen = new Set([...this.#seen, ...fresh.map((i) => i.id)].filter((id) => onPage.has(id)));
+    for (const item of fresh) this.#seen.set(item.id, actorsOf(item));
+    for (const id of this.#seen.keys()) if (!onPage.has(id)) this.#seen.delete(id);
     const count = await unreadCount(user, deps);
     if (count !== this.#count) {
       this.#count = count;
@@ -146,12 +148,23 @@ export class LiveInbox {
     }
   }
 
-  #isNew(id: NotificationId): boolean {
-    return (this.#floor === undefined || id > this.#floor) && !this.#seen.has(id);
+  /**
+   * Not sent yet, or an aggregated item that grew where it stands (news older than the item does
+   * not move it, docs/architecture.md): sent again under its id, which the client replaces.
+   */
+  #isNew(item: InboxItem): boolean {
+    const sent = this.#seen.get(item.id);
+    if (sent !== undefined) return sent !== actorsOf(item);
+    return this.#floor === undefined || item.id > this.#floor;
   }
 
   #send(frame: string): void {
     if (this.#closed) return;
     if (!this.#o.sink.write(frame)) void this.close();
   }
+}
+
+/** An item's distinct actors: the group's count, 1 for an item of one event. */
+function actorsOf(item: InboxItem): number {
+  return item.group?.actorCount ?? 1;
 }

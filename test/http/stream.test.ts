@@ -197,6 +197,30 @@ describe('GET /v1/me/inbox/stream', () => {
     expect(stream.events.filter((e) => e.event === 'notification')).toHaveLength(1);
   });
 
+  it('sends an aggregated item again under its id when it grows where it stands', async () => {
+    // Prepare: a like item whose newest actor is newer than the like that joins it later
+    const s = await server();
+    const t = Date.now() - 60_000;
+    const like = (eventId: string, actorId: string, at: number): InboxRow => ({
+      ...row(ALICE, eventId, at),
+      type: 'like',
+      actorId,
+      objectId: 'photo-9',
+      groupKey: 'like:photo-9',
+    });
+    await write(s, [like('l-ana', 'ana', t + 2000)]);
+    const stream = await connect(`${s.url}?access_token=${s.token(ALICE)}`);
+    await stream.waitFor('unread-count');
+    // Act: an older like arrives late (another shard), so the item grows without moving
+    await write(s, [like('l-ed', 'ed', t + 1000)]);
+    const [grown] = await stream.waitFor('notification');
+    // Assess
+    const item = JSON.parse(grown!.data) as { id: string; group: { actorCount: number; actors: string[] } };
+    expect(grown!.id).toBe(like('l-ana', 'ana', t + 2000).id);
+    expect(item.group.actorCount).toBe(2);
+    expect(stream.events.filter((e) => e.event === 'notification')).toHaveLength(1);
+  });
+
   it('takes the token from the Authorization header too', async () => {
     // Prepare
     const s = await server();
