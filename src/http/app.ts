@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { MemoryRequestBuckets } from '../adapters/embedded/memory-request-buckets.ts';
 import { createUnsubscribeTokens } from '../domain/unsubscribe.ts';
 import { type ServerLimits, serverOptions } from '../lib/server-limits.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -162,16 +163,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
 
   const tokens = createUserTokens(options.tokenSecret, (options.tokenTtlSeconds ?? 3600) * 1000);
+  let lastLimitWarning = Number.NEGATIVE_INFINITY;
   const limits =
     options.rateLimit === undefined &&
     options.userRateLimit === undefined &&
     options.authFailureLimit === undefined
       ? undefined
       : new RequestLimits({
+          // Shared buckets when the ports have them (Redis in AWS: every container takes from the
+          // same tenant bucket); else this process's memory, which is exact for one `fanout serve`.
+          buckets:
+            ports.requestBuckets ??
+            new MemoryRequestBuckets(options.rateClock ? { now: options.rateClock } : {}),
           ...(options.rateLimit ? { tenant: options.rateLimit } : {}),
           ...(options.userRateLimit ? { user: options.userRateLimit } : {}),
           ...(options.authFailureLimit ? { failures: options.authFailureLimit } : {}),
-          ...(options.rateClock ? { now: options.rateClock } : {}),
+          onStoreError: (err) => {
+            // Once a minute at most: while the store is down every request would say it again.
+            if (clock.now() - lastLimitWarning < 60_000) return;
+            lastLimitWarning = clock.now();
+            logger.warn('request limits not checked: their store failed', { error: err.name });
+          },
         });
   const notifier = deps.live?.notifier ?? new InboxNotifier();
   const metrics = deps.live?.metrics ?? new Metrics({ queues: ports.queues, clock });

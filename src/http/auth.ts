@@ -58,10 +58,10 @@ export interface Auth {
 export function createAuth(opts: AuthOptions): Auth {
   const { tenants, tokens, clock, limits } = opts;
 
-  const limit = (tenantId: string, userId?: string): void => limits?.request(tenantId, userId);
+  const limit = async (tenantId: string, userId?: string): Promise<void> => limits?.request(tenantId, userId);
   /** A 401, counted against the source address and in the metrics. */
-  const failure = (request: FastifyRequest, message: string): ApiError => {
-    limits?.failed(request.ip);
+  const failure = async (request: FastifyRequest, message: string): Promise<ApiError> => {
+    await limits?.failed(request.ip);
     opts.onFailure?.();
     return unauthorized(message);
   };
@@ -73,34 +73,34 @@ export function createAuth(opts: AuthOptions): Auth {
     (await tenants.findByApiKeyHash(hashApiKey(key)))?.tenantId;
 
   const userOf = async (request: FastifyRequest, credential: string | undefined): Promise<TokenUser> => {
-    limits?.checkAddress(request.ip);
-    if (credential === undefined) throw failure(request, 'a user token is required');
+    await limits?.checkAddress(request.ip);
+    if (credential === undefined) throw await failure(request, 'a user token is required');
     const user = tokens.verify(credential, clock.now());
     if (user !== undefined) {
       // The tenant's one bucket, and the user's share of it: many user ids do not multiply the
       // tenant's allowance, and one user looping on the inbox cannot spend all of it.
-      limit(user.tenantId, user.userId);
+      await limit(user.tenantId, user.userId);
       return user;
     }
     if (!looksLikeUserToken(credential) && (await tenantOfKey(credential)) !== undefined) {
       throw forbidden('this route takes a user token, not an API key');
     }
-    throw failure(request, 'the user token is not valid or has expired');
+    throw await failure(request, 'the user token is not valid or has expired');
   };
 
   return {
     async apiKeyAuth(request) {
-      limits?.checkAddress(request.ip);
+      await limits?.checkAddress(request.ip);
       const key = bearer(request);
-      if (key === undefined) throw failure(request, 'an API key is required');
+      if (key === undefined) throw await failure(request, 'an API key is required');
       const tenantId = looksLikeUserToken(key) ? undefined : await tenantOfKey(key);
       if (tenantId === undefined) {
         if (tokens.verify(key, clock.now()) !== undefined) {
           throw forbidden('this route takes a tenant API key, not a user token');
         }
-        throw failure(request, 'the API key is not valid');
+        throw await failure(request, 'the API key is not valid');
       }
-      limit(tenantId);
+      await limit(tenantId);
       request.tenantId = tenantId;
     },
     async userAuth(request) {

@@ -1,142 +1,88 @@
+import { StoreUnavailableError } from '../domain/errors.ts';
+import type { BucketTake, Rate, RequestBuckets } from '../ports/request-buckets.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 
-/** Requests a tenant may make: a sustained rate and a burst above it. */
-export interface RateLimitOptions {
-  readonly perSecond: number;
-  readonly burst: number;
-  /** Time source, ms. @default performance.now */
-  readonly now?: () => number;
+export type { Rate } from '../ports/request-buckets.ts';
+
+/** The HTTP API's request limits; a limit left out is not enforced. */
+export interface RequestRates {
+  /** FANOUT_RATE_LIMIT / FANOUT_RATE_BURST: requests of one tenant, all its credentials together. */
+  readonly tenant?: Rate;
+  /** FANOUT_USER_RATE_LIMIT / FANOUT_USER_RATE_BURST: one end user's share of their tenant's. */
+  readonly user?: Rate;
+  /** FANOUT_AUTH_FAILURE_RATE / FANOUT_AUTH_FAILURE_BURST: wrong credentials per source address. */
+  readonly failures?: Rate;
 }
 
-interface Bucket {
-  tokens: number;
-  last: number;
-}
-
-/** Buckets kept before full (idle) ones are dropped: a full bucket is the same as no bucket. */
-const MAX_BUCKETS = 100_000;
-
-/**
- * One token bucket per key (a tenant, an end user, a source address), taken from without
- * waiting: an HTTP request over the limit is refused at once (429) rather than queued. There is a
- * bucket per active end user and address, so past MAX_BUCKETS the full ones are dropped.
- */
-export class TenantRateLimiter {
-  readonly #perMs: number;
-  readonly #burst: number;
-  readonly #now: () => number;
-  readonly #buckets = new Map<string, Bucket>();
-
-  constructor(opts: RateLimitOptions) {
-    if (!(opts.perSecond > 0)) throw new RangeError('perSecond must be > 0');
-    if (!(opts.burst >= 1)) throw new RangeError('burst must be >= 1');
-    this.#perMs = opts.perSecond / 1000;
-    this.#burst = opts.burst;
-    this.#now = opts.now ?? (() => performance.now());
-  }
-
-  /** Takes one request from the tenant's bucket: 0 when allowed, else seconds until one is. */
-  take(tenantId: string): number {
-    const now = this.#now();
-    let bucket = this.#buckets.get(tenantId);
-    if (bucket === undefined) {
-      if (this.#buckets.size >= MAX_BUCKETS) this.#dropFull(now);
-      bucket = { tokens: this.#burst, last: now };
-      this.#buckets.set(tenantId, bucket);
-    }
-    bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.last) * this.#perMs);
-    bucket.last = now;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.#perMs / 1000));
-  }
-
-  /** 0 when `key`'s bucket holds a request, else seconds until it will; takes nothing. */
-  peek(key: string): number {
-    const bucket = this.#buckets.get(key);
-    if (bucket === undefined) return 0;
-    const tokens = Math.min(this.#burst, bucket.tokens + (this.#now() - bucket.last) * this.#perMs);
-    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.#perMs / 1000));
-  }
-
-  /** Buckets held now. */
-  get size(): number {
-    return this.#buckets.size;
-  }
-
-  /**
-   * Drops the full buckets; if most are still busy (very many active users), the oldest half goes
-   * too, forgiving those users part of their debt. Amortised, so no request pays a scan each time.
-   */
-  #dropFull(now: number): void {
-    for (const [key, b] of this.#buckets) {
-      if (b.tokens + (now - b.last) * this.#perMs >= this.#burst) this.#buckets.delete(key);
-    }
-    if (this.#buckets.size < MAX_BUCKETS * 0.9) return;
-    for (const key of this.#buckets.keys()) {
-      if (this.#buckets.size < MAX_BUCKETS / 2) break;
-      this.#buckets.delete(key);
-    }
-  }
-}
-
-/** A rate and the burst above it. */
-export interface Rate {
-  readonly perSecond: number;
-  readonly burst: number;
+/** The app options (`AppOptions`) that carry `rates`. */
+export function rateOptions(rates: RequestRates) {
+  return {
+    ...(rates.tenant ? { rateLimit: rates.tenant } : {}),
+    ...(rates.user ? { userRateLimit: rates.user } : {}),
+    ...(rates.failures ? { authFailureLimit: rates.failures } : {}),
+  };
 }
 
 export interface RequestLimitsOptions {
+  /** Where the buckets live: this process's memory, or a store every API process shares. */
+  readonly buckets: RequestBuckets;
   /** Requests of one tenant, whatever the credential (its API keys and all its user tokens). */
   readonly tenant?: Rate;
   /** Requests of one end user of a tenant, within the tenant's (so no user takes it all). */
   readonly user?: Rate;
   /** Wrong credentials from one source address (request.ip; see FANOUT_TRUST_PROXY). */
   readonly failures?: Rate;
-  /** Time source, ms. @default performance.now */
-  readonly now?: () => number;
+  /**
+   * Called when the bucket store fails; the request is let through. A limit protects the service
+   * from a noisy tenant; refusing every tenant while the store is down would be the larger outage.
+   */
+  readonly onStoreError?: (err: StoreUnavailableError) => void;
 }
 
 /**
  * The API's request limits, each refused with 429 and Retry-After. A tenant has one bucket for
  * all its traffic: minting user tokens for many user ids does not multiply its allowance. Each
- * end user also has a smaller bucket of their own, taken from first, so one user looping on the
- * inbox spends at most their share. Wrong credentials are counted per source address, and an
- * address over its limit is refused before its credential is even looked at, so keys and tokens
- * cannot be guessed at speed.
+ * end user also has a smaller bucket of their own, taken together with the tenant's (both or
+ * neither), so one user looping on the inbox spends at most their share. Wrong credentials are
+ * counted per source address, and an address over its limit is refused before its credential is
+ * even looked at, so keys and tokens cannot be guessed at speed.
  */
 export class RequestLimits {
-  readonly #tenant: TenantRateLimiter | undefined;
-  readonly #user: TenantRateLimiter | undefined;
-  readonly #failures: TenantRateLimiter | undefined;
+  readonly #opts: RequestLimitsOptions;
 
   constructor(opts: RequestLimitsOptions) {
-    const make = (rate: Rate | undefined) =>
-      rate === undefined
-        ? undefined
-        : new TenantRateLimiter({ ...rate, ...(opts.now ? { now: opts.now } : {}) });
-    this.#tenant = make(opts.tenant);
-    this.#user = make(opts.user);
-    this.#failures = make(opts.failures);
+    this.#opts = opts;
   }
 
   /** Takes one request of the tenant (and of its end user); throws ApiError 429 when over. */
-  request(tenantId: string, userId?: string): void {
-    if (userId !== undefined) {
-      const wait = this.#user?.take(`${tenantId}\u0000${userId}`) ?? 0;
-      if (wait > 0)
-        throw new ApiError(429, ApiErrorCode.RateLimited, 'too many requests for this user', wait);
+  async request(tenantId: string, userId?: string): Promise<void> {
+    const { tenant, user } = this.#opts;
+    const takes: BucketTake[] = [];
+    const whose: string[] = [];
+    if (userId !== undefined && user !== undefined) {
+      takes.push({ group: tenantId, name: `user#${userId}`, rate: user });
+      whose.push('user');
     }
-    const wait = this.#tenant?.take(tenantId) ?? 0;
-    if (wait > 0)
-      throw new ApiError(429, ApiErrorCode.RateLimited, 'too many requests for this tenant', wait);
+    if (tenant !== undefined) {
+      takes.push({ group: tenantId, name: 'tenant', rate: tenant });
+      whose.push('tenant');
+    }
+    if (takes.length === 0) return;
+    const answer = await this.#guarded(() => this.#opts.buckets.take(takes));
+    if (answer === undefined || answer.allowed) return;
+    throw new ApiError(
+      429,
+      ApiErrorCode.RateLimited,
+      `too many requests for this ${whose[answer.index]}`,
+      answer.retryAfterSeconds,
+    );
   }
 
   /** Throws ApiError 429 when `address` sent too many wrong credentials lately. */
-  checkAddress(address: string): void {
-    const wait = this.#failures?.peek(address) ?? 0;
+  async checkAddress(address: string): Promise<void> {
+    const bucket = this.#failureBucket(address);
+    if (bucket === undefined) return;
+    const wait = (await this.#guarded(() => this.#opts.buckets.peek(bucket))) ?? 0;
     if (wait > 0) {
       throw new ApiError(
         429,
@@ -148,7 +94,24 @@ export class RequestLimits {
   }
 
   /** Counts a wrong credential from `address`. */
-  failed(address: string): void {
-    this.#failures?.take(address);
+  async failed(address: string): Promise<void> {
+    const bucket = this.#failureBucket(address);
+    if (bucket !== undefined) await this.#guarded(() => this.#opts.buckets.take([bucket]));
+  }
+
+  #failureBucket(address: string): BucketTake | undefined {
+    const rate = this.#opts.failures;
+    return rate === undefined ? undefined : { group: `addr#${address}`, name: 'failures', rate };
+  }
+
+  /** The store's answer, or undefined (let through) when it failed. */
+  async #guarded<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      this.#opts.onStoreError?.(err);
+      return undefined;
+    }
   }
 }

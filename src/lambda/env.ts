@@ -1,6 +1,7 @@
 import type { TableNames } from '../adapters/aws/tables.ts';
 import type { CapDefaults } from '../domain/frequency-cap.ts';
 import type { Channel } from '../domain/types.ts';
+import type { RequestRates } from '../http/rate-limit.ts';
 import {
   type Environment,
   flag,
@@ -22,6 +23,7 @@ import {
   frequencyCaps,
   hmacSecret,
   publicBaseUrl,
+  requestRates,
   tableSettings,
   tierHysteresis,
   tokenTtlSeconds,
@@ -92,6 +94,11 @@ export interface LambdaEnv {
   readonly frequencyCapStore: FrequencyCapStore;
   /** FANOUT_MAX_RECEIVE_COUNT: receives before the DLQ; must match the queues' redrive policy. @default 4 */
   readonly maxReceiveCount: number;
+  /**
+   * FANOUT_RATE_LIMIT, FANOUT_USER_RATE_LIMIT, FANOUT_AUTH_FAILURE_RATE and their bursts: the HTTP
+   * functions' request limits, kept in the cache Redis so every container takes from one bucket.
+   */
+  readonly requestRates: RequestRates;
   /** FANOUT_TOKEN_SECRET: HMAC key of user tokens (required by the HTTP functions). */
   readonly tokenSecret?: string;
   /** FANOUT_TOKEN_TTL: user-token lifetime, seconds. @default 3600 */
@@ -169,6 +176,7 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       maxReceiveCount: integer('FANOUT_MAX_RECEIVE_COUNT', { default: 4, min: 1, max: 1000 }),
       tokenTtlSeconds,
       bodyLimit,
+      requestRates,
       tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET', http),
       cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET', http),
       publicBaseUrl,

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../http/app.ts';
 import { ApiErrorCode, errorBody } from '../http/errors.ts';
+import { rateOptions } from '../http/rate-limit.ts';
 import type { LambdaEnv } from './env.ts';
 import { type LambdaDeps, lambdaRuntime, MetricName } from './powertools.ts';
 
@@ -107,7 +108,10 @@ function streamUnsupported(): APIGatewayProxyStructuredResultV2 {
   };
 }
 
-/** The app's options in Lambda: no per-container rate limit (API Gateway throttles), no dev sign-in. */
+/**
+ * The app's options in Lambda: the request limits (their buckets are in the cache Redis, shared by
+ * every container: see `ports.requestBuckets`), no dev sign-in.
+ */
 function appOptions(env: LambdaEnv) {
   if (env.tokenSecret === undefined)
     throw new TypeError('FANOUT_TOKEN_SECRET is required by the HTTP functions');
@@ -116,6 +120,7 @@ function appOptions(env: LambdaEnv) {
     ...(env.unsubscribeSecret === undefined ? {} : { unsubscribeSecret: env.unsubscribeSecret }),
     tokenTtlSeconds: env.tokenTtlSeconds,
     bodyLimit: env.bodyLimit,
+    ...rateOptions(env.requestRates),
   };
 }
 

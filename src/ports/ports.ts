@@ -13,6 +13,7 @@ import type { FrequencyCaps } from './frequency-caps.ts';
 import type { Inbox } from './inbox.ts';
 import type { Logger } from './logger.ts';
 import type { PreferenceCache, PreferenceStore } from './preferences.ts';
+import type { RequestBuckets } from './request-buckets.ts';
 import type { Tenants } from './tenants.ts';
 import type { EmailTransport, PushTransport } from './transports.ts';
 
@@ -41,6 +42,11 @@ export interface Ports {
   readonly audit: AuditSink;
   readonly cursors: CursorCodec;
   readonly tierPolicy: TierPolicy;
+  /**
+   * The HTTP API's request-limit buckets, where processes share them (Redis in AWS). Undefined: the
+   * API keeps them in its own memory, right for one process.
+   */
+  readonly requestBuckets?: RequestBuckets;
   /** Releases connections and files. */
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import { DynamoInbox, type UnreadMode } from '../adapters/aws/inbox.ts';
 import type { CapacitySink } from '../adapters/aws/inbox-batch.ts';
 import { RedisPreferenceCache } from '../adapters/aws/preference-cache.ts';
 import { DynamoPreferenceStore } from '../adapters/aws/preferences.ts';
+import { RedisRequestBuckets } from '../adapters/aws/request-buckets-redis.ts';
 import type { TableNames } from '../adapters/aws/tables.ts';
 import { DynamoTenants } from '../adapters/aws/tenants.ts';
 import { createCursorCodec } from '../domain/cursor.ts';
@@ -140,6 +141,8 @@ export function openAwsPorts(opts: AwsPortsOptions): Ports {
       clock,
     }),
     preferenceCache: new RedisPreferenceCache({ redis: opts.cacheRedis, keyPrefix, logger }),
+    // On the cache: a lost bucket only forgives a burst, and every API container reaches it.
+    requestBuckets: new RedisRequestBuckets({ redis: opts.cacheRedis, keyPrefix, clock }),
     devices,
     tenants: new DynamoTenants({ documents, tableName: tables.tenants }),
     push: delivery.push,

@@ -1,4 +1,5 @@
 import type { CapDefaults } from '../domain/frequency-cap.ts';
+import type { RequestRates } from '../http/rate-limit.ts';
 import { isLoopbackHost } from '../lib/loopback.ts';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../lib/server-limits.ts';
 import {
@@ -17,6 +18,7 @@ import {
   celebrityThreshold,
   frequencyCaps,
   hmacSecret,
+  requestRates,
   tierHysteresis,
   tokenTtlSeconds,
 } from './settings.ts';
@@ -71,18 +73,8 @@ export interface RuntimeConfig {
   readonly tokenSecret?: string;
   /** FANOUT_TOKEN_TTL: lifetime of a user token, seconds. @default 3600 */
   readonly tokenTtlSeconds: number;
-  /** FANOUT_RATE_LIMIT: HTTP requests per second per tenant; 0 = unlimited. @default 50000 */
-  readonly rateLimit: number;
-  /** FANOUT_RATE_BURST: requests a tenant may send at once above its rate. @default FANOUT_RATE_LIMIT */
-  readonly rateBurst: number;
-  /** FANOUT_USER_RATE_LIMIT: requests per second of one end user, within the tenant's; 0 = no share. @default 100 */
-  readonly userRateLimit: number;
-  /** FANOUT_USER_RATE_BURST: an end user's burst. @default twice FANOUT_USER_RATE_LIMIT */
-  readonly userRateBurst: number;
-  /** FANOUT_AUTH_FAILURE_RATE: wrong credentials per second per source address; 0 = unlimited. @default 1 */
-  readonly authFailureRate: number;
-  /** FANOUT_AUTH_FAILURE_BURST: wrong credentials an address may send at once. @default 20 */
-  readonly authFailureBurst: number;
+  /** FANOUT_RATE_LIMIT, FANOUT_USER_RATE_LIMIT, FANOUT_AUTH_FAILURE_RATE and their bursts (see `requestRates`). */
+  readonly requestRates: RequestRates;
   /**
    * FANOUT_TRUST_PROXY: the proxies whose X-Forwarded-For names the client (whose address the
    * failure limit counts): a hop count, or addresses / CIDRs / `loopback`, comma-separated.
@@ -176,60 +168,50 @@ const serverLimits: Setting<ServerLimits> = (reader) => {
  * naming each variable.
  */
 export function readRuntimeConfig(env: Environment): RuntimeConfig {
-  const { pipeline, devSignIn, accessLog, rateBurst, userRateBurst, trustProxy, ...settings } = readSettings(
-    env,
-    {
-      profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
-      unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'counter' }),
-      localAwsPort: integer('FANOUT_LOCAL_AWS_PORT', { default: 4700, min: 1, max: 65_532 }),
-      dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
-      shards: integer('FANOUT_SHARDS', { default: 4, min: 1, max: 256 }),
-      celebrityThreshold,
-      tierHysteresis,
-      dedup: oneOf('FANOUT_DEDUP', ['sqlite', 'memory'], { default: 'sqlite' }),
-      frequencyCaps,
-      pipeline: oneOf('FANOUT_PIPELINE', ['on', 'off'], { default: 'on' }),
-      pushRate: integer('FANOUT_PUSH_RATE', { default: 0, min: 0, max: 10_000_000 }),
-      emailRate: integer('FANOUT_EMAIL_RATE', { default: 0, min: 0, max: 10_000_000 }),
-      deliveryBatch: integer('FANOUT_DELIVERY_BATCH', { default: 500, min: 1, max: 10_000 }),
-      deliveryConcurrency: integer('FANOUT_DELIVERY_CONCURRENCY', { default: 2, min: 1, max: 64 }),
-      cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET'),
-      logLevel: oneOf('FANOUT_LOG_LEVEL', Object.values(LogLevel), { default: LogLevel.Warn }),
-      // The HTTP API's settings (see `src/http`).
-      port: integer('PORT', { default: 8080, min: 0, max: 65_535 }),
-      host: text('FANOUT_HOST', { default: '127.0.0.1' }),
-      tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET'),
-      tokenTtlSeconds,
-      rateLimit: integer('FANOUT_RATE_LIMIT', { default: 50_000, min: 0, max: 100_000_000 }),
-      rateBurst: integer('FANOUT_RATE_BURST', { min: 1, max: 100_000_000 }),
-      userRateLimit: integer('FANOUT_USER_RATE_LIMIT', { default: 100, min: 0, max: 100_000_000 }),
-      userRateBurst: integer('FANOUT_USER_RATE_BURST', { min: 1, max: 100_000_000 }),
-      authFailureRate: integer('FANOUT_AUTH_FAILURE_RATE', { default: 1, min: 0, max: 1_000_000 }),
-      authFailureBurst: integer('FANOUT_AUTH_FAILURE_BURST', { default: 20, min: 1, max: 1_000_000 }),
-      trustProxy: pattern(
-        'FANOUT_TRUST_PROXY',
-        /^(\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
-        'must be a hop count, or addresses, CIDRs or loopback, comma-separated',
-      ),
-      bodyLimit,
-      devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
-      opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
-      server: serverLimits,
-      accessLog: oneOf('FANOUT_ACCESS_LOG', ['on', 'off'], { default: 'on' }),
-      streams: group({
-        max: integer('FANOUT_MAX_STREAMS', { default: 10_000, min: 1, max: 1_000_000 }),
-        perTenant: integer('FANOUT_STREAMS_PER_TENANT', { default: 1_000, min: 1, max: 1_000_000 }),
-        perUser: integer('FANOUT_STREAMS_PER_USER', { default: 8, min: 1, max: 1_000 }),
-      }),
-      delivery: deliverySettings,
-    },
-  );
+  const { pipeline, devSignIn, accessLog, trustProxy, ...settings } = readSettings(env, {
+    profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
+    unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'counter' }),
+    localAwsPort: integer('FANOUT_LOCAL_AWS_PORT', { default: 4700, min: 1, max: 65_532 }),
+    dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
+    shards: integer('FANOUT_SHARDS', { default: 4, min: 1, max: 256 }),
+    celebrityThreshold,
+    tierHysteresis,
+    dedup: oneOf('FANOUT_DEDUP', ['sqlite', 'memory'], { default: 'sqlite' }),
+    frequencyCaps,
+    pipeline: oneOf('FANOUT_PIPELINE', ['on', 'off'], { default: 'on' }),
+    pushRate: integer('FANOUT_PUSH_RATE', { default: 0, min: 0, max: 10_000_000 }),
+    emailRate: integer('FANOUT_EMAIL_RATE', { default: 0, min: 0, max: 10_000_000 }),
+    deliveryBatch: integer('FANOUT_DELIVERY_BATCH', { default: 500, min: 1, max: 10_000 }),
+    deliveryConcurrency: integer('FANOUT_DELIVERY_CONCURRENCY', { default: 2, min: 1, max: 64 }),
+    cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET'),
+    logLevel: oneOf('FANOUT_LOG_LEVEL', Object.values(LogLevel), { default: LogLevel.Warn }),
+    // The HTTP API's settings (see `src/http`).
+    port: integer('PORT', { default: 8080, min: 0, max: 65_535 }),
+    host: text('FANOUT_HOST', { default: '127.0.0.1' }),
+    tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET'),
+    tokenTtlSeconds,
+    requestRates,
+    trustProxy: pattern(
+      'FANOUT_TRUST_PROXY',
+      /^(\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
+      'must be a hop count, or addresses, CIDRs or loopback, comma-separated',
+    ),
+    bodyLimit,
+    devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
+    opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
+    server: serverLimits,
+    accessLog: oneOf('FANOUT_ACCESS_LOG', ['on', 'off'], { default: 'on' }),
+    streams: group({
+      max: integer('FANOUT_MAX_STREAMS', { default: 10_000, min: 1, max: 1_000_000 }),
+      perTenant: integer('FANOUT_STREAMS_PER_TENANT', { default: 1_000, min: 1, max: 1_000_000 }),
+      perUser: integer('FANOUT_STREAMS_PER_USER', { default: 8, min: 1, max: 1_000 }),
+    }),
+    delivery: deliverySettings,
+  });
   return {
     ...settings,
     pipeline: pipeline === 'on',
     accessLog: accessLog === 'on',
-    rateBurst: rateBurst ?? Math.max(1, settings.rateLimit),
-    userRateBurst: userRateBurst ?? Math.max(1, settings.userRateLimit * 2),
     ...(trustProxy === undefined
       ? {}
       : { trustProxy: /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy }),

@@ -1,6 +1,7 @@
 import { TABLES, type TableName, tableNames } from '../adapters/aws/tables.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { type CapDefaults, NO_CAP_DEFAULTS, parseCapDefaults } from '../domain/frequency-cap.ts';
+import type { Rate, RequestRates } from '../http/rate-limit.ts';
 import {
   allOrNone,
   fraction,
@@ -58,6 +59,29 @@ export const frequencyCaps: Setting<CapDefaults> = (reader: SettingsReader) => {
     for (const issue of err.issues) reader.report(variable, `${issue.path}: ${issue.message}`);
     return NO_CAP_DEFAULTS;
   }
+};
+
+/**
+ * The request limits, the same in both modes (docs/configuration.md): 50,000 requests/s per
+ * tenant (burst: one second's worth), 100/s per end user (burst 200), 1 wrong credential/s per
+ * address (burst 20). A rate of 0 turns that limit off.
+ */
+export const requestRates: Setting<RequestRates> = (reader: SettingsReader) => {
+  const rate = (perSecond: number, burst: number | undefined, defaultBurst: number): Rate | undefined =>
+    perSecond > 0 ? { perSecond, burst: burst ?? Math.max(1, defaultBurst) } : undefined;
+  const tenant = integer('FANOUT_RATE_LIMIT', { default: 50_000, min: 0, max: 100_000_000 })(reader);
+  const user = integer('FANOUT_USER_RATE_LIMIT', { default: 100, min: 0, max: 100_000_000 })(reader);
+  const failures = integer('FANOUT_AUTH_FAILURE_RATE', { default: 1, min: 0, max: 1_000_000 })(reader);
+  const rates = {
+    tenant: rate(tenant, integer('FANOUT_RATE_BURST', { min: 1, max: 100_000_000 })(reader), tenant),
+    user: rate(user, integer('FANOUT_USER_RATE_BURST', { min: 1, max: 100_000_000 })(reader), user * 2),
+    failures: rate(
+      failures,
+      integer('FANOUT_AUTH_FAILURE_BURST', { default: 20, min: 1, max: 1_000_000 })(reader),
+      20,
+    ),
+  };
+  return Object.fromEntries(Object.entries(rates).filter(([, r]) => r !== undefined)) as RequestRates;
 };
 
 /** Shortest HMAC key: below 128 bits a key is guessable offline from one token, cursor or link. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../http/app.ts';
+import { rateOptions } from '../../http/rate-limit.ts';
 import { makePrivateDir } from '../../lib/private-files.ts';
 import { portInUse, systemErrorCode } from '../../lib/setup-error.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -157,13 +158,7 @@ export function appOptions(config: RuntimeConfig) {
     operatorTenantId: config.opsTenant,
     server: config.server,
     streams: config.streams,
-    ...(config.rateLimit > 0 ? { rateLimit: { perSecond: config.rateLimit, burst: config.rateBurst } } : {}),
-    ...(config.userRateLimit > 0
-      ? { userRateLimit: { perSecond: config.userRateLimit, burst: config.userRateBurst } }
-      : {}),
-    ...(config.authFailureRate > 0
-      ? { authFailureLimit: { perSecond: config.authFailureRate, burst: config.authFailureBurst } }
-      : {}),
+    ...rateOptions(config.requestRates),
     ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
   };
 }

@@ -125,9 +125,9 @@ export async function unsubscribeRoutes(app: FastifyInstance, opts: UnsubscribeR
       },
     },
     async (request, reply) => {
-      const scope = verify(opts, request);
+      const scope = await verify(opts, request);
       if (scope === undefined) return sendPage(reply, 400, invalidPage(request.headers['accept-language']));
-      limit(opts, scope);
+      await limit(opts, scope);
       return sendPage(
         reply,
         200,
@@ -151,14 +151,14 @@ export async function unsubscribeRoutes(app: FastifyInstance, opts: UnsubscribeR
     async (request, reply) => {
       const acceptLanguage = request.headers['accept-language'];
       const browser = wantsHtml(request.headers.accept);
-      const scope = verify(opts, request);
+      const scope = await verify(opts, request);
       if (scope === undefined) {
         if (browser) return sendPage(reply, 400, invalidPage(acceptLanguage));
         return reply
           .code(400)
           .send({ error: { code: INVALID_UNSUBSCRIBE_TOKEN, message: 'the unsubscribe link is not valid' } });
       }
-      limit(opts, scope);
+      await limit(opts, scope);
       const which = request.body?.scope ?? OptOutScope.Category;
       await optOut(opts, scope, which);
       if (browser) return sendPage(reply, 200, donePage(acceptLanguage, scope.category, which));
@@ -214,21 +214,21 @@ function tokenOf(request: FastifyRequest<{ Querystring: { token?: string } }>): 
   return typeof token === 'string' ? token : '';
 }
 
-function verify(
+async function verify(
   opts: UnsubscribeRoutesOptions,
   request: FastifyRequest<{ Querystring: { token?: string } }>,
-): TokenScope | undefined {
+): Promise<TokenScope | undefined> {
   // A link is a credential: wrong ones count against the source address like wrong keys.
-  opts.limits?.checkAddress(request.ip);
+  await opts.limits?.checkAddress(request.ip);
   const token = tokenOf(request);
   const scope = token === '' ? undefined : opts.tokens.verify(token);
-  if (scope === undefined) opts.limits?.failed(request.ip);
+  if (scope === undefined) await opts.limits?.failed(request.ip);
   return scope;
 }
 
 /** The link's user spends from the bucket their user token uses (see `createAuth`). */
-function limit(opts: UnsubscribeRoutesOptions, scope: TokenScope): void {
-  opts.limits?.request(scope.tenantId, scope.userId);
+async function limit(opts: UnsubscribeRoutesOptions, scope: TokenScope): Promise<void> {
+  await opts.limits?.request(scope.tenantId, scope.userId);
 }
 
 function sendPage(reply: FastifyReply, status: number, page: Page) {
