@@ -44,6 +44,20 @@ export interface DeadLetter {
   /** Epoch ms it was moved to the DLQ. */
   readonly deadLetteredAt: number;
   readonly attributes: Readonly<Record<string, string>>;
+  /**
+   * Where a listing resumes after this letter (pass it as `after`); opaque. Absent on a queue that
+   * cannot resume a listing: SQS hands out its dead letters in no fixed order.
+   */
+  readonly position?: string;
+}
+
+/** Where `listDeadLetters` starts. */
+export interface ListDeadLettersOptions {
+  /**
+   * Lists only the dead letters that come after this `position` (from an earlier listing) in the
+   * oldest-first order. A queue whose letters carry no position ignores it.
+   */
+  readonly after?: string;
 }
 
 /**
@@ -70,8 +84,8 @@ export interface DeliveryQueue {
   /** Makes a received message visible again after `timeoutMs` (0 = now); backoff for retries. */
   changeVisibility(receiptHandle: string, timeoutMs: number): Promise<void>;
   depth(): Promise<QueueDepth>;
-  /** Oldest first. */
-  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Oldest first; from the oldest, or after a position an earlier listing gave. */
+  listDeadLetters(limit: number, opts?: ListDeadLettersOptions): Promise<DeadLetter[]>;
   /** Moves every dead letter back to the queue with a fresh receive count; returns how many. */
   redriveDeadLetters(): Promise<number>;
 }

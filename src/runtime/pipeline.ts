@@ -8,6 +8,7 @@ import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
 import { consumePush } from '../handlers/push-consumer.ts';
 import { sleep } from '../lib/sleep.ts';
 import type { Ports } from '../ports/ports.ts';
+import { DeadLetterSweep } from './dead-letter-sweep.ts';
 import { KinesisPoller, type OnFailureDestination } from './kinesis-poller.ts';
 import { type SqsHandler, SqsPoller } from './sqs-poller.ts';
 import { StreamPoller } from './stream-poller.ts';
@@ -55,6 +56,13 @@ export interface PipelineOptions {
   readonly rateClock?: () => number;
   /** Wraps every handler call. @default none */
   readonly aroundHandler?: HandlerWrapper;
+  /**
+   * The dead-letter audit (`DeadLetterSweep`), the local stand-in for the scheduled Lambda: a
+   * pass at start, then every `intervalMs`; `false` runs none. `sinceStart` leaves alone what was
+   * dead-lettered before the pipeline was made, for a dedup store that forgets on restart.
+   * @default every 60 s, over the dead letters of the last 14 days
+   */
+  readonly deadLetterAudit?: false | { readonly intervalMs?: number; readonly sinceStart?: boolean };
 }
 
 const directly: HandlerWrapper = (_fn, _records, call) => call();
@@ -62,12 +70,14 @@ const directly: HandlerWrapper = (_fn, _records, call) => call();
 /**
  * The whole pipeline in one process: fan-out on the event log, a consumer per channel on its
  * queue, and preference-cache invalidation on the preference change feed, each driven the way
- * its AWS event-source mapping would drive the Lambda.
+ * its AWS event-source mapping would drive the Lambda; and the dead-letter audit on a timer, as
+ * its EventBridge schedule would.
  */
 export class Pipeline {
   readonly #fanout: KinesisPoller;
   readonly #consumers: readonly SqsPoller[];
   readonly #invalidation: StreamPoller;
+  readonly #deadLetters: DeadLetterSweep | undefined;
   #started = false;
 
   constructor(ports: Ports, opts: PipelineOptions = {}) {
@@ -141,6 +151,19 @@ export class Pipeline {
           invalidatePreferences(event, { cache: ports.preferenceCache, logger }),
         ),
     });
+    const deadLetters = opts.deadLetterAudit ?? {};
+    this.#deadLetters =
+      deadLetters === false
+        ? undefined
+        : new DeadLetterSweep({
+            queues: ports.queues,
+            audit: ports.audit,
+            dedup: ports.dedup,
+            clock,
+            logger,
+            ...(deadLetters.intervalMs === undefined ? {} : { intervalMs: deadLetters.intervalMs }),
+            ...(deadLetters.sinceStart ? { notBefore: clock.now() } : {}),
+          });
   }
 
   async start(): Promise<void> {
@@ -149,6 +172,7 @@ export class Pipeline {
     await this.#fanout.start();
     for (const c of this.#consumers) c.start();
     this.#invalidation.start();
+    this.#deadLetters?.start();
   }
 
   /**
@@ -176,6 +200,7 @@ export class Pipeline {
     await this.#fanout.stop();
     await Promise.all(this.#consumers.map((c) => c.stop()));
     await this.#invalidation.stop();
+    await this.#deadLetters?.stop();
   }
 }
 

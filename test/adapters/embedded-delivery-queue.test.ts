@@ -40,6 +40,7 @@ deliveryQueueContract('embedded', async () => {
     queue: new EmbeddedDeliveryQueue({ db, channel: 'push', clock }),
     maxReceiveCount: 4,
     clock,
+    pagesDeadLetters: true,
     close: async () => db.close(),
   };
 });
@@ -51,6 +52,7 @@ deliveryQueueContract('embedded, one retry before the dead-letter queue', async 
     queue: new EmbeddedDeliveryQueue({ db, channel: 'push', clock, maxReceiveCount: 2 }),
     maxReceiveCount: 2,
     clock,
+    pagesDeadLetters: true,
     close: async () => db.close(),
   };
 });
@@ -170,6 +172,16 @@ describe('EmbeddedDeliveryQueue', () => {
     // Assess
     expect(dead.map((d) => (JSON.parse(d.body) as DeliveryJob).notificationId)).toEqual(['n1', 'n2']);
     expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 2 });
+  });
+
+  it('refuses to list after a position it never issued', async () => {
+    // Prepare
+    const queue = new EmbeddedDeliveryQueue({ db, channel: 'push', clock });
+    // Act / Assess
+    for (const after of ['', '0', '-1', '1.5', 'abc', '01', '99999999999999999']) {
+      await expect(queue.listDeadLetters(1, { after })).rejects.toBeInstanceOf(ValidationError);
+    }
+    expect(await queue.listDeadLetters(1, { after: '12' })).toEqual([]);
   });
 
   it('ignores a handle it never issued', async () => {

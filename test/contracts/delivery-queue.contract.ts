@@ -25,6 +25,12 @@ export interface DeliveryQueueHarness {
    * receives once (and expects nothing back) before it looks at the dead-letter queue.
    */
   readonly deadLettersOnReceive?: boolean;
+  /**
+   * Optional capability, off unless a harness says so: dead letters carry a `position`, and a
+   * listing `after` one resumes there. Off, the suite checks that they carry none (a caller then
+   * knows it cannot resume).
+   */
+  readonly pagesDeadLetters?: boolean;
   close(): Promise<void>;
 }
 
@@ -247,6 +253,42 @@ export function deliveryQueueContract(name: string, make: () => Promise<Delivery
       expect(again.every((m) => m.attributes.tenant_id === 't1')).toBe(true);
       expect(await q.listDeadLetters(10)).toEqual([]);
       expect(await q.redriveDeadLetters()).toBe(0);
+    });
+
+    it('resumes a dead-letter listing after the position of its last letter, newer letters included', async () => {
+      // Prepare
+      /** Spends every receive of what is visible now, as consumers that never finish would. */
+      const exhaust = async () => {
+        for (let i = 0; i < h.maxReceiveCount; i++) {
+          await receiveUpTo(10, 1_000);
+          await h.clock.advance(1_000);
+        }
+        if (h.deadLettersOnReceive) {
+          expect(await q.receive({ max: 10, visibilityTimeoutMs: 1_000 })).toEqual([]);
+        }
+      };
+      await q.sendBatch([job(1), job(2), job(3)]);
+      await exhaust();
+      // Act
+      const first = await q.listDeadLetters(2);
+      if (!h.pagesDeadLetters) {
+        // Assess: such a queue cannot resume, and says so by giving no position.
+        expect(first.every((d) => d.position === undefined)).toBe(true);
+        return;
+      }
+      const second = await q.listDeadLetters(2, { after: first[1]!.position! });
+      const end = await q.listDeadLetters(2, { after: second[0]!.position! });
+      await q.sendBatch([job(4)]);
+      await exhaust();
+      const newer = await q.listDeadLetters(2, { after: second[0]!.position! });
+      // Assess
+      expect(notificationIds(first)).toEqual([job(1), job(2)].map((j) => j.notificationId));
+      expect(notificationIds(second)).toEqual([job(3).notificationId]);
+      expect(end).toEqual([]);
+      expect(notificationIds(newer)).toEqual([job(4).notificationId]);
+      expect(notificationIds(await q.listDeadLetters(10))).toEqual(
+        [job(1), job(2), job(3), job(4)].map((j) => j.notificationId),
+      );
     });
 
     it('counts visible, in-flight, delayed and dead-lettered messages', async () => {

@@ -221,7 +221,8 @@ export class SqsDeliveryQueue implements DeliveryQueue {
    * SQS handed out, not necessarily of the whole DLQ. `receiveCount` is the RedrivePolicy's
    * maxReceiveCount (every message SQS dead-letters was received exactly that often; peeking
    * bumps the DLQ's own count, so that one means nothing), and `deadLetteredAt` is approximate:
-   * SQS records no move time, so it is the message's first receive.
+   * SQS records no move time, so it is the message's first receive. SQS cannot resume a listing
+   * either: the letters carry no `position`, and a listing ignores `after` (the port allows it).
    */
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
     requireInteger(limit, 'limit', 1, Number.MAX_SAFE_INTEGER);

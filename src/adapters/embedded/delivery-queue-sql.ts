@@ -93,9 +93,11 @@ export function prepare(db: EmbeddedDb) {
        FROM delivery_queue WHERE channel = ? AND visible_at > ?`,
     ),
     countDead: sqlite.prepare('SELECT count(*) AS n FROM delivery_dead_letters WHERE channel = ?'),
+    // ?2 is the seq of the last letter of the previous page (0 from the oldest): a range on the
+    // channel index, which ends in the rowid.
     listDead: sqlite.prepare(
-      `SELECT message_id, body, attributes, receive_count, dead_lettered_at
-       FROM delivery_dead_letters WHERE channel = ? ORDER BY seq LIMIT ?`,
+      `SELECT seq, message_id, body, attributes, receive_count, dead_lettered_at
+       FROM delivery_dead_letters WHERE channel = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`,
     ),
     redriveCopy: sqlite.prepare(
       `INSERT INTO delivery_queue

@@ -7,6 +7,7 @@ import {
   type DeadLetter,
   type DeliveryQueue,
   jobDelays,
+  type ListDeadLettersOptions,
   type QueueDepth,
   type QueueMessage,
   type ReceiveOptions,
@@ -50,6 +51,7 @@ type ReceivedRow = [
 ];
 
 interface DeadLetterRow {
+  readonly seq: number;
   readonly message_id: string;
   readonly body: string;
   readonly attributes: string;
@@ -239,13 +241,20 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
     );
   }
 
-  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+  /**
+   * A letter's position is its row number in the dead-letter table, in the order of the moves.
+   * SQLite numbers a new row after the highest one left, so after a redrive took the newest rows
+   * away numbers can come again: a caller paging for ever starts over from the oldest once it has
+   * reached the end.
+   */
+  async listDeadLetters(limit: number, opts: ListDeadLettersOptions = {}): Promise<DeadLetter[]> {
     requireLimit(limit);
+    const after = opts?.after === undefined ? 0 : positionSeq(opts.after);
     const now = this.#clock.now();
     const rows = storeStep('delivery queue list dead letters', () =>
       this.#db.transaction(() => {
         this.#sweep(now);
-        return this.#s.listDead.all(this.channel, limit);
+        return this.#s.listDead.all(this.channel, after, limit);
       }),
     ) as unknown as DeadLetterRow[];
     return rows.map((row) => ({
@@ -254,6 +263,7 @@ export class EmbeddedDeliveryQueue implements DeliveryQueue {
       receiveCount: row.receive_count,
       deadLetteredAt: row.dead_lettered_at,
       attributes: this.#attributes(row.attributes),
+      position: String(row.seq),
     }));
   }
 
@@ -295,6 +305,15 @@ function handleKey(handle: string): [seq: number, receipt: string] | undefined {
   if (dot !== RECEIPT_LENGTH || !RECEIPT.test(handle.slice(0, dot))) return undefined;
   const seq = Number(handle.slice(dot + 1));
   return Number.isSafeInteger(seq) && seq > 0 ? [seq, handle.slice(0, dot)] : undefined;
+}
+
+/** The row number a position names; a ValidationError for anything this queue never issued. */
+function positionSeq(position: unknown): number {
+  const seq = typeof position === 'string' && /^[1-9][0-9]{0,15}$/.test(position) ? Number(position) : 0;
+  if (!Number.isSafeInteger(seq) || seq < 1) {
+    throw new ValidationError([{ path: 'after', message: 'must be the position of a listed dead letter' }]);
+  }
+  return seq;
 }
 
 function checkAttributes(attributes: unknown): void {

@@ -94,6 +94,8 @@ export function localPipelineOptions(config: RuntimeConfig): PipelineOptions {
     visibilityTimeoutMs: 10_000,
     leaseMs: 5_000,
     capDefaults: config.frequencyCaps,
+    // The memory dedup store forgets which dead letters were audited: only newer ones are looked at.
+    deadLetterAudit: { sinceStart: config.dedup === 'memory' },
     ...unsubscribeLinks(config),
   };
 }
