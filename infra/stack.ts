@@ -1,4 +1,13 @@
-import { ArnFormat, CfnOutput, type Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  CfnOutput,
+  type Duration,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { CapDefaults } from '../src/domain/frequency-cap.ts';
@@ -251,6 +260,13 @@ export class FanoutStack extends Stack {
     });
     const sesFrom =
       props.sesFrom ?? (props.sesIdentity === undefined ? undefined : `notifications@${props.sesIdentity}`);
+    if (sesFrom === undefined) {
+      // Deployable on purpose (push alone is a valid deployment), but never silently.
+      Annotations.of(this).addWarningV2(
+        'fanout:no-email-sender',
+        'no email sender (context sesFrom or sesIdentity): every email delivery will be audited failed, reason email_not_configured',
+      );
+    }
     // The identity SES checks the sender against: the stack's domain, else the sender's own domain.
     const sesIdentityName = this.transport.emailIdentityName ?? sesFrom?.slice(sesFrom.lastIndexOf('@') + 1);
     const withStream = { ...base, FANOUT_EVENT_STREAM: this.ingest.stream.streamName };

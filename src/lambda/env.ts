@@ -73,7 +73,12 @@ export interface LambdaEnv {
    * Manager and are read at cold start. See {@link DirectPushEnv}.
    */
   readonly directPush: DirectPushEnv;
-  /** FANOUT_SES_FROM (required by the email consumer) and FANOUT_SES_CONFIGURATION_SET. */
+  /**
+   * FANOUT_SES_FROM and FANOUT_SES_CONFIGURATION_SET. Without a sender the email consumer still
+   * starts, and answers every email job `failed` with reason `email_not_configured`, once, as push
+   * answers a platform with no provider: a cold start that failed on it would send every job
+   * through its retries to the dead-letter queue instead.
+   */
   readonly email: { readonly from?: string; readonly configurationSet?: string };
   /** FANOUT_AUDIT_STREAM: the Firehose stream of the audit trail (→ S3 Object Lock). */
   readonly auditStream: string;
@@ -157,7 +162,7 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       }),
       directPush,
       email: group({
-        from: text('FANOUT_SES_FROM', { required: email }),
+        from: text('FANOUT_SES_FROM'),
         configurationSet: text('FANOUT_SES_CONFIGURATION_SET'),
       }),
       auditStream: required('FANOUT_AUDIT_STREAM'),

@@ -5,6 +5,7 @@ import { SesEmailTransport } from '../adapters/aws/ses-email.ts';
 import { ClosedError } from '../domain/errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Ports } from '../ports/ports.ts';
+import type { EmailTransport } from '../ports/transports.ts';
 import { createAwsClients, createRedis } from '../runtime/aws-clients.ts';
 import { openAwsPorts } from '../runtime/aws-ports.ts';
 import {
@@ -46,6 +47,15 @@ function unconfigured(what: string): { send(): Promise<never> } {
     },
   };
 }
+
+/**
+ * The email transport of a deployment with no sender (context `sesFrom` / `sesIdentity` unset):
+ * every email is refused for good, so the consumer audits it `failed` once and deletes the job,
+ * and the `email_not_configured` reason says what to set. The address is kept.
+ */
+export const emailNotConfigured: EmailTransport = {
+  send: async () => ({ status: 'rejected', reason: 'email_not_configured' }),
+};
 
 /**
  * The real factory: AWS adapters over the clients the Lambda role can reach, built once per
@@ -107,7 +117,7 @@ export function awsPortsFactory(logger: Logger): PortsFactory {
                   from,
                   ...(configurationSet === undefined ? {} : { configurationSetName: configurationSet }),
                 })
-              : unconfigured('SES email'),
+              : emailNotConfigured,
           audit: new FirehoseAuditSink({ firehose: clients.firehose, deliveryStreamName: env.auditStream }),
         }),
         logger,

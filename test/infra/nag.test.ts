@@ -37,6 +37,14 @@ describe('cdk-nag AwsSolutions', () => {
     );
   });
 
+  it('warns at synthesis when email has no sender (this stack has no sesFrom or sesIdentity)', () => {
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('email_not_configured'),
+    );
+    expect(warnings).toHaveLength(1);
+  });
+
   it('gives every acknowledgement a written reason', () => {
     const acknowledgements: [string, string, unknown][] = [];
     for (const construct of constructs(stack)) {

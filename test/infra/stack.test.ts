@@ -1,5 +1,5 @@
 import type { CfnElement } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FanoutStack } from '../../infra/stack.ts';
@@ -265,6 +265,12 @@ describe('FanoutStack: HTTP API', () => {
 });
 
 describe('FanoutStack: environment', () => {
+  it('has no missing-sender warning when SES has an identity', () => {
+    expect(
+      Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('email_not_configured')),
+    ).toEqual([]);
+  });
+
   const infra = [
     'FANOUT_TABLE_PREFIX',
     'FANOUT_EVENT_STREAM',

@@ -1,9 +1,11 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../src/domain/audit-types.ts';
 import type { UserKey } from '../../src/domain/types.ts';
 import { createUnsubscribeTokens } from '../../src/domain/unsubscribe.ts';
 import { createEmailConsumerHandler } from '../../src/lambda/email-consumer.ts';
 import { FunctionKind, readLambdaEnv } from '../../src/lambda/env.ts';
+import { emailNotConfigured } from '../../src/lambda/ports.ts';
 import { createPushConsumerHandler } from '../../src/lambda/push-consumer.ts';
 import { consenting } from '../support/world.ts';
 import {
@@ -115,6 +117,38 @@ describe('email consumer Lambda (SQS, ReportBatchItemFailures)', () => {
     // Assess
     expect(ports.emailed).toHaveLength(1);
     expect(ports.emailed[0]!.headers).toBeUndefined();
+  });
+
+  it('starts without a sender and answers each email job failed, email_not_configured, once: no retries, no dead letters', async () => {
+    // Prepare: a deployment with neither `sesFrom` nor `sesIdentity`.
+    const { FANOUT_SES_FROM: _unset, ...env } = FIXTURE_ENV;
+    const audited: AuditEntry[] = [];
+    const h = harness(FunctionKind.EmailConsumer, {
+      env,
+      adjust: (ports) => ({
+        ...ports,
+        email: emailNotConfigured,
+        audit: {
+          append: async (entries) => {
+            audited.push(...entries);
+            await ports.audit.append(entries);
+          },
+        },
+      }),
+    });
+    const ports = await h.ports();
+    await ports.preferences.put(consenting(user('alice')));
+    const event = fixture<SQSEvent>('sqs-email-jobs.json');
+    const handler = createEmailConsumerHandler(h.deps);
+    // Act
+    const { result, lines } = await captureOutput(() =>
+      handler(event, lambdaContext('fanout-email-consumer')),
+    );
+    // Assess: only the poison message is reported for retry; the job itself is settled.
+    expect(h.deps.env().email.from).toBeUndefined();
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] });
+    expect(metricValues(lines)).toMatchObject({ 'Deliveries{channel=email,outcome=failed}': 1 });
+    expect(audited.map((e) => [e.outcome, e.reason])).toEqual([['failed', 'email_not_configured']]);
   });
 
   it('refuses to start without FANOUT_UNSUBSCRIBE_SECRET when links are asked for: no unsigned links', () => {
