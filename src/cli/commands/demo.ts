@@ -48,6 +48,8 @@ const DEMO_OPTIONS = `Options:
                                small on --profile local-aws)
   --users N                    active users (the recipients of regular authors' posts), with
                                authors and extra events scaled to match (default: the scale's)
+  --viral N                    add a like storm: N distinct likers on one user's post, with
+                               re-sends and repeat likes; the summary shows what its owner got
   --seed N                     seed of the synthetic graph and events (default 42)
   --at ISO-TIME                start the demo's clock at this instant (quiet hours depend on it)
   -h, --help                   show this help
@@ -78,6 +80,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   scale: { type: 'string' },
   users: { type: 'string' },
+  viral: { type: 'string' },
   seed: { type: 'string' },
   at: { type: 'string' },
 } as const;
@@ -113,6 +116,7 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
     );
   }
   const users = intFlag(values.users, 'users', 10, 10_000_000);
+  const viralLikes = intFlag(values.viral, 'viral', 0, 1_000_000);
   const base =
     scale === 'tiny'
       ? tinyScenario(config.celebrityThreshold)
@@ -122,7 +126,11 @@ function parseDemoArgs(args: readonly string[], io: CliIo) {
   let scenario: Scenario;
   try {
     scenario = checkScenario(
-      { ...(users === undefined ? base : withUsers(base, users)), seed },
+      {
+        ...(users === undefined ? base : withUsers(base, users)),
+        seed,
+        ...(viralLikes ? { viralLikes } : {}),
+      },
       config.celebrityThreshold,
     );
   } catch (err) {

@@ -20,6 +20,7 @@ import { seedDemo } from './seed.ts';
 import type { DemoState } from './state.ts';
 import { type DemoSummary, summarize } from './summary.ts';
 import { demoEmailFault, demoPushFault } from './users.ts';
+import { viralEvents, viralTarget } from './viral.ts';
 
 /** Events per ingest call. */
 const POST_CHUNK = 500;
@@ -171,6 +172,9 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
       summarize(backend, s.tenantId, {
         eventsAppended,
         elapsedMs: Math.round(performance.now() - started),
+        ...((s.viralLikes ?? 0) > 0
+          ? { viral: { likes: s.viralLikes ?? 0, target: viralTarget(s, epoch), now: clock.now() } }
+          : {}),
       }),
     );
     return { backend, pipeline, summary };
@@ -211,7 +215,7 @@ async function postEvents(
   signal: AbortSignal,
 ): Promise<number> {
   reporter.phase('post');
-  const events = demoEvents(s, epoch);
+  const events = [...demoEvents(s, epoch), ...viralEvents(s, epoch, viralTarget(s, epoch))];
   const bar = reporter.bar('events posted', events.length);
   let appended = 0;
   for (let i = 0; i < events.length; i += POST_CHUNK) {

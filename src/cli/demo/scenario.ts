@@ -16,6 +16,11 @@ export interface Scenario {
   readonly celebrityPosts: number;
   /** Share of celebrity followers who turned alerts on. @default 0.002 */
   readonly alertShare: number;
+  /**
+   * A like storm on one user's post: this many distinct likers, with re-sends and repeat likes
+   * (src/cli/demo/viral.ts). Absent or 0: none, and the scenario's fingerprint is as before.
+   */
+  readonly viralLikes?: number;
 }
 
 export const DEFAULT_SCENARIO: Scenario = {
@@ -68,6 +73,11 @@ export function checkScenario(s: Scenario, threshold: number): Scenario {
   if (s.celebrityFollowers < threshold) {
     issues.push({ path: 'celebrityFollowers', message: `must reach the celebrity threshold (${threshold})` });
   }
+  if (
+    s.viralLikes !== undefined &&
+    !(Number.isInteger(s.viralLikes) && s.viralLikes >= 0 && s.viralLikes <= 1_000_000)
+  )
+    issues.push({ path: 'viralLikes', message: 'must be an integer from 0 to 1,000,000' });
   if (!(s.alertShare >= 0 && s.alertShare <= 1))
     issues.push({ path: 'alertShare', message: 'must be in [0, 1]' });
   if (issues.length > 0) throw new ValidationError(issues);

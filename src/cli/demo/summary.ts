@@ -1,6 +1,8 @@
+import { liveLowerBound } from '../../domain/ttl.ts';
 import { auditTotals, type ChannelTotals } from '../../runtime/embedded-stats.ts';
 import { formatTable } from '../table.ts';
 import type { DemoBackend } from './backend.ts';
+import type { ViralTarget } from './viral.ts';
 
 /** What `fanout demo --json` prints: totals from durable state, the same after a resumed run. */
 export interface DemoSummary {
@@ -27,13 +29,32 @@ export interface DemoSummary {
   /** The embedded hash chain verified; null on local-aws, where S3 Object Lock guards the trail. */
   readonly auditChainValid: boolean | null;
   readonly elapsedMs: number;
+  /** The like storm (`--viral N`), when the scenario has one. */
+  readonly viral?: ViralSummary;
+}
+
+/** What the like storm left its post's owner: one item, exactly counted, and the pushes it cost. */
+export interface ViralSummary {
+  /** Distinct likers the scenario sent (re-sends and repeat likes come on top). */
+  readonly likes: number;
+  readonly ownerId: string;
+  /** The owner's inbox items about the post: 1 when aggregation holds. */
+  readonly ownerItems: number;
+  /** The item's exact distinct-actor count: `likes` when nothing was lost or counted twice. */
+  readonly actorCount: number;
+  /** The owner's push decisions about the storm's likes (jobs, sent, capped, ...). */
+  readonly ownerPush: ChannelTotals;
 }
 
 /** Reads every total from the stores, the audit log and the recording transports. */
 export async function summarize(
   backend: DemoBackend,
   tenantId: string,
-  extra: { readonly eventsAppended: number; readonly elapsedMs: number },
+  extra: {
+    readonly eventsAppended: number;
+    readonly elapsedMs: number;
+    readonly viral?: { readonly likes: number; readonly target: ViralTarget; readonly now: number };
+  },
 ): Promise<DemoSummary> {
   const { ports } = backend;
   const counts = await backend.storeCounts(tenantId);
@@ -55,6 +76,32 @@ export async function summarize(
     auditRecords: audit.records,
     auditChainValid,
     elapsedMs: extra.elapsedMs,
+    ...(extra.viral ? { viral: await viralSummary(backend, tenantId, extra.viral) } : {}),
+  };
+}
+
+async function viralSummary(
+  backend: DemoBackend,
+  tenantId: string,
+  viral: { readonly likes: number; readonly target: ViralTarget; readonly now: number },
+): Promise<ViralSummary> {
+  const { ownerId, objectId } = viral.target;
+  const owner = { tenantId, userId: ownerId };
+  // The owner gets a few other notifications too: a page of 200 holds the post's item.
+  const page = await backend.ports.inbox.page(owner, { limit: 200, afterId: liveLowerBound(viral.now) });
+  const items = page.filter((row) => row.type === 'like' && row.objectId === objectId);
+  async function* ownerEntries() {
+    for await (const entry of backend.auditEntries()) {
+      if (entry.userId === ownerId && entry.eventId.includes('-viral-')) yield entry;
+    }
+  }
+  const audit = await auditTotals(ownerEntries(), tenantId);
+  return {
+    likes: viral.likes,
+    ownerId,
+    ownerItems: items.length,
+    actorCount: items.reduce((n, row) => n + (row.group?.actorCount ?? 1), 0),
+    ownerPush: audit.channels.push,
   };
 }
 
@@ -98,5 +145,22 @@ export function formatSummary(s: DemoSummary): string {
     ],
     ['elapsed', `${(s.elapsedMs / 1000).toFixed(1)} s`],
   ]);
-  return `Fanout demo, tenant ${s.tenantId}\n\n${head}\n\n${channels}\n\n${tail}\n`;
+  const viral = s.viral === undefined ? '' : `\n${formatViral(s.viral, n)}\n`;
+  return `Fanout demo, tenant ${s.tenantId}\n\n${head}\n\n${channels}\n${viral}\n${tail}\n`;
+}
+
+function formatViral(v: ViralSummary, n: (v: number) => string): string {
+  const exact = v.ownerItems === 1 && v.actorCount === v.likes;
+  const table = formatTable([
+    ['distinct likers', n(v.likes)],
+    [
+      'owner items',
+      n(v.ownerItems),
+      exact ? `one item, ${n(v.actorCount)} actors: exact` : `${n(v.actorCount)} actors: NOT EXACT`,
+    ],
+    ['owner push jobs', n(v.ownerPush.jobs)],
+    ['owner pushes sent', n(v.ownerPush.sent), 'one per like (no push digests yet)'],
+    ['owner pushes capped', n(v.ownerPush.suppressedFrequencyCap)],
+  ]);
+  return `like storm on one post of ${v.ownerId}\n${table}`;
 }
