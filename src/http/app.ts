@@ -1,11 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { MemoryRequestBuckets } from '../adapters/embedded/memory-request-buckets.ts';
 import { createUnsubscribeTokens } from '../domain/unsubscribe.ts';
 import { type ServerLimits, serverOptions } from '../lib/server-limits.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Ports } from '../ports/ports.ts';
 import { InboxNotifier } from '../runtime/inbox-notifier.ts';
+import { MemoryRequestBuckets } from '../runtime/memory-request-buckets.ts';
 import { Metrics } from '../runtime/metrics.ts';
 import { createAuth } from './auth.ts';
 import { COMMON_HEADERS, clientErrorHandler } from './client-errors.ts';

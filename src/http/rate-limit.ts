@@ -1,18 +1,8 @@
 import { StoreUnavailableError } from '../domain/errors.ts';
-import type { BucketTake, Rate, RequestBuckets } from '../ports/request-buckets.ts';
+import type { BucketTake, Rate, RequestBuckets, RequestRates } from '../ports/request-buckets.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 
-export type { Rate } from '../ports/request-buckets.ts';
-
-/** The HTTP API's request limits; a limit left out is not enforced. */
-export interface RequestRates {
-  /** FANOUT_RATE_LIMIT / FANOUT_RATE_BURST: requests of one tenant, all its credentials together. */
-  readonly tenant?: Rate;
-  /** FANOUT_USER_RATE_LIMIT / FANOUT_USER_RATE_BURST: one end user's share of their tenant's. */
-  readonly user?: Rate;
-  /** FANOUT_AUTH_FAILURE_RATE / FANOUT_AUTH_FAILURE_BURST: wrong credentials per source address. */
-  readonly failures?: Rate;
-}
+export type { Rate, RequestRates } from '../ports/request-buckets.ts';
 
 /** The app options (`AppOptions`) that carry `rates`. */
 export function rateOptions(rates: RequestRates) {

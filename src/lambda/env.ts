@@ -1,7 +1,6 @@
 import type { TableNames } from '../adapters/aws/tables.ts';
 import type { CapDefaults } from '../domain/frequency-cap.ts';
 import type { Channel } from '../domain/types.ts';
-import type { RequestRates } from '../http/rate-limit.ts';
 import {
   type Environment,
   flag,
@@ -14,6 +13,7 @@ import {
   text,
   url,
 } from '../lib/settings.ts';
+import type { RequestRates } from '../ports/request-buckets.ts';
 import type { FrequencyCapStore } from '../runtime/aws-ports.ts';
 import type { DirectPushEnv } from '../runtime/push/lambda.ts';
 import {

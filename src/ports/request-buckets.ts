@@ -4,6 +4,16 @@ export interface Rate {
   readonly burst: number;
 }
 
+/** The HTTP API's request limits; a limit left out is not enforced. */
+export interface RequestRates {
+  /** FANOUT_RATE_LIMIT / FANOUT_RATE_BURST: requests of one tenant, all its credentials together. */
+  readonly tenant?: Rate;
+  /** FANOUT_USER_RATE_LIMIT / FANOUT_USER_RATE_BURST: one end user's share of their tenant's. */
+  readonly user?: Rate;
+  /** FANOUT_AUTH_FAILURE_RATE / FANOUT_AUTH_FAILURE_BURST: wrong credentials per source address. */
+  readonly failures?: Rate;
+}
+
 /** One bucket to take a request from. */
 export interface BucketTake {
   /**

@@ -1,5 +1,4 @@
 import type { CapDefaults } from '../domain/frequency-cap.ts';
-import type { RequestRates } from '../http/rate-limit.ts';
 import { isLoopbackHost } from '../lib/loopback.ts';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../lib/server-limits.ts';
 import {
@@ -12,6 +11,7 @@ import {
   type Setting,
   text,
 } from '../lib/settings.ts';
+import type { RequestRates } from '../ports/request-buckets.ts';
 import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
 import {
   bodyLimit,

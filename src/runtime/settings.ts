@@ -1,7 +1,6 @@
 import { TABLES, type TableName, tableNames } from '../adapters/aws/tables.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { type CapDefaults, NO_CAP_DEFAULTS, parseCapDefaults } from '../domain/frequency-cap.ts';
-import type { Rate, RequestRates } from '../http/rate-limit.ts';
 import {
   allOrNone,
   fraction,
@@ -12,6 +11,7 @@ import {
   secret,
   url,
 } from '../lib/settings.ts';
+import type { Rate, RequestRates } from '../ports/request-buckets.ts';
 
 /**
  * The variables both ways of running read (the CLI's `readRuntimeConfig`, `src/runtime/config.ts`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRequestBuckets } from '../../src/adapters/embedded/memory-request-buckets.ts';
+import { MemoryRequestBuckets } from '../../src/runtime/memory-request-buckets.ts';
 import { manualClock } from '../contracts/dedup-store.contract.ts';
 import { requestBucketsContract } from '../contracts/request-buckets.contract.ts';
 

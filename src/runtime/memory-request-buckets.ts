@@ -1,4 +1,4 @@
-import type { BucketAnswer, BucketTake, Rate, RequestBuckets } from '../../ports/request-buckets.ts';
+import type { BucketAnswer, BucketTake, Rate, RequestBuckets } from '../ports/request-buckets.ts';
 
 interface Bucket {
   tokens: number;
