@@ -1,5 +1,5 @@
 import { ValidationError } from '../src/domain/errors.ts';
-import { integer, oneOf, readSettings } from '../src/lib/settings.ts';
+import { integer, oneOf, readSettings, url } from '../src/lib/settings.ts';
 import { aggregateBench } from './aggregate.ts';
 import { AWS_COST_SIZES, type AwsCostSizeName, awsCostBench } from './aws-cost.ts';
 import { CAPACITY_FLAGS, capacityBench } from './capacity.ts';
@@ -7,6 +7,7 @@ import { chaosBench } from './chaos.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
+import { peerBench } from './peer.ts';
 import { pipelineBench } from './pipeline.ts';
 import { pushBench } from './push.ts';
 import { type BenchReport, reportJson, reportTable } from './support.ts';
@@ -46,6 +47,28 @@ const BENCHMARKS: Readonly<
     about: 'push deliveries per second end to end through the push consumer',
     run: ({ profile, tiny }) =>
       pipelineBench({ profile, ...(tiny ? { users: 30, jobs: 90, batchSize: 16, concurrency: 2 } : {}) }),
+  },
+  peer: {
+    about:
+      'push deliveries/s of the pipeline beside a BullMQ peer doing the same work on Redis, and the ratio (BENCH_PEER_REDIS_URL, default redis://127.0.0.1:6379)',
+    run: ({ tiny }) =>
+      peerBench({
+        ...readSettings(process.env, {
+          redisUrl: url('BENCH_PEER_REDIS_URL', ['redis:']),
+        }),
+        ...(tiny
+          ? {
+              users: 30,
+              jobs: 90,
+              rounds: 1,
+              concurrencies: [2, 4],
+              workerCounts: [1],
+              sweepJobs: 40,
+              bulkSize: 16,
+              ours: { batchSize: 16, concurrency: 2 },
+            }
+          : {}),
+      }),
   },
   http: {
     about: 'event ingest and inbox page requests/s and p99 over HTTP, 100 connections (autocannon)',

@@ -33,7 +33,8 @@ export interface PipelineBenchOptions {
   readonly maxSeconds?: number;
 }
 
-const TENANT = 'bench';
+/** The tenant every benchmark user and job belongs to. */
+export const TENANT = 'bench';
 /** Followers per fanned-out event the queue is loaded with. */
 const RECIPIENTS_PER_EVENT = 10_000;
 const TIMEZONES = [
@@ -157,7 +158,7 @@ function userId(i: number): string {
 }
 
 /** Preferences (consent, timezone, quiet hours that are not active now) and one device per user. */
-async function seedUsers(ports: EmbeddedPorts, users: number, now: number): Promise<void> {
+export async function seedUsers(ports: EmbeddedPorts, users: number, now: number): Promise<void> {
   const quiet = new Map(TIMEZONES.map((tz) => [tz, inactiveWindow(tz, now)]));
   for (let from = 0; from < users; from += 5000) {
     const prefs: Preferences[] = [];
@@ -197,11 +198,11 @@ function inactiveWindow(timezone: string, now: number): QuietHours {
 }
 
 /**
- * The jobs a fan-out leaves behind: events of `RECIPIENTS_PER_EVENT` followers each, one second
- * apart, every job of an event sharing its time (as fan-out stamps them), recipients spread so
- * each user gets `jobs / users` jobs.
+ * The jobs a fan-out leaves behind, in batches of 5,000: events of `RECIPIENTS_PER_EVENT`
+ * followers each, one second apart, every job of an event sharing its time (as fan-out stamps
+ * them), recipients spread so each user gets `jobs / users` jobs.
  */
-async function loadJobs(ports: EmbeddedPorts, users: number, jobs: number, now: number): Promise<void> {
+export function* deliveryJobBatches(users: number, jobs: number, now: number): Generator<DeliveryJob[]> {
   const perEvent = Math.min(RECIPIENTS_PER_EVENT, users);
   const events = Math.ceil(jobs / perEvent);
   for (let from = 0; from < jobs; from += 5000) {
@@ -224,6 +225,10 @@ async function loadJobs(ports: EmbeddedPorts, users: number, jobs: number, now: 
         createdAt,
       });
     }
-    await ports.queues.push.sendBatch(batch);
+    yield batch;
   }
+}
+
+async function loadJobs(ports: EmbeddedPorts, users: number, jobs: number, now: number): Promise<void> {
+  for (const batch of deliveryJobBatches(users, jobs, now)) await ports.queues.push.sendBatch(batch);
 }

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { fanoutBench } from '../../bench/fanout.ts';
 import { httpBench } from '../../bench/http.ts';
 import { inboxReadBench } from '../../bench/inbox-read.ts';
+import { peerBench } from '../../bench/peer.ts';
 import { pipelineBench } from '../../bench/pipeline.ts';
 import { costByFile } from '../../bench/profile.ts';
 import { pushBench } from '../../bench/push.ts';
@@ -62,6 +63,35 @@ describe('benchmarks at a tiny size', () => {
     expectPositiveFigures(json, ['deliveriesPerSec']);
     expect(json.settings).toMatchObject({ batchSize: 16, concurrency: 2, sends: 90, duplicateSends: 0 });
     expect(report.notes?.join('\n')).toContain('src/handlers/deliver.ts');
+  });
+
+  it("peer prints our rate, the BullMQ peer's rate on Redis and their ratio, with the setting it chose", async () => {
+    // Act: the test run's Redis; a sweep of two settings, then one round of each side
+    const report = await peerBench({
+      redisUrl: inject('awsEndpoints').redis,
+      users: 30,
+      jobs: 90,
+      rounds: 1,
+      concurrencies: [2, 4],
+      workerCounts: [1],
+      sweepJobs: 40,
+      bulkSize: 16,
+      ours: { batchSize: 16, concurrency: 2 },
+    });
+    // Assess
+    const json = printed(report);
+    expect(json.name).toBe('peer');
+    expectPositiveFigures(json, ['oursDeliveriesPerSec', 'peerDeliveriesPerSec', 'ratio']);
+    expect(report.goals).toEqual([{ figure: 'ratio', op: '>=', value: 4 }]);
+    expect(json.settings).toMatchObject({
+      users: 30,
+      jobs: 90,
+      rounds: 1,
+      peerWorkers: 1,
+      oursBatchSize: 16,
+    });
+    expect([2, 4]).toContain(report.settings.peerConcurrency);
+    expect(report.notes?.join('\n')).toMatch(/concurrency +4:/);
   });
 
   it('http prints ingest and inbox requests per second and latencies, with no failed request', async () => {

@@ -22,6 +22,7 @@ describe('README: every benchmark, at its tiny size', { timeout: 600_000 }, () =
       'fanout',
       'http',
       'inbox-read',
+      'peer',
       'pipeline',
       'push',
     ]);
