@@ -5,6 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { readAuditLog } from '../src/adapters/embedded/audit-log.ts';
+import type { AuditEntry } from '../src/domain/audit-types.ts';
 import { Outcome } from '../src/domain/types.ts';
 import { AUDIT_DIR } from '../src/runtime/embedded.ts';
 
@@ -216,7 +217,8 @@ async function finish(dataDir: string, users: number): Promise<Record<string, un
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
-interface Durable {
+/** What a demo run left, keyed for comparison with another run. */
+export interface Durable {
   readonly inbox: Set<string>;
   readonly duplicateInboxRows: number;
   readonly recipients: number;
@@ -230,7 +232,8 @@ interface Durable {
 /** Decisions that settle a job; `unknown` is re-sent and `duplicate` repeats a settled one. */
 const NON_FINAL: ReadonlySet<string> = new Set([Outcome.Unknown, Outcome.Duplicate]);
 
-async function readDurable(dataDir: string): Promise<Durable> {
+/** Inbox rows, sends and audited jobs of an embedded data dir (read-only). */
+export async function readDurable(dataDir: string): Promise<Durable> {
   const db = new DatabaseSync(join(dataDir, 'fanout.db'), { readOnly: true });
   try {
     const pairs = db
@@ -241,33 +244,57 @@ async function readDurable(dataDir: string): Promise<Durable> {
     const recipients = Number(
       (db.prepare('SELECT count(DISTINCT user_id) AS n FROM inbox_rows').get() as { n: number }).n,
     );
-    const sends = db
-      .prepare(
-        "SELECT channel || '|' || message_id AS k, sends, ambiguous_resends AS a, duplicates AS d FROM recorded_sends",
-      )
-      .all() as { k: string; sends: number; a: number; d: number }[];
-    const jobs = new Map<string, Set<string>>();
-    for await (const r of readAuditLog(join(dataDir, AUDIT_DIR))) {
-      const job = `${r.channel}|${r.notificationId}|${r.userId}`;
-      const decisions = jobs.get(job) ?? new Set<string>();
-      if (!NON_FINAL.has(r.outcome)) decisions.add(`${r.outcome}:${r.target ?? ''}`);
-      jobs.set(job, decisions);
-    }
+    const jobs = await auditJobs(readAuditLog(join(dataDir, AUDIT_DIR)));
     return {
       inbox: new Set(pairs.map((p) => p.k)),
       duplicateInboxRows: pairs.filter((p) => Number(p.n) > 1).length,
       recipients,
-      sends: new Set(sends.map((s) => s.k)),
-      unflaggedRepeats: sends.reduce((sum, s) => sum + Number(s.d), 0),
-      ambiguousResends: sends.reduce((sum, s) => sum + Number(s.a), 0),
-      jobs: new Map([...jobs].map(([job, d]) => [job, [...d].sort().join(',')])),
+      ...recordedSends(db),
+      jobs,
     };
   } finally {
     db.close();
   }
 }
 
-function symmetricDifference(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+/** The recording sinks' sends in `db` (the embedded data file, or the local-aws sinks file). */
+export function recordedSends(
+  db: DatabaseSync,
+): Pick<Durable, 'sends' | 'unflaggedRepeats' | 'ambiguousResends'> {
+  const sends = db
+    .prepare(
+      "SELECT channel || '|' || message_id AS k, sends, ambiguous_resends AS a, duplicates AS d FROM recorded_sends",
+    )
+    .all() as { k: string; sends: number; a: number; d: number }[];
+  return {
+    sends: new Set(sends.map((s) => s.k)),
+    unflaggedRepeats: sends.reduce((sum, s) => sum + Number(s.d), 0),
+    ambiguousResends: sends.reduce((sum, s) => sum + Number(s.a), 0),
+  };
+}
+
+/** job (channel, notification, user) → its final decisions (sorted, joined), '' when it has none. */
+export async function auditJobs(entries: AsyncIterable<AuditEntry>): Promise<Map<string, string>> {
+  const jobs = new Map<string, Set<string>>();
+  for await (const r of entries) {
+    const job = `${r.channel}|${r.notificationId}|${r.userId}`;
+    const decisions = jobs.get(job) ?? new Set<string>();
+    if (!NON_FINAL.has(r.outcome)) decisions.add(`${r.outcome}:${r.target ?? ''}`);
+    jobs.set(job, decisions);
+  }
+  return new Map([...jobs].map(([job, d]) => [job, [...d].sort().join(',')]));
+}
+
+/** Jobs of one map and not the other, or whose decisions differ. */
+export function jobsDiffering(want: ReadonlyMap<string, string>, got: ReadonlyMap<string, string>): number {
+  let n = 0;
+  for (const [job, decisions] of want) if (got.get(job) !== decisions) n++;
+  for (const job of got.keys()) if (!want.has(job)) n++;
+  return n;
+}
+
+/** Keys of one set and not the other. */
+export function symmetricDifference(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   let n = 0;
   for (const k of a) if (!b.has(k)) n++;
   for (const k of b) if (!a.has(k)) n++;
@@ -296,9 +323,6 @@ export async function chaosEmbedded(opts: {
   const summary = await finish(opts.chaosDir, opts.users);
   const chaosMs = performance.now() - chaosStart;
   const [want, got] = await Promise.all([readDurable(opts.referenceDir), readDurable(opts.chaosDir)]);
-  let jobsDiffering = 0;
-  for (const [job, decisions] of want.jobs) if (got.jobs.get(job) !== decisions) jobsDiffering++;
-  for (const job of got.jobs.keys()) if (!want.jobs.has(job)) jobsDiffering++;
   return {
     users: opts.users,
     kills,
@@ -311,7 +335,7 @@ export async function chaosEmbedded(opts: {
     ambiguousResends: got.ambiguousResends,
     sendsDiffering: symmetricDifference(want.sends, got.sends),
     jobs: got.jobs.size,
-    jobsDiffering,
+    jobsDiffering: jobsDiffering(want.jobs, got.jobs),
     jobsUnsettled: [...got.jobs.values()].filter((d) => d === '').length,
     auditChainValid: summary.auditChainValid === true,
     summary,

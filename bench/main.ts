@@ -3,7 +3,7 @@ import { integer, oneOf, readSettings, url } from '../src/lib/settings.ts';
 import { aggregateBench } from './aggregate.ts';
 import { AWS_COST_SIZES, type AwsCostSizeName, awsCostBench } from './aws-cost.ts';
 import { CAPACITY_FLAGS, capacityBench } from './capacity.ts';
-import { chaosBench } from './chaos.ts';
+import { type ChaosBenchOptions, chaosBench } from './chaos.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
@@ -126,9 +126,10 @@ const BENCHMARKS: Readonly<
   },
   chaos: {
     about:
-      'exactly-once under SIGKILL: a demo killed during fan-out, delivery and the drain vs an uninterrupted one (--recipients N, default 20,000)',
-    options: ['recipients'],
-    run: ({ tiny }, options) => chaosBench(tiny ? { recipients: 300 } : chaosOptions(options)),
+      'exactly-once under SIGKILL: a demo killed during fan-out, delivery and the drain vs an uninterrupted one (--recipients N, default 20,000; --target=local-aws on the emulators)',
+    options: ['recipients', 'target'],
+    run: ({ tiny }, options) =>
+      chaosBench(tiny ? { ...chaosOptions(options), recipients: 300 } : chaosOptions(options)),
   },
   push: {
     about:
@@ -161,14 +162,19 @@ function usage(): string {
   ].join('\n');
 }
 
-/** `--recipients N` of the chaos benchmark, or a ValidationError naming the option. */
-function chaosOptions(options: Readonly<Record<string, string>>): { recipients?: number } {
-  if (options.recipients === undefined) return {};
+/** `--recipients N` and `--target` of the chaos benchmark, or a ValidationError naming the option. */
+function chaosOptions(options: Readonly<Record<string, string>>): ChaosBenchOptions {
+  const target = options.target;
+  if (target !== undefined && target !== 'embedded' && target !== 'local-aws') {
+    throw new ValidationError([{ path: 'target', message: 'must be embedded or local-aws' }]);
+  }
+  const chosen: ChaosBenchOptions = target === undefined ? {} : { target };
+  if (options.recipients === undefined) return chosen;
   const n = Number(options.recipients);
   if (!Number.isInteger(n) || n < 10 || n > 10_000_000) {
     throw new ValidationError([{ path: 'recipients', message: 'must be an integer from 10 to 10000000' }]);
   }
-  return { recipients: n };
+  return { ...chosen, recipients: n };
 }
 
 /** `--name value` as `--name=value` for the options of the named benchmark, so both spellings work. */

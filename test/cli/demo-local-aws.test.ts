@@ -1,12 +1,15 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DemoClock } from '../../src/cli/demo/clock.ts';
 import { localAwsBackend } from '../../src/cli/demo/local-aws-backend.ts';
 import { runDemo } from '../../src/cli/demo/run.ts';
 import type { DemoSummary } from '../../src/cli/demo/summary.ts';
 import type { Reporter } from '../../src/cli/progress.ts';
+import { UsageError } from '../../src/cli/usage.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import type { ChannelTotals } from '../../src/runtime/embedded-stats.ts';
-import { emulatorEndpoints } from '../support/aws.ts';
+import { clearRedisKeys } from '../../src/runtime/local-aws/profile.ts';
+import { closeRedis, emulatorEndpoints, readyRedis, uniqueName } from '../support/aws.ts';
 import { TINY } from '../support/scenarios.ts';
 import { tempDir } from './run-fanout.ts';
 
@@ -102,5 +105,43 @@ describe('fanout demo --profile local-aws', { timeout: 600_000 }, () => {
     const counter = await demo('local-aws', at, 'counter');
     // Assess
     expect(totals(counter)).toEqual(totals(gsi));
+  });
+});
+
+describe('localAwsBackend with a dir', () => {
+  it('refuses a dir without running emulators and a fixed prefix: nothing else outlives the run', () => {
+    // Act + Assess
+    expect(() => localAwsBackend({ dir: 'd', prefix: 'p' })).toThrow(UsageError);
+    expect(() => localAwsBackend({ dir: 'd', endpoints: emulatorEndpoints() })).toThrow(UsageError);
+  });
+
+  it('keeps its progress in the dir and refuses the dir on another prefix', async () => {
+    // Prepare: a backend on one prefix that records a finished step in its dir
+    const dir = tempDir('demo-aws-dir');
+    dirs.push(dir);
+    const [prefix, other] = [uniqueName('dir'), uniqueName('dir')];
+    const ctx = {
+      config: readRuntimeConfig({ FANOUT_DATA_DIR: dir, FANOUT_PROFILE: 'local-aws', FANOUT_SHARDS: '1' }),
+      clock: new DemoClock(tomorrowAt3()),
+    };
+    const endpoints = emulatorEndpoints();
+    const first = await localAwsBackend({ endpoints, prefix, dir })(ctx);
+    await first.state.once('step', async () => {});
+    await first.close();
+    try {
+      // Act
+      const again = await localAwsBackend({ endpoints, prefix, dir })(ctx);
+      const ranAgain = await again.state.once('step', async () => {});
+      await again.close();
+      const elsewhere = localAwsBackend({ endpoints, prefix: other, dir })(ctx);
+      // Assess
+      expect(ranAgain).toBe(false);
+      await expect(elsewhere).rejects.toThrow(UsageError);
+    } finally {
+      const redis = await readyRedis();
+      await clearRedisKeys(redis, prefix);
+      await clearRedisKeys(redis, other);
+      await closeRedis(redis);
+    }
   });
 });

@@ -1,8 +1,12 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SetupError } from '../../src/lib/setup-error.ts';
+import type { PushMessage } from '../../src/ports/transports.ts';
 import { ensureRedis, freePort } from '../../src/runtime/local-aws/emulators.ts';
-import { openLocalAws } from '../../src/runtime/local-aws/profile.ts';
-import { emulatorEndpoints } from '../support/aws.ts';
+import { clearRedisKeys, openLocalAws } from '../../src/runtime/local-aws/profile.ts';
+import { tempDir } from '../cli/run-fanout.ts';
+import { closeRedis, emulatorEndpoints, readyRedis, uniqueName } from '../support/aws.ts';
 
 const OPTIONS = { shards: 1, celebrityThreshold: 1000, tierHysteresis: 0.1, cursorSecret: 'x'.repeat(32) };
 
@@ -18,6 +22,47 @@ describe('openLocalAws', () => {
       expect(first).toEqual(['acquired']);
     } finally {
       await profile.close();
+    }
+  });
+
+  it('opened again on a given prefix and sinks file, keeps its dedup claims and recorded sends', async () => {
+    // Prepare: a run on the test's emulators under a fixed prefix, its sinks in a file, that
+    // claims a delivery and records its send, then closes as a killed run would have left them
+    const dir = tempDir('local-aws-reopen');
+    const prefix = uniqueName('reopen');
+    const opts = { ...OPTIONS, endpoints: emulatorEndpoints(), prefix, sinkDbPath: join(dir, 'sinks.db') };
+    const first = await openLocalAws(opts);
+    const message: PushMessage = {
+      tenantId: 't',
+      userId: 'u',
+      token: 'tok',
+      platform: 'apns',
+      title: 'T',
+      body: 'B',
+      category: 'social',
+      collapseId: 'c1',
+      messageId: 'm1',
+    };
+    try {
+      await first.ports.dedup.claim([{ key: 'k1', leaseMs: 60_000 }]);
+      await first.pushSink.send(message);
+    } finally {
+      await first.close();
+    }
+    // Act: open the same prefix and file again (provisioning meets what exists)
+    const again = await openLocalAws(opts);
+    try {
+      const claimed = await again.ports.dedup.claim([{ key: 'k1', leaseMs: 60_000 }]);
+      const stats = await again.pushSink.stats();
+      // Assess: the claim is still held, and the send is still on record
+      expect(claimed).toEqual(['busy']);
+      expect(stats).toMatchObject({ sends: 1, unique: 1, duplicates: 0 });
+    } finally {
+      await again.close();
+      const redis = await readyRedis();
+      await clearRedisKeys(redis, prefix);
+      await closeRedis(redis);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

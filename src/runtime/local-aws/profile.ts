@@ -46,6 +46,11 @@ export interface LocalAwsOptions {
   readonly ports?: EmulatorPorts;
   /** Prefix of every resource and Redis key. @default a fresh `fanout-<random>` */
   readonly prefix?: string;
+  /**
+   * SQLite file of the recording sinks, so what reached "the providers" outlives the process (a
+   * run SIGKILLed and restarted on the same emulators and prefix). @default in memory
+   */
+  readonly sinkDbPath?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly pushFault?: TransportFault<PushMessage, PushResult>;
@@ -59,11 +64,15 @@ export interface LocalAwsProfile {
   readonly ports: Ports;
   readonly endpoints: EmulatorEndpoints;
   readonly resources: LocalResources;
+  /** Prefix of every resource and Redis key (given, or this run's fresh one). */
+  readonly prefix: string;
   readonly clients: AwsClients;
   /** The device side of SNS (no emulator exists): every push that reached "the provider". */
   readonly pushSink: RecordingPushTransport;
   /** Every email SES accepted, recorded beside the SES emulator's own store. */
   readonly emailSink: RecordingEmailTransport;
+  /** The sinks' database (`sinkDbPath` or memory): the demo keeps its own progress beside them. */
+  readonly sinkDb: EmbeddedDb;
   /** Every audit decision, as Firehose would have delivered it to S3. */
   auditEntries(): AsyncIterable<AuditEntry>;
   close(): Promise<void>;
@@ -94,10 +103,12 @@ export async function openLocalAws(opts: LocalAwsOptions): Promise<LocalAwsProfi
   });
   opts.meter?.attach(clients);
   const redis: Redis = createRedis({ url: endpoints.redis });
-  const sinkDb = new EmbeddedDb({ path: ':memory:' });
+  const sinkDb = new EmbeddedDb({ path: opts.sinkDbPath ?? ':memory:' });
   const prefix = opts.prefix ?? `fanout-${randomUUID().slice(0, 8)}`;
   // The Redis keys of this run die with its tables: when the emulators are ours or the prefix is
   // this run's own, nobody else can use them after close (dedup keys would otherwise stay 30 days).
+  // A given prefix on emulators running elsewhere may be opened again by a restarted run, which
+  // needs them all, dedup claims first: those are kept, on open and on close.
   const ownsKeys = emulators !== undefined || opts.prefix === undefined;
   const close = async () => {
     if (ownsKeys) await clearRedisKeys(redis, prefix).catch(() => {});
@@ -145,9 +156,11 @@ export async function openLocalAws(opts: LocalAwsOptions): Promise<LocalAwsProfi
       ports: { ...ports, close },
       endpoints,
       resources,
+      prefix,
       clients,
       pushSink,
       emailSink,
+      sinkDb,
       auditEntries: () => readS3Audit(clients.s3, resources.auditBucket),
       close,
     };
@@ -192,7 +205,7 @@ function redisUnreachable(url: string, cause: unknown): SetupError {
 }
 
 /** Deletes every key under `prefix:` (SCAN, then UNLINK in pages; local Redis only). */
-async function clearRedisKeys(redis: Redis, prefix: string): Promise<void> {
+export async function clearRedisKeys(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
