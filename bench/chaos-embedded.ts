@@ -23,6 +23,11 @@ export const ChaosPhase = {
   Delivery: 'delivery',
   /** Fan-out is done and the delivery queues are draining. */
   Drain: 'drain',
+  /**
+   * The like storm is being folded into its item: the owner's group holds some of its likers, and
+   * at least a tenth of the storm more than at the previous storm kill.
+   */
+  Storm: 'storm',
 } as const;
 export type ChaosPhase = (typeof ChaosPhase)[keyof typeof ChaosPhase];
 
@@ -37,6 +42,8 @@ export interface KillRecord {
   readonly inboxRows: number;
   /** Audit decisions recorded so far. */
   readonly auditRecords: number;
+  /** Actors in aggregated items (the like storm's, mostly). */
+  readonly groupActors: number;
 }
 
 /** What the killed-and-resumed run ended with, checked against an uninterrupted run. */
@@ -64,6 +71,12 @@ export interface ChaosOutcome {
   readonly jobsDiffering: number;
   /** Jobs whose only decisions are non-final (unknown, duplicate). */
   readonly jobsUnsettled: number;
+  /** (user, group, actor, event) entries of aggregated items. */
+  readonly groupActors: number;
+  /** Group actor entries of one run and not the other. */
+  readonly groupActorsDiffering: number;
+  /** Aggregated items whose stored actor count is not the number of their actors. */
+  readonly groupCountsWrong: number;
   readonly auditChainValid: boolean;
   /** The final summary (`fanout demo --json`) of both runs. */
   readonly summary: Record<string, unknown>;
@@ -80,15 +93,23 @@ interface RunResult {
   readonly stderr: string;
 }
 
+/** The chaos scenario: the small demo with `users` active users, and a like storm of `viral` likers. */
+export interface ChaosScenario {
+  readonly users: number;
+  /** Distinct likers of the demo's like storm (`--viral`); none when 0 or absent. */
+  readonly viral?: number;
+}
+
 /** `fanout demo` with the chaos scenario on `dataDir`. */
-function demoArgs(dataDir: string, users: number): string[] {
+function demoArgs(dataDir: string, scenario: ChaosScenario): string[] {
   return [
     'demo',
     '--json',
     '--scale',
     'small',
     '--users',
-    String(users),
+    String(scenario.users),
+    ...(scenario.viral ? ['--viral', String(scenario.viral)] : []),
     '--data-dir',
     dataDir,
     '--at',
@@ -120,7 +141,13 @@ function runCli(
 }
 
 /** Read-only counts of the data dir's SQLite file, taken while the process may still write it. */
-function probe(dataDir: string): { events: number; fannedOut: number; inboxRows: number; queued: number } {
+function probe(dataDir: string): {
+  events: number;
+  fannedOut: number;
+  inboxRows: number;
+  queued: number;
+  groupActors: number;
+} {
   const db = new DatabaseSync(join(dataDir, 'fanout.db'), { readOnly: true });
   try {
     db.exec('PRAGMA busy_timeout = 5000');
@@ -128,7 +155,7 @@ function probe(dataDir: string): { events: number; fannedOut: number; inboxRows:
     const has = (table: string) =>
       one(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '${table}'`) > 0;
     if (!has('event_log') || !has('checkpoints') || !has('inbox_rows'))
-      return { events: 0, fannedOut: 0, inboxRows: 0, queued: 0 };
+      return { events: 0, fannedOut: 0, inboxRows: 0, queued: 0, groupActors: 0 };
     return {
       events: one('SELECT count(*) AS n FROM event_log'),
       // The fan-out consumer's checkpoint per shard (the layout fannedOutEvents reads too).
@@ -140,6 +167,7 @@ function probe(dataDir: string): { events: number; fannedOut: number; inboxRows:
       inboxRows: one('SELECT count(*) AS n FROM inbox_rows'),
       // Delivery jobs not yet settled (a job leaves the queue when its consumer deletes it).
       queued: has('delivery_queue') ? one('SELECT count(*) AS n FROM delivery_queue WHERE exhausted = 0') : 0,
+      groupActors: has('inbox_group_actors') ? one('SELECT count(*) AS n FROM inbox_group_actors') : 0,
     };
   } finally {
     db.close();
@@ -158,7 +186,12 @@ async function auditCount(dataDir: string): Promise<number> {
  * delivery jobs are queued), delivery in the progress line the demo prints at its first audit
  * decision.
  */
-async function killDuring(dataDir: string, users: number, phase: ChaosPhase): Promise<KillRecord> {
+async function killDuring(
+  dataDir: string,
+  scenario: ChaosScenario,
+  phase: ChaosPhase,
+  previous: KillRecord | undefined,
+): Promise<KillRecord> {
   let killed = false;
   const kill = (child: ChildProcess) => {
     if (killed) return;
@@ -166,7 +199,7 @@ async function killDuring(dataDir: string, users: number, phase: ChaosPhase): Pr
     child.kill('SIGKILL');
   };
   let polling: Promise<void> | undefined;
-  const result = await runCli(demoArgs(dataDir, users), (stderr, child) => {
+  const result = await runCli(demoArgs(dataDir, scenario), (stderr, child) => {
     if (killed) return;
     if (phase === ChaosPhase.Fanout) {
       if (polling === undefined && stderr.includes('demo: phase fanout')) {
@@ -174,6 +207,18 @@ async function killDuring(dataDir: string, users: number, phase: ChaosPhase): Pr
           while (!killed && child.exitCode === null && child.signalCode === null) {
             const p = probe(dataDir);
             if (p.inboxRows > 0 && p.fannedOut < p.events) kill(child);
+            else await delay(10);
+          }
+        })();
+      }
+    } else if (phase === ChaosPhase.Storm) {
+      const storm = scenario.viral ?? 0;
+      const floor = (previous?.groupActors ?? 0) + Math.max(1, Math.floor(storm / 10));
+      if (polling === undefined && stderr.includes('demo: phase fanout')) {
+        polling = (async () => {
+          while (!killed && child.exitCode === null && child.signalCode === null) {
+            const p = probe(dataDir);
+            if (p.groupActors >= floor && p.groupActors < storm) kill(child);
             else await delay(10);
           }
         })();
@@ -207,11 +252,12 @@ async function killDuring(dataDir: string, users: number, phase: ChaosPhase): Pr
     events: after.events,
     inboxRows: after.inboxRows,
     auditRecords: existsSync(join(dataDir, AUDIT_DIR)) ? await auditCount(dataDir) : 0,
+    groupActors: after.groupActors,
   };
 }
 
-async function finish(dataDir: string, users: number): Promise<Record<string, unknown>> {
-  const result = await runCli(demoArgs(dataDir, users));
+async function finish(dataDir: string, scenario: ChaosScenario): Promise<Record<string, unknown>> {
+  const result = await runCli(demoArgs(dataDir, scenario));
   if (result.code !== 0)
     throw new Error(`fanout demo exited with ${result.code}: ${result.stderr.slice(-2000)}`);
   return JSON.parse(result.stdout) as Record<string, unknown>;
@@ -252,6 +298,31 @@ export async function readDurable(dataDir: string): Promise<Durable> {
       ...recordedSends(db),
       jobs,
     };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The aggregated items of an embedded data dir (read-only): every (user, group, actor, event) that
+ * joined one, and how many items' stored actor count disagrees with their actors.
+ */
+export function readGroups(dataDir: string): { actors: Set<string>; countsWrong: number } {
+  const db = new DatabaseSync(join(dataDir, 'fanout.db'), { readOnly: true });
+  try {
+    const actors = db
+      .prepare(
+        "SELECT user_id || '|' || group_key || '|' || actor_id || '|' || event_id AS k FROM inbox_group_actors",
+      )
+      .all() as { k: string }[];
+    const wrong = db
+      .prepare(
+        `SELECT count(*) AS n FROM inbox_groups g
+         WHERE g.actor_count != (SELECT count(*) FROM inbox_group_actors a
+           WHERE a.tenant_id = g.tenant_id AND a.user_id = g.user_id AND a.group_key = g.group_key)`,
+      )
+      .get() as { n: number };
+    return { actors: new Set(actors.map((a) => a.k)), countsWrong: Number(wrong.n) };
   } finally {
     db.close();
   }
@@ -307,22 +378,26 @@ export function symmetricDifference(a: ReadonlySet<string>, b: ReadonlySet<strin
  * data dir, then run to the end. Compares the two data dirs row by row: inbox rows, sends and audit
  * decisions per job.
  */
-export async function chaosEmbedded(opts: {
-  readonly users: number;
-  readonly referenceDir: string;
-  readonly chaosDir: string;
-}): Promise<ChaosOutcome> {
+export async function chaosEmbedded(
+  opts: ChaosScenario & {
+    readonly referenceDir: string;
+    readonly chaosDir: string;
+    /** Where the three kills land, in order. @default fan-out, delivery, drain */
+    readonly phases?: readonly ChaosPhase[];
+  },
+): Promise<ChaosOutcome> {
   const refStart = performance.now();
-  const reference = await finish(opts.referenceDir, opts.users);
+  const reference = await finish(opts.referenceDir, opts);
   const referenceMs = performance.now() - refStart;
   const chaosStart = performance.now();
   const kills: KillRecord[] = [];
-  for (const phase of [ChaosPhase.Fanout, ChaosPhase.Delivery, ChaosPhase.Drain]) {
-    kills.push(await killDuring(opts.chaosDir, opts.users, phase));
+  for (const phase of opts.phases ?? [ChaosPhase.Fanout, ChaosPhase.Delivery, ChaosPhase.Drain]) {
+    kills.push(await killDuring(opts.chaosDir, opts, phase, kills.at(-1)));
   }
-  const summary = await finish(opts.chaosDir, opts.users);
+  const summary = await finish(opts.chaosDir, opts);
   const chaosMs = performance.now() - chaosStart;
   const [want, got] = await Promise.all([readDurable(opts.referenceDir), readDurable(opts.chaosDir)]);
+  const [wantGroups, gotGroups] = [readGroups(opts.referenceDir), readGroups(opts.chaosDir)];
   return {
     users: opts.users,
     kills,
@@ -337,6 +412,9 @@ export async function chaosEmbedded(opts: {
     jobs: got.jobs.size,
     jobsDiffering: jobsDiffering(want.jobs, got.jobs),
     jobsUnsettled: [...got.jobs.values()].filter((d) => d === '').length,
+    groupActors: gotGroups.actors.size,
+    groupActorsDiffering: symmetricDifference(wantGroups.actors, gotGroups.actors),
+    groupCountsWrong: gotGroups.countsWrong,
     auditChainValid: summary.auditChainValid === true,
     summary,
     reference,

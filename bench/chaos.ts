@@ -39,8 +39,10 @@ export async function chaosBench(opts: ChaosBenchOptions = {}): Promise<BenchRep
   if (opts.target === 'local-aws') return chaosLocalAwsBench(opts.recipients ?? 900);
   const wanted = opts.recipients ?? 20_000;
   const users = Math.ceil(wanted * USERS_PER_RECIPIENT);
+  // A like storm as large as the audience: the kills land in it as well as in ordinary fan-out.
+  const viral = wanted;
   const run = await withTempDir('chaos-ref', (referenceDir) =>
-    withTempDir('chaos', (chaosDir) => chaosEmbedded({ users, referenceDir, chaosDir })),
+    withTempDir('chaos', (chaosDir) => chaosEmbedded({ users, viral, referenceDir, chaosDir })),
   );
   const ms = (v: number) => Math.max(1, Math.round(v));
   return {
@@ -58,14 +60,22 @@ export async function chaosBench(opts: ChaosBenchOptions = {}): Promise<BenchRep
       sendsDiffering: run.sendsDiffering,
       jobsDiffering: run.jobsDiffering,
       jobsUnsettled: run.jobsUnsettled,
+      viralLikes: viral,
+      viralActorCount: viralActorCount(run.summary),
+      groupActorsDiffering: run.groupActorsDiffering,
+      groupCountsWrong: run.groupCountsWrong,
       auditChainValid: run.auditChainValid ? 1 : 0,
       referenceMs: ms(run.referenceMs),
       chaosMs: ms(run.chaosMs),
       chaosToReference: Number((run.chaosMs / run.referenceMs).toFixed(2)),
     },
-    settings: { profile: 'embedded', activeUsers: users, wantedRecipients: wanted },
+    settings: { profile: 'embedded', activeUsers: users, wantedRecipients: wanted, viralLikes: viral },
     // What exactly-once means here: no difference from the uninterrupted run, nothing twice.
-    goals: DIFFERENCES.map((figure) => ({ figure, op: '<=' as const, value: 0 })),
+    goals: [...DIFFERENCES, 'groupActorsDiffering', 'groupCountsWrong'].map((figure) => ({
+      figure,
+      op: '<=' as const,
+      value: 0,
+    })),
     notes: run.kills.map(
       (k) =>
         `kill during ${k.phase}: ${k.killed ? 'SIGKILL' : 'finished first'}; fan-out ${k.fannedOut}/${k.events} events, ${k.inboxRows} inbox rows, ${k.auditRecords} audit records`,
@@ -120,4 +130,10 @@ async function chaosLocalAwsBench(recipients: number): Promise<BenchReport> {
   } finally {
     await emulators.stop();
   }
+}
+
+/** The like storm's item's actor count in a demo summary, or 0 when there is none. */
+function viralActorCount(summary: Record<string, unknown>): number {
+  const viral = summary.viral as { actorCount?: number } | undefined;
+  return viral?.actorCount ?? 0;
 }

@@ -10,10 +10,14 @@ import { durableTotals, tempDir } from './run-fanout.ts';
  * the same harness at 20,000 recipients.
  */
 const USERS = 5000;
+/** A like storm in the same run: the kills land in it too, and its one item must stay exact. */
+const VIRAL = 3000;
 
 // Five demo runs (one reference, three killed, one to the end): a minute or two on a loaded
 // 2-core machine, hence the long limit (no assertion is about time).
-describe('fanout demo SIGKILLed during fan-out, delivery and the drain', { timeout: 600_000 }, () => {
+describe('fanout demo (with a like storm) SIGKILLed during fan-out, delivery and the drain', {
+  timeout: 600_000,
+}, () => {
   const referenceDir = tempDir('chaos-ref');
   const chaosDir = tempDir('chaos');
 
@@ -26,7 +30,7 @@ describe('fanout demo SIGKILLed during fan-out, delivery and the drain', { timeo
     // Prepare: the harness runs the uninterrupted reference itself, on its own data dir
 
     // Act: kill three runs on one data dir at three phases, then let a fourth finish
-    const run = await chaosEmbedded({ users: USERS, referenceDir, chaosDir });
+    const run = await chaosEmbedded({ users: USERS, viral: VIRAL, referenceDir, chaosDir });
 
     // Assess: each kill hit the phase it aimed at, read back from the data dir
     const [fanout, delivery, drain] = run.kills;
@@ -53,6 +57,11 @@ describe('fanout demo SIGKILLed during fan-out, delivery and the drain', { timeo
     expect(run.jobsDiffering).toBe(0);
     expect(run.jobsUnsettled).toBe(0);
     expect(run.auditChainValid).toBe(true);
+    // The like storm: one item for its owner, every liker in it once, as in the calm run
+    expect(run.summary.viral).toMatchObject({ ownerItems: 1, actorCount: VIRAL });
+    expect(run.groupActors).toBeGreaterThanOrEqual(VIRAL);
+    expect(run.groupActorsDiffering).toBe(0);
+    expect(run.groupCountsWrong).toBe(0);
     expect(durableTotals(run.summary)).toEqual(durableTotals(run.reference));
     expect(run.summary.transportDuplicates).toBe(0);
   });
