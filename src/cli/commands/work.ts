@@ -8,8 +8,8 @@ import { step } from '../step.ts';
 
 export const WORK_HELP = `Usage: fanout work [options]
 
-Runs fan-out and delivery (and the data file's housekeeping) on the data dir, without the HTTP
-API, until SIGINT or SIGTERM, then stops gracefully. Pair it with 'fanout serve' started with
+Runs fan-out and delivery (with the data file's housekeeping, and the audit of dead letters no
+consumer saw, every minute) on the data dir, without the HTTP API, until SIGINT or SIGTERM, then stops gracefully. Pair it with 'fanout serve' started with
 FANOUT_PIPELINE=off on the same data dir: the two processes share the SQLite file (WAL lets the
 API read while the pipeline writes) and each gets a core. Live inbox streams then find new items
 by polling (every 2 s) instead of being woken at once.
