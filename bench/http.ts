@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sleep } from '../src/lib/sleep.ts';
@@ -56,11 +57,17 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
       });
       // The same ingest load on the service split over two processes: the API alone in one
       // (FANOUT_PIPELINE=off), fan-out and delivery in a `fanout work` process on the same file.
+      // The server's high-water mark of resident memory over seeding, ingest and inbox reads.
+      const serverPeakRss = peakRssMiB(server.pid);
+      let splitPeakRss: { api: number | undefined; worker: number | undefined } = {
+        api: undefined,
+        worker: undefined,
+      };
       const split = await withTempDir('http-split', async (splitDir) => {
         const api = await startServer(splitDir, { FANOUT_PIPELINE: 'off' });
         const worker = startWorker(splitDir);
         try {
-          return await load({
+          const result = await load({
             url: `${api.url}/v1/events`,
             connections,
             duration: seconds,
@@ -74,6 +81,8 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
             }),
             idReplacement: true,
           });
+          splitPeakRss = { api: peakRssMiB(api.pid), worker: peakRssMiB(worker.pid) };
+          return result;
         } finally {
           await api.stop();
           await stop(worker);
@@ -90,6 +99,9 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
           inboxP99Ms: inbox.latency.p99,
           splitIngestRequestsPerSec: split.requests.average,
           splitIngestP99Ms: split.latency.p99,
+          ...(serverPeakRss === undefined ? {} : { serverPeakRssMiB: serverPeakRss }),
+          ...(splitPeakRss.api === undefined ? {} : { splitApiPeakRssMiB: splitPeakRss.api }),
+          ...(splitPeakRss.worker === undefined ? {} : { splitWorkerPeakRssMiB: splitPeakRss.worker }),
         },
         settings: {
           connections,
@@ -115,6 +127,7 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
           'split*: the same ingest load against `fanout serve` with FANOUT_PIPELINE=off beside a `fanout work`',
           'process on the same data file (the two share the SQLite WAL file; each gets a core).',
           'A non-2xx or error count above 0 makes the run worthless: check the settings.',
+          '*PeakRssMiB: the process high-water mark of resident memory (VmHWM, Linux only), read before it stops.',
         ],
       };
     } finally {
@@ -130,6 +143,7 @@ function load(opts: autocannon.Options): Promise<autocannon.Result> {
 }
 
 interface Server {
+  readonly pid: number | undefined;
   readonly url: string;
   readonly apiKey: string;
   stop(): Promise<void>;
@@ -161,10 +175,21 @@ function startServer(dir: string, env: Readonly<Record<string, string>>): Promis
       const apiKey = /API key \(shown once\): (\S+)/.exec(out)?.[1];
       if (url && apiKey) {
         child.removeAllListeners('exit');
-        resolve({ url, apiKey, stop: () => stop(child) });
+        resolve({ pid: child.pid, url, apiKey, stop: () => stop(child) });
       }
     });
   });
+}
+
+/** A process's peak resident memory in MiB (VmHWM of /proc), or undefined where there is no /proc. */
+function peakRssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `fanout work` on `dir` (it starts while the load does; appends wait in the log meanwhile). */
