@@ -22,6 +22,7 @@ import { FanoutStack, type FanoutStackProps } from './stack.ts';
  *   `pushCredentialsRevision` (change it after rotating a secret); `pushDelivery` (`sns`, the
  *   default, or `direct`: APNs / FCM straight from the push consumer, with one NAT gateway);
  *   `pushProvidersSecret` (a push providers document for per-tenant apps, docs/push.md);
+ *   `webPushVapidSecret` (the Web Push VAPID keys as JSON, docs/push.md);
  * - `frequencyCaps`: the tenants' default push frequency caps (JSON, docs/configuration.md), and
  *   `frequencyCapStore` (`memorydb`, the default, or `dynamodb`): where their counters live;
  * - `unreadMode` (`counter`, the default, or `gsi`): how the inbox counts unread notifications;
@@ -98,6 +99,7 @@ const props: FanoutStackProps = {
   ...optional('push', pushFromContext()),
   ...optional('pushDelivery', pushDelivery()),
   ...optional('pushProvidersSecret', text('pushProvidersSecret')),
+  ...optional('webPushVapidSecret', text('webPushVapidSecret')),
   ...optional('frequencyCaps', capDefaults()),
   ...optional('frequencyCapStore', frequencyCapStore()),
   ...optional('unreadMode', unreadMode()),

@@ -117,6 +117,13 @@ export interface FanoutStackProps extends StackProps {
    */
   readonly pushProvidersSecret?: string;
   /**
+   * Secret with the Web Push VAPID keys, JSON `{publicKey, privateKey, subject}` (context
+   * `webPushVapidSecret`; docs/push.md). Read by the push consumer at cold start; web push needs
+   * `pushDelivery: direct` for its route out.
+   * @default none
+   */
+  readonly webPushVapidSecret?: string;
+  /**
    * Public URL of the API for List-Unsubscribe links (context `publicBaseUrl`).
    * @default unset
    */
@@ -198,13 +205,16 @@ export class FanoutStack extends Stack {
     // Direct push keeps the credentials for the push consumer; SNS gets them for its applications.
     const { apns, fcm, ...pushRest } = props.push ?? {};
     const directPush =
-      direct || props.pushProvidersSecret !== undefined
+      direct || props.pushProvidersSecret !== undefined || props.webPushVapidSecret !== undefined
         ? new FanoutDirectPush(this, 'DirectPush', {
             ...(direct && apns !== undefined ? { apns } : {}),
             ...(direct && fcm !== undefined ? { fcm } : {}),
             ...(props.pushProvidersSecret === undefined
               ? {}
               : { providersSecret: props.pushProvidersSecret }),
+            ...(props.webPushVapidSecret === undefined
+              ? {}
+              : { webPushVapidSecret: props.webPushVapidSecret }),
           })
         : undefined;
     this.transport = new FanoutTransport(this, 'Transport', {

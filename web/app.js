@@ -2,6 +2,7 @@
 // Plain DOM, no framework. Text from the server is only ever set as textContent.
 
 import { hidePreferences, showPreferences } from './preferences.js';
+import { hideWebPush, showWebPush } from './web-push.js';
 
 const PAGE_SIZE = 20;
 /** Smaller than every notification id: "send me everything new" for an inbox that was empty. */
@@ -63,6 +64,7 @@ async function signIn(token) {
   await refreshCount();
   openStream();
   showPreferences(api);
+  showWebPush(api);
   $('list').focus();
 }
 
@@ -83,6 +85,7 @@ function signOut(message = '') {
   sessionStorage.removeItem(TOKEN_KEY);
   resetList();
   hidePreferences();
+  hideWebPush();
   $('inbox').hidden = true;
   $('bell').hidden = true;
   $('sign-out').hidden = true;

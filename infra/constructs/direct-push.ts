@@ -23,6 +23,13 @@ export interface FanoutDirectPushProps {
    * @default none
    */
   readonly providersSecret?: secretsmanager.ISecret | string;
+  /**
+   * A secret holding the Web Push provider's VAPID keys, JSON `{publicKey, privateKey, subject}`
+   * (docs/push.md). Web push leaves from the push consumer itself, so it needs the route out that
+   * `PushDelivery.Direct` gives it.
+   * @default none: web push devices are refused (`platform_not_configured`)
+   */
+  readonly webPushVapidSecret?: secretsmanager.ISecret | string;
 }
 
 /**
@@ -60,6 +67,11 @@ export class FanoutDirectPush extends Construct {
       const doc = secretRef(this, 'PushProviders', props.providersSecret);
       secrets.push(doc);
       environment.FANOUT_PUSH_PROVIDERS_SECRET_ID = secretId(doc);
+    }
+    if (props.webPushVapidSecret !== undefined) {
+      const vapid = secretRef(this, 'WebPushVapid', props.webPushVapidSecret);
+      secrets.push(vapid);
+      environment.FANOUT_VAPID_SECRET_ID = secretId(vapid);
     }
     this.environment = environment;
     this.secrets = secrets;

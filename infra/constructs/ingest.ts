@@ -18,6 +18,8 @@ export const PUBLIC_PATHS = [
   '/preferences.js',
   '/styles.css',
   '/sse.js',
+  '/web-push.js',
+  '/sw.js',
   '/ops',
   '/ops.js',
   '/openapi.json',

@@ -21,7 +21,11 @@ export const Channel = { Push: 'push', Email: 'email' } as const;
 export type Channel = (typeof Channel)[keyof typeof Channel];
 export const CHANNELS: readonly Channel[] = [Channel.Push, Channel.Email];
 
-export const Platform = { Apns: 'apns', Fcm: 'fcm' } as const;
+/**
+ * Where a device's pushes go: Apple's APNs, Google's FCM, or a browser's push service (Web Push,
+ * RFC 8030), whose device token is the subscription itself (`web-push-subscription.ts`).
+ */
+export const Platform = { Apns: 'apns', Fcm: 'fcm', WebPush: 'webpush' } as const;
 export type Platform = (typeof Platform)[keyof typeof Platform];
 
 /**

@@ -25,6 +25,7 @@ import { tenantKeyRoutes } from './routes/tenant-keys.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webRoutes } from './routes/web.ts';
+import { webPushRoutes } from './routes/web-push.ts';
 import { errorSchema } from './schemas.ts';
 import { createUserTokens } from './user-tokens.ts';
 
@@ -73,6 +74,11 @@ export interface AppOptions {
    * an app only ever injected into (Lambda, where API Gateway holds the sockets).
    */
   readonly server?: ServerLimits;
+  /**
+   * The VAPID public key a tenant's browsers subscribe with (its Web Push provider's). Absent, or
+   * undefined for a tenant: `GET /v1/me/webpush/vapid-public-key` answers 404.
+   */
+  readonly webPushPublicKey?: (tenantId: string) => string | undefined;
 }
 
 /** The live side: wake-ups for inbox streams and the operator's metrics. */
@@ -221,6 +227,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   ]) {
     await app.register(routes, ctx);
   }
+  await app.register(webPushRoutes, {
+    ctx,
+    ...(options.webPushPublicKey === undefined ? {} : { publicKey: options.webPushPublicKey }),
+  });
   await app.register(unsubscribeRoutes, {
     tokens: createUnsubscribeTokens(options.unsubscribeSecret ?? options.tokenSecret),
     preferences: ports.preferences,

@@ -150,6 +150,34 @@ export const deviceBodySchema = {
   properties: { platform: { type: 'string', enum: ['apns', 'fcm'] } },
 } as const;
 
+/**
+ * A browser's `PushSubscription.toJSON()`. The shapes only: `parseWebPushSubscription` checks the
+ * endpoint's scheme and the keys' lengths, and answers 400 naming the field.
+ */
+export const webPushSubscriptionSchema = {
+  type: 'object',
+  required: ['endpoint', 'keys'],
+  additionalProperties: false,
+  properties: {
+    endpoint: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 800,
+      description: 'The push service URL: https (http only on a loopback host).',
+    },
+    expirationTime: { type: ['number', 'null'] },
+    keys: {
+      type: 'object',
+      required: ['p256dh', 'auth'],
+      additionalProperties: false,
+      properties: {
+        p256dh: { type: 'string', maxLength: 100, description: 'Base64url, 65 bytes.' },
+        auth: { type: 'string', maxLength: 30, description: 'Base64url, 16 bytes.' },
+      },
+    },
+  },
+} as const;
+
 const switchesSchema = {
   type: 'object',
   additionalProperties: false,

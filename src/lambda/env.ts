@@ -218,6 +218,7 @@ const directPush: Setting<DirectPushEnv> = group({
     return secretId;
   },
   providersSecretId: text('FANOUT_PUSH_PROVIDERS_SECRET_ID'),
+  vapidSecretId: text('FANOUT_VAPID_SECRET_ID'),
 });
 
 /** The process environment, read once per container (the one `process.env` access of src/lambda). */

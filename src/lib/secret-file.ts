@@ -7,8 +7,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
  * written: the loser of the race reads the winner's.
  */
 export function readOrCreateSecret(file: string): string {
+  return readOrCreateSecretFile(file, () => randomBytes(32).toString('hex'));
+}
+
+/**
+ * The text kept in `file`: read, or `make()` written once into an owner-only file (0600), with the
+ * same first-writer-wins rule as {@link readOrCreateSecret}. `make` is called only to try a write.
+ */
+export function readOrCreateSecretFile(file: string, make: () => string): string {
   try {
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    writeFileSync(file, make(), { mode: 0o600, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }

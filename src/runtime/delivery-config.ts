@@ -1,4 +1,4 @@
-import { group, pattern, type Setting, text } from '../lib/settings.ts';
+import { allOrNone, group, pattern, type Setting, text } from '../lib/settings.ts';
 import { apnsVariables, publicBaseUrl } from './settings.ts';
 
 /**
@@ -28,6 +28,17 @@ export interface DeliverySettings {
   readonly fcmServiceAccountFile?: string;
   /** FANOUT_FCM_ORIGIN: another https origin than fcm.googleapis.com. */
   readonly fcmOrigin?: string;
+  /**
+   * FANOUT_VAPID_PUBLIC_KEY and FANOUT_VAPID_PRIVATE_KEY (base64url, as `web-push
+   * generate-vapid-keys` prints them), both or none: the default Web Push provider's keys. Without
+   * them the embedded mode generates a pair once into the data dir (`vapid-keys.json`, 0600).
+   */
+  readonly vapid?: { readonly publicKey: string; readonly privateKey: string };
+  /**
+   * FANOUT_VAPID_SUBJECT: the `mailto:` or `https:` contact push services see (the VAPID `sub`).
+   * @default FANOUT_PUBLIC_BASE_URL when https, else `mailto:webpush@fanout.invalid`
+   */
+  readonly vapidSubject?: string;
   /** FANOUT_SMTP_URL: `smtp://user:pass@host:587` or `smtps://…:465`; email goes out by SMTP. */
   readonly smtpUrl?: string;
   /** FANOUT_EMAIL_FROM: the From address (required with FANOUT_SMTP_URL). */
@@ -46,6 +57,15 @@ const origin = (variable: string) =>
 const apns = apnsVariables('FANOUT_APNS_KEY_FILE', ['FANOUT_APNS_ORIGIN']);
 const apnsOrigin = origin('FANOUT_APNS_ORIGIN');
 const fcmOrigin = origin('FANOUT_FCM_ORIGIN');
+const vapidKeys = allOrNone(['FANOUT_VAPID_PUBLIC_KEY', 'FANOUT_VAPID_PRIVATE_KEY'], {
+  label: 'FANOUT_VAPID_*_KEY',
+});
+/** RFC 8292 §2.1: push services reach the sender through it. */
+export const vapidSubject = pattern(
+  'FANOUT_VAPID_SUBJECT',
+  /^(mailto:[^@\s]+@[^@\s]+|https:\/\/[^/?#\s]+.*)$/,
+  'must be a mailto: address or an https:// URL',
+);
 /** The URL holds the SMTP password: no message ever repeats it. */
 const smtpUrl = pattern('FANOUT_SMTP_URL', /^smtps?:\/\//, 'must be an smtp:// or smtps:// URL');
 
@@ -61,6 +81,13 @@ export const deliverySettings: Setting<DeliverySettings> = group({
   },
   fcmOrigin,
   fcmServiceAccountFile: text('FANOUT_FCM_SERVICE_ACCOUNT_FILE', { requiredWith: 'FANOUT_FCM_ORIGIN' }),
+  vapid: (reader) => {
+    const keys = vapidKeys(reader);
+    return keys === undefined
+      ? undefined
+      : { publicKey: keys.FANOUT_VAPID_PUBLIC_KEY, privateKey: keys.FANOUT_VAPID_PRIVATE_KEY };
+  },
+  vapidSubject,
   smtpUrl,
   emailFrom: text('FANOUT_EMAIL_FROM', { requiredWith: 'FANOUT_SMTP_URL' }),
   publicBaseUrl,

@@ -22,11 +22,12 @@ import {
   RecordingPushTransport,
 } from '../adapters/embedded/recording-transports.ts';
 import { EmbeddedTenants } from '../adapters/embedded/tenants.ts';
+import { generateVapidKeyPair, type VapidKeys } from '../adapters/push/webpush/vapid.ts';
 import { createCursorCodec } from '../domain/cursor.ts';
 import { ClosedError, ValidationError } from '../domain/errors.ts';
 import { tierPolicy } from '../domain/tier.ts';
 import { makePrivateDir } from '../lib/private-files.ts';
-import { readOrCreateSecret } from '../lib/secret-file.ts';
+import { readOrCreateSecret, readOrCreateSecretFile } from '../lib/secret-file.ts';
 import type { AuditSink } from '../ports/audit-sink.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
@@ -34,7 +35,12 @@ import type { Ports } from '../ports/ports.ts';
 import type { EmailMessage, EmailResult, PushMessage, PushResult } from '../ports/transports.ts';
 import type { RuntimeConfig } from './config.ts';
 import type { HousekeepingTask } from './housekeeping.ts';
-import { type EmbeddedTransports, openEmbeddedTransports, realProviderVariables } from './push/embedded.ts';
+import {
+  type EmbeddedTransports,
+  openEmbeddedTransports,
+  realProviderVariables,
+  vapidSubjectOf,
+} from './push/embedded.ts';
 
 /** The data file inside the data dir. */
 export const DB_FILE = 'fanout.db';
@@ -45,6 +51,8 @@ export const AUDIT_DIR = 'audit';
  * tokens and unsubscribe links) and FANOUT_CURSOR_SECRET (inbox cursors), by their file names.
  */
 export const DataDirSecret = { Token: 'token-secret', Cursor: 'cursor-secret' } as const;
+/** The data dir's VAPID key pair (JSON `{publicKey, privateKey}`), generated at first start. */
+export const VAPID_KEYS_FILE = 'vapid-keys.json';
 export type DataDirSecret = (typeof DataDirSecret)[keyof typeof DataDirSecret];
 
 export interface EmbeddedPortsOptions {
@@ -85,6 +93,8 @@ export type EmbeddedPorts = Ports & {
   readonly emailSink: RecordingEmailTransport;
   /** Which providers push and email go through (the sinks unless credentials are configured). */
   readonly transports: EmbeddedTransports['summary'];
+  /** The VAPID public key browsers of a tenant subscribe with (see `EmbeddedTransports`). */
+  readonly webPushPublicKey: EmbeddedTransports['webPushPublicKey'];
   /** The directory the JSONL audit log is written to. */
   readonly auditDir: string;
   /** Space reclaiming no managed service does here (see `embeddedHousekeeping`). */
@@ -128,6 +138,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       pushSink,
       emailSink,
       logger,
+      ...(config.delivery.vapid === undefined ? { vapid: dataDirVapid(config) } : {}),
     });
     // After the transports, whose settings may be refused: nothing is left open by a bad setting.
     // Only a process that delivers writes (and, on open, repairs) the audit log: a second writer
@@ -146,6 +157,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       pushSink,
       emailSink,
       transports: transports.summary,
+      webPushPublicKey: (tenantId) => transports.webPushPublicKey(tenantId),
       auditDir,
       clock,
       logger,
@@ -253,6 +265,26 @@ export function refreshPlannerStatistics(db: EmbeddedDb): void {
  */
 export function dataDirSecret(dataDir: string, which: DataDirSecret): string {
   return dataDir === ':memory:' ? randomBytes(32).toString('hex') : readOrCreateSecret(join(dataDir, which));
+}
+
+/**
+ * The data dir's VAPID keys, generated once like its other secrets, so every process on it (serve,
+ * work) signs with the pair browsers subscribed to; ':memory:' draws a pair per process. A file
+ * someone edited into something else is refused by the transport's key checks, by field name.
+ */
+function dataDirVapid(config: RuntimeConfig): VapidKeys {
+  const subject = vapidSubjectOf(config.delivery);
+  if (config.dataDir === ':memory:') return { ...generateVapidKeyPair(), subject };
+  const text = readOrCreateSecretFile(join(config.dataDir, VAPID_KEYS_FILE), () =>
+    JSON.stringify(generateVapidKeyPair()),
+  );
+  let keys: { publicKey?: unknown; privateKey?: unknown } = {};
+  try {
+    keys = JSON.parse(text) as typeof keys;
+  } catch {
+    throw new ValidationError([{ path: VAPID_KEYS_FILE, message: 'is not JSON {publicKey, privateKey}' }]);
+  }
+  return { publicKey: String(keys?.publicKey ?? ''), privateKey: String(keys?.privateKey ?? ''), subject };
 }
 
 async function closeIfClosable(resource: object): Promise<void> {

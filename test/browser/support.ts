@@ -47,7 +47,11 @@ export async function startService(tenantId = 'browser'): Promise<Service> {
   const ports = observePorts(raw, { metrics, changes: notifier });
   const pipeline = new Pipeline(ports, localPipelineOptions(config));
   await pipeline.start();
-  const options = { ...appOptions(config), operatorTenantId: tenantId };
+  const options = {
+    ...appOptions(config),
+    operatorTenantId: tenantId,
+    webPushPublicKey: raw.webPushPublicKey,
+  };
   const app = await buildApp({
     ports,
     clock: ports.clock,

@@ -1,6 +1,12 @@
+import { createECDH } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/domain/errors.ts';
 import type { Platform, UserKey } from '../../src/domain/types.ts';
+import {
+  MAX_ENDPOINT_LENGTH,
+  parseWebPushSubscription,
+  webPushToken,
+} from '../../src/domain/web-push-subscription.ts';
 import type { DeviceRegistration, Devices } from '../../src/ports/devices.ts';
 
 /** What a suite run needs: fresh, empty devices per test. */
@@ -175,6 +181,27 @@ export function devicesContract(name: string, make: () => Promise<DevicesHarness
       );
       await expect(h.devices.listActive(user('', 'alice'))).rejects.toBeInstanceOf(ValidationError);
       await expect(h.devices.deactivate(T1, 'token-a', '')).rejects.toBeInstanceOf(ValidationError);
+      expect(await tokens(T1, 'alice')).toEqual([]);
+    });
+
+    it('keeps a web push subscription of the longest endpoint as one device, and refuses one in another form', async () => {
+      // Prepare
+      const endpoint = `https://push.example.com/${'e'.repeat(MAX_ENDPOINT_LENGTH - 25)}`;
+      const keys = {
+        p256dh: createECDH('prime256v1').generateKeys().toString('base64url'),
+        auth: 'A'.repeat(22),
+      };
+      const token = webPushToken(parseWebPushSubscription({ endpoint, keys }));
+      // Act
+      await h.devices.register(reg(T1, 'alice', token, 1_000, 'webpush'));
+      await h.devices.register(reg(T1, 'alice', token, 2_000, 'webpush'));
+      // Assess
+      expect(await h.devices.listActive(user(T1, 'alice'))).toMatchObject([{ token, platform: 'webpush' }]);
+      const reordered = JSON.stringify({ keys, endpoint });
+      await expect(h.devices.register(reg(T1, 'alice', reordered, 3_000, 'webpush'))).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      expect(await h.devices.deactivate(T1, token, 'gone')).toBe(true);
       expect(await tokens(T1, 'alice')).toEqual([]);
     });
 

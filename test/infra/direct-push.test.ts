@@ -9,6 +9,7 @@ const DIRECT: FanoutStackProps = {
   ...FULL_PROPS,
   pushDelivery: 'direct',
   pushProvidersSecret: 'fanout/push-providers',
+  webPushVapidSecret: 'fanout/webpush-vapid',
   push: {
     ...FULL_PROPS.push,
     apns: { ...FULL_PROPS.push!.apns!, platform: 'APNS_SANDBOX' },
@@ -40,6 +41,7 @@ describe('pushDelivery: direct', () => {
       FANOUT_APNS_ENVIRONMENT: 'sandbox',
       FANOUT_FCM_SECRET_ID: 'fanout/fcm-service-account',
       FANOUT_PUSH_PROVIDERS_SECRET_ID: 'fanout/push-providers',
+      FANOUT_VAPID_SECRET_ID: 'fanout/webpush-vapid',
     });
     expect(vars).not.toHaveProperty('FANOUT_SNS_APNS_ARN');
     expect(vars).not.toHaveProperty('FANOUT_SNS_FCM_ARN');
@@ -51,11 +53,11 @@ describe('pushDelivery: direct', () => {
     for (const fn of [stack.delivery.consumers.email, stack.worker.function, stack.ingest.eventApi]) {
       const logicalId = stack.getLogicalId(fn.node.defaultChild as never);
       const vars = template.toJSON().Resources[logicalId].Properties.Environment.Variables;
-      expect(Object.keys(vars).filter((k) => /APNS|FCM|PUSH_PROVIDERS/.test(k))).toEqual([]);
+      expect(Object.keys(vars).filter((k) => /APNS|FCM|PUSH_PROVIDERS|VAPID/.test(k))).toEqual([]);
     }
   });
 
-  it('lets the push consumer alone read the three secrets', () => {
+  it('lets the push consumer alone read the four secrets', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const readers = Object.values(policies).filter((p) =>
       JSON.stringify(p).includes('secretsmanager:GetSecretValue'),
@@ -70,14 +72,19 @@ describe('pushDelivery: direct', () => {
         JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(pushRole),
       ),
     );
-    for (const name of ['fanout/apns-signing-key', 'fanout/fcm-service-account', 'fanout/push-providers']) {
+    for (const name of [
+      'fanout/apns-signing-key',
+      'fanout/fcm-service-account',
+      'fanout/push-providers',
+      'fanout/webpush-vapid',
+    ]) {
       expect(pushPolicy).toContain(`:secret:${name}-??????`);
     }
     // The SNS mode's endpoint rights are not needed.
     expect(pushPolicy).not.toContain('sns:Publish');
     // No other role may read them: every policy that names one of them is the push consumer's alone.
     const naming = Object.values(policies).filter((p) =>
-      /fanout\/(apns-signing-key|fcm-service-account|push-providers)/.test(JSON.stringify(p)),
+      /fanout\/(apns-signing-key|fcm-service-account|push-providers|webpush-vapid)/.test(JSON.stringify(p)),
     );
     expect(naming.length).toBeGreaterThan(0);
     for (const policy of naming) {

@@ -213,6 +213,8 @@ describe('FanoutStack: HTTP API', () => {
           '/preferences.js',
           '/styles.css',
           '/sse.js',
+          '/web-push.js',
+          '/sw.js',
           '/ops',
           '/ops.js',
           '/openapi.json',

@@ -6,6 +6,8 @@ import { generateApnsKey } from '../../fakes/fake-apns.ts';
 import { generateServiceAccount } from '../../fakes/fake-fcm-account.ts';
 import { ApnsTransport } from '../../src/adapters/push/apns/apns-transport.ts';
 import { FcmTransport } from '../../src/adapters/push/fcm/fcm-transport.ts';
+import { generateVapidKeyPair, type VapidKeys } from '../../src/adapters/push/webpush/vapid.ts';
+import { WebPushTransport } from '../../src/adapters/push/webpush/webpush-transport.ts';
 import { SmtpEmailTransport } from '../../src/adapters/smtp/smtp-email.ts';
 import { ValidationError } from '../../src/domain/errors.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
@@ -40,12 +42,13 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The transports of an environment, as `openEmbeddedPorts` opens them (closed after the test). */
-function open(env: Record<string, string>): EmbeddedTransports {
+function open(env: Record<string, string>, vapid?: VapidKeys): EmbeddedTransports {
   const transports = openEmbeddedTransports({
     settings: readRuntimeConfig(env).delivery,
     pushSink,
     emailSink,
     logger: silentLogger,
+    ...(vapid === undefined ? {} : { vapid }),
   });
   opened.push(transports);
   return transports;
@@ -66,7 +69,13 @@ describe('openEmbeddedTransports', () => {
     expect(t.push.route('acme', 'apns')).toBe(pushSink);
     expect(t.push.route('acme', 'fcm')).toBe(pushSink);
     expect(t.email).toBe(emailSink);
-    expect(t.summary).toEqual({ apns: 'record', fcm: 'record', email: 'record', tenants: 0 });
+    expect(t.summary).toEqual({
+      apns: 'record',
+      fcm: 'record',
+      webpush: 'record',
+      email: 'record',
+      tenants: 0,
+    });
   });
 
   it('pushes iOS through APNs with the variables alone, and keeps recording Android', () => {
@@ -77,7 +86,13 @@ describe('openEmbeddedTransports', () => {
     expect(apns).toBeInstanceOf(ApnsTransport);
     expect((apns as ApnsTransport).origin).toBe('https://api.sandbox.push.apple.com');
     expect(t.push.route('anyone', 'fcm')).toBe(pushSink);
-    expect(t.summary).toEqual({ apns: 'apns', fcm: 'record', email: 'record', tenants: 0 });
+    expect(t.summary).toEqual({
+      apns: 'apns',
+      fcm: 'record',
+      webpush: 'record',
+      email: 'record',
+      tenants: 0,
+    });
   });
 
   it('takes another origin for APNs and an FCM service account from their variables', () => {
@@ -122,7 +137,13 @@ describe('openEmbeddedTransports', () => {
     expect(shared).toBeInstanceOf(ApnsTransport);
     expect(own).not.toBe(shared);
     expect(t.push.route('acme', 'fcm')).toBe(pushSink);
-    expect(t.summary).toEqual({ apns: 'apns', fcm: 'record', email: 'record', tenants: 1 });
+    expect(t.summary).toEqual({
+      apns: 'apns',
+      fcm: 'record',
+      webpush: 'record',
+      email: 'record',
+      tenants: 1,
+    });
   });
 
   it("reads the variables' key file from the working directory, not from the document's", () => {
@@ -232,5 +253,66 @@ describe('openEmbeddedTransports', () => {
     // Assess
     expect(issues.map((i) => i.path)).toEqual(['FANOUT_SMTP_URL']);
     expect(JSON.stringify(issues)).not.toContain('SENTINEL-PASS');
+  });
+
+  describe('web push', () => {
+    const dataDir: VapidKeys = { ...generateVapidKeyPair(), subject: 'mailto:webpush@fanout.invalid' };
+    const variables = generateVapidKeyPair();
+
+    it("pushes with the data dir's generated keys when nothing else names any", () => {
+      // Prepare, Act
+      const t = open({}, dataDir);
+      // Assess
+      expect(t.push.route('acme', 'webpush')).toBeInstanceOf(WebPushTransport);
+      expect(t.summary.webpush).toBe('webpush');
+      expect(t.webPushPublicKey('acme')).toBe(dataDir.publicKey);
+    });
+
+    it('takes the FANOUT_VAPID_* keys and subject over the data dir keys', () => {
+      // Prepare, Act
+      const t = open(
+        {
+          FANOUT_VAPID_PUBLIC_KEY: variables.publicKey,
+          FANOUT_VAPID_PRIVATE_KEY: variables.privateKey,
+          FANOUT_VAPID_SUBJECT: 'https://example.com/contact',
+        },
+        undefined,
+      );
+      // Assess
+      expect(t.webPushPublicKey('acme')).toBe(variables.publicKey);
+    });
+
+    it('names the variable when the FANOUT_VAPID_* keys do not belong together, never a key', () => {
+      // Prepare
+      const other = generateVapidKeyPair();
+      // Act
+      const opening = () =>
+        open({ FANOUT_VAPID_PUBLIC_KEY: other.publicKey, FANOUT_VAPID_PRIVATE_KEY: variables.privateKey });
+      // Assess
+      expect(issuesOf(opening)).toEqual([
+        { path: 'FANOUT_VAPID_PUBLIC_KEY', message: 'is not the public key of privateKey' },
+      ]);
+      expect(opening).not.toThrow(variables.privateKey);
+    });
+
+    it("lets a providers file's web push provider, and a tenant's own, win over the data dir keys", () => {
+      // Prepare
+      const acme = generateVapidKeyPair();
+      const providers = file(
+        'providers-webpush.json',
+        JSON.stringify({
+          default: { webpush: { provider: 'record' } },
+          tenants: {
+            acme: { webpush: { provider: 'webpush', ...acme, subject: 'mailto:ops@acme.example' } },
+          },
+        }),
+      );
+      // Act
+      const t = open({ FANOUT_PUSH_PROVIDERS_FILE: providers }, dataDir);
+      // Assess
+      expect(t.webPushPublicKey('acme')).toBe(acme.publicKey);
+      expect(t.webPushPublicKey('other')).toBeUndefined();
+      expect(t.push.route('other', 'webpush')).toBe(pushSink);
+    });
   });
 });

@@ -38,6 +38,9 @@ export class InMemoryEndpointCache implements EndpointCache {
   }
 }
 
+/** The platforms SNS mobile push serves. */
+type SnsPlatform = typeof Platform.Apns | typeof Platform.Fcm;
+
 /** Options of {@link SnsPushTransport}. */
 export interface SnsPushTransportOptions {
   /**
@@ -102,7 +105,8 @@ export class SnsPushTransport implements PushTransport {
 
   async send(message: PushMessage): Promise<PushResult> {
     checkMessage(message);
-    if (this.#apps[message.platform] === undefined) {
+    // SNS mobile push has no Web Push platform: such a device needs the `webpush` provider.
+    if (message.platform === Platform.WebPush || this.#apps[message.platform] === undefined) {
       return { status: 'rejected', reason: 'platform_not_configured', deactivateDevice: false };
     }
     let arn = await this.#cached(message);
@@ -141,7 +145,7 @@ export class SnsPushTransport implements PushTransport {
     try {
       const created = await this.#sns.send(
         new CreatePlatformEndpointCommand({
-          PlatformApplicationArn: this.#apps[message.platform],
+          PlatformApplicationArn: this.#apps[message.platform as SnsPlatform],
           Token: message.token,
         }),
       );
@@ -264,7 +268,7 @@ function checkMessage(m: PushMessage): void {
   if (typeof m.token !== 'string' || m.token === '') {
     throw new ValidationError([{ path: 'message.token', message: 'must be a non-empty string' }]);
   }
-  if (m.platform !== Platform.Apns && m.platform !== Platform.Fcm) {
-    throw new ValidationError([{ path: 'message.platform', message: "must be 'apns' or 'fcm'" }]);
+  if (!Object.values(Platform).includes(m.platform)) {
+    throw new ValidationError([{ path: 'message.platform', message: 'must be a platform' }]);
   }
 }

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../domain/errors.ts';
 import { Platform } from '../../domain/types.ts';
+import { parseWebPushToken } from '../../domain/web-push-subscription.ts';
 import type { DeviceRegistration } from '../../ports/devices.ts';
 import { requireText } from './input.ts';
 
@@ -9,6 +10,7 @@ import { requireText } from './input.ts';
  */
 
 const PLATFORMS: ReadonlySet<string> = new Set(Object.values(Platform));
+const PLATFORM_MESSAGE = `must be one of ${[...PLATFORMS].map((p) => `'${p}'`).join(', ')}`;
 
 /** Throws a ValidationError naming the first bad field of registration `i`. */
 export function validateRegistration(reg: DeviceRegistration, i: number): void {
@@ -20,7 +22,14 @@ export function validateRegistration(reg: DeviceRegistration, i: number): void {
   requireText(reg.userId, `${path}.userId`);
   requireText(reg.token, `${path}.token`);
   if (!PLATFORMS.has(reg.platform)) {
-    throw new ValidationError([{ path: `${path}.platform`, message: "must be 'apns' or 'fcm'" }]);
+    throw new ValidationError([{ path: `${path}.platform`, message: PLATFORM_MESSAGE }]);
+  }
+  // A web push token is the subscription in canonical form: anything else could never be pushed,
+  // and a second spelling of one subscription would become a second device.
+  if (reg.platform === Platform.WebPush && parseWebPushToken(reg.token) === undefined) {
+    throw new ValidationError([
+      { path: `${path}.token`, message: 'must be a web push subscription in canonical form' },
+    ]);
   }
   if (typeof reg.registeredAt !== 'number' || !Number.isFinite(reg.registeredAt)) {
     throw new ValidationError([{ path: `${path}.registeredAt`, message: 'must be a finite number' }]);

@@ -100,7 +100,11 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
       await step('starting the pipeline', () => pipeline.start());
       housekeeper.start();
     }
-    const options = { ...appOptions(keyed), ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}) };
+    const options = {
+      ...appOptions(keyed),
+      ...(config.devSignIn ? { devTenantId: DEV_TENANT } : {}),
+      ...(raw.webPushPublicKey === undefined ? {} : { webPushPublicKey: raw.webPushPublicKey }),
+    };
     const accessLog = config.accessLog ? jsonLogger('info', io.stderr) : undefined;
     const server = await step('building the HTTP API', () =>
       buildApp({ ports, clock: ports.clock, logger, options, live, ...(accessLog ? { accessLog } : {}) }),
@@ -146,7 +150,7 @@ function deliveryLine(t: EmbeddedPorts['transports'] | undefined): string {
   if (t === undefined) return 'delivery: recorded (local-aws: push to the sink, email to the SES emulator)\n';
   const name = (p: string) => (p === 'record' ? 'recorded' : p);
   const tenants = t.tenants > 0 ? `, ${t.tenants} tenant(s) with providers of their own` : '';
-  return `delivery: APNs ${name(t.apns)}, FCM ${name(t.fcm)}, email ${name(t.email)}${tenants}\n`;
+  return `delivery: APNs ${name(t.apns)}, FCM ${name(t.fcm)}, Web Push ${name(t.webpush)}, email ${name(t.email)}${tenants}\n`;
 }
 
 /** The HTTP API's options from the runtime config. */
@@ -175,6 +179,7 @@ async function openServePorts(
   Ports & {
     readonly housekeeping: readonly HousekeepingTask[];
     readonly transports?: EmbeddedPorts['transports'];
+    readonly webPushPublicKey?: EmbeddedPorts['webPushPublicKey'];
   }
 > {
   if (config.profile === 'embedded') return openEmbeddedPorts({ config, logger, delivers: config.pipeline });

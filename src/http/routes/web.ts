@@ -35,6 +35,16 @@ const PAGES: Readonly<Record<string, readonly [file: string, type: string]>> = {
   '/sse.js': ['sse.js', 'text/javascript; charset=utf-8'],
   '/ops': ['ops.html', 'text/html; charset=utf-8'],
   '/ops.js': ['ops.js', 'text/javascript; charset=utf-8'],
+  '/web-push.js': ['web-push.js', 'text/javascript; charset=utf-8'],
+  '/sw.js': ['sw.js', 'text/javascript; charset=utf-8'],
+};
+
+/**
+ * The service worker controls the whole origin (scope `/`), which its place at the root already
+ * allows; the header says so explicitly, and `no-cache` makes browsers check it on every update.
+ */
+const SERVICE_WORKER_HEADERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  '/sw.js': { 'service-worker-allowed': '/' },
 };
 
 /**
@@ -63,6 +73,7 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions = {
         .headers(SECURITY_HEADERS)
         .header('content-type', type)
         .header('cache-control', 'no-cache')
+        .headers(SERVICE_WORKER_HEADERS[url] ?? {})
         .send(body),
     );
   }

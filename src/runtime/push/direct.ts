@@ -1,19 +1,21 @@
 import { ApnsTransport } from '../../adapters/push/apns/apns-transport.ts';
 import { FcmTransport } from '../../adapters/push/fcm/fcm-transport.ts';
 import { parseServiceAccount } from '../../adapters/push/fcm/service-account.ts';
+import { WebPushTransport } from '../../adapters/push/webpush/webpush-transport.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { PushTransport } from '../../ports/transports.ts';
-import type { ApnsProviderConfig, FcmProviderConfig } from './providers.ts';
+import type { ApnsProviderConfig, FcmProviderConfig, WebPushProviderConfig } from './providers.ts';
 
 /** The direct clients' factories, from a providers document's settings: one shape in both modes. */
 export interface DirectPushFactories {
   apns(config: ApnsProviderConfig): PushTransport;
   fcm(config: FcmProviderConfig): PushTransport;
+  webpush(config: WebPushProviderConfig): PushTransport;
 }
 
 /**
- * APNs and FCM clients as the embedded mode and Lambda build them. `clock` must be real time
+ * APNs, FCM and Web Push clients as the embedded mode and Lambda build them. `clock` must be real time
  * (Apple and Google check provider tokens, OAuth assertions and expiry times against it).
  */
 export function directPushFactories(opts: {
@@ -37,6 +39,11 @@ export function directPushFactories(opts: {
       new FcmTransport({
         serviceAccount: parseServiceAccount(c.serviceAccount),
         ...(c.origin === undefined ? {} : { origin: c.origin }),
+        ...common,
+      }),
+    webpush: (c) =>
+      new WebPushTransport({
+        vapid: { publicKey: c.publicKey, privateKey: c.privateKey, subject: c.subject },
         ...common,
       }),
   };

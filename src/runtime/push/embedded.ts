@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { VapidKeys } from '../../adapters/push/webpush/vapid.ts';
 import { SmtpEmailTransport } from '../../adapters/smtp/smtp-email.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { Platform } from '../../domain/types.ts';
@@ -22,6 +23,11 @@ export interface EmbeddedTransportsOptions {
   readonly logger: Logger;
   /** Reads key files. @default UTF-8 from disk */
   readonly readText?: ReadText;
+  /**
+   * The VAPID keys of the data dir: the default Web Push provider unless the variables
+   * (FANOUT_VAPID_*) or the providers file name one. Absent: web push goes to `pushSink`.
+   */
+  readonly vapid?: VapidKeys;
 }
 
 /** The embedded mode's transports, and how to release their connections. */
@@ -32,9 +38,15 @@ export interface EmbeddedTransports {
   readonly summary: {
     readonly apns: string;
     readonly fcm: string;
+    readonly webpush: string;
     readonly email: string;
     readonly tenants: number;
   };
+  /**
+   * The VAPID public key a browser of this tenant subscribes with: its own Web Push provider's, else
+   * the default one's; undefined when web push of this tenant goes nowhere real.
+   */
+  webPushPublicKey(tenantId: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -56,10 +68,10 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
         ...directPushFactories({ logger, clock }),
         record: () => opts.pushSink,
       },
-      { [Platform.Apns]: opts.pushSink, [Platform.Fcm]: opts.pushSink },
+      { [Platform.Apns]: opts.pushSink, [Platform.Fcm]: opts.pushSink, [Platform.WebPush]: opts.pushSink },
     );
   const { providers, push } = withVariableNames(settings, () => {
-    const providers = pushProviders(settings, readText);
+    const providers = pushProviders(settings, readText, opts.vapid);
     return { providers, push: pushRouting(providers) };
   });
   let email = opts.emailSink;
@@ -85,13 +97,34 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
     summary: {
       apns: name(Platform.Apns),
       fcm: name(Platform.Fcm),
+      webpush: name(Platform.WebPush),
       email: smtp === undefined ? 'record' : 'smtp',
       tenants: Object.keys(providers.tenants).length,
+    },
+    webPushPublicKey(tenantId) {
+      const own = Object.hasOwn(providers.tenants, tenantId)
+        ? providers.tenants[tenantId]?.webpush
+        : undefined;
+      const provider = own ?? providers.default.webpush;
+      return provider?.provider === 'webpush' ? provider.publicKey : undefined;
     },
     async close() {
       await Promise.all([push.close(), smtp?.close()]);
     },
   };
+}
+
+/**
+ * The contact push services see when nobody named one. `.invalid` is reserved (RFC 2606): it reaches
+ * nobody, which Mozilla's and Google's services accept; Apple's wants a real one (FANOUT_VAPID_SUBJECT).
+ */
+export const DEFAULT_VAPID_SUBJECT = 'mailto:webpush@fanout.invalid';
+
+/** FANOUT_VAPID_SUBJECT, else the public https URL of the API, else {@link DEFAULT_VAPID_SUBJECT}. */
+export function vapidSubjectOf(settings: DeliverySettings): string {
+  if (settings.vapidSubject !== undefined) return settings.vapidSubject;
+  const base = settings.publicBaseUrl;
+  return base?.startsWith('https://') ? base : DEFAULT_VAPID_SUBJECT;
 }
 
 /** The variables of these settings that name a real provider (empty: everything is recorded). */
@@ -117,6 +150,9 @@ const VARIABLE_PATHS: readonly [string, string][] = [
   ['default.fcm.serviceAccountFile', 'FANOUT_FCM_SERVICE_ACCOUNT_FILE'],
   ['default.fcm.origin', 'FANOUT_FCM_ORIGIN'],
   ['default.fcm', 'FANOUT_FCM_SERVICE_ACCOUNT_FILE'],
+  ['default.webpush.publicKey', 'FANOUT_VAPID_PUBLIC_KEY'],
+  ['default.webpush.privateKey', 'FANOUT_VAPID_PRIVATE_KEY'],
+  ['default.webpush.subject', 'FANOUT_VAPID_SUBJECT'],
 ];
 
 /** Runs `build`, renaming the paths of its ValidationError that the variables filled. */
@@ -128,7 +164,9 @@ function withVariableNames<T>(settings: DeliverySettings, build: () => T): T {
     const fromVariables = (path: string) =>
       path.startsWith('default.apns')
         ? settings.apns !== undefined
-        : settings.fcmServiceAccountFile !== undefined;
+        : path.startsWith('default.webpush')
+          ? settings.vapid !== undefined || settings.vapidSubject !== undefined
+          : settings.fcmServiceAccountFile !== undefined;
     const rename = (path: string): string => {
       const hit = VARIABLE_PATHS.find(([p]) => path === p || path.startsWith(`${p}.`));
       return hit !== undefined && fromVariables(path) ? `${hit[1]}${path.slice(hit[0].length)}` : path;
@@ -141,7 +179,11 @@ function withVariableNames<T>(settings: DeliverySettings, build: () => T): T {
 }
 
 /** The providers document: the file's, with the env shortcuts as its default. */
-function pushProviders(settings: DeliverySettings, readText: ReadText): PushProvidersConfig {
+function pushProviders(
+  settings: DeliverySettings,
+  readText: ReadText,
+  dataDirVapid: VapidKeys | undefined,
+): PushProvidersConfig {
   let doc: Record<string, unknown> = {};
   const file = settings.pushProvidersFile;
   if (file !== undefined) {
@@ -181,7 +223,21 @@ function pushProviders(settings: DeliverySettings, readText: ReadText): PushProv
       origin: settings.fcmOrigin,
     };
   }
+  if (settings.vapid !== undefined) {
+    shortcuts.webpush = {
+      provider: 'webpush',
+      ...settings.vapid,
+      subject: vapidSubjectOf(settings),
+    };
+  }
   const fileDefault = doc.default ?? {};
+  // The data dir's generated keys give way silently to a document that names a Web Push provider:
+  // they are a default nobody chose, not a setting to keep apart from the file's.
+  if (settings.vapid === undefined && dataDirVapid !== undefined && isPlainObject(fileDefault)) {
+    if (fileDefault.webpush === undefined) {
+      doc = { ...doc, default: { ...fileDefault, webpush: { provider: 'webpush', ...dataDirVapid } } };
+    }
+  }
   // A `default` that is no object is left for parsePushProviders to report.
   if (Object.keys(shortcuts).length > 0 && isPlainObject(fileDefault)) {
     const both = Object.keys(shortcuts).filter((p) => fileDefault[p] !== undefined);
@@ -189,15 +245,15 @@ function pushProviders(settings: DeliverySettings, readText: ReadText): PushProv
       throw new ValidationError(
         both.map((p) => ({
           path: `FANOUT_PUSH_PROVIDERS_FILE default.${p}`,
-          message: `is also set by FANOUT_${p.toUpperCase()}_* variables: keep one`,
+          message: `is also set by FANOUT_${p === 'webpush' ? 'VAPID' : p.toUpperCase()}_* variables: keep one`,
         })),
       );
     }
-    doc = { ...doc, default: { ...fileDefault, ...shortcuts } };
+    doc = { ...doc, default: { ...(doc.default as object), ...shortcuts } };
   }
   return parsePushProviders(doc, {
     readText,
-    allowed: ['apns', 'fcm', 'record'],
+    allowed: ['apns', 'fcm', 'webpush', 'record'],
     ...(file === undefined ? {} : { baseDir: dirname(file) }),
   });
 }

@@ -41,6 +41,11 @@ export interface DirectPushEnv {
   readonly fcmSecretId?: string;
   /** FANOUT_PUSH_PROVIDERS_SECRET_ID: a push providers document (per-tenant providers, inline credentials). */
   readonly providersSecretId?: string;
+  /**
+   * FANOUT_VAPID_SECRET_ID: the secret holding the default Web Push provider's VAPID keys, as JSON
+   * `{"publicKey": "…", "privateKey": "…", "subject": "mailto:…"}`.
+   */
+  readonly vapidSecretId?: string;
 }
 
 /** Reads one secret's text. */
@@ -67,8 +72,8 @@ export function secretsManagerReader(client: SecretsManagerClient): SecretReader
 /** Whether this function's environment names any push provider (only the push consumer's does). */
 export function configuresPush(env: LambdaPushEnv): boolean {
   const { apnsApplicationArn, fcmApplicationArn } = env.push;
-  const { apns, fcmSecretId, providersSecretId } = env.directPush;
-  return [apnsApplicationArn, fcmApplicationArn, apns, fcmSecretId, providersSecretId].some(
+  const { apns, fcmSecretId, providersSecretId, vapidSecretId } = env.directPush;
+  return [apnsApplicationArn, fcmApplicationArn, apns, fcmSecretId, providersSecretId, vapidSecretId].some(
     (v) => v !== undefined,
   );
 }
@@ -82,11 +87,12 @@ export async function loadPushProviders(
   readSecret: SecretReader,
 ): Promise<PushProvidersConfig> {
   const { apnsApplicationArn, fcmApplicationArn } = env.push;
-  const { apns, fcmSecretId, providersSecretId } = env.directPush;
-  const [document, signingKey, serviceAccount] = await Promise.all([
+  const { apns, fcmSecretId, providersSecretId, vapidSecretId } = env.directPush;
+  const [document, signingKey, serviceAccount, vapid] = await Promise.all([
     providersSecretId === undefined ? undefined : readSecret(providersSecretId),
     apns === undefined ? undefined : readSecret(apns.secretId),
     fcmSecretId === undefined ? undefined : readSecret(fcmSecretId),
+    vapidSecretId === undefined ? undefined : readSecret(vapidSecretId),
   ]);
   let doc: Record<string, unknown> = {};
   if (document !== undefined) {
@@ -102,7 +108,7 @@ export async function loadPushProviders(
     doc = parsed;
   }
   const options: ParseOptions = {
-    allowed: ['apns', 'fcm', 'sns'],
+    allowed: ['apns', 'fcm', 'webpush', 'sns'],
     readText: () => {
       // A Lambda package holds no key files: credentials come inline from the secret.
       throw Object.assign(new Error('no files in Lambda'), { code: 'ENOFILES' });
@@ -120,18 +126,37 @@ export async function loadPushProviders(
     defaults.apns = { provider: 'apns', keyId, teamId, topic, environment, signingKey };
   }
   if (serviceAccount !== undefined) defaults.fcm = { provider: 'fcm', serviceAccount };
+  if (vapid !== undefined) defaults.webpush = vapidProvider(vapidSecretId!, vapid);
   // As in the embedded mode: a platform the variables and the document both set is refused, since
   // either choice would silently ignore the other.
-  const both = (['apns', 'fcm'] as const).filter(
+  const both = (['apns', 'fcm', 'webpush'] as const).filter(
     (p) => fileDefault[p] !== undefined && defaults[p] !== fileDefault[p],
   );
   if (both.length > 0) {
     throw new FanoutError(
       ErrorCode.Validation,
-      `secret ${providersSecretId} sets default.${both.join(' and default.')}, as the FANOUT_SNS_* / FANOUT_APNS_* / FANOUT_FCM_* variables do: keep one`,
+      `secret ${providersSecretId} sets default.${both.join(' and default.')}, as the FANOUT_SNS_* / FANOUT_APNS_* / FANOUT_FCM_* / FANOUT_VAPID_* variables do: keep one`,
     );
   }
   return parsePushProviders({ ...doc, default: defaults }, options);
+}
+
+/** The VAPID secret's JSON as a `webpush` provider; its keys are checked where the transport is built. */
+function vapidProvider(secretId: string, text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!isPlainObject(parsed)) {
+    throw new FanoutError(
+      ErrorCode.Validation,
+      `secret ${secretId} must hold JSON {"publicKey", "privateKey", "subject"}`,
+    );
+  }
+  const { publicKey, privateKey, subject } = parsed;
+  return { provider: 'webpush', publicKey, privateKey, subject };
 }
 
 export interface LambdaPushOptions {

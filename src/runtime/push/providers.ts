@@ -12,12 +12,19 @@ import { Issues, isPlainObject, joinPath, rejectUnknownKeys } from '../../domain
  * { "default": { "apns": { "provider": "apns", "keyId": "…", "teamId": "…", "topic": "com.example.app",
  *                          "environment": "sandbox", "signingKeyFile": "AuthKey_XXXXXXXXXX.p8" },
  *                "fcm":  { "provider": "fcm", "serviceAccountFile": "service-account.json" } },
+ *                "webpush": { "provider": "webpush", "publicKey": "B…", "privateKey": "…", "subject": "mailto:ops@example.com" } },
  *   "tenants": { "acme": { "apns": { "provider": "sns", "applicationArn": "arn:aws:sns:…:app/APNS/acme" } } } }
  * ```
  */
 
 /** The providers a platform can be pushed through. */
-export const PushProvider = { Apns: 'apns', Fcm: 'fcm', Sns: 'sns', Record: 'record' } as const;
+export const PushProvider = {
+  Apns: 'apns',
+  Fcm: 'fcm',
+  WebPush: 'webpush',
+  Sns: 'sns',
+  Record: 'record',
+} as const;
 export type PushProvider = (typeof PushProvider)[keyof typeof PushProvider];
 
 /** Direct APNs with token-based auth; the key is resolved to its PEM text. */
@@ -41,6 +48,17 @@ export interface FcmProviderConfig {
   readonly origin?: string;
 }
 
+/** Web Push (RFC 8030) straight to each browser's push service, signed with these VAPID keys. */
+export interface WebPushProviderConfig {
+  readonly provider: 'webpush';
+  /** Base64url, 65 bytes: what browsers subscribe with. */
+  readonly publicKey: string;
+  /** Base64url, 32 bytes. */
+  readonly privateKey: string;
+  /** `mailto:` or `https:` contact for push services (the VAPID JWT's `sub`). */
+  readonly subject: string;
+}
+
 /** SNS mobile push through a platform application (AWS mode). */
 export interface SnsProviderConfig {
   readonly provider: 'sns';
@@ -55,6 +73,7 @@ export interface RecordProviderConfig {
 export type ProviderConfig =
   | ApnsProviderConfig
   | FcmProviderConfig
+  | WebPushProviderConfig
   | SnsProviderConfig
   | RecordProviderConfig;
 export type PlatformProviders = Readonly<Partial<Record<Platform, ProviderConfig>>>;
@@ -80,6 +99,8 @@ export interface ParseOptions {
 const PLATFORM_PROVIDERS: Readonly<Record<Platform, readonly PushProvider[]>> = {
   [Platform.Apns]: [PushProvider.Apns, PushProvider.Sns, PushProvider.Record],
   [Platform.Fcm]: [PushProvider.Fcm, PushProvider.Sns, PushProvider.Record],
+  // SNS mobile push has no Web Push platform.
+  [Platform.WebPush]: [PushProvider.WebPush, PushProvider.Record],
 };
 const FIELDS: Readonly<Record<PushProvider, ReadonlySet<string>>> = {
   apns: new Set([
@@ -93,6 +114,7 @@ const FIELDS: Readonly<Record<PushProvider, ReadonlySet<string>>> = {
     'origin',
   ]),
   fcm: new Set(['provider', 'serviceAccount', 'serviceAccountFile', 'origin']),
+  webpush: new Set(['provider', 'publicKey', 'privateKey', 'subject']),
   sns: new Set(['provider', 'applicationArn']),
   record: new Set(['provider']),
 };
@@ -100,6 +122,7 @@ const FIELDS: Readonly<Record<PushProvider, ReadonlySet<string>>> = {
 const APPLE_ID = /^[A-Z0-9]{10}$/;
 /** A bundle id (reverse DNS), optionally with APNs' `.voip`-style suffixes. */
 const TOPIC = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const SNS_APP_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:app\/(APNS|APNS_SANDBOX|GCM)\/[A-Za-z0-9._-]+$/;
 
 /**
@@ -128,7 +151,7 @@ export function parsePushProviders(doc: unknown, opts: ParseOptions): PushProvid
 
 function platforms(issues: Issues, path: string, value: unknown, opts: ParseOptions): PlatformProviders {
   if (!isPlainObject(value)) {
-    issues.add(path, 'must be an object {apns?, fcm?}');
+    issues.add(path, 'must be an object {apns?, fcm?, webpush?}');
     return {};
   }
   rejectUnknownKeys(issues, value, new Set(Object.values(Platform)), path);
@@ -189,6 +212,14 @@ function provider(
         provider: name,
         serviceAccount: inlineOrFile(issues, path, value, 'serviceAccount', opts),
         ...origin(issues, path, value),
+      };
+    case PushProvider.WebPush:
+      // Lengths, the pair's match and the subject's form are the transport's to check, by these names.
+      return {
+        provider: name,
+        publicKey: text('publicKey', BASE64URL),
+        privateKey: text('privateKey', BASE64URL),
+        subject: text('subject'),
       };
     case PushProvider.Sns:
       return { provider: name, applicationArn: text('applicationArn', SNS_APP_ARN) };

@@ -8,6 +8,7 @@ import type {
   ProviderConfig,
   PushProvidersConfig,
   SnsProviderConfig,
+  WebPushProviderConfig,
 } from './providers.ts';
 import { type PlatformRoutes, RoutingPushTransport } from './routing-transport.ts';
 
@@ -15,6 +16,7 @@ import { type PlatformRoutes, RoutingPushTransport } from './routing-transport.t
 export interface PushFactories {
   apns?(config: ApnsProviderConfig): PushTransport;
   fcm?(config: FcmProviderConfig): PushTransport;
+  webpush?(config: WebPushProviderConfig): PushTransport;
   sns?(config: SnsProviderConfig, platform: Platform): PushTransport;
   /** The recording sink (embedded mode). */
   record?(): PushTransport;
@@ -82,6 +84,8 @@ function make(platform: Platform, provider: ProviderConfig, factories: PushFacto
       return factories.apns?.(provider) ?? missing();
     case 'fcm':
       return factories.fcm?.(provider) ?? missing();
+    case 'webpush':
+      return factories.webpush?.(provider) ?? missing();
     case 'sns':
       return factories.sns?.(provider, platform) ?? missing();
     default:

@@ -176,7 +176,9 @@ const meta = (httpStatusCode: number) => ({
  * SnsPushTransport with one platform application (`platform`), over a mocked SNS client (SNS
  * has no emulator) that keeps an endpoint per token. Unavailable means a 500 on every call.
  */
-export async function snsPushHarness(platform: Platform): Promise<PushTransportHarness> {
+export async function snsPushHarness(
+  platform: typeof Platform.Apns | typeof Platform.Fcm,
+): Promise<PushTransportHarness> {
   const sns = new SNSClient({
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },

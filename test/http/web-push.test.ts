@@ -1,0 +1,165 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type FakePushService,
+  type FakeSubscription,
+  startFakePushService,
+} from '../../fakes/fake-push-service.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
+import { readRuntimeConfig } from '../../src/runtime/config.ts';
+import { type EmbeddedPorts, openEmbeddedPorts } from '../../src/runtime/embedded.ts';
+import { Pipeline } from '../../src/runtime/pipeline.ts';
+import { bearer, TEST_SECRET, userToken } from './support.ts';
+
+/**
+ * Web push end to end in one process: the service as `fanout serve` wires it (embedded ports with
+ * the data dir's VAPID keys, the pipeline, the HTTP API), a browser's part played by the local push
+ * service fake, which verifies each push's VAPID signature and decrypts it.
+ */
+describe('web push over HTTP', () => {
+  let ports: EmbeddedPorts;
+  let app: FastifyInstance;
+  let pipeline: Pipeline;
+  let push: FakePushService;
+  const keys = { acme: newApiKey('acme'), globex: newApiKey('globex') };
+  let seq = 0;
+
+  beforeAll(async () => {
+    push = await startFakePushService();
+    ports = await openEmbeddedPorts({ config: readRuntimeConfig({ FANOUT_DATA_DIR: ':memory:' }) });
+    await ports.tenants.create('acme', hashApiKey(keys.acme), ports.clock.now());
+    await ports.tenants.create('globex', hashApiKey(keys.globex), ports.clock.now());
+    pipeline = new Pipeline(ports, { retryBaseMs: 5 });
+    await pipeline.start();
+    app = await buildApp({
+      ports,
+      clock: ports.clock,
+      logger: ports.logger,
+      options: { tokenSecret: TEST_SECRET, webPushPublicKey: ports.webPushPublicKey },
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await pipeline?.stop();
+    await ports?.close();
+    await push?.close();
+  });
+
+  const as = async (tenant: 'acme' | 'globex', userId: string) =>
+    bearer(await userToken(app, keys[tenant], userId));
+  /** Push is opt-in: the consumer sends nothing to a user who gave no push consent. */
+  const consent = async (headers: Record<string, string>) => {
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/v1/me/preferences',
+      headers,
+      payload: { consent: { push: true } },
+    });
+    expect(res.statusCode).toBe(200);
+  };
+  const subscribe = (headers: Record<string, string>, body: unknown, method: 'POST' | 'DELETE' = 'POST') =>
+    app.inject({ method, url: '/v1/me/webpush/subscriptions', headers, payload: body as object });
+  const post = async (recipient: string, type = 'mention') => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: bearer(keys.acme),
+      payload: { id: `event-${++seq}`, type, actorId: 'bob', objectId: 'post-1', recipients: [recipient] },
+    });
+    expect(res.statusCode).toBe(202);
+  };
+
+  it('gives a signed-in user the key to subscribe with, and nobody else', async () => {
+    // Act
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/me/webpush/vapid-public-key',
+      headers: await as('acme', 'alice'),
+    });
+    const anonymous = await app.inject({ method: 'GET', url: '/v1/me/webpush/vapid-public-key' });
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ publicKey: ports.webPushPublicKey('acme') });
+    expect(Buffer.from(res.json().publicKey, 'base64url')).toHaveLength(65);
+    expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('delivers a posted event to the subscribed browser once, decrypted, signed with that key', async () => {
+    // Prepare
+    const browser = push.subscribe();
+    const alice = await as('acme', 'alice');
+    await consent(alice);
+    expect((await subscribe(alice, browser.subscription)).statusCode).toBe(204);
+    // Act
+    await post('alice');
+    await pipeline.drained({ pollMs: 20 });
+    // Assess
+    const received = push.receivedBy(browser.id);
+    expect(push.refusals).toEqual([]);
+    expect(received).toHaveLength(1);
+    const payload = JSON.parse(received[0]!.payload);
+    expect(payload).toMatchObject({
+      title: expect.any(String),
+      body: expect.stringMatching(/bob/),
+      tag: received[0]!.topic,
+      category: 'mention',
+      data: { type: 'mention', actorId: 'bob', objectId: 'post-1' },
+    });
+    expect(payload.url).toBe(`/#${payload.id}`);
+    expect(received[0]).toMatchObject({ urgency: 'high', vapidKey: ports.webPushPublicKey('acme') });
+  });
+
+  it('removes the subscription when the push service answers 410 Gone', async () => {
+    // Prepare
+    const browser = push.subscribe();
+    const carol = await as('acme', 'carol');
+    await consent(carol);
+    await subscribe(carol, browser.subscription);
+    push.script(browser.id, { status: 410 });
+    // Act
+    await post('carol');
+    await pipeline.drained({ pollMs: 20 });
+    // Assess
+    expect(push.receivedBy(browser.id)).toEqual([]);
+    expect(await ports.devices.listActive({ tenantId: 'acme', userId: 'carol' })).toEqual([]);
+  });
+
+  it('unsubscribes only the user who holds the subscription', async () => {
+    // Prepare
+    const browser: FakeSubscription = push.subscribe();
+    await subscribe(await as('acme', 'dana'), browser.subscription);
+    // Act
+    const byOther = await subscribe(await as('acme', 'erin'), browser.subscription, 'DELETE');
+    const fromGlobex = await subscribe(await as('globex', 'dana'), browser.subscription, 'DELETE');
+    const listed = await ports.devices.listActive({ tenantId: 'acme', userId: 'dana' });
+    const byOwner = await subscribe(await as('acme', 'dana'), browser.subscription, 'DELETE');
+    // Assess
+    expect([byOther.statusCode, fromGlobex.statusCode, byOwner.statusCode]).toEqual([204, 204, 204]);
+    expect(listed).toMatchObject([{ platform: 'webpush' }]);
+    expect(await ports.devices.listActive({ tenantId: 'acme', userId: 'dana' })).toEqual([]);
+  });
+
+  it.each([
+    [{ endpoint: 'http://push.example.com/x' }, 'endpoint', /https/],
+    [{ keys: { p256dh: 'AAAA', auth: 'AAAA' } }, 'keys.p256dh', /65 bytes/],
+  ])('refuses a bad subscription in the error envelope, naming the field', async (change, field, message) => {
+    // Prepare
+    const { subscription } = push.subscribe();
+    // Act
+    const res = await subscribe(await as('acme', 'frank'), { ...subscription, ...change });
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'VALIDATION', message: expect.stringContaining(field) });
+    expect(res.json().error.message).toMatch(message);
+    expect(res.json().error.message).not.toContain(subscription.keys.auth);
+  });
+
+  it('describes the routes in the OpenAPI document', async () => {
+    // Act
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    // Assess
+    expect(Object.keys(doc.paths['/v1/me/webpush/subscriptions'])).toEqual(['post', 'delete']);
+    expect(doc.paths['/v1/me/webpush/vapid-public-key'].get.security).toEqual([{ userToken: [] }]);
+  });
+});
