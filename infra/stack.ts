@@ -320,6 +320,10 @@ export class FanoutStack extends Stack {
       environment: full,
       ...vpcPlacement,
     });
+    // The browsers' key to subscribe with, served by the inbox API (GET /v1/me/webpush/vapid-public-key).
+    if (directPush?.vapidPublicKey !== undefined) {
+      this.ingest.inboxApi.addEnvironment('FANOUT_VAPID_PUBLIC_KEY', directPush.vapidPublicKey);
+    }
     // Only the inbox API serves /v1/unsubscribe, so only it checks the links.
     this.ingest.inboxApi.addEnvironment(
       'FANOUT_UNSUBSCRIBE_SECRET',

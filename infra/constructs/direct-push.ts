@@ -42,6 +42,8 @@ export class FanoutDirectPush extends Construct {
   readonly environment: Readonly<Record<string, string>>;
   /** The secrets the push consumer must read. */
   readonly secrets: readonly secretsmanager.ISecret[];
+  /** The VAPID public key (a dynamic reference into the VAPID secret), when web push is on. */
+  readonly vapidPublicKey?: string;
 
   constructor(scope: Construct, id: string, props: FanoutDirectPushProps) {
     super(scope, id);
@@ -72,6 +74,9 @@ export class FanoutDirectPush extends Construct {
       const vapid = secretRef(this, 'WebPushVapid', props.webPushVapidSecret);
       secrets.push(vapid);
       environment.FANOUT_VAPID_SECRET_ID = secretId(vapid);
+      // Public by nature (every browser is given it): a dynamic reference CloudFormation resolves
+      // at deployment, for the inbox API's key route. The private key never leaves the secret.
+      this.vapidPublicKey = vapid.secretValueFromJson('publicKey').unsafeUnwrap();
     }
     this.environment = environment;
     this.secrets = secrets;

@@ -7,6 +7,7 @@ import {
   group,
   integer,
   oneOf,
+  pattern,
   readSettings,
   required,
   type Setting,
@@ -104,6 +105,11 @@ export interface LambdaEnv {
    * functions' request limits, kept in the cache Redis so every container takes from one bucket.
    */
   readonly requestRates: RequestRates;
+  /**
+   * FANOUT_VAPID_PUBLIC_KEY: the key browsers subscribe with, served by the inbox API's
+   * `GET /v1/me/webpush/vapid-public-key` (the CDK app sets it from the VAPID secret). @default unset: 404
+   */
+  readonly vapidPublicKey?: string;
   /** FANOUT_TOKEN_SECRET: HMAC key of user tokens (required by the HTTP functions). */
   readonly tokenSecret?: string;
   /** FANOUT_TOKEN_TTL: user-token lifetime, seconds. @default 3600 */
@@ -182,6 +188,11 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       tokenTtlSeconds,
       bodyLimit,
       requestRates,
+      vapidPublicKey: pattern(
+        'FANOUT_VAPID_PUBLIC_KEY',
+        /^[A-Za-z0-9_-]{87}$/,
+        'must be a VAPID public key: 65 bytes (an uncompressed P-256 point), base64url without padding',
+      ),
       tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET', http),
       cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET', http),
       publicBaseUrl,

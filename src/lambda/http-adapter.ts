@@ -121,6 +121,9 @@ function appOptions(env: LambdaEnv) {
     tokenTtlSeconds: env.tokenTtlSeconds,
     bodyLimit: env.bodyLimit,
     ...rateOptions(env.requestRates),
+    // One key for every tenant: per-tenant web push apps of a providers document are the push
+    // consumer's alone, so their tenants' browsers cannot subscribe through this route.
+    ...(env.vapidPublicKey === undefined ? {} : { webPushPublicKey: () => env.vapidPublicKey }),
   };
 }
 

@@ -57,6 +57,15 @@ describe('pushDelivery: direct', () => {
     }
   });
 
+  it('gives the inbox API the VAPID public key, resolved from the secret at deployment, and nothing else of it', () => {
+    const logicalId = stack.getLogicalId(stack.ingest.inboxApi.node.defaultChild as never);
+    const vars = template.toJSON().Resources[logicalId].Properties.Environment.Variables;
+    const key = JSON.stringify(vars.FANOUT_VAPID_PUBLIC_KEY);
+    expect(key).toContain('{{resolve:secretsmanager:');
+    expect(key).toContain('webpush-vapid:SecretString:publicKey::}}');
+    expect(vars).not.toHaveProperty('FANOUT_VAPID_SECRET_ID');
+  });
+
   it('lets the push consumer alone read the four secrets', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const readers = Object.values(policies).filter((p) =>

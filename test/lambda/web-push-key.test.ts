@@ -1,0 +1,60 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import webpush from 'web-push';
+import { createUserTokens } from '../../src/http/user-tokens.ts';
+import { FunctionKind, readLambdaEnv } from '../../src/lambda/env.ts';
+import { createInboxApiHandler } from '../../src/lambda/inbox-api.ts';
+import {
+  captureOutput,
+  FIXTURE_ENV,
+  FIXTURE_NOW,
+  fixture,
+  harnessesClosedAfterEach,
+  lambdaContext,
+} from './support.ts';
+
+const harness = harnessesClosedAfterEach();
+
+function keyRequest(): APIGatewayProxyEventV2 {
+  const event = fixture<APIGatewayProxyEventV2>('apigw-v2-get-inbox.json');
+  const { token } = createUserTokens(FIXTURE_ENV.FANOUT_TOKEN_SECRET as string, 3_600_000).issue(
+    { tenantId: 'acme', userId: 'ana' },
+    FIXTURE_NOW,
+  );
+  const path = '/v1/me/webpush/vapid-public-key';
+  return {
+    ...event,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { ...event.headers, authorization: `Bearer ${token}` },
+    requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path } },
+  };
+}
+
+describe('inbox API Lambda: the web push key', () => {
+  it('serves FANOUT_VAPID_PUBLIC_KEY to a signed-in user', async () => {
+    // Prepare
+    const { publicKey } = webpush.generateVAPIDKeys();
+    const h = harness(FunctionKind.InboxApi, { env: { ...FIXTURE_ENV, FANOUT_VAPID_PUBLIC_KEY: publicKey } });
+    // Act
+    const { result } = await captureOutput(() =>
+      createInboxApiHandler(h.deps)(keyRequest(), lambdaContext('fanout-inbox-api')),
+    );
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body ?? '')).toEqual({ publicKey });
+  });
+
+  it('answers 404 without it, and refuses a value that is no P-256 public key', async () => {
+    // Act
+    const h = harness(FunctionKind.InboxApi);
+    const { result } = await captureOutput(() =>
+      createInboxApiHandler(h.deps)(keyRequest(), lambdaContext('fanout-inbox-api')),
+    );
+    // Assess
+    expect(result.statusCode).toBe(404);
+    expect(() =>
+      readLambdaEnv({ ...FIXTURE_ENV, FANOUT_VAPID_PUBLIC_KEY: 'not-a-key' }, FunctionKind.InboxApi),
+    ).toThrow(/FANOUT_VAPID_PUBLIC_KEY must be a VAPID public key/);
+  });
+});
