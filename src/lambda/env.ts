@@ -28,6 +28,7 @@ import {
   tableSettings,
   tierHysteresis,
   tokenTtlSeconds,
+  webPushEndpointHosts,
 } from '../runtime/settings.ts';
 
 /**
@@ -105,6 +106,8 @@ export interface LambdaEnv {
    * functions' request limits, kept in the cache Redis so every container takes from one bucket.
    */
   readonly requestRates: RequestRates;
+  /** FANOUT_WEBPUSH_ENDPOINT_HOSTS and the known push services: where subscriptions may point. */
+  readonly webPushEndpointHosts?: readonly string[];
   /**
    * FANOUT_VAPID_PUBLIC_KEY: the key browsers subscribe with, served by the inbox API's
    * `GET /v1/me/webpush/vapid-public-key` (the CDK app sets it from the VAPID secret). @default unset: 404
@@ -188,6 +191,7 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       tokenTtlSeconds,
       bodyLimit,
       requestRates,
+      webPushEndpointHosts,
       vapidPublicKey: pattern(
         'FANOUT_VAPID_PUBLIC_KEY',
         /^[A-Za-z0-9_-]{87}$/,

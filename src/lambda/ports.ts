@@ -101,6 +101,7 @@ export function awsPortsFactory(logger: Logger): PortsFactory {
               ? unconfigured('push')
               : lambdaPushTransport({
                   providers,
+                  ...(env.webPushEndpointHosts ? { webPushEndpointHosts: env.webPushEndpointHosts } : {}),
                   sns: clients.sns,
                   endpoints: {
                     get: (tenantId, token) => devices.endpointArn(tenantId, token),

@@ -1,5 +1,5 @@
 import { allOrNone, group, pattern, type Setting, text } from '../lib/settings.ts';
-import { apnsVariables, publicBaseUrl } from './settings.ts';
+import { apnsVariables, publicBaseUrl, webPushEndpointHosts } from './settings.ts';
 
 /**
  * The embedded mode's delivery settings, from environment variables (see `docs/push.md` and
@@ -39,6 +39,8 @@ export interface DeliverySettings {
    * @default FANOUT_PUBLIC_BASE_URL when https, else `mailto:webpush@fanout.invalid`
    */
   readonly vapidSubject?: string;
+  /** FANOUT_WEBPUSH_ENDPOINT_HOSTS and the known push services: where subscriptions may point. */
+  readonly webPushEndpointHosts?: readonly string[];
   /** FANOUT_SMTP_URL: `smtp://user:pass@host:587` or `smtps://…:465`; email goes out by SMTP. */
   readonly smtpUrl?: string;
   /** FANOUT_EMAIL_FROM: the From address (required with FANOUT_SMTP_URL). */
@@ -88,6 +90,7 @@ export const deliverySettings: Setting<DeliverySettings> = group({
       : { publicKey: keys.FANOUT_VAPID_PUBLIC_KEY, privateKey: keys.FANOUT_VAPID_PRIVATE_KEY };
   },
   vapidSubject,
+  webPushEndpointHosts,
   smtpUrl,
   emailFrom: text('FANOUT_EMAIL_FROM', { requiredWith: 'FANOUT_SMTP_URL' }),
   publicBaseUrl,

@@ -1,4 +1,5 @@
 import { TABLES, type TableName, tableNames } from '../adapters/aws/tables.ts';
+import { DEFAULT_WEB_PUSH_HOSTS } from '../adapters/push/webpush/endpoint-hosts.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { type CapDefaults, NO_CAP_DEFAULTS, parseCapDefaults } from '../domain/frequency-cap.ts';
 import {
@@ -82,6 +83,26 @@ export const requestRates: Setting<RequestRates> = (reader: SettingsReader) => {
     ),
   };
   return Object.fromEntries(Object.entries(rates).filter(([, r]) => r !== undefined)) as RequestRates;
+};
+
+/**
+ * FANOUT_WEBPUSH_ENDPOINT_HOSTS: push services' host names (comma-separated) a Web Push
+ * subscription may name besides the known ones (FCM, Mozilla, Apple, Windows); a subscription
+ * anywhere else is never sent to. An IP address or a plain-http endpoint needs its host listed
+ * as it is (a local push service under test). Undefined when unset: the known services only
+ */
+export const webPushEndpointHosts: Setting<readonly string[] | undefined> = (reader: SettingsReader) => {
+  const variable = 'FANOUT_WEBPUSH_ENDPOINT_HOSTS';
+  const value = reader.text(variable);
+  if (value === undefined) return undefined;
+  const hosts = value
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  if (hosts.length === 0 || hosts.some((h) => !/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(h))) {
+    reader.report(variable, 'must be host names or IP addresses, comma-separated');
+  }
+  return [...DEFAULT_WEB_PUSH_HOSTS, ...hosts];
 };
 
 /** Shortest HMAC key: below 128 bits a key is guessable offline from one token, cursor or link. */

@@ -40,7 +40,12 @@ export interface Service {
  */
 export async function startService(tenantId = 'browser'): Promise<Service> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fanout-browser-'));
-  const config = readRuntimeConfig({ FANOUT_DATA_DIR: dataDir, FANOUT_LOG_LEVEL: 'silent' });
+  const config = readRuntimeConfig({
+    FANOUT_DATA_DIR: dataDir,
+    FANOUT_LOG_LEVEL: 'silent',
+    // The push service fake listens on loopback: a host no real subscription names.
+    FANOUT_WEBPUSH_ENDPOINT_HOSTS: '127.0.0.1',
+  });
   const raw = await openEmbeddedPorts({ config });
   const notifier = new InboxNotifier();
   const metrics = new Metrics({ queues: raw.queues, clock: raw.clock });

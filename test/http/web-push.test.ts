@@ -27,7 +27,12 @@ describe('web push over HTTP', () => {
 
   beforeAll(async () => {
     push = await startFakePushService();
-    ports = await openEmbeddedPorts({ config: readRuntimeConfig({ FANOUT_DATA_DIR: ':memory:' }) });
+    // The push service fake listens on loopback: a host no real subscription names.
+    const config = readRuntimeConfig({
+      FANOUT_DATA_DIR: ':memory:',
+      FANOUT_WEBPUSH_ENDPOINT_HOSTS: '127.0.0.1',
+    });
+    ports = await openEmbeddedPorts({ config });
     await ports.tenants.create('acme', hashApiKey(keys.acme), ports.clock.now());
     await ports.tenants.create('globex', hashApiKey(keys.globex), ports.clock.now());
     pipeline = new Pipeline(ports, { retryBaseMs: 5 });

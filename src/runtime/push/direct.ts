@@ -21,6 +21,8 @@ export interface DirectPushFactories {
 export function directPushFactories(opts: {
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** FANOUT_WEBPUSH_ENDPOINT_HOSTS: the push services' hosts subscriptions may name. @default the known ones */
+  readonly webPushEndpointHosts?: readonly string[];
 }): DirectPushFactories {
   const { logger, clock } = opts;
   const common = { logger, ...(clock === undefined ? {} : { clock }) };
@@ -44,6 +46,7 @@ export function directPushFactories(opts: {
     webpush: (c) =>
       new WebPushTransport({
         vapid: { publicKey: c.publicKey, privateKey: c.privateKey, subject: c.subject },
+        ...(opts.webPushEndpointHosts === undefined ? {} : { endpointHosts: opts.webPushEndpointHosts }),
         ...common,
       }),
   };

@@ -65,7 +65,11 @@ export function openEmbeddedTransports(opts: EmbeddedTransportsOptions): Embedde
     buildPushRouting(
       providers,
       {
-        ...directPushFactories({ logger, clock }),
+        ...directPushFactories({
+          logger,
+          clock,
+          ...(settings.webPushEndpointHosts ? { webPushEndpointHosts: settings.webPushEndpointHosts } : {}),
+        }),
         record: () => opts.pushSink,
       },
       { [Platform.Apns]: opts.pushSink, [Platform.Fcm]: opts.pushSink, [Platform.WebPush]: opts.pushSink },

@@ -164,13 +164,18 @@ export interface LambdaPushOptions {
   readonly sns: SNSClient;
   readonly endpoints: EndpointCache;
   readonly logger: Logger;
+  /** Where Web Push subscriptions may point (FANOUT_WEBPUSH_ENDPOINT_HOSTS). @default the known services */
+  readonly webPushEndpointHosts?: readonly string[];
 }
 
 /** The routing transport of the push consumer; a platform with no provider is rejected per push. */
 export function lambdaPushTransport(opts: LambdaPushOptions): RoutingPushTransport {
   const { sns, endpoints, logger } = opts;
   return buildPushRouting(opts.providers, {
-    ...directPushFactories({ logger }),
+    ...directPushFactories({
+      logger,
+      ...(opts.webPushEndpointHosts ? { webPushEndpointHosts: opts.webPushEndpointHosts } : {}),
+    }),
     sns: (c, platform) =>
       new SnsPushTransport({ sns, applicationArns: { [platform]: c.applicationArn }, endpoints }),
   });

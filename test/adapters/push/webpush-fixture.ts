@@ -8,6 +8,9 @@ import { parseWebPushSubscription, webPushToken } from '../../../src/domain/web-
 import type { PushTransportHarness } from '../../contracts/push-transport.contract.ts';
 
 /** Keys of one test run: drawn once, as a deployment draws them once. */
+/** The fake push service's host: allowed for the tests alone (real subscriptions never name it). */
+export const FAKE_PUSH_HOSTS: readonly string[] = ['127.0.0.1'];
+
 export const TEST_VAPID: VapidKeys = { ...generateVapidKeyPair(), subject: 'mailto:ops@example.com' };
 
 /** Three tries whose sleeps return at once, and the waits they asked for. */
@@ -30,7 +33,12 @@ export function fastRetries() {
 export async function webPushBench(extra: Partial<WebPushTransportOptions> = {}) {
   const service = await startFakePushService({ vapidPublicKey: TEST_VAPID.publicKey });
   const retries = fastRetries();
-  const transport = new WebPushTransport({ vapid: TEST_VAPID, ...retries.options, ...extra });
+  const transport = new WebPushTransport({
+    vapid: TEST_VAPID,
+    endpointHosts: FAKE_PUSH_HOSTS,
+    ...retries.options,
+    ...extra,
+  });
   /** A new browser subscription: the fake's id, and the device token it registers as. */
   const subscribe = () => {
     const { id, subscription } = service.subscribe();

@@ -5,7 +5,7 @@ import { generateVapidKeyPair } from '../../../src/adapters/push/webpush/vapid.t
 import { WebPushTransport } from '../../../src/adapters/push/webpush/webpush-transport.ts';
 import { TransportRetryableError, ValidationError } from '../../../src/domain/errors.ts';
 import type { PushMessage } from '../../../src/ports/transports.ts';
-import { fastRetries, payloadOf, TEST_VAPID, webPushBench } from './webpush-fixture.ts';
+import { FAKE_PUSH_HOSTS, fastRetries, payloadOf, TEST_VAPID, webPushBench } from './webpush-fixture.ts';
 
 type Bench = Awaited<ReturnType<typeof webPushBench>>;
 let bench: Bench | undefined;
@@ -178,7 +178,11 @@ describe('WebPushTransport', () => {
   it('is refused by a push service that knows another VAPID key, and keeps the device', async () => {
     // Prepare
     const service = await startFakePushService({ vapidPublicKey: generateVapidKeyPair().publicKey });
-    const transport = new WebPushTransport({ vapid: TEST_VAPID, ...fastRetries().options });
+    const transport = new WebPushTransport({
+      vapid: TEST_VAPID,
+      endpointHosts: FAKE_PUSH_HOSTS,
+      ...fastRetries().options,
+    });
     const { subscription } = service.subscribe();
     try {
       // Act

@@ -9,6 +9,7 @@ import { type Logger, silentLogger } from '../../../ports/logger.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../../ports/transports.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../backoff.ts';
 import { checkPushMessage } from '../message-checks.ts';
+import { DEFAULT_WEB_PUSH_HOSTS, endpointAllowed } from './endpoint-hosts.ts';
 import { WEB_PUSH_MAX_PAYLOAD_BYTES, webPushPayload, webPushTopic, webPushUrgency } from './payload.ts';
 import { classifyWebPushResponse } from './responses.ts';
 import { checkVapidKeys, type VapidKeys } from './vapid.ts';
@@ -33,6 +34,11 @@ export interface WebPushTransportOptions {
   readonly clock?: Clock;
   /** Statuses and delays only: never an endpoint, a key or a payload. */
   readonly logger?: Logger;
+  /**
+   * The push services' hosts an endpoint may name (`endpointAllowed`); a subscription elsewhere is
+   * refused without a request and its device deactivated. @default DEFAULT_WEB_PUSH_HOSTS
+   */
+  readonly endpointHosts?: readonly string[];
 }
 
 /** Connection failures that prove the request never left: a re-send cannot make a duplicate. */
@@ -66,6 +72,7 @@ export class WebPushTransport implements PushTransport {
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #endpointHosts: readonly string[];
 
   constructor(opts: WebPushTransportOptions) {
     checkVapidKeys(opts?.vapid);
@@ -77,6 +84,7 @@ export class WebPushTransport implements PushTransport {
     this.#timeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.#clock = opts.clock ?? systemClock;
     this.#logger = opts.logger ?? silentLogger;
+    this.#endpointHosts = opts.endpointHosts ?? DEFAULT_WEB_PUSH_HOSTS;
   }
 
   /** The application server key browsers subscribe with (`PushManager.subscribe`). */
@@ -92,6 +100,9 @@ export class WebPushTransport implements PushTransport {
     const subscription = parseWebPushToken(message.token);
     if (subscription === undefined) {
       return { status: 'rejected', reason: 'invalid_token', deactivateDevice: true };
+    }
+    if (!endpointAllowed(subscription.endpoint, this.#endpointHosts)) {
+      return { status: 'rejected', reason: 'endpoint_not_allowed', deactivateDevice: true };
     }
     const payload = webPushPayload(message);
     if (Buffer.byteLength(payload) > WEB_PUSH_MAX_PAYLOAD_BYTES) {
