@@ -79,6 +79,8 @@ export interface AppOptions {
    * undefined for a tenant: `GET /v1/me/webpush/vapid-public-key` answers 404.
    */
   readonly webPushPublicKey?: (tenantId: string) => string | undefined;
+  /** The push services' hosts a browser subscription may name (FANOUT_WEBPUSH_ENDPOINT_HOSTS). @default the known ones */
+  readonly webPushEndpointHosts?: readonly string[];
 }
 
 /** The live side: wake-ups for inbox streams and the operator's metrics. */
@@ -230,6 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webPushRoutes, {
     ctx,
     ...(options.webPushPublicKey === undefined ? {} : { publicKey: options.webPushPublicKey }),
+    ...(options.webPushEndpointHosts === undefined ? {} : { endpointHosts: options.webPushEndpointHosts }),
   });
   await app.register(unsubscribeRoutes, {
     tokens: createUnsubscribeTokens(options.unsubscribeSecret ?? options.tokenSecret),

@@ -124,6 +124,7 @@ function appOptions(env: LambdaEnv) {
     // One key for every tenant: per-tenant web push apps of a providers document are the push
     // consumer's alone, so their tenants' browsers cannot subscribe through this route.
     ...(env.vapidPublicKey === undefined ? {} : { webPushPublicKey: () => env.vapidPublicKey }),
+    ...(env.webPushEndpointHosts === undefined ? {} : { webPushEndpointHosts: env.webPushEndpointHosts }),
   };
 }
 

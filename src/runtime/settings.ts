@@ -1,7 +1,7 @@
 import { TABLES, type TableName, tableNames } from '../adapters/aws/tables.ts';
-import { DEFAULT_WEB_PUSH_HOSTS } from '../adapters/push/webpush/endpoint-hosts.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { type CapDefaults, NO_CAP_DEFAULTS, parseCapDefaults } from '../domain/frequency-cap.ts';
+import { DEFAULT_WEB_PUSH_HOSTS } from '../domain/web-push-endpoints.ts';
 import {
   allOrNone,
   fraction,

@@ -41,7 +41,13 @@ describe('web push over HTTP', () => {
       ports,
       clock: ports.clock,
       logger: ports.logger,
-      options: { tokenSecret: TEST_SECRET, webPushPublicKey: ports.webPushPublicKey },
+      options: {
+        tokenSecret: TEST_SECRET,
+        webPushPublicKey: ports.webPushPublicKey,
+        ...(config.delivery.webPushEndpointHosts
+          ? { webPushEndpointHosts: config.delivery.webPushEndpointHosts }
+          : {}),
+      },
     });
   });
   afterAll(async () => {
@@ -148,6 +154,10 @@ describe('web push over HTTP', () => {
   it.each([
     [{ endpoint: 'http://push.example.com/x' }, 'endpoint', /https/],
     [{ keys: { p256dh: 'AAAA', auth: 'AAAA' } }, 'keys.p256dh', /65 bytes/],
+    // Not a push service: registering it would make the push consumer POST into the network.
+    [{ endpoint: 'https://internal.corp.example/admin' }, 'endpoint', /push service/],
+    [{ endpoint: 'https://10.0.0.5/push' }, 'endpoint', /push service/],
+    [{ endpoint: 'http://localhost:9200/_shutdown' }, 'endpoint', /push service/],
   ])('refuses a bad subscription in the error envelope, naming the field', async (change, field, message) => {
     // Prepare
     const { subscription } = push.subscribe();
@@ -158,6 +168,7 @@ describe('web push over HTTP', () => {
     expect(res.json().error).toMatchObject({ code: 'VALIDATION', message: expect.stringContaining(field) });
     expect(res.json().error.message).toMatch(message);
     expect(res.json().error.message).not.toContain(subscription.keys.auth);
+    expect(await ports.devices.listActive({ tenantId: 'acme', userId: 'frank' })).toEqual([]);
   });
 
   it('describes the routes in the OpenAPI document', async () => {

@@ -163,6 +163,9 @@ export function appOptions(config: RuntimeConfig) {
     server: config.server,
     streams: config.streams,
     ...rateOptions(config.requestRates),
+    ...(config.delivery.webPushEndpointHosts === undefined
+      ? {}
+      : { webPushEndpointHosts: config.delivery.webPushEndpointHosts }),
     ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
   };
 }

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ValidationError } from '../../domain/errors.ts';
 import { Platform, type UserKey } from '../../domain/types.ts';
+import { DEFAULT_WEB_PUSH_HOSTS, endpointAllowed } from '../../domain/web-push-endpoints.ts';
 import { parseWebPushSubscription, webPushToken } from '../../domain/web-push-subscription.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError, ApiErrorCode } from '../errors.ts';
@@ -13,6 +15,8 @@ export interface WebPushRoutesOptions {
    * goes nowhere real. @default none: the key route answers 404
    */
   readonly publicKey?: (tenantId: string) => string | undefined;
+  /** The push services' hosts a subscription may name (`endpointAllowed`). @default DEFAULT_WEB_PUSH_HOSTS */
+  readonly endpointHosts?: readonly string[];
 }
 
 const userSecurity = [{ userToken: [] }];
@@ -77,7 +81,12 @@ export async function webPushRoutes(app: FastifyInstance, opts: WebPushRoutesOpt
       },
     },
     async (request, reply) => {
-      const token = webPushToken(parseWebPushSubscription(request.body));
+      const subscription = parseWebPushSubscription(request.body);
+      // The push consumer would refuse it anyway: say so now rather than register a dead device.
+      if (!endpointAllowed(subscription.endpoint, opts.endpointHosts ?? DEFAULT_WEB_PUSH_HOSTS)) {
+        throw new ValidationError([{ path: 'endpoint', message: "must be a push service's URL" }]);
+      }
+      const token = webPushToken(subscription);
       const user = userOf(request);
       await ctx.ports.devices.register({
         ...user,

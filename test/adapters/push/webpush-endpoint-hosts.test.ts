@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_WEB_PUSH_HOSTS,
-  endpointAllowed,
-} from '../../../src/adapters/push/webpush/endpoint-hosts.ts';
+import { DEFAULT_WEB_PUSH_HOSTS, endpointAllowed } from '../../../src/domain/web-push-endpoints.ts';
 import { readRuntimeConfig } from '../../../src/runtime/config.ts';
 import { webPushBench } from './webpush-fixture.ts';
 

@@ -1,6 +1,7 @@
 import webPush from 'web-push';
 import { TransportRetryableError, ValidationError } from '../../../domain/errors.ts';
 import { Platform } from '../../../domain/types.ts';
+import { DEFAULT_WEB_PUSH_HOSTS, endpointAllowed } from '../../../domain/web-push-endpoints.ts';
 import { parseWebPushToken, type WebPushSubscription } from '../../../domain/web-push-subscription.ts';
 import { errorName } from '../../../lib/error-name.ts';
 import { sleep } from '../../../lib/sleep.ts';
@@ -9,7 +10,6 @@ import { type Logger, silentLogger } from '../../../ports/logger.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../../ports/transports.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../backoff.ts';
 import { checkPushMessage } from '../message-checks.ts';
-import { DEFAULT_WEB_PUSH_HOSTS, endpointAllowed } from './endpoint-hosts.ts';
 import { WEB_PUSH_MAX_PAYLOAD_BYTES, webPushPayload, webPushTopic, webPushUrgency } from './payload.ts';
 import { classifyWebPushResponse } from './responses.ts';
 import { checkVapidKeys, type VapidKeys } from './vapid.ts';
