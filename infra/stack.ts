@@ -186,6 +186,13 @@ export class FanoutStack extends Stack {
         'pushDelivery direct needs a NAT gateway to reach APNs and FCM: natGateways must be at least 1',
       );
     }
+    // Web push leaves from the push consumer too: without direct delivery it would have no route out,
+    // and every browser push would fail its way to the dead-letter queue.
+    if (props.webPushVapidSecret !== undefined && !direct) {
+      throw new Error(
+        "webPushVapidSecret needs pushDelivery direct: web push goes from the push consumer to the browsers' push services",
+      );
+    }
     const natGateways = props.natGateways ?? (direct ? 1 : undefined);
     this.network = new FanoutNetwork(this, 'Network', {
       ...(natGateways === undefined ? {} : { natGateways }),

@@ -2,7 +2,7 @@
 // Plain DOM, no framework. Text from the server is only ever set as textContent.
 
 import { hidePreferences, showPreferences } from './preferences.js';
-import { hideWebPush, showWebPush } from './web-push.js';
+import { forgetBrowser, hideWebPush, showWebPush } from './web-push.js';
 
 const PAGE_SIZE = 20;
 /** Smaller than every notification id: "send me everything new" for an inbox that was empty. */
@@ -79,6 +79,12 @@ function whoOf(token) {
 }
 
 function signOut(message = '') {
+  // The token is captured before it is cleared: the browser's subscription is removed under it.
+  const token = state.token;
+  if (token)
+    void forgetBrowser((path, init = {}) =>
+      fetch(path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } }),
+    );
   state.source?.close();
   state.source = null;
   state.token = '';

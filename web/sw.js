@@ -56,7 +56,8 @@ async function open(url) {
   const page = pages.find((p) => new URL(p.url).pathname === new URL(url).pathname);
   if (page !== undefined) {
     await page.focus();
-    if (page.url !== url && 'navigate' in page) await page.navigate(url);
+    // navigate() throws on a page this worker does not control: the focused page is enough then.
+    if (page.url !== url && 'navigate' in page) await page.navigate(url).catch(() => {});
     return;
   }
   await self.clients.openWindow(url);

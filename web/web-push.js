@@ -17,6 +17,27 @@ export function showWebPush(api) {
   void navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
 }
 
+/**
+ * On sign-out: this browser stops getting the user's notifications. The subscription is removed
+ * from the user's devices (with the token still valid, captured by `api`) and unsubscribed at the
+ * push service, so the next person at this browser never sees the last one's notifications.
+ */
+export async function forgetBrowser(api) {
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration('/');
+    const subscription = await registration?.pushManager.getSubscription();
+    if (!subscription) return;
+    await api('/v1/me/webpush/subscriptions', {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(subscription.toJSON()),
+    }).catch(() => {});
+    await subscription.unsubscribe();
+  } catch {
+    // Nothing to forget, or no push in this browser.
+  }
+}
+
 export function hideWebPush() {
   $('web-push').hidden = true;
   $('web-push').onclick = null;

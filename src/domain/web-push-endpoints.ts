@@ -25,6 +25,9 @@ export function endpointAllowed(endpoint: string, hosts: readonly string[]): boo
   }
   const host = url.hostname.toLowerCase();
   const exact = hosts.some((h) => h === host);
+  // The push services listen on 443: another port is another service on their hosts. Only a
+  // listed loopback or IP address (a push service under test) may name one.
+  if (url.port !== '' && !(exact && (isLoopback(host) || isIpLiteral(host)))) return false;
   // Plain http only reaches a listed loopback host: a push service on this machine, under test.
   if (url.protocol === 'http:') return exact && isLoopback(host);
   if (url.protocol !== 'https:') return false;

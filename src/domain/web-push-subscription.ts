@@ -110,6 +110,12 @@ function checkEndpoint(issues: Issues, path: string, value: unknown): string {
     return '';
   }
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackName(url.hostname))) {
+    // The stored form, not the input, must fit: the parser percent-encodes non-ASCII characters
+    // and writes international host names as punycode, and the token is a DynamoDB sort key.
+    if (Buffer.byteLength(url.href) > MAX_ENDPOINT_LENGTH) {
+      issues.add(path, `must be at most ${MAX_ENDPOINT_LENGTH} bytes once encoded`);
+      return '';
+    }
     return url.href;
   }
   issues.add(path, 'must be an https:// URL (http:// only on a loopback host)');

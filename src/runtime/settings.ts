@@ -70,8 +70,10 @@ export const frequencyCaps: Setting<CapDefaults> = (reader: SettingsReader) => {
 export const requestRates: Setting<RequestRates> = (reader: SettingsReader) => {
   const rate = (perSecond: number, burst: number | undefined, defaultBurst: number): Rate | undefined =>
     perSecond > 0 ? { perSecond, burst: burst ?? Math.max(1, defaultBurst) } : undefined;
-  const tenant = integer('FANOUT_RATE_LIMIT', { default: 50_000, min: 0, max: 100_000_000 })(reader);
-  const user = integer('FANOUT_USER_RATE_LIMIT', { default: 100, min: 0, max: 100_000_000 })(reader);
+  // At most a million a second: the shared buckets keep times to the microsecond, and a faster rate
+  // would move them by less than that (0 turns a limit off instead).
+  const tenant = integer('FANOUT_RATE_LIMIT', { default: 50_000, min: 0, max: 1_000_000 })(reader);
+  const user = integer('FANOUT_USER_RATE_LIMIT', { default: 100, min: 0, max: 1_000_000 })(reader);
   const failures = integer('FANOUT_AUTH_FAILURE_RATE', { default: 1, min: 0, max: 1_000_000 })(reader);
   const rates = {
     tenant: rate(tenant, integer('FANOUT_RATE_BURST', { min: 1, max: 100_000_000 })(reader), tenant),

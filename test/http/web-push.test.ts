@@ -7,6 +7,7 @@ import {
 } from '../../fakes/fake-push-service.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
+import { MAX_BROWSERS_PER_USER } from '../../src/http/routes/web-push.ts';
 import { readRuntimeConfig } from '../../src/runtime/config.ts';
 import { type EmbeddedPorts, openEmbeddedPorts } from '../../src/runtime/embedded.ts';
 import { Pipeline } from '../../src/runtime/pipeline.ts';
@@ -134,6 +135,30 @@ describe('web push over HTTP', () => {
     // Assess
     expect(push.receivedBy(browser.id)).toEqual([]);
     expect(await ports.devices.listActive({ tenantId: 'acme', userId: 'carol' })).toEqual([]);
+  });
+
+  it('keeps at most ten browsers per user: a new subscription replaces the oldest', async () => {
+    // Prepare
+    const headers = await as('acme', 'gina');
+    const browsers = Array.from({ length: 12 }, () => push.subscribe().subscription);
+    // Act
+    for (const [i, subscription] of browsers.entries()) {
+      await new Promise((resolve) => setTimeout(resolve, 2)); // each registered at a later ms
+      const res = await subscribe(headers, subscription);
+      expect(res.statusCode, `subscription ${i}`).toBe(204);
+    }
+    const again = await subscribe(headers, browsers[11]);
+    // Assess: the last ten remain, the re-registered one once
+    const kept = await ports.devices.listActive({ tenantId: 'acme', userId: 'gina' });
+    expect(again.statusCode).toBe(204);
+    expect(kept).toHaveLength(MAX_BROWSERS_PER_USER);
+    const endpoints = kept.map((d) => JSON.parse(d.token).endpoint).sort();
+    expect(endpoints).toEqual(
+      browsers
+        .slice(2)
+        .map((b) => b.endpoint)
+        .sort(),
+    );
   });
 
   it('unsubscribes only the user who holds the subscription', async () => {

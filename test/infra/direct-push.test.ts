@@ -140,6 +140,13 @@ describe('pushDelivery: direct', () => {
     expect(() => synthStack({ ...DIRECT, natGateways: 0 }, 'FanoutDirectNoNat')).toThrow(/NAT gateway/);
   });
 
+  it('refuses web push without direct delivery: the push consumer would have no way out to the browsers', () => {
+    const { pushDelivery: _direct, ...sns } = DIRECT;
+    expect(() => synthStack(sns, 'FanoutWebPushNoRoute')).toThrow(
+      /webPushVapidSecret needs pushDelivery direct/,
+    );
+  });
+
   it('passes cdk-nag with every finding acknowledged', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
     const findings = report.violations.map(

@@ -21,6 +21,9 @@ export interface WebPushRoutesOptions {
 
 const userSecurity = [{ userToken: [] }];
 
+/** Browser subscriptions a user keeps; a new one past this replaces their oldest. */
+export const MAX_BROWSERS_PER_USER = 10;
+
 /**
  * The end user's browser subscriptions (Web Push), with a user token: the key to subscribe with,
  * and the subscription registered as the user's `webpush` device or removed. A user only ever
@@ -88,6 +91,14 @@ export async function webPushRoutes(app: FastifyInstance, opts: WebPushRoutesOpt
       }
       const token = webPushToken(subscription);
       const user = userOf(request);
+      // A few browsers per user: the oldest make way, so no user can make every notification of
+      // theirs fan out into thousands of requests signed with the service's key.
+      const browsers = (await ctx.ports.devices.listActive(user))
+        .filter((d) => d.platform === Platform.WebPush && d.token !== token)
+        .sort((a, b) => a.registeredAt - b.registeredAt);
+      for (const old of browsers.slice(0, Math.max(0, browsers.length - (MAX_BROWSERS_PER_USER - 1)))) {
+        await ctx.ports.devices.unregister(user, old.token);
+      }
       await ctx.ports.devices.register({
         ...user,
         token,

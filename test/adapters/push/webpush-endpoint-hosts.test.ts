@@ -25,6 +25,8 @@ describe('Web Push endpoints: only push services are sent to', () => {
       'http://127.0.0.1:8080/push',
       'http://fcm.googleapis.com/fcm/send/abc',
       'ftp://fcm.googleapis.com/x',
+      'https://fcm.googleapis.com:22/x',
+      'https://updates.push.services.mozilla.com:8080/x',
       'not a url',
     ]) {
       expect(endpointAllowed(endpoint, DEFAULT_WEB_PUSH_HOSTS), endpoint).toBe(false);
