@@ -330,6 +330,9 @@ export class FanoutStack extends Stack {
     // The browsers' key to subscribe with, served by the inbox API (GET /v1/me/webpush/vapid-public-key).
     if (directPush?.vapidPublicKey !== undefined) {
       this.ingest.inboxApi.addEnvironment('FANOUT_VAPID_PUBLIC_KEY', directPush.vapidPublicKey);
+      // CloudFormation resolves the reference only when the function changes: a new
+      // `pushCredentialsRevision` after rotating the VAPID secret makes it read the new key.
+      this.ingest.inboxApi.addEnvironment('FANOUT_VAPID_KEY_REVISION', props.push?.credentialsRevision ?? '1');
     }
     // Only the inbox API serves /v1/unsubscribe, so only it checks the links.
     this.ingest.inboxApi.addEnvironment(

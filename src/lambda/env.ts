@@ -7,7 +7,6 @@ import {
   group,
   integer,
   oneOf,
-  pattern,
   readSettings,
   required,
   type Setting,
@@ -192,11 +191,8 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       bodyLimit,
       requestRates,
       webPushEndpointHosts,
-      vapidPublicKey: pattern(
-        'FANOUT_VAPID_PUBLIC_KEY',
-        /^[A-Za-z0-9_-]{87}$/,
-        'must be a VAPID public key: 65 bytes (an uncompressed P-256 point), base64url without padding',
-      ),
+      // Checked where it is served (http-adapter.ts): a bad key must cost the key route, not the API.
+      vapidPublicKey: text('FANOUT_VAPID_PUBLIC_KEY'),
       tokenSecret: hmacSecret('FANOUT_TOKEN_SECRET', http),
       cursorSecret: hmacSecret('FANOUT_CURSOR_SECRET', http),
       publicBaseUrl,

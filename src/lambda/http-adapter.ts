@@ -108,6 +108,9 @@ function streamUnsupported(): APIGatewayProxyStructuredResultV2 {
   };
 }
 
+/** A VAPID public key as browsers take it: 65 bytes (an uncompressed P-256 point), base64url. */
+const VAPID_PUBLIC_KEY = /^[A-Za-z0-9_-]{87}$/;
+
 /**
  * The app's options in Lambda: the request limits (their buckets are in the cache Redis, shared by
  * every container: see `ports.requestBuckets`), no dev sign-in.
@@ -123,7 +126,9 @@ function appOptions(env: LambdaEnv) {
     ...rateOptions(env.requestRates),
     // One key for every tenant: per-tenant web push apps of a providers document are the push
     // consumer's alone, so their tenants' browsers cannot subscribe through this route.
-    ...(env.vapidPublicKey === undefined ? {} : { webPushPublicKey: () => env.vapidPublicKey }),
+    ...(env.vapidPublicKey !== undefined && VAPID_PUBLIC_KEY.test(env.vapidPublicKey)
+      ? { webPushPublicKey: () => env.vapidPublicKey }
+      : {}),
     ...(env.webPushEndpointHosts === undefined ? {} : { webPushEndpointHosts: env.webPushEndpointHosts }),
   };
 }
@@ -141,7 +146,13 @@ export function createHttpApiHandler(
     if (app === undefined) {
       const building = (async () => {
         // No sampler between invocations: a frozen container's history would be gaps.
-        const options = { ...appOptions(deps.env()), opsHistorySeconds: 0 };
+        const env = deps.env();
+        const options = { ...appOptions(env), opsHistorySeconds: 0 };
+        if (env.vapidPublicKey !== undefined && !VAPID_PUBLIC_KEY.test(env.vapidPublicKey)) {
+          runtime.logger.warn(
+            'FANOUT_VAPID_PUBLIC_KEY is no VAPID public key: the web push key route answers 404',
+          );
+        }
         const ports = await runtime.ports();
         const built = await buildApp({
           ports,

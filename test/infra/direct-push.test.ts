@@ -64,6 +64,8 @@ describe('pushDelivery: direct', () => {
     expect(key).toContain('{{resolve:secretsmanager:');
     expect(key).toContain('webpush-vapid:SecretString:publicKey::}}');
     expect(vars).not.toHaveProperty('FANOUT_VAPID_SECRET_ID');
+    // Bumped with pushCredentialsRevision after a rotation, so the reference is resolved again.
+    expect(vars.FANOUT_VAPID_KEY_REVISION).toBe('1');
   });
 
   it('lets the push consumer alone read the four secrets', () => {
