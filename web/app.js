@@ -65,8 +65,28 @@ async function signIn(token) {
   openStream();
   showPreferences(api);
   showWebPush(api);
-  $('list').focus();
+  if (!revealLinked()) $('list').focus();
 }
+
+/**
+ * The item a link names (`/#<notification id>`: a web push's click-through) scrolled to and
+ * focused, when it is on the page; false otherwise.
+ */
+function revealLinked() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  if (id === '' || !state.token) return false;
+  const node = $('list').querySelector(`[data-id="${CSS.escape(id)}"]`);
+  if (!node) return false;
+  for (const old of $('list').querySelectorAll('.linked')) old.classList.remove('linked');
+  node.classList.add('linked');
+  node.tabIndex = -1;
+  node.scrollIntoView({ block: 'center' });
+  node.focus();
+  return true;
+}
+
+// A click on a push while the page is open moves it to the item's link.
+window.addEventListener('hashchange', () => void revealLinked());
 
 /** The user id inside a token's (unencrypted, signed) payload, only to label the page. */
 function whoOf(token) {

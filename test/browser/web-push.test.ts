@@ -121,5 +121,22 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(report[0]!.shown).toEqual([{ title: payload.title, body: payload.body, tag: payload.tag }]);
     // Once: nothing more reached the push service.
     expect(push.receivedBy(subscribed.id)).toHaveLength(1);
+
+    // Act 3: the push's click-through link opens the inbox on its item
+    const { url, id } = JSON.parse(received!.payload) as { url: string; id: string };
+    expect(url).toBe(`/#${id}`);
+    const linked = await browser.newPage();
+    await linked.goto(`${service.url}${url}`);
+    const signIn = linked.getByLabel('User token');
+    if (await signIn.isVisible()) {
+      await signIn.fill(await service.userToken('alice'));
+      await linked.getByRole('button', { name: 'Open inbox' }).click();
+    }
+    // Assess: the item is marked and has the focus
+    const item = linked.locator(`[data-id="${id}"]`);
+    await item.waitFor();
+    expect(await item.getAttribute('class')).toMatch(/\blinked\b/);
+    expect(await linked.evaluate('document.activeElement?.dataset?.id')).toBe(id);
+    await linked.close();
   });
 });
