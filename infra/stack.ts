@@ -332,7 +332,10 @@ export class FanoutStack extends Stack {
       this.ingest.inboxApi.addEnvironment('FANOUT_VAPID_PUBLIC_KEY', directPush.vapidPublicKey);
       // CloudFormation resolves the reference only when the function changes: a new
       // `pushCredentialsRevision` after rotating the VAPID secret makes it read the new key.
-      this.ingest.inboxApi.addEnvironment('FANOUT_VAPID_KEY_REVISION', props.push?.credentialsRevision ?? '1');
+      this.ingest.inboxApi.addEnvironment(
+        'FANOUT_VAPID_KEY_REVISION',
+        props.push?.credentialsRevision ?? '1',
+      );
     }
     // Only the inbox API serves /v1/unsubscribe, so only it checks the links.
     this.ingest.inboxApi.addEnvironment(
