@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { tinyScenario } from '../src/cli/demo/scenario.ts';
 import { startEmulators } from '../src/runtime/local-aws/emulators.ts';
-import { chaosEmbedded } from './chaos-embedded.ts';
+import { type ChaosOutcome, chaosEmbedded } from './chaos-embedded.ts';
 import { chaosLocalAws, localAwsChaosAt } from './chaos-local-aws.ts';
 import { type BenchReport, withTempDir } from './support.ts';
 
@@ -44,29 +44,15 @@ export async function chaosBench(opts: ChaosBenchOptions = {}): Promise<BenchRep
   const run = await withTempDir('chaos-ref', (referenceDir) =>
     withTempDir('chaos', (chaosDir) => chaosEmbedded({ users, viral, referenceDir, chaosDir })),
   );
-  const ms = (v: number) => Math.max(1, Math.round(v));
   return {
     name: 'chaos',
     figures: {
-      recipients: run.recipients,
-      inboxRows: run.inboxRows,
-      sends: run.sends,
-      jobs: run.jobs,
-      kills: run.kills.filter((k) => k.killed).length,
-      ambiguousResends: run.ambiguousResends,
-      duplicateInboxRows: run.duplicateInboxRows,
-      inboxRowsDiffering: run.inboxRowsDiffering,
-      unflaggedRepeats: run.unflaggedRepeats,
-      sendsDiffering: run.sendsDiffering,
-      jobsDiffering: run.jobsDiffering,
-      jobsUnsettled: run.jobsUnsettled,
+      ...sharedFigures(run),
       viralLikes: viral,
       viralActorCount: viralActorCount(run.summary),
       groupActorsDiffering: run.groupActorsDiffering,
       groupCountsWrong: run.groupCountsWrong,
       auditChainValid: run.auditChainValid ? 1 : 0,
-      referenceMs: ms(run.referenceMs),
-      chaosMs: ms(run.chaosMs),
       chaosToReference: Number((run.chaosMs / run.referenceMs).toFixed(2)),
     },
     settings: { profile: 'embedded', activeUsers: users, wantedRecipients: wanted, viralLikes: viral },
@@ -106,20 +92,9 @@ async function chaosLocalAwsBench(recipients: number): Promise<BenchReport> {
         }),
       ),
     );
-    const ms = (v: number) => Math.max(1, Math.round(v));
     return {
       name: 'chaos',
-      figures: {
-        recipients: run.recipients,
-        inboxRows: run.inboxRows,
-        sends: run.sends,
-        jobs: run.jobs,
-        kills: run.kills.filter((k) => k.killed).length,
-        ambiguousResends: run.ambiguousResends,
-        ...Object.fromEntries(DIFFERENCES.map((figure) => [figure, run[figure]])),
-        referenceMs: ms(run.referenceMs),
-        chaosMs: ms(run.chaosMs),
-      },
+      figures: sharedFigures(run),
       settings: { profile: 'local-aws', activeUsers: recipients, reference: 'embedded' },
       goals: DIFFERENCES.map((figure) => ({ figure, op: '<=' as const, value: 0 })),
       notes: run.kills.map(
@@ -130,6 +105,29 @@ async function chaosLocalAwsBench(recipients: number): Promise<BenchReport> {
   } finally {
     await emulators.stop();
   }
+}
+
+/** What both chaos runs report: sizes, what the comparison found, and the wall times. */
+function sharedFigures(
+  run: Pick<ChaosOutcome, 'recipients' | 'inboxRows' | 'sends' | 'jobs' | 'ambiguousResends'> &
+    Record<(typeof DIFFERENCES)[number], number> & {
+      readonly kills: readonly { readonly killed: boolean }[];
+      readonly referenceMs: number;
+      readonly chaosMs: number;
+    },
+): Record<string, number> {
+  const ms = (v: number) => Math.max(1, Math.round(v));
+  return {
+    recipients: run.recipients,
+    inboxRows: run.inboxRows,
+    sends: run.sends,
+    jobs: run.jobs,
+    kills: run.kills.filter((k) => k.killed).length,
+    ambiguousResends: run.ambiguousResends,
+    ...Object.fromEntries(DIFFERENCES.map((figure) => [figure, run[figure]])),
+    referenceMs: ms(run.referenceMs),
+    chaosMs: ms(run.chaosMs),
+  };
 }
 
 /** The like storm's item's actor count in a demo summary, or 0 when there is none. */

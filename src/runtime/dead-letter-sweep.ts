@@ -5,9 +5,9 @@ import {
   type DeadLetterAuditResult,
 } from '../handlers/dead-letter-audit.ts';
 import { errorName } from '../lib/error-name.ts';
-import { sleep } from '../lib/sleep.ts';
 import type { DeliveryQueue } from '../ports/delivery-queue.ts';
 import { silentLogger } from '../ports/logger.ts';
+import { Periodic } from './periodic.ts';
 
 /** SQS keeps a dead letter at most 14 days; the sweep looks no further back. */
 export const DEAD_LETTER_MAX_AGE_MS = 14 * 24 * 60 * 60 * 1000;
@@ -64,21 +64,22 @@ export class DeadLetterSweep {
   readonly #o: DeadLetterSweepOptions;
   /** Per channel, the position after which the next pass lists; absent: from the oldest. */
   readonly #after = new Map<Channel, string>();
-  readonly #abort = new AbortController();
-  #loop: Promise<void> | undefined;
+  readonly #periodic: Periodic;
 
   constructor(opts: DeadLetterSweepOptions) {
     this.#o = opts;
+    this.#periodic = new Periodic(async () => {
+      await this.runOnce();
+    }, opts.intervalMs ?? 60_000);
   }
 
   start(): void {
-    this.#loop ??= this.#run();
+    this.#periodic.start();
   }
 
   /** Waits for the pass in progress and stops. */
-  async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.#loop;
+  stop(): Promise<void> {
+    return this.#periodic.stop();
   }
 
   /** One pass over both channels; the counts of each channel that did not fail. */
@@ -121,14 +122,6 @@ export class DeadLetterSweep {
       this.#after.set(channel, last);
     }
     return total;
-  }
-
-  async #run(): Promise<void> {
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      await this.runOnce();
-      await sleep(this.#o.intervalMs ?? 60_000, signal);
-    }
   }
 }
 

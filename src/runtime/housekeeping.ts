@@ -1,7 +1,7 @@
 import { errorName } from '../lib/error-name.ts';
-import { sleep } from '../lib/sleep.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
+import { Periodic } from './periodic.ts';
 
 /** One space-reclaiming job: deletes what has expired at `now`, returns how many rows it removed. */
 export interface HousekeepingTask {
@@ -20,21 +20,25 @@ export interface HousekeeperOptions {
 /** Runs every task once per interval, one after the other, until stopped. A failing task is logged and tried next round. */
 export class Housekeeper {
   readonly #o: HousekeeperOptions;
-  readonly #abort = new AbortController();
-  #loop: Promise<void> | undefined;
+  readonly #periodic: Periodic;
 
   constructor(opts: HousekeeperOptions) {
     this.#o = opts;
+    this.#periodic = new Periodic(
+      async () => {
+        this.#o.logger.info('housekeeping round', await this.runOnce());
+      },
+      opts.intervalMs ?? 10 * 60 * 1000,
+    );
   }
 
   start(): void {
-    this.#loop ??= this.#run();
+    this.#periodic.start();
   }
 
   /** Waits for the task in progress (each deletes in small transactions) and stops. */
-  async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.#loop;
+  stop(): Promise<void> {
+    return this.#periodic.stop();
   }
 
   /** One round of every task; what each removed, by name. */
@@ -48,14 +52,5 @@ export class Housekeeper {
       }
     }
     return removed;
-  }
-
-  async #run(): Promise<void> {
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      const removed = await this.runOnce();
-      this.#o.logger.info('housekeeping round', removed);
-      await sleep(this.#o.intervalMs ?? 10 * 60 * 1000, signal);
-    }
   }
 }

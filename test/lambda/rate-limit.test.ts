@@ -2,7 +2,6 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisRequestBuckets } from '../../src/adapters/aws/request-buckets-redis.ts';
-import { createUserTokens } from '../../src/http/user-tokens.ts';
 import { FunctionKind } from '../../src/lambda/env.ts';
 import { createEventApiHandler } from '../../src/lambda/event-api.ts';
 import { createInboxApiHandler } from '../../src/lambda/inbox-api.ts';
@@ -14,6 +13,7 @@ import {
   fixture,
   harnessesClosedAfterEach,
   lambdaContext,
+  userRequest,
 } from './support.ts';
 
 const harness = harnessesClosedAfterEach();
@@ -39,15 +39,6 @@ async function containers(kind: FunctionKind, env: Record<string, string>) {
   return [await make(), await make()] as const;
 }
 
-function inboxRequest(userId: string): APIGatewayProxyEventV2 {
-  const event = fixture<APIGatewayProxyEventV2>('apigw-v2-get-inbox.json');
-  const { token } = createUserTokens(FIXTURE_ENV.FANOUT_TOKEN_SECRET as string, 3_600_000).issue(
-    { tenantId: 'acme', userId },
-    FIXTURE_NOW,
-  );
-  return { ...event, headers: { ...event.headers, authorization: `Bearer ${token}` } };
-}
-
 describe('request limits across Lambda containers', () => {
   it('gives a tenant one bucket whichever container and user token a request reaches', async () => {
     // Prepare: 5 requests at once for the tenant; each user may send 10.
@@ -63,7 +54,7 @@ describe('request limits across Lambda containers', () => {
     for (let i = 0; i < 8; i++) {
       const { result } = await captureOutput(() =>
         (handlers[i % 2] as (typeof handlers)[0])(
-          inboxRequest(`user-${i}`),
+          userRequest(`user-${i}`),
           lambdaContext('fanout-inbox-api'),
         ),
       );
@@ -89,12 +80,12 @@ describe('request limits across Lambda containers', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
       const { result } = await captureOutput(() =>
-        (handlers[i % 2] as (typeof handlers)[0])(inboxRequest('ana'), lambdaContext('fanout-inbox-api')),
+        (handlers[i % 2] as (typeof handlers)[0])(userRequest('ana'), lambdaContext('fanout-inbox-api')),
       );
       statuses.push(result.statusCode ?? 0);
     }
     const { result: other } = await captureOutput(() =>
-      (handlers[0] as (typeof handlers)[0])(inboxRequest('bo'), lambdaContext('fanout-inbox-api')),
+      (handlers[0] as (typeof handlers)[0])(userRequest('bo'), lambdaContext('fanout-inbox-api')),
     );
     // Assess
     expect(statuses).toEqual([200, 200, 429, 429]);
@@ -144,10 +135,10 @@ describe('request limits across Lambda containers', () => {
     redis.disconnect();
     // Act
     const { result: first, lines } = await captureOutput(() =>
-      handler(inboxRequest('ana'), lambdaContext('fanout-inbox-api')),
+      handler(userRequest('ana'), lambdaContext('fanout-inbox-api')),
     );
     const { result: second, lines: more } = await captureOutput(() =>
-      handler(inboxRequest('ana'), lambdaContext('fanout-inbox-api')),
+      handler(userRequest('ana'), lambdaContext('fanout-inbox-api')),
     );
     // Assess
     expect([first.statusCode, second.statusCode]).toEqual([200, 200]);

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, vi } from 'vitest';
 import { hashApiKey } from '../../src/http/auth.ts';
+import { createUserTokens } from '../../src/http/user-tokens.ts';
 import { type FunctionKind, type LambdaEnv, readLambdaEnv } from '../../src/lambda/env.ts';
 import { portsOnce } from '../../src/lambda/ports.ts';
 import { type LambdaDeps, METRICS_NAMESPACE } from '../../src/lambda/powertools.ts';
@@ -248,4 +249,25 @@ export function metricValues(lines: readonly unknown[]): Record<string, number> 
       values[extra === '' ? name : `${name}{${extra}}`] = value;
   }
   return values;
+}
+
+/**
+ * The recorded inbox request (`GET /v1/me/inbox`) made by `userId` of tenant acme, with a token
+ * signed by the fixture secret; `path` makes it a GET of another end-user route.
+ */
+export function userRequest(userId: string, path?: string): APIGatewayProxyEventV2 {
+  const event = fixture<APIGatewayProxyEventV2>('apigw-v2-get-inbox.json');
+  const { token } = createUserTokens(FIXTURE_ENV.FANOUT_TOKEN_SECRET as string, 3_600_000).issue(
+    { tenantId: 'acme', userId },
+    FIXTURE_NOW,
+  );
+  const headers = { ...event.headers, authorization: `Bearer ${token}` };
+  if (path === undefined) return { ...event, headers };
+  return {
+    ...event,
+    rawPath: path,
+    rawQueryString: '',
+    headers,
+    requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path } },
+  };
 }

@@ -1,35 +1,19 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import webpush from 'web-push';
-import { createUserTokens } from '../../src/http/user-tokens.ts';
 import { FunctionKind } from '../../src/lambda/env.ts';
 import { createInboxApiHandler } from '../../src/lambda/inbox-api.ts';
 import {
   captureOutput,
   FIXTURE_ENV,
-  FIXTURE_NOW,
   fixture,
   harnessesClosedAfterEach,
   lambdaContext,
+  userRequest,
 } from './support.ts';
 
 const harness = harnessesClosedAfterEach();
 
-function keyRequest(): APIGatewayProxyEventV2 {
-  const event = fixture<APIGatewayProxyEventV2>('apigw-v2-get-inbox.json');
-  const { token } = createUserTokens(FIXTURE_ENV.FANOUT_TOKEN_SECRET as string, 3_600_000).issue(
-    { tenantId: 'acme', userId: 'ana' },
-    FIXTURE_NOW,
-  );
-  const path = '/v1/me/webpush/vapid-public-key';
-  return {
-    ...event,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { ...event.headers, authorization: `Bearer ${token}` },
-    requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path } },
-  };
-}
+const keyRequest = () => userRequest('ana', '/v1/me/webpush/vapid-public-key');
 
 describe('inbox API Lambda: the web push key', () => {
   it('serves FANOUT_VAPID_PUBLIC_KEY to a signed-in user', async () => {

@@ -20,7 +20,7 @@ import { seedDemo } from './seed.ts';
 import type { DemoState } from './state.ts';
 import { type DemoSummary, summarize } from './summary.ts';
 import { demoEmailFault, demoPushFault } from './users.ts';
-import { viralEvents, viralTarget } from './viral.ts';
+import { type ViralTarget, viralEvents, viralTarget } from './viral.ts';
 
 /** Events per ingest call. */
 const POST_CHUNK = 500;
@@ -139,6 +139,8 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
   let pipeline: Pipeline | undefined;
   try {
     const epoch = prepareState(state, s, clock, opts.at);
+    // The like storm's post and owner, found once: the events and the summary name the same.
+    const viral = (s.viralLikes ?? 0) > 0 ? viralTarget(s, epoch) : undefined;
     await step('seeding the demo graph', async () => {
       await seedDemo(s, { ports, state, reporter, signal, at: epoch });
       const you = opts.realRecipient;
@@ -146,7 +148,7 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
       backend.afterSeed();
     });
     const eventsAppended = await step('posting the events', () =>
-      postEvents(ports, s, epoch, reporter, signal),
+      postEvents(ports, s, epoch, viral, reporter, signal),
     );
     let decisions = 0;
     const audit = countingSink(ports.audit, (n) => {
@@ -172,9 +174,7 @@ export async function runDemo(opts: DemoRunOptions): Promise<DemoRun> {
       summarize(backend, s.tenantId, {
         eventsAppended,
         elapsedMs: Math.round(performance.now() - started),
-        ...((s.viralLikes ?? 0) > 0
-          ? { viral: { likes: s.viralLikes ?? 0, target: viralTarget(s, epoch), now: clock.now() } }
-          : {}),
+        ...(viral ? { viral: { likes: s.viralLikes ?? 0, target: viral, now: clock.now() } } : {}),
       }),
     );
     return { backend, pipeline, summary };
@@ -211,11 +211,12 @@ async function postEvents(
   ports: Ports,
   s: Scenario,
   epoch: number,
+  viral: ViralTarget | undefined,
   reporter: Reporter,
   signal: AbortSignal,
 ): Promise<number> {
   reporter.phase('post');
-  const events = [...demoEvents(s, epoch), ...viralEvents(s, epoch, viralTarget(s, epoch))];
+  const events = [...demoEvents(s, epoch), ...(viral ? viralEvents(s, epoch, viral) : [])];
   const bar = reporter.bar('events posted', events.length);
   let appended = 0;
   for (let i = 0; i < events.length; i += POST_CHUNK) {
