@@ -327,6 +327,7 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       ...lowestOnDemandCost.lines,
       `Lowest-cost configuration, all in (the same, ${LOWEST_COST.provisionedTables.join(' and ')} tables provisioned; goal <= $${LOWEST_COST_GOAL.toFixed(2)}):`,
       ...lowestCost.lines,
+      `Units by table in the lowest-cost run: writes ${describeUnits(lowestRun.pipeline.writeUnits)}; reads ${describeUnits(lowestRun.pipeline.readUnits)}.`,
       'Lambda of the lowest-cost configuration (its own run):',
       ...Object.entries(lowestCost.lambdaFunctions).map(
         ([fn, b]) =>

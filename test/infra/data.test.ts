@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LOWEST_COST } from '../../bench/lowest-cost.ts';
 import {
   DEFAULT_PROVISIONED_TABLES,
   FanoutData,
@@ -144,5 +145,16 @@ describe('provisionedCapacityFromContext', () => {
     expect(() => from({ tableBilling: 'provisioned', minWriteCapacity: '0' })).toThrow(
       /minWriteCapacity must be a positive integer/,
     );
+  });
+});
+
+describe("the aws-cost benchmark's LOWEST_COST", () => {
+  it('prices what the CDK app deploys with context tableBilling: provisioned and the lowest-cost consumers', () => {
+    expect(LOWEST_COST.provisionedTables).toEqual(DEFAULT_PROVISIONED_TABLES);
+    expect(LOWEST_COST.targetUtilization * 100).toBe(PROVISIONED_DEFAULTS.targetUtilizationPercent);
+    expect(LOWEST_COST.minWriteCapacity).toBe(PROVISIONED_DEFAULTS.minWriteCapacity);
+    expect(LOWEST_COST.minReadCapacity).toBe(PROVISIONED_DEFAULTS.minReadCapacity);
+    expect(LOWEST_COST.lambdaMemoryMb.push).toBe(512);
+    expect(LOWEST_COST.lambdaMemoryMb.email).toBe(512);
   });
 });
