@@ -118,6 +118,8 @@ function pushBill(run: ModeRun, config: Configuration, withLambda: boolean) {
   const onDemand = (k: string) => !provisioned(k);
   const perMillionUnits = config.provisioned?.perMillion ?? { write: 0, read: 0 };
   const lambda = lambdaBill(warmed(run), config.lambdaMemoryMb ?? LAMBDA_MEMORY_MB);
+  // The upper bound: every request waits alone, as if none overlapped.
+  const lambdaSerial = lambdaBill(warmed(run), config.lambdaMemoryMb ?? LAMBDA_MEMORY_MB, true);
   const parts: [string, number][] = [
     ['DynamoDB writes', (sum(writeUnits, onDemand) * P.dynamoWriteUnitsPerMillion) / 1e6],
     ['DynamoDB reads', (sum(run.pipeline.readUnits, onDemand) * P.dynamoReadUnitsPerMillion) / 1e6],
@@ -143,6 +145,8 @@ function pushBill(run: ModeRun, config: Configuration, withLambda: boolean) {
   return {
     total: perMillion(parts.reduce((t, [, d]) => t + d, 0)),
     lambda: perMillion(lambda.dollars),
+    lambdaSerial: perMillion(lambdaSerial.dollars),
+    totalSerial: perMillion(parts.reduce((t, [, d]) => t + d, 0) - lambda.dollars + lambdaSerial.dollars),
     lambdaFunctions: lambda.perFunction,
     byPart: Object.fromEntries(parts.map(([name, d]) => [name, perMillion(d)])),
     lines: parts.map(([name, d]) => `    ${name.padEnd(28)} $${perMillion(d).toFixed(3)}`),
@@ -251,6 +255,9 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       lowest_cost_on_demand_dollars_per_million_push_all_in: lowestOnDemandCost.total,
       direct_push_only_dollars_per_million_push_all_in: directCost.total,
       lowest_cost_lambda_dollars_per_million_push: lowestCost.lambda,
+      // The same with every AWS request waiting alone (no overlap): the upper bound.
+      lowest_cost_dollars_per_million_push_serial_waits: lowestCost.totalSerial,
+      default_dollars_per_million_push_serial_waits: defaultCost.totalSerial,
       lowest_cost_sqs_requests_per_delivery: l.sqs / l.jobs,
       provisioned_effective_utilization: provisioning.day.effectiveUtilization,
       provisioned_write_dollars_per_million_units: provisioning.perMillion.write,
@@ -278,7 +285,7 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       lambda_memory_mb: Object.entries(LAMBDA_MEMORY_MB)
         .map(([fn, mb]) => `${fn} ${mb}`)
         .join(', '),
-      lambda_waits: `${LAMBDA_WAITS.awsRequestMs} ms per AWS request, ${LAMBDA_WAITS.providerRoundTripMs} ms per provider round, ${LAMBDA_WAITS.redisRoundTrips} Redis round trips per delivery invocation`,
+      lambda_waits: `${LAMBDA_WAITS.awsRequestMs} ms per round of AWS requests (per request in the _serial_waits figures), ${LAMBDA_WAITS.providerRoundTripMs} ms per provider round, ${LAMBDA_WAITS.redisRoundTrips} Redis round trips per delivery invocation`,
       inbox_opens: gsi.readers,
       lowest_cost: `counter unread mode, direct APNs / FCM, consumers of ${LOWEST_COST.lambdaMemoryMb.push} MB taking batches of ${LOWEST_COST.deliveryBatch} (the run's: ${lowestRun.summary.push.jobs + lowestRun.summary.email.jobs} jobs in ${(lowestRun.functions.push?.invocations ?? 0) + (lowestRun.functions.email?.invocations ?? 0)} invocations), ${LOWEST_COST.provisionedTables.join(' and ')} tables provisioned with auto scaling at ${LOWEST_COST.targetUtilization * 100} % target`,
       provisioned_day: `peak-to-average ${DEFAULT_CAPACITY_SCENARIO.peakToAverage}, quietest minute ${DEFAULT_TROUGH} of the average; ${provisioning.day.scaleUps} scale-ups, ${provisioning.day.scaleDowns} scale-downs; peak consumption ${(provisioning.day.peakOverProvisioned * 100).toFixed(0)} % of provisioned`,
@@ -308,7 +315,7 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       "Lambda, GSI mode (warm handler CPU per record, from the live events; duration = CPU at the memory's vCPU share + waits):",
       ...Object.entries(fns).map(
         ([fn, b]) =>
-          `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
+          `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.requestsPerInvocation.toFixed(1)} requests in ${b.roundsPerInvocation.toFixed(1)} rounds, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
       ),
       `Handler CPU per record during the demo (cold: the JIT's first compilations included): ${Object.entries(
         gsi.functions,
@@ -331,7 +338,7 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       'Lambda of the lowest-cost configuration (its own run):',
       ...Object.entries(lowestCost.lambdaFunctions).map(
         ([fn, b]) =>
-          `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
+          `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.requestsPerInvocation.toFixed(1)} requests in ${b.roundsPerInvocation.toFixed(1)} rounds, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
       ),
       `Provisioned capacity: $${P.dynamoProvisionedWcuHour} per WCU-hour and $${P.dynamoProvisionedRcuHour} per RCU-hour over ${(provisioning.day.effectiveUtilization * 100).toFixed(1)} % effective`,
       `utilization (auto scaling at a ${LOWEST_COST.targetUtilization * 100} % target simulated over a day, bench/dynamo-provisioned.ts): $${provisioning.perMillion.write.toFixed(3)} per million`,
