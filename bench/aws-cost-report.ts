@@ -4,7 +4,10 @@ import type { FunctionUsage } from '../src/runtime/local-aws/lambda-meter.ts';
 import type { PipelineFunction } from '../src/runtime/pipeline.ts';
 import type { AwsCostSize, AwsCostSizeName } from './aws-cost.ts';
 import { HOURS_PER_MONTH, AWS_PRICES as P } from './aws-prices.ts';
+import { DEFAULT_CAPACITY_SCENARIO } from './capacity-model.ts';
+import { DEFAULT_TROUGH, provisionedPerMillionUnits, simulateAutoScaling } from './dynamo-provisioned.ts';
 import { LAMBDA_MEMORY_MB, LAMBDA_WAITS, lambdaBill } from './lambda-cost.ts';
+import { LOWEST_COST } from './lowest-cost.ts';
 import type { BenchReport } from './support.ts';
 
 /** What one unread mode's run counted. */
@@ -32,6 +35,21 @@ interface Configuration {
    * of the demo's backdated events, which counter mode must treat as late rows.
    */
   readonly liveInboxRows: boolean;
+  /** Memory of each function, MB. @default LAMBDA_MEMORY_MB */
+  readonly lambdaMemoryMb?: Readonly<Record<PipelineFunction, number>>;
+  /** Tables on provisioned capacity, and what a consumed unit costs on them. @default none */
+  readonly provisioned?: {
+    readonly tables: readonly string[];
+    readonly perMillion: { readonly write: number; readonly read: number };
+  };
+}
+
+/** The three runs: each unread mode at the default batches, and the lowest-cost configuration's. */
+export interface CostRuns {
+  readonly gsi: ModeRun;
+  readonly counter: ModeRun;
+  /** Counter mode, consumers taking LOWEST_COST.deliveryBatch jobs. */
+  readonly lowest: ModeRun;
 }
 
 /** The lowest-cost configuration's goal, all in: dollars per million push notifications. */
@@ -41,6 +59,10 @@ const sum = (values: Readonly<Record<string, number>>, keep: (key: string) => bo
   Object.entries(values).reduce((total, [key, value]) => (keep(key) ? total + value : total), 0);
 
 const isInbox = (t: string) => t.endsWith('-inbox') || t.endsWith('-inbox/unread');
+
+/** Whether a metered table (or `table/index`) key is one of `tables` (logical names). */
+const inTables = (tables: readonly string[]) => (key: string) =>
+  tables.some((table) => key.replace(/\/.*$/, '').endsWith(`-${table}`));
 
 /** One mode's figures. */
 function modeFigures(run: ModeRun) {
@@ -86,13 +108,30 @@ function modeFigures(run: ModeRun) {
 function pushBill(run: ModeRun, config: Configuration, withLambda: boolean) {
   const f = modeFigures(run);
   const pushSent = run.summary.push.sent;
-  const writes = config.liveInboxRows
-    ? f.allWrites - f.inboxWrites + f.rows * f.liveInboxPerRow
-    : f.allWrites;
-  const lambda = lambdaBill(warmed(run));
+  const provisioned = inTables(config.provisioned?.tables ?? []);
+  // Write units per table, the inbox's at the live events' units per row when asked.
+  const writeUnits: Record<string, number> = { ...run.pipeline.writeUnits };
+  if (config.liveInboxRows) {
+    for (const key of Object.keys(writeUnits)) if (isInbox(key)) delete writeUnits[key];
+    writeUnits[`-inbox`] = f.rows * f.liveInboxPerRow;
+  }
+  const onDemand = (k: string) => !provisioned(k);
+  const perMillionUnits = config.provisioned?.perMillion ?? { write: 0, read: 0 };
+  const lambda = lambdaBill(warmed(run), config.lambdaMemoryMb ?? LAMBDA_MEMORY_MB);
+  // The upper bound: every request waits alone, as if none overlapped.
+  const lambdaSerial = lambdaBill(warmed(run), config.lambdaMemoryMb ?? LAMBDA_MEMORY_MB, true);
   const parts: [string, number][] = [
-    ['DynamoDB writes', (writes * P.dynamoWriteUnitsPerMillion) / 1e6],
-    ['DynamoDB reads', (f.allReads * P.dynamoReadUnitsPerMillion) / 1e6],
+    ['DynamoDB writes', (sum(writeUnits, onDemand) * P.dynamoWriteUnitsPerMillion) / 1e6],
+    ['DynamoDB reads', (sum(run.pipeline.readUnits, onDemand) * P.dynamoReadUnitsPerMillion) / 1e6],
+    ...(config.provisioned === undefined
+      ? []
+      : ([
+          ['DynamoDB provisioned writes', (sum(writeUnits, provisioned) * perMillionUnits.write) / 1e6],
+          [
+            'DynamoDB provisioned reads',
+            (sum(run.pipeline.readUnits, provisioned) * perMillionUnits.read) / 1e6,
+          ],
+        ] as [string, number][])),
     ['SQS requests', (f.sqs * P.sqsRequestsPerMillion) / 1e6],
     [
       config.sns ? 'SNS publish + delivery' : 'APNs / FCM direct',
@@ -106,8 +145,11 @@ function pushBill(run: ModeRun, config: Configuration, withLambda: boolean) {
   return {
     total: perMillion(parts.reduce((t, [, d]) => t + d, 0)),
     lambda: perMillion(lambda.dollars),
+    lambdaSerial: perMillion(lambdaSerial.dollars),
+    totalSerial: perMillion(parts.reduce((t, [, d]) => t + d, 0) - lambda.dollars + lambdaSerial.dollars),
     lambdaFunctions: lambda.perFunction,
-    lines: parts.map(([name, d]) => `    ${name.padEnd(24)} $${perMillion(d).toFixed(3)}`),
+    byPart: Object.fromEntries(parts.map(([name, d]) => [name, perMillion(d)])),
+    lines: parts.map(([name, d]) => `    ${name.padEnd(28)} $${perMillion(d).toFixed(3)}`),
   };
 }
 
@@ -135,24 +177,54 @@ function fixedMonthly() {
   };
 }
 
-/** The benchmark's report: per-mode figures, both configurations' bills, the fixed costs. */
-export function costReport(
-  gsi: ModeRun,
-  counter: ModeRun,
-  sizeName: AwsCostSizeName,
-  size: AwsCostSize,
-): BenchReport {
+/**
+ * Auto scaling as the lowest-cost configuration deploys it, over a day of the capacity model's
+ * default peak-to-average ratio: what a consumed unit on its provisioned tables costs.
+ */
+export function lowestCostProvisioning() {
+  const day = simulateAutoScaling({
+    targetUtilization: LOWEST_COST.targetUtilization,
+    peakToAverage: DEFAULT_CAPACITY_SCENARIO.peakToAverage,
+  });
+  const floorPerMonth =
+    LOWEST_COST.provisionedCapacityHolders *
+    (LOWEST_COST.minWriteCapacity * P.dynamoProvisionedWcuHour +
+      LOWEST_COST.minReadCapacity * P.dynamoProvisionedRcuHour) *
+    HOURS_PER_MONTH;
+  return { day, perMillion: provisionedPerMillionUnits(P, day.effectiveUtilization), floorPerMonth };
+}
+
+/** The benchmark's report: per-mode figures, the configurations' bills, the fixed costs. */
+export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsCostSize): BenchReport {
+  const { gsi, counter, lowest: lowestRun } = runs;
   const g = modeFigures(gsi);
   const c = modeFigures(counter);
+  const l = modeFigures(lowestRun);
+  const provisioning = lowestCostProvisioning();
   const demo: Configuration = { sns: true, liveInboxRows: false };
   // What `cdk deploy` sets up: the counter unread mode (the default since it costs half the inbox
   // writes of the GSI mode), push through SNS platform endpoints.
   const defaults: Configuration = { sns: true, liveInboxRows: true };
-  const lowest: Configuration = { sns: false, liveInboxRows: true };
+  // The lowest-cost configuration (bench/lowest-cost.ts, docs/deploy.md): direct APNs / FCM,
+  // consumers of 512 MB taking batches of 100, the inbox and events tables on provisioned capacity
+  // with auto scaling; and the same on on-demand tables.
+  const lowestOnDemand: Configuration = {
+    sns: false,
+    liveInboxRows: true,
+    lambdaMemoryMb: LOWEST_COST.lambdaMemoryMb,
+  };
+  const lowest: Configuration = {
+    ...lowestOnDemand,
+    provisioned: { tables: LOWEST_COST.provisionedTables, perMillion: provisioning.perMillion },
+  };
+  // What the lowest-cost configuration was before its batches, memory and provisioned tables.
+  const directOnly: Configuration = { sns: false, liveInboxRows: true };
   const gCost = pushBill(gsi, demo, false);
   const cCost = pushBill(counter, demo, false);
   const defaultCost = pushBill(counter, defaults, true);
-  const lowestCost = pushBill(counter, lowest, true);
+  const directCost = pushBill(counter, directOnly, true);
+  const lowestOnDemandCost = pushBill(lowestRun, lowestOnDemand, true);
+  const lowestCost = pushBill(lowestRun, lowest, true);
   const fns = defaultCost.lambdaFunctions;
   const cpu = (fn: PipelineFunction) => fns[fn]?.cpuMsPerRecord ?? 0;
   const decisions = gsi.summary.auditRecords;
@@ -179,10 +251,22 @@ export function costReport(
       default_lambda_dollars_per_million_push: defaultCost.lambda,
       default_dollars_per_million_push_all_in: defaultCost.total,
       lowest_cost_dollars_per_million_push_all_in: lowestCost.total,
+      lowest_cost_vs_goal_ratio: lowestCost.total / LOWEST_COST_GOAL,
+      lowest_cost_on_demand_dollars_per_million_push_all_in: lowestOnDemandCost.total,
+      direct_push_only_dollars_per_million_push_all_in: directCost.total,
+      lowest_cost_lambda_dollars_per_million_push: lowestCost.lambda,
+      // The same with every AWS request waiting alone (no overlap): the upper bound.
+      lowest_cost_dollars_per_million_push_serial_waits: lowestCost.totalSerial,
+      default_dollars_per_million_push_serial_waits: defaultCost.totalSerial,
+      lowest_cost_sqs_requests_per_delivery: l.sqs / l.jobs,
+      provisioned_effective_utilization: provisioning.day.effectiveUtilization,
+      provisioned_write_dollars_per_million_units: provisioning.perMillion.write,
+      provisioned_read_dollars_per_million_units: provisioning.perMillion.read,
       // A Global Table replica writes every unit again, billed as a replicated write unit.
       replica_region_dollars_per_million_push:
         (((g.allWrites * P.dynamoReplicatedWriteUnitsPerMillion) / 1e6) * 1e6) / gsi.summary.push.sent,
       ...fixedMonthly(),
+      provisioned_floor_dollars_per_month: provisioning.floorPerMonth,
       gsi_inbox_open_write_units: g.readWrites,
       counter_inbox_open_write_units: c.readWrites,
       gsi_inbox_open_read_units: g.readReads,
@@ -201,8 +285,10 @@ export function costReport(
       lambda_memory_mb: Object.entries(LAMBDA_MEMORY_MB)
         .map(([fn, mb]) => `${fn} ${mb}`)
         .join(', '),
-      lambda_waits: `${LAMBDA_WAITS.awsRequestMs} ms per AWS request, ${LAMBDA_WAITS.providerRoundTripMs} ms per provider round, ${LAMBDA_WAITS.redisRoundTrips} Redis round trips per delivery invocation`,
+      lambda_waits: `${LAMBDA_WAITS.awsRequestMs} ms per round of AWS requests (per request in the _serial_waits figures), ${LAMBDA_WAITS.providerRoundTripMs} ms per provider round, ${LAMBDA_WAITS.redisRoundTrips} Redis round trips per delivery invocation`,
       inbox_opens: gsi.readers,
+      lowest_cost: `counter unread mode, direct APNs / FCM, consumers of ${LOWEST_COST.lambdaMemoryMb.push} MB taking batches of ${LOWEST_COST.deliveryBatch} (the run's: ${lowestRun.summary.push.jobs + lowestRun.summary.email.jobs} jobs in ${(lowestRun.functions.push?.invocations ?? 0) + (lowestRun.functions.email?.invocations ?? 0)} invocations), ${LOWEST_COST.provisionedTables.join(' and ')} tables provisioned with auto scaling at ${LOWEST_COST.targetUtilization * 100} % target`,
+      provisioned_day: `peak-to-average ${DEFAULT_CAPACITY_SCENARIO.peakToAverage}, quietest minute ${DEFAULT_TROUGH} of the average; ${provisioning.day.scaleUps} scale-ups, ${provisioning.day.scaleDowns} scale-downs; peak consumption ${(provisioning.day.peakOverProvisioned * 100).toFixed(0)} % of provisioned`,
     },
     goals: [
       { figure: 'gsi_write_units_per_inbox_notification', op: '<=', value: 2 },
@@ -229,7 +315,7 @@ export function costReport(
       "Lambda, GSI mode (warm handler CPU per record, from the live events; duration = CPU at the memory's vCPU share + waits):",
       ...Object.entries(fns).map(
         ([fn, b]) =>
-          `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
+          `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.requestsPerInvocation.toFixed(1)} requests in ${b.roundsPerInvocation.toFixed(1)} rounds, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
       ),
       `Handler CPU per record during the demo (cold: the JIT's first compilations included): ${Object.entries(
         gsi.functions,
@@ -242,8 +328,22 @@ export function costReport(
       ...cCost.lines,
       'Default configuration, all in (counter unread mode with rows of live events, push through SNS, Lambda at the memory above):',
       ...defaultCost.lines,
-      `Lowest-cost configuration, all in (counter unread mode with rows of live events, direct APNs / FCM; goal <= $${LOWEST_COST_GOAL.toFixed(2)}):`,
+      'Direct APNs / FCM alone (counter mode, on-demand tables, consumers of 1,024 MB in batches of 10):',
+      ...directCost.lines,
+      `Lowest-cost configuration, on-demand tables (direct APNs / FCM, consumers of ${LOWEST_COST.lambdaMemoryMb.push} MB in batches of ${LOWEST_COST.deliveryBatch}):`,
+      ...lowestOnDemandCost.lines,
+      `Lowest-cost configuration, all in (the same, ${LOWEST_COST.provisionedTables.join(' and ')} tables provisioned; goal <= $${LOWEST_COST_GOAL.toFixed(2)}):`,
       ...lowestCost.lines,
+      `Units by table in the lowest-cost run: writes ${describeUnits(lowestRun.pipeline.writeUnits)}; reads ${describeUnits(lowestRun.pipeline.readUnits)}.`,
+      'Lambda of the lowest-cost configuration (its own run):',
+      ...Object.entries(lowestCost.lambdaFunctions).map(
+        ([fn, b]) =>
+          `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.requestsPerInvocation.toFixed(1)} requests in ${b.roundsPerInvocation.toFixed(1)} rounds, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
+      ),
+      `Provisioned capacity: $${P.dynamoProvisionedWcuHour} per WCU-hour and $${P.dynamoProvisionedRcuHour} per RCU-hour over ${(provisioning.day.effectiveUtilization * 100).toFixed(1)} % effective`,
+      `utilization (auto scaling at a ${LOWEST_COST.targetUtilization * 100} % target simulated over a day, bench/dynamo-provisioned.ts): $${provisioning.perMillion.write.toFixed(3)} per million`,
+      `write units and $${provisioning.perMillion.read.toFixed(3)} per million read units consumed, against $${P.dynamoWriteUnitsPerMillion} and $${P.dynamoReadUnitsPerMillion} on-demand;`,
+      `their floor (${LOWEST_COST.minWriteCapacity} WCU and ${LOWEST_COST.minReadCapacity} RCU on each of ${LOWEST_COST.provisionedCapacityHolders} tables and indexes) is a fixed $${provisioning.floorPerMonth.toFixed(2)} a month.`,
       'Fixed costs, a month, apart from the figures per notification: MemoryDB (dedup) 2 db.r7g.large nodes;',
       'ElastiCache serverless at its 100 MB minimum (or 2 shards x 2 cache.r7g.large with cacheMode nodes);',
       'Kinesis per provisioned shard.',

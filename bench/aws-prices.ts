@@ -20,7 +20,12 @@
  * - DynamoDB Global Tables: replicated write request units, on-demand (equal to single-region
  *   writes since the 2024-11-01 reduction); cross-region data transfer per GB
  *
- * Fixed costs (node-hours, shard-hours) are reported apart from the per-notification figure as
+ * Added on 2026-12-07 (same region):
+ * - DynamoDB provisioned capacity: aws.amazon.com/dynamodb/pricing/provisioned/ (WCU-hours and
+ *   RCU-hours; $0.0065 per 10 WCU and per 50 RCU an hour, unchanged by the 2024-11-01 on-demand
+ *   reduction), for tables of the lowest-cost configuration (bench/dynamo-provisioned.ts)
+ *
+ * Fixed costs (node-hours, shard-hours, provisioned capacity's floor) are reported apart from the per-notification figure as
  * dollars a month. Left out: storage, data transfer within the region and free tiers.
  */
 export const AWS_PRICES = {
@@ -30,6 +35,10 @@ export const AWS_PRICES = {
   dynamoWriteUnitsPerMillion: 0.625,
   /** $ per million DynamoDB read request units (on-demand). */
   dynamoReadUnitsPerMillion: 0.125,
+  /** $ per provisioned write capacity unit-hour (one write of up to 1 KB a second, for an hour). */
+  dynamoProvisionedWcuHour: 0.00065,
+  /** $ per provisioned read capacity unit-hour (one strongly consistent read of up to 4 KB a second). */
+  dynamoProvisionedRcuHour: 0.00013,
   /** $ per million SQS Standard requests. */
   sqsRequestsPerMillion: 0.4,
   /** $ per million SNS API requests (Publish, CreatePlatformEndpoint, …). */

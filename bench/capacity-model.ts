@@ -31,6 +31,11 @@ export interface CapacityScenario {
   readonly unreadMode: 'gsi' | 'counter';
   /** Push through SNS (true) or straight to APNs / FCM. */
   readonly sns: boolean;
+  /**
+   * How the inbox and events tables are billed: on-demand, or provisioned with auto scaling (the
+   * lowest-cost configuration, context `tableBilling: provisioned`).
+   */
+  readonly tableBilling: 'onDemand' | 'provisioned';
 }
 
 /** The documented default scenario (docs/capacity.md). */
@@ -50,6 +55,7 @@ export const DEFAULT_CAPACITY_SCENARIO: CapacityScenario = {
   regions: 1,
   unreadMode: 'counter',
   sns: false,
+  tableBilling: 'provisioned',
 };
 
 /**
@@ -149,12 +155,19 @@ export const CAPACITY_LIMITS = {
   memoryDbNodeBytes: 13.07 * 0.75 * 1024 ** 3,
   /** Global Tables: typical replication lag, seconds. */
   replicationLagSeconds: 1.5,
+  /** Provisioned tables: auto scaling's target utilization, and a table's write capacity quota. */
+  provisionedTargetUtilization: 0.7,
+  tableMaxWriteCapacity: 40_000,
 } as const;
+
+import { provisionedPerMillionUnits, simulateAutoScaling } from './dynamo-provisioned.ts';
 
 /** The prices the monthly bill uses (a subset of bench/aws-prices.ts, passed in to keep this pure). */
 export interface CapacityPrices {
   readonly dynamoWriteUnitsPerMillion: number;
   readonly dynamoReadUnitsPerMillion: number;
+  readonly dynamoProvisionedWcuHour: number;
+  readonly dynamoProvisionedRcuHour: number;
   readonly sqsRequestsPerMillion: number;
   readonly snsRequestsPerMillion: number;
   readonly snsMobilePushPerMillion: number;
@@ -315,10 +328,29 @@ export function capacity(
     (l.lambdaMemoryMb / 1024 / 1000);
   const invocationsPerDay = r.eventsPerDay / 100 + jobsPerDay / l.deliveryBatch;
   const auditRecordsPerDay = jobsPerDay / u.decisionsPerAuditRecord;
+  // DynamoDB: the inbox's units (rows, opens) on provisioned capacity when the scenario says so,
+  // priced at the utilization auto scaling reaches over the day; the events' units stay on-demand
+  // here (they also touch checkpoints and the celebrity feed, which are on-demand).
+  const inboxWriteUnitsPerDay = r.rowsPerDay * rowWrite + r.opensPerDay * u.openWriteUnits[s.unreadMode];
+  const inboxReadUnitsPerDay = r.rowsPerDay * u.rowReadUnits + r.opensPerDay * u.openReadUnits[s.unreadMode];
+  const provisioned = s.tableBilling === 'provisioned';
+  const autoScaling = provisioned
+    ? simulateAutoScaling({
+        targetUtilization: l.provisionedTargetUtilization,
+        peakToAverage: s.peakToAverage,
+      })
+    : undefined;
+  const inboxPrices = autoScaling
+    ? provisionedPerMillionUnits(prices, autoScaling.effectiveUtilization)
+    : { write: prices.dynamoWriteUnitsPerMillion, read: prices.dynamoReadUnitsPerMillion };
+  const peakInboxWriteUnits =
+    r.peakRowsPerSecond * rowWrite + r.peakOpensPerSecond * u.openWriteUnits[s.unreadMode];
   const bill = {
     dynamodb: month(
-      (writeUnitsPerDay * prices.dynamoWriteUnitsPerMillion +
-        readUnitsPerDay * prices.dynamoReadUnitsPerMillion) /
+      (inboxWriteUnitsPerDay * inboxPrices.write +
+        inboxReadUnitsPerDay * inboxPrices.read +
+        (writeUnitsPerDay - inboxWriteUnitsPerDay) * prices.dynamoWriteUnitsPerMillion +
+        (readUnitsPerDay - inboxReadUnitsPerDay) * prices.dynamoReadUnitsPerMillion) /
         1e6,
     ),
     sqs: month((jobsPerDay * u.sqsRequestsPerJob * prices.sqsRequestsPerMillion) / 1e6),
@@ -364,7 +396,20 @@ export function capacity(
       push: pushConcurrency,
       email: emailConcurrency,
     },
-    dynamodb: { peakWriteUnits, peakReadUnits, newTableWriteUnits: l.newTableWriteUnits },
+    dynamodb: {
+      peakWriteUnits,
+      peakReadUnits,
+      newTableWriteUnits: l.newTableWriteUnits,
+      billing: s.tableBilling,
+      /** Consumed over provisioned units over the day (provisioned tables only). */
+      effectiveUtilization: autoScaling?.effectiveUtilization ?? 1,
+      /** The inbox's provisioned write capacity at the peak, and whether it fits a table's quota. */
+      inboxWriteCapacityAtPeak: provisioned ? peakInboxWriteUnits / l.provisionedTargetUtilization : 0,
+      inboxWriteCapacityOverQuota:
+        provisioned && peakInboxWriteUnits / l.provisionedTargetUtilization > l.tableMaxWriteCapacity,
+      inboxWriteDollarsPerMillionUnits: inboxPrices.write,
+      inboxReadDollarsPerMillionUnits: inboxPrices.read,
+    },
     hotPartitions: {
       bigAuthorFollowers: bigAuthor,
       bigAuthorFanoutSeconds: bigAuthorFanoutMs / 1000,

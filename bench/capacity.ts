@@ -29,11 +29,16 @@ const NUMBER_FLAGS = {
 const SHARES = new Set<keyof CapacityScenario>(['postShare', 'celebrityShare', 'pushShare', 'emailShare']);
 
 /** The flags `capacity` takes, for the usage line. */
-export const CAPACITY_FLAGS = [...Object.keys(NUMBER_FLAGS), 'unread-mode', 'transport'] as const;
+export const CAPACITY_FLAGS = [
+  ...Object.keys(NUMBER_FLAGS),
+  'unread-mode',
+  'transport',
+  'table-billing',
+] as const;
 
 /**
  * The scenario of `--name=value` options over the default: shares in [0, 1], counts positive,
- * `--unread-mode=gsi|counter`, `--transport=direct|sns`. A bad or unknown option throws
+ * `--unread-mode=gsi|counter`, `--transport=direct|sns`, `--table-billing=provisioned|on-demand`. A bad or unknown option throws
  * ValidationError naming it.
  */
 export function capacityScenario(options: Readonly<Record<string, string>>): CapacityScenario {
@@ -48,6 +53,12 @@ export function capacityScenario(options: Readonly<Record<string, string>>): Cap
     if (flag === 'transport') {
       if (raw === 'direct' || raw === 'sns') s.sns = raw === 'sns';
       else issues.push({ path: flag, message: "must be 'direct' or 'sns'" });
+      continue;
+    }
+    if (flag === 'table-billing') {
+      if (raw === 'provisioned' || raw === 'on-demand')
+        s.tableBilling = raw === 'on-demand' ? 'onDemand' : raw;
+      else issues.push({ path: flag, message: "must be 'provisioned' or 'on-demand'" });
       continue;
     }
     const field = (NUMBER_FLAGS as Record<string, keyof CapacityScenario>)[flag];
@@ -101,6 +112,8 @@ export function capacityBench(options: Readonly<Record<string, string>> = {}): B
       email_concurrency: c.lambdaConcurrency.email,
       peak_write_units_per_second: c.dynamodb.peakWriteUnits,
       peak_read_units_per_second: c.dynamodb.peakReadUnits,
+      provisioned_effective_utilization: c.dynamodb.effectiveUtilization,
+      inbox_write_capacity_at_peak: c.dynamodb.inboxWriteCapacityAtPeak,
       big_author_fanout_seconds: h.bigAuthorFanoutSeconds,
       big_author_burst_write_units_per_second: h.bigAuthorBurstWriteUnitsPerSecond,
       big_author_posts_per_second_at_partition_limit: h.bigAuthorPostsPerSecondAtPartitionLimit,
@@ -134,6 +147,7 @@ export function capacityBench(options: Readonly<Record<string, string>> = {}): B
       regions: s.regions,
       unread_mode: s.unreadMode,
       transport: s.sns ? 'sns' : 'direct',
+      table_billing: s.tableBilling === 'provisioned' ? 'provisioned (inbox)' : 'on-demand',
       lambda_memory_mb: CAPACITY_LIMITS.lambdaMemoryMb,
       prices: `${AWS_PRICES.region}, ${AWS_PRICES.asOf} (bench/aws-prices.ts)`,
     },
@@ -152,7 +166,13 @@ export function capacityBench(options: Readonly<Record<string, string>> = {}): B
       `${round(c.redis.dedupKeys / 1e6)} M = ${round(gb(c.redis.dedupBytes), 1)} GB (MemoryDB: ${c.redis.memoryDbShards} shard(s) of 2 db.r7g.large).`,
       `SQS at peak: ${round(c.sqs.peakJobsPerSecond)} jobs/s, ${round(c.sqs.peakRequestsPerSecond)} requests/s; the push consumers take up to`,
       `${round(c.sqs.pushJobsPerSecondMax)} jobs/s at their maxConcurrency, email ${round(c.sqs.emailJobsPerSecondMax)}.`,
-      'Monthly bill (on-demand, us-east-1):',
+      s.tableBilling === 'provisioned'
+        ? `DynamoDB: the inbox on provisioned capacity with auto scaling at ${CAPACITY_LIMITS.provisionedTargetUtilization * 100} % target, ${round(c.dynamodb.effectiveUtilization * 100, 1)} % used over the day (bench/dynamo-provisioned.ts):`
+        : 'DynamoDB: every table on-demand.',
+      s.tableBilling === 'provisioned'
+        ? `$${round(c.dynamodb.inboxWriteDollarsPerMillionUnits, 3)} per million write units, $${round(c.dynamodb.inboxReadDollarsPerMillionUnits, 3)} per million read units; ${round(c.dynamodb.inboxWriteCapacityAtPeak)} WCU at the peak${c.dynamodb.inboxWriteCapacityOverQuota ? ' (over the 40,000 WCU per-table quota: ask AWS for more)' : ''}.`
+        : '',
+      `Monthly bill (${s.tableBilling === 'provisioned' ? 'inbox provisioned, the rest on-demand' : 'on-demand'}, us-east-1):`,
       ...money,
       `Failover at peak: ~${round(c.failover.inFlightEvents)} events and ~${round(c.failover.inFlightJobs)} delivery jobs in flight in the old region,`,
       `~${round(c.failover.rowsInReplicationLag)} inbox rows inside the replication lag (docs/deploy.md, region failover).`,

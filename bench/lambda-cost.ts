@@ -17,9 +17,11 @@ export const LAMBDA_MEMORY_MB: Readonly<Record<PipelineFunction, number>> = {
 /**
  * Assumed waits of a handler on the network, besides its CPU time, since Lambda bills wall time
  * (duration), not CPU. The emulators' latencies say nothing about AWS's, so these are stated, not
- * measured: every SDK request a handler sends waits one in-region round trip (as if none ran in
- * parallel: an upper bound), every push or email invocation one provider round trip (its sends go
- * out together) and a few Redis round trips (the dedup claim, release and confirm).
+ * measured: every round of SDK requests a handler sends waits one in-region round trip (requests
+ * sent while another of the same call is in flight share its round, as LambdaMeter measures them;
+ * without that measure, every request waits alone: an upper bound), every push or email
+ * invocation one provider round trip (its sends go out together) and a few Redis round trips (the
+ * dedup claim, release and confirm).
  */
 export const LAMBDA_WAITS = {
   /** One DynamoDB / SQS / Firehose / Kinesis request from inside the region, ms. */
@@ -38,6 +40,9 @@ const FULL_VCPU_MB = 1769;
 export interface FunctionBill {
   readonly invocations: number;
   readonly cpuMsPerRecord: number;
+  /** SDK requests per invocation, and the rounds they came in (what the waits are charged on). */
+  readonly requestsPerInvocation: number;
+  readonly roundsPerInvocation: number;
   /** Modelled billed duration of one invocation, ms. */
   readonly msPerInvocation: number;
   readonly gbSeconds: number;
@@ -47,11 +52,13 @@ export interface FunctionBill {
 /**
  * Lambda's bill for a run's handler calls: invocations × $0.20 per million, plus GB-seconds at
  * the Arm price. An invocation's duration is its measured CPU time, stretched by the CPU share
- * its memory buys (1,024 MB ≈ 0.58 vCPU), plus its network waits (see LAMBDA_WAITS).
+ * its memory buys (1,024 MB ≈ 0.58 vCPU), plus its network waits (see LAMBDA_WAITS): one per
+ * round of requests, or with `serial` one per request (the upper bound).
  */
 export function lambdaBill(
   usage: Readonly<Partial<Record<PipelineFunction, FunctionUsage>>>,
   memoryMb: Readonly<Record<PipelineFunction, number>> = LAMBDA_MEMORY_MB,
+  serial = false,
 ): { readonly perFunction: Partial<Record<PipelineFunction, FunctionBill>>; readonly dollars: number } {
   const perFunction: Partial<Record<PipelineFunction, FunctionBill>> = {};
   let dollars = 0;
@@ -61,7 +68,7 @@ export function lambdaBill(
     const delivery = fn === 'push' || fn === 'email';
     const cpuMs = (u.cpuMs / u.invocations) * Math.max(1, FULL_VCPU_MB / memory);
     const waitMs =
-      (u.requests / u.invocations) * LAMBDA_WAITS.awsRequestMs +
+      ((serial ? u.requests : (u.rounds ?? u.requests)) / u.invocations) * LAMBDA_WAITS.awsRequestMs +
       (delivery
         ? LAMBDA_WAITS.providerRoundTripMs + LAMBDA_WAITS.redisRoundTrips * LAMBDA_WAITS.redisRoundTripMs
         : 0);
@@ -72,6 +79,8 @@ export function lambdaBill(
     perFunction[fn] = {
       invocations: u.invocations,
       cpuMsPerRecord: u.records === 0 ? 0 : u.cpuMs / u.records,
+      requestsPerInvocation: u.requests / u.invocations,
+      roundsPerInvocation: (u.rounds ?? u.requests) / u.invocations,
       msPerInvocation,
       gbSeconds,
       dollars: bill,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseCapDefaults } from '../src/domain/frequency-cap.ts';
+import { provisionedCapacityFromContext } from './constructs/data.ts';
 import { PushDelivery } from './constructs/direct-push.ts';
 import { ApnsPlatform } from './constructs/transport.ts';
 import { FanoutStack, type FanoutStackProps } from './stack.ts';
@@ -26,6 +27,12 @@ import { FanoutStack, type FanoutStackProps } from './stack.ts';
  * - `frequencyCaps`: the tenants' default push frequency caps (JSON, docs/configuration.md), and
  *   `frequencyCapStore` (`memorydb`, the default, or `dynamodb`): where their counters live;
  * - `unreadMode` (`counter`, the default, or `gsi`): how the inbox counts unread notifications;
+ * - `tableBilling` (`onDemand`, the default, or `provisioned`): with `provisioned`, the tables of
+ *   `provisionedTables` (default `inbox,events`) get provisioned capacity with auto scaling at
+ *   `capacityTargetUtilization` percent (default 70) between `minWriteCapacity` /
+ *   `maxWriteCapacity` and `minReadCapacity` / `maxReadCapacity` (defaults 5 and 40,000);
+ * - `consumerMemorySize` (MB, default 1024) and `deliveryBatchSize` (default 10) of the push and
+ *   email consumers (docs/deploy.md, the lowest-cost configuration);
  * - `nag` (default true): run the AWS Solutions checks of cdk-nag; any unacknowledged finding
  *   fails the synthesis.
  */
@@ -103,6 +110,9 @@ const props: FanoutStackProps = {
   ...optional('frequencyCaps', capDefaults()),
   ...optional('frequencyCapStore', frequencyCapStore()),
   ...optional('unreadMode', unreadMode()),
+  ...optional('tableCapacity', provisionedCapacityFromContext(text)),
+  ...optional('consumerMemorySize', integer('consumerMemorySize')),
+  ...optional('deliveryBatchSize', integer('deliveryBatchSize')),
 };
 
 new FanoutStack(app, text('stackName') ?? 'Fanout', props);

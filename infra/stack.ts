@@ -13,7 +13,7 @@ import type { Construct } from 'constructs';
 import type { CapDefaults } from '../src/domain/frequency-cap.ts';
 import { AUDIT_REPLICATION_RULE_ID, FanoutAudit } from './constructs/audit.ts';
 import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
-import { FanoutData } from './constructs/data.ts';
+import { FanoutData, type ProvisionedCapacity } from './constructs/data.ts';
 import { FanoutDeadLetterAudit } from './constructs/dead-letter-audit.ts';
 import { FanoutDelivery } from './constructs/delivery.ts';
 import { FanoutDirectPush, PushDelivery } from './constructs/direct-push.ts';
@@ -89,6 +89,27 @@ export interface FanoutStackProps extends StackProps {
    * @default 'counter'
    */
   readonly unreadMode?: 'gsi' | 'counter';
+  /**
+   * Tables billed for provisioned capacity with auto scaling (context `tableBilling: provisioned`,
+   * `provisionedTables`, `capacityTargetUtilization`, `minWriteCapacity`, `maxWriteCapacity`,
+   * `minReadCapacity`, `maxReadCapacity`): part of the lowest-cost configuration (docs/deploy.md).
+   * @default every table on-demand
+   */
+  readonly tableCapacity?: ProvisionedCapacity;
+  /**
+   * Memory of the push and email consumers, MB (context `consumerMemorySize`). Their invocations
+   * mostly wait on the network, which Lambda bills by memory × duration: less memory is cheaper,
+   * at a slower CPU share (docs/benchmarks.md, aws-cost).
+   * @default 1024
+   */
+  readonly consumerMemorySize?: number;
+  /**
+   * Delivery jobs per consumer invocation (context `deliveryBatchSize`, 1–10,000), gathered for up
+   * to the 1 s batching window: larger batches share one invocation's fixed waits (the provider
+   * round, the Redis trips, the audit record) among more jobs.
+   * @default 10
+   */
+  readonly deliveryBatchSize?: number;
   /**
    * Where the push consumer keeps the frequency-cap counters (context `frequencyCapStore`): on
    * the MemoryDB cluster of the dedup store, or in the `frequencyCaps` table (read and PutItem
@@ -179,6 +200,7 @@ export class FanoutStack extends Stack {
       ...(props.tablePrefix === undefined ? {} : { tablePrefix: props.tablePrefix }),
       replicaRegions: props.replicaRegions ?? [],
       replicaKeyArns: props.replicaKeyArns ?? {},
+      ...(props.tableCapacity === undefined ? {} : { capacity: props.tableCapacity }),
     });
     const direct = props.pushDelivery === PushDelivery.Direct;
     if (direct && props.natGateways === 0) {
@@ -290,6 +312,8 @@ export class FanoutStack extends Stack {
 
     this.delivery = new FanoutDelivery(this, 'Delivery', {
       environment: withStream,
+      ...(props.consumerMemorySize === undefined ? {} : { consumerMemorySize: props.consumerMemorySize }),
+      ...(props.deliveryBatchSize === undefined ? {} : { batchSize: props.deliveryBatchSize }),
       ...(direct ? { channelSubnets: { push: this.network.egressSubnets } } : {}),
       channelEnvironment: {
         push: {

@@ -94,6 +94,8 @@ export interface FanoutDeliveryProps {
   readonly consumerMemorySize?: number;
   /**
    * Messages per consumer invocation (1–10 without a batching window, up to 10,000 with one).
+   * Larger batches share an invocation's fixed waits among more jobs (the lowest-cost
+   * configuration takes 100); a batch must still finish within `consumerTimeout`.
    * @default 10
    */
   readonly batchSize?: number;
@@ -162,6 +164,19 @@ export class FanoutDelivery extends Construct {
         `FanoutDelivery: maxReceiveCount must be an integer from 1 to 1000, not ${this.maxReceiveCount}`,
       );
     }
+    const batchSize = props.batchSize ?? 10;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+      throw new Error(`FanoutDelivery: batchSize must be an integer from 1 to 10000, not ${batchSize}`);
+    }
+    const memorySize = props.consumerMemorySize;
+    if (
+      memorySize !== undefined &&
+      (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240)
+    ) {
+      throw new Error(
+        `FanoutDelivery: consumerMemorySize must be an integer from 128 to 10240 MB, not ${memorySize}`,
+      );
+    }
     const encryption = props.key
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.key }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
@@ -215,7 +230,7 @@ export class FanoutDelivery extends Construct {
       }).function;
       consumer.addEventSource(
         new SqsEventSource(queues[channel], {
-          batchSize: props.batchSize ?? 10,
+          batchSize,
           maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
           reportBatchItemFailures: true,
           maxConcurrency: props.maxConcurrency?.[channel] ?? DEFAULT_MAX_CONCURRENCY[channel],

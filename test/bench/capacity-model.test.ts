@@ -31,6 +31,7 @@ const SMALL: CapacityScenario = {
   regions: 2,
   unreadMode: 'counter',
   sns: true,
+  tableBilling: 'onDemand',
 };
 
 const UNITS: UnitCosts = {
@@ -120,6 +121,39 @@ describe('capacity model', () => {
   });
 });
 
+describe('capacity model, provisioned tables', () => {
+  it('bills the inbox units at provisioned capacity over the utilization reached, the rest on-demand', () => {
+    // Prepare: a flat day (peak = average), where auto scaling holds its 70 % target exactly
+    const flat: CapacityScenario = { ...SMALL, peakToAverage: 1, tableBilling: 'provisioned' };
+    // Act
+    const c = capacity(flat, UNITS, AWS_PRICES, LIMITS);
+    // Assess: inbox 475,200 rows + 86,400 opens × 3 = 734,400 write units a day, 475,200 + 86,400 × 4
+    // = 820,800 read units; events 172,800 write and 86,400 read units stay on-demand.
+    const write = (0.00065 / 3600 / 0.7) * 1e6; // $0.2579 per million units
+    const read = (0.00013 / 3600 / 0.7) * 1e6; // $0.0516
+    expect(c.dynamodb.effectiveUtilization).toBeCloseTo(0.7, 9);
+    expect(c.dynamodb.inboxWriteDollarsPerMillionUnits).toBeCloseTo(write, 9);
+    expect(c.dynamodb.inboxReadDollarsPerMillionUnits).toBeCloseTo(read, 9);
+    const month = 730 / 24;
+    const daily = (734_400 * write + 820_800 * read + 172_800 * 0.625 + 86_400 * 0.125) / 1e6;
+    expect(c.monthly.dynamodb).toBeCloseTo(daily * month, 9);
+    // 5.5 rows + 1 open × 3 = 8.5 write units a second, provisioned at 70 %: 12.14 units
+    expect(c.dynamodb.inboxWriteCapacityAtPeak).toBeCloseTo(8.5 / 0.7, 9);
+    expect(c.dynamodb.inboxWriteCapacityOverQuota).toBe(false);
+  });
+
+  it('costs less than on-demand on the default day of peak 3, the auto scaling lag included', () => {
+    const onDemand = capacity(
+      { ...DEFAULT_CAPACITY_SCENARIO, tableBilling: 'onDemand' },
+      undefined,
+      AWS_PRICES,
+    );
+    const provisioned = capacity(DEFAULT_CAPACITY_SCENARIO, undefined, AWS_PRICES);
+    expect(provisioned.dynamodb.effectiveUtilization).toBeLessThan(0.7);
+    expect(provisioned.monthly.dynamodb).toBeLessThan(onDemand.monthly.dynamodb);
+  });
+});
+
 describe('capacityScenario', () => {
   it('is the documented default without options, and takes every field as a flag', () => {
     // Act / Assess
@@ -131,6 +165,7 @@ describe('capacityScenario', () => {
         'unread-mode': 'gsi',
         transport: 'sns',
         regions: '2',
+        'table-billing': 'on-demand',
       }),
     ).toEqual({
       ...DEFAULT_CAPACITY_SCENARIO,
@@ -139,6 +174,7 @@ describe('capacityScenario', () => {
       unreadMode: 'gsi',
       sns: true,
       regions: 2,
+      tableBilling: 'onDemand',
     });
   });
 
@@ -152,6 +188,7 @@ describe('capacityScenario', () => {
         bogus: '1',
         regions: '1.5',
         'unread-mode': 'x',
+        'table-billing': 'reserved',
       });
     } catch (err) {
       error = err;
@@ -162,6 +199,7 @@ describe('capacityScenario', () => {
       'bogus',
       'push-share',
       'regions',
+      'table-billing',
       'unread-mode',
       'users',
     ]);

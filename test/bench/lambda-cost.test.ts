@@ -29,4 +29,17 @@ describe('lambdaBill', () => {
     expect(bill.perFunction.fanout!.gbSeconds).toBeCloseTo((2 * 25 * 2) / 1000, 9);
     expect(bill.perFunction.email).toBeUndefined();
   });
+
+  it('charges one wait per round of overlapping requests, or per request when serial', () => {
+    // Prepare: 2 push invocations of 10 jobs, 20 ms of CPU, 12 requests sent in 4 rounds
+    const usage = { push: { invocations: 2, records: 20, cpuMs: 20, requests: 12, rounds: 4 } };
+    // Act
+    const rounds = lambdaBill(usage, { ...LAMBDA_MEMORY_MB, push: 2048 });
+    const serial = lambdaBill(usage, { ...LAMBDA_MEMORY_MB, push: 2048 }, true);
+    // Assess: 10 ms CPU + 2 rounds × 6 ms + 43 ms = 65 ms; serially 10 + 6 × 6 + 43 = 89 ms
+    expect(rounds.perFunction.push!.msPerInvocation).toBe(65);
+    expect(rounds.perFunction.push!.roundsPerInvocation).toBe(2);
+    expect(rounds.perFunction.push!.requestsPerInvocation).toBe(6);
+    expect(serial.perFunction.push!.msPerInvocation).toBe(89);
+  });
 });

@@ -65,7 +65,13 @@ beforeAll(() => {
   const env = { region: TEST_ENV.region };
   const app = new App();
   new FanoutStack(app, 'FanoutLintDefaults', { env });
-  new FanoutStack(app, 'FanoutLintFull', { ...FULL_PROPS, env, cacheMode: 'nodes' });
+  new FanoutStack(app, 'FanoutLintFull', {
+    ...FULL_PROPS,
+    env,
+    cacheMode: 'nodes',
+    // Provisioned capacity with auto scaling on two tables (the lowest-cost configuration's).
+    tableCapacity: { tables: ['inbox', 'events'] },
+  });
   templates = app.synth().stacks.map((s) => s.templateFullPath);
 
   // Act: cfn-lint exits non-zero when it finds anything; its JSON report is on stdout either way.

@@ -37,7 +37,7 @@ beforeAll(() => {
     channelEnvironment: { email: { FANOUT_SES_FROM: 'noreply@example.com' } },
     consumerTimeout: Duration.seconds(60),
     consumerMemorySize: 512,
-    batchSize: 5,
+    batchSize: 100,
     maxBatchingWindow: Duration.seconds(3),
     maxConcurrency: { push: 200 },
     maxReceiveCount: 6,
@@ -73,6 +73,31 @@ describe('FanoutDelivery', () => {
       expect(() => new FanoutDelivery(other, 'Delivery', { vpc: otherVpc, maxReceiveCount })).toThrow(
         /maxReceiveCount must be an integer from 1 to 1000/,
       );
+    }
+  });
+});
+
+describe('FanoutDelivery batches and memory', () => {
+  it('refuses a batch size or a consumer memory Lambda would not take', () => {
+    const other = new Stack(new App(), 'BadBatch');
+    const otherVpc = new ec2.Vpc(other, 'Vpc');
+    for (const batchSize of [0, 2.5, 10_001]) {
+      expect(
+        () =>
+          new FanoutDelivery(other, `Batch${String(batchSize).replace('.', '_')}`, {
+            vpc: otherVpc,
+            batchSize,
+          }),
+      ).toThrow(/batchSize must be an integer from 1 to 10000/);
+    }
+    for (const consumerMemorySize of [64, 512.5, 20_000]) {
+      expect(
+        () =>
+          new FanoutDelivery(other, `Memory${String(consumerMemorySize).replace('.', '_')}`, {
+            vpc: otherVpc,
+            consumerMemorySize,
+          }),
+      ).toThrow(/consumerMemorySize must be an integer from 128 to 10240/);
     }
   });
 });
@@ -282,7 +307,7 @@ describe('FanoutDelivery consumers', () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: arn(tuned.queues[channel]),
         FunctionName: ref(tuned.consumers[channel]),
-        BatchSize: 5,
+        BatchSize: 100,
         MaximumBatchingWindowInSeconds: 3,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         ScalingConfig: { MaximumConcurrency: maxConcurrency[channel] },

@@ -1,13 +1,19 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROVISIONED_TABLES } from '../../infra/constructs/data.ts';
 import { PLATFORM_APPLICATION_RESOURCE_TYPE } from '../../infra/constructs/transport.ts';
 import type { FanoutStack, FanoutStackProps } from '../../infra/stack.ts';
 import { FULL_PROPS, synthStack } from './support.ts';
 
+// Direct push with the rest of the lowest-cost configuration (docs/deploy.md): provisioned
+// capacity on the inbox and events tables, consumers of 512 MB taking batches of 100.
 const DIRECT: FanoutStackProps = {
   ...FULL_PROPS,
   pushDelivery: 'direct',
+  tableCapacity: { tables: DEFAULT_PROVISIONED_TABLES },
+  consumerMemorySize: 512,
+  deliveryBatchSize: 100,
   pushProvidersSecret: 'fanout/push-providers',
   webPushVapidSecret: 'fanout/webpush-vapid',
   push: {
@@ -156,5 +162,35 @@ describe('pushDelivery: direct', () => {
     );
     expect(findings).toEqual([]);
     expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+});
+
+describe('the lowest-cost configuration', () => {
+  it('provisions the inbox and events tables with auto scaling, and leaves the others on-demand', () => {
+    const tables = template.findResources('AWS::DynamoDB::GlobalTable');
+    const billing = Object.fromEntries(
+      Object.values(tables).map((t) => [
+        String(t.Properties.TableName).replace('fanout-test-', ''),
+        t.Properties.BillingMode,
+      ]),
+    );
+    expect(billing).toMatchObject({
+      inbox: 'PROVISIONED',
+      events: 'PROVISIONED',
+      followers: 'PAY_PER_REQUEST',
+    });
+    expect(Object.values(billing).filter((b) => b === 'PROVISIONED')).toHaveLength(2);
+  });
+
+  it('gives both consumers 512 MB and batches of 100 jobs within the 1 s batching window', () => {
+    for (const consumer of [stack.delivery.consumers.push, stack.delivery.consumers.email]) {
+      const logicalId = stack.getLogicalId(consumer.node.defaultChild as never);
+      expect(template.toJSON().Resources[logicalId].Properties.MemorySize).toBe(512);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalId },
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 1,
+      });
+    }
   });
 });

@@ -11,7 +11,7 @@ const BENCHES = readmeCommands()
   .map((c) => c.match(/^npm run bench -- (\S+)$/)?.[1])
   .filter((name): name is string => name !== undefined);
 
-// aws-cost starts the emulators and runs two demos even at its tiny size.
+// aws-cost starts the emulators and runs three demos even at its tiny size.
 describe('README: every benchmark, at its tiny size', { timeout: 600_000 }, () => {
   it('shows every benchmark', () => {
     expect(BENCHES.sort()).toEqual([

@@ -60,4 +60,21 @@ describe('LambdaMeter', () => {
     await expect(next).resolves.toBe('ran');
     expect(lambda.usage().email).toMatchObject({ invocations: 2, records: 8, requests: 0 });
   });
+
+  it("counts rounds of a call's own requests: overlapping ones share a round, others' requests do not count", async () => {
+    // Prepare: a request of someone else (a poller) in flight while the call runs
+    const lambda = new LambdaMeter(meter);
+    const list = () => clients.dynamodb.send(new ListTablesCommand({}));
+    const outside = list();
+    // Act: three requests sent together, then one after them, then two together
+    await lambda.around('fanout', 1, async () => {
+      await Promise.all([list(), list(), list()]);
+      await list();
+      await Promise.all([list(), list()]);
+    });
+    await outside;
+    // Assess
+    expect(lambda.usage().fanout).toMatchObject({ invocations: 1, rounds: 3 });
+    expect(lambda.usage().fanout!.requests).toBeGreaterThanOrEqual(6);
+  });
 });

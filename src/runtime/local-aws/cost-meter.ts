@@ -1,6 +1,7 @@
 import { firehoseBilledBytes, packAuditRecords } from '../../adapters/aws/firehose-audit.ts';
 import { TABLES } from '../../adapters/aws/tables.ts';
 import type { AwsClients } from '../aws-clients.ts';
+import { invocationRequests } from './invocation-context.ts';
 
 /** Requests and DynamoDB capacity units counted on a set of SDK clients. */
 export interface CostCounts {
@@ -81,7 +82,14 @@ export class CostMeter {
           if (dynamo) input.ReturnConsumedCapacity = 'INDEXES';
           if (this.#enabled) this.#bump(this.#requests, `${service}:${command.replace(/Command$/, '')}`, 1);
           if (service === 's3' && command === 'PutObjectCommand' && this.#enabled) this.#modelFirehose(input);
-          const result = await next(args);
+          const invocation = invocationRequests.getStore();
+          if (invocation !== undefined && invocation.inFlight++ === 0) invocation.rounds++;
+          let result: Awaited<ReturnType<typeof next>>;
+          try {
+            result = await next(args);
+          } finally {
+            if (invocation !== undefined) invocation.inFlight--;
+          }
           // An empty receive is polling, paid per second of waiting rather than per delivery:
           // counted apart so the per-delivery figure is not a function of how long the run idled.
           if (service === 'sqs' && command === 'ReceiveMessageCommand' && this.#enabled) {

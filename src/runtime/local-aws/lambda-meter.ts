@@ -1,5 +1,6 @@
 import type { HandlerWrapper, PipelineFunction } from '../pipeline.ts';
 import type { CostMeter } from './cost-meter.ts';
+import { type InvocationRequests, invocationRequests } from './invocation-context.ts';
 
 /** What one function's handler calls took, summed over a run. */
 export interface FunctionUsage {
@@ -11,6 +12,11 @@ export interface FunctionUsage {
   readonly cpuMs: number;
   /** SDK requests the calls sent themselves (not the event source's polls, deletes, checkpoints). */
   readonly requests: number;
+  /**
+   * Rounds those requests came in: requests sent while another of the same call was in flight
+   * share its round (see InvocationRequests). At most `requests`; unknown when absent.
+   */
+  readonly rounds?: number;
 }
 
 /**
@@ -43,7 +49,7 @@ const EVENT_SOURCE_REQUESTS = new Set([
 export class LambdaMeter {
   readonly #usage = new Map<
     PipelineFunction,
-    { invocations: number; records: number; cpuUs: number; requests: number }
+    { invocations: number; records: number; cpuUs: number; requests: number; rounds: number }
   >();
   readonly #meter: CostMeter | undefined;
   #tail: Promise<unknown> = Promise.resolve();
@@ -72,7 +78,13 @@ export class LambdaMeter {
     return Object.fromEntries(
       [...this.#usage].map(([fn, u]) => [
         fn,
-        { invocations: u.invocations, records: u.records, cpuMs: u.cpuUs / 1000, requests: u.requests },
+        {
+          invocations: u.invocations,
+          records: u.records,
+          cpuMs: u.cpuUs / 1000,
+          requests: u.requests,
+          rounds: u.rounds,
+        },
       ]),
     );
   }
@@ -83,17 +95,19 @@ export class LambdaMeter {
 
   async #measure<T>(fn: PipelineFunction, records: number, call: () => Promise<T>): Promise<T> {
     const requestsBefore = this.#requests();
+    const own: InvocationRequests = { inFlight: 0, rounds: 0 };
     const cpuBefore = process.cpuUsage();
     try {
-      return await call();
+      return await invocationRequests.run(own, call);
     } finally {
       const cpu = process.cpuUsage(cpuBefore);
       if (this.#enabled) {
-        const u = this.#usage.get(fn) ?? { invocations: 0, records: 0, cpuUs: 0, requests: 0 };
+        const u = this.#usage.get(fn) ?? { invocations: 0, records: 0, cpuUs: 0, requests: 0, rounds: 0 };
         u.invocations += 1;
         u.records += records;
         u.cpuUs += cpu.user + cpu.system;
         u.requests += this.#requests() - requestsBefore;
+        u.rounds += own.rounds;
         this.#usage.set(fn, u);
       }
     }
