@@ -90,6 +90,7 @@ describe('README: npm run synth', { timeout: 600_000 }, () => {
       expect.stringMatching(/^DeadLetterAuditFunction/),
       expect.stringMatching(/^DeliveryEmailConsumerFunction/),
       expect.stringMatching(/^DeliveryPushConsumerFunction/),
+      expect.stringMatching(/^EmailDigestFunction/),
       expect.stringMatching(/^IngestAuthorizerFunction/),
       expect.stringMatching(/^IngestEventApiFunction/),
       expect.stringMatching(/^IngestInboxApiFunction/),
