@@ -166,8 +166,8 @@ async function digestOne(deps: EmailDigestDeps, entry: DigestEntry, now: number)
   });
   // One link in the header: the category with the most lines (a header's one-click POST can only
   // act on one); the footer has a link per category.
-  const headerLink =
-    links[covered.indexOf(covered.reduce((a, b) => (b.count > a.count ? b : a)))]?.unsubscribeUrl;
+  const busiest = covered.reduce((a, b) => (b.count > a.count ? b : a));
+  const headerLink = links.find((l) => l.category === busiest.category)?.unsubscribeUrl;
   let result: Awaited<ReturnType<EmailTransport['send']>>;
   try {
     result = await deps.email.send({
