@@ -12,6 +12,7 @@ export const LAMBDA_MEMORY_MB: Readonly<Record<PipelineFunction, number>> = {
   push: 1024,
   email: 1024,
   'preference-invalidation': 1024,
+  'email-digest': 1024,
 } as const;
 
 /**

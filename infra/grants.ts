@@ -20,6 +20,8 @@ export interface GrantFunctions {
   readonly invalidation?: lambda.IFunction;
   /** The dead-letter audit: peeks at the DLQs, appends to the audit stream. */
   readonly deadLetterAudit?: lambda.IFunction;
+  /** The email digest sender: the schedule, inbox and preferences reads, SES, the audit stream. */
+  readonly emailDigest?: lambda.IFunction;
 }
 
 /** What the functions are granted access to. */
@@ -60,7 +62,10 @@ export interface GrantResources {
  *   Receive/delete and sending to their own queue (deferrals) come with their construct;
  * - preference invalidation: nothing (it only deletes Redis keys; the Pipe's role reads the stream);
  * - dead-letter audit: receive and change visibility on the two DLQs (it peeks, never deletes), read
- *   the queues' attributes (their redrive policy), put to the audit stream.
+ *   the queues' attributes (their redrive policy), put to the audit stream;
+ * - email consumer, besides: BatchWriteItem on the `digestSchedule` table (it schedules digests);
+ * - email digest sender: the `digestSchedule` table (Query, and BatchWriteItem to clear what it
+ *   sent), inbox and preferences (read), SES send as the identity, put to the audit stream.
  */
 export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   const { tables } = res;
@@ -117,6 +122,18 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
     res.auditStream?.grantPutRecords(auditor);
   }
 
+  // Email digests: the consumer only adds entries; the sender reads them and deletes what it sent.
+  tables.digestSchedule.grant(fns.consumers.email, 'dynamodb:BatchWriteItem');
+  tables.digestSchedule.encryptionKey?.grantEncrypt(fns.consumers.email);
+  if (fns.emailDigest !== undefined) {
+    const digest = fns.emailDigest;
+    tables.digestSchedule.grant(digest, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
+    tables.digestSchedule.encryptionKey?.grantEncryptDecrypt(digest);
+    tableAccess(tables.inbox, digest, 'read');
+    tableAccess(tables.preferences, digest, 'read');
+    res.auditStream?.grantPutRecords(digest);
+  }
+
   // Only push reads devices, and writes them when a provider rejects a token.
   tableAccess(tables.devices, fns.consumers.push, 'readWrite');
   // Frequency caps on DynamoDB: a read, then one conditional PutItem of the user's item.
@@ -129,9 +146,11 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   if (res.ses !== undefined) {
     const resources = [res.ses.identityArn];
     if (res.ses.configurationSetArn !== undefined) resources.push(res.ses.configurationSetArn);
-    fns.consumers.email.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'SendEmailAsIdentity', actions: ['ses:SendEmail'], resources }),
-    );
+    for (const sender of [fns.consumers.email, ...(fns.emailDigest === undefined ? [] : [fns.emailDigest])]) {
+      sender.addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'SendEmailAsIdentity', actions: ['ses:SendEmail'], resources }),
+      );
+    }
   }
   // Only the push consumer ever sees push credentials; the grant covers the secret's key too.
   for (const secret of res.pushSecrets ?? []) secret.grantRead(fns.consumers.push);

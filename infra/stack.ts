@@ -17,6 +17,7 @@ import { FanoutData, type ProvisionedCapacity } from './constructs/data.ts';
 import { FanoutDeadLetterAudit } from './constructs/dead-letter-audit.ts';
 import { FanoutDelivery } from './constructs/delivery.ts';
 import { FanoutDirectPush, PushDelivery } from './constructs/direct-push.ts';
+import { FanoutEmailDigest } from './constructs/email-digest.ts';
 import { FanoutWorker } from './constructs/fanout-worker.ts';
 import { FanoutIngest } from './constructs/ingest.ts';
 import { FanoutInvalidation } from './constructs/invalidation.ts';
@@ -188,6 +189,8 @@ export class FanoutStack extends Stack {
   readonly invalidation: FanoutInvalidation;
   /** The scheduled audit of dead letters no consumer saw fail. */
   readonly deadLetterAudit: FanoutDeadLetterAudit;
+  /** The scheduled sender of hourly and daily email digests. */
+  readonly emailDigest: FanoutEmailDigest;
   readonly transport: FanoutTransport;
   readonly audit: FanoutAudit;
   readonly operations: FanoutOperations;
@@ -310,6 +313,14 @@ export class FanoutStack extends Stack {
     const sesIdentityName = this.transport.emailIdentityName ?? sesFrom?.slice(sesFrom.lastIndexOf('@') + 1);
     const withStream = { ...base, FANOUT_EVENT_STREAM: this.ingest.stream.streamName };
 
+    // What the email consumer and the digest sender need to send and sign unsubscribe links.
+    const emailEnvironment: Record<string, string> = {
+      ...(sesFrom === undefined ? {} : { FANOUT_SES_FROM: sesFrom }),
+      FANOUT_SES_CONFIGURATION_SET: this.transport.configurationSetName,
+      ...(props.publicBaseUrl === undefined
+        ? {}
+        : { FANOUT_UNSUBSCRIBE_SECRET: unsubscribeSecret.secretValue.unsafeUnwrap() }),
+    };
     this.delivery = new FanoutDelivery(this, 'Delivery', {
       environment: withStream,
       ...(props.consumerMemorySize === undefined ? {} : { consumerMemorySize: props.consumerMemorySize }),
@@ -323,13 +334,7 @@ export class FanoutStack extends Stack {
             : { FANOUT_FREQUENCY_CAPS: JSON.stringify(props.frequencyCaps) }),
           ...(props.frequencyCapStore === 'dynamodb' ? { FANOUT_FREQUENCY_CAPS_STORE: 'dynamodb' } : {}),
         },
-        email: {
-          ...(sesFrom === undefined ? {} : { FANOUT_SES_FROM: sesFrom }),
-          FANOUT_SES_CONFIGURATION_SET: this.transport.configurationSetName,
-          ...(props.publicBaseUrl === undefined
-            ? {}
-            : { FANOUT_UNSUBSCRIBE_SECRET: unsubscribeSecret.secretValue.unsafeUnwrap() }),
-        },
+        email: emailEnvironment,
       },
       ...vpcPlacement,
     });
@@ -349,6 +354,10 @@ export class FanoutStack extends Stack {
     });
     this.deadLetterAudit = new FanoutDeadLetterAudit(this, 'DeadLetterAudit', {
       environment: full,
+      ...vpcPlacement,
+    });
+    this.emailDigest = new FanoutEmailDigest(this, 'EmailDigest', {
+      environment: { ...full, ...emailEnvironment },
       ...vpcPlacement,
     });
     // The browsers' key to subscribe with, served by the inbox API (GET /v1/me/webpush/vapid-public-key).
@@ -380,6 +389,7 @@ export class FanoutStack extends Stack {
         consumers: this.delivery.consumers,
         invalidation: this.invalidation.function,
         deadLetterAudit: this.deadLetterAudit.function,
+        emailDigest: this.emailDigest.function,
       },
       {
         tables: this.data.tables,
@@ -424,6 +434,7 @@ export class FanoutStack extends Stack {
         'email-consumer': this.delivery.consumers.email,
         'preference-invalidation': this.invalidation.function,
         'dead-letter-audit': this.deadLetterAudit.function,
+        'email-digest': this.emailDigest.function,
       },
       eventStream: this.ingest.stream,
       tables: this.data.tables,

@@ -31,6 +31,7 @@ const RECORD_KEYS: ReadonlySet<string> = new Set([
   'target',
   'ambiguous',
   'attempt',
+  'items',
   'hash',
 ]);
 
@@ -126,6 +127,7 @@ function canonicalBody(seq: number, prev: string, e: AuditEntry): string {
   if (e.target !== undefined) s += `,"target":${JSON.stringify(e.target)}`;
   if (e.ambiguous !== undefined) s += `,"ambiguous":${e.ambiguous}`;
   if (e.attempt !== undefined) s += `,"attempt":${e.attempt}`;
+  if (e.items !== undefined) s += `,"items":${e.items}`;
   return `${s}}`;
 }
 
@@ -143,6 +145,7 @@ function pickEntry(e: AuditEntry): AuditEntry {
     ...(e.target === undefined ? {} : { target: e.target }),
     ...(e.ambiguous === undefined ? {} : { ambiguous: e.ambiguous }),
     ...(e.attempt === undefined ? {} : { attempt: e.attempt }),
+    ...(e.items === undefined ? {} : { items: e.items }),
   };
 }
 
@@ -164,6 +167,9 @@ function checkEntry(issues: Issues, e: Record<string, unknown>): void {
     issues.add('ambiguous', 'must be a boolean');
   if (e.attempt !== undefined && !(Number.isSafeInteger(e.attempt) && (e.attempt as number) >= 0)) {
     issues.add('attempt', 'must be an integer ≥ 0');
+  }
+  if (e.items !== undefined && !(Number.isSafeInteger(e.items) && (e.items as number) >= 0)) {
+    issues.add('items', 'must be an integer ≥ 0');
   }
 }
 

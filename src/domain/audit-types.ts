@@ -22,6 +22,8 @@ export interface AuditEntry {
   readonly ambiguous?: boolean;
   /** How many times the queue had delivered the job when this decision was made. */
   readonly attempt?: number;
+  /** An email digest's decision: how many inbox items the digest listed (0 when none was unread). */
+  readonly items?: number;
 }
 
 /** An entry sealed into the hash chain. */

@@ -1,3 +1,4 @@
+import { checkDigestHour, checkEmailCadences } from './email-digest.ts';
 import { EVENT_LIMITS, isValidId } from './event.ts';
 import { checkCapPolicy } from './frequency-cap.ts';
 import { clockMinutes, isValidTimezone, quietHoursDecision } from './quiet-hours.ts';
@@ -82,6 +83,8 @@ const BODY_FIELDS: ReadonlySet<string> = new Set([
   'categories',
   'quietHours',
   'frequencyCaps',
+  'emailCadence',
+  'digestHour',
 ]);
 const CHANNEL_KEYS: ReadonlySet<string> = new Set(CHANNELS);
 const CATEGORY_KEYS: ReadonlySet<string> = new Set(CATEGORIES);
@@ -124,6 +127,9 @@ export function parsePreferences(input: unknown, tenantId: string, userId: strin
     input.frequencyCaps === undefined
       ? undefined
       : checkCapPolicy(issues, 'frequencyCaps', input.frequencyCaps);
+  const emailCadence =
+    input.emailCadence === undefined ? undefined : checkEmailCadences(issues, input.emailCadence);
+  const digestHour = input.digestHour === undefined ? undefined : checkDigestHour(issues, input.digestHour);
   issues.throwIfAny();
   return {
     tenantId,
@@ -136,6 +142,8 @@ export function parsePreferences(input: unknown, tenantId: string, userId: strin
     categories,
     ...(quietHours === undefined ? {} : { quietHours }),
     ...(frequencyCaps === undefined ? {} : { frequencyCaps }),
+    ...(emailCadence === undefined ? {} : { emailCadence }),
+    ...(digestHour === undefined ? {} : { digestHour }),
     updatedAt: now,
   };
 }

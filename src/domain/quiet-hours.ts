@@ -246,3 +246,17 @@ function instantOfLocal(zone: Zone, wall: number): number {
   }
   return hi;
 }
+
+/**
+ * The first instant strictly after `after` at which the wall clock of `timezone` reads `hour`:00
+ * (0–23). On a spring-forward day whose gap swallows that hour, the end of the gap; on a
+ * fall-back day, the first of the two. Throws ValidationError for an unknown timezone.
+ */
+export function nextLocalHour(timezone: string, hour: number, after: number): number {
+  const zone = requireZone(timezone);
+  const localDay = Math.floor((after + offsetAt(zone, after)) / DAY) * DAY;
+  for (let day = 0; ; day++) {
+    const at = instantOfLocal(zone, localDay + day * DAY + hour * HOUR);
+    if (at > after) return at;
+  }
+}

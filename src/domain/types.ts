@@ -1,3 +1,4 @@
+import type { EmailCadences } from './email-digest.ts';
 import type { FrequencyCapPolicy } from './frequency-cap.ts';
 import type { GroupSummary } from './grouping.ts';
 
@@ -211,6 +212,13 @@ export interface Preferences {
   readonly quietHours?: QuietHours;
   /** The user's own push frequency caps; each rule replaces the tenant's default of the same scope. */
   readonly frequencyCaps?: FrequencyCapPolicy;
+  /**
+   * Per category, how its email goes out: at once (`immediate`, the default) or gathered into an
+   * hourly or daily digest. `critical` is always immediate and takes no cadence.
+   */
+  readonly emailCadence?: EmailCadences;
+  /** Local hour (0–23, in `timezone`) of the daily digest. @default 9 */
+  readonly digestHour?: number;
   /** Epoch ms of the last change. */
   readonly updatedAt: number;
 }
@@ -233,5 +241,12 @@ export const Outcome = {
    */
   Unknown: 'unknown',
   DeadLettered: 'dead_lettered',
+  /**
+   * An email held for the user's hourly or daily digest (reason `email_digest`): not sent on its
+   * own; the digest of its period lists it (src/handlers/email-digest.ts).
+   */
+  Digested: 'digested',
+  /** A due email digest with nothing to send (reason `nothing_unread`, `no_email`, …). */
+  Skipped: 'skipped',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];

@@ -1,10 +1,18 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { digestEntry, digestPeriod, EmailCadence, emailCadenceOf } from '../domain/email-digest.ts';
 import { targetDigest } from '../domain/keys.ts';
 import { renderEmail } from '../domain/render.ts';
 import { Channel, type DeliveryJob, Outcome } from '../domain/types.ts';
 import { type UnsubscribeTokens, unsubscribeUrl } from '../domain/unsubscribe.ts';
+import type { DigestSchedule } from '../ports/digest-schedule.ts';
 import type { EmailTransport } from '../ports/transports.ts';
-import type { ChannelDriver, DeliveryDeps, DeliveryTarget } from './channel-driver.ts';
+import type {
+  Admission,
+  ChannelDriver,
+  DeliveryDeps,
+  DeliveryTarget,
+  TargetRequest,
+} from './channel-driver.ts';
 import { deliverBatch } from './deliver.ts';
 import { deliveryIds } from './delivery-ids.ts';
 
@@ -16,7 +24,15 @@ export interface EmailDeps extends DeliveryDeps {
    * List-Unsubscribe header and the footer. Without it an email carries neither.
    */
   readonly unsubscribe?: { readonly baseUrl: string; readonly tokens: UnsubscribeTokens };
+  /**
+   * Where the emails of a category the user gets as an hourly or daily digest are scheduled
+   * (`handlers/email-digest.ts` sends the digest). Without it every email goes out at once.
+   */
+  readonly digests?: DigestSchedule;
 }
+
+/** Audit reason of an email held for the user's digest. */
+export const EMAIL_DIGEST_REASON = 'email_digest';
 
 interface AddressTarget extends DeliveryTarget {
   readonly address: string;
@@ -40,6 +56,7 @@ function emailDriver(deps: EmailDeps): ChannelDriver<AddressTarget> {
       if (!prefs.email) return { outcome: Outcome.SuppressedNoAddress, reason: 'no_email' };
       return [{ address: prefs.email, digest: targetDigest(prefs.email), locale: prefs.locale }];
     },
+    ...(deps.digests === undefined ? {} : { admit: (requests) => holdForDigest(deps.digests!, requests) }),
     async send(job, { address, digest, locale }, ambiguousRetry) {
       const url = deps.unsubscribe === undefined ? undefined : signedUnsubscribeUrl(deps.unsubscribe, job);
       const { subject, text, html } = renderEmail(job, {
@@ -60,6 +77,38 @@ function emailDriver(deps: EmailDeps): ChannelDriver<AddressTarget> {
       return result.status === 'sent' ? result : { status: 'rejected', reason: result.reason };
     },
   };
+}
+
+/**
+ * Holds back the jobs whose category the user gets as a digest: each is audited `digested` and
+ * its (user, cadence, period) is scheduled, once for the whole batch. The schedule is written
+ * before the audit, so a crash in between redelivers the job, whose re-add changes nothing. No
+ * schedule write, no decision: the jobs are retried, nothing is sent or lost.
+ */
+async function holdForDigest(
+  schedule: DigestSchedule,
+  requests: readonly TargetRequest[],
+): Promise<Admission[]> {
+  const held = { outcome: Outcome.Digested, reason: EMAIL_DIGEST_REASON } as const;
+  const answers: Admission[] = [];
+  const entries = [];
+  for (const { job, prefs } of requests) {
+    const cadence = emailCadenceOf(prefs, job.category);
+    if (cadence === EmailCadence.Immediate) {
+      answers.push(undefined);
+      continue;
+    }
+    entries.push(
+      digestEntry(
+        job.tenantId,
+        job.userId,
+        digestPeriod(cadence, job.createdAt, prefs.timezone, prefs.digestHour),
+      ),
+    );
+    answers.push(held);
+  }
+  if (entries.length > 0) await schedule.add(entries);
+  return answers;
 }
 
 /** The link that unsubscribes this job's user from this job's category, and nothing else. */

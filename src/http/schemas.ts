@@ -246,6 +246,16 @@ const frequencyCapsSchema = {
   },
 } as const;
 
+const cadenceSchema = { type: 'string', enum: ['immediate', 'hourly', 'daily'] } as const;
+
+const emailCadenceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'Per category, how its email goes out: `immediate` (the default), or gathered into one `hourly` or `daily` digest of the unread items. `critical` is always immediate and takes no cadence (400).',
+  properties: { social: cadenceSchema, content: cadenceSchema, mention: cadenceSchema },
+} as const;
+
 const preferenceFields = {
   timezone: { type: 'string', maxLength: 64, description: 'IANA timezone, e.g. Europe/Paris' },
   locale: { type: 'string', maxLength: 35 },
@@ -255,6 +265,13 @@ const preferenceFields = {
   categories: categoriesSchema,
   quietHours: quietHoursSchema,
   frequencyCaps: frequencyCapsSchema,
+  emailCadence: emailCadenceSchema,
+  digestHour: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 23,
+    description: 'Local hour (in `timezone`) of the daily email digest; default 9',
+  },
 } as const;
 
 export const preferencesBodySchema = {

@@ -27,6 +27,7 @@ export function createEmailConsumerHandler(
     const response = await consumeEmail(event, {
       ...deliveryDeps(ports, env, runtime.logger, 'email'),
       email: ports.email,
+      digests: ports.digestSchedule,
       ...(links === undefined ? {} : { unsubscribe: links }),
     });
     runtime.counters.add(MetricName.BatchItemFailures, response.batchItemFailures.length);
@@ -40,7 +41,9 @@ export function createEmailConsumerHandler(
  * is what mailbox providers penalise, and an unsigned link would let anyone unsubscribe anyone.
  * `readLambdaEnv` refuses that environment already; this keeps the rule where the links are made.
  */
-function unsubscribeOnce(): (env: LambdaEnv) => EmailDeps['unsubscribe'] {
+export function unsubscribeOnce(
+  kind: FunctionKind = FunctionKind.EmailConsumer,
+): (env: LambdaEnv) => EmailDeps['unsubscribe'] {
   let built: { readonly env: LambdaEnv; readonly links: EmailDeps['unsubscribe'] } | undefined;
   return (env) => {
     if (built?.env === env) return built.links;
@@ -52,7 +55,7 @@ function unsubscribeOnce(): (env: LambdaEnv) => EmailDeps['unsubscribe'] {
             message: 'is not set (FANOUT_PUBLIC_BASE_URL is, and its unsubscribe links must be signed)',
           },
         ],
-        envSubject(FunctionKind.EmailConsumer),
+        envSubject(kind),
       );
     }
     const links =

@@ -48,6 +48,7 @@ export const FunctionKind = {
   EmailConsumer: 'email-consumer',
   PreferenceInvalidation: 'preference-invalidation',
   DeadLetterAudit: 'dead-letter-audit',
+  EmailDigest: 'email-digest',
 } as const;
 export type FunctionKind = (typeof FunctionKind)[keyof typeof FunctionKind];
 
@@ -147,7 +148,8 @@ const redisUrl = (variable: string) => url(variable, ['redis:', 'rediss:'], { re
  */
 export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEnv {
   const http = HTTP_KINDS.has(kind);
-  const email = kind === FunctionKind.EmailConsumer;
+  // Both sign unsubscribe links: the email consumer, and the digest sender.
+  const email = kind === FunctionKind.EmailConsumer || kind === FunctionKind.EmailDigest;
   return readSettings(
     source,
     {

@@ -26,6 +26,8 @@ export const MetricName = {
   PreferencesInvalidated: 'PreferencesInvalidated',
   /** Dead letters the dead-letter audit found with no `dead_lettered` record, and recorded. */
   DeadLettersAudited: 'DeadLettersAudited',
+  /** Email digests sent by the digest sender (one per user and period). */
+  EmailDigestsSent: 'EmailDigestsSent',
   /** Events the Event API made durable for the first time (idempotent repeats are not counted). */
   EventsAccepted: 'EventsAccepted',
   HttpRequests: 'HttpRequests',

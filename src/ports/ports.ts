@@ -7,6 +7,7 @@ import type { Clock } from './clock.ts';
 import type { DedupStore } from './dedup-store.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
 import type { Devices } from './devices.ts';
+import type { DigestSchedule } from './digest-schedule.ts';
 import type { Checkpoints, EventLog } from './event-log.ts';
 import type { FollowerGraph } from './follower-graph.ts';
 import type { FrequencyCaps } from './frequency-caps.ts';
@@ -33,6 +34,8 @@ export interface Ports {
   readonly dedup: DedupStore;
   /** Rolling-window push counters per user, for frequency caps. */
   readonly frequencyCaps: FrequencyCaps;
+  /** Pending email digests by due time (hourly and daily email cadences). */
+  readonly digestSchedule: DigestSchedule;
   readonly preferences: PreferenceStore;
   readonly preferenceCache: PreferenceCache;
   readonly devices: Devices;

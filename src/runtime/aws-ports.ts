@@ -4,6 +4,7 @@ import { DynamoCheckpoints } from '../adapters/aws/checkpoints.ts';
 import { RedisDedupStore } from '../adapters/aws/dedup-store.ts';
 import { SqsDeliveryQueue } from '../adapters/aws/delivery-queue.ts';
 import { DynamoDevices } from '../adapters/aws/devices.ts';
+import { DynamoDigestSchedule } from '../adapters/aws/digest-schedule.ts';
 import { KinesisEventLog } from '../adapters/aws/event-log.ts';
 import { DynamoFollowerGraph } from '../adapters/aws/follower-graph.ts';
 import { DynamoFrequencyCaps } from '../adapters/aws/frequency-caps-dynamodb.ts';
@@ -133,6 +134,7 @@ export function openAwsPorts(opts: AwsPortsOptions): Ports {
       opts.frequencyCapStore === 'dynamodb'
         ? new DynamoFrequencyCaps({ documents, tableName: tables.frequencyCaps, clock })
         : new RedisFrequencyCaps({ redis: opts.dedupRedis, keyPrefix, clock }),
+    digestSchedule: new DynamoDigestSchedule({ documents, tableName: tables.digestSchedule }),
     preferences: new DynamoPreferenceStore({
       documents,
       tableName: tables.preferences,

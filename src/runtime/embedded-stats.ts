@@ -31,6 +31,10 @@ export interface ChannelTotals {
   unknown: number;
   /** Distinct jobs that failed every receive and went to the dead-letter queue. */
   deadLettered: number;
+  /** Distinct email jobs held for the user's digest (the digest's own decisions count as theirs). */
+  digested: number;
+  /** Distinct due digests that had nothing to send. */
+  skipped: number;
 }
 
 /** What the audit log says about one tenant. */
@@ -54,6 +58,8 @@ const emptyTotals = (): ChannelTotals => ({
   failed: 0,
   unknown: 0,
   deadLettered: 0,
+  digested: 0,
+  skipped: 0,
 });
 
 type Counted = Exclude<keyof ChannelTotals, 'jobs'>;
@@ -71,6 +77,8 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
   [Outcome.Failed]: { field: 'failed', perTarget: true },
   [Outcome.Unknown]: { field: 'unknown', perTarget: true },
   [Outcome.DeadLettered]: { field: 'deadLettered', perTarget: false },
+  [Outcome.Digested]: { field: 'digested', perTarget: false },
+  [Outcome.Skipped]: { field: 'skipped', perTarget: false },
 };
 
 /** Counts one tenant's decisions in the audit log, each distinct delivery once. */

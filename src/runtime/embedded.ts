@@ -9,6 +9,7 @@ import { EmbeddedDb } from '../adapters/embedded/db.ts';
 import { EmbeddedDedupStore } from '../adapters/embedded/dedup-store.ts';
 import { EmbeddedDeliveryQueue } from '../adapters/embedded/delivery-queue.ts';
 import { EmbeddedDevices } from '../adapters/embedded/devices.ts';
+import { EmbeddedDigestSchedule } from '../adapters/embedded/digest-schedule.ts';
 import { EmbeddedEventLog } from '../adapters/embedded/event-log.ts';
 import { EmbeddedFollowerGraph } from '../adapters/embedded/follower-graph.ts';
 import { EmbeddedFrequencyCaps } from '../adapters/embedded/frequency-caps.ts';
@@ -173,6 +174,7 @@ export async function openEmbeddedPorts(opts: EmbeddedPortsOptions): Promise<Emb
       },
       dedup,
       frequencyCaps,
+      digestSchedule: new EmbeddedDigestSchedule({ db }),
       preferences,
       preferenceCache: new LruPreferenceCache({}),
       devices: new EmbeddedDevices({ db }),

@@ -3,18 +3,21 @@ import type { Channel } from '../domain/types.ts';
 import type { UnsubscribeTokens } from '../domain/unsubscribe.ts';
 import { TenantAggregationRules } from '../handlers/aggregation.ts';
 import { consumeEmail } from '../handlers/email-consumer.ts';
+import { type EmailDigestResult, sendDueDigests } from '../handlers/email-digest.ts';
 import { fanOut } from '../handlers/fanout.ts';
 import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
 import { consumePush } from '../handlers/push-consumer.ts';
+import { errorName } from '../lib/error-name.ts';
 import { sleep } from '../lib/sleep.ts';
 import type { Ports } from '../ports/ports.ts';
 import { DeadLetterSweep } from './dead-letter-sweep.ts';
 import { KinesisPoller, type OnFailureDestination } from './kinesis-poller.ts';
+import { Periodic } from './periodic.ts';
 import { type SqsHandler, SqsPoller } from './sqs-poller.ts';
 import { StreamPoller } from './stream-poller.ts';
 
 /** The functions of the pipeline, as the CDK app deploys them. */
-export type PipelineFunction = 'fanout' | 'push' | 'email' | 'preference-invalidation';
+export type PipelineFunction = 'fanout' | 'push' | 'email' | 'preference-invalidation' | 'email-digest';
 
 /**
  * Runs around one handler call (one Lambda invocation): `records` is the size of its batch. The
@@ -63,6 +66,13 @@ export interface PipelineOptions {
    * @default every 60 s, over the dead letters of the last 14 days
    */
   readonly deadLetterAudit?: false | { readonly intervalMs?: number; readonly sinceStart?: boolean };
+  /**
+   * The email digest sender (`handlers/email-digest.ts`), the local stand-in for the scheduled
+   * `email-digest` Lambda: a run at start, then every `intervalMs`; `false` runs none (the email
+   * consumer still holds digest-cadence email, and `sendDueDigests()` sends it).
+   * @default every 60 s
+   */
+  readonly emailDigests?: false | { readonly intervalMs?: number };
 }
 
 const directly: HandlerWrapper = (_fn, _records, call) => call();
@@ -78,6 +88,8 @@ export class Pipeline {
   readonly #consumers: readonly SqsPoller[];
   readonly #invalidation: StreamPoller;
   readonly #deadLetters: DeadLetterSweep | undefined;
+  readonly #digests: Periodic | undefined;
+  readonly #sendDigests: () => Promise<EmailDigestResult>;
   #started = false;
 
   constructor(ports: Ports, opts: PipelineOptions = {}) {
@@ -137,6 +149,7 @@ export class Pipeline {
             ...shared,
             queue: ports.queues.email,
             email: ports.email,
+            digests: ports.digestSchedule,
             ...(opts.unsubscribe ? { unsubscribe: opts.unsubscribe } : {}),
           }),
         ),
@@ -164,6 +177,41 @@ export class Pipeline {
             ...(deadLetters.intervalMs === undefined ? {} : { intervalMs: deadLetters.intervalMs }),
             ...(deadLetters.sinceStart ? { notBefore: clock.now() } : {}),
           });
+    this.#sendDigests = () =>
+      around('email-digest', 1, () =>
+        sendDueDigests({
+          schedule: ports.digestSchedule,
+          inbox: ports.inbox,
+          preferences: ports.preferences,
+          preferenceCache: ports.preferenceCache,
+          dedup: ports.dedup,
+          email: ports.email,
+          audit: ports.audit,
+          clock,
+          logger,
+          ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
+          ...(opts.unsubscribe ? { unsubscribe: opts.unsubscribe } : {}),
+        }),
+      );
+    const digests = opts.emailDigests ?? {};
+    this.#digests =
+      digests === false
+        ? undefined
+        : new Periodic(async () => {
+            try {
+              await this.sendDueDigests();
+            } catch (err) {
+              logger.warn('email digest run failed', { error: errorName(err) });
+            }
+          }, digests.intervalMs ?? 60_000);
+  }
+
+  /**
+   * One run of the email digest sender now: the digests due by the pipeline's clock. The timer
+   * calls it; a test with a clock of its own calls it after moving the clock.
+   */
+  sendDueDigests(): Promise<EmailDigestResult> {
+    return this.#sendDigests();
   }
 
   async start(): Promise<void> {
@@ -173,6 +221,7 @@ export class Pipeline {
     for (const c of this.#consumers) c.start();
     this.#invalidation.start();
     this.#deadLetters?.start();
+    this.#digests?.start();
   }
 
   /**
@@ -201,6 +250,7 @@ export class Pipeline {
     await Promise.all(this.#consumers.map((c) => c.stop()));
     await this.#invalidation.stop();
     await this.#deadLetters?.stop();
+    await this.#digests?.stop();
   }
 }
 

@@ -596,6 +596,69 @@ describe('FanoutStack: dead-letter audit', () => {
   });
 });
 
+describe('FanoutStack: email digests', () => {
+  it('runs the email-digest function every minute, one at a time, in the VPC, with the sender settings', () => {
+    const fn = logicalId(stack.emailDigest.function);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+      ],
+    });
+    const resource = template.toJSON().Resources[fn];
+    expect(resource.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(resource.Properties.VpcConfig).toBeDefined();
+    expect(resource.Properties.Handler).toBe('index.handler');
+    expect(Object.keys(resource.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining([
+        'FANOUT_TABLE_PREFIX',
+        'FANOUT_DEDUP_REDIS_URL',
+        'FANOUT_AUDIT_STREAM',
+        'FANOUT_SES_FROM',
+        'FANOUT_SES_CONFIGURATION_SET',
+        'FANOUT_PUBLIC_BASE_URL',
+        'FANOUT_UNSUBSCRIBE_SECRET',
+      ]),
+    );
+    expect(Object.keys(stack.operations.alarms)).toContain('errors-email-digest');
+  });
+
+  it('may query and clear the schedule, read inbox and preferences, send email and audit; nothing else', () => {
+    const actions = actionsOfRole(roleOf(stack.emailDigest.function));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:Query',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'ses:SendEmail',
+        'firehose:PutRecordBatch',
+      ]),
+    );
+    // Reads of the inbox and preferences come with the tables' read grant; no write but the schedule's.
+    for (const forbidden of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+      expect(actions).not.toContain(forbidden);
+    }
+    expect(actions.filter((a) => a.startsWith('sqs:'))).toEqual([]);
+  });
+
+  it('lets the email consumer add to the schedule and nothing more on that table', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) =>
+      p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleOf(stack.delivery.consumers.email))
+        ? p.Properties.PolicyDocument.Statement
+        : [],
+    );
+    const scheduleTable = logicalId(stack.data.tables.digestSchedule);
+    const onSchedule = statements.filter((s: { Resource: unknown }) =>
+      JSON.stringify(s.Resource).includes(scheduleTable),
+    );
+    expect(onSchedule.flatMap((s: { Action: unknown }) => [s.Action].flat())).toEqual([
+      'dynamodb:BatchWriteItem',
+    ]);
+  });
+});
+
 describe('FanoutStack: cdk-nag with every option on', () => {
   it('finds nothing unacknowledged with replicas, shards, SES and reserved concurrency', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);

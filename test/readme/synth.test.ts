@@ -12,8 +12,13 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, KinesisStreamEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDigestSchedule } from '../../src/adapters/aws/digest-schedule.ts';
+import { DynamoInbox } from '../../src/adapters/aws/inbox.ts';
 import { RedisPreferenceCache } from '../../src/adapters/aws/preference-cache.ts';
+import { DynamoPreferenceStore } from '../../src/adapters/aws/preferences.ts';
 import { DynamoTenants } from '../../src/adapters/aws/tenants.ts';
+import { digestEntry, digestPeriod } from '../../src/domain/email-digest.ts';
+import { notificationId } from '../../src/domain/ids.ts';
 import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
 import { createUserTokens } from '../../src/http/user-tokens.ts';
 import { provisionLocal } from '../../src/runtime/local-aws/provision.ts';
@@ -90,6 +95,7 @@ describe('README: npm run synth', { timeout: 600_000 }, () => {
       expect.stringMatching(/^DeadLetterAuditFunction/),
       expect.stringMatching(/^DeliveryEmailConsumerFunction/),
       expect.stringMatching(/^DeliveryPushConsumerFunction/),
+      expect.stringMatching(/^EmailDigestFunction/),
       expect.stringMatching(/^IngestAuthorizerFunction/),
       expect.stringMatching(/^IngestEventApiFunction/),
       expect.stringMatching(/^IngestInboxApiFunction/),
@@ -663,5 +669,84 @@ describe('each bundled handler against the emulators', { timeout: 600_000 }, () 
     expect((await audited()).filter((r) => r.userId === 'carol')).toEqual([
       expect.objectContaining({ tenantId: tenant, channel: 'push', outcome: 'dead_lettered' }),
     ]);
+  });
+
+  it('the email digest bundle sends a due digest through the SES emulator, once', async () => {
+    // Prepare: dora gets social email hourly; her digest of the hour before last is due, with two
+    // unread comments in it.
+    const period = digestPeriod('hourly', Date.now() - 2 * 3_600_000, 'UTC');
+    const dora = { tenantId: tenant, userId: 'dora' };
+    await new DynamoPreferenceStore({
+      documents: clients.documents,
+      tableName: resources.tables.preferences,
+      streams: clients.dynamodbStreams,
+      dynamodb: clients.dynamodb,
+    }).put({
+      ...dora,
+      timezone: 'UTC',
+      email: 'dora@example.com',
+      consent: { email: true },
+      channels: {},
+      categories: {},
+      emailCadence: { social: 'hourly' },
+      updatedAt: Date.now(),
+    });
+    await new DynamoInbox({
+      documents: clients.documents,
+      tableName: resources.tables.inbox,
+      unread: 'counter',
+    }).putMany(
+      ['bob', 'carol'].map((actorId, i) => ({
+        ...dora,
+        id: notificationId(`digest-${actorId}`, 'dora', period.start + 1000 + i),
+        eventId: `digest-${actorId}`,
+        type: 'comment',
+        category: 'social' as const,
+        actorId,
+        createdAt: period.start + 1000 + i,
+        read: false,
+      })),
+    );
+    await new DynamoDigestSchedule({
+      documents: clients.documents,
+      tableName: resources.tables.digestSchedule,
+    }).add([digestEntry(tenant, 'dora', period)]);
+    const scheduled = {
+      version: '0',
+      id: '7bf73129-1428-4cd3-a780-95db273d1602',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/fanout-email-digest'],
+      detail: {},
+    };
+    // Act: two runs, as two minutes of the schedule
+    const { results, stderr } = invokeBundle(bundleOf('EmailDigestFunction'), [scheduled, scheduled], {
+      ...env,
+      FANOUT_SES_FROM: 'notifications@fanout.example',
+      FANOUT_SES_CONFIGURATION_SET: 'fanout',
+    });
+    // Assess
+    expect(results, stderr).toEqual([
+      expect.objectContaining({ due: 1, sent: 1 }),
+      expect.objectContaining({ due: 0, sent: 0 }),
+    ]);
+    const store = (await (await fetch(`${emulatorEndpoints().ses}/store`)).json()) as {
+      emails: { subject: string; destination: { to: string[] } }[];
+    };
+    expect(
+      store.emails.filter((m) => m.destination.to.includes('dora@example.com')).map((m) => m.subject),
+    ).toEqual(['2 new notifications']);
+    expect(await audited()).toContainEqual(
+      expect.objectContaining({
+        tenantId: tenant,
+        userId: 'dora',
+        channel: 'email',
+        outcome: 'sent',
+        items: 2,
+      }),
+    );
   });
 });

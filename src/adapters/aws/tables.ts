@@ -58,6 +58,13 @@ export const TABLES = {
    * MemoryDB (`FANOUT_FREQUENCY_CAPS_STORE=dynamodb`); dropped by TTL a window after the newest push.
    */
   frequencyCaps: { partitionKey: 'pk', ttlAttribute: 'expiresAt' },
+  /**
+   * Pending email digests (aws/digest-schedule.ts): pk `digest#<shard>`, sk the due time then
+   * (tenant, user, cadence), so a shard's due entries are one Query on the sort key. The sender's
+   * work queue across tenants, like `checkpoints`: every item names its tenant and user, and the
+   * sender reads each user's data by tenant-scoped keys. TTL drops an entry a month past due.
+   */
+  digestSchedule: { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;
