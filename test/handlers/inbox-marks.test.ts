@@ -156,6 +156,34 @@ describe('markItem', () => {
   });
 });
 
+describe('an aggregated item on new activity', () => {
+  it('comes back from the archive at the top, unread and unseen, with its grown sentence', async () => {
+    // Prepare
+    const w = world();
+    const like = (eventId: string, actor: string, ms: number) =>
+      row(ALICE, eventId, NOW - 10_000 + ms, {
+        type: 'like',
+        actorId: actor,
+        objectId: 'p1',
+        groupKey: 'like\u001fp1',
+      });
+    await w.inbox.putMany([like('l1', 'ana', 0), like('l2', 'bo', 1)]);
+    const [item] = (await readInbox(ALICE, {}, w)).items;
+    await markItem(ALICE, item!.id, 'archive', w);
+    await w.inbox.putMany([row(ALICE, 'plain', NOW - 5000, { read: true })]);
+    await markSeen(ALICE, w);
+    expect((await w.inbox.seenMark(ALICE))! > item!.id).toBe(true);
+    // Act
+    await w.inbox.putMany([like('l3', 'cy', 9000)]);
+    // Assess
+    const [back] = (await readInbox(ALICE, { status: 'unread' }, w)).items;
+    expect(back).toMatchObject({ eventId: 'l3', read: false, archived: false, seen: false });
+    expect(back!.text).toBe('cy, bo, and ana liked your post');
+    expect((await readInbox(ALICE, { status: 'archived' }, w)).items).toEqual([]);
+    expect(await inboxCounts(ALICE, w)).toEqual({ count: 1, unseen: 1 });
+  });
+});
+
 describe('markSeen and inboxCounts', () => {
   it('marks everything seen up to the newest item; what arrives later is unseen', async () => {
     // Prepare
