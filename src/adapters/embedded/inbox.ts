@@ -4,10 +4,12 @@ import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
 import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import { requireStatus } from '../checks/inbox-status.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { EmbeddedGroups, shownActors } from './inbox-groups.ts';
+import { EmbeddedMarks } from './inbox-marks.ts';
 import { createInboxSchema, UNREAD_FOLD_AT } from './inbox-schema.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
 import { storeStep } from './store-step.ts';
@@ -77,6 +79,7 @@ export class EmbeddedInbox implements Inbox {
   readonly #ttlMs: number;
   readonly #foldAt: number;
   readonly #groups: EmbeddedGroups;
+  readonly #marks: EmbeddedMarks;
   readonly #s: Record<
     | 'insert'
     | 'page'
@@ -107,13 +110,14 @@ export class EmbeddedInbox implements Inbox {
         ),
         // `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these
         // short range reads several times slower (docs/benchmarks.md).
+        // All: the rows not archived (the other tabs: inbox-marks.ts).
         page: sqlite.prepare(
-          `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ?
+          `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND archived = 0
            ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
         ),
         pageBefore: sqlite.prepare(
           `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
-           ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
+           AND archived = 0 ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
         ),
         countAll: sqlite.prepare(
           'SELECT count(*) AS n FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND read = 0 AND id > ?',
@@ -160,6 +164,7 @@ export class EmbeddedInbox implements Inbox {
       return statements;
     });
     this.#groups = storeStep('inbox set-up', () => new EmbeddedGroups(sqlite));
+    this.#marks = storeStep('inbox set-up', () => new EmbeddedMarks(opts.db, PAGE_COLUMNS));
   }
 
   /**
@@ -213,12 +218,16 @@ export class EmbeddedInbox implements Inbox {
     requireLimit(opts?.limit);
     requireText(opts.afterId, 'afterId');
     if (opts.beforeId !== undefined) requireText(opts.beforeId, 'beforeId');
+    const status = requireStatus(opts.status);
     const rows = storeStep('inbox page', () =>
-      opts.beforeId === undefined
-        ? this.#s.page.all(user.tenantId, user.userId, opts.afterId, opts.limit)
-        : this.#s.pageBefore.all(user.tenantId, user.userId, opts.afterId, opts.beforeId, opts.limit),
+      status !== 'all'
+        ? this.#marks.page(status, user, opts)
+        : opts.beforeId === undefined
+          ? this.#s.page.all(user.tenantId, user.userId, opts.afterId, opts.limit)
+          : this.#s.pageBefore.all(user.tenantId, user.userId, opts.afterId, opts.beforeId, opts.limit),
     ) as unknown as StoredRow[];
-    return rows.map((row) => toInboxRow(user, row));
+    const archived = status === 'archived';
+    return rows.map((row) => toInboxRow(user, row, archived));
   }
 
   /**
@@ -314,6 +323,31 @@ export class EmbeddedInbox implements Inbox {
     );
   }
 
+  /** The tabs' marks and the seen watermark: inbox-marks.ts. */
+  async markUnread(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    this.#marks.mark('unread', user, ids);
+  }
+
+  async archive(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    this.#marks.mark('archive', user, ids);
+  }
+
+  async unarchive(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    this.#marks.mark('unarchive', user, ids);
+  }
+
+  async markSeen(user: UserKey, upToId: NotificationId): Promise<void> {
+    this.#marks.markSeen(user, upToId);
+  }
+
+  async seenMark(user: UserKey): Promise<NotificationId | undefined> {
+    return this.#marks.seenMark(user);
+  }
+
+  async unseenCount(user: UserKey, afterId: NotificationId, cap: number): Promise<number> {
+    return this.#marks.unseenCount(user, afterId, cap);
+  }
+
   /**
    * Deletes rows older than the TTL at `now`, in bounded batches that let other work run in
    * between: the embedded counterpart of DynamoDB's TTL deletion. Reads never needed it to hide
@@ -391,7 +425,7 @@ function countFrom(c: CounterRead, lo: NotificationId): number {
   return lo >= c.fl ? c.n - c.mid + c.above : c.n + c.mid + c.above;
 }
 
-function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
+function toInboxRow(user: UserKey, row: StoredRow, archived: boolean): InboxRow {
   const [
     id,
     eventId,
@@ -418,6 +452,7 @@ function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
     createdAt,
     read: read === 1,
   };
+  if (archived) inboxRow.archived = true;
   if (objectId !== null) inboxRow.objectId = objectId;
   const payload = parsePayload(data);
   if (payload !== undefined) inboxRow.data = payload;
