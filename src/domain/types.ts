@@ -160,6 +160,15 @@ export interface DeliveryJob {
    * job off; bounded, so a provider that never lets up ends in the dead-letter queue.
    */
   readonly providerDeferrals?: number;
+  /**
+   * The aggregated group the notification joined (`groupKeyOf`): its pushes are digested, at most
+   * one per `digestWindowMs` (src/domain/digest.ts). Set together with `digestWindowMs`.
+   */
+  readonly groupKey?: string;
+  /** The tenant's digest window for this type when fan-out made the job, in ms. */
+  readonly digestWindowMs?: number;
+  /** Set on a flush job: the index of the digest window whose later activity it pushes. */
+  readonly digestFlush?: number;
 }
 
 /** A user's device for push. Tokens are personal data: never logged whole. */
@@ -225,6 +234,11 @@ export const Outcome = {
   /** Over the user's frequency cap (reason `frequency_cap`); `critical` is never capped. */
   SuppressedFrequencyCap: 'suppressed_frequency_cap',
   Deferred: 'deferred',
+  /**
+   * A grouped push not sent on its own: folded into its group's digest (reason `digest_window`),
+   * or nothing new to show (`digest_unchanged`, `digest_empty`, `digest_covered`).
+   */
+  Digested: 'digested',
   Duplicate: 'duplicate',
   Failed: 'failed',
   /**

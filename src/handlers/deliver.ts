@@ -38,6 +38,8 @@ interface Work<T extends DeliveryTarget> {
   /** Targets to claim and send to. */
   /** `state` is the dedup store's answer, unknown (undefined) until the claim. */
   sends: { readonly target: T; readonly key: string; state: ClaimState | undefined }[];
+  /** Dedup keys the channel claimed for this job's send (admit's `hold`), confirmed with its sends. */
+  hold?: readonly string[];
   /** The longest Retry-After a provider asked for (ms), when one asked for more than its transport waits. */
   retryAfterMs?: number;
 }
@@ -193,7 +195,15 @@ class DeliveryBatch<T extends DeliveryTarget> {
     pending.forEach(({ work, request }, i) => {
       const held = answers[i];
       if (held === undefined) return;
+      if ('hold' in held) {
+        work.hold = held.hold;
+        return;
+      }
       work.sends = [];
+      if ('deferUntil' in held) {
+        this.#defer(work, request.job, held.deferUntil);
+        return;
+      }
       if ('error' in held) this.#fail(work, 'delivery admission failed; nothing sent', held.error);
       else work.entries.push(this.#entry(work, request.job, held.outcome, { reason: held.reason }));
     });
@@ -262,9 +272,11 @@ class DeliveryBatch<T extends DeliveryTarget> {
     const job = work.job;
     if (job === undefined) return;
     let busy = false;
+    let settled = false;
     await Promise.all(
       work.sends.map(async ({ target, key, state }) => {
         if (state === ClaimState.Done) {
+          settled = true;
           work.entries.push(this.#entry(work, job, Outcome.Duplicate, { target: target.digest }));
           return;
         }
@@ -283,6 +295,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
           );
           // A permanent rejection is final too: confirming stops retries from trying it again.
           this.#confirm.push(key);
+          settled = true;
           if (outcome.status === 'rejected' && outcome.afterAudit) this.#afterAudit.push(outcome.afterAudit);
         } catch (err) {
           // Certainly not sent: free the key for the retry. Maybe sent (ambiguous, or an error we do
@@ -315,6 +328,9 @@ class DeliveryBatch<T extends DeliveryTarget> {
         }
       }),
     );
+    // The channel's own claims for this job (a digest slot) are confirmed with the sends, once
+    // audited; a job with no send settled leaves them to their lease (maybe sent: see deliver).
+    if (settled && work.hold !== undefined) this.#confirm.push(...work.hold);
     // Busy: another consumer holds a live claim on this very delivery (a concurrent duplicate, or
     // a holder that died mid-send). Come back once its lease has run out, as a delayed copy: a
     // plain retry would spend the job's receives while the lease lasts and end in the DLQ.

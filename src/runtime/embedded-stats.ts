@@ -20,6 +20,11 @@ export interface ChannelTotals {
   suppressedNoAddress: number;
   /** Distinct jobs held back by quiet hours (they go out when the window ends). */
   deferred: number;
+  /**
+   * Distinct jobs of an aggregated group not pushed on their own: folded into the group's digest
+   * push, or with nothing new to show (src/domain/digest.ts).
+   */
+  digested: number;
   /** Distinct targets whose re-delivered job the dedup store caught. */
   duplicate: number;
   /** Distinct (notification, user, target) the provider rejected for good. */
@@ -50,6 +55,7 @@ const emptyTotals = (): ChannelTotals => ({
   suppressedFrequencyCap: 0,
   suppressedNoAddress: 0,
   deferred: 0,
+  digested: 0,
   duplicate: 0,
   failed: 0,
   unknown: 0,
@@ -67,6 +73,7 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
   [Outcome.SuppressedNoAddress]: { field: 'suppressedNoAddress', perTarget: false },
   [Outcome.SuppressedFrequencyCap]: { field: 'suppressedFrequencyCap', perTarget: false },
   [Outcome.Deferred]: { field: 'deferred', perTarget: false },
+  [Outcome.Digested]: { field: 'digested', perTarget: false },
   [Outcome.Duplicate]: { field: 'duplicate', perTarget: true },
   [Outcome.Failed]: { field: 'failed', perTarget: true },
   [Outcome.Unknown]: { field: 'unknown', perTarget: true },
