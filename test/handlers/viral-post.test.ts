@@ -2,15 +2,18 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DynamoCelebrityFeed } from '../../src/adapters/aws/celebrity-feed.ts';
 import { DynamoFollowerGraph } from '../../src/adapters/aws/follower-graph.ts';
 import { DynamoInbox } from '../../src/adapters/aws/inbox.ts';
+import { verifyAuditLog } from '../../src/adapters/embedded/audit-log.ts';
 import { minUlidAt } from '../../src/domain/ids.ts';
 import { DEFAULT_TIER_POLICY } from '../../src/domain/tier.ts';
 import type { DeliveryJob, UserKey } from '../../src/domain/types.ts';
 import { type FanoutDeps, fanOut } from '../../src/handlers/fanout.ts';
+import { consumePush } from '../../src/handlers/push-consumer.ts';
 import type { DeliveryQueue } from '../../src/ports/delivery-queue.ts';
 import type { Inbox } from '../../src/ports/inbox.ts';
 import { emulatorClients, freshTables } from '../support/aws.ts';
+import { DigestStorm } from '../support/digest-storm.ts';
 import { type LikeStorm, likeStormBatches } from '../support/viral.ts';
-import { closeWorlds, world } from '../support/world.ts';
+import { closeWorlds, consenting, world } from '../support/world.ts';
 
 const NOW = Date.UTC(2026, 4, 1, 12);
 const NONE_EXPIRED = minUlidAt(0);
@@ -19,7 +22,12 @@ const OWNER: UserKey = { tenantId: 'acme', userId: 'owner' };
 afterEach(closeWorlds);
 
 /** Runs the storm through the fan-out handler, batch by batch, as the event source would. */
-async function runStorm(storm: LikeStorm, deps: FanoutDeps, batchSize: number): Promise<void> {
+async function runStorm(
+  storm: LikeStorm,
+  deps: FanoutDeps,
+  batchSize: number,
+  afterBatch?: (n: number) => Promise<void>,
+): Promise<void> {
   const batches = likeStormBatches(storm, {
     tenantId: OWNER.tenantId,
     owner: OWNER.userId,
@@ -27,9 +35,11 @@ async function runStorm(storm: LikeStorm, deps: FanoutDeps, batchSize: number): 
     at: NOW - 60 * 60 * 1000,
     batchSize,
   });
+  let n = 0;
   for (const batch of batches) {
     const response = await fanOut(batch, deps);
     expect(response.batchItemFailures).toEqual([]);
+    await afterBatch?.(n++);
   }
 }
 
@@ -50,6 +60,42 @@ describe('a viral post on the embedded profile', () => {
     expect(items[0]!.group?.actors).toHaveLength(3);
     expect(await w.inbox.unreadCount(OWNER, NONE_EXPIRED)).toBe(1);
   }, 300_000);
+});
+
+describe('a viral post pushes its owner at most once per digest window (embedded)', () => {
+  it('100,000 likes, 1,000 re-sends and 500 repeats: one item of 100,000 actors, ≤ 1 push a window, one collapse id', async () => {
+    // Prepare: the owner has a phone; the clock moves 2 s per Kinesis batch of 100 (~34 minutes)
+    const w = world({ now: NOW });
+    await w.preferences.put(consenting(OWNER));
+    await w.devices.registerMany([
+      { ...OWNER, token: 'owner-phone', platform: 'apns', registeredAt: NOW - 1 },
+    ]);
+    const storm = new DigestStorm({
+      queue: w.queues.push,
+      consume: (event) => consumePush(event, w.pushDeps({ inbox: w.inbox })),
+      clock: w.clock,
+      msPerBatch: 2000,
+      roundEvery: 5,
+    });
+    w.pushFault = storm.record(OWNER.userId);
+    // Act
+    await runStorm(
+      { distinct: 100_000, resends: 1_000, repeats: 500 },
+      w.fanoutDeps(),
+      100,
+      storm.afterBatch,
+    );
+    await storm.settle();
+    // Assess
+    const items = await ownerItems(w.inbox);
+    expect(items).toHaveLength(1);
+    expect(items[0]!.group?.actorCount).toBe(100_000);
+    expect(Math.max(...storm.perWindow())).toBe(1);
+    expect(storm.pushes.length).toBeGreaterThan(1);
+    expect(new Set(storm.pushes.map((p) => p.collapseId)).size).toBe(1);
+    expect(storm.pushes.at(-1)!.body).toMatch(/and 99,998 others liked your post$/);
+    expect((await verifyAuditLog(w.auditDir)).valid).toBe(true);
+  }, 600_000);
 });
 
 describe('a viral post through the aws adapters', () => {
