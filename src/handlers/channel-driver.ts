@@ -55,6 +55,8 @@ export type Admission =
 export interface TargetRequest {
   readonly job: DeliveryJob;
   readonly prefs: Preferences;
+  /** How many times the queue has delivered the job (1 on the first receive). */
+  readonly attempt?: number;
 }
 
 export type SendOutcome =

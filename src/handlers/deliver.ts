@@ -135,7 +135,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
         this.#defer(work, { ...job, notBefore: decision.until }, decision.until, deferred);
       } else {
         // decideDelivery only sends when a preference record gave consent.
-        this.#targeting.push({ work, request: { job, prefs: prefs as Preferences } });
+        this.#targeting.push({ work, request: { job, prefs: prefs as Preferences, attempt: work.attempt } });
       }
     } catch (err) {
       this.#fail(work, 'delivery preparation failed', err);
@@ -273,6 +273,8 @@ class DeliveryBatch<T extends DeliveryTarget> {
     if (job === undefined) return;
     let busy = false;
     let settled = false;
+    /** Sends that certainly did not happen (their keys released). */
+    let certainlyNot = 0;
     await Promise.all(
       work.sends.map(async ({ target, key, state }) => {
         if (state === ClaimState.Done) {
@@ -304,6 +306,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
           // must stay an ambiguous re-send with the same ids.
           if (err instanceof TransportRetryableError && !err.ambiguous && state === ClaimState.Acquired) {
             this.#release.push(key);
+            certainlyNot++;
             // The provider said when (throttling, quota): come back then, not at the queue's own
             // visibility timeout, which could be sooner (and spend the job's receives) or later.
             const after = err.retryAfterMs;
@@ -329,8 +332,10 @@ class DeliveryBatch<T extends DeliveryTarget> {
       }),
     );
     // The channel's own claims for this job (a digest slot) are confirmed with the sends, once
-    // audited; a job with no send settled leaves them to their lease (maybe sent: see deliver).
+    // audited; a job that may have sent leaves them to their lease (its retry waits for it).
     if (settled && work.hold !== undefined) this.#confirm.push(...work.hold);
+    // Nothing went out: the retry (or the window's next activity) may claim them again at once.
+    else if (work.hold !== undefined && certainlyNot === work.sends.length) this.#release.push(...work.hold);
     // Busy: another consumer holds a live claim on this very delivery (a concurrent duplicate, or
     // a holder that died mid-send). Come back once its lease has run out, as a delayed copy: a
     // plain retry would spend the job's receives while the lease lasts and end in the DLQ.

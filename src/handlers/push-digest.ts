@@ -60,6 +60,7 @@ interface Gate {
   /** The window this job would push in: the current one, or after a flush's window. */
   readonly window: number;
   readonly slot: string;
+  readonly attempt: number | undefined;
 }
 
 /**
@@ -84,8 +85,8 @@ export class DigestGate {
   async admit(requests: readonly TargetRequest[]): Promise<Admission[]> {
     const answers: Admission[] = requests.map(() => undefined);
     const gates: Gate[] = [];
-    requests.forEach(({ job }, at) => {
-      const gate = this.#gate(job, at);
+    requests.forEach(({ job, attempt }, at) => {
+      const gate = this.#gate(job, at, attempt);
       if (gate !== undefined) gates.push(gate);
     });
     if (gates.length === 0) return answers;
@@ -102,6 +103,11 @@ export class DigestGate {
       const state = slots[i]!;
       const won = state === ClaimState.Acquired || state === ClaimState.AcquiredStale;
       if (won) pushing.push(g);
+      // A job back after a failed receive may itself hold the pending slot (it died between the
+      // claim and the send): it waits for the lease's end, then sends as the window's push,
+      // rather than leaving its activity to the flush.
+      else if (state === ClaimState.Busy && (g.attempt ?? 1) > 1 && this.#sameWindowLater(g))
+        answers[g.at] = { deferUntil: this.#now + this.#deps.leaseMs };
       else if (g.job.digestFlush === undefined) folding.push(g);
       else if (state === ClaimState.Done) answers[g.at] = digested(DigestReason.Covered);
       // A flush meeting a pending slot: its holder may have died before sending, which only the
@@ -123,13 +129,30 @@ export class DigestGate {
     }
   }
 
-  #gate(job: DeliveryJob, at: number): Gate | undefined {
+  #gate(job: DeliveryJob, at: number, attempt: number | undefined): Gate | undefined {
     const { groupKey, digestWindowMs: windowMs } = job;
     if (groupKey === undefined || windowMs === undefined) return undefined;
     const user = { tenantId: job.tenantId, userId: job.userId };
     const current = digestWindow(this.#now, windowMs);
     const window = job.digestFlush === undefined ? current : Math.max(job.digestFlush + 1, current);
-    return { at, job, user, groupKey, windowMs, window, slot: digestSlotKey(user, groupKey, window) };
+    return {
+      at,
+      job,
+      user,
+      groupKey,
+      windowMs,
+      window,
+      slot: digestSlotKey(user, groupKey, window),
+      attempt,
+    };
+  }
+
+  /** Whether the lease of a slot claimed now still ends inside its window: waiting for it is worth it. */
+  #sameWindowLater(g: Gate): boolean {
+    return (
+      g.job.digestFlush === undefined &&
+      this.#now + this.#deps.leaseMs < digestWindowEnd(g.window, g.windowMs)
+    );
   }
 
   /**
@@ -205,7 +228,10 @@ export class DigestGate {
         }
         // Shown already: nothing new. The slot goes back, so the window's next new actor pushes.
         giveBack.push(gate.slot);
-        answers[gate.at] = digested(DigestReason.Unchanged);
+        if (state === ClaimState.Done) answers[gate.at] = digested(DigestReason.Unchanged);
+        // Being shown by a push that has not confirmed: it may have died before sending. Come
+        // back when its lease ends: shown (Done), or stale, and then ours to send.
+        else answers[gate.at] = { deferUntil: this.#now + this.#deps.leaseMs };
       });
     }
     if (giveBack.length > 0) await this.release({ hold: giveBack });

@@ -170,21 +170,68 @@ describe('push digests', () => {
     expect(await reasons(w)).toEqual(['digest_window', 'digest_empty']);
   });
 
-  it('covers a first push that failed after claiming its slot with the window flush', async () => {
+  it('gives the slot back when the first push certainly failed: its retry pushes at once', async () => {
     // Prepare: the provider refuses the first push (certainly not sent)
     const w = await ownerWorld();
     w.pushFault = () => new TransportRetryableError('throttled');
     await likes(w, [like(0, NOW + 1000)]);
     w.pushFault = undefined;
-    // Act: the job comes back while its slot is still held, and is folded into the flush
+    // Act
+    w.clock.advance(31_000);
+    await pushRound(w);
+    // Assess
+    expect(w.pushCalls.map((m) => m.body)).toEqual(['liker-0 liked your post', 'liker-0 liked your post']);
+    expect((await auditRecords(w)).filter((r) => r.outcome === 'sent')).toHaveLength(1);
+  });
+
+  it('re-sends a first push with no answer once its slot lease ends, as an ambiguous re-send', async () => {
+    // Prepare: the first push may or may not have reached the provider
+    const w = await ownerWorld();
+    w.pushFault = () => new TransportRetryableError('timeout', { ambiguous: true });
+    await likes(w, [like(0, NOW + 1000)]);
+    w.pushFault = undefined;
+    // Act: back while its own claim is pending (it waits), then after the lease
     w.clock.advance(31_000);
     await pushRound(w);
     expect(w.pushCalls).toHaveLength(1);
+    w.clock.advance(61_000);
+    await pushRound(w);
+    // Assess: re-sent within the window with the same ids, and nothing at the window's end
+    expect(w.pushCalls).toHaveLength(2);
+    expect(w.pushCalls[1]!.messageId).toBe(w.pushCalls[0]!.messageId);
+    const sent = (await auditRecords(w)).filter((r) => r.outcome === 'sent');
+    expect(sent.map((r) => r.ambiguous)).toEqual([true]);
     w.clock.set(NOW + WINDOW);
     await pushRound(w);
-    // Assess: the like is pushed at the window's end
-    expect(w.pushCalls.map((m) => m.body)).toEqual(['liker-0 liked your post', 'liker-0 liked your post']);
-    expect((await auditRecords(w)).filter((r) => r.outcome === 'sent')).toHaveLength(1);
+    expect(w.pushCalls).toHaveLength(2);
+  });
+
+  it('folds a like whose push had no answer into the flush when the lease outlasts the window', async () => {
+    // Prepare: a first push 30 s before the window's end, with no answer
+    const w = await ownerWorld();
+    const quick = { visibilityTimeoutMs: 5000 };
+    const quickRound = () =>
+      consumeRound(w.queues.push, (e) => consumePush(e, w.pushDeps({ inbox: w.inbox })), quick);
+    w.clock.set(NOW + WINDOW - 30_000);
+    w.pushFault = () => new TransportRetryableError('timeout', { ambiguous: true });
+    await fanOut(kinesisEvent([{ event: like(0, NOW + 1000) }]), w.fanoutDeps());
+    await quickRound();
+    w.pushFault = undefined;
+    // Act: back 10 s later; then the window's end; then the end of the first claim's lease
+    w.clock.advance(10_000);
+    await quickRound();
+    w.clock.set(NOW + WINDOW);
+    await pushRound(w);
+    expect(w.pushCalls).toHaveLength(1);
+    w.clock.advance(61_000);
+    await pushRound(w);
+    // Assess: folded, then the flush re-sent it as the ambiguous send it repeats
+    expect(await reasons(w)).toEqual(['digest_window']);
+    expect(w.pushCalls).toHaveLength(2);
+    expect(w.pushCalls[1]!.messageId).toBe(w.pushCalls[0]!.messageId);
+    expect((await auditRecords(w)).filter((r) => r.outcome === 'sent').map((r) => r.ambiguous)).toEqual([
+      true,
+    ]);
   });
 
   it('re-sends a flush that died mid-send once its lease ends, as an ambiguous re-send with the same ids', async () => {
