@@ -120,9 +120,9 @@ type Admit = NonNullable<ChannelDriver<DeviceTarget>['admit']>;
 
 /**
  * Digests first (a push folded into its group's digest takes no place under a cap), then frequency
- * caps on what would still be sent. A capped push gives its digest slot back, so the window's next
- * activity may push once the cap allows it: caps suppress as they do for any push (folding capped
- * pushes into the digest is not done).
+ * caps on what would still be sent. A capped digest push gives its slot back and is folded into its
+ * window's flush (audited `suppressed_frequency_cap` all the same): the group is pushed again at the
+ * window's end if the cap allows it then, so a capped like is postponed rather than dropped.
  */
 async function admit(requests: Parameters<Admit>[0], digests: DigestGate, caps: Admit | undefined) {
   const answers = await digests.admit(requests);
@@ -130,14 +130,25 @@ async function admit(requests: Parameters<Admit>[0], digests: DigestGate, caps: 
   const open = answers.flatMap((a, at) => (a === undefined || 'hold' in a ? [at] : []));
   if (open.length === 0) return answers;
   const held = await caps(open.map((at) => requests[at]!));
+  const capped: number[] = [];
   await Promise.all(
     open.map(async (at, i) => {
       const verdict = held[i];
       if (verdict === undefined) return;
+      if (!('hold' in (answers[at] ?? {}))) {
+        answers[at] = verdict;
+        return;
+      }
       await digests.release(answers[at]);
       answers[at] = verdict;
+      if ('outcome' in verdict) capped.push(at);
     }),
   );
+  if (capped.length === 0) return answers;
+  const folded = await digests.foldCapped(capped.map((at) => requests[at]!.job));
+  folded.forEach((answer, i) => {
+    if (answer !== undefined) answers[capped[i]!] = answer;
+  });
   return answers;
 }
 

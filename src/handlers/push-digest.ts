@@ -71,6 +71,8 @@ export class DigestGate {
   readonly #deps: DigestDeps;
   readonly #now: number;
   readonly #groups = new WeakMap<DeliveryJob, InboxGroup>();
+  /** The gates of the jobs cleared to push, for `foldCapped`. */
+  readonly #pushing = new WeakMap<DeliveryJob, Gate>();
 
   constructor(deps: DigestDeps, now: number) {
     this.#deps = deps;
@@ -129,6 +131,21 @@ export class DigestGate {
     }
   }
 
+  /**
+   * Folds pushes a frequency cap held back (their slots given back already) into their window's
+   * flush, so the group is pushed again once the cap allows: one answer per job, undefined when
+   * folded (or not a digest push), an error when the flush could not be enqueued (retry).
+   */
+  async foldCapped(jobs: readonly DeliveryJob[]): Promise<Admission[]> {
+    const answers: Admission[] = jobs.map(() => undefined);
+    const gates = jobs.flatMap((job, at) => {
+      const g = this.#pushing.get(job);
+      return g === undefined ? [] : [{ ...g, at }];
+    });
+    await this.#fold(gates, answers);
+    return answers.map((a) => (a !== undefined && 'error' in a ? a : undefined));
+  }
+
   #gate(job: DeliveryJob, at: number, attempt: number | undefined): Gate | undefined {
     const { groupKey, digestWindowMs: windowMs } = job;
     if (groupKey === undefined || windowMs === undefined) return undefined;
@@ -183,7 +200,10 @@ export class DigestGate {
     if (gates.length === 0) return;
     const inbox = this.#deps.inbox;
     if (inbox === undefined) {
-      for (const g of gates) answers[g.at] = { hold: [g.slot] };
+      for (const g of gates) {
+        this.#pushing.set(g.job, g);
+        answers[g.at] = { hold: [g.slot] };
+      }
       return;
     }
     const showing: { readonly gate: Gate; readonly group: InboxGroup; readonly key: string }[] = [];
@@ -223,6 +243,7 @@ export class DigestGate {
         const { gate, group, key } = showing[i]!;
         if (state === ClaimState.Acquired || state === ClaimState.AcquiredStale) {
           this.#groups.set(gate.job, group);
+          this.#pushing.set(gate.job, gate);
           answers[gate.at] = { hold: [gate.slot, key] };
           return;
         }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/adapters/embedded/audit-log.ts';
+import { EmbeddedFrequencyCaps } from '../../src/adapters/embedded/frequency-caps.ts';
 import { DEFAULT_DIGEST_WINDOW_MS } from '../../src/domain/digest.ts';
 import { TransportRetryableError } from '../../src/domain/errors.ts';
 import type { AuthorEvent, UserKey } from '../../src/domain/types.ts';
@@ -256,5 +257,37 @@ describe('push digests', () => {
     expect(flushes).toHaveLength(2);
     expect(flushes[1]!.messageId).toBe(flushes[0]!.messageId);
     expect(new Set(w.pushCalls.map((m) => m.collapseId)).size).toBe(1);
+  });
+
+  it('folds a digest push over the frequency cap into the window flush, pushed once the cap allows', async () => {
+    // Prepare: one push per 10 minutes, taken by a comment just before the like
+    const w = await ownerWorld();
+    const caps = {
+      store: new EmbeddedFrequencyCaps({ db: w.db, clock: w.clock }),
+      defaults: { tenants: { acme: { push: { limit: 1, windowSeconds: 240 } } } },
+    };
+    const round = () =>
+      consumeRound(w.queues.push, (e) => consumePush(e, w.pushDeps({ inbox: w.inbox, caps })), {
+        visibilityTimeoutMs: 30_000,
+      });
+    await fanOut(
+      kinesisEvent([{ event: { ...like(9, NOW + 500, 'c-1'), type: 'comment' } }]),
+      w.fanoutDeps(),
+    );
+    await round();
+    // Act: the like is capped; the window's end is past the cap's window
+    w.clock.advance(1000);
+    await fanOut(kinesisEvent([{ event: like(0, NOW + 1000) }]), w.fanoutDeps());
+    await round();
+    expect(w.pushCalls).toHaveLength(1);
+    w.clock.set(NOW + WINDOW);
+    await round();
+    // Assess
+    expect(w.pushCalls.map((m) => m.body)).toEqual([
+      'liker-9 commented on your post',
+      'liker-0 liked your post',
+    ]);
+    const outcomes = (await auditRecords(w)).map((r) => r.outcome);
+    expect(outcomes).toEqual(['sent', 'suppressed_frequency_cap', 'sent']);
   });
 });
