@@ -14,27 +14,7 @@ import type { Inbox, InboxGroup } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type { Admission, NoTarget, TargetRequest } from './channel-driver.ts';
 
-/**
- * Push digests (src/domain/digest.ts), as the push consumer's admission step: at most one push
- * per (tenant, user, group, window), every activity covered by a push at or after it.
- *
- * - A job of a grouped notification claims its group's slot of the current window. Winning it,
- *   it pushes at once, showing the group as it is now. Losing it (the window pushed already, or
- *   a push is in flight), it is folded into the window's flush: the first to claim the flush key
- *   enqueues ONE delayed copy of itself (`digestFlush`: the window), due at the window's end, and
- *   the job is audited `digested` / `digest_window`.
- * - The flush is the digest push: it claims the NEXT window's slot (so activity right after it is
- *   folded into that window, not pushed again) and renders the group as it is then. It sends
- *   nothing when the group is gone, or shows what a push already showed.
- * - A push claims one more key, the group's state as it shows it (item id, count): a state
- *   already shown has nothing new to say (a repeated like, a re-sent event), and is not pushed.
- *
- * Crash safety: the slot and the state claims are held (leased) before the send and confirmed
- * with it, once audited (deliver.ts, `hold`). A consumer dying between the claim and the send
- * leaves the slot pending: its own retry then loses the slot and is folded into the flush, so
- * the activity is pushed at the window's end. A flush that finds its slot pending comes back
- * once the lease runs out, and sends (as an ambiguous re-send) if the holder never confirmed.
- */
+/** What the digest gate needs. */
 export interface DigestDeps {
   readonly dedup: DedupStore;
   /** The push queue, for the delayed flush jobs. */
@@ -64,8 +44,29 @@ interface Gate {
 }
 
 /**
- * The digest gate of one batch: one answer per request (undefined for jobs of no group). The
- * groups read for the jobs that push are kept for `groupOf`, so the send renders from them.
+ * Push digests (src/domain/digest.ts), as the push consumer's admission step: at most one push
+ * per (tenant, user, group, window), every activity covered by a push at or after it.
+ *
+ * - A job of a grouped notification claims its group's slot of the current window. Winning it,
+ *   it pushes at once, showing the group as it is now. Losing it (the window pushed already, or
+ *   a push is in flight), it is folded into the window's flush: the first to claim the flush key
+ *   enqueues ONE delayed copy of itself (`digestFlush`: the window), due at the window's end, and
+ *   the job is audited `digested` / `digest_window`.
+ * - The flush is the digest push: it claims the NEXT window's slot (so activity right after it is
+ *   folded into that window, not pushed again) and renders the group as it is then. It sends
+ *   nothing when the group is gone, or shows what a push already showed.
+ * - A push claims one more key, the group's state as it shows it (item id, count): a state
+ *   already shown has nothing new to say (a repeated like, a re-sent event), and is not pushed.
+ *
+ * Crash safety: the slot and the state claims are held (leased) before the send and confirmed
+ * with it, once audited (deliver.ts, `hold`); a send that certainly failed releases them. A
+ * consumer dying between the claim and the send leaves the slot pending: the job's retry waits
+ * for the lease to end and then sends (an ambiguous re-send with the same ids if the first attempt
+ * may have sent), or, when the lease outlasts the window, is folded into the flush. A flush (or a
+ * push finding its state being shown) that meets a pending claim comes back once the lease ends.
+ *
+ * One gate per SQS batch: one answer per request (undefined for jobs of no group). The groups read
+ * for the jobs that push are kept for `groupOf`, so the send renders from them.
  */
 export class DigestGate {
   readonly #deps: DigestDeps;
