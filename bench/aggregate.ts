@@ -20,6 +20,7 @@ import type { Inbox } from '../src/ports/inbox.ts';
 import { createAwsClients } from '../src/runtime/aws-clients.ts';
 import { toKinesisRecord } from '../src/runtime/kinesis-poller.ts';
 import { freePort, startDynamoDbLocal } from '../src/runtime/local-aws/emulators.ts';
+import { digestStorm } from './aggregate-push.ts';
 import type { BenchReport } from './support.ts';
 import { withTempDir } from './support.ts';
 
@@ -74,6 +75,17 @@ export async function aggregateBench(opts: AggregateBenchOptions = {}): Promise<
     }
   });
 
+  // The push side: the same storm with the push consumer, 2 s of clock per batch (some 34 minutes).
+  const digests = await withTempDir('aggregate-digest', (dir) =>
+    digestStorm({
+      dir,
+      owner: OWNER,
+      batches: stormBatches(likes, batchSize).events,
+      start: AT,
+      msPerBatch: 2000,
+    }),
+  );
+
   const dynamo = await startDynamoDbLocal(await freePort());
   const clients = createAwsClients({
     region: 'us-east-1',
@@ -120,6 +132,11 @@ export async function aggregateBench(opts: AggregateBenchOptions = {}): Promise<
       awsWriteUnitsPerLike: aws.wcu / aws.events,
       awsInboxWriteUnitsPerLike: aws.inboxWcu / aws.events,
       awsLikesPerSec: aws.events / aws.seconds,
+      ownerPushes: digests.pushes,
+      ownerPushWindows: digests.windows,
+      ownerPushesMaxPerWindow: digests.maxPerWindow,
+      ownerPushCollapseIds: digests.collapseIds,
+      pushJobsDigestedPerSec: digests.jobs / digests.seconds,
     },
     settings: {
       likes,
@@ -133,9 +150,12 @@ export async function aggregateBench(opts: AggregateBenchOptions = {}): Promise<
     goals: [
       { figure: 'likesAggregatedPerSec', op: '>=', value: 20_000 },
       { figure: 'awsWriteUnitsPerLike', op: '<=', value: 2 },
+      { figure: 'ownerPushesMaxPerWindow', op: '<=', value: 1 },
+      { figure: 'ownerPushCollapseIds', op: '<=', value: 1 },
     ],
     notes: [
       'events = distinct likes + 1 % exact re-sends + 0.5 % repeat likes; every run ends with ONE item counting exactly the distinct likers',
+      'ownerPushes*: the storm again with the push consumer and digests (5-minute windows), the clock moving 2 s per batch: pushes the owner got, the windows spanned, the most in one window, distinct collapse ids; pushJobsDigestedPerSec counts fan-out and push consumer together',
       'awsWriteUnitsPerLike counts the inbox and celebrity-feed tables (the follower graph stores nothing for a liker: no tier for an undecided regular author); awsInboxWriteUnitsPerLike the inbox alone',
     ],
   };

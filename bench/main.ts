@@ -90,7 +90,7 @@ const BENCHMARKS: Readonly<
   },
   aggregate: {
     about:
-      'likes aggregated per second into one item (embedded), DynamoDB write units per like (aws adapters); BENCH_AGGREGATE_LIKES, BENCH_AGGREGATE_AWS_LIKES size it',
+      'likes aggregated per second into one item (embedded), DynamoDB write units per like (aws adapters), the owner pushes per digest window (embedded, with the push consumer); BENCH_AGGREGATE_LIKES, BENCH_AGGREGATE_AWS_LIKES size it',
     run: ({ tiny }) =>
       aggregateBench(
         tiny

@@ -58,7 +58,8 @@ export interface GrantResources {
  * - consumers: preferences (read), devices (read and write: deactivate, endpoint ARNs), the audit
  *   stream (put), SES send as the identity (email) or SNS endpoints of the platform apps (push);
  *   for direct push, read on the credential secrets (push consumer only); with frequency caps on
- *   DynamoDB, read and PutItem on the `frequencyCaps` table (push consumer only).
+ *   DynamoDB, read and PutItem on the `frequencyCaps` table (push consumer only); read on the inbox
+ *   table (push consumer only: a digest push reads its group's item).
  *   Receive/delete and sending to their own queue (deferrals) come with their construct;
  * - preference invalidation: nothing (it only deletes Redis keys; the Pipe's role reads the stream);
  * - dead-letter audit: receive and change visibility on the two DLQs (it peeks, never deletes), read
@@ -136,6 +137,8 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
 
   // Only push reads devices, and writes them when a provider rejects a token.
   tableAccess(tables.devices, fns.consumers.push, 'readWrite');
+  // Push digests read the group's inbox item, to show it as it is at the window's end.
+  tableAccess(tables.inbox, fns.consumers.push, 'read');
   // Frequency caps on DynamoDB: a read, then one conditional PutItem of the user's item.
   if (res.frequencyCapStore === 'dynamodb') {
     tableAccess(tables.frequencyCaps, fns.consumers.push, 'read');

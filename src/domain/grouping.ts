@@ -1,3 +1,4 @@
+import { MAX_DIGEST_WINDOW_MS, MIN_DIGEST_WINDOW_MS } from './digest.ts';
 import type { UserId } from './types.ts';
 
 /**
@@ -15,6 +16,11 @@ export interface AggregationRule {
    * top and becomes unread again whenever a new actor joins.
    */
   readonly windowMs?: number;
+  /**
+   * Push digest window in ms (src/domain/digest.ts): at most one push per group per window.
+   * Absent: DEFAULT_DIGEST_WINDOW_MS (5 minutes). 60,000..900,000.
+   */
+  readonly digestWindowMs?: number;
 }
 
 /** Rules by event type; a type not listed does not aggregate. */
@@ -27,6 +33,8 @@ export type AggregationPolicy = Readonly<Record<string, AggregationRule>>;
 export const DEFAULT_AGGREGATION: AggregationPolicy = Object.freeze({
   like: Object.freeze({ aggregate: true }),
 });
+
+const RULE_FIELDS: readonly string[] = ['aggregate', 'windowMs', 'digestWindowMs'];
 
 /** Newest actors an aggregated item shows by name; the rest are counted. */
 export const GROUP_ACTORS_SHOWN = 3;
@@ -103,7 +111,18 @@ export function aggregationProblems(input: unknown): { path: string; message: st
         message: `must be an integer ${MIN_GROUP_WINDOW_MS}..${MAX_GROUP_WINDOW_MS}`,
       });
     }
-    const extra = Object.keys(r).filter((k) => k !== 'aggregate' && k !== 'windowMs');
+    if (
+      r.digestWindowMs !== undefined &&
+      (!Number.isInteger(r.digestWindowMs) ||
+        (r.digestWindowMs as number) < MIN_DIGEST_WINDOW_MS ||
+        (r.digestWindowMs as number) > MAX_DIGEST_WINDOW_MS)
+    ) {
+      problems.push({
+        path: `${path}.digestWindowMs`,
+        message: `must be an integer ${MIN_DIGEST_WINDOW_MS}..${MAX_DIGEST_WINDOW_MS}`,
+      });
+    }
+    const extra = Object.keys(r).filter((k) => !RULE_FIELDS.includes(k));
     for (const k of extra) problems.push({ path: `${path}.${k}`, message: 'is not a rule field' });
   }
   return problems;

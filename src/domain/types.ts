@@ -175,6 +175,15 @@ export interface DeliveryJob {
    * job off; bounded, so a provider that never lets up ends in the dead-letter queue.
    */
   readonly providerDeferrals?: number;
+  /**
+   * The aggregated group the notification joined (`groupKeyOf`): its pushes are digested, at most
+   * one per `digestWindowMs` (src/domain/digest.ts). Set together with `digestWindowMs`.
+   */
+  readonly groupKey?: string;
+  /** The tenant's digest window for this type when fan-out made the job, in ms. */
+  readonly digestWindowMs?: number;
+  /** Set on a flush job: the index of the digest window whose later activity it pushes. */
+  readonly digestFlush?: number;
 }
 
 /** A user's device for push. Tokens are personal data: never logged whole. */
@@ -247,6 +256,13 @@ export const Outcome = {
   /** Over the user's frequency cap (reason `frequency_cap`); `critical` is never capped. */
   SuppressedFrequencyCap: 'suppressed_frequency_cap',
   Deferred: 'deferred',
+  /**
+   * Not sent on its own. A grouped push: folded into its group's digest push (reason
+   * `digest_window`), or nothing new to show (`digest_unchanged`, `digest_empty`,
+   * `digest_covered`). An email: held for the user's hourly or daily digest (reason
+   * `email_digest`), which lists it (src/handlers/email-digest.ts).
+   */
+  Digested: 'digested',
   Duplicate: 'duplicate',
   Failed: 'failed',
   /**
@@ -255,11 +271,6 @@ export const Outcome = {
    */
   Unknown: 'unknown',
   DeadLettered: 'dead_lettered',
-  /**
-   * An email held for the user's hourly or daily digest (reason `email_digest`): not sent on its
-   * own; the digest of its period lists it (src/handlers/email-digest.ts).
-   */
-  Digested: 'digested',
   /** A due email digest with nothing to send (reason `nothing_unread`, `no_email`, …). */
   Skipped: 'skipped',
 } as const;

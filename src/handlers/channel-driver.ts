@@ -39,13 +39,24 @@ export interface NoTarget {
   readonly reason: string;
 }
 
-/** What `admit` says of one job: send (undefined), held back, or not decided (retry). */
-export type Admission = NoTarget | { readonly error: unknown } | undefined;
+/**
+ * What `admit` says of one job: send (undefined); send, and confirm these dedup keys the channel
+ * claimed for it once its sends are confirmed (`hold`: push digest slots); held back (audited);
+ * not decided (`error`: retry); or come back at `deferUntil` (epoch ms), acked meanwhile.
+ */
+export type Admission =
+  | NoTarget
+  | { readonly error: unknown }
+  | { readonly hold: readonly string[] }
+  | { readonly deferUntil: number }
+  | undefined;
 
 /** One job whose preferences allow a send, asking where it goes. */
 export interface TargetRequest {
   readonly job: DeliveryJob;
   readonly prefs: Preferences;
+  /** How many times the queue has delivered the job (1 on the first receive). */
+  readonly attempt?: number;
 }
 
 export type SendOutcome =

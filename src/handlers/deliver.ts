@@ -38,6 +38,8 @@ interface Work<T extends DeliveryTarget> {
   /** Targets to claim and send to. */
   /** `state` is the dedup store's answer, unknown (undefined) until the claim. */
   sends: { readonly target: T; readonly key: string; state: ClaimState | undefined }[];
+  /** Dedup keys the channel claimed for this job's send (admit's `hold`), confirmed with its sends. */
+  hold?: readonly string[];
   /** The longest Retry-After a provider asked for (ms), when one asked for more than its transport waits. */
   retryAfterMs?: number;
 }
@@ -133,7 +135,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
         this.#defer(work, { ...job, notBefore: decision.until }, decision.until, deferred);
       } else {
         // decideDelivery only sends when a preference record gave consent.
-        this.#targeting.push({ work, request: { job, prefs: prefs as Preferences } });
+        this.#targeting.push({ work, request: { job, prefs: prefs as Preferences, attempt: work.attempt } });
       }
     } catch (err) {
       this.#fail(work, 'delivery preparation failed', err);
@@ -193,7 +195,15 @@ class DeliveryBatch<T extends DeliveryTarget> {
     pending.forEach(({ work, request }, i) => {
       const held = answers[i];
       if (held === undefined) return;
+      if ('hold' in held) {
+        work.hold = held.hold;
+        return;
+      }
       work.sends = [];
+      if ('deferUntil' in held) {
+        this.#defer(work, request.job, held.deferUntil);
+        return;
+      }
       if ('error' in held) this.#fail(work, 'delivery admission failed; nothing sent', held.error);
       else work.entries.push(this.#entry(work, request.job, held.outcome, { reason: held.reason }));
     });
@@ -262,9 +272,13 @@ class DeliveryBatch<T extends DeliveryTarget> {
     const job = work.job;
     if (job === undefined) return;
     let busy = false;
+    let settled = false;
+    /** Sends that certainly did not happen (their keys released). */
+    let certainlyNot = 0;
     await Promise.all(
       work.sends.map(async ({ target, key, state }) => {
         if (state === ClaimState.Done) {
+          settled = true;
           work.entries.push(this.#entry(work, job, Outcome.Duplicate, { target: target.digest }));
           return;
         }
@@ -283,6 +297,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
           );
           // A permanent rejection is final too: confirming stops retries from trying it again.
           this.#confirm.push(key);
+          settled = true;
           if (outcome.status === 'rejected' && outcome.afterAudit) this.#afterAudit.push(outcome.afterAudit);
         } catch (err) {
           // Certainly not sent: free the key for the retry. Maybe sent (ambiguous, or an error we do
@@ -291,6 +306,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
           // must stay an ambiguous re-send with the same ids.
           if (err instanceof TransportRetryableError && !err.ambiguous && state === ClaimState.Acquired) {
             this.#release.push(key);
+            certainlyNot++;
             // The provider said when (throttling, quota): come back then, not at the queue's own
             // visibility timeout, which could be sooner (and spend the job's receives) or later.
             const after = err.retryAfterMs;
@@ -315,6 +331,11 @@ class DeliveryBatch<T extends DeliveryTarget> {
         }
       }),
     );
+    // The channel's own claims for this job (a digest slot) are confirmed with the sends, once
+    // audited; a job that may have sent leaves them to their lease (its retry waits for it).
+    if (settled && work.hold !== undefined) this.#confirm.push(...work.hold);
+    // Nothing went out: the retry (or the window's next activity) may claim them again at once.
+    else if (work.hold !== undefined && certainlyNot === work.sends.length) this.#release.push(...work.hold);
     // Busy: another consumer holds a live claim on this very delivery (a concurrent duplicate, or
     // a holder that died mid-send). Come back once its lease has run out, as a delayed copy: a
     // plain retry would spend the job's receives while the lease lasts and end in the DLQ.

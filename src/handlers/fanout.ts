@@ -1,4 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { digestWindowOf } from '../domain/digest.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { decodeEvent } from '../domain/event.ts';
 import { type AggregationPolicy, groupKeyOf } from '../domain/grouping.ts';
@@ -174,7 +175,7 @@ async function fanOutEvent(event: AuthorEvent, deps: BatchDeps): Promise<void> {
   if (tier !== (previous?.tier ?? Tier.Regular))
     await deps.graph.setTier(author, { tier, changedAt: deps.clock.now() });
 
-  const fan = new EventFan(event, policy, groupKey, deps);
+  const fan = new EventFan(event, policy, groupKey, digestWindowOf(event.type, rules), deps);
   const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);
   const explicit: ReadonlySet<UserId> = new Set(recipients);
   if ((await fanOutMode(event, tier, explicit, deps)) === Tier.Celebrity) {
@@ -290,13 +291,21 @@ class EventFan {
   readonly #event: AuthorEvent;
   readonly #policy: TypePolicy;
   readonly #groupKey: string | undefined;
+  readonly #digestWindowMs: number;
   readonly #deps: BatchDeps;
   readonly #pageSize: number;
 
-  constructor(event: AuthorEvent, policy: TypePolicy, groupKey: string | undefined, deps: BatchDeps) {
+  constructor(
+    event: AuthorEvent,
+    policy: TypePolicy,
+    groupKey: string | undefined,
+    digestWindowMs: number,
+    deps: BatchDeps,
+  ) {
     this.#event = event;
     this.#policy = policy;
     this.#groupKey = groupKey;
+    this.#digestWindowMs = digestWindowMs;
     this.#deps = deps;
     this.#pageSize = deps.pageSize ?? 5000;
   }
@@ -382,11 +391,17 @@ class EventFan {
     if (this.#groupKey === undefined) await this.#deps.inbox.putMany(rows);
     else await this.#deps.rows.hold(rows);
     for (const channel of this.#policy.channels) {
-      await this.#deps.queues[channel].sendBatch(rows.map((row) => this.#job(row.userId, row.id, channel)));
+      await this.#deps.queues[channel].sendBatch(
+        rows.map((row) => this.#job(row.userId, row.id, channel, channel === Channel.Push)),
+      );
     }
   }
 
-  #job(userId: UserId, id: string, channel: Channel): DeliveryJob {
+  /**
+   * `digested`: a push job of a row that joined an aggregated group carries the group, so the push
+   * consumer digests it (src/handlers/push-digest.ts); a pointer's jobs never do (no group item).
+   */
+  #job(userId: UserId, id: string, channel: Channel, digested = false): DeliveryJob {
     const e = this.#event;
     return {
       tenantId: e.tenantId,
@@ -400,6 +415,9 @@ class EventFan {
       createdAt: e.occurredAt,
       ...(e.objectId === undefined ? {} : { objectId: e.objectId }),
       ...(e.data === undefined ? {} : { data: e.data }),
+      ...(!digested || this.#groupKey === undefined
+        ? {}
+        : { groupKey: this.#groupKey, digestWindowMs: this.#digestWindowMs }),
     };
   }
 }

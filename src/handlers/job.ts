@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import { MAX_DIGEST_WINDOW_MS, MIN_DIGEST_WINDOW_MS } from '../domain/digest.ts';
 import { isValidId } from '../domain/event.ts';
 import { isUlid } from '../domain/ids.ts';
 import { CATEGORIES, type Category, type Channel, type DeliveryJob } from '../domain/types.ts';
@@ -27,6 +28,7 @@ export function parseJob(record: SQSRecord, channel: Channel): DeliveryJob | und
   if (j.providerDeferrals !== undefined && !isCount(j.providerDeferrals)) return undefined;
   if (j.objectId !== undefined && typeof j.objectId !== 'string') return undefined;
   if (j.data !== undefined && !isRecord(j.data)) return undefined;
+  if (!isDigestValid(j)) return undefined;
   const tenantAttribute = record.messageAttributes?.tenant_id?.stringValue;
   if (tenantAttribute !== undefined && tenantAttribute !== j.tenantId) return undefined;
   return body as unknown as DeliveryJob;
@@ -36,6 +38,18 @@ export function parseJob(record: SQSRecord, channel: Channel): DeliveryJob | und
 export function receiveCount(record: SQSRecord): number {
   const n = Number(record.attributes?.ApproximateReceiveCount);
   return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/** A job's digest fields: a group key and its window come together; a flush names its window. */
+function isDigestValid(j: Record<string, unknown>): boolean {
+  if (j.groupKey === undefined) return j.digestWindowMs === undefined && j.digestFlush === undefined;
+  if (!isNonEmptyString(j.groupKey) || j.groupKey.length > 1024) return false;
+  const w = j.digestWindowMs;
+  if (typeof w !== 'number' || !Number.isInteger(w) || w < MIN_DIGEST_WINDOW_MS || w > MAX_DIGEST_WINDOW_MS)
+    return false;
+  return (
+    j.digestFlush === undefined || (Number.isSafeInteger(j.digestFlush) && (j.digestFlush as number) >= 0)
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { digestCollapseSubject } from '../domain/digest.ts';
 import { type CapDefaults, capBuckets, FREQUENCY_CAP_REASON } from '../domain/frequency-cap.ts';
 import { targetDigest } from '../domain/keys.ts';
 import { renderPush } from '../domain/render.ts';
@@ -6,11 +7,13 @@ import { Channel, type DeliveryJob, type Device, Outcome } from '../domain/types
 import { errorName } from '../lib/error-name.ts';
 import type { Devices } from '../ports/devices.ts';
 import { CapAnswer, type CapRequest, type FrequencyCaps } from '../ports/frequency-caps.ts';
+import type { Inbox } from '../ports/inbox.ts';
 import { silentLogger } from '../ports/logger.ts';
 import type { PushTransport } from '../ports/transports.ts';
 import type { Admission, ChannelDriver, DeliveryDeps, DeliveryTarget, NoTarget } from './channel-driver.ts';
 import { deliverBatch } from './deliver.ts';
-import { deliveryIds } from './delivery-ids.ts';
+import { type DeliveryIds, deliveryIds } from './delivery-ids.ts';
+import { DigestGate } from './push-digest.ts';
 
 /** Frequency caps as the push consumer applies them: the counters, and the tenants' defaults. */
 export interface PushCaps {
@@ -25,6 +28,11 @@ export interface PushDeps extends DeliveryDeps {
   readonly push: PushTransport;
   /** Absent: no push is capped. */
   readonly caps?: PushCaps;
+  /**
+   * Where a grouped push reads its group, to show it as it is now ("Ana, Bo and 212 others").
+   * Absent: digests still hold pushes to one per window, each showing its own job alone.
+   */
+  readonly inbox?: Inbox;
 }
 
 const CAPPED: NoTarget = Object.freeze({
@@ -44,6 +52,17 @@ export async function consumePush(event: SQSEvent, deps: PushDeps): Promise<SQSB
 }
 
 function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
+  const digests = new DigestGate(
+    {
+      dedup: deps.dedup,
+      queue: deps.queue,
+      leaseMs: deps.leaseMs ?? 60_000,
+      ...(deps.inbox === undefined ? {} : { inbox: deps.inbox }),
+      ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+    },
+    deps.clock.now(),
+  );
+  const capped = deps.caps === undefined ? undefined : admitter(deps.caps);
   return {
     channel: Channel.Push,
     async targets(job, prefs) {
@@ -56,9 +75,14 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
       );
       return lists.map((devices, i) => deviceTargets(devices, requests[i]?.prefs.locale));
     },
-    ...(deps.caps === undefined ? {} : { admit: admitter(deps.caps) }),
+    admit: (requests) => admit(requests, digests, capped),
     async send(job, { device, digest, locale }, ambiguousRetry) {
-      const { title, body } = renderPush(job, locale);
+      const group = digests.groupOf(job);
+      const { title, body } = renderPush(
+        job,
+        locale,
+        group === undefined ? undefined : { actors: group.actors, actorCount: group.actorCount },
+      );
       const result = await deps.push.send({
         tenantId: job.tenantId,
         userId: job.userId,
@@ -67,7 +91,7 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
         title,
         body,
         category: job.category,
-        ...deliveryIds(job.notificationId, digest),
+        ...pushIds(job, digest),
         data: pushData(job),
         ...(ambiguousRetry ? { ambiguousRetry } : {}),
       });
@@ -90,6 +114,54 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
       return { status: 'rejected', reason: result.reason, afterAudit };
     },
   };
+}
+
+type Admit = NonNullable<ChannelDriver<DeviceTarget>['admit']>;
+
+/**
+ * Digests first (a push folded into its group's digest takes no place under a cap), then frequency
+ * caps on what would still be sent. A capped digest push gives its slot back and is folded into its
+ * window's flush (audited `suppressed_frequency_cap` all the same): the group is pushed again at the
+ * window's end if the cap allows it then, so a capped like is postponed rather than dropped.
+ */
+async function admit(requests: Parameters<Admit>[0], digests: DigestGate, caps: Admit | undefined) {
+  const answers = await digests.admit(requests);
+  if (caps === undefined) return answers;
+  const open = answers.flatMap((a, at) => (a === undefined || 'hold' in a ? [at] : []));
+  if (open.length === 0) return answers;
+  const held = await caps(open.map((at) => requests[at]!));
+  const capped: number[] = [];
+  await Promise.all(
+    open.map(async (at, i) => {
+      const verdict = held[i];
+      if (verdict === undefined) return;
+      if (!('hold' in (answers[at] ?? {}))) {
+        answers[at] = verdict;
+        return;
+      }
+      await digests.release(answers[at]);
+      answers[at] = verdict;
+      if ('outcome' in verdict) capped.push(at);
+    }),
+  );
+  if (capped.length === 0) return answers;
+  const folded = await digests.foldCapped(capped.map((at) => requests[at]!.job));
+  folded.forEach((answer, i) => {
+    if (answer !== undefined) answers[capped[i]!] = answer;
+  });
+  return answers;
+}
+
+/**
+ * The provider ids of a push. A grouped push takes its collapse id (APNs collapse id, FCM collapse
+ * key, Web Push Topic) from its group, so every push of the group replaces the one before on the
+ * device; its message id stays the notification's, the same on an ambiguous re-send.
+ */
+function pushIds(job: DeliveryJob, digest: string): DeliveryIds {
+  const own = deliveryIds(job.notificationId, digest);
+  if (job.groupKey === undefined) return own;
+  const subject = digestCollapseSubject({ tenantId: job.tenantId, userId: job.userId }, job.groupKey);
+  return { collapseId: deliveryIds(subject, digest).collapseId, messageId: own.messageId };
 }
 
 /**

@@ -24,6 +24,8 @@ export function createPushConsumerHandler(
       ...deliveryDeps(ports, deps.env(), runtime.logger, 'push'),
       devices: ports.devices,
       push: ports.push,
+      // Digests read the group's item (a GetItem on the inbox table) to show it as it is now.
+      inbox: ports.inbox,
       caps: { store: ports.frequencyCaps, defaults: deps.env().frequencyCaps },
     });
     runtime.counters.add(MetricName.BatchItemFailures, response.batchItemFailures.length);

@@ -1,3 +1,4 @@
+import type { GroupSummary } from '../domain/grouping.ts';
 import type { InboxRow, NotificationId, UserId, UserKey } from '../domain/types.ts';
 import type { ArrivalMark } from './celebrity-feed.ts';
 
@@ -102,6 +103,18 @@ export interface Inbox {
    * counted up to `cap` (a result of `cap` means "`cap` or more"): reads at most about `cap` rows.
    */
   unseenCount(user: UserKey, afterId: NotificationId, cap: number): Promise<number>;
+  /**
+   * The user's aggregated item of `groupKey` as it is now (a strongly consistent read), or
+   * undefined when there is none (never started, every actor retracted, or expired). Push digests
+   * render from it (src/handlers/push-digest.ts).
+   */
+  group(user: UserKey, groupKey: string): Promise<InboxGroup | undefined>;
+}
+
+/** An aggregated item's group as `Inbox.group` reads it. */
+export interface InboxGroup extends GroupSummary {
+  /** The item's id: its newest activity's notification id (it changes when the item moves up). */
+  readonly id: NotificationId;
 }
 
 /** A row to mark read. */

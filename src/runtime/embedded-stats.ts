@@ -20,6 +20,12 @@ export interface ChannelTotals {
   suppressedNoAddress: number;
   /** Distinct jobs held back by quiet hours (they go out when the window ends). */
   deferred: number;
+  /**
+   * Distinct jobs not sent on their own: pushes of an aggregated group folded into the group's
+   * digest push or with nothing new to show (src/domain/digest.ts), emails held for the user's
+   * digest (the digest's own decisions count as theirs).
+   */
+  digested: number;
   /** Distinct targets whose re-delivered job the dedup store caught. */
   duplicate: number;
   /** Distinct (notification, user, target) the provider rejected for good. */
@@ -31,8 +37,6 @@ export interface ChannelTotals {
   unknown: number;
   /** Distinct jobs that failed every receive and went to the dead-letter queue. */
   deadLettered: number;
-  /** Distinct email jobs held for the user's digest (the digest's own decisions count as theirs). */
-  digested: number;
   /** Distinct due digests that had nothing to send. */
   skipped: number;
 }
@@ -54,11 +58,11 @@ const emptyTotals = (): ChannelTotals => ({
   suppressedFrequencyCap: 0,
   suppressedNoAddress: 0,
   deferred: 0,
+  digested: 0,
   duplicate: 0,
   failed: 0,
   unknown: 0,
   deadLettered: 0,
-  digested: 0,
   skipped: 0,
 });
 
@@ -73,11 +77,11 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
   [Outcome.SuppressedNoAddress]: { field: 'suppressedNoAddress', perTarget: false },
   [Outcome.SuppressedFrequencyCap]: { field: 'suppressedFrequencyCap', perTarget: false },
   [Outcome.Deferred]: { field: 'deferred', perTarget: false },
+  [Outcome.Digested]: { field: 'digested', perTarget: false },
   [Outcome.Duplicate]: { field: 'duplicate', perTarget: true },
   [Outcome.Failed]: { field: 'failed', perTarget: true },
   [Outcome.Unknown]: { field: 'unknown', perTarget: true },
   [Outcome.DeadLettered]: { field: 'deadLettered', perTarget: false },
-  [Outcome.Digested]: { field: 'digested', perTarget: false },
   [Outcome.Skipped]: { field: 'skipped', perTarget: false },
 };
 

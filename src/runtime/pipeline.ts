@@ -139,6 +139,7 @@ export class Pipeline {
             queue: ports.queues.push,
             devices: ports.devices,
             push: ports.push,
+            inbox: ports.inbox,
             caps: { store: ports.frequencyCaps, defaults: opts.capDefaults ?? NO_CAP_DEFAULTS },
           }),
         ),

@@ -35,9 +35,13 @@ describe('fanout demo --viral', { timeout: 300_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary.viral).toMatchObject({ likes: LIKES, ownerItems: 1, actorCount: LIKES });
-    // Every like and repeat like is a push job for the owner (no digests yet): re-sends are not.
+    // Every like and repeat like is a push job for the owner (re-sends are not). The storm takes
+    // seconds from 03:07:30, inside one 5-minute digest window (03:05–03:10): the first like
+    // pushes, every other one is folded into the window's flush, still delayed when the demo ends.
     expect(summary.viral.ownerPush.jobs).toBe(LIKES + LIKES / 200);
-    expect(summary.viral.ownerPush.sent).toBe(summary.viral.ownerPush.jobs);
+    expect(summary.viral.ownerPush.sent).toBe(1);
+    expect(summary.viral.ownerPush.digested).toBe(summary.viral.ownerPush.jobs - 1);
+    expect(summary.delayed.push).toBeGreaterThanOrEqual(1);
     expect(summary.transportDuplicates).toBe(0);
     expect(summary.auditChainValid).toBe(true);
   });

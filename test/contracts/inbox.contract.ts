@@ -6,6 +6,7 @@ import type { InboxRow, UserKey } from '../../src/domain/types.ts';
 import type { Inbox } from '../../src/ports/inbox.ts';
 import { inboxRow as row } from '../support/rows.ts';
 import { inboxCatchUpContract } from './inbox-catch-up.contract.ts';
+import { inboxGroupReadContract } from './inbox-group-read.contract.ts';
 import { inboxGroupsContract } from './inbox-groups.contract.ts';
 import { inboxMarksContract } from './inbox-marks.contract.ts';
 
@@ -289,4 +290,5 @@ export function inboxContract(name: string, make: () => Promise<InboxHarness>): 
   inboxCatchUpContract(name, make);
   inboxGroupsContract(name, make);
   inboxMarksContract(name, make);
+  inboxGroupReadContract(name, make);
 }

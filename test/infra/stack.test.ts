@@ -469,6 +469,25 @@ describe('FanoutStack: grants', () => {
     ).toEqual([]);
   });
 
+  it('lets the push consumer read the inbox table (digests read their group) and never write it', () => {
+    // Prepare
+    const table = logicalId(stack.data.tables.inbox as never);
+    const push = roleOf(stack.delivery.consumers.push);
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      JSON.stringify(policy.Properties.Roles).includes(push),
+    );
+    // Act
+    const actions = policies.flatMap(([, policy]) =>
+      // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
+      (policy.Properties.PolicyDocument.Statement as any[])
+        .filter((s) => JSON.stringify(s.Resource ?? '').includes(table))
+        .flatMap((s) => [s.Action].flat() as string[]),
+    );
+    // Assess
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+    expect(actions.filter((a) => /Put|Delete|Update|BatchWrite|\*$/.test(a))).toEqual([]);
+  });
+
   it('gives the preference invalidation no table access', () => {
     const actions = actionsOfRole(roleOf(stack.invalidation.function));
     expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);

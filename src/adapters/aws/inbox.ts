@@ -3,7 +3,7 @@ import { INBOX_TTL_MS } from '../../domain/ttl.ts';
 import type { InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import type { CatchUpRange, Inbox, InboxGroup, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
 import { requireStatus } from '../checks/inbox-status.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { mapLimit } from './concurrency.ts';
@@ -20,6 +20,7 @@ import {
 } from './inbox-batch.ts';
 import { InboxCatchUp } from './inbox-catch-up.ts';
 import { UnreadCounter } from './inbox-counter.ts';
+import { readGroup } from './inbox-group-read.ts';
 import { DynamoGroups } from './inbox-groups.ts';
 import {
   distinctBy,
@@ -370,6 +371,13 @@ export class DynamoInbox implements Inbox {
       );
       reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
     });
+  }
+
+  /** inbox-group-read.ts. */
+  async group(user: UserKey, groupKey: string): Promise<InboxGroup | undefined> {
+    requireUser(user);
+    requireText(groupKey, 'groupKey');
+    return readGroup(this.#ctx, this.#table, user, groupKey);
   }
 }
 

@@ -3,11 +3,12 @@ import { CatchUpConflictError, ValidationError } from '../../domain/errors.ts';
 import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
 import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
-import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import type { CatchUpRange, Inbox, InboxGroup, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
 import { requireStatus } from '../checks/inbox-status.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
+import { EmbeddedGroupRead } from './inbox-group-read.ts';
 import { EmbeddedGroups, shownActors } from './inbox-groups.ts';
 import { EmbeddedMarks } from './inbox-marks.ts';
 import { createInboxSchema, UNREAD_FOLD_AT } from './inbox-schema.ts';
@@ -80,6 +81,7 @@ export class EmbeddedInbox implements Inbox {
   readonly #foldAt: number;
   readonly #groups: EmbeddedGroups;
   readonly #marks: EmbeddedMarks;
+  readonly #groupRead: EmbeddedGroupRead;
   readonly #s: Record<
     | 'insert'
     | 'page'
@@ -165,6 +167,7 @@ export class EmbeddedInbox implements Inbox {
     });
     this.#groups = storeStep('inbox set-up', () => new EmbeddedGroups(sqlite));
     this.#marks = storeStep('inbox set-up', () => new EmbeddedMarks(opts.db, PAGE_COLUMNS));
+    this.#groupRead = storeStep('inbox set-up', () => new EmbeddedGroupRead(sqlite));
   }
 
   /**
@@ -416,6 +419,13 @@ export class EmbeddedInbox implements Inbox {
     return storeStep('inbox state', () => this.#s.state.get(user.tenantId, user.userId)) as
       | { catch_up: string | null; watermark: string | null }
       | undefined;
+  }
+
+  /** inbox-group-read.ts. */
+  async group(user: UserKey, groupKey: string): Promise<InboxGroup | undefined> {
+    requireUser(user);
+    requireText(groupKey, 'groupKey');
+    return this.#groupRead.read(user, groupKey);
   }
 }
 

@@ -114,6 +114,7 @@ const CHANNEL_ROWS: readonly [string, keyof ChannelTotals][] = [
   ['suppressed: frequency cap', 'suppressedFrequencyCap'],
   ['suppressed: no device/address', 'suppressedNoAddress'],
   ['deferred (quiet hours)', 'deferred'],
+  ['digested (one push a window)', 'digested'],
   ['duplicate (caught by dedup)', 'duplicate'],
   ['failed (rejected by provider)', 'failed'],
   ['outcome unknown (re-sent)', 'unknown'],
@@ -159,7 +160,8 @@ function formatViral(v: ViralSummary, n: (v: number) => string): string {
       exact ? `one item, ${n(v.actorCount)} actors: exact` : `${n(v.actorCount)} actors: NOT EXACT`,
     ],
     ['owner push jobs', n(v.ownerPush.jobs)],
-    ['owner pushes sent', n(v.ownerPush.sent), 'one per like (no push digests yet)'],
+    ['owner pushes sent', n(v.ownerPush.sent), 'at most one per device per digest window'],
+    ['owner pushes digested', n(v.ownerPush.digested), "folded into the window's digest push"],
     ['owner pushes capped', n(v.ownerPush.suppressedFrequencyCap)],
   ]);
   return `like storm on one post of ${v.ownerId}\n${table}`;
