@@ -6,7 +6,7 @@
 // Plain custom element, shadow DOM, no framework, no build step. See docs/embedding.md.
 
 import { InboxApi } from './inbox-api.js';
-import { CSS } from './inbox-styles.js';
+import { STYLES } from './inbox-styles.js';
 import { refreshTimes, renderItem, safeUrl, textOf } from './inbox-view.js';
 import { createPreferences } from './preferences.js';
 
@@ -32,11 +32,11 @@ let sheet;
 function adopt(root) {
   if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
     sheet ??= new CSSStyleSheet();
-    if (sheet.cssRules.length === 0) sheet.replaceSync(CSS);
+    if (sheet.cssRules.length === 0) sheet.replaceSync(STYLES);
     root.adoptedStyleSheets = [sheet];
   } else {
     const style = document.createElement('style');
-    style.textContent = CSS;
+    style.textContent = STYLES;
     root.append(style);
   }
 }
@@ -181,7 +181,18 @@ export class FanoutInbox extends HTMLElement {
 
   // ---- lifecycle --------------------------------------------------------------------------------
 
+  /** Starts over with the current token and API, once per task however many attributes changed. */
   #restart() {
+    if (this.#restartQueued) return;
+    this.#restartQueued = true;
+    queueMicrotask(() => {
+      this.#restartQueued = false;
+      this.#start();
+    });
+  }
+  #restartQueued = false;
+
+  #start() {
     if (!this.isConnected) return;
     this.#stop();
     if (!this.#provider && !this.token) return;
@@ -194,14 +205,18 @@ export class FanoutInbox extends HTMLElement {
       this.#channel.onmessage = (event) => this.#fromOtherTab(event.data);
     }
     this.#timer = setInterval(() => refreshTimes(this.#$('list')), 30_000);
-    void this.#loadTab().then(() => this.#resolveReady());
     void this.#refreshCounts();
-    void this.#client.follow({
-      after: () => this.#order[0],
-      onItem: (item) => this.#onLive(item),
-      onCount: (body) => this.#onCount(body),
-      onState: (state) => this.#setLive(state),
-      signal,
+    // The stream starts after the first page, from its newest item: nothing is sent twice.
+    void this.#loadTab().then(() => {
+      this.#resolveReady();
+      if (signal.aborted) return;
+      void this.#client.follow({
+        after: () => this.#order[0],
+        onItem: (item) => this.#onLive(item),
+        onCount: (body) => this.#onCount(body),
+        onState: (state) => this.#setLive(state),
+        signal,
+      });
     });
   }
 
@@ -487,9 +502,13 @@ export class FanoutInbox extends HTMLElement {
     const focused = this.#root.activeElement;
     const index = focused && li.contains(focused) ? [...li.querySelectorAll('a, button')].indexOf(focused) : -1;
     const next = this.#render(item);
-    if (li.classList.contains('linked')) next.classList.add('linked');
+    if (li.classList.contains('linked')) {
+      next.classList.add('linked');
+      next.tabIndex = -1;
+    }
     li.replaceWith(next);
-    if (index >= 0) next.querySelectorAll('a, button')[index]?.focus();
+    if (focused === li) next.focus();
+    else if (index >= 0) next.querySelectorAll('a, button')[index]?.focus();
   }
 
   #renderMeta() {

@@ -2,7 +2,7 @@
 // <style>, so pages with a strict style-src CSP can host it). Every colour, the radius and the
 // font come from a --fanout-* custom property a page may set; the defaults pass WCAG AA.
 
-export const CSS = `
+export const STYLES = `
 :host {
   --_accent: var(--fanout-accent, #4f46e5);
   --_accent-fg: var(--fanout-accent-fg, #ffffff);
