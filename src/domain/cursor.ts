@@ -6,12 +6,13 @@ import type { NotificationId, UserKey } from './types.ts';
 /**
  * Opaque inbox cursors. A cursor names the last id of a page and is bound to one user of one
  * tenant by an HMAC, so a tampered cursor, or one from another user or tenant, is rejected with
- * InvalidCursorError.
+ * InvalidCursorError. A `scope` (an inbox tab other than All) is bound in too: a cursor is only
+ * valid with the scope it was issued for. No scope keeps the tag of cursors issued before scopes.
  */
 export interface CursorCodec {
-  encode(user: UserKey, lastId: NotificationId): string;
+  encode(user: UserKey, lastId: NotificationId, scope?: string): string;
   /** The last id the cursor names. Throws InvalidCursorError. */
-  decode(user: UserKey, cursor: string): NotificationId;
+  decode(user: UserKey, cursor: string, scope?: string): NotificationId;
 }
 
 /** Shortest accepted HMAC key: below 128 bits a key is guessable offline from one cursor. */
@@ -36,25 +37,24 @@ export function createCursorCodec(secret: string | Uint8Array): CursorCodec {
   // A KeyObject made once: a raw key would be converted again on every HMAC.
   const key = createSecretKey(secretBytes(secret));
 
-  function tag(user: UserKey, id: string): Buffer {
+  function tag(user: UserKey, id: string, scope: string | undefined): Buffer {
     // JSON of the tuple is an unambiguous encoding: ("a|b", "c") and ("a", "b|c") differ.
-    return createHmac('sha256', key)
-      .update(JSON.stringify(['fanout.cursor', VERSION, user.tenantId, user.userId, id]))
-      .digest()
-      .subarray(0, TAG_BYTES);
+    const fields = ['fanout.cursor', VERSION, user.tenantId, user.userId, id];
+    if (scope !== undefined) fields.push(scope);
+    return createHmac('sha256', key).update(JSON.stringify(fields)).digest().subarray(0, TAG_BYTES);
   }
 
   return {
-    encode(user, lastId) {
+    encode(user, lastId, scope) {
       if (!isUlid(lastId)) throw new ValidationError([{ path: 'lastId', message: 'must be a ULID' }]);
       const bytes = Buffer.alloc(CURSOR_BYTES);
       bytes[0] = VERSION;
       bytes.write(lastId, ID_START, 'latin1');
-      tag(user, lastId).copy(bytes, ID_END);
+      tag(user, lastId, scope).copy(bytes, ID_END);
       return bytes.toString('base64url');
     },
 
-    decode(user, cursor) {
+    decode(user, cursor, scope) {
       if (typeof cursor !== 'string' || !CURSOR_PATTERN.test(cursor)) throw new InvalidCursorError();
       const bytes = Buffer.from(cursor, 'base64url');
       if (bytes.length !== CURSOR_BYTES || bytes[0] !== VERSION) throw new InvalidCursorError();
@@ -62,7 +62,7 @@ export function createCursorCodec(secret: string | Uint8Array): CursorCodec {
       if (!isUlid(id)) throw new InvalidCursorError();
       let expected: Buffer;
       try {
-        expected = tag(user, id);
+        expected = tag(user, id, scope);
       } catch (err) {
         // A malformed user key cannot own any cursor; callers only ever expect InvalidCursorError.
         throw new InvalidCursorError(undefined, { cause: err });

@@ -46,10 +46,39 @@ const CRITICAL_PREFIXES: readonly string[] = ['critical.', 'security.'];
  * so every value is cleaned here before a catalog sees it.
  */
 
-/** The push text of a job in the user's locale (see `catalogFor`). */
-export function renderPush(job: DeliveryJob, locale?: string): RenderedPush {
-  const { title, line } = describe(job, catalogFor(locale));
+/** What a sentence is about: who did what (a job, an inbox item). */
+export type NotificationSubject = Pick<DeliveryJob, 'type' | 'actorId' | 'category'>;
+
+/**
+ * An aggregated item's actors: the newest first (`GroupSummary.actors`) and the exact number of
+ * distinct actors. With one actor the sentence is the single form; otherwise up to three are named
+ * (two when more than three, then "and N others").
+ */
+export interface ActorGroup {
+  readonly actors: readonly string[];
+  readonly actorCount: number;
+}
+
+/** The most actors named in a sentence; beyond, two are named and the rest counted. */
+const NAMED_ACTORS = 3;
+
+/** The push text of a job in the user's locale (see `catalogFor`); `group` for an aggregated one. */
+export function renderPush(job: DeliveryJob, locale?: string, group?: ActorGroup): RenderedPush {
+  const { title, line } = describe(job, catalogFor(locale), group);
   return { title: clip(title, RENDER_LIMITS.pushTitle), body: clip(line, RENDER_LIMITS.pushBody) };
+}
+
+/**
+ * The headline and sentence of a notification in the user's locale, as the inbox shows it
+ * (the push's words, uncut): "ana, bo and 14,998 others liked your post".
+ */
+export function renderLine(
+  subject: NotificationSubject,
+  locale?: string,
+  group?: ActorGroup,
+): { readonly title: string; readonly line: string; readonly locale: string } {
+  const catalog = catalogFor(locale);
+  return { ...describe(subject, catalog, group), locale: catalog.locale };
 }
 
 /** The email of a job in the user's locale: subject, text and HTML parts saying the same. */
@@ -80,17 +109,36 @@ export function renderEmail(job: DeliveryJob, opts: EmailRenderOptions = {}): Re
   return { subject: clip(line, RENDER_LIMITS.emailSubject), text, html, locale: catalog.locale };
 }
 
-function describe(job: DeliveryJob, catalog: MessageCatalog): { title: string; line: string } {
-  const actor = plain(job.actorId);
+function describe(
+  job: NotificationSubject,
+  catalog: MessageCatalog,
+  group?: ActorGroup,
+): { title: string; line: string } {
+  const several = group !== undefined && group.actorCount > 1 && group.actors.length > 0;
+  const actor = several ? actorList(group, catalog) : plain(job.actorId);
   const known = Object.hasOwn(catalog.types, job.type)
     ? catalog.types[job.type as keyof MessageCatalog['types']]
     : undefined;
-  if (known !== undefined) return { title: known.title, line: known.line(actor) };
+  if (known !== undefined)
+    return { title: known.title, line: several ? known.many(actor) : known.line(actor) };
   if (job.category === Category.Critical) {
     const notice = humanize(stripCriticalPrefix(job.type), catalog);
     return { title: catalog.critical.title, line: catalog.critical.line(notice) };
   }
   return { title: catalog.fallback.title, line: catalog.fallback.line(actor, humanize(job.type, catalog)) };
+}
+
+/** "ana, bo and 14,998 others" in the catalog's language, with its list and number formats. */
+function actorList(group: ActorGroup, catalog: MessageCatalog): string {
+  const { name = (a: string) => a, others } = catalog.actors;
+  const shown = group.actorCount <= NAMED_ACTORS ? NAMED_ACTORS : NAMED_ACTORS - 1;
+  const named = [...new Set(group.actors)]
+    .slice(0, Math.min(shown, group.actorCount))
+    .map((a) => name(plain(a)));
+  const rest = group.actorCount - named.length;
+  const parts =
+    rest > 0 ? [...named, others(rest, new Intl.NumberFormat(catalog.locale).format(rest))] : named;
+  return new Intl.ListFormat(catalog.locale, { style: 'long', type: 'conjunction' }).format(parts);
 }
 
 function stripCriticalPrefix(type: string): string {

@@ -94,6 +94,8 @@ export interface InboxRow {
   readonly groupKey?: string;
   /** On a row a page returns for a group: its newest actors and exact distinct-actor count. */
   readonly group?: GroupSummary;
+  /** On a row a page returns: true when archived (out of All and Unread; archived rows are read). */
+  readonly archived?: boolean;
 }
 
 /**
@@ -129,6 +131,18 @@ export interface InboxItem {
   readonly group: GroupSummary | null;
   /** An aggregated item's group key, stable while the item moves; else null. */
   readonly groupKey: string | null;
+  /** At or below the user's seen watermark (`POST /v1/me/inbox/seen`). */
+  readonly seen: boolean;
+  /** Archived: shown under Archived only, and read. */
+  readonly archived: boolean;
+  /** The catalog's short headline in the user's locale ("New like"). */
+  readonly title: string;
+  /** The sentence in the user's locale ("ana, bo and 14,998 others liked your post"). */
+  readonly text: string;
+  /** `data.url` when it is an absolute http(s) URL; else null. */
+  readonly url: string | null;
+  /** `data.avatarUrl` (or `data.actorAvatarUrl`) when it is an absolute http(s) URL; else null. */
+  readonly avatarUrl: string | null;
 }
 
 /** A follow edge. `alerts` asks for push even when the author is a celebrity. */

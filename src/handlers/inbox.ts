@@ -2,12 +2,13 @@ import type { CursorCodec } from '../domain/cursor.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { isUlid, minUlidAt } from '../domain/ids.ts';
 import { liveLowerBound } from '../domain/ttl.ts';
-import type { InboxItem, InboxRow, UserKey } from '../domain/types.ts';
+import type { InboxItem, UserKey } from '../domain/types.ts';
 import type { CelebrityFeed } from '../ports/celebrity-feed.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { FollowerGraph } from '../ports/follower-graph.ts';
-import type { Inbox } from '../ports/inbox.ts';
+import { type Inbox, InboxStatus } from '../ports/inbox.ts';
 import { catchUp } from './catch-up.ts';
+import { itemOf } from './inbox-item.ts';
 
 /** What the inbox read side needs. */
 export interface InboxDeps {
@@ -16,36 +17,62 @@ export interface InboxDeps {
   readonly graph: FollowerGraph;
   readonly cursors: CursorCodec;
   readonly clock: Clock;
+  /**
+   * The user's locale preference, for the items' sentences (the push and email catalogs').
+   * @default none: the default locale
+   */
+  readonly localeOf?: (user: UserKey) => Promise<string | undefined>;
 }
 
 export const INBOX_PAGE_LIMITS = { default: 20, max: 100 } as const;
 
 /**
  * One page of a user's inbox, newest first: their rows, the pointers of the celebrities they
- * follow included (the catch-up copies those in first, see catch-up.ts), under one opaque cursor.
- * Expired items never appear, whether or not the store has deleted them. Throws ValidationError
- * for a bad limit and InvalidCursorError for a cursor that is not this user's.
+ * follow included (the catch-up copies those in first, see catch-up.ts), under one opaque cursor
+ * bound to the tab (`status`). Expired items never appear, whether or not the store has deleted
+ * them. Items carry their sentence in the user's locale and whether they are seen. Throws
+ * ValidationError for a bad limit or status and InvalidCursorError for a cursor that is not this
+ * user's or not this tab's.
  */
 export async function readInbox(
   user: UserKey,
-  opts: { limit?: number; cursor?: string },
+  opts: { limit?: number; cursor?: string; status?: string },
   deps: InboxDeps,
 ): Promise<{ items: InboxItem[]; nextCursor: string | null }> {
   const limit = opts.limit ?? INBOX_PAGE_LIMITS.default;
   if (!Number.isInteger(limit) || limit < 1 || limit > INBOX_PAGE_LIMITS.max) {
     throw new ValidationError([{ path: 'limit', message: `must be an integer 1..${INBOX_PAGE_LIMITS.max}` }]);
   }
-  const beforeId = opts.cursor === undefined ? undefined : deps.cursors.decode(user, opts.cursor);
+  const status = parseStatus(opts.status);
+  // All keeps the cursors issued before tabs existed valid; the other tabs bind theirs.
+  const scope = status === InboxStatus.All ? undefined : status;
+  const beforeId = opts.cursor === undefined ? undefined : deps.cursors.decode(user, opts.cursor, scope);
   await catchUp(user, deps);
   const afterId = liveLowerBound(deps.clock.now());
   // One row past the page tells, exactly, whether another page exists: the last page has no cursor.
-  const rows = await deps.inbox.page(
-    user,
-    beforeId === undefined ? { limit: limit + 1, afterId } : { limit: limit + 1, afterId, beforeId },
-  );
-  const items = rows.slice(0, limit).map(rowItem);
+  const [rows, seen, locale] = await Promise.all([
+    deps.inbox.page(
+      user,
+      beforeId === undefined
+        ? { limit: limit + 1, afterId, status }
+        : { limit: limit + 1, afterId, beforeId, status },
+    ),
+    deps.inbox.seenMark(user),
+    deps.localeOf?.(user),
+  ]);
+  const items = rows.slice(0, limit).map((row) => itemOf(row, seen, locale));
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? deps.cursors.encode(user, last.id) : null };
+  return {
+    items,
+    nextCursor: rows.length > limit && last ? deps.cursors.encode(user, last.id, scope) : null,
+  };
+}
+
+/** The tab asked for; `all` when absent. Throws ValidationError for anything else. */
+export function parseStatus(status: string | undefined): InboxStatus {
+  if (status === undefined) return InboxStatus.All;
+  if ((Object.values(InboxStatus) as string[]).includes(status)) return status as InboxStatus;
+  throw new ValidationError([{ path: 'status', message: 'must be all, unread or archived' }]);
 }
 
 /** Unread items of the inbox, celebrity events of followed authors included; exact. */
@@ -86,23 +113,7 @@ export async function markAllRead(user: UserKey, deps: InboxDeps): Promise<void>
   await deps.inbox.markAllRead(user, newest?.id ?? minUlidAt(now));
 }
 
-function notFound(id: string): NotFoundError {
+/** The error of an id that is not in this inbox. */
+export function notFound(id: string): NotFoundError {
   return new NotFoundError(`no notification ${id} in this inbox`);
-}
-
-function rowItem(row: InboxRow): InboxItem {
-  return {
-    id: row.id,
-    type: row.type,
-    category: row.category,
-    actorId: row.actorId,
-    objectId: row.objectId ?? null,
-    eventId: row.eventId,
-    createdAt: row.createdAt,
-    read: row.read,
-    data: row.data ?? null,
-    source: row.source === 'celebrity' ? 'celebrity' : 'row',
-    group: row.group ?? null,
-    groupKey: row.groupKey ?? null,
-  };
 }

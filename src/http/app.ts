@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createUnsubscribeTokens } from '../domain/unsubscribe.ts';
+import { readPreferences } from '../handlers/preferences-read.ts';
 import { type ServerLimits, serverOptions } from '../lib/server-limits.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -221,6 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       graph: ports.graph,
       cursors: ports.cursors,
       clock,
+      localeOf: async (user) => (await readPreferences(ports, logger, user))?.locale,
     },
   };
   // Every route module is a Fastify plugin, registered the one way: hooks, parsers and limits a

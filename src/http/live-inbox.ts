@@ -1,5 +1,6 @@
 import type { InboxItem, NotificationId, UserKey } from '../domain/types.ts';
-import { type InboxDeps, readInbox, unreadCount } from '../handlers/inbox.ts';
+import { type InboxDeps, readInbox } from '../handlers/inbox.ts';
+import { inboxCounts } from '../handlers/inbox-marks.ts';
 import { errorName } from '../lib/error-name.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { InboxNotifier, InboxWatch } from '../runtime/inbox-notifier.ts';
@@ -46,7 +47,8 @@ export class LiveInbox {
   #floor: NotificationId | undefined;
   /** Ids sent (or on screen when the stream opened), each with its distinct-actor count. */
   #seen = new Map<NotificationId, number>();
-  #count: number | undefined;
+  /** The counts last sent, as `count/unseen`. */
+  #count: string | undefined;
   #dirty = false;
   #closed = false;
   /** When the celebrities whose pointers wake this stream were last read. */
@@ -141,10 +143,11 @@ export class LiveInbox {
     const onPage = new Set(page.items.map((i) => i.id));
     for (const item of fresh) this.#seen.set(item.id, actorsOf(item));
     for (const id of this.#seen.keys()) if (!onPage.has(id)) this.#seen.delete(id);
-    const count = await unreadCount(user, deps);
-    if (count !== this.#count) {
-      this.#count = count;
-      this.#send(`event: unread-count\ndata: ${JSON.stringify({ count })}\n\n`);
+    const counts = await inboxCounts(user, deps);
+    const key = `${counts.count}/${counts.unseen}`;
+    if (key !== this.#count) {
+      this.#count = key;
+      this.#send(`event: unread-count\ndata: ${JSON.stringify(counts)}\n\n`);
     }
   }
 

@@ -284,13 +284,39 @@ export const inboxQuerySchema = {
       pattern: '^(100|[1-9][0-9]?)$',
       description: `Items per page, 1..${INBOX_PAGE_LIMITS.max}; default ${INBOX_PAGE_LIMITS.default}.`,
     },
-    cursor: { type: 'string', minLength: 1, maxLength: 256, description: 'nextCursor of the previous page' },
+    cursor: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: 'nextCursor of the previous page, of the same status',
+    },
+    status: {
+      type: 'string',
+      enum: ['all', 'unread', 'archived'],
+      description:
+        'all (default): every item not archived, read or unread; unread: not archived and unread; archived: archived only.',
+    },
   },
 } as const;
 
 export const inboxItemSchema = {
   type: 'object',
-  required: ['id', 'type', 'actorId', 'objectId', 'eventId', 'createdAt', 'read', 'data'],
+  required: [
+    'id',
+    'type',
+    'actorId',
+    'objectId',
+    'eventId',
+    'createdAt',
+    'read',
+    'data',
+    'seen',
+    'archived',
+    'title',
+    'text',
+    'url',
+    'avatarUrl',
+  ],
   properties: {
     id: { type: 'string', description: 'ULID of the notification' },
     type: { type: 'string' },
@@ -300,6 +326,30 @@ export const inboxItemSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     read: { type: 'boolean' },
     data: { type: ['object', 'null'], additionalProperties: true },
+    seen: {
+      type: 'boolean',
+      description:
+        'At or below the seen watermark (POST /v1/me/inbox/seen); an aggregated item that moves up is unseen again.',
+    },
+    archived: {
+      type: 'boolean',
+      description: 'Archived items are read and listed under status=archived only.',
+    },
+    title: { type: 'string', description: 'The short headline in the user\'s locale ("New like").' },
+    text: {
+      type: 'string',
+      description:
+        'The sentence in the user\'s locale, from the push and email catalogs ("ana, bo and 14,998 others liked your post").',
+    },
+    url: {
+      type: ['string', 'null'],
+      description: 'data.url when it is an absolute http or https URL; else null.',
+    },
+    avatarUrl: {
+      type: ['string', 'null'],
+      description:
+        'data.avatarUrl (or data.actorAvatarUrl) when it is an absolute http or https URL; else null.',
+    },
     group: {
       description:
         'An aggregated item ("Ana, Bo and 14,998 others liked your post"), else null. Its id, actor, event and data are its newest activity; when a new actor joins, the item takes a newer id and moves to the top.',

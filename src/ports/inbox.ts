@@ -7,7 +7,16 @@ export interface InboxPageOptions {
   readonly beforeId?: NotificationId;
   /** Only ids strictly newer than this: the TTL bound, so expired rows never return. */
   readonly afterId: NotificationId;
+  /**
+   * Which rows: `all` (not archived, read or unread), `unread` (unread; never archived) or
+   * `archived`. @default 'all'
+   */
+  readonly status?: InboxStatus;
 }
+
+/** The inbox's tabs. */
+export const InboxStatus = { All: 'all', Unread: 'unread', Archived: 'archived' } as const;
+export type InboxStatus = (typeof InboxStatus)[keyof typeof InboxStatus];
 
 /** The span of the arrival log one `materialise` call covers. */
 export interface CatchUpRange {
@@ -67,6 +76,32 @@ export interface Inbox {
    * with the number of rows written.
    */
   materialise(user: UserKey, rows: readonly InboxRow[], range: CatchUpRange): Promise<number>;
+  /**
+   * Marks the user's rows with these ids unread, and takes them out of the archive (an archived
+   * row is always read, so an unread one is in All): the unread count grows by each row that was
+   * read. Ids that are not rows of this user are ignored; idempotent.
+   */
+  markUnread(user: UserKey, ids: readonly NotificationId[]): Promise<void>;
+  /**
+   * Archives the user's rows with these ids and marks them read (the unread count drops by each
+   * that was unread). A group's item that a new actor joins later comes back unarchived and
+   * unread. Ids that are not rows of this user are ignored; idempotent.
+   */
+  archive(user: UserKey, ids: readonly NotificationId[]): Promise<void>;
+  /** Takes these rows out of the archive; they stay read. Others' ids ignored; idempotent. */
+  unarchive(user: UserKey, ids: readonly NotificationId[]): Promise<void>;
+  /**
+   * Raises the user's seen watermark to `upToId` (never lowers it): a row is seen when its id is
+   * at or below it, so a group's item that moves up with a newer id is unseen again.
+   */
+  markSeen(user: UserKey, upToId: NotificationId): Promise<void>;
+  /** The seen watermark; undefined before the first `markSeen`. */
+  seenMark(user: UserKey): Promise<NotificationId | undefined>;
+  /**
+   * Rows newer than both `afterId` (the TTL bound) and the seen watermark that are not archived,
+   * counted up to `cap` (a result of `cap` means "`cap` or more"): reads at most about `cap` rows.
+   */
+  unseenCount(user: UserKey, afterId: NotificationId, cap: number): Promise<number>;
 }
 
 /** A row to mark read. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, renderEmail, renderPush } from '../../src/domain/render.ts';
-import type { Category, DeliveryJob } from '../../src/domain/types.ts';
+import { escapeHtml, renderEmail, renderLine, renderPush } from '../../src/domain/render.ts';
+import { Category, type DeliveryJob } from '../../src/domain/types.ts';
 
 function job(type: string, category: Category, overrides: Partial<DeliveryJob> = {}): DeliveryJob {
   return {
@@ -157,5 +157,57 @@ describe('renderEmail', () => {
 describe('escapeHtml', () => {
   it('escapes the five HTML-significant characters and nothing else', () => {
     expect(escapeHtml(`a&b<c>d"e'f é`)).toBe('a&amp;b&lt;c&gt;d&quot;e&#39;f é');
+  });
+});
+
+describe('renderLine: an aggregated item names its actors in the user language', () => {
+  const like = { type: 'like', actorId: 'ana', category: Category.Social } as const;
+  it('names up to three, then two and the exact count of the others, in each locale', () => {
+    const many = { actors: ['ana', 'bo', 'cy'], actorCount: 15_000 };
+    expect(renderLine(like, 'en', many).line).toBe('ana, bo, and 14,998 others liked your post');
+    expect(renderLine(like, 'fr', many).line).toBe(
+      'ana, bo et 14\u202f998\u00a0autres personnes ont aimé votre publication',
+    );
+    expect(renderLine(like, 'de', many).line).toBe(
+      'ana, bo und 14.998 weitere Personen gefällt dein Beitrag',
+    );
+    expect(renderLine(like, 'es', many).line).toBe(
+      'A ana, bo y 14.998 personas más les gustó tu publicación',
+    );
+    expect(renderLine(like, 'pt-BR', many).line).toBe(
+      'ana, bo e mais 14.998 pessoas curtiram sua publicação',
+    );
+    expect(renderLine(like, 'ja', many).line).toBe(
+      'anaさん、boさん、他14,998人があなたの投稿にいいね！しました',
+    );
+    expect(renderLine(like, 'en', { actors: ['ana', 'bo', 'cy'], actorCount: 3 }).line).toBe(
+      'ana, bo, and cy liked your post',
+    );
+    expect(renderLine(like, 'fr', { actors: ['ana', 'bo'], actorCount: 2 }).line).toBe(
+      'ana et bo ont aimé votre publication',
+    );
+  });
+  it('uses the single form for one actor, and counts actors the summary does not name', () => {
+    expect(renderLine(like, 'fr', { actors: ['ana'], actorCount: 1 }).line).toBe(
+      'ana a aimé votre publication',
+    );
+    expect(renderLine(like, 'en').line).toBe('ana liked your post');
+    expect(renderLine(like, 'en', { actors: ['ana'], actorCount: 4 }).line).toBe(
+      'ana and 3 others liked your post',
+    );
+    expect(renderLine(like, 'en', { actors: ['ana', 'bo'], actorCount: 3 }).line).toBe(
+      'ana, bo, and 1 other liked your post',
+    );
+  });
+  it('cleans control characters out of actor ids in a list, and the push cuts the long sentence', () => {
+    const group = { actors: ['a\nb', 'bo'], actorCount: 2 };
+    expect(renderLine(like, 'en', group).line).toBe('a b and bo liked your post');
+    const job = { ...like, actorId: 'x'.repeat(100) };
+    const push = renderPush(job as never, 'en', {
+      actors: ['x'.repeat(100), 'y'.repeat(100)],
+      actorCount: 9,
+    });
+    expect(push.body.length).toBeLessThanOrEqual(178);
+    expect(push.body.endsWith('…')).toBe(true);
   });
 });

@@ -179,7 +179,7 @@ describe('GET /v1/me/inbox/stream', () => {
     const [notification] = await stream.waitFor('notification');
     // Assess
     expect(stream.res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    expect(JSON.parse(initial!.data)).toEqual({ count: 1 });
+    expect(JSON.parse(initial!.data)).toEqual({ count: 1, unseen: 1 });
     expect(notification!.id).toBe(fresh.id);
     expect(JSON.parse(notification!.data)).toEqual({
       id: fresh.id,
@@ -191,9 +191,15 @@ describe('GET /v1/me/inbox/stream', () => {
       read: false,
       data: null,
       group: null,
+      seen: false,
+      archived: false,
+      title: expect.any(String),
+      text: 'bob commented on your post',
+      url: null,
+      avatarUrl: null,
     });
     const counts = await stream.waitFor('unread-count', 2);
-    expect(JSON.parse(counts[1]!.data)).toEqual({ count: 2 });
+    expect(JSON.parse(counts[1]!.data)).toEqual({ count: 2, unseen: 2 });
     expect(stream.events.filter((e) => e.event === 'notification')).toHaveLength(1);
   });
 
@@ -229,7 +235,7 @@ describe('GET /v1/me/inbox/stream', () => {
     const [count] = await stream.waitFor('unread-count');
     // Assess
     expect(stream.res.status).toBe(200);
-    expect(JSON.parse(count!.data)).toEqual({ count: 0 });
+    expect(JSON.parse(count!.data)).toEqual({ count: 0, unseen: 0 });
   });
 
   it('finds new items by polling when no one wakes it', async () => {

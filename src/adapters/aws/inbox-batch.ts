@@ -192,7 +192,14 @@ export async function pageRange(
   what: string,
   table: string,
   pk: string,
-  opts: { limit: number; afterId: string; beforeId?: string | undefined; minExpiresAt?: number | undefined },
+  opts: {
+    limit: number;
+    afterId: string;
+    beforeId?: string | undefined;
+    minExpiresAt?: number | undefined;
+    /** A further filter (an inbox tab), ANDed with the expiry filter. */
+    filter?: { expression: string; names: Record<string, string>; values: Item } | undefined;
+  },
 ): Promise<Item[]> {
   const { limit, afterId, beforeId } = opts;
   if (beforeId !== undefined && beforeId <= afterId) return [];
@@ -208,6 +215,11 @@ export async function pageRange(
     filter = '#exp > :exp';
     names['#exp'] = 'expiresAt';
     values[':exp'] = opts.minExpiresAt;
+  }
+  if (opts.filter !== undefined) {
+    filter = filter === undefined ? opts.filter.expression : `${filter} AND (${opts.filter.expression})`;
+    Object.assign(names, opts.filter.names);
+    Object.assign(values, opts.filter.values);
   }
   const items: Item[] = [];
   let start: Item | undefined;

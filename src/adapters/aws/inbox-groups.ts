@@ -412,13 +412,14 @@ export class DynamoGroups {
         Update: {
           TableName: table,
           Key: { pk: rowsPk(user), sk: oldRow },
+          // New activity brings an archived item back (`ar` removed): unread and in All.
           UpdateExpression: indexed
-            ? 'SET #n = :n, #ga = :ga, #rd = :f, #upk = :pk'
-            : 'SET #n = :n, #ga = :ga, #rd = :f',
+            ? 'SET #n = :n, #ga = :ga, #rd = :f, #upk = :pk REMOVE #ar'
+            : 'SET #n = :n, #ga = :ga, #rd = :f REMOVE #ar',
           ConditionExpression: 'attribute_exists(sk)',
           ExpressionAttributeNames: indexed
-            ? { '#n': 'n', '#ga': 'ga', '#rd': 'r', '#upk': 'upk' }
-            : { '#n': 'n', '#ga': 'ga', '#rd': 'r' },
+            ? { '#n': 'n', '#ga': 'ga', '#rd': 'r', '#upk': 'upk', '#ar': 'ar' }
+            : { '#n': 'n', '#ga': 'ga', '#rd': 'r', '#ar': 'ar' },
           ExpressionAttributeValues: indexed
             ? { ':n': count, ':ga': ga, ':f': false, ':pk': rowsPk(user) }
             : { ':n': count, ':ga': ga, ':f': false },

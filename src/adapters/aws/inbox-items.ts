@@ -15,10 +15,10 @@ import type { Item } from './inbox-batch.ts';
  * - `tenant#user`, sk = notification id: a row. Short attribute names keep a row well under
  *   1 KB (one write unit): e eventId, t type, c category, a actorId, o objectId, d data (JSON),
  *   ca createdAt, r read, s 'c' for a caught-up celebrity pointer, `expiresAt` (the table's TTL
- *   attribute), and in GSI mode `upk` (= pk) while unread, which is all the sparse `unread` index
- *   holds.
- * - `tenant#user#meta`, sk `state`: the user's catch-up mark, read watermark and, in counter mode,
- *   unread counter (inbox-state.ts).
+ *   attribute), `ar` (true while archived; an archived row is read), and in GSI mode `upk`
+ *   (= pk) while unread, which is all the sparse `unread` index holds.
+ * - `tenant#user#meta`, sk `state`: the user's catch-up mark, read watermark, seen watermark
+ *   `sn` (inbox-marks.ts) and, in counter mode, unread counter (inbox-state.ts).
  * - An aggregated item's row also carries g (group key), n (distinct actors) and ga (the newest
  *   actors, `[[actor, at], …]`); its group lives at `tenant#user#grp` and its actors at
  *   `tenant#user#grp#<group key>` (inbox-groups.ts).
@@ -76,6 +76,7 @@ export function rowFromItem(user: UserKey, item: Item): InboxRow {
   const data = parsePayload(item.d);
   if (data !== undefined) row.data = data;
   if (item.s === 'c') row.source = 'celebrity';
+  if (item.ar === true) row.archived = true;
   if (typeof item.g === 'string') {
     row.groupKey = item.g;
     const shown = Array.isArray(item.ga)

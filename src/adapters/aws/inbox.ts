@@ -4,6 +4,7 @@ import type { InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import { requireStatus } from '../checks/inbox-status.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { mapLimit } from './concurrency.ts';
 import { awsCall } from './errors.ts';
@@ -29,6 +30,7 @@ import {
   validateMarks,
   validateRows,
 } from './inbox-items.ts';
+import { DynamoMarks, statusFilter } from './inbox-marks.ts';
 import { conditional, readState, stateKey } from './inbox-state.ts';
 import type { RetryPolicy } from './retry.ts';
 
@@ -92,6 +94,7 @@ export class DynamoInbox implements Inbox {
   readonly #counter: UnreadCounter | undefined;
   readonly #catchUp: InboxCatchUp;
   readonly #groups: DynamoGroups;
+  readonly #marks: DynamoMarks;
 
   constructor(opts: DynamoInboxOptions) {
     this.#ctx = { documents: opts.documents, capacity: opts.capacity, retry: opts.retry };
@@ -110,6 +113,7 @@ export class DynamoInbox implements Inbox {
       indexed: this.#counter === undefined,
       clock: this.#clock,
     });
+    this.#marks = new DynamoMarks(this.#ctx, this.#table, this.#counter);
   }
 
   async putMany(rows: readonly InboxRow[]): Promise<void> {
@@ -194,6 +198,7 @@ export class DynamoInbox implements Inbox {
       afterId: opts.afterId,
       beforeId: opts.beforeId,
       minExpiresAt: expiryFloor(opts.afterId, this.#ttlMs),
+      filter: statusFilter(requireStatus(opts.status)),
     });
     return items.map((item) => rowFromItem(user, item));
   }
@@ -298,6 +303,37 @@ export class DynamoInbox implements Inbox {
     return this.#catchUp.materialise(user, rows, range);
   }
 
+  /** inbox-marks.ts. */
+  async markUnread(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    await this.#marks.markUnread(user, checkedIds(user, ids));
+  }
+
+  async archive(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    await this.#marks.archive(user, checkedIds(user, ids));
+  }
+
+  async unarchive(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    await this.#marks.unarchive(user, checkedIds(user, ids));
+  }
+
+  async markSeen(user: UserKey, upToId: NotificationId): Promise<void> {
+    requireUser(user);
+    requireText(upToId, 'upToId');
+    await this.#marks.markSeen(user, upToId);
+  }
+
+  async seenMark(user: UserKey): Promise<NotificationId | undefined> {
+    requireUser(user);
+    return this.#marks.seenMark(user);
+  }
+
+  async unseenCount(user: UserKey, afterId: NotificationId, cap: number): Promise<number> {
+    requireUser(user);
+    requireText(afterId, 'afterId');
+    requireLimit(cap, 'cap');
+    return this.#marks.unseenCount(user, afterId, cap);
+  }
+
   /** Marks one row read if it is an unread row of this user (true); anything else is a no-op. */
   async #markRow(user: UserKey, id: NotificationId, indexed: boolean): Promise<boolean> {
     return conditional('inbox mark read', async () => {
@@ -335,6 +371,16 @@ export class DynamoInbox implements Inbox {
       reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
     });
   }
+}
+
+/** The distinct ids, checked. */
+function checkedIds(user: UserKey, ids: readonly NotificationId[]): NotificationId[] {
+  requireUser(user);
+  requireArray(ids, 'ids');
+  ids.forEach((id, i) => {
+    requireText(id, `ids[${i}]`);
+  });
+  return [...new Set(ids)];
 }
 
 /** Identity of a row within a batch (pk has no newline). */

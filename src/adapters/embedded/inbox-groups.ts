@@ -65,8 +65,10 @@ export class EmbeddedGroups {
       row: sqlite.prepare('SELECT read FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id = ?'),
       deleteRow: sqlite.prepare('DELETE FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id = ?'),
       updateRow: sqlite.prepare(
-        `UPDATE inbox_rows SET read = CASE WHEN ? THEN 0 ELSE read END, actor_count = ?, actors = ?
-         WHERE tenant_id = ? AND user_id = ? AND id = ?`,
+        // New activity (?1) brings an archived item back: unread and in All.
+        `UPDATE inbox_rows SET read = CASE WHEN ?1 THEN 0 ELSE read END,
+           archived = CASE WHEN ?1 THEN 0 ELSE archived END, actor_count = ?2, actors = ?3
+         WHERE tenant_id = ?4 AND user_id = ?5 AND id = ?6`,
       ),
       insertRow: sqlite.prepare(
         `INSERT INTO inbox_rows (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { createMarksSchema } from './inbox-marks.ts';
 
 /**
  * Unread rows a count may find outside its counter's range (above `upto`, or between the floor
@@ -80,6 +81,7 @@ export function createInboxSchema(sqlite: DatabaseSync): void {
     END;
   `);
   migrateReadState(sqlite);
+  createMarksSchema(sqlite);
 }
 
 /**

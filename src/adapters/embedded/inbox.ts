@@ -4,10 +4,12 @@ import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
 import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import { requireStatus } from '../checks/inbox-status.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { EmbeddedGroups, shownActors } from './inbox-groups.ts';
+import { EmbeddedMarks } from './inbox-marks.ts';
 import { createInboxSchema, UNREAD_FOLD_AT } from './inbox-schema.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
 import { storeStep } from './store-step.ts';
@@ -77,10 +79,15 @@ export class EmbeddedInbox implements Inbox {
   readonly #ttlMs: number;
   readonly #foldAt: number;
   readonly #groups: EmbeddedGroups;
+  readonly #marks: EmbeddedMarks;
   readonly #s: Record<
     | 'insert'
     | 'page'
     | 'pageBefore'
+    | 'pageUnread'
+    | 'pageUnreadBefore'
+    | 'pageArchived'
+    | 'pageArchivedBefore'
     | 'countAll'
     | 'counter'
     | 'newest'
@@ -107,14 +114,10 @@ export class EmbeddedInbox implements Inbox {
         ),
         // `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these
         // short range reads several times slower (docs/benchmarks.md).
-        page: sqlite.prepare(
-          `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ?
-           ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
-        ),
-        pageBefore: sqlite.prepare(
-          `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
-           ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
-        ),
+        ...pageStatements(sqlite, 'page', 'archived = 0'),
+        // Archived rows are read: the partial unread index holds exactly the Unread tab.
+        ...pageStatements(sqlite, 'pageUnread', 'read = 0'),
+        ...pageStatements(sqlite, 'pageArchived', 'archived = 1'),
         countAll: sqlite.prepare(
           'SELECT count(*) AS n FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND read = 0 AND id > ?',
         ),
@@ -155,11 +158,11 @@ export class EmbeddedInbox implements Inbox {
           'SELECT 1 AS found FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id = ?',
         ),
       };
-      statements.page.setReturnArrays(true);
-      statements.pageBefore.setReturnArrays(true);
+      for (const name of PAGE_STATEMENTS) statements[name].setReturnArrays(true);
       return statements;
     });
     this.#groups = storeStep('inbox set-up', () => new EmbeddedGroups(sqlite));
+    this.#marks = storeStep('inbox set-up', () => new EmbeddedMarks(sqlite));
   }
 
   /**
@@ -213,12 +216,15 @@ export class EmbeddedInbox implements Inbox {
     requireLimit(opts?.limit);
     requireText(opts.afterId, 'afterId');
     if (opts.beforeId !== undefined) requireText(opts.beforeId, 'beforeId');
+    const status = requireStatus(opts.status);
+    const name = PAGE_BY_STATUS[status];
     const rows = storeStep('inbox page', () =>
       opts.beforeId === undefined
-        ? this.#s.page.all(user.tenantId, user.userId, opts.afterId, opts.limit)
-        : this.#s.pageBefore.all(user.tenantId, user.userId, opts.afterId, opts.beforeId, opts.limit),
+        ? this.#s[name].all(user.tenantId, user.userId, opts.afterId, opts.limit)
+        : this.#s[`${name}Before`].all(user.tenantId, user.userId, opts.afterId, opts.beforeId, opts.limit),
     ) as unknown as StoredRow[];
-    return rows.map((row) => toInboxRow(user, row));
+    const archived = status === 'archived';
+    return rows.map((row) => toInboxRow(user, row, archived));
   }
 
   /**
@@ -314,6 +320,45 @@ export class EmbeddedInbox implements Inbox {
     );
   }
 
+  async markUnread(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    this.#mark('unread', user, ids);
+  }
+
+  async archive(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    this.#mark('archive', user, ids);
+  }
+
+  async unarchive(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
+    this.#mark('unarchive', user, ids);
+  }
+
+  async markSeen(user: UserKey, upToId: NotificationId): Promise<void> {
+    requireUser(user);
+    requireText(upToId, 'upToId');
+    storeStep('inbox mark seen', () => this.#marks.markSeen(user, upToId));
+  }
+
+  async seenMark(user: UserKey): Promise<NotificationId | undefined> {
+    requireUser(user);
+    return storeStep('inbox seen mark', () => this.#marks.seenMark(user));
+  }
+
+  async unseenCount(user: UserKey, afterId: NotificationId, cap: number): Promise<number> {
+    requireUser(user);
+    requireText(afterId, 'afterId');
+    requireLimit(cap, 'cap');
+    return storeStep('inbox unseen count', () => this.#marks.unseenCount(user, afterId, cap));
+  }
+
+  #mark(kind: 'unread' | 'archive' | 'unarchive', user: UserKey, ids: readonly NotificationId[]): void {
+    requireUser(user);
+    requireArray(ids, 'ids');
+    ids.forEach((id, i) => {
+      requireText(id, `ids[${i}]`);
+    });
+    storeStep(`inbox mark ${kind}`, () => this.#db.transaction(() => this.#marks.mark(kind, user, ids)));
+  }
+
   /**
    * Deletes rows older than the TTL at `now`, in bounded batches that let other work run in
    * between: the embedded counterpart of DynamoDB's TTL deletion. Reads never needed it to hide
@@ -391,7 +436,39 @@ function countFrom(c: CounterRead, lo: NotificationId): number {
   return lo >= c.fl ? c.n - c.mid + c.above : c.n + c.mid + c.above;
 }
 
-function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
+const PAGE_STATEMENTS = [
+  'page',
+  'pageBefore',
+  'pageUnread',
+  'pageUnreadBefore',
+  'pageArchived',
+  'pageArchivedBefore',
+] as const;
+const PAGE_BY_STATUS = { all: 'page', unread: 'pageUnread', archived: 'pageArchived' } as const;
+
+/**
+ * A page statement over the rows that match `where`, and its `…Before` twin (under a cursor).
+ * `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these short
+ * range reads several times slower (docs/benchmarks.md).
+ */
+function pageStatements<N extends string>(
+  sqlite: EmbeddedDb['sqlite'],
+  name: N,
+  where: string,
+): Record<N | `${N}Before`, StatementSync> {
+  return {
+    [name]: sqlite.prepare(
+      `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND ${where}
+       ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
+    ),
+    [`${name}Before`]: sqlite.prepare(
+      `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
+       AND ${where} ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
+    ),
+  } as Record<N | `${N}Before`, StatementSync>;
+}
+
+function toInboxRow(user: UserKey, row: StoredRow, archived: boolean): InboxRow {
   const [
     id,
     eventId,
@@ -418,6 +495,7 @@ function toInboxRow(user: UserKey, row: StoredRow): InboxRow {
     createdAt,
     read: read === 1,
   };
+  if (archived) inboxRow.archived = true;
   if (objectId !== null) inboxRow.objectId = objectId;
   const payload = parsePayload(data);
   if (payload !== undefined) inboxRow.data = payload;

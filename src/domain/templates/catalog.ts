@@ -12,6 +12,20 @@ export interface Phrase<A extends unknown[]> {
   readonly line: (...args: A) => string;
 }
 
+/** A phrase that also has a plural form, for an aggregated item's several actors. */
+export interface GroupPhrase extends Phrase<[actor: string]> {
+  /** The line with several actors as subject (already joined: "ana, bo and 3 others"). */
+  readonly many: (actors: string) => string;
+}
+
+/** How several actors are named together. */
+export interface ActorNaming {
+  /** One actor's name as it appears in a list (Japanese adds さん); default: as is. */
+  readonly name?: (actor: string) => string;
+  /** The actors not named, `n` ≥ 1 (plural rules are the catalog's), `formatted` in the locale. */
+  readonly others: (n: number, formatted: string) => string;
+}
+
 /**
  * Every text of one locale. Arguments (the actor's id, a humanised type, a category name) arrive
  * already cleaned of control characters; a catalog never escapes, the renderer does.
@@ -21,11 +35,13 @@ export interface MessageCatalog {
   readonly locale: string;
   /** Direction of the script, for the email's `dir`. */
   readonly dir: 'ltr' | 'rtl';
-  readonly types: Readonly<Record<KnownType, Phrase<[actor: string]>>>;
+  readonly types: Readonly<Record<KnownType, GroupPhrase>>;
   /** A critical notice ("critical.outage"): the words of its type. */
   readonly critical: Phrase<[notice: string]>;
   /** Any other type: who, and the type read as words. */
   readonly fallback: Phrase<[actor: string, what: string]>;
+  /** Naming an aggregated item's actors ("ana, bo and 14,998 others"). */
+  readonly actors: ActorNaming;
   /** What a type with no readable words in it is called. */
   readonly update: string;
   /** Category names as a user reads them in footers. */

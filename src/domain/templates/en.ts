@@ -5,14 +5,31 @@ export const en: MessageCatalog = {
   locale: 'en',
   dir: 'ltr',
   types: {
-    post: { title: 'New post', line: (actor) => `${actor} posted` },
-    like: { title: 'New like', line: (actor) => `${actor} liked your post` },
-    comment: { title: 'New comment', line: (actor) => `${actor} commented on your post` },
-    mention: { title: 'You were mentioned', line: (actor) => `${actor} mentioned you` },
-    follow: { title: 'New follower', line: (actor) => `${actor} started following you` },
+    post: { title: 'New post', line: (actor) => `${actor} posted`, many: (a) => `${a} posted` },
+    like: {
+      title: 'New like',
+      line: (actor) => `${actor} liked your post`,
+      many: (a) => `${a} liked your post`,
+    },
+    comment: {
+      title: 'New comment',
+      line: (actor) => `${actor} commented on your post`,
+      many: (a) => `${a} commented on your post`,
+    },
+    mention: {
+      title: 'You were mentioned',
+      line: (actor) => `${actor} mentioned you`,
+      many: (a) => `${a} mentioned you`,
+    },
+    follow: {
+      title: 'New follower',
+      line: (actor) => `${actor} started following you`,
+      many: (a) => `${a} started following you`,
+    },
   },
   critical: { title: 'Important notice', line: (notice) => `Important: ${notice}` },
   fallback: { title: 'New activity', line: (actor, what) => `${actor}: ${what}` },
+  actors: { others: (n, f) => (n === 1 ? '1 other' : `${f} others`) },
   update: 'update',
   categories: {
     social: 'Social',

@@ -5,14 +5,35 @@ export const es: MessageCatalog = {
   locale: 'es',
   dir: 'ltr',
   types: {
-    post: { title: 'Nueva publicación', line: (actor) => `${actor} compartió una publicación` },
-    like: { title: 'Nuevo «Me gusta»', line: (actor) => `A ${actor} le gustó tu publicación` },
-    comment: { title: 'Nuevo comentario', line: (actor) => `${actor} comentó tu publicación` },
-    mention: { title: 'Te mencionaron', line: (actor) => `${actor} te mencionó` },
-    follow: { title: 'Nuevo seguidor', line: (actor) => `${actor} comenzó a seguirte` },
+    post: {
+      title: 'Nueva publicación',
+      line: (actor) => `${actor} compartió una publicación`,
+      many: (a) => `${a} compartieron una publicación`,
+    },
+    like: {
+      title: 'Nuevo «Me gusta»',
+      line: (actor) => `A ${actor} le gustó tu publicación`,
+      many: (a) => `A ${a} les gustó tu publicación`,
+    },
+    comment: {
+      title: 'Nuevo comentario',
+      line: (actor) => `${actor} comentó tu publicación`,
+      many: (a) => `${a} comentaron tu publicación`,
+    },
+    mention: {
+      title: 'Te mencionaron',
+      line: (actor) => `${actor} te mencionó`,
+      many: (a) => `${a} te mencionaron`,
+    },
+    follow: {
+      title: 'Nuevo seguidor',
+      line: (actor) => `${actor} comenzó a seguirte`,
+      many: (a) => `${a} comenzaron a seguirte`,
+    },
   },
   critical: { title: 'Aviso importante', line: (notice) => `Importante: ${notice}` },
   fallback: { title: 'Nueva actividad', line: (actor, what) => `${actor}: ${what}` },
+  actors: { others: (n, f) => (n === 1 ? '1 persona más' : `${f} personas más`) },
   update: 'actualización',
   categories: {
     social: 'Actividad social',

@@ -5,14 +5,35 @@ export const ptBR: MessageCatalog = {
   locale: 'pt-BR',
   dir: 'ltr',
   types: {
-    post: { title: 'Nova publicação', line: (actor) => `${actor} compartilhou uma publicação` },
-    like: { title: 'Nova curtida', line: (actor) => `${actor} curtiu sua publicação` },
-    comment: { title: 'Novo comentário', line: (actor) => `${actor} comentou sua publicação` },
-    mention: { title: 'Nova menção', line: (actor) => `${actor} mencionou você` },
-    follow: { title: 'Novo seguidor', line: (actor) => `${actor} começou a seguir você` },
+    post: {
+      title: 'Nova publicação',
+      line: (actor) => `${actor} compartilhou uma publicação`,
+      many: (a) => `${a} compartilharam uma publicação`,
+    },
+    like: {
+      title: 'Nova curtida',
+      line: (actor) => `${actor} curtiu sua publicação`,
+      many: (a) => `${a} curtiram sua publicação`,
+    },
+    comment: {
+      title: 'Novo comentário',
+      line: (actor) => `${actor} comentou sua publicação`,
+      many: (a) => `${a} comentaram sua publicação`,
+    },
+    mention: {
+      title: 'Nova menção',
+      line: (actor) => `${actor} mencionou você`,
+      many: (a) => `${a} mencionaram você`,
+    },
+    follow: {
+      title: 'Novo seguidor',
+      line: (actor) => `${actor} começou a seguir você`,
+      many: (a) => `${a} começaram a seguir você`,
+    },
   },
   critical: { title: 'Aviso importante', line: (notice) => `Importante: ${notice}` },
   fallback: { title: 'Nova atividade', line: (actor, what) => `${actor}: ${what}` },
+  actors: { others: (n, f) => (n === 1 ? 'mais 1 pessoa' : `mais ${f} pessoas`) },
   update: 'atualização',
   categories: {
     social: 'Atividade social',
