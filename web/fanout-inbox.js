@@ -30,7 +30,11 @@ const GEAR =
 
 let sheet;
 function adopt(root) {
-  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+  if (
+    'adoptedStyleSheets' in root &&
+    typeof CSSStyleSheet === 'function' &&
+    'replaceSync' in CSSStyleSheet.prototype
+  ) {
     sheet ??= new CSSStyleSheet();
     if (sheet.cssRules.length === 0) sheet.replaceSync(STYLES);
     root.adoptedStyleSheets = [sheet];
@@ -210,6 +214,8 @@ export class FanoutInbox extends HTMLElement {
     void this.#loadTab().then(() => {
       this.#resolveReady();
       if (signal.aborted) return;
+      // Opened before it had a token (or before it started): what is on screen now is seen.
+      if (!this.#$('panel').hidden) void this.#markSeen();
       void this.#client.follow({
         after: () => this.#order[0],
         onItem: (item) => this.#onLive(item),
@@ -239,7 +245,9 @@ export class FanoutInbox extends HTMLElement {
   }
 
   #emit(name, detail, cancelable = false) {
-    return this.dispatchEvent(new CustomEvent(`fanout-inbox:${name}`, { detail, bubbles: true, composed: true, cancelable }));
+    return this.dispatchEvent(
+      new CustomEvent(`fanout-inbox:${name}`, { detail, bubbles: true, composed: true, cancelable }),
+    );
   }
 
   #fail(err) {
@@ -500,7 +508,8 @@ export class FanoutInbox extends HTMLElement {
     const item = this.#items.get(id);
     if (!li || !item) return;
     const focused = this.#root.activeElement;
-    const index = focused && li.contains(focused) ? [...li.querySelectorAll('a, button')].indexOf(focused) : -1;
+    const index =
+      focused && li.contains(focused) ? [...li.querySelectorAll('a, button')].indexOf(focused) : -1;
     const next = this.#render(item);
     if (li.classList.contains('linked')) {
       next.classList.add('linked');

@@ -15,8 +15,8 @@ import type { RequestRates } from '../ports/request-buckets.ts';
 import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
 import {
   bodyLimit,
-  corsOrigins,
   celebrityThreshold,
+  corsOrigins,
   frequencyCaps,
   hmacSecret,
   requestRates,

@@ -120,7 +120,9 @@ export const corsOrigins: Setting<readonly string[]> = (reader: SettingsReader) 
     .split(',')
     .map((o) => o.trim().toLowerCase())
     .filter((o) => o !== '');
-  const valid = (o: string) => o === '*' || /^https?:\/\/([a-z0-9-]+\.)*[a-z0-9-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/.test(o);
+  const valid = (o: string) =>
+    o === '*' ||
+    /^https?:\/\/([a-z0-9-]+\.)*[a-z0-9-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/.test(o);
   if (origins.length === 0 || !origins.every(valid)) {
     reader.report(variable, 'must be * or origins like https://app.example.com, comma-separated');
   }

@@ -80,8 +80,11 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
   /** The user's own API, with their token (what the element calls). */
   function asUser(token: string) {
     return async (path: string, method = 'GET') => {
-      const res = await fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-      return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as never) };
+      const res = await fetch(`${service.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as unknown };
     };
   }
 
@@ -120,10 +123,12 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(await page.locator('fanout-inbox #badge').isHidden()).toBe(true);
     expect(await bell().getAttribute('aria-label')).toBe('Notifications');
     const token = await service.userToken('uma');
-    await expect.poll(async () => (await asUser(token)('/v1/me/inbox/unread-count')).body).toEqual({
-      count: 3,
-      unseen: 0,
-    });
+    await expect
+      .poll(async () => (await asUser(token)('/v1/me/inbox/unread-count')).body)
+      .toEqual({
+        count: 3,
+        unseen: 0,
+      });
     const texts = await page.locator('fanout-inbox .item-text').allTextContents();
     expect(texts).toEqual(['dee mentioned you', 'cyd started following you', 'bob commented on your post']);
     // The click-through link and the avatar from the event's data.
@@ -141,12 +146,16 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       );
     };
     // Act
-    await item('cyd').getByRole('button', { name: /^Mark read/ }).click();
+    await item('cyd')
+      .getByRole('button', { name: /^Mark read/ })
+      .click();
     // Assess
     await expect.poll(async () => (await find('cyd'))?.read).toBe(true);
     await expect.poll(() => page.locator('fanout-inbox #count').textContent()).toBe('2 unread');
     // Act
-    await item('cyd').getByRole('button', { name: /^Mark unread/ }).click();
+    await item('cyd')
+      .getByRole('button', { name: /^Mark unread/ })
+      .click();
     // Assess
     await expect.poll(async () => (await find('cyd'))?.read).toBe(false);
     await expect.poll(() => page.locator('fanout-inbox #count').textContent()).toBe('3 unread');
@@ -155,9 +164,13 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
   it('archives an item out of All, shows it under Archived (arrow keys) and brings it back', async () => {
     const me = asUser(await service.userToken('uma'));
     const archived = async () =>
-      ((await me('/v1/me/inbox?status=archived')).body as { items: { text: string }[] }).items.map((i) => i.text);
+      ((await me('/v1/me/inbox?status=archived')).body as { items: { text: string }[] }).items.map(
+        (i) => i.text,
+      );
     // Act
-    await item('dee').getByRole('button', { name: /^Archive/ }).click();
+    await item('dee')
+      .getByRole('button', { name: /^Archive/ })
+      .click();
     // Assess
     await expect.poll(() => item('dee').count()).toBe(0);
     await expect.poll(archived).toEqual(['dee mentioned you']);
@@ -166,9 +179,13 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');
     // Assess
-    expect(await page.locator('fanout-inbox [role="tab"][aria-selected="true"]').textContent()).toBe('Archived');
+    expect(await page.locator('fanout-inbox [role="tab"][aria-selected="true"]').textContent()).toBe(
+      'Archived',
+    );
     await expect.poll(() => page.locator('fanout-inbox li.item').count()).toBe(1);
-    await item('dee').getByRole('button', { name: /^Unarchive/ }).click();
+    await item('dee')
+      .getByRole('button', { name: /^Unarchive/ })
+      .click();
     await expect.poll(() => page.locator('fanout-inbox li.item').count()).toBe(0);
     await page.locator('fanout-inbox #empty', { hasText: 'Nothing archived' }).waitFor();
     await expect.poll(archived).toEqual([]);
@@ -178,14 +195,16 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
 
   it('shows only unread items under Unread', async () => {
     // Prepare
-    await item('bob').getByRole('button', { name: /^Mark read/ }).click();
+    await item('bob')
+      .getByRole('button', { name: /^Mark read/ })
+      .click();
     await expect.poll(() => page.locator('fanout-inbox #count').textContent()).toBe('1 unread');
     // Act
     await page.getByRole('tab', { name: /^Unread/ }).click();
     // Assess
-    await expect.poll(() => page.locator('fanout-inbox .item-text').allTextContents()).toEqual([
-      'cyd started following you',
-    ]);
+    await expect
+      .poll(() => page.locator('fanout-inbox .item-text').allTextContents())
+      .toEqual(['cyd started following you']);
     await page.getByRole('tab', { name: 'All' }).click();
   });
 
@@ -197,7 +216,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(await page.locator('fanout-inbox .item-text').first().textContent()).toBe('eve liked your post');
     await expect.poll(() => page.locator('fanout-inbox #count').textContent()).toBe('2 unread');
     const me = asUser(await service.userToken('uma'));
-    await expect.poll(async () => (await me('/v1/me/inbox/unread-count')).body).toEqual({ count: 2, unseen: 0 });
+    await expect
+      .poll(async () => (await me('/v1/me/inbox/unread-count')).body)
+      .toEqual({ count: 2, unseen: 0 });
   });
 
   it('syncs read state to another tab of the same page', async () => {
@@ -207,7 +228,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await other.locator('fanout-inbox #bell').click();
     await other.locator('fanout-inbox li.item', { hasText: 'eve' }).waitFor();
     // Act
-    await item('eve').getByRole('button', { name: /^Mark read/ }).click();
+    await item('eve')
+      .getByRole('button', { name: /^Mark read/ })
+      .click();
     // Assess
     await expect
       .poll(() => other.locator('fanout-inbox li.item', { hasText: 'eve' }).getAttribute('class'))
@@ -221,7 +244,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await page.keyboard.press('Escape');
     // Assess
     expect(await page.locator('fanout-inbox #panel').isHidden()).toBe(true);
-    expect(await page.evaluate("document.querySelector('fanout-inbox').shadowRoot.activeElement?.id")).toBe('bell');
+    expect(await page.evaluate("document.querySelector('fanout-inbox').shadowRoot.activeElement?.id")).toBe(
+      'bell',
+    );
     await page.keyboard.press('Enter');
     expect(await page.locator('fanout-inbox #panel').isVisible()).toBe(true);
   });
@@ -232,7 +257,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     const mentionPush = page.getByRole('switch', { name: 'mention notifications by push' });
     await expect.poll(() => mentionPush.isChecked()).toBe(true);
     await mentionPush.click();
-    await expect.poll(() => page.locator('fanout-inbox #fanout-prefs-status').textContent()).toBe('mention by push off');
+    await expect
+      .poll(() => page.locator('fanout-inbox #fanout-prefs-status').textContent())
+      .toBe('mention by push off');
     // Assess
     const me = asUser(await service.userToken('uma'));
     const prefs = (await me('/v1/me/preferences')).body as { categories: object };

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isLoopbackHost } from '../../lib/loopback.ts';
-import { ApiError, ApiErrorCode } from '../errors.ts';
 import { allowedOrigin } from '../cors.ts';
+import { ApiError, ApiErrorCode } from '../errors.ts';
 import { userIdSchema } from '../schemas.ts';
 import type { IssuedToken } from '../user-tokens.ts';
 
