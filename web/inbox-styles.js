@@ -31,7 +31,7 @@ export const STYLES = `
   --_muted: var(--fanout-muted, #9ca3af);
   --_border: var(--fanout-border, #374151);
   --_hover: var(--fanout-hover-bg, #1f2937);
-  --_unread: var(--fanout-unread-bg, #1e1b4b);
+  --_unread: var(--fanout-unread-bg, #1b2140);
   --_badge: var(--fanout-badge-bg, #f87171);
   --_badge-fg: var(--fanout-badge-fg, #111827);
   --_shadow: var(--fanout-shadow, 0 12px 32px rgb(0 0 0 / 55%));
@@ -46,7 +46,7 @@ export const STYLES = `
     --_muted: var(--fanout-muted, #9ca3af);
     --_border: var(--fanout-border, #374151);
     --_hover: var(--fanout-hover-bg, #1f2937);
-    --_unread: var(--fanout-unread-bg, #1e1b4b);
+    --_unread: var(--fanout-unread-bg, #1b2140);
     --_badge: var(--fanout-badge-bg, #f87171);
     --_badge-fg: var(--fanout-badge-fg, #111827);
     --_shadow: var(--fanout-shadow, 0 12px 32px rgb(0 0 0 / 55%));
@@ -148,8 +148,8 @@ button, input, select { font: inherit; color: inherit; }
 .avatar[data-hue="6"] { background: #15803d; }
 .avatar[data-hue="7"] { background: #b91c1c; }
 .avatar img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; }
-.item-body { min-width: 0; display: flex; flex-direction: column; gap: 2px; }
-.item-title { font-size: 12px; font-weight: 600; color: var(--_muted); text-transform: uppercase; letter-spacing: 0.03em; }
+.item-body { min-width: 0; display: flex; flex-direction: column; gap: 2px; padding-top: 1px; }
+.item-title { font-weight: 600; }
 .item-text { overflow-wrap: anywhere; }
 .item.unread .item-text { font-weight: 600; }
 .item-meta { font-size: 12px; color: var(--_muted); }

@@ -5,7 +5,7 @@ const COUNT = new Intl.NumberFormat('en');
 const TIME = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 const ICONS = {
   read: 'M9 16.2 4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z',
-  unread: 'M12 7a5 5 0 1 0 0 10 5 5 0 0 0 0-10Z',
+  unread: 'M20 4H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2Zm0 4-8 5-8-5V6l8 5 8-5Z',
   archive:
     'M20.54 5.23 19.15 3.55A1.5 1.5 0 0 0 18 3H6c-.47 0-.88.21-1.16.55L3.46 5.23A2 2 0 0 0 3 6.5V19a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2V6.5c0-.48-.17-.93-.46-1.27ZM12 17.5 6.5 12H10v-2h4v2h3.5zM5.12 5l.81-1h12l.94 1z',
   unarchive:
@@ -146,12 +146,14 @@ export function renderItem(item, { onOpen, onAction }) {
   }
   main.addEventListener('click', (event) => onOpen(event));
   const body = el('span', 'item-body');
-  if (typeof item.title === 'string' && item.title !== '') body.append(el('span', 'item-title', item.title));
   body.append(el('span', 'item-text', text));
   const meta = el('span', 'item-meta');
   const time = el('time', '', ago(item.createdAt));
   time.dateTime = item.createdAt;
   time.title = new Date(item.createdAt).toLocaleString();
+  // The catalog's headline ("New comment") as the kind, beside the time.
+  if (typeof item.title === 'string' && item.title !== '')
+    meta.append(el('span', 'item-title', item.title), ' · ');
   meta.append(time);
   if (!item.read) meta.append(el('span', 'visually-hidden', ' · unread'));
   body.append(meta);

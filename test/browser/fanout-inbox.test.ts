@@ -3,15 +3,23 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './axe.ts';
-import { HAS_CHROMIUM, launchBrowser, type Service, SKIP_REASON, startService } from './support.ts';
+import {
+  HAS_CHROMIUM,
+  launchBrowser,
+  type Service,
+  SKIP_REASON,
+  saveScreenshot,
+  startService,
+} from './support.ts';
 
 const title = HAS_CHROMIUM
   ? '<fanout-inbox> on a third-party page in Chromium'
   : `<fanout-inbox> on a third-party page in Chromium (${SKIP_REASON})`;
 
-const AVATAR =
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" fill="#0f766e"/>' +
-  '<circle cx="20" cy="16" r="7" fill="#ccfbf1"/><path d="M6 38c2-9 8-13 14-13s12 4 14 13z" fill="#ccfbf1"/></svg>';
+/** A person-shaped avatar on a background colour of its own. */
+const avatar = (colour: string) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" fill="#${colour}"/>` +
+  '<circle cx="20" cy="16" r="7" fill="#f8fafc"/><path d="M6 38c2-9 8-13 14-13s12 4 14 13z" fill="#f8fafc"/></svg>';
 
 /**
  * Another origin's page (`localhost`, while the service is on `127.0.0.1`): it includes the
@@ -31,11 +39,17 @@ function thirdPartyPage(serviceUrl: string, token: string): string {
              background: #ffffff; border-bottom: 1px solid #e2e8f0; }
     h1 { font-size: 18px; margin: 0; }
     main { max-width: 960px; margin: 0 auto; padding: 24px 16px; }
+    .card { height: 120px; margin: 16px 0; border-radius: 12px; background: #ffffff; border: 1px solid #e2e8f0; }
+    @media (prefers-color-scheme: dark) {
+      body { background: #020617; color: #e2e8f0; }
+      header, .card { background: #0f172a; border-color: #1e293b; }
+    }
   </style>
 </head>
 <body>
   <header><h1>Acme</h1><fanout-inbox api="${serviceUrl}" token="${token}"></fanout-inbox></header>
-  <main><h2>Dashboard</h2><p>An app of its own that embeds the inbox.</p></main>
+  <main><h2>Dashboard</h2><p>An app of its own that embeds the inbox.</p>
+    <div class="card"></div><div class="card"></div><div class="card"></div></main>
 </body>
 </html>`;
 }
@@ -52,8 +66,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     service = await startService('acme');
     browser = await launchBrowser();
     site = createServer((req, res) => {
-      if (req.url === '/avatar.svg') {
-        res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(AVATAR);
+      const colour = /^\/avatar-([0-9a-f]{6})\.svg$/.exec(req.url ?? '')?.[1];
+      if (req.url === '/avatar.svg' || colour !== undefined) {
+        res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(avatar(colour ?? '0f766e'));
         return;
       }
       const html = pages.get(req.url ?? '');
@@ -69,10 +84,17 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await service?.stop();
   });
 
-  async function post(id: string, type: string, actorId: string, recipient: string, data = {}) {
+  async function post(
+    id: string,
+    type: string,
+    actorId: string,
+    recipient: string,
+    data = {},
+    objectId = `${id}-object`,
+  ) {
     const res = await service.api('/v1/events', {
       method: 'POST',
-      body: { id, type, actorId, objectId: `${id}-object`, recipients: [recipient], data },
+      body: { id, type, actorId, objectId, recipients: [recipient], data },
     });
     expect(res.status).toBe(202);
   }
@@ -284,4 +306,67 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       expect(await axeViolations(page)).toEqual([]);
     });
   }
+
+  it('takes the screenshots of the docs: light, dark and a phone (FANOUT_UPDATE_SCREENSHOTS=1 copies them)', async () => {
+    // Prepare: an inbox with some history, two of it read
+    const look = (colour: string) => ({ avatarUrl: `${siteUrl}/avatar-${colour}.svg` });
+    const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const history = async (
+      id: string,
+      type: string,
+      actorId: string,
+      data: object,
+      minutes: number,
+      objectId = `${id}-object`,
+    ) => {
+      const res = await service.api('/v1/events', {
+        method: 'POST',
+        body: { id, type, actorId, objectId, recipients: ['maya'], data, occurredAt: ago(minutes) },
+      });
+      expect(res.status).toBe(202);
+    };
+    await history('s-1', 'follow', 'noah.kim', look('0369a1'), 26 * 60);
+    await history('s-2', 'comment', 'lena', { url: 'https://example.com/p/2', ...look('be185d') }, 180);
+    await history('s-3', 'post', 'omar', { url: 'https://example.com/p/3' }, 42);
+    for (const [i, actor] of ['ana', 'bo', 'cy', 'di', 'ed', 'flo'].entries()) {
+      await history(`s-like-${i}`, 'like', actor, {}, 12 - i, 'launch-post');
+    }
+    await history('s-4', 'mention', 'priya.s', { url: 'https://example.com/p/4', ...look('15803d') }, 0);
+    const maya = await service.userToken('maya');
+    const me = asUser(maya);
+    await expect
+      .poll(async () => ((await me('/v1/me/inbox')).body as { items: unknown[] }).items.length)
+      .toBe(5);
+    const { items } = (await me('/v1/me/inbox')).body as { items: { id: string; actorId: string }[] };
+    for (const read of items.filter((i) => ['noah.kim', 'lena'].includes(i.actorId))) {
+      expect((await me(`/v1/me/inbox/${read.id}/read`, 'POST')).status).toBe(204);
+    }
+    const shots = await browser.newPage();
+    pages.set('/maya', thirdPartyPage(service.url, maya));
+    for (const [name, width, height, scheme] of [
+      ['inbox-light.png', 1280, 800, 'light'],
+      ['inbox-dark.png', 1280, 800, 'dark'],
+      ['inbox-phone.png', 390, 844, 'light'],
+    ] as const) {
+      // Act
+      await shots.setViewportSize({ width, height });
+      await shots.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
+      await shots.goto(`${siteUrl}/maya`);
+      await shots.locator('fanout-inbox #bell').click();
+      await expect.poll(() => shots.locator('fanout-inbox li.item').count()).toBe(5);
+      await shots.locator('fanout-inbox #live[data-state="live"]').waitFor();
+      await expect.poll(() => shots.locator('fanout-inbox img').evaluateAll((imgs) => imgs.length)).toBe(3);
+      // The avatars drawn, the focus ring (from the click) off the bell.
+      await shots.waitForFunction(
+        "[...document.querySelector('fanout-inbox').shadowRoot.querySelectorAll('img')].every((i) => i.complete)",
+      );
+      await shots.locator('fanout-inbox #panel').focus();
+      // Assess
+      await saveScreenshot(shots, name);
+    }
+    expect(await shots.locator('fanout-inbox .item-text').first().textContent()).toBe(
+      'priya.s mentioned you',
+    );
+    await shots.close();
+  });
 });
