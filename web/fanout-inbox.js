@@ -208,7 +208,11 @@ export class FanoutInbox extends HTMLElement {
       this.#channel = new BroadcastChannel(`fanout-inbox ${base}`);
       this.#channel.onmessage = (event) => this.#fromOtherTab(event.data);
     }
-    this.#timer = setInterval(() => refreshTimes(this.#$('list')), 30_000);
+    this.#timer = setInterval(() => {
+      refreshTimes(this.#$('list'));
+      // Without a live stream the counts are polled.
+      if (this.#$('live').dataset.state !== 'live') void this.#refreshCounts();
+    }, 30_000);
     void this.#refreshCounts();
     // The stream starts after the first page, from its newest item: nothing is sent twice.
     void this.#loadTab().then(() => {

@@ -109,6 +109,8 @@ export class InboxApi {
         continue;
       }
       if (status === 401) return onState('offline');
+      // No streams here (the AWS mode's Lambda API answers 501): the element polls instead.
+      if (status === 501) return onState('offline');
       freshToken = false;
       onState(status === 200 ? 'connecting' : 'offline');
       await sleep(delay, signal);
