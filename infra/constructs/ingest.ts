@@ -24,6 +24,8 @@ export const PUBLIC_PATHS = [
   '/inbox-api.js',
   '/inbox-view.js',
   '/inbox-styles.js',
+  '/inbox-list.js',
+  '/inbox-template.js',
   '/ops',
   '/ops.js',
   '/openapi.json',

@@ -112,6 +112,8 @@ describe('HTTP API: CORS on the end user routes', () => {
       '/inbox-api.js',
       '/inbox-view.js',
       '/inbox-styles.js',
+      '/inbox-list.js',
+      '/inbox-template.js',
       '/preferences.js',
       '/sse.js',
     ]) {

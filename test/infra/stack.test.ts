@@ -219,6 +219,8 @@ describe('FanoutStack: HTTP API', () => {
           '/inbox-api.js',
           '/inbox-view.js',
           '/inbox-styles.js',
+          '/inbox-list.js',
+          '/inbox-template.js',
           '/ops',
           '/ops.js',
           '/openapi.json',

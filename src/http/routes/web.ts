@@ -45,6 +45,8 @@ const PAGES: Readonly<Record<string, readonly [file: string, type: string]>> = {
   '/inbox-api.js': ['inbox-api.js', 'text/javascript; charset=utf-8'],
   '/inbox-view.js': ['inbox-view.js', 'text/javascript; charset=utf-8'],
   '/inbox-styles.js': ['inbox-styles.js', 'text/javascript; charset=utf-8'],
+  '/inbox-list.js': ['inbox-list.js', 'text/javascript; charset=utf-8'],
+  '/inbox-template.js': ['inbox-template.js', 'text/javascript; charset=utf-8'],
 };
 
 /**
@@ -58,6 +60,8 @@ const ELEMENT_MODULES = new Set([
   '/inbox-api.js',
   '/inbox-view.js',
   '/inbox-styles.js',
+  '/inbox-list.js',
+  '/inbox-template.js',
   '/preferences.js',
   '/sse.js',
 ]);
