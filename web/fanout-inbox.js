@@ -33,7 +33,8 @@ export class FanoutInbox extends HTMLElement {
   #root;
   #tokenValue = null;
   #provider = null;
-  #cachedToken = null;
+  #tokenPromise = null;
+  #refreshedFrom = undefined;
   #client = null;
   #abort = null;
   #channel = null;
@@ -87,7 +88,8 @@ export class FanoutInbox extends HTMLElement {
   }
   set tokenProvider(fn) {
     this.#provider = typeof fn === 'function' ? fn : null;
-    this.#cachedToken = null;
+    this.#tokenPromise = null;
+    this.#refreshedFrom = undefined;
     this.#restart();
   }
   /** Resolves once the first page is on screen. */
@@ -135,7 +137,7 @@ export class FanoutInbox extends HTMLElement {
     this.#stop();
     if (!this.#provider && !this.token) return;
     const base = this.getAttribute('api') || SCRIPT_ORIGIN;
-    this.#client = new InboxApi(base, (fresh) => this.#getToken(fresh));
+    this.#client = new InboxApi(base, (failed) => this.#getToken(failed));
     this.#abort = new AbortController();
     const { signal } = this.#abort;
     if (typeof BroadcastChannel === 'function') {
@@ -174,12 +176,20 @@ export class FanoutInbox extends HTMLElement {
     clearTimeout(this.#countTimer);
   }
 
-  async #getToken(fresh) {
-    if (this.#provider) {
-      if (fresh || !this.#cachedToken) this.#cachedToken = await this.#provider();
-      return this.#cachedToken;
+  /**
+   * The token to send. With a provider: one call shared by every request in flight, and one new
+   * call per refused token (however many requests it failed).
+   */
+  #getToken(failed) {
+    if (!this.#provider) return failed === undefined ? this.token : null;
+    if (failed !== undefined && failed !== this.#refreshedFrom) {
+      this.#refreshedFrom = failed;
+      this.#tokenPromise = null;
     }
-    return fresh ? null : this.token;
+    this.#tokenPromise ??= Promise.resolve()
+      .then(() => this.#provider())
+      .catch(() => null);
+    return this.#tokenPromise;
   }
 
   #emit(name, detail, cancelable = false) {

@@ -8,7 +8,8 @@ import { readEvents } from './sse.js';
 const ZERO_ID = '00000000000000000000000000';
 
 /**
- * A user's view of the API at `base`. `getToken(fresh)` returns the token to send; `fresh` is true
+ * A user's view of the API at `base`. `getToken(failed)` returns the token to send; `failed` is
+ * the token the service just refused (401), when a provider should fetch a new one
  * after a 401, when a provider should fetch a new one.
  */
 export class InboxApi {
@@ -19,13 +20,14 @@ export class InboxApi {
 
   /** `fetch` on the API with the token; retried once with a fresh token after a 401. */
   async request(path, init = {}) {
-    let res = await this.#send(path, init, false);
-    if (res.status === 401) res = await this.#send(path, init, true);
-    return res;
+    const token = await this.getToken();
+    const res = await this.#send(path, init, token);
+    if (res.status !== 401) return res;
+    const fresh = await this.getToken(token);
+    return fresh && fresh !== token ? this.#send(path, init, fresh) : res;
   }
 
-  async #send(path, init, fresh) {
-    const token = await this.getToken(fresh);
+  async #send(path, init, token) {
     if (!token) return new Response(null, { status: 401 });
     return fetch(`${this.base}${path}`, {
       ...init,
@@ -76,13 +78,13 @@ export class InboxApi {
   async follow({ after, onItem, onCount, onState, signal }) {
     let lastId = after() ?? ZERO_ID;
     let delay = 1000;
-    let freshToken = false;
+    let refused;
     while (!signal.aborted) {
       onState('connecting');
       let status = 0;
+      const token = await this.getToken(refused);
+      if (!token || token === refused) return onState('offline');
       try {
-        const token = await this.getToken(freshToken);
-        if (!token) return onState('offline');
         status = await readEvents(
           `${this.base}/v1/me/inbox/stream`,
           { authorization: `Bearer ${token}`, 'last-event-id': lastId },
@@ -104,14 +106,14 @@ export class InboxApi {
       } catch {
         if (signal.aborted) return;
       }
-      if (status === 401 && !freshToken) {
-        freshToken = true;
+      // Refused: once more with a fresh token from the provider, if it has one.
+      if (status === 401) {
+        refused = token;
         continue;
       }
-      if (status === 401) return onState('offline');
       // No streams here (the AWS mode's Lambda API answers 501): the element polls instead.
       if (status === 501) return onState('offline');
-      freshToken = false;
+      refused = undefined;
       onState(status === 200 ? 'connecting' : 'offline');
       await sleep(delay, signal);
       delay = Math.min(delay * 2, 30_000);

@@ -83,6 +83,7 @@ button, input, select { font: inherit; color: inherit; }
   border: 1px solid var(--_border); border-radius: var(--_radius); box-shadow: var(--_shadow);
   text-align: start;
 }
+.panel.from-left { right: auto; left: 0; }
 .panel.narrow { position: fixed; left: 8px; right: 8px; width: auto; max-width: none; }
 .panel:focus { outline: none; }
 .head {

@@ -143,7 +143,7 @@ export function showCounts($, counts) {
   $('read-all').disabled = counts.count === 0;
 }
 
-/** A phone-sized window gets the popover across its width, from under the bell to the bottom. */
+/** Where the popover goes: a phone-sized window gets it across its width, from under the bell down. */
 export function placePanel($) {
   const panel = $('panel');
   const narrow = window.innerWidth <= 480;
@@ -157,6 +157,9 @@ export function placePanel($) {
     panel.style.top = '';
     panel.style.height = '';
     panel.style.maxHeight = '';
+    // Under the bell, its right edges aligned; a bell near the left edge opens it to the right.
+    const bell = $('bell').getBoundingClientRect();
+    panel.classList.toggle('from-left', bell.right - panel.offsetWidth < 8);
   }
 }
 

@@ -289,6 +289,41 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await page.getByRole('button', { name: 'Notification preferences' }).click();
   });
 
+  it('asks tokenProvider again after a 401, and lets the page take over a click (fanout-inbox:click)', async () => {
+    // Prepare: a provider whose first token is refused; the page routes clicks itself
+    await post('t-1', 'comment', 'zed', 'vic', { url: 'https://example.com/posts/9' });
+    const token = await service.userToken('vic');
+    pages.set(
+      '/provider',
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Provider</title>
+       <script type="module" src="${service.url}/fanout-inbox.js"></script></head>
+       <body><fanout-inbox api="${service.url}"></fanout-inbox>
+       <script type="module">
+         const tokens = ['expired.AAAA', ${JSON.stringify(token)}];
+         window.calls = 0;
+         window.clicked = [];
+         const inbox = document.querySelector('fanout-inbox');
+         inbox.tokenProvider = async () => tokens[Math.min(window.calls++, 1)];
+         inbox.addEventListener('fanout-inbox:click', (e) => { e.preventDefault(); window.clicked.push(e.detail.url); });
+       </script></body></html>`,
+    );
+    const other = await browser.newPage();
+    // Act
+    await other.goto(`${siteUrl}/provider`);
+    await other.locator('fanout-inbox #bell').click();
+    const line = other.locator('fanout-inbox li.item', { hasText: 'zed' });
+    await line.waitFor();
+    await line.locator('a.item-main').click();
+    // Assess
+    expect(await other.evaluate('window.calls')).toBe(2);
+    await expect.poll(() => other.evaluate('window.clicked')).toEqual(['https://example.com/posts/9']);
+    await expect.poll(() => line.getAttribute('class')).not.toContain('unread');
+    expect(browser.pages()).toHaveLength(3);
+    // A bell at the page's left edge opens its popover to the right, on screen.
+    expect((await other.locator('fanout-inbox #panel').boundingBox())!.x).toBeGreaterThanOrEqual(0);
+    await other.close();
+  });
+
   for (const [width, height] of [
     [1280, 800],
     [390, 844],
