@@ -33,6 +33,21 @@ describe('createCursorCodec', () => {
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 
+  it('binds a scope: a cursor decodes under the scope it was issued for only', () => {
+    // Prepare
+    const codec = createCursorCodec(SECRET);
+    const id = nextId();
+    // Act
+    const unread = codec.encode(ALICE, id, 'unread');
+    const plain = codec.encode(ALICE, id);
+    // Assess
+    expect(codec.decode(ALICE, unread, 'unread')).toBe(id);
+    expect(codec.decode(ALICE, plain)).toBe(id);
+    expectRejected(() => codec.decode(ALICE, unread));
+    expectRejected(() => codec.decode(ALICE, unread, 'archived'));
+    expectRejected(() => codec.decode(ALICE, plain, 'unread'));
+  });
+
   it('round-trips any ULID, for a secret given as bytes too', () => {
     const codec = createCursorCodec(new Uint8Array(32).fill(7));
     fc.assert(

@@ -64,7 +64,7 @@ describe('the service over HTTP', () => {
     });
     expect(typeof page.items[0].group.key).toBe('string');
     const count = await ownerReader.call('GET', '/v1/me/inbox/unread-count');
-    expect(count.body).toEqual({ count: 1 });
+    expect(count.body).toMatchObject({ count: 1 });
   });
 
   it('takes an unliked like out of the item, and the item away with the last one', async () => {
@@ -226,13 +226,13 @@ describe('the service over HTTP', () => {
     for (const reader of readers) {
       const page = await inboxOf(reader.call, 1);
       expect(page.items[0]).toMatchObject({ eventId: posted.body.eventId, actorId: celebrity, read: false });
-      expect((await reader.call('GET', '/v1/me/inbox/unread-count')).body).toEqual({ count: 1 });
+      expect((await reader.call('GET', '/v1/me/inbox/unread-count')).body).toMatchObject({ count: 1 });
     }
     const first = readers[0]!;
     const itemId = (await first.call('GET', '/v1/me/inbox')).body.items[0].id;
     expect((await first.call('POST', `/v1/me/inbox/${itemId}/read`)).status).toBe(204);
-    expect((await first.call('GET', '/v1/me/inbox/unread-count')).body).toEqual({ count: 0 });
-    expect((await readers[1]!.call('GET', '/v1/me/inbox/unread-count')).body).toEqual({ count: 1 });
+    expect((await first.call('GET', '/v1/me/inbox/unread-count')).body).toMatchObject({ count: 0 });
+    expect((await readers[1]!.call('GET', '/v1/me/inbox/unread-count')).body).toMatchObject({ count: 1 });
   });
 
   it("reaches a celebrity's new follower from the follow on, and keeps what came while following", async () => {
@@ -257,7 +257,7 @@ describe('the service over HTTP', () => {
     // Assess
     const page = (await reader.call('GET', '/v1/me/inbox')).body;
     expect(page.items.map((i: { eventId: string }) => i.eventId)).toEqual([during.body.eventId]);
-    expect((await reader.call('GET', '/v1/me/inbox/unread-count')).body).toEqual({ count: 1 });
+    expect((await reader.call('GET', '/v1/me/inbox/unread-count')).body).toMatchObject({ count: 1 });
     expect([before.status, after.status]).toEqual([202, 202]);
   });
 
@@ -280,11 +280,11 @@ describe('the service over HTTP', () => {
     const foreignPrefs = await globex('GET', `/v1/users/${follower}/preferences`);
     // Assess
     expect(globexInbox.body).toEqual({ items: [], nextCursor: null });
-    expect(globexCount.body).toEqual({ count: 0 });
+    expect(globexCount.body).toMatchObject({ count: 0 });
     expect(foreignCursor).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CURSOR' } } });
     expect(foreignRead).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     expect(foreignPrefs).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    expect((await acmeReader.call('GET', '/v1/me/inbox/unread-count')).body).toEqual({ count: 2 });
+    expect((await acmeReader.call('GET', '/v1/me/inbox/unread-count')).body).toMatchObject({ count: 2 });
     expect(JSON.stringify([globexInbox.body, foreignRead.body, foreignPrefs.body])).not.toContain('dev');
   });
 
@@ -310,7 +310,7 @@ describe('the service over HTTP', () => {
     // Assess
     expect(JSON.parse(arrived.data)).toMatchObject({ eventId, actorId: author, read: false });
     expect(arrived.id).toBe(JSON.parse(arrived.data).id);
-    expect(JSON.parse(count.data)).toEqual({ count: 1 });
+    expect(JSON.parse(count.data)).toMatchObject({ count: 1 });
     expect(JSON.parse(globexArrived.data).actorId).toBe(globexAuthor);
     expect(globexStream.seen.map((e) => e.data).join()).not.toContain(eventId);
     acmeStream.close();

@@ -71,6 +71,10 @@ describe('malformed requests', () => {
     { method: 'GET', path: () => '/v1/me/inbox/unread-count', params: 0, cred: 'token' },
     { method: 'POST', path: ([n]) => `/v1/me/inbox/${n}/read`, params: 1, cred: 'token' },
     { method: 'POST', path: () => '/v1/me/inbox/read-all', params: 0, cred: 'token' },
+    { method: 'POST', path: ([n]) => `/v1/me/inbox/${n}/unread`, params: 1, cred: 'token' },
+    { method: 'POST', path: ([n]) => `/v1/me/inbox/${n}/archive`, params: 1, cred: 'token' },
+    { method: 'POST', path: ([n]) => `/v1/me/inbox/${n}/unarchive`, params: 1, cred: 'token' },
+    { method: 'POST', path: () => '/v1/me/inbox/seen', params: 0, cred: 'token' },
   ];
 
   /** Row counts of every table: the state a refused request must leave as it was. */

@@ -406,7 +406,7 @@ describe('FanoutStack: grants', () => {
     expect(actions).not.toContain('ses:SendEmail');
   });
 
-  it('lets the inbox API write preferences (unsubscribe links)', () => {
+  it("lets the inbox API read preferences (the items' locale) and write them (unsubscribe links)", () => {
     const preferences = logicalId(stack.data.tables.preferences as never);
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: Match.arrayWith([{ Ref: roleOf(stack.ingest.inboxApi) }]) },
@@ -426,6 +426,8 @@ describe('FanoutStack: grants', () => {
     expect(actions).not.toContain('dynamodb:DeleteItem');
     expect(actions).not.toContain('dynamodb:BatchWriteItem');
     expect(actions).not.toContain('dynamodb:UpdateItem');
+    // Inbox items are rendered in the user's locale, read from their preferences.
+    expect(actions).toContain('dynamodb:GetItem');
   });
 
   it('lets the event API put records and the authorizer only read', () => {

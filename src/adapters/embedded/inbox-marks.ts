@@ -1,5 +1,8 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { NotificationId, UserKey } from '../../domain/types.ts';
+import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import type { EmbeddedDb } from './db.ts';
+import { storeStep } from './store-step.ts';
 
 /**
  * What the embedded inbox's tabs and badge need on top of `inbox_rows` and `inbox_state`: an
@@ -20,14 +23,29 @@ export function createMarksSchema(sqlite: DatabaseSync): void {
 }
 
 /**
- * Mark unread, archive, unarchive and the seen watermark on SQLite, one statement per id inside
+ * The Unread and Archived tabs' pages, and mark unread, archive, unarchive and the seen watermark
+ * on SQLite, one statement per id inside
  * the caller's transaction. Each statement changes only a row that is not in the target state
  * already, so every call is idempotent and the counter triggers count each change once.
  */
 export class EmbeddedMarks {
   readonly #s: Record<'unread' | 'archive' | 'unarchive' | 'seen' | 'seenMark' | 'unseen', StatementSync>;
+  readonly #pages: Record<
+    'unread' | 'archived',
+    { readonly top: StatementSync; readonly before: StatementSync }
+  >;
 
-  constructor(sqlite: DatabaseSync) {
+  readonly #db: EmbeddedDb;
+
+  /** `columns`: what a page selects (the inbox's row layout). */
+  constructor(db: EmbeddedDb, columns: string) {
+    this.#db = db;
+    const sqlite = db.sqlite;
+    this.#pages = {
+      // Archived rows are read: the partial unread index holds exactly the Unread tab.
+      unread: pageStatements(sqlite, columns, 'read = 0'),
+      archived: pageStatements(sqlite, columns, 'archived = 1'),
+    };
     this.#s = {
       unread: sqlite.prepare(
         `UPDATE inbox_rows SET read = 0, archived = 0
@@ -54,24 +72,78 @@ export class EmbeddedMarks {
     };
   }
 
-  /** Applies one mark to each id; caller holds the transaction. */
+  /** A page of the Unread or Archived tab, newest first, as arrays of `columns`. */
+  page(
+    status: 'unread' | 'archived',
+    user: UserKey,
+    opts: { readonly limit: number; readonly afterId: string; readonly beforeId?: string | undefined },
+  ): unknown[] {
+    const { top, before } = this.#pages[status];
+    return opts.beforeId === undefined
+      ? top.all(user.tenantId, user.userId, opts.afterId, opts.limit)
+      : before.all(user.tenantId, user.userId, opts.afterId, opts.beforeId, opts.limit);
+  }
+
+  /** Applies one mark to each id, in one transaction; ids of no row of this user change nothing. */
   mark(kind: 'unread' | 'archive' | 'unarchive', user: UserKey, ids: readonly NotificationId[]): void {
+    requireUser(user);
+    requireArray(ids, 'ids');
+    ids.forEach((id, i) => {
+      requireText(id, `ids[${i}]`);
+    });
     const statement = this.#s[kind];
-    for (const id of ids) statement.run(user.tenantId, user.userId, id);
+    storeStep(`inbox mark ${kind}`, () =>
+      this.#db.transaction(() => {
+        for (const id of ids) statement.run(user.tenantId, user.userId, id);
+      }),
+    );
   }
 
   markSeen(user: UserKey, upToId: NotificationId): void {
-    this.#s.seen.run(user.tenantId, user.userId, upToId);
+    requireUser(user);
+    requireText(upToId, 'upToId');
+    storeStep('inbox mark seen', () => this.#s.seen.run(user.tenantId, user.userId, upToId));
   }
 
   seenMark(user: UserKey): NotificationId | undefined {
-    const row = this.#s.seenMark.get(user.tenantId, user.userId) as { seen: string | null } | undefined;
+    requireUser(user);
+    const row = storeStep('inbox seen mark', () => this.#s.seenMark.get(user.tenantId, user.userId)) as
+      | { seen: string | null }
+      | undefined;
     return row?.seen ?? undefined;
   }
 
   unseenCount(user: UserKey, afterId: NotificationId, cap: number): number {
+    requireText(afterId, 'afterId');
+    requireLimit(cap, 'cap');
     const seen = this.seenMark(user);
     const from = seen !== undefined && seen > afterId ? seen : afterId;
-    return (this.#s.unseen.get(user.tenantId, user.userId, from, cap) as { n: number }).n;
+    const row = storeStep('inbox unseen count', () =>
+      this.#s.unseen.get(user.tenantId, user.userId, from, cap),
+    );
+    return (row as { n: number }).n;
   }
+}
+
+/**
+ * A page statement over the rows matching `where`, and its twin under a cursor, returning arrays.
+ * `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these short
+ * range reads several times slower (docs/benchmarks.md).
+ */
+function pageStatements(
+  sqlite: DatabaseSync,
+  columns: string,
+  where: string,
+): { top: StatementSync; before: StatementSync } {
+  const top = sqlite.prepare(
+    `SELECT ${columns} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND ${where}
+     ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
+  );
+  const before = sqlite.prepare(
+    `SELECT ${columns} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
+     AND ${where} ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
+  );
+  top.setReturnArrays(true);
+  before.setReturnArrays(true);
+  return { top, before };
 }

@@ -84,10 +84,6 @@ export class EmbeddedInbox implements Inbox {
     | 'insert'
     | 'page'
     | 'pageBefore'
-    | 'pageUnread'
-    | 'pageUnreadBefore'
-    | 'pageArchived'
-    | 'pageArchivedBefore'
     | 'countAll'
     | 'counter'
     | 'newest'
@@ -114,10 +110,15 @@ export class EmbeddedInbox implements Inbox {
         ),
         // `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these
         // short range reads several times slower (docs/benchmarks.md).
-        ...pageStatements(sqlite, 'page', 'archived = 0'),
-        // Archived rows are read: the partial unread index holds exactly the Unread tab.
-        ...pageStatements(sqlite, 'pageUnread', 'read = 0'),
-        ...pageStatements(sqlite, 'pageArchived', 'archived = 1'),
+        // All: the rows not archived (the other tabs: inbox-marks.ts).
+        page: sqlite.prepare(
+          `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND archived = 0
+           ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
+        ),
+        pageBefore: sqlite.prepare(
+          `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
+           AND archived = 0 ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
+        ),
         countAll: sqlite.prepare(
           'SELECT count(*) AS n FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND read = 0 AND id > ?',
         ),
@@ -158,11 +159,12 @@ export class EmbeddedInbox implements Inbox {
           'SELECT 1 AS found FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id = ?',
         ),
       };
-      for (const name of PAGE_STATEMENTS) statements[name].setReturnArrays(true);
+      statements.page.setReturnArrays(true);
+      statements.pageBefore.setReturnArrays(true);
       return statements;
     });
     this.#groups = storeStep('inbox set-up', () => new EmbeddedGroups(sqlite));
-    this.#marks = storeStep('inbox set-up', () => new EmbeddedMarks(sqlite));
+    this.#marks = storeStep('inbox set-up', () => new EmbeddedMarks(opts.db, PAGE_COLUMNS));
   }
 
   /**
@@ -217,11 +219,12 @@ export class EmbeddedInbox implements Inbox {
     requireText(opts.afterId, 'afterId');
     if (opts.beforeId !== undefined) requireText(opts.beforeId, 'beforeId');
     const status = requireStatus(opts.status);
-    const name = PAGE_BY_STATUS[status];
     const rows = storeStep('inbox page', () =>
-      opts.beforeId === undefined
-        ? this.#s[name].all(user.tenantId, user.userId, opts.afterId, opts.limit)
-        : this.#s[`${name}Before`].all(user.tenantId, user.userId, opts.afterId, opts.beforeId, opts.limit),
+      status !== 'all'
+        ? this.#marks.page(status, user, opts)
+        : opts.beforeId === undefined
+          ? this.#s.page.all(user.tenantId, user.userId, opts.afterId, opts.limit)
+          : this.#s.pageBefore.all(user.tenantId, user.userId, opts.afterId, opts.beforeId, opts.limit),
     ) as unknown as StoredRow[];
     const archived = status === 'archived';
     return rows.map((row) => toInboxRow(user, row, archived));
@@ -320,43 +323,29 @@ export class EmbeddedInbox implements Inbox {
     );
   }
 
+  /** The tabs' marks and the seen watermark: inbox-marks.ts. */
   async markUnread(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
-    this.#mark('unread', user, ids);
+    this.#marks.mark('unread', user, ids);
   }
 
   async archive(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
-    this.#mark('archive', user, ids);
+    this.#marks.mark('archive', user, ids);
   }
 
   async unarchive(user: UserKey, ids: readonly NotificationId[]): Promise<void> {
-    this.#mark('unarchive', user, ids);
+    this.#marks.mark('unarchive', user, ids);
   }
 
   async markSeen(user: UserKey, upToId: NotificationId): Promise<void> {
-    requireUser(user);
-    requireText(upToId, 'upToId');
-    storeStep('inbox mark seen', () => this.#marks.markSeen(user, upToId));
+    this.#marks.markSeen(user, upToId);
   }
 
   async seenMark(user: UserKey): Promise<NotificationId | undefined> {
-    requireUser(user);
-    return storeStep('inbox seen mark', () => this.#marks.seenMark(user));
+    return this.#marks.seenMark(user);
   }
 
   async unseenCount(user: UserKey, afterId: NotificationId, cap: number): Promise<number> {
-    requireUser(user);
-    requireText(afterId, 'afterId');
-    requireLimit(cap, 'cap');
-    return storeStep('inbox unseen count', () => this.#marks.unseenCount(user, afterId, cap));
-  }
-
-  #mark(kind: 'unread' | 'archive' | 'unarchive', user: UserKey, ids: readonly NotificationId[]): void {
-    requireUser(user);
-    requireArray(ids, 'ids');
-    ids.forEach((id, i) => {
-      requireText(id, `ids[${i}]`);
-    });
-    storeStep(`inbox mark ${kind}`, () => this.#db.transaction(() => this.#marks.mark(kind, user, ids)));
+    return this.#marks.unseenCount(user, afterId, cap);
   }
 
   /**
@@ -434,38 +423,6 @@ export class EmbeddedInbox implements Inbox {
 function countFrom(c: CounterRead, lo: NotificationId): number {
   if (lo >= c.upto) return c.above;
   return lo >= c.fl ? c.n - c.mid + c.above : c.n + c.mid + c.above;
-}
-
-const PAGE_STATEMENTS = [
-  'page',
-  'pageBefore',
-  'pageUnread',
-  'pageUnreadBefore',
-  'pageArchived',
-  'pageArchivedBefore',
-] as const;
-const PAGE_BY_STATUS = { all: 'page', unread: 'pageUnread', archived: 'pageArchived' } as const;
-
-/**
- * A page statement over the rows that match `where`, and its `…Before` twin (under a cursor).
- * `LIMIT CAST(? AS INTEGER)`, not `LIMIT ?`: with node:sqlite the bare parameter made these short
- * range reads several times slower (docs/benchmarks.md).
- */
-function pageStatements<N extends string>(
-  sqlite: EmbeddedDb['sqlite'],
-  name: N,
-  where: string,
-): Record<N | `${N}Before`, StatementSync> {
-  return {
-    [name]: sqlite.prepare(
-      `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND ${where}
-       ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
-    ),
-    [`${name}Before`]: sqlite.prepare(
-      `SELECT ${PAGE_COLUMNS} FROM inbox_rows WHERE tenant_id = ? AND user_id = ? AND id > ? AND id < ?
-       AND ${where} ORDER BY id DESC LIMIT CAST(? AS INTEGER)`,
-    ),
-  } as Record<N | `${N}Before`, StatementSync>;
 }
 
 function toInboxRow(user: UserKey, row: StoredRow, archived: boolean): InboxRow {
