@@ -324,6 +324,23 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await other.close();
   });
 
+  it('refreshes relative times every 30 s', async () => {
+    // Prepare: the page's clock under the test's control, from now
+    await post('r-1', 'follow', 'wes', 'rae');
+    pages.set('/rae', thirdPartyPage(service.url, await service.userToken('rae')));
+    const other = await browser.newPage();
+    await other.clock.install({ time: new Date() });
+    await other.goto(`${siteUrl}/rae`);
+    await other.locator('fanout-inbox #bell').click();
+    const time = other.locator('fanout-inbox li.item time');
+    await expect.poll(() => time.textContent()).toBe('just now');
+    // Act
+    await other.clock.fastForward('05:00');
+    // Assess
+    await expect.poll(() => time.textContent()).toBe('5 minutes ago');
+    await other.close();
+  });
+
   for (const [width, height] of [
     [1280, 800],
     [390, 844],
