@@ -102,6 +102,14 @@ export class FanoutInbox extends HTMLElement {
   }
 
   connectedCallback() {
+    // Set on the element before this class was defined: an own property hides the setter.
+    for (const name of ['token', 'tokenProvider']) {
+      if (Object.hasOwn(this, name)) {
+        const value = this[name];
+        delete this[name];
+        this[name] = value;
+      }
+    }
     document.addEventListener('pointerdown', this.#onDocPointer);
     this.#restart();
   }
