@@ -324,6 +324,20 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await other.close();
   });
 
+  it('shows "99+" past 99 unseen, and says so in the bell\'s name', async () => {
+    // Prepare
+    for (let i = 0; i < 101; i++) await post(`many-${i}`, 'follow', `fan-${i}`, 'pat');
+    // Act
+    const other = await openThirdParty('pat');
+    // Assess
+    await expect.poll(() => other.locator('fanout-inbox #badge').textContent()).toBe('99+');
+    expect(await other.locator('fanout-inbox #bell').getAttribute('aria-label')).toBe(
+      'Notifications, 99+ unseen',
+    );
+    expect(await axeViolations(other)).toEqual([]);
+    await other.close();
+  });
+
   it('refreshes relative times every 30 s', async () => {
     // Prepare: the page's clock under the test's control, from now
     await post('r-1', 'follow', 'wes', 'rae');
