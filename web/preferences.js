@@ -1,82 +1,171 @@
-// The user's own preferences panel: category × channel switches, read from and written to
-// /v1/me/preferences. A change sends only the one switch (a merge patch), so whatever else the
-// tenant set for this user stays as it is.
+// The user's own preferences panel: category × channel switches, quiet hours and timezone, read
+// from and written to /v1/me/preferences. Every change sends only what it changes (a JSON merge
+// patch), so whatever else the tenant set for this user stays as it is.
 
 const CATEGORIES = ['social', 'content', 'mention', 'critical'];
 const CHANNELS = ['push', 'email'];
+const LABELS = { social: 'Social', content: 'Content', mention: 'Mentions', critical: 'Critical' };
 
-const $ = (id) => document.getElementById(id);
-
-/** Shows the panel for the signed-in user; `api(path, init)` adds their token. */
-export function showPreferences(api) {
-  const panel = $('prefs');
-  panel.hidden = false;
-  panel.open = false;
-  $('prefs-body').replaceChildren();
-  $('prefs-error').textContent = '';
-  panel.ontoggle = () => {
-    if (panel.open) void load(api);
-  };
-}
-
-export function hidePreferences() {
-  const panel = $('prefs');
-  panel.hidden = true;
-  panel.open = false;
-  panel.ontoggle = null;
-  $('prefs-body').replaceChildren();
-}
-
-async function load(api) {
-  $('prefs-error').textContent = '';
-  const res = await api('/v1/me/preferences');
-  if (!res.ok) {
-    $('prefs-error').textContent = `Preferences could not be loaded (HTTP ${res.status}).`;
-    return;
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === 'class') node.className = value;
+    else if (key.startsWith('aria-') || key === 'role' || key === 'for') node.setAttribute(key, value);
+    else node[key] = value;
   }
-  render(api, await res.json());
+  node.append(...children);
+  return node;
 }
 
-function render(api, prefs) {
-  const rows = CATEGORIES.map((category) => {
-    const tr = document.createElement('tr');
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = category;
-    tr.append(th);
-    for (const channel of CHANNELS) {
-      const td = document.createElement('td');
-      const input = document.createElement('input');
-      input.type = 'checkbox';
-      input.setAttribute('role', 'switch');
-      input.id = `pref-${category}-${channel}`;
-      input.setAttribute('aria-label', `${category} notifications by ${channel}`);
-      input.checked = prefs.categories?.[category]?.[channel] !== false;
-      input.addEventListener('change', () => void save(api, input, category, channel));
-      td.append(input);
-      tr.append(td);
-    }
-    return tr;
+/**
+ * The panel, for a user whose requests `api(path, init)` authorises. Returns the element and
+ * `load()`, which (re)reads the preferences into it.
+ */
+export function createPreferences(api, idPrefix = 'prefs') {
+  const status = el('p', { class: 'visually-hidden', id: `${idPrefix}-status`, 'aria-live': 'polite' });
+  const error = el('p', { class: 'error', role: 'alert' });
+  const body = el('tbody');
+  const table = el(
+    'table',
+    { class: 'prefs-table' },
+    el('caption', { class: 'visually-hidden' }, 'What reaches you, by kind and channel'),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'col' }, 'Kind'),
+        el('th', { scope: 'col' }, 'Push'),
+        el('th', { scope: 'col' }, 'Email'),
+      ),
+    ),
+    body,
+  );
+  const quietOn = el('input', { type: 'checkbox', id: `${idPrefix}-quiet-on`, role: 'switch' });
+  const start = el('input', { type: 'time', id: `${idPrefix}-quiet-start`, value: '22:00', required: true });
+  const end = el('input', { type: 'time', id: `${idPrefix}-quiet-end`, value: '07:00', required: true });
+  const zone = el('input', {
+    id: `${idPrefix}-timezone`,
+    autocomplete: 'off',
+    spellcheck: false,
+    placeholder: 'Europe/Paris',
   });
-  $('prefs-body').replaceChildren(...rows);
-}
+  const zones = el('datalist', { id: `${idPrefix}-zones` });
+  zone.setAttribute('list', zones.id);
+  const save = el('button', { type: 'submit', class: 'primary' }, 'Save');
+  const form = el(
+    'form',
+    { class: 'prefs-form' },
+    el(
+      'div',
+      { class: 'field switch-field' },
+      quietOn,
+      el('label', { for: quietOn.id }, 'Quiet hours (push waits until they end)'),
+    ),
+    el(
+      'div',
+      { class: 'field-row' },
+      el('div', { class: 'field' }, el('label', { for: start.id }, 'From'), start),
+      el('div', { class: 'field' }, el('label', { for: end.id }, 'Until'), end),
+    ),
+    el('div', { class: 'field' }, el('label', { for: zone.id }, 'Timezone'), zone, zones),
+    save,
+  );
+  const panel = el(
+    'div',
+    { class: 'prefs' },
+    el('h3', { class: 'prefs-heading' }, 'Channels'),
+    table,
+    el('h3', { class: 'prefs-heading' }, 'Quiet hours and timezone'),
+    form,
+    status,
+    error,
+  );
+  const syncQuiet = () => {
+    start.disabled = !quietOn.checked;
+    end.disabled = !quietOn.checked;
+  };
+  quietOn.addEventListener('change', syncQuiet);
 
-async function save(api, input, category, channel) {
-  const on = input.checked;
-  input.disabled = true;
-  $('prefs-error').textContent = '';
-  try {
-    const res = await api('/v1/me/preferences', {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ categories: { [category]: { [channel]: on } } }),
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    $('prefs-status').textContent = `${category} by ${channel} ${on ? 'on' : 'off'}`;
-  } catch (err) {
-    input.checked = !on;
-    $('prefs-error').textContent = `Not saved (${err.message}); the switch is back as it was.`;
-  } finally {
-    input.disabled = false;
+  async function patch(body, done, undo) {
+    error.textContent = '';
+    try {
+      const res = await api('/v1/me/preferences', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) {
+        const answer = await res.json().catch(() => undefined);
+        throw new Error(answer?.error?.message ?? `HTTP ${res.status}`);
+      }
+      status.textContent = done;
+    } catch (err) {
+      undo?.();
+      error.textContent = `Not saved (${err.message}).`;
+    }
   }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const quietHours = quietOn.checked ? { start: start.value, end: end.value } : null;
+    const timezone = zone.value.trim();
+    void patch(
+      { quietHours, ...(timezone === '' ? {} : { timezone }) },
+      quietOn.checked ? `Quiet hours ${start.value}–${end.value} saved` : 'Quiet hours off',
+    );
+  });
+
+  function render(prefs) {
+    const rows = CATEGORIES.map((category) => {
+      const tr = el('tr', {}, el('th', { scope: 'row' }, LABELS[category]));
+      for (const channel of CHANNELS) {
+        const input = el('input', {
+          type: 'checkbox',
+          role: 'switch',
+          id: `${idPrefix}-${category}-${channel}`,
+          'aria-label': `${category} notifications by ${channel}`,
+        });
+        input.checked = prefs.categories?.[category]?.[channel] !== false;
+        input.addEventListener('change', async () => {
+          const on = input.checked;
+          input.disabled = true;
+          await patch(
+            { categories: { [category]: { [channel]: on } } },
+            `${category} by ${channel} ${on ? 'on' : 'off'}`,
+            () => {
+              input.checked = !on;
+            },
+          );
+          input.disabled = false;
+        });
+        tr.append(el('td', {}, input));
+      }
+      return tr;
+    });
+    body.replaceChildren(...rows);
+    quietOn.checked = prefs.quietHours != null;
+    if (prefs.quietHours) {
+      start.value = prefs.quietHours.start;
+      end.value = prefs.quietHours.end;
+    }
+    syncQuiet();
+    zone.value = prefs.timezone ?? '';
+    if (zones.childElementCount === 0 && typeof Intl.supportedValuesOf === 'function') {
+      zones.append(...Intl.supportedValuesOf('timeZone').map((z) => el('option', { value: z })));
+    }
+  }
+
+  async function load() {
+    error.textContent = '';
+    const res = await api('/v1/me/preferences').catch(() => undefined);
+    if (!res?.ok) {
+      error.textContent = `Preferences could not be loaded (${res ? `HTTP ${res.status}` : 'offline'}).`;
+      return;
+    }
+    render(await res.json());
+  }
+
+  return { element: panel, load };
 }

@@ -4,11 +4,12 @@
 /**
  * Reads `url` as an event stream until `signal` aborts or the stream ends, calling
  * `onEvent({event, data, id})` per event. Resolves with the response status when it ends
- * (200 when the server closed an open stream).
+ * (200 when the server closed an open stream). `onOpen()`, when given, runs once the stream is open.
  */
-export async function readEvents(url, headers, onEvent, signal) {
+export async function readEvents(url, headers, onEvent, signal, onOpen) {
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal });
   if (!res.ok || res.body === null) return res.status;
+  onOpen?.();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {

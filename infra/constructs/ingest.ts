@@ -20,6 +20,12 @@ export const PUBLIC_PATHS = [
   '/sse.js',
   '/web-push.js',
   '/sw.js',
+  '/fanout-inbox.js',
+  '/inbox-api.js',
+  '/inbox-view.js',
+  '/inbox-styles.js',
+  '/inbox-list.js',
+  '/inbox-template.js',
   '/ops',
   '/ops.js',
   '/openapi.json',
@@ -217,6 +223,22 @@ export class FanoutIngest extends Construct {
       integration: inbox,
       authorizer,
     });
+    // Browsers on other origins (the embedded inbox element) preflight the end-user routes without
+    // credentials. The API's own CORS settings (`corsPreflight`) would answer for every route, the
+    // tenant's API-key routes too; this route sends only /v1/me/* preflights, unauthorized, to the
+    // inbox function, which answers them as `fanout serve` does (FANOUT_CORS_ORIGINS).
+    const [preflight] = api.addRoutes({
+      path: '/v1/me/{proxy+}',
+      methods: [apigw.HttpMethod.OPTIONS],
+      integration: inbox,
+    });
+    if (preflight !== undefined) {
+      Validations.of(preflight).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'CORS preflight of the end-user routes: browsers send it without credentials; it answers only which origins, methods and headers are allowed and reads no data.',
+      });
+    }
     const unsubscribe = api.addRoutes({
       path: UNSUBSCRIBE_PATH,
       methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD, apigw.HttpMethod.POST],

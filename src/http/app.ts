@@ -11,6 +11,7 @@ import { Metrics } from '../runtime/metrics.ts';
 import { createAuth } from './auth.ts';
 import { COMMON_HEADERS, clientErrorHandler } from './client-errors.ts';
 import type { RouteContext } from './context.ts';
+import { installCors } from './cors.ts';
 import { ApiError, ApiErrorCode, errorHandler, installErrorHandling } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
 import { type Rate, RequestLimits } from './rate-limit.ts';
@@ -82,6 +83,11 @@ export interface AppOptions {
   readonly webPushPublicKey?: (tenantId: string) => string | undefined;
   /** The push services' hosts a browser subscription may name (FANOUT_WEBPUSH_ENDPOINT_HOSTS). @default the known ones */
   readonly webPushEndpointHosts?: readonly string[];
+  /**
+   * Origins whose pages may call the end user's routes (`/v1/me/*`) from the browser
+   * (FANOUT_CORS_ORIGINS), or `*` for any. @default ['*']
+   */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** The live side: wake-ups for inbox streams and the operator's metrics. */
@@ -168,6 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('userId', '');
   installErrorHandling(app, logger);
+  installCors(app, options.corsOrigins);
   app.addSchema(errorSchema);
   await registerOpenApi(app);
 
@@ -269,17 +276,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(options.operatorTenantId === undefined ? {} : { operatorTenantId: options.operatorTenantId }),
   });
   const devTenantId = options.devTenantId;
-  await app.register(
-    webRoutes,
-    devTenantId === undefined
+  await app.register(webRoutes, {
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+    ...(devTenantId === undefined
       ? {}
       : {
           devTokens: {
             tenantId: devTenantId,
             issue: (userId: string) => tokens.issue({ tenantId: devTenantId, userId }, clock.now()),
           },
-        },
-  );
+        }),
+  });
   return app;
 }
 

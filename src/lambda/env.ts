@@ -20,6 +20,7 @@ import {
   apnsVariables,
   bodyLimit,
   celebrityThreshold,
+  corsOrigins,
   frequencyCaps,
   hmacSecret,
   publicBaseUrl,
@@ -121,6 +122,8 @@ export interface LambdaEnv {
   readonly cursorSecret?: string;
   /** FANOUT_BODY_LIMIT: largest request body, bytes, up to 10 MiB (API Gateway's own limit). @default 262144 */
   readonly bodyLimit: number;
+  /** FANOUT_CORS_ORIGINS: origins whose pages may call `/v1/me/*`, or `*`. @default ['*'] */
+  readonly corsOrigins: readonly string[];
   /**
    * FANOUT_UNSUBSCRIBE_SECRET: HMAC key of unsubscribe links, signed by the email consumer and
    * checked by the HTTP functions (the email consumer requires it with FANOUT_PUBLIC_BASE_URL).
@@ -191,6 +194,7 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
       maxReceiveCount: integer('FANOUT_MAX_RECEIVE_COUNT', { default: 4, min: 1, max: 1000 }),
       tokenTtlSeconds,
       bodyLimit,
+      corsOrigins,
       requestRates,
       webPushEndpointHosts,
       // Checked where it is served (http-adapter.ts): a bad key must cost the key route, not the API.

@@ -123,6 +123,7 @@ function appOptions(env: LambdaEnv) {
     ...(env.unsubscribeSecret === undefined ? {} : { unsubscribeSecret: env.unsubscribeSecret }),
     tokenTtlSeconds: env.tokenTtlSeconds,
     bodyLimit: env.bodyLimit,
+    corsOrigins: env.corsOrigins,
     ...rateOptions(env.requestRates),
     // One key for every tenant: per-tenant web push apps of a providers document are the push
     // consumer's alone, so their tenants' browsers cannot subscribe through this route.

@@ -16,6 +16,7 @@ import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
 import {
   bodyLimit,
   celebrityThreshold,
+  corsOrigins,
   frequencyCaps,
   hmacSecret,
   requestRates,
@@ -81,6 +82,8 @@ export interface RuntimeConfig {
    * @default unset: no proxy is trusted, the socket's peer is the client
    */
   readonly trustProxy?: number | string;
+  /** FANOUT_CORS_ORIGINS: origins whose pages may call `/v1/me/*` (see `./settings.ts`). @default ['*'] */
+  readonly corsOrigins: readonly string[];
   /**
    * FANOUT_MAX_STREAMS, FANOUT_STREAMS_PER_TENANT, FANOUT_STREAMS_PER_USER: live inbox streams of
    * the process (503 past it), of one tenant and of one user (429 past them).
@@ -197,6 +200,7 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
       'must be a hop count, or addresses, CIDRs or loopback, comma-separated',
     ),
     bodyLimit,
+    corsOrigins,
     devSignIn: oneOf('FANOUT_DEV_SIGNIN', ['on', 'off', 'auto'], { default: 'auto' }),
     opsTenant: text('FANOUT_OPS_TENANT', { default: 'dev' }),
     server: serverLimits,

@@ -107,6 +107,28 @@ export const webPushEndpointHosts: Setting<readonly string[] | undefined> = (rea
   return [...DEFAULT_WEB_PUSH_HOSTS, ...hosts];
 };
 
+/**
+ * FANOUT_CORS_ORIGINS: the origins (`https://app.example.com`, comma-separated) whose pages may
+ * call the end user's routes (`/v1/me/*`) and load the inbox element, or `*` for any. Those
+ * routes take a bearer token only, never a cookie, so `*` is safe. @default ['*']
+ */
+export const corsOrigins: Setting<readonly string[]> = (reader: SettingsReader) => {
+  const variable = 'FANOUT_CORS_ORIGINS';
+  const value = reader.text(variable);
+  if (value === undefined) return ['*'];
+  const origins = value
+    .split(',')
+    .map((o) => o.trim().toLowerCase())
+    .filter((o) => o !== '');
+  const valid = (o: string) =>
+    o === '*' ||
+    /^https?:\/\/([a-z0-9-]+\.)*[a-z0-9-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/.test(o);
+  if (origins.length === 0 || !origins.every(valid)) {
+    reader.report(variable, 'must be * or origins like https://app.example.com, comma-separated');
+  }
+  return origins;
+};
+
 /** Shortest HMAC key: below 128 bits a key is guessable offline from one token, cursor or link. */
 export const MIN_SECRET_BYTES = 16;
 

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { appOptions } from '../../src/cli/commands/serve.ts';
 import { createTenant } from '../../src/cli/commands/tenant.ts';
 import { localPipelineOptions } from '../../src/cli/demo/run.ts';
@@ -122,4 +122,17 @@ export async function launchBrowser(): Promise<BrowserContext & { dispose(): Pro
 export async function artifactsDir(): Promise<string> {
   await mkdir(ARTIFACTS, { recursive: true });
   return ARTIFACTS;
+}
+
+/**
+ * A screenshot into `test-artifacts/`, and into `docs/screenshots/` too when
+ * FANOUT_UPDATE_SCREENSHOTS=1: a test run must not dirty the checkout unless asked.
+ */
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  const shot = join(await artifactsDir(), name);
+  await page.screenshot({ path: shot });
+  if (process.env.FANOUT_UPDATE_SCREENSHOTS === '1') {
+    await mkdir(join(DOCS, 'screenshots'), { recursive: true });
+    await copyFile(shot, join(DOCS, 'screenshots', name));
+  }
 }

@@ -133,10 +133,12 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       await linked.getByRole('button', { name: 'Open inbox' }).click();
     }
     // Assess: the item is marked and has the focus
-    const item = linked.locator(`[data-id="${id}"]`);
+    const item = linked.locator(`fanout-inbox li[data-id="${id}"]`);
     await item.waitFor();
     expect(await item.getAttribute('class')).toMatch(/\blinked\b/);
-    expect(await linked.evaluate('document.activeElement?.dataset?.id')).toBe(id);
+    expect(
+      await linked.evaluate("document.querySelector('fanout-inbox').shadowRoot.activeElement?.dataset?.id"),
+    ).toBe(id);
     await linked.close();
   });
 });

@@ -215,17 +215,40 @@ describe('FanoutStack: HTTP API', () => {
           '/sse.js',
           '/web-push.js',
           '/sw.js',
+          '/fanout-inbox.js',
+          '/inbox-api.js',
+          '/inbox-view.js',
+          '/inbox-styles.js',
+          '/inbox-list.js',
+          '/inbox-template.js',
           '/ops',
           '/ops.js',
           '/openapi.json',
           '/docs',
           '/docs/{proxy+}',
         ].map((p) => `GET ${p}`),
+        'OPTIONS /v1/me/{proxy+}',
         'GET /v1/unsubscribe',
         'HEAD /v1/unsubscribe',
         'POST /v1/unsubscribe',
       ].sort(),
     );
+  });
+
+  it('sends the CORS preflight of /v1/me/* to the inbox API unauthorized, and sets no API-wide CORS', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter(
+      (r) => r.Properties.RouteKey === 'OPTIONS /v1/me/{proxy+}',
+    );
+    expect(routes).toHaveLength(1);
+    expect(routes[0]!.Properties.AuthorizationType).toBe('NONE');
+    const target: string = routes[0]!.Properties.Target['Fn::Join'][1][1].Ref;
+    expect(template.toJSON().Resources[target].Properties.IntegrationUri).toEqual({
+      'Fn::GetAtt': [logicalId(stack.ingest.inboxApi as never), 'Arn'],
+    });
+    // API Gateway's own CORS would answer for the tenant's API-key routes too.
+    for (const api of Object.values(template.findResources('AWS::ApiGatewayV2::Api'))) {
+      expect(api.Properties.CorsConfiguration).toBeUndefined();
+    }
   });
 
   it('sends the unsubscribe link to the inbox API, with no authorizer (its signed token is the credential)', () => {

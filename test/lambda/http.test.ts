@@ -180,6 +180,33 @@ describe('inbox API Lambda', () => {
     });
   });
 
+  it('answers the CORS preflight of /v1/me/* that API Gateway sends it unauthorized', async () => {
+    // Prepare
+    const h = harness(FunctionKind.InboxApi);
+    const handler = createInboxApiHandler(h.deps);
+    const get = fixture<APIGatewayProxyEventV2>('apigw-v2-get-inbox.json');
+    const { authorization: _credential, ...headers } = get.headers;
+    const preflight: APIGatewayProxyEventV2 = {
+      ...get,
+      rawQueryString: '',
+      headers: {
+        ...headers,
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
+      requestContext: { ...get.requestContext, http: { ...get.requestContext.http, method: 'OPTIONS' } },
+    };
+    // Act
+    const { result } = await captureOutput(() => handler(preflight, lambdaContext('fanout-inbox-api')));
+    // Assess
+    expect(result.statusCode).toBe(204);
+    expect(result.headers?.['access-control-allow-origin']).toBe('*');
+    expect(result.headers?.['access-control-allow-headers']).toBe(
+      'authorization, content-type, last-event-id',
+    );
+  });
+
   it('answers the live stream route 501 with the error envelope instead of hanging', async () => {
     // Prepare
     const h = harness(FunctionKind.InboxApi);

@@ -162,6 +162,7 @@ export function appOptions(config: RuntimeConfig) {
     operatorTenantId: config.opsTenant,
     server: config.server,
     streams: config.streams,
+    corsOrigins: config.corsOrigins,
     ...rateOptions(config.requestRates),
     ...(config.delivery.webPushEndpointHosts === undefined
       ? {}

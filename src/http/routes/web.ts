@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isLoopbackHost } from '../../lib/loopback.ts';
+import { allowedOrigin } from '../cors.ts';
 import { ApiError, ApiErrorCode } from '../errors.ts';
 import { userIdSchema } from '../schemas.ts';
 import type { IssuedToken } from '../user-tokens.ts';
@@ -22,6 +24,8 @@ export interface WebRoutesOptions {
    * who reaches the port can then read any dev user's inbox. Absent, those routes do not exist.
    */
   readonly devTokens?: DevTokens;
+  /** Origins whose pages may load the inbox element's modules (FANOUT_CORS_ORIGINS). @default ['*'] */
+  readonly corsOrigins?: readonly string[];
 }
 
 const DEFAULT_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
@@ -37,7 +41,31 @@ const PAGES: Readonly<Record<string, readonly [file: string, type: string]>> = {
   '/ops.js': ['ops.js', 'text/javascript; charset=utf-8'],
   '/web-push.js': ['web-push.js', 'text/javascript; charset=utf-8'],
   '/sw.js': ['sw.js', 'text/javascript; charset=utf-8'],
+  '/fanout-inbox.js': ['fanout-inbox.js', 'text/javascript; charset=utf-8'],
+  '/inbox-api.js': ['inbox-api.js', 'text/javascript; charset=utf-8'],
+  '/inbox-view.js': ['inbox-view.js', 'text/javascript; charset=utf-8'],
+  '/inbox-styles.js': ['inbox-styles.js', 'text/javascript; charset=utf-8'],
+  '/inbox-list.js': ['inbox-list.js', 'text/javascript; charset=utf-8'],
+  '/inbox-template.js': ['inbox-template.js', 'text/javascript; charset=utf-8'],
 };
+
+/**
+ * The inbox element and the modules it imports: other origins' pages load them (module scripts
+ * are fetched with CORS), so they carry the CORS header and may be cached for a while. An hour,
+ * then a cheap revalidation by ETag: a fix reaches every page within the hour, and the URL needs
+ * no version in it. `/preferences.js` and `/sse.js` are imported by the element too.
+ */
+const ELEMENT_MODULES = new Set([
+  '/fanout-inbox.js',
+  '/inbox-api.js',
+  '/inbox-view.js',
+  '/inbox-styles.js',
+  '/inbox-list.js',
+  '/inbox-template.js',
+  '/preferences.js',
+  '/sse.js',
+]);
+const ELEMENT_CACHE = 'public, max-age=3600, stale-while-revalidate=60';
 
 /**
  * The service worker controls the whole origin (scope `/`), which its place at the root already
@@ -49,12 +77,12 @@ const SERVICE_WORKER_HEADERS: Readonly<Record<string, Readonly<Record<string, st
 
 /**
  * Same-origin only, no inline code: the pages need nothing else, and a token in the page's memory
- * stays out of reach of injected markup. `no-referrer` keeps the stream's `access_token` out of
- * Referer headers.
+ * stays out of reach of injected markup. Images may also come from https (the inbox's avatars).
+ * `no-referrer` keeps the stream's `access_token` out of Referer headers.
  */
 const SECURITY_HEADERS = {
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: https:; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -66,16 +94,27 @@ const SECURITY_HEADERS = {
  */
 export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions = {}): Promise<void> {
   const root = opts.root ?? DEFAULT_ROOT;
+  const origins = opts.corsOrigins ?? ['*'];
   for (const [url, [file, type]] of Object.entries(PAGES)) {
     const body = readFileSync(join(root, file));
-    app.get(url, { schema: { hide: true } }, async (_request: FastifyRequest, reply: FastifyReply) =>
+    const element = ELEMENT_MODULES.has(url);
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+    app.get(url, { schema: { hide: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
       reply
         .headers(SECURITY_HEADERS)
         .header('content-type', type)
-        .header('cache-control', 'no-cache')
-        .headers(SERVICE_WORKER_HEADERS[url] ?? {})
-        .send(body),
-    );
+        .header('cache-control', element ? ELEMENT_CACHE : 'no-cache')
+        .header('etag', etag)
+        .headers(SERVICE_WORKER_HEADERS[url] ?? {});
+      if (element) {
+        const allow = allowedOrigin(origins, request.headers.origin);
+        if (allow !== undefined) reply.header('access-control-allow-origin', allow);
+        if (allow !== '*') reply.header('vary', 'Origin');
+        reply.header('cross-origin-resource-policy', 'cross-origin');
+      }
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.send(body);
+    });
   }
   if (opts.devTokens !== undefined) devRoutes(app, opts.devTokens);
 }
