@@ -66,6 +66,12 @@ export interface AuthorEvent {
    * (src/domain/retraction.ts).
    */
   readonly retracts?: string;
+  /**
+   * Set only on the event `DELETE /v1/events/{id}` appends (`deletionEvent`, retraction.ts): it
+   * carries the retracted event's type, object, recipients and time, so fan-out can name every row
+   * and the pointer that event wrote. Never accepted from a caller's body.
+   */
+  readonly retraction?: 'delete';
 }
 
 /** A row of one user's inbox (fan-out on write). */
@@ -233,5 +239,7 @@ export const Outcome = {
    */
   Unknown: 'unknown',
   DeadLettered: 'dead_lettered',
+  /** The event was retracted (an unlike, `DELETE /v1/events/{id}`) before the job was sent: nothing sent. */
+  Retracted: 'retracted',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];

@@ -1,4 +1,4 @@
-import type { InboxRow, NotificationId, UserId, UserKey } from '../domain/types.ts';
+import type { InboxRow, NotificationId, TenantId, UserId, UserKey } from '../domain/types.ts';
 import type { ArrivalMark } from './celebrity-feed.ts';
 
 export interface InboxPageOptions {
@@ -67,6 +67,21 @@ export interface Inbox {
    * with the number of rows written.
    */
   materialise(user: UserKey, rows: readonly InboxRow[], range: CatchUpRange): Promise<number>;
+  /**
+   * Records the tenant's event `eventId` as retracted (its tombstone), kept until `expiresAt`
+   * (epoch ms; the inbox TTL after the retraction, so it outlives every row the event could have
+   * written). Idempotent: recording it again keeps the later expiry.
+   */
+  recordRetraction(tenantId: TenantId, eventId: string, expiresAt: number): Promise<void>;
+  /** The ids among `eventIds` that the tenant has a retraction recorded for (another tenant's never count). */
+  retractedAmong(tenantId: TenantId, eventIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Deletes the user's rows with these ids, keeping the unread count exact (an unread row removed
+   * is no longer counted). Aggregated items are left alone (`retractFromGroup` takes an actor out
+   * of one), and so are ids the user has no row for: removing is idempotent. Resolves with the
+   * number of rows removed.
+   */
+  removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number>;
 }
 
 /** A row to mark read. */

@@ -31,6 +31,8 @@ export interface ChannelTotals {
   unknown: number;
   /** Distinct jobs that failed every receive and went to the dead-letter queue. */
   deadLettered: number;
+  /** Distinct jobs not sent because their event was retracted first. */
+  retracted: number;
 }
 
 /** What the audit log says about one tenant. */
@@ -54,6 +56,7 @@ const emptyTotals = (): ChannelTotals => ({
   failed: 0,
   unknown: 0,
   deadLettered: 0,
+  retracted: 0,
 });
 
 type Counted = Exclude<keyof ChannelTotals, 'jobs'>;
@@ -71,6 +74,7 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
   [Outcome.Failed]: { field: 'failed', perTarget: true },
   [Outcome.Unknown]: { field: 'unknown', perTarget: true },
   [Outcome.DeadLettered]: { field: 'deadLettered', perTarget: false },
+  [Outcome.Retracted]: { field: 'retracted', perTarget: false },
 };
 
 /** Counts one tenant's decisions in the audit log, each distinct delivery once. */

@@ -1,10 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { INBOX_TTL_MS } from '../../domain/ttl.ts';
-import type { InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
+import type { InboxRow, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { requireArray, requireInteger, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { mapLimit } from './concurrency.ts';
 import { awsCall } from './errors.ts';
 import {
@@ -29,6 +29,7 @@ import {
   validateMarks,
   validateRows,
 } from './inbox-items.ts';
+import { DynamoRetractions } from './inbox-retract.ts';
 import { conditional, readState, stateKey } from './inbox-state.ts';
 import type { RetryPolicy } from './retry.ts';
 
@@ -92,6 +93,7 @@ export class DynamoInbox implements Inbox {
   readonly #counter: UnreadCounter | undefined;
   readonly #catchUp: InboxCatchUp;
   readonly #groups: DynamoGroups;
+  readonly #retractions: DynamoRetractions;
 
   constructor(opts: DynamoInboxOptions) {
     this.#ctx = { documents: opts.documents, capacity: opts.capacity, retry: opts.retry };
@@ -110,6 +112,7 @@ export class DynamoInbox implements Inbox {
       indexed: this.#counter === undefined,
       clock: this.#clock,
     });
+    this.#retractions = new DynamoRetractions(this.#ctx, this.#table);
   }
 
   async putMany(rows: readonly InboxRow[]): Promise<void> {
@@ -296,6 +299,36 @@ export class DynamoInbox implements Inbox {
 
   materialise(user: UserKey, rows: readonly InboxRow[], range: CatchUpRange): Promise<number> {
     return this.#catchUp.materialise(user, rows, range);
+  }
+
+  /** inbox-retract.ts. */
+  async recordRetraction(tenantId: TenantId, eventId: string, expiresAt: number): Promise<void> {
+    requireText(tenantId, 'tenantId');
+    requireText(eventId, 'eventId');
+    requireInteger(expiresAt, 'expiresAt', 0, Number.MAX_SAFE_INTEGER);
+    await this.#retractions.record(tenantId, eventId, expiresAt);
+  }
+
+  async retractedAmong(tenantId: TenantId, eventIds: readonly string[]): Promise<Set<string>> {
+    requireText(tenantId, 'tenantId');
+    requireArray(eventIds, 'eventIds');
+    eventIds.forEach((id, i) => requireText(id, `eventIds[${i}]`));
+    return this.#retractions.among(tenantId, eventIds);
+  }
+
+  /**
+   * inbox-retract.ts. In counter mode the rows are first marked read the exact way markRead does
+   * (off the counter in one transaction with it), then deleted: a crash in between leaves read
+   * rows, whose delete on the retry changes no count.
+   */
+  async removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number> {
+    requireUser(user);
+    requireArray(ids, 'ids');
+    ids.forEach((id, i) => requireText(id, `ids[${i}]`));
+    const distinct = [...new Set(ids)];
+    if (distinct.length === 0) return 0;
+    if (this.#counter !== undefined) await this.#counter.markRows(user, distinct);
+    return this.#retractions.remove(user, distinct);
   }
 
   /** Marks one row read if it is an unread row of this user (true); anything else is a no-op. */

@@ -1,13 +1,14 @@
 import type { StatementSync } from 'node:sqlite';
 import { CatchUpConflictError, ValidationError } from '../../domain/errors.ts';
 import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
-import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
+import type { Category, InboxRow, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { requireArray, requireInteger, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { EmbeddedGroups, shownActors } from './inbox-groups.ts';
+import { EmbeddedRetractions } from './inbox-retract.ts';
 import { createInboxSchema, UNREAD_FOLD_AT } from './inbox-schema.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
 import { storeStep } from './store-step.ts';
@@ -77,6 +78,7 @@ export class EmbeddedInbox implements Inbox {
   readonly #ttlMs: number;
   readonly #foldAt: number;
   readonly #groups: EmbeddedGroups;
+  readonly #retractions: EmbeddedRetractions;
   readonly #s: Record<
     | 'insert'
     | 'page'
@@ -160,6 +162,7 @@ export class EmbeddedInbox implements Inbox {
       return statements;
     });
     this.#groups = storeStep('inbox set-up', () => new EmbeddedGroups(sqlite));
+    this.#retractions = storeStep('inbox set-up', () => new EmbeddedRetractions(sqlite));
   }
 
   /**
@@ -329,7 +332,32 @@ export class EmbeddedInbox implements Inbox {
     ) {
       await new Promise((resolve) => setImmediate(resolve));
     }
+    storeStep('inbox purge retractions', () => this.#retractions.purge(now));
     return { rows };
+  }
+
+  async recordRetraction(tenantId: TenantId, eventId: string, expiresAt: number): Promise<void> {
+    requireText(tenantId, 'tenantId');
+    requireText(eventId, 'eventId');
+    requireInteger(expiresAt, 'expiresAt', 0, Number.MAX_SAFE_INTEGER);
+    storeStep('inbox record retraction', () => this.#retractions.record(tenantId, eventId, expiresAt));
+  }
+
+  async retractedAmong(tenantId: TenantId, eventIds: readonly string[]): Promise<Set<string>> {
+    requireText(tenantId, 'tenantId');
+    requireArray(eventIds, 'eventIds');
+    eventIds.forEach((id, i) => requireText(id, `eventIds[${i}]`));
+    return storeStep('inbox retracted among', () => this.#retractions.among(tenantId, eventIds));
+  }
+
+  async removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number> {
+    requireUser(user);
+    requireArray(ids, 'ids');
+    ids.forEach((id, i) => requireText(id, `ids[${i}]`));
+    if (ids.length === 0) return 0;
+    return storeStep('inbox remove rows', () =>
+      this.#db.transaction(() => this.#retractions.remove(user, ids)),
+    );
   }
 
   /**
