@@ -312,7 +312,7 @@ export class DynamoInbox implements Inbox {
   async retractedAmong(tenantId: TenantId, eventIds: readonly string[]): Promise<Set<string>> {
     requireText(tenantId, 'tenantId');
     requireArray(eventIds, 'eventIds');
-    eventIds.forEach((id, i) => requireText(id, `eventIds[${i}]`));
+    for (const [i, id] of eventIds.entries()) requireText(id, `eventIds[${i}]`);
     return this.#retractions.among(tenantId, eventIds);
   }
 
@@ -324,7 +324,7 @@ export class DynamoInbox implements Inbox {
   async removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number> {
     requireUser(user);
     requireArray(ids, 'ids');
-    ids.forEach((id, i) => requireText(id, `ids[${i}]`));
+    for (const [i, id] of ids.entries()) requireText(id, `ids[${i}]`);
     const distinct = [...new Set(ids)];
     if (distinct.length === 0) return 0;
     if (this.#counter !== undefined) await this.#counter.markRows(user, distinct);

@@ -346,14 +346,14 @@ export class EmbeddedInbox implements Inbox {
   async retractedAmong(tenantId: TenantId, eventIds: readonly string[]): Promise<Set<string>> {
     requireText(tenantId, 'tenantId');
     requireArray(eventIds, 'eventIds');
-    eventIds.forEach((id, i) => requireText(id, `eventIds[${i}]`));
+    for (const [i, id] of eventIds.entries()) requireText(id, `eventIds[${i}]`);
     return storeStep('inbox retracted among', () => this.#retractions.among(tenantId, eventIds));
   }
 
   async removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number> {
     requireUser(user);
     requireArray(ids, 'ids');
-    ids.forEach((id, i) => requireText(id, `ids[${i}]`));
+    for (const [i, id] of ids.entries()) requireText(id, `ids[${i}]`);
     if (ids.length === 0) return 0;
     return storeStep('inbox remove rows', () =>
       this.#db.transaction(() => this.#retractions.remove(user, ids)),
