@@ -96,7 +96,9 @@ class DeliveryBatch<T extends DeliveryTarget> {
   }
 
   async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
-    const works = await Promise.all(records.map((record) => this.#prepare(record)));
+    const jobs = records.map((record) => parseJob(record, this.#driver.channel));
+    const retracted = await this.#retracted(jobs);
+    const works = await Promise.all(records.map((record, i) => this.#prepare(record, jobs[i], retracted)));
     await this.#targets();
     await this.#admit();
     await this.#claim(works);
@@ -109,14 +111,52 @@ class DeliveryBatch<T extends DeliveryTarget> {
     };
   }
 
-  /** Everything before the dedup claim: parse, wait, preferences, decision, targets. */
-  async #prepare(record: SQSRecord): Promise<Work<T>> {
+  /**
+   * The batch's jobs whose event has a tombstone (`retractionKey`s), one call per tenant; the
+   * error when they could not be read, so every job is retried with nothing sent.
+   */
+  async #retracted(jobs: readonly (DeliveryJob | undefined)[]): Promise<Set<string> | { error: unknown }> {
+    const found = new Set<string>();
+    const store = this.#deps.retractions;
+    if (store === undefined) return found;
+    const byTenant = new Map<string, Set<string>>();
+    for (const job of jobs) {
+      if (job === undefined) continue;
+      const ids = byTenant.get(job.tenantId) ?? new Set<string>();
+      ids.add(job.eventId);
+      byTenant.set(job.tenantId, ids);
+    }
+    try {
+      for (const [tenantId, ids] of byTenant) {
+        for (const id of await store.retractedAmong(tenantId, [...ids]))
+          found.add(retractionKey(tenantId, id));
+      }
+    } catch (error) {
+      return { error };
+    }
+    return found;
+  }
+
+  /** Everything before the dedup claim: retraction, wait, preferences, decision, targets. */
+  async #prepare(
+    record: SQSRecord,
+    job: DeliveryJob | undefined,
+    retracted: Set<string> | { error: unknown },
+  ): Promise<Work<T>> {
     const attempt = receiveCount(record);
-    const job = parseJob(record, this.#driver.channel);
     const work: Work<T> = { record, attempt, job, failed: false, entries: [], sends: [] };
     if (job === undefined) {
       this.#logger.warn('poison delivery message', { messageId: record.messageId, attempt });
       work.failed = true;
+      return work;
+    }
+    if (!(retracted instanceof Set)) {
+      this.#fail(work, 'retractions not readable; nothing sent', retracted.error);
+      return work;
+    }
+    // Checked before quiet hours too: a deferred job of a retracted event ends here when it comes back.
+    if (retracted.has(retractionKey(job.tenantId, job.eventId))) {
+      work.entries.push(this.#entry(work, job, Outcome.Retracted, { reason: 'retracted' }));
       return work;
     }
     if (job.notBefore !== undefined && job.notBefore > this.#now) {
@@ -406,6 +446,10 @@ class DeliveryBatch<T extends DeliveryTarget> {
       attempt: work.attempt,
     };
   }
+}
+
+function retractionKey(tenantId: string, eventId: string): string {
+  return `${tenantId}\n${eventId}`;
 }
 
 function isNoTarget<T>(value: readonly T[] | NoTarget): value is NoTarget {

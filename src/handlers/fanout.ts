@@ -6,6 +6,7 @@ import { notificationId, POINTER_RECIPIENT } from '../domain/ids.ts';
 import { type TypePolicy, typePolicy } from '../domain/policy.ts';
 import { retractedType } from '../domain/retraction.ts';
 import { decideTier, type TierPolicy } from '../domain/tier.ts';
+import { INBOX_TTL_MS } from '../domain/ttl.ts';
 import {
   type AuthorEvent,
   type CelebrityPointer,
@@ -42,9 +43,11 @@ export interface FanoutDeps {
   readonly aggregation?: AggregationRules;
 }
 
-/** Fan-out's own deps within one batch: where aggregated rows are held. */
+/** Fan-out's own deps within one batch: where aggregated rows are held, and what is retracted. */
 interface BatchDeps extends FanoutDeps {
   readonly rows: RowBuffer;
+  /** `retractionKey`s of the batch's events that have a tombstone, and of those it retracts. */
+  readonly retracted: Set<string>;
 }
 
 /**
@@ -71,9 +74,20 @@ export async function fanOut(
   deps: FanoutDeps,
 ): Promise<KinesisStreamBatchResponse> {
   const logger = deps.logger ?? silentLogger;
+  const decoded = event.Records.map((record) => ({ record, event: decodeRecord(record, logger) }));
+  let retracted: Set<string>;
+  try {
+    retracted = await tombstonesOf(decoded, deps.inbox);
+  } catch (err) {
+    const first = event.Records[0];
+    logger.warn('retractions not readable; the batch is retried', { error: errorName(err) });
+    return {
+      batchItemFailures: first === undefined ? [] : [{ itemIdentifier: first.kinesis.sequenceNumber }],
+    };
+  }
   const jobs = new JobBuffer(deps.queues);
   const rows = new RowBuffer(deps.inbox);
-  const buffered: BatchDeps = { ...deps, queues: jobs.sinks as FanoutDeps['queues'], rows };
+  const buffered: BatchDeps = { ...deps, queues: jobs.sinks as FanoutDeps['queues'], rows, retracted };
   // Aggregated rows are written before the jobs that follow them: never a job for an unwritten row.
   const buffer = {
     mark: () => ({ jobs: jobs.mark(), rows: rows.mark() }),
@@ -95,11 +109,17 @@ export async function fanOut(
   const failAt = (record: KinesisStreamRecord) => ({
     batchItemFailures: [{ itemIdentifier: (firstHeld ?? record).kinesis.sequenceNumber }],
   });
-  for (const record of event.Records) {
-    const authorEvent = decodeRecord(record, logger);
+  for (const { record, event: authorEvent } of decoded) {
     // An undecodable record can never be processed: retrying it would stall the shard (and every
     // author on it) until the record expires from the stream. It is logged and skipped instead.
     if (authorEvent === undefined) continue;
+    // Retracted before fan-out reached it (a deletion that overtook its event, or an earlier
+    // record of this batch): it writes nothing and sends nothing.
+    if (
+      authorEvent.retracts === undefined &&
+      retracted.has(retractionKey(authorEvent.tenantId, authorEvent.id))
+    )
+      continue;
     const mark = buffer.mark();
     try {
       await fanOutEvent(authorEvent, buffered);
@@ -141,6 +161,30 @@ export async function fanOut(
     return firstHeld === undefined ? { batchItemFailures: [] } : failAt(firstHeld);
   }
   return { batchItemFailures: [] };
+}
+
+/** The tombstones among the batch's events: one `retractedAmong` call per tenant in the batch. */
+async function tombstonesOf(
+  decoded: readonly { readonly event: AuthorEvent | undefined }[],
+  inbox: Inbox,
+): Promise<Set<string>> {
+  const byTenant = new Map<string, string[]>();
+  for (const { event } of decoded) {
+    if (event === undefined || event.retracts !== undefined) continue;
+    const ids = byTenant.get(event.tenantId) ?? [];
+    ids.push(event.id);
+    byTenant.set(event.tenantId, ids);
+  }
+  const found = new Set<string>();
+  for (const [tenantId, ids] of byTenant) {
+    for (const id of await inbox.retractedAmong(tenantId, ids)) found.add(retractionKey(tenantId, id));
+  }
+  return found;
+}
+
+/** One retracted event of one tenant, as the batch's set holds it. */
+function retractionKey(tenantId: string, eventId: string): string {
+  return `${tenantId}\n${eventId}`;
 }
 
 function decodeRecord(record: KinesisStreamRecord, logger: Logger): AuthorEvent | undefined {
@@ -195,11 +239,16 @@ async function fanOutEvent(event: AuthorEvent, deps: BatchDeps): Promise<void> {
 }
 
 /**
- * A retracting event (an `unlike`): notifies nobody, and takes its actor out of the group the
- * retracted event joined, in the inbox of every recipient and follower of the actor (the
- * audience that event had, as far as the follower graph still knows it). Idempotent: a second
- * retraction, or one of an event that never aggregated, changes nothing. Events that did not
- * aggregate keep their rows (docs/architecture.md, "Retraction").
+ * A retracting event (an `unlike`, or the deletion `DELETE /v1/events/{id}` appends): notifies
+ * nobody. First it records the retracted event's tombstone (kept for the inbox TTL): should the
+ * retracted event reach fan-out later, it writes nothing, and the delivery consumers send none of
+ * its jobs still queued. Then it takes the actor out of the group the retracted event joined, in
+ * the inbox of every recipient and follower of the actor (the audience that event had, as far as
+ * the follower graph still knows it). A deletion (`retraction: 'delete'`) carries the retracted
+ * event's type and time, so it also removes the event's own rows (their ids are derived from the
+ * event id, the user and the time) and, for a celebrity's event, the rows catch-up copied in and
+ * then the pointer itself (last, so a retry after a crash still finds it and repeats the rest).
+ * Idempotent: a second retraction changes nothing (docs/architecture.md, "Retraction").
  */
 async function retract(
   event: AuthorEvent,
@@ -207,19 +256,35 @@ async function retract(
   rules: AggregationPolicy,
   deps: BatchDeps,
 ): Promise<void> {
-  const groupKey = groupKeyOf({ ...event, type: retractedType(event.type) }, rules);
-  if (groupKey === undefined) return;
+  await deps.inbox.recordRetraction(event.tenantId, retracts, deps.clock.now() + INBOX_TTL_MS);
+  deps.retracted.add(retractionKey(event.tenantId, retracts));
+  const whole = event.retraction === 'delete';
+  // A deletion carries the retracted event's own type; an unlike names it by its prefix.
+  const type = whole ? event.type : retractedType(event.type);
+  const groupKey = groupKeyOf({ ...event, type }, rules);
+  if (groupKey === undefined && !whole) return;
   // The retracted event's rows may still be held in this batch: write them first, so the
   // retraction finds them (the order of an author's events is the order of their effects).
   await deps.rows.flush();
+  const original: AuthorEvent = { ...event, id: retracts };
+  const pointer = whole ? await deps.feed.get(event.tenantId, pointerId(original)) : undefined;
+  const undo = (userId: UserId, recipient: boolean): Promise<unknown> => {
+    const user: UserKey = { tenantId: event.tenantId, userId };
+    const ids: string[] = [];
+    // A celebrity's follower saw the pointer; a recipient saw a row (or the pointer, when following).
+    if (pointer !== undefined) ids.push(pointer.id);
+    const ownRow = recipient || pointer === undefined;
+    if (ownRow && whole && groupKey === undefined)
+      ids.push(notificationId(retracts, userId, event.occurredAt));
+    const steps: Promise<unknown>[] = [];
+    if (ownRow && groupKey !== undefined)
+      steps.push(deps.inbox.retractFromGroup(user, groupKey, event.actorId, retracts));
+    if (ids.length > 0) steps.push(deps.inbox.removeRows(user, ids));
+    return Promise.all(steps);
+  };
   const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
-  const take = (users: readonly UserId[]) =>
-    Promise.all(
-      users.map((userId) =>
-        deps.inbox.retractFromGroup({ tenantId: event.tenantId, userId }, groupKey, event.actorId, retracts),
-      ),
-    );
-  await take((event.recipients ?? []).filter((r) => r !== event.actorId));
+  const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);
+  await Promise.all(recipients.map((userId) => undo(userId, true)));
   let after: string | undefined;
   do {
     const page = await deps.graph.pageFollowers(author, {
@@ -227,9 +292,11 @@ async function retract(
       ...(after === undefined ? {} : { after }),
     });
     const audience = page.followers.filter((f) => f !== event.actorId);
-    for (let i = 0; i < audience.length; i += 100) await take(audience.slice(i, i + 100));
+    for (let i = 0; i < audience.length; i += 100)
+      await Promise.all(audience.slice(i, i + 100).map((userId) => undo(userId, false)));
     after = page.next;
   } while (after !== undefined);
+  if (pointer !== undefined) await deps.feed.remove(event.tenantId, event.actorId, pointer.id);
 }
 
 /**
