@@ -102,7 +102,7 @@ async function rowsFor(
   // A pointer being retracted right now may still be found: its tombstone is written first.
   const retracted = await deps.inbox.retractedAmong(
     user.tenantId,
-    pointers.map((p) => p.eventId),
+    pointers.map((p) => ({ eventId: p.eventId, actorId: p.authorId })),
   );
   return pointers.filter((p) => !retracted.has(p.eventId)).map((p) => pointerRow(user, p));
 }

@@ -7,6 +7,7 @@ import { type DeliveryJob, Outcome, type Preferences } from '../domain/types.ts'
 import { errorName } from '../lib/error-name.ts';
 import { ClaimState } from '../ports/dedup-store.ts';
 import { MAX_DELAY_SECONDS } from '../ports/delivery-queue.ts';
+import type { EventRef } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type {
   Admission,
@@ -119,17 +120,17 @@ class DeliveryBatch<T extends DeliveryTarget> {
     const found = new Set<string>();
     const store = this.#deps.retractions;
     if (store === undefined) return found;
-    const byTenant = new Map<string, Set<string>>();
+    const byTenant = new Map<string, EventRef[]>();
     for (const job of jobs) {
       if (job === undefined) continue;
-      const ids = byTenant.get(job.tenantId) ?? new Set<string>();
-      ids.add(job.eventId);
-      byTenant.set(job.tenantId, ids);
+      const refs = byTenant.get(job.tenantId) ?? [];
+      refs.push({ eventId: job.eventId, actorId: job.actorId });
+      byTenant.set(job.tenantId, refs);
     }
     try {
-      for (const [tenantId, ids] of byTenant) {
-        for (const id of await store.retractedAmong(tenantId, [...ids]))
-          found.add(retractionKey(tenantId, id));
+      for (const [tenantId, refs] of byTenant) {
+        const ids = await store.retractedAmong(tenantId, refs);
+        for (const ref of refs) if (ids.has(ref.eventId)) found.add(retractionKey(tenantId, ref));
       }
     } catch (error) {
       return { error };
@@ -155,7 +156,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
       return work;
     }
     // Checked before quiet hours too: a deferred job of a retracted event ends here when it comes back.
-    if (retracted.has(retractionKey(job.tenantId, job.eventId))) {
+    if (retracted.has(retractionKey(job.tenantId, job))) {
       work.entries.push(this.#entry(work, job, Outcome.Retracted, { reason: 'retracted' }));
       return work;
     }
@@ -448,8 +449,8 @@ class DeliveryBatch<T extends DeliveryTarget> {
   }
 }
 
-function retractionKey(tenantId: string, eventId: string): string {
-  return `${tenantId}\n${eventId}`;
+function retractionKey(tenantId: string, ref: EventRef): string {
+  return `${tenantId}\n${ref.actorId}\n${ref.eventId}`;
 }
 
 function isNoTarget<T>(value: readonly T[] | NoTarget): value is NoTarget {

@@ -22,7 +22,7 @@ import type { CelebrityFeed } from '../ports/celebrity-feed.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue } from '../ports/delivery-queue.ts';
 import type { FollowerGraph } from '../ports/follower-graph.ts';
-import type { Inbox } from '../ports/inbox.ts';
+import type { EventRef, Inbox } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import { type AggregationRules, defaultAggregationRules } from './aggregation.ts';
 import { JobBuffer } from './job-buffer.ts';
@@ -115,10 +115,8 @@ export async function fanOut(
     if (authorEvent === undefined) continue;
     // Retracted before fan-out reached it (a deletion that overtook its event, or an earlier
     // record of this batch): it writes nothing and sends nothing.
-    if (
-      authorEvent.retracts === undefined &&
-      retracted.has(retractionKey(authorEvent.tenantId, authorEvent.id))
-    )
+    const ref = { eventId: authorEvent.id, actorId: authorEvent.actorId };
+    if (authorEvent.retracts === undefined && retracted.has(retractionKey(authorEvent.tenantId, ref)))
       continue;
     const mark = buffer.mark();
     try {
@@ -168,23 +166,24 @@ async function tombstonesOf(
   decoded: readonly { readonly event: AuthorEvent | undefined }[],
   inbox: Inbox,
 ): Promise<Set<string>> {
-  const byTenant = new Map<string, string[]>();
+  const byTenant = new Map<string, EventRef[]>();
   for (const { event } of decoded) {
     if (event === undefined || event.retracts !== undefined) continue;
-    const ids = byTenant.get(event.tenantId) ?? [];
-    ids.push(event.id);
-    byTenant.set(event.tenantId, ids);
+    const refs = byTenant.get(event.tenantId) ?? [];
+    refs.push({ eventId: event.id, actorId: event.actorId });
+    byTenant.set(event.tenantId, refs);
   }
   const found = new Set<string>();
-  for (const [tenantId, ids] of byTenant) {
-    for (const id of await inbox.retractedAmong(tenantId, ids)) found.add(retractionKey(tenantId, id));
+  for (const [tenantId, refs] of byTenant) {
+    const ids = await inbox.retractedAmong(tenantId, refs);
+    for (const ref of refs) if (ids.has(ref.eventId)) found.add(retractionKey(tenantId, ref));
   }
   return found;
 }
 
-/** One retracted event of one tenant, as the batch's set holds it. */
-function retractionKey(tenantId: string, eventId: string): string {
-  return `${tenantId}\n${eventId}`;
+/** One retracted event of one tenant and actor, as the batch's set holds it. */
+function retractionKey(tenantId: string, ref: EventRef): string {
+  return `${tenantId}\n${ref.actorId}\n${ref.eventId}`;
 }
 
 function decodeRecord(record: KinesisStreamRecord, logger: Logger): AuthorEvent | undefined {
@@ -256,8 +255,9 @@ async function retract(
   rules: AggregationPolicy,
   deps: BatchDeps,
 ): Promise<void> {
-  await deps.inbox.recordRetraction(event.tenantId, retracts, deps.clock.now() + INBOX_TTL_MS);
-  deps.retracted.add(retractionKey(event.tenantId, retracts));
+  const ref = { eventId: retracts, actorId: event.actorId };
+  await deps.inbox.recordRetraction(event.tenantId, ref, deps.clock.now() + INBOX_TTL_MS);
+  deps.retracted.add(retractionKey(event.tenantId, ref));
   const whole = event.retraction === 'delete';
   // A deletion carries the retracted event's own type; an unlike names it by its prefix.
   const type = whole ? event.type : retractedType(event.type);

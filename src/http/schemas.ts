@@ -59,6 +59,14 @@ export const errorResponses = { '4xx': errorRef, '5xx': errorRef } as const;
 
 export const noContent = { type: 'null', description: 'No content' } as const;
 
+/** An event id as a caller chose it (the `id` of `POST /v1/events`). */
+export const eventIdSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: EVENT_LIMITS.idMaxLength,
+  pattern: ID_PATTERN,
+} as const;
+
 export const eventBodySchema = {
   type: 'object',
   required: ['id', 'type', 'actorId'],

@@ -68,13 +68,17 @@ export interface Inbox {
    */
   materialise(user: UserKey, rows: readonly InboxRow[], range: CatchUpRange): Promise<number>;
   /**
-   * Records the tenant's event `eventId` as retracted (its tombstone), kept until `expiresAt`
-   * (epoch ms; the inbox TTL after the retraction, so it outlives every row the event could have
-   * written). Idempotent: recording it again keeps the later expiry.
+   * Records the tenant's event `ref.eventId` of actor `ref.actorId` as retracted (its tombstone),
+   * kept until `expiresAt` (epoch ms; the inbox TTL after the retraction, so it outlives every row
+   * the event could have written). Idempotent. Keyed by the actor as well, so a retraction naming
+   * another actor's event never silences that event.
    */
-  recordRetraction(tenantId: TenantId, eventId: string, expiresAt: number): Promise<void>;
-  /** The ids among `eventIds` that the tenant has a retraction recorded for (another tenant's never count). */
-  retractedAmong(tenantId: TenantId, eventIds: readonly string[]): Promise<Set<string>>;
+  recordRetraction(tenantId: TenantId, ref: EventRef, expiresAt: number): Promise<void>;
+  /**
+   * The event ids among `refs` that the tenant has a retraction recorded for, by the same actor
+   * (another tenant's or another actor's never count).
+   */
+  retractedAmong(tenantId: TenantId, refs: readonly EventRef[]): Promise<Set<string>>;
   /**
    * Deletes the user's rows with these ids, keeping the unread count exact (an unread row removed
    * is no longer counted). Aggregated items are left alone (`retractFromGroup` takes an actor out
@@ -82,6 +86,12 @@ export interface Inbox {
    * number of rows removed.
    */
   removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number>;
+}
+
+/** An event by its id and its actor: what a retraction tombstone is keyed by. */
+export interface EventRef {
+  readonly eventId: string;
+  readonly actorId: UserId;
 }
 
 /** A row to mark read. */

@@ -7,6 +7,7 @@ import type { Inbox } from '../../src/ports/inbox.ts';
 import { inboxRow as row } from '../support/rows.ts';
 import { inboxCatchUpContract } from './inbox-catch-up.contract.ts';
 import { inboxGroupsContract } from './inbox-groups.contract.ts';
+import { inboxRetractContract } from './inbox-retract.contract.ts';
 
 /** What a suite run needs: a fresh, empty inbox per test. */
 export interface InboxHarness {
@@ -287,4 +288,5 @@ export function inboxContract(name: string, make: () => Promise<InboxHarness>): 
   });
   inboxCatchUpContract(name, make);
   inboxGroupsContract(name, make);
+  inboxRetractContract(name, make);
 }

@@ -3,8 +3,9 @@ import { INBOX_TTL_MS } from '../../domain/ttl.ts';
 import type { InboxRow, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import type { CatchUpRange, EventRef, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
 import { requireArray, requireInteger, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { requireRef } from '../checks/retraction.ts';
 import { mapLimit } from './concurrency.ts';
 import { awsCall } from './errors.ts';
 import {
@@ -302,22 +303,22 @@ export class DynamoInbox implements Inbox {
   }
 
   /** inbox-retract.ts. */
-  async recordRetraction(tenantId: TenantId, eventId: string, expiresAt: number): Promise<void> {
+  async recordRetraction(tenantId: TenantId, ref: EventRef, expiresAt: number): Promise<void> {
     requireText(tenantId, 'tenantId');
-    requireText(eventId, 'eventId');
+    requireRef(ref, 'ref');
     requireInteger(expiresAt, 'expiresAt', 0, Number.MAX_SAFE_INTEGER);
-    await this.#retractions.record(tenantId, eventId, expiresAt);
+    await this.#retractions.record(tenantId, ref, expiresAt);
   }
 
-  async retractedAmong(tenantId: TenantId, eventIds: readonly string[]): Promise<Set<string>> {
+  async retractedAmong(tenantId: TenantId, refs: readonly EventRef[]): Promise<Set<string>> {
     requireText(tenantId, 'tenantId');
-    requireArray(eventIds, 'eventIds');
-    for (const [i, id] of eventIds.entries()) requireText(id, `eventIds[${i}]`);
-    return this.#retractions.among(tenantId, eventIds);
+    requireArray(refs, 'refs');
+    for (const [i, ref] of refs.entries()) requireRef(ref, `refs[${i}]`);
+    return this.#retractions.among(tenantId, refs);
   }
 
   /**
-   * inbox-retract.ts. In counter mode the rows are first marked read the exact way markRead does
+   * inbox-retract.ts. In counter mode the plain rows among the ids are first marked read the exact way markRead does
    * (off the counter in one transaction with it), then deleted: a crash in between leaves read
    * rows, whose delete on the retry changes no count.
    */
@@ -327,8 +328,12 @@ export class DynamoInbox implements Inbox {
     for (const [i, id] of ids.entries()) requireText(id, `ids[${i}]`);
     const distinct = [...new Set(ids)];
     if (distinct.length === 0) return 0;
-    if (this.#counter !== undefined) await this.#counter.markRows(user, distinct);
-    return this.#retractions.remove(user, distinct);
+    if (this.#counter === undefined) return this.#retractions.remove(user, distinct);
+    // Only plain rows: markRows would mark an aggregated item read too.
+    const plain = await this.#retractions.plainRows(user, distinct);
+    if (plain.length === 0) return 0;
+    await this.#counter.markRows(user, plain);
+    return this.#retractions.remove(user, plain);
   }
 
   /** Marks one row read if it is an unread row of this user (true); anything else is a no-op. */

@@ -3,8 +3,9 @@ import { CatchUpConflictError, ValidationError } from '../../domain/errors.ts';
 import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
 import type { Category, InboxRow, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
-import type { CatchUpRange, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import type { CatchUpRange, EventRef, Inbox, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
 import { requireArray, requireInteger, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { requireRef } from '../checks/retraction.ts';
 import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { EmbeddedGroups, shownActors } from './inbox-groups.ts';
@@ -336,18 +337,18 @@ export class EmbeddedInbox implements Inbox {
     return { rows };
   }
 
-  async recordRetraction(tenantId: TenantId, eventId: string, expiresAt: number): Promise<void> {
+  async recordRetraction(tenantId: TenantId, ref: EventRef, expiresAt: number): Promise<void> {
     requireText(tenantId, 'tenantId');
-    requireText(eventId, 'eventId');
+    requireRef(ref, 'ref');
     requireInteger(expiresAt, 'expiresAt', 0, Number.MAX_SAFE_INTEGER);
-    storeStep('inbox record retraction', () => this.#retractions.record(tenantId, eventId, expiresAt));
+    storeStep('inbox record retraction', () => this.#retractions.record(tenantId, ref, expiresAt));
   }
 
-  async retractedAmong(tenantId: TenantId, eventIds: readonly string[]): Promise<Set<string>> {
+  async retractedAmong(tenantId: TenantId, refs: readonly EventRef[]): Promise<Set<string>> {
     requireText(tenantId, 'tenantId');
-    requireArray(eventIds, 'eventIds');
-    for (const [i, id] of eventIds.entries()) requireText(id, `eventIds[${i}]`);
-    return storeStep('inbox retracted among', () => this.#retractions.among(tenantId, eventIds));
+    requireArray(refs, 'refs');
+    for (const [i, ref] of refs.entries()) requireRef(ref, `refs[${i}]`);
+    return storeStep('inbox retracted among', () => this.#retractions.among(tenantId, refs));
   }
 
   async removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number> {
