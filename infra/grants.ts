@@ -104,8 +104,15 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   for (const consumer of Object.values(fns.consumers)) {
     tableAccess(tables.preferences, consumer, 'read');
     res.auditStream?.grantPutRecords(consumer);
-    // Tombstones of retracted events: one BatchGetItem per batch, nothing else of the inbox.
-    tables.inbox.grant(consumer, 'dynamodb:BatchGetItem');
+    // Tombstones of retracted events: one BatchGetItem per batch on the table itself (not its
+    // indexes), nothing else of the inbox.
+    consumer.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRetractionTombstones',
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [tables.inbox.tableArn],
+      }),
+    );
     tables.inbox.encryptionKey?.grantDecrypt(consumer);
   }
   // Dead-letter audit: peeks (receive, then visible again) and never deletes, so the messages
