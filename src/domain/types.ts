@@ -62,8 +62,8 @@ export interface AuthorEvent {
   readonly acceptedAt: number;
   /**
    * The id of an earlier event of the same actor this one takes back (an `unlike` of a `like`):
-   * this event notifies nobody, and the retracted one leaves the aggregated items it joined
-   * (src/domain/retraction.ts).
+   * this event notifies nobody, the retracted one leaves the aggregated items it joined, and its
+   * deliveries not yet sent are not sent (src/domain/retraction.ts, handlers/fanout.ts).
    */
   readonly retracts?: string;
   /**
