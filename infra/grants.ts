@@ -55,7 +55,7 @@ export interface GrantResources {
  * - authorizer: tenants (read);
  * - fan-out: followers (read; tier items are written), inbox and celebrity feed (read and write),
  *   tenants (read: their aggregation rules), send to both delivery queues. Its stream read and failure-queue send come with its event source;
- * - consumers: preferences (read), devices (read and write: deactivate, endpoint ARNs), the audit
+ * - consumers: preferences (read), inbox (BatchGetItem only: retracted events' tombstones), devices (read and write: deactivate, endpoint ARNs), the audit
  *   stream (put), SES send as the identity (email) or SNS endpoints of the platform apps (push);
  *   for direct push, read on the credential secrets (push consumer only); with frequency caps on
  *   DynamoDB, read and PutItem on the `frequencyCaps` table (push consumer only); read on the inbox
@@ -110,6 +110,16 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
   for (const consumer of Object.values(fns.consumers)) {
     tableAccess(tables.preferences, consumer, 'read');
     res.auditStream?.grantPutRecords(consumer);
+    // Tombstones of retracted events: one BatchGetItem per batch on the table itself (not its
+    // indexes), nothing else of the inbox.
+    consumer.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRetractionTombstones',
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [tables.inbox.tableArn],
+      }),
+    );
+    tables.inbox.encryptionKey?.grantDecrypt(consumer);
   }
   // Dead-letter audit: peeks (receive, then visible again) and never deletes, so the messages
   // stay for the operator's redrive.

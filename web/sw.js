@@ -1,7 +1,9 @@
 // The notification center's service worker: shows a web push (RFC 8030) as a system notification
 // and opens the item on a click. The push service decrypted nothing: the browser hands this worker
 // the payload it decrypted with the subscription's keys, the JSON `src/adapters/push/webpush/
-// payload.ts` writes: {title, body, tag, id, url, category, data}.
+// payload.ts` writes: {title, body, tag, id, url, category, data}. A retraction message,
+// {type: 'retract', tag}, closes the notification shown under that tag instead (an event deleted
+// after its push was shown: docs/push.md, "Retracted notifications").
 
 self.addEventListener('install', () => {
   // Nothing to cache: take over at once, so a page that just registered can subscribe.
@@ -24,6 +26,7 @@ async function show(data) {
   } catch {
     payload = { body: data?.text() ?? '' };
   }
+  if (payload.type === 'retract') return retract(payload.tag);
   const title =
     typeof payload.title === 'string' && payload.title !== '' ? payload.title : 'New notification';
   const url = sameOriginUrl(payload.url);
@@ -41,6 +44,24 @@ async function show(data) {
     page.postMessage({
       type: 'push-shown',
       shown: shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
+    });
+  }
+}
+
+/**
+ * Closes the notifications shown under `tag` (the retracted notification's topic). Only a tag of
+ * this worker's own notifications is matched: a retraction never touches another site's.
+ */
+async function retract(tag) {
+  if (typeof tag !== 'string' || tag === '') return;
+  for (const shown of await self.registration.getNotifications({ tag })) shown.close();
+  const left = await self.registration.getNotifications({ tag });
+  const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const page of pages) {
+    page.postMessage({
+      type: 'push-retracted',
+      tag,
+      shown: left.map((n) => ({ title: n.title, tag: n.tag })),
     });
   }
 }

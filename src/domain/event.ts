@@ -1,3 +1,4 @@
+import { deletionEventId } from './retraction.ts';
 import { isLive } from './ttl.ts';
 import type { AuthorEvent } from './types.ts';
 import { Issues, isJsonValue, isPlainObject, parseIsoDateTime, rejectUnknownKeys } from './validate.ts';
@@ -150,7 +151,7 @@ function checkRetracts(issues: Issues, retracts: unknown, id: unknown, objectId:
     issues.add('objectId', 'is required with retracts: the object of the retracted event');
 }
 
-const LOG_FIELDS: ReadonlySet<string> = new Set([...BODY_FIELDS, 'tenantId', 'acceptedAt']);
+const LOG_FIELDS: ReadonlySet<string> = new Set([...BODY_FIELDS, 'tenantId', 'acceptedAt', 'retraction']);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -169,6 +170,7 @@ export function encodeEvent(event: AuthorEvent): Uint8Array {
       occurredAt: event.occurredAt,
       acceptedAt: event.acceptedAt,
       retracts: event.retracts,
+      retraction: event.retraction,
     }),
   );
 }
@@ -190,7 +192,9 @@ export function decodeEvent(data: Uint8Array): AuthorEvent {
   // Time windows were checked on acceptance; a replayed log entry may be old by now.
   rejectUnknownKeys(issues, parsed, LOG_FIELDS);
   checkId(issues, 'tenantId', parsed.tenantId, EVENT_LIMITS.idMaxLength);
-  checkId(issues, 'id', parsed.id, EVENT_LIMITS.idMaxLength);
+  const deletion = parsed.retraction !== undefined;
+  if (deletion) checkDeletion(issues, parsed);
+  else checkId(issues, 'id', parsed.id, EVENT_LIMITS.idMaxLength);
   checkType(issues, parsed.type);
   checkId(issues, 'actorId', parsed.actorId, EVENT_LIMITS.userIdMaxLength);
   if (parsed.objectId !== undefined) {
@@ -201,7 +205,7 @@ export function decodeEvent(data: Uint8Array): AuthorEvent {
   const eventData = parsed.data === undefined ? undefined : checkData(issues, parsed.data);
   if (!isEpochMs(parsed.occurredAt)) issues.add('occurredAt', 'must be epoch ms');
   if (!isEpochMs(parsed.acceptedAt)) issues.add('acceptedAt', 'must be epoch ms');
-  checkRetracts(issues, parsed.retracts, parsed.id, parsed.objectId);
+  if (!deletion) checkRetracts(issues, parsed.retracts, parsed.id, parsed.objectId);
   issues.throwIfAny();
   return {
     tenantId: parsed.tenantId as string,
@@ -214,5 +218,17 @@ export function decodeEvent(data: Uint8Array): AuthorEvent {
     occurredAt: parsed.occurredAt as number,
     acceptedAt: parsed.acceptedAt as number,
     ...(parsed.retracts === undefined ? {} : { retracts: parsed.retracts as string }),
+    ...(deletion ? { retraction: 'delete' as const } : {}),
   };
+}
+
+/**
+ * A deletion (`retraction: 'delete'`): it names the event it deletes, and its own id is the one
+ * `deletionEventId` derives from that, which no caller's id can be.
+ */
+function checkDeletion(issues: Issues, parsed: Record<string, unknown>): void {
+  if (parsed.retraction !== 'delete') issues.add('retraction', "must be 'delete'");
+  if (!isValidId(parsed.retracts)) issues.add('retracts', 'must name the deleted event');
+  else if (parsed.id !== deletionEventId(parsed.retracts))
+    issues.add('id', 'must be the deletion id of retracts');
 }

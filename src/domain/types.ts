@@ -63,10 +63,16 @@ export interface AuthorEvent {
   readonly acceptedAt: number;
   /**
    * The id of an earlier event of the same actor this one takes back (an `unlike` of a `like`):
-   * this event notifies nobody, and the retracted one leaves the aggregated items it joined
-   * (src/domain/retraction.ts).
+   * this event notifies nobody, the retracted one leaves the aggregated items it joined, and its
+   * deliveries not yet sent are not sent (src/domain/retraction.ts, handlers/fanout.ts).
    */
   readonly retracts?: string;
+  /**
+   * Set only on the event `DELETE /v1/events/{id}` appends (`deletionEvent`, retraction.ts): it
+   * carries the retracted event's type, object, recipients and time, so fan-out can name every row
+   * and the pointer that event wrote. Never accepted from a caller's body.
+   */
+  readonly retraction?: 'delete';
 }
 
 /** A row of one user's inbox (fan-out on write). */
@@ -273,5 +279,7 @@ export const Outcome = {
   DeadLettered: 'dead_lettered',
   /** A due email digest with nothing to send (reason `nothing_unread`, `no_email`, …). */
   Skipped: 'skipped',
+  /** The event was retracted (an unlike, `DELETE /v1/events/{id}`) before the job was sent: nothing sent. */
+  Retracted: 'retracted',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];

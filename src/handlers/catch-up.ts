@@ -98,7 +98,13 @@ async function rowsFor(
   });
   if (wanted.length === 0) return [];
   const pointers = await deps.feed.getMany(user.tenantId, wanted);
-  return pointers.map((p) => pointerRow(user, p));
+  if (pointers.length === 0) return [];
+  // A pointer being retracted right now may still be found: its tombstone is written first.
+  const retracted = await deps.inbox.retractedAmong(
+    user.tenantId,
+    pointers.map((p) => ({ eventId: p.eventId, actorId: p.authorId })),
+  );
+  return pointers.filter((p) => !retracted.has(p.eventId)).map((p) => pointerRow(user, p));
 }
 
 function pointerRow(user: UserKey, p: CelebrityPointer): InboxRow {

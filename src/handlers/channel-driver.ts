@@ -3,6 +3,7 @@ import type { AuditSink } from '../ports/audit-sink.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DedupStore } from '../ports/dedup-store.ts';
 import type { DeliveryQueue } from '../ports/delivery-queue.ts';
+import type { Inbox } from '../ports/inbox.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PreferenceCache, PreferenceStore } from '../ports/preferences.ts';
 
@@ -25,6 +26,11 @@ export interface DeliveryDeps {
   readonly maxReceiveCount?: number;
   /** Dedup lease for an in-flight send. @default 60_000 */
   readonly leaseMs?: number;
+  /**
+   * Where retracted events' tombstones are (the inbox): a job of a retracted event is not sent but
+   * audited `retracted`. One call per tenant and batch. Absent: no job is checked.
+   */
+  readonly retractions?: Pick<Inbox, 'retractedAmong'>;
 }
 
 /** One address a job goes to: a device, an email address. */

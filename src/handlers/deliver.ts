@@ -7,6 +7,7 @@ import { type DeliveryJob, Outcome, type Preferences } from '../domain/types.ts'
 import { errorName } from '../lib/error-name.ts';
 import { ClaimState } from '../ports/dedup-store.ts';
 import { MAX_DELAY_SECONDS } from '../ports/delivery-queue.ts';
+import type { EventRef } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import type {
   Admission,
@@ -98,7 +99,9 @@ class DeliveryBatch<T extends DeliveryTarget> {
   }
 
   async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
-    const works = await Promise.all(records.map((record) => this.#prepare(record)));
+    const jobs = records.map((record) => parseJob(record, this.#driver.channel));
+    const retracted = await this.#retracted(jobs);
+    const works = await Promise.all(records.map((record, i) => this.#prepare(record, jobs[i], retracted)));
     await this.#targets();
     await this.#admit();
     await this.#claim(works);
@@ -111,14 +114,52 @@ class DeliveryBatch<T extends DeliveryTarget> {
     };
   }
 
-  /** Everything before the dedup claim: parse, wait, preferences, decision, targets. */
-  async #prepare(record: SQSRecord): Promise<Work<T>> {
+  /**
+   * The batch's jobs whose event has a tombstone (`retractionKey`s), one call per tenant; the
+   * error when they could not be read, so every job is retried with nothing sent.
+   */
+  async #retracted(jobs: readonly (DeliveryJob | undefined)[]): Promise<Set<string> | { error: unknown }> {
+    const found = new Set<string>();
+    const store = this.#deps.retractions;
+    if (store === undefined) return found;
+    const byTenant = new Map<string, EventRef[]>();
+    for (const job of jobs) {
+      if (job === undefined) continue;
+      const refs = byTenant.get(job.tenantId) ?? [];
+      refs.push({ eventId: job.eventId, actorId: job.actorId });
+      byTenant.set(job.tenantId, refs);
+    }
+    try {
+      for (const [tenantId, refs] of byTenant) {
+        const ids = await store.retractedAmong(tenantId, refs);
+        for (const ref of refs) if (ids.has(ref.eventId)) found.add(retractionKey(tenantId, ref));
+      }
+    } catch (error) {
+      return { error };
+    }
+    return found;
+  }
+
+  /** Everything before the dedup claim: retraction, wait, preferences, decision, targets. */
+  async #prepare(
+    record: SQSRecord,
+    job: DeliveryJob | undefined,
+    retracted: Set<string> | { error: unknown },
+  ): Promise<Work<T>> {
     const attempt = receiveCount(record);
-    const job = parseJob(record, this.#driver.channel);
     const work: Work<T> = { record, attempt, job, failed: false, entries: [], sends: [] };
     if (job === undefined) {
       this.#logger.warn('poison delivery message', { messageId: record.messageId, attempt });
       work.failed = true;
+      return work;
+    }
+    if (!(retracted instanceof Set)) {
+      this.#fail(work, 'retractions not readable; nothing sent', retracted.error);
+      return work;
+    }
+    // Checked before quiet hours too: a deferred job of a retracted event ends here when it comes back.
+    if (retracted.has(retractionKey(job.tenantId, job))) {
+      work.entries.push(this.#entry(work, job, Outcome.Retracted, { reason: 'retracted' }));
       return work;
     }
     if (job.notBefore !== undefined && job.notBefore > this.#now) {
@@ -427,6 +468,10 @@ class DeliveryBatch<T extends DeliveryTarget> {
       attempt: work.attempt,
     };
   }
+}
+
+function retractionKey(tenantId: string, ref: EventRef): string {
+  return `${tenantId}\n${ref.actorId}\n${ref.eventId}`;
 }
 
 function isNoTarget<T>(value: readonly T[] | NoTarget): value is NoTarget {

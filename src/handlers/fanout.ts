@@ -7,6 +7,7 @@ import { notificationId, POINTER_RECIPIENT } from '../domain/ids.ts';
 import { type TypePolicy, typePolicy } from '../domain/policy.ts';
 import { retractedType } from '../domain/retraction.ts';
 import { decideTier, type TierPolicy } from '../domain/tier.ts';
+import { INBOX_TTL_MS } from '../domain/ttl.ts';
 import {
   type AuthorEvent,
   type CelebrityPointer,
@@ -22,7 +23,7 @@ import type { CelebrityFeed } from '../ports/celebrity-feed.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue } from '../ports/delivery-queue.ts';
 import type { FollowerGraph } from '../ports/follower-graph.ts';
-import type { Inbox } from '../ports/inbox.ts';
+import type { EventRef, Inbox } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import { type AggregationRules, defaultAggregationRules } from './aggregation.ts';
 import { JobBuffer } from './job-buffer.ts';
@@ -43,9 +44,11 @@ export interface FanoutDeps {
   readonly aggregation?: AggregationRules;
 }
 
-/** Fan-out's own deps within one batch: where aggregated rows are held. */
+/** Fan-out's own deps within one batch: where aggregated rows are held, and what is retracted. */
 interface BatchDeps extends FanoutDeps {
   readonly rows: RowBuffer;
+  /** `retractionKey`s of the batch's events that have a tombstone, and of those it retracts. */
+  readonly retracted: Set<string>;
 }
 
 /**
@@ -72,9 +75,20 @@ export async function fanOut(
   deps: FanoutDeps,
 ): Promise<KinesisStreamBatchResponse> {
   const logger = deps.logger ?? silentLogger;
+  const decoded = event.Records.map((record) => ({ record, event: decodeRecord(record, logger) }));
+  let retracted: Set<string>;
+  try {
+    retracted = await tombstonesOf(decoded, deps.inbox);
+  } catch (err) {
+    const first = event.Records[0];
+    logger.warn('retractions not readable; the batch is retried', { error: errorName(err) });
+    return {
+      batchItemFailures: first === undefined ? [] : [{ itemIdentifier: first.kinesis.sequenceNumber }],
+    };
+  }
   const jobs = new JobBuffer(deps.queues);
   const rows = new RowBuffer(deps.inbox);
-  const buffered: BatchDeps = { ...deps, queues: jobs.sinks as FanoutDeps['queues'], rows };
+  const buffered: BatchDeps = { ...deps, queues: jobs.sinks as FanoutDeps['queues'], rows, retracted };
   // Aggregated rows are written before the jobs that follow them: never a job for an unwritten row.
   const buffer = {
     mark: () => ({ jobs: jobs.mark(), rows: rows.mark() }),
@@ -96,11 +110,15 @@ export async function fanOut(
   const failAt = (record: KinesisStreamRecord) => ({
     batchItemFailures: [{ itemIdentifier: (firstHeld ?? record).kinesis.sequenceNumber }],
   });
-  for (const record of event.Records) {
-    const authorEvent = decodeRecord(record, logger);
+  for (const { record, event: authorEvent } of decoded) {
     // An undecodable record can never be processed: retrying it would stall the shard (and every
     // author on it) until the record expires from the stream. It is logged and skipped instead.
     if (authorEvent === undefined) continue;
+    // Retracted before fan-out reached it (a deletion that overtook its event, or an earlier
+    // record of this batch): it writes nothing and sends nothing.
+    const ref = { eventId: authorEvent.id, actorId: authorEvent.actorId };
+    if (authorEvent.retracts === undefined && retracted.has(retractionKey(authorEvent.tenantId, ref)))
+      continue;
     const mark = buffer.mark();
     try {
       await fanOutEvent(authorEvent, buffered);
@@ -142,6 +160,31 @@ export async function fanOut(
     return firstHeld === undefined ? { batchItemFailures: [] } : failAt(firstHeld);
   }
   return { batchItemFailures: [] };
+}
+
+/** The tombstones among the batch's events: one `retractedAmong` call per tenant in the batch. */
+async function tombstonesOf(
+  decoded: readonly { readonly event: AuthorEvent | undefined }[],
+  inbox: Inbox,
+): Promise<Set<string>> {
+  const byTenant = new Map<string, EventRef[]>();
+  for (const { event } of decoded) {
+    if (event === undefined || event.retracts !== undefined) continue;
+    const refs = byTenant.get(event.tenantId) ?? [];
+    refs.push({ eventId: event.id, actorId: event.actorId });
+    byTenant.set(event.tenantId, refs);
+  }
+  const found = new Set<string>();
+  for (const [tenantId, refs] of byTenant) {
+    const ids = await inbox.retractedAmong(tenantId, refs);
+    for (const ref of refs) if (ids.has(ref.eventId)) found.add(retractionKey(tenantId, ref));
+  }
+  return found;
+}
+
+/** One retracted event of one tenant and actor, as the batch's set holds it. */
+function retractionKey(tenantId: string, ref: EventRef): string {
+  return `${tenantId}\n${ref.actorId}\n${ref.eventId}`;
 }
 
 function decodeRecord(record: KinesisStreamRecord, logger: Logger): AuthorEvent | undefined {
@@ -196,11 +239,16 @@ async function fanOutEvent(event: AuthorEvent, deps: BatchDeps): Promise<void> {
 }
 
 /**
- * A retracting event (an `unlike`): notifies nobody, and takes its actor out of the group the
- * retracted event joined, in the inbox of every recipient and follower of the actor (the
- * audience that event had, as far as the follower graph still knows it). Idempotent: a second
- * retraction, or one of an event that never aggregated, changes nothing. Events that did not
- * aggregate keep their rows (docs/architecture.md, "Retraction").
+ * A retracting event (an `unlike`, or the deletion `DELETE /v1/events/{id}` appends): notifies
+ * nobody. First it records the retracted event's tombstone (kept for the inbox TTL): should the
+ * retracted event reach fan-out later, it writes nothing, and the delivery consumers send none of
+ * its jobs still queued. Then it takes the actor out of the group the retracted event joined, in
+ * the inbox of every recipient and follower of the actor (the audience that event had, as far as
+ * the follower graph still knows it). A deletion (`retraction: 'delete'`) carries the retracted
+ * event's type and time, so it also removes the event's own rows (their ids are derived from the
+ * event id, the user and the time) and, for a celebrity's event, the rows catch-up copied in and
+ * then the pointer itself (last, so a retry after a crash still finds it and repeats the rest).
+ * Idempotent: a second retraction changes nothing (docs/architecture.md, "Retraction").
  */
 async function retract(
   event: AuthorEvent,
@@ -208,19 +256,36 @@ async function retract(
   rules: AggregationPolicy,
   deps: BatchDeps,
 ): Promise<void> {
-  const groupKey = groupKeyOf({ ...event, type: retractedType(event.type) }, rules);
-  if (groupKey === undefined) return;
+  const ref = { eventId: retracts, actorId: event.actorId };
+  await deps.inbox.recordRetraction(event.tenantId, ref, deps.clock.now() + INBOX_TTL_MS);
+  deps.retracted.add(retractionKey(event.tenantId, ref));
+  const whole = event.retraction === 'delete';
+  // A deletion carries the retracted event's own type; an unlike names it by its prefix.
+  const type = whole ? event.type : retractedType(event.type);
+  const groupKey = groupKeyOf({ ...event, type }, rules);
+  if (groupKey === undefined && !whole) return;
   // The retracted event's rows may still be held in this batch: write them first, so the
   // retraction finds them (the order of an author's events is the order of their effects).
   await deps.rows.flush();
+  const original: AuthorEvent = { ...event, id: retracts };
+  const pointer = whole ? await deps.feed.get(event.tenantId, pointerId(original)) : undefined;
+  const undo = (userId: UserId, recipient: boolean): Promise<unknown> => {
+    const user: UserKey = { tenantId: event.tenantId, userId };
+    const ids: string[] = [];
+    // A celebrity's follower saw the pointer; a recipient saw a row (or the pointer, when following).
+    if (pointer !== undefined) ids.push(pointer.id);
+    const ownRow = recipient || pointer === undefined;
+    if (ownRow && whole && groupKey === undefined)
+      ids.push(notificationId(retracts, userId, event.occurredAt));
+    const steps: Promise<unknown>[] = [];
+    if (ownRow && groupKey !== undefined)
+      steps.push(deps.inbox.retractFromGroup(user, groupKey, event.actorId, retracts));
+    if (ids.length > 0) steps.push(deps.inbox.removeRows(user, ids));
+    return Promise.all(steps);
+  };
   const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
-  const take = (users: readonly UserId[]) =>
-    Promise.all(
-      users.map((userId) =>
-        deps.inbox.retractFromGroup({ tenantId: event.tenantId, userId }, groupKey, event.actorId, retracts),
-      ),
-    );
-  await take((event.recipients ?? []).filter((r) => r !== event.actorId));
+  const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);
+  await Promise.all(recipients.map((userId) => undo(userId, true)));
   let after: string | undefined;
   do {
     const page = await deps.graph.pageFollowers(author, {
@@ -228,9 +293,11 @@ async function retract(
       ...(after === undefined ? {} : { after }),
     });
     const audience = page.followers.filter((f) => f !== event.actorId);
-    for (let i = 0; i < audience.length; i += 100) await take(audience.slice(i, i + 100));
+    for (let i = 0; i < audience.length; i += 100)
+      await Promise.all(audience.slice(i, i + 100).map((userId) => undo(userId, false)));
     after = page.next;
   } while (after !== undefined);
+  if (pointer !== undefined) await deps.feed.remove(event.tenantId, event.actorId, pointer.id);
 }
 
 /**

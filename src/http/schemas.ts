@@ -59,6 +59,14 @@ export const errorResponses = { '4xx': errorRef, '5xx': errorRef } as const;
 
 export const noContent = { type: 'null', description: 'No content' } as const;
 
+/** An event id as a caller chose it (the `id` of `POST /v1/events`). */
+export const eventIdSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: EVENT_LIMITS.idMaxLength,
+  pattern: ID_PATTERN,
+} as const;
+
 export const eventBodySchema = {
   type: 'object',
   required: ['id', 'type', 'actorId'],
@@ -98,7 +106,7 @@ export const eventBodySchema = {
       maxLength: EVENT_LIMITS.idMaxLength,
       pattern: ID_PATTERN,
       description:
-        'The id of an earlier event of the same actor on the same objectId that this one takes back (e.g. an unlike of a like): this event notifies nobody, and the retracted one leaves the aggregated items it joined.',
+        'The id of an earlier event of the same actor on the same objectId that this one takes back (e.g. an unlike of a like): this event notifies nobody, the retracted one leaves the aggregated items it joined, and its deliveries not yet sent are not sent. To remove any event from every inbox, use DELETE /v1/events/{id}.',
     },
   },
 } as const;

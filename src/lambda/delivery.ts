@@ -17,5 +17,7 @@ export function deliveryDeps(ports: Ports, env: LambdaEnv, logger: Logger, chann
     // A job failing on this receive is audited as dead-lettered before SQS moves it: the number
     // must be the queue's redrive maxReceiveCount, which the CDK app sets from the same value.
     maxReceiveCount: env.maxReceiveCount,
+    // Tombstones of retracted events live in the inbox table (read access granted in infra/).
+    retractions: ports.inbox,
   };
 }

@@ -55,4 +55,10 @@ export interface CelebrityFeed {
   arrivals(tenantId: TenantId, after: ArrivalMark | undefined, limit: number): Promise<ArrivalPage>;
   /** A mark after every entry written so far: where a reader who follows nobody yet starts. */
   arrivalTail(tenantId: TenantId): Promise<ArrivalMark>;
+  /**
+   * Deletes the author's pointer with this id (a retracted event): `get` and `getMany` no longer
+   * find it, so no later catch-up copies it; its arrival-log entries stay and are skipped.
+   * Idempotent: resolves true when it removed the pointer, false when there was none.
+   */
+  remove(tenantId: TenantId, authorId: UserId, id: NotificationId): Promise<boolean>;
 }

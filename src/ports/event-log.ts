@@ -38,6 +38,13 @@ export interface EventLog {
   read(shardId: string, after: string | undefined, limit: number): Promise<LogRecord[]>;
   /** The sequence number of the newest record of a shard, if any (for lag and drain checks). */
   latestSequence(shardId: string): Promise<string | undefined>;
+  /**
+   * The event the tenant appended with this id, as its idempotency record keeps it (the embedded
+   * log for as long as the log is kept, the Kinesis log's `events` table for its 7 days), or
+   * undefined for an id the tenant never appended or that is no longer remembered. An append still
+   * in flight counts as appended. Another tenant's event of the same id is never returned.
+   */
+  lookup(tenantId: string, eventId: string): Promise<AuthorEvent | undefined>;
 }
 
 /** Where a consumer of the log got to, per shard (the event-source mapping's checkpoint). */

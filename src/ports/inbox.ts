@@ -1,5 +1,5 @@
 import type { GroupSummary } from '../domain/grouping.ts';
-import type { InboxRow, NotificationId, UserId, UserKey } from '../domain/types.ts';
+import type { InboxRow, NotificationId, TenantId, UserId, UserKey } from '../domain/types.ts';
 import type { ArrivalMark } from './celebrity-feed.ts';
 
 export interface InboxPageOptions {
@@ -109,12 +109,37 @@ export interface Inbox {
    * render from it (src/handlers/push-digest.ts).
    */
   group(user: UserKey, groupKey: string): Promise<InboxGroup | undefined>;
+  /**
+   * Records the tenant's event `ref.eventId` of actor `ref.actorId` as retracted (its tombstone),
+   * kept until `expiresAt` (epoch ms; the inbox TTL after the retraction, so it outlives every row
+   * the event could have written). Idempotent. Keyed by the actor as well, so a retraction naming
+   * another actor's event never silences that event.
+   */
+  recordRetraction(tenantId: TenantId, ref: EventRef, expiresAt: number): Promise<void>;
+  /**
+   * The event ids among `refs` that the tenant has a retraction recorded for, by the same actor
+   * (another tenant's or another actor's never count).
+   */
+  retractedAmong(tenantId: TenantId, refs: readonly EventRef[]): Promise<Set<string>>;
+  /**
+   * Deletes the user's rows with these ids, keeping the unread count exact (an unread row removed
+   * is no longer counted). Aggregated items are left alone (`retractFromGroup` takes an actor out
+   * of one), and so are ids the user has no row for: removing is idempotent. Resolves with the
+   * number of rows removed.
+   */
+  removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number>;
 }
 
 /** An aggregated item's group as `Inbox.group` reads it. */
 export interface InboxGroup extends GroupSummary {
   /** The item's id: its newest activity's notification id (it changes when the item moves up). */
   readonly id: NotificationId;
+}
+
+/** An event by its id and its actor: what a retraction tombstone is keyed by. */
+export interface EventRef {
+  readonly eventId: string;
+  readonly actorId: UserId;
 }
 
 /** A row to mark read. */

@@ -39,6 +39,8 @@ export interface ChannelTotals {
   deadLettered: number;
   /** Distinct due digests that had nothing to send. */
   skipped: number;
+  /** Distinct jobs not sent because their event was retracted first. */
+  retracted: number;
 }
 
 /** What the audit log says about one tenant. */
@@ -64,6 +66,7 @@ const emptyTotals = (): ChannelTotals => ({
   unknown: 0,
   deadLettered: 0,
   skipped: 0,
+  retracted: 0,
 });
 
 type Counted = Exclude<keyof ChannelTotals, 'jobs'>;
@@ -83,6 +86,7 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
   [Outcome.Unknown]: { field: 'unknown', perTarget: true },
   [Outcome.DeadLettered]: { field: 'deadLettered', perTarget: false },
   [Outcome.Skipped]: { field: 'skipped', perTarget: false },
+  [Outcome.Retracted]: { field: 'retracted', perTarget: false },
 };
 
 /** Counts one tenant's decisions in the audit log, each distinct delivery once. */

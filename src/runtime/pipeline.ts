@@ -127,6 +127,7 @@ export class Pipeline {
       clock,
       logger,
       maxReceiveCount: opts.maxReceiveCount ?? 4,
+      retractions: ports.inbox,
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     };
     const pollerFor = (channel: Channel, handler: SqsHandler) =>

@@ -35,6 +35,7 @@ function counted(): { log: EventLog; commits: () => number; db: EmbeddedDb } {
     listShards: () => inner.listShards(),
     read: (s, a, l) => inner.read(s, a, l),
     latestSequence: (s) => inner.latestSequence(s),
+    lookup: (t, id) => inner.lookup(t, id),
   };
   return { log, commits: () => commits, db };
 }

@@ -122,6 +122,22 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     // Once: nothing more reached the push service.
     expect(push.receivedBy(subscribed.id)).toHaveLength(1);
 
+    // Act 2b: a retraction message for that tag closes the notification shown
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: service.url,
+      registrationId: registration.registrationId,
+      data: JSON.stringify({ type: 'retract', tag: payload.tag }),
+    });
+    const retracted = await until(async () => {
+      const got = (await page.evaluate('window.pushShown')) as {
+        type: string;
+        tag?: string;
+        shown: unknown[];
+      }[];
+      return got.find((m) => m.type === 'push-retracted');
+    });
+    expect(retracted).toEqual({ type: 'push-retracted', tag: payload.tag, shown: [] });
+
     // Act 3: the push's click-through link opens the inbox on its item
     const { url, id } = JSON.parse(received!.payload) as { url: string; id: string };
     expect(url).toBe(`/#${id}`);

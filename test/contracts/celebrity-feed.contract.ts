@@ -4,6 +4,7 @@ import { ValidationError } from '../../src/domain/errors.ts';
 import { minUlidAt, notificationId, POINTER_RECIPIENT } from '../../src/domain/ids.ts';
 import type { CelebrityPointer, UserKey } from '../../src/domain/types.ts';
 import type { CelebrityFeed } from '../../src/ports/celebrity-feed.ts';
+import { celebrityFeedRemoveContract } from './celebrity-feed-remove.contract.ts';
 
 /** What a suite run needs: a fresh, empty feed per test. */
 export interface CelebrityFeedHarness {
@@ -311,4 +312,5 @@ export function celebrityFeedContract(name: string, make: () => Promise<Celebrit
       await expect(h.feed.arrivals('acme', 'not a mark', 10)).rejects.toBeInstanceOf(ValidationError);
     });
   });
+  celebrityFeedRemoveContract(name, make);
 }

@@ -4,6 +4,7 @@ import { ValidationError } from '../../src/domain/errors.ts';
 import type { AuthorEvent } from '../../src/domain/types.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import { compareSequence, type EventLog, type LogRecord } from '../../src/ports/event-log.ts';
+import { eventLogLookupContract } from './event-log-lookup.contract.ts';
 
 /** A clock the suite can move; a harness passes one when it controls the log's arrival time. */
 export interface SettableClock extends Clock {
@@ -264,4 +265,5 @@ export function eventLogContract(name: string, make: () => Promise<EventLogHarne
       await expect(h.log.read(shard!, undefined, 0)).rejects.toBeInstanceOf(ValidationError);
     });
   });
+  eventLogLookupContract(name, make);
 }

@@ -9,6 +9,7 @@ import { inboxCatchUpContract } from './inbox-catch-up.contract.ts';
 import { inboxGroupReadContract } from './inbox-group-read.contract.ts';
 import { inboxGroupsContract } from './inbox-groups.contract.ts';
 import { inboxMarksContract } from './inbox-marks.contract.ts';
+import { inboxRetractContract } from './inbox-retract.contract.ts';
 
 /** What a suite run needs: a fresh, empty inbox per test. */
 export interface InboxHarness {
@@ -291,4 +292,5 @@ export function inboxContract(name: string, make: () => Promise<InboxHarness>): 
   inboxGroupsContract(name, make);
   inboxMarksContract(name, make);
   inboxGroupReadContract(name, make);
+  inboxRetractContract(name, make);
 }

@@ -299,7 +299,7 @@ describe('HTTP API (in process)', () => {
     const operations = Object.values(
       doc.paths as Record<string, Record<string, { responses: object }>>,
     ).flatMap((p) => Object.values(p));
-    expect(operations).toHaveLength(30);
+    expect(operations).toHaveLength(31);
     for (const op of operations)
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['4XX', '5XX']));
   });

@@ -507,8 +507,29 @@ describe('FanoutStack: grants', () => {
         .flatMap((s) => [s.Action].flat() as string[]),
     );
     // Assess
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem']));
     expect(actions.filter((a) => /Put|Delete|Update|BatchWrite|\*$/.test(a))).toEqual([]);
+  });
+
+  it('lets the email consumer read retraction tombstones on the inbox table with BatchGetItem, and nothing else there', () => {
+    // Prepare
+    const table = logicalId(stack.data.tables.inbox as never);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    for (const consumer of [stack.delivery.consumers.email]) {
+      const role = roleOf(consumer);
+      // Act
+      const actions = policies
+        .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
+        .flatMap((policy) =>
+          // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
+          (policy.Properties.PolicyDocument.Statement as any[])
+            .filter((s) => JSON.stringify(s.Resource ?? '').includes(table))
+            .flatMap((s) => [s.Action].flat() as string[]),
+        )
+        .filter((a) => a.startsWith('dynamodb:'));
+      // Assess
+      expect(actions).toEqual(['dynamodb:BatchGetItem']);
+    }
   });
 
   it('gives the preference invalidation no table access', () => {

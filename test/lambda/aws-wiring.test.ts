@@ -229,4 +229,55 @@ describe('Lambda entry points on the AWS adapters (emulators)', () => {
     const after = await call(eventApi, request('GET', '/v1/users/bob/preferences', apiKey));
     expect(after.body).toMatchObject({ consent: { email: true }, categories: { social: { email: false } } });
   });
+
+  it('retracts an event through the event API: 202, 202 again, 404 unknown; fan-out and the consumer act on it', async () => {
+    // Prepare: bob follows alice and takes email; alice's event is fanned out, its email queued
+    const { handler: eventApi } = await import('../../src/lambda/event-api.ts');
+    const { handler: inboxApi } = await import('../../src/lambda/inbox-api.ts');
+    const { handler: fanout } = await import('../../src/lambda/fanout.ts');
+    const { handler: emailConsumer } = await import('../../src/lambda/email-consumer.ts');
+    await call(eventApi, request('PUT', '/v1/users/alice/followers/bob', apiKey, {}));
+    await call(
+      eventApi,
+      request('PUT', '/v1/users/bob/preferences', apiKey, {
+        timezone: 'UTC',
+        email: 'bob@example.com',
+        consent: { email: true },
+      }),
+    );
+    const body = { id: 'e-wiring-del', type: 'mention', actorId: 'alice', recipients: ['bob'] };
+    expect((await call(eventApi, request('POST', '/v1/events', apiKey, body))).status).toBe(202);
+    await fanout(await kinesisEvent(), lambdaContext('fanout-fanout') as never);
+    const token = (await call(eventApi, request('POST', '/v1/users/bob/tokens', apiKey, {}))).body.token;
+    const inboxEvents = async () =>
+      (await call(inboxApi, request('GET', '/v1/me/inbox', token))).body.items.map(
+        (i: { eventId: string }) => i.eventId,
+      );
+    expect(await inboxEvents()).toContain('e-wiring-del');
+    // Act
+    const first = await call(eventApi, request('DELETE', '/v1/events/e-wiring-del', apiKey));
+    const again = await call(eventApi, request('DELETE', '/v1/events/e-wiring-del', apiKey));
+    const unknown = await call(eventApi, request('DELETE', '/v1/events/never-sent', apiKey));
+    const fanned = await fanout(await kinesisEvent(), lambdaContext('fanout-fanout') as never);
+    const emailed = await emailConsumer(
+      await sqsEvent(resources.queues.email.url),
+      lambdaContext('fanout-email-consumer') as never,
+    );
+    // Assess
+    expect([first.status, first.body]).toEqual([202, { eventId: 'e-wiring-del', retracted: true }]);
+    expect([again.status, again.body]).toEqual([202, { eventId: 'e-wiring-del', retracted: false }]);
+    expect(unknown.status).toBe(404);
+    expect(fanned).toEqual({ batchItemFailures: [] });
+    expect(emailed).toEqual({ batchItemFailures: [] });
+    expect(await inboxEvents()).not.toContain('e-wiring-del');
+    expect(audited).toContainEqual(
+      expect.objectContaining({
+        eventId: 'e-wiring-del',
+        userId: 'bob',
+        outcome: 'retracted',
+        reason: 'retracted',
+      }),
+    );
+    expect(audited).not.toContainEqual(expect.objectContaining({ eventId: 'e-wiring-del', outcome: 'sent' }));
+  });
 });

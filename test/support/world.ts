@@ -212,6 +212,7 @@ function shared(w: World) {
     audit: w.audit,
     clock: w.clock,
     logger: w.logger,
+    retractions: w.inbox,
   };
 }
 

@@ -1,7 +1,14 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { authorPartition } from '../../domain/keys.ts';
 import { expiresAtSeconds, INBOX_TTL_MS } from '../../domain/ttl.ts';
-import type { Category, CelebrityPointer, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
+import type {
+  Category,
+  CelebrityPointer,
+  NotificationId,
+  TenantId,
+  UserId,
+  UserKey,
+} from '../../domain/types.ts';
 import type {
   ArrivalMark,
   ArrivalPage,
@@ -14,6 +21,7 @@ import { validatePointer, validateRefs } from '../checks/celebrity-feed.ts';
 import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
 import { parsePayload, payloadJson } from '../stored-payload.ts';
 import { ArrivalLog } from './arrival-log.ts';
+import { awsCall } from './errors.ts';
 import {
   batchGet,
   batchPut,
@@ -22,6 +30,7 @@ import {
   type Item,
   pageRange,
   query,
+  reportCapacity,
 } from './inbox-batch.ts';
 import { distinctBy, expiryFloor } from './inbox-items.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -144,6 +153,36 @@ export class DynamoCelebrityFeed implements CelebrityFeed {
     });
     const item = out.Items?.[0];
     return item === undefined ? undefined : toPointer(tenantId, item.sk as string, id, item);
+  }
+
+  /**
+   * Deletes the author's item first (what catch-up's `getMany` reads), then the copy by id (what
+   * `get` reads): a retry after a crash between the two finishes the pair. 2 write units.
+   */
+  async remove(tenantId: TenantId, authorId: UserId, id: NotificationId): Promise<boolean> {
+    requireText(tenantId, 'tenantId');
+    requireText(authorId, 'authorId');
+    requireText(id, 'id');
+    const keys = [
+      { pk: authorPartition(tenantId, authorId), sk: id },
+      { pk: byIdPartition(tenantId, id), sk: authorId },
+    ];
+    let removed = false;
+    for (const Key of keys) {
+      const out = await awsCall('celebrity feed remove', () =>
+        this.#ctx.documents.send(
+          new DeleteCommand({
+            TableName: this.#table,
+            Key,
+            ReturnValues: 'ALL_OLD',
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      );
+      reportCapacity(this.#ctx.capacity, 'write', out.ConsumedCapacity);
+      if (out.Attributes !== undefined) removed = true;
+    }
+    return removed;
   }
 
   async getMany(tenantId: TenantId, refs: readonly PointerRef[]): Promise<CelebrityPointer[]> {

@@ -38,8 +38,9 @@ const MAX_WAITS = 64;
  * The Kinesis log's bookkeeping in the `events` table (pk only), since Kinesis itself has no
  * idempotency and no "newest record" call:
  *
- * - `tenant#eventId` → `{ claimId, leaseUntil, expiresAt }` while an append is putting the event,
- *   then `{ shardId, seq, expiresAt }` once it is in the stream. A claim is a conditional PutItem
+ * - `tenant#eventId` → `{ claimId, ev, leaseUntil, expiresAt }` while an append is putting the
+ *   event, then `{ shardId, seq, ev, expiresAt }` once it is in the stream; `ev` is the event's JSON
+ *   without its `data` (what `DELETE /v1/events/{id}` needs to retract it: `lookup`). A claim is a conditional PutItem
  *   that wins when no item exists, the item has expired, or it is a claim whose lease ran out: so
  *   a crash between claim and put (or between put and result) never makes the event vanish for
  *   good; the next append of the id after the lease puts it (again, at worst: the fan-out is
@@ -60,11 +61,17 @@ export class EventClaims {
   }
 
   /**
-   * Claims (tenant, event id) for `claimId`. Resolves undefined when the caller now owns the put,
+   * Claims (tenant, event id) for `claimId`, keeping `event` (the event's JSON without its data,
+   * for `lookup`). Resolves undefined when the caller now owns the put,
    * or the position stored by an earlier append. Waits while another append holds a live lease on
    * the id (it is most likely about to store its result), and takes over once that lease ends.
    */
-  async claim(tenantId: string, eventId: string, claimId: string): Promise<StreamPosition | undefined> {
+  async claim(
+    tenantId: string,
+    eventId: string,
+    claimId: string,
+    event: string,
+  ): Promise<StreamPosition | undefined> {
     const o = this.#o;
     const pk = eventKey(tenantId, eventId);
     const sleep = o.retry?.sleep ?? realSleep;
@@ -80,6 +87,7 @@ export class EventClaims {
                 Item: {
                   pk,
                   claimId,
+                  ev: event,
                   leaseUntil: now + o.leaseMs,
                   expiresAt: Math.ceil((now + o.ttlMs) / 1000),
                 },
@@ -151,6 +159,32 @@ export class EventClaims {
     } catch {
       // Best effort: the lease ends the claim anyway.
     }
+  }
+
+  /**
+   * The event JSON a claim of (tenant, event id) kept, while its item lives (claimed or appended);
+   * undefined when there is none or it has expired (DynamoDB deletes expired items late).
+   */
+  async event(tenantId: string, eventId: string): Promise<string | undefined> {
+    const o = this.#o;
+    const out = await retrying(
+      'event log lookup',
+      () =>
+        o.documents.send(
+          new GetCommand({
+            TableName: o.tableName,
+            Key: { pk: eventKey(tenantId, eventId) },
+            ConsistentRead: true,
+            ProjectionExpression: 'ev, expiresAt',
+          }),
+        ),
+      o.retry,
+    );
+    const item = out.Item;
+    if (item === undefined || typeof item.ev !== 'string') return undefined;
+    if (typeof item.expiresAt === 'number' && item.expiresAt < Math.floor(o.clock.now() / 1000))
+      return undefined;
+    return item.ev;
   }
 
   /** The highest sequence number recorded for a shard, if any. */

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/errors.ts';
-import { encodeEvent } from '../../domain/event.ts';
+import { decodeEvent, encodeEvent } from '../../domain/event.ts';
 import { authorPartition } from '../../domain/keys.ts';
 import type { AuthorEvent } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
@@ -119,7 +119,7 @@ export class KinesisEventLog implements EventLog {
     try {
       await forEachLimit(unique, WRITE_CONCURRENCY, async (i) => {
         const e = events[i]!;
-        const stored = await this.#claims.claim(e.tenantId, e.id, claimId);
+        const stored = await this.#claims.claim(e.tenantId, e.id, claimId, lookupJson(e));
         if (stored === undefined) claimed.push(i);
         else earlier.set(i, stored);
       });
@@ -153,6 +153,13 @@ export class KinesisEventLog implements EventLog {
       const position = put.get(at) ?? earlier.get(at)!;
       return { eventId: e.id, shardId: position.shardId, sequenceNumber: position.sequenceNumber, fresh };
     });
+  }
+
+  async lookup(tenantId: string, eventId: string): Promise<AuthorEvent | undefined> {
+    requireText(tenantId, 'tenantId');
+    requireText(eventId, 'eventId');
+    const json = await this.#claims.event(tenantId, eventId);
+    return json === undefined ? undefined : decodeEvent(new TextEncoder().encode(json));
   }
 
   async listShards(): Promise<string[]> {
@@ -348,4 +355,13 @@ function toLogRecord(r: _Record): LogRecord {
     data: r.Data ?? new Uint8Array(),
     arrivedAt: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
   };
+}
+
+/**
+ * What the idempotency item keeps of an event for `lookup`: the event without its `data`, which a
+ * retraction does not need, so the item stays small (1 write unit for most events).
+ */
+function lookupJson(event: AuthorEvent): string {
+  const { data: _data, ...kept } = event;
+  return new TextDecoder().decode(encodeEvent(kept));
 }

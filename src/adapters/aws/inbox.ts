@@ -1,11 +1,19 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { INBOX_TTL_MS } from '../../domain/ttl.ts';
-import type { InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
+import type { InboxRow, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { CatchUpRange, Inbox, InboxGroup, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import type {
+  CatchUpRange,
+  EventRef,
+  Inbox,
+  InboxGroup,
+  InboxPageOptions,
+  ReadMark,
+} from '../../ports/inbox.ts';
 import { requireStatus } from '../checks/inbox-status.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { requireArray, requireInteger, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { requireRef } from '../checks/retraction.ts';
 import { mapLimit } from './concurrency.ts';
 import { awsCall } from './errors.ts';
 import {
@@ -32,6 +40,7 @@ import {
   validateRows,
 } from './inbox-items.ts';
 import { DynamoMarks, statusFilter } from './inbox-marks.ts';
+import { DynamoRetractions } from './inbox-retract.ts';
 import { conditional, readState, stateKey } from './inbox-state.ts';
 import type { RetryPolicy } from './retry.ts';
 
@@ -96,6 +105,7 @@ export class DynamoInbox implements Inbox {
   readonly #catchUp: InboxCatchUp;
   readonly #groups: DynamoGroups;
   readonly #marks: DynamoMarks;
+  readonly #retractions: DynamoRetractions;
 
   constructor(opts: DynamoInboxOptions) {
     this.#ctx = { documents: opts.documents, capacity: opts.capacity, retry: opts.retry };
@@ -115,6 +125,7 @@ export class DynamoInbox implements Inbox {
       clock: this.#clock,
     });
     this.#marks = new DynamoMarks(this.#ctx, this.#table, this.#counter);
+    this.#retractions = new DynamoRetractions(this.#ctx, this.#table);
   }
 
   async putMany(rows: readonly InboxRow[]): Promise<void> {
@@ -333,6 +344,40 @@ export class DynamoInbox implements Inbox {
     requireText(afterId, 'afterId');
     requireLimit(cap, 'cap');
     return this.#marks.unseenCount(user, afterId, cap);
+  }
+
+  /** inbox-retract.ts. */
+  async recordRetraction(tenantId: TenantId, ref: EventRef, expiresAt: number): Promise<void> {
+    requireText(tenantId, 'tenantId');
+    requireRef(ref, 'ref');
+    requireInteger(expiresAt, 'expiresAt', 0, Number.MAX_SAFE_INTEGER);
+    await this.#retractions.record(tenantId, ref, expiresAt);
+  }
+
+  async retractedAmong(tenantId: TenantId, refs: readonly EventRef[]): Promise<Set<string>> {
+    requireText(tenantId, 'tenantId');
+    requireArray(refs, 'refs');
+    for (const [i, ref] of refs.entries()) requireRef(ref, `refs[${i}]`);
+    return this.#retractions.among(tenantId, refs);
+  }
+
+  /**
+   * inbox-retract.ts. In counter mode the plain rows among the ids are first marked read the exact way markRead does
+   * (off the counter in one transaction with it), then deleted: a crash in between leaves read
+   * rows, whose delete on the retry changes no count.
+   */
+  async removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number> {
+    requireUser(user);
+    requireArray(ids, 'ids');
+    for (const [i, id] of ids.entries()) requireText(id, `ids[${i}]`);
+    const distinct = [...new Set(ids)];
+    if (distinct.length === 0) return 0;
+    if (this.#counter === undefined) return this.#retractions.remove(user, distinct);
+    // Only plain rows: markRows would mark an aggregated item read too.
+    const plain = await this.#retractions.plainRows(user, distinct);
+    if (plain.length === 0) return 0;
+    await this.#counter.markRows(user, plain);
+    return this.#retractions.remove(user, plain);
   }
 
   /** Marks one row read if it is an unread row of this user (true); anything else is a no-op. */

@@ -1,7 +1,14 @@
 import type { StatementSync } from 'node:sqlite';
 import { ValidationError } from '../../domain/errors.ts';
 import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
-import type { Category, CelebrityPointer, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
+import type {
+  Category,
+  CelebrityPointer,
+  NotificationId,
+  TenantId,
+  UserId,
+  UserKey,
+} from '../../domain/types.ts';
 import type {
   ArrivalMark,
   ArrivalPage,
@@ -188,6 +195,19 @@ export class EmbeddedCelebrityFeed implements CelebrityFeed {
       | StoredPointer
       | undefined;
     return row === undefined ? undefined : toPointer(tenantId, row[7]!, row);
+  }
+
+  async remove(tenantId: TenantId, authorId: UserId, id: NotificationId): Promise<boolean> {
+    requireText(tenantId, 'tenantId');
+    requireText(authorId, 'authorId');
+    requireText(id, 'id');
+    // Rare (a retraction), so prepared when used, not kept.
+    const out = storeStep('celebrity feed remove', () =>
+      this.#db.sqlite
+        .prepare('DELETE FROM celebrity_pointers WHERE tenant_id = ? AND author_id = ? AND id = ?')
+        .run(tenantId, authorId, id),
+    );
+    return Number(out.changes) > 0;
   }
 
   async getMany(tenantId: TenantId, refs: readonly PointerRef[]): Promise<CelebrityPointer[]> {

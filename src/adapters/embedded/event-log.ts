@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { StatementSync } from 'node:sqlite';
 import { ValidationError } from '../../domain/errors.ts';
+import { decodeEvent } from '../../domain/event.ts';
 import { authorPartition } from '../../domain/keys.ts';
 import type { AuthorEvent } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -50,6 +51,7 @@ export class EmbeddedEventLog implements EventLog {
   readonly #last: StatementSync;
   readonly #insert: StatementSync;
   readonly #read: StatementSync;
+  readonly #lookup: StatementSync;
 
   constructor(opts: EmbeddedEventLogOptions) {
     if (
@@ -64,7 +66,7 @@ export class EmbeddedEventLog implements EventLog {
     this.#shardIds = Array.from({ length: shards }, (_, i) => shardId(i));
     this.#shardIndex = new Map(this.#shardIds.map((id, i) => [id, i]));
     const sqlite = opts.db.sqlite;
-    [this.#find, this.#last, this.#insert, this.#read] = storeStep('event log set-up', () => [
+    [this.#find, this.#last, this.#insert, this.#read, this.#lookup] = storeStep('event log set-up', () => [
       sqlite.prepare('SELECT shard, seq FROM event_log WHERE tenant_id = ? AND event_id = ?'),
       sqlite.prepare('SELECT max(seq) AS seq FROM event_log WHERE shard = ?'),
       sqlite.prepare(
@@ -75,6 +77,7 @@ export class EmbeddedEventLog implements EventLog {
         `SELECT seq, partition_key, data, arrived_at FROM event_log
          WHERE shard = ? AND seq > ? ORDER BY seq LIMIT ?`,
       ),
+      sqlite.prepare('SELECT data FROM event_log WHERE tenant_id = ? AND event_id = ?'),
     ]);
   }
 
@@ -114,6 +117,15 @@ export class EmbeddedEventLog implements EventLog {
     const index = this.#shardOf(shard);
     const seq = storeStep('event log latest sequence', () => this.#last.get(index)?.seq) as number | null;
     return seq === null || seq === undefined ? undefined : formatSequence(seq);
+  }
+
+  async lookup(tenantId: string, eventId: string): Promise<AuthorEvent | undefined> {
+    requireText(tenantId, 'tenantId');
+    requireText(eventId, 'eventId');
+    const row = storeStep('event log lookup', () => this.#lookup.get(tenantId, eventId)) as
+      | { data: Uint8Array }
+      | undefined;
+    return row === undefined ? undefined : decodeEvent(row.data);
   }
 
   #appendOne(event: AuthorEvent, arrivedAt: number, next: Map<number, number>): AppendResult {

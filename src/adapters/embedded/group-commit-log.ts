@@ -54,6 +54,10 @@ export class GroupCommitEventLog implements EventLog {
     return this.#inner.latestSequence(shardId);
   }
 
+  lookup(tenantId: string, eventId: string): Promise<AuthorEvent | undefined> {
+    return this.#inner.lookup(tenantId, eventId);
+  }
+
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#take();

@@ -1,16 +1,25 @@
 import type { StatementSync } from 'node:sqlite';
 import { CatchUpConflictError, ValidationError } from '../../domain/errors.ts';
 import { INBOX_TTL_MS, liveLowerBound } from '../../domain/ttl.ts';
-import type { Category, InboxRow, NotificationId, UserKey } from '../../domain/types.ts';
+import type { Category, InboxRow, NotificationId, TenantId, UserKey } from '../../domain/types.ts';
 import type { ArrivalMark } from '../../ports/celebrity-feed.ts';
-import type { CatchUpRange, Inbox, InboxGroup, InboxPageOptions, ReadMark } from '../../ports/inbox.ts';
+import type {
+  CatchUpRange,
+  EventRef,
+  Inbox,
+  InboxGroup,
+  InboxPageOptions,
+  ReadMark,
+} from '../../ports/inbox.ts';
 import { requireStatus } from '../checks/inbox-status.ts';
-import { requireArray, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { requireArray, requireInteger, requireLimit, requireText, requireUser } from '../checks/input.ts';
+import { requireRef } from '../checks/retraction.ts';
 import { parsePayload, payloadJson } from '../stored-payload.ts';
 import type { EmbeddedDb } from './db.ts';
 import { EmbeddedGroupRead } from './inbox-group-read.ts';
 import { EmbeddedGroups, shownActors } from './inbox-groups.ts';
 import { EmbeddedMarks } from './inbox-marks.ts';
+import { EmbeddedRetractions } from './inbox-retract.ts';
 import { createInboxSchema, UNREAD_FOLD_AT } from './inbox-schema.ts';
 import { type PurgeOptions, purgeOlderThan } from './sql-purge.ts';
 import { storeStep } from './store-step.ts';
@@ -82,6 +91,7 @@ export class EmbeddedInbox implements Inbox {
   readonly #groups: EmbeddedGroups;
   readonly #marks: EmbeddedMarks;
   readonly #groupRead: EmbeddedGroupRead;
+  readonly #retractions: EmbeddedRetractions;
   readonly #s: Record<
     | 'insert'
     | 'page'
@@ -168,6 +178,7 @@ export class EmbeddedInbox implements Inbox {
     this.#groups = storeStep('inbox set-up', () => new EmbeddedGroups(sqlite));
     this.#marks = storeStep('inbox set-up', () => new EmbeddedMarks(opts.db, PAGE_COLUMNS));
     this.#groupRead = storeStep('inbox set-up', () => new EmbeddedGroupRead(sqlite));
+    this.#retractions = storeStep('inbox set-up', () => new EmbeddedRetractions(sqlite));
   }
 
   /**
@@ -366,7 +377,32 @@ export class EmbeddedInbox implements Inbox {
     ) {
       await new Promise((resolve) => setImmediate(resolve));
     }
+    storeStep('inbox purge retractions', () => this.#retractions.purge(now));
     return { rows };
+  }
+
+  async recordRetraction(tenantId: TenantId, ref: EventRef, expiresAt: number): Promise<void> {
+    requireText(tenantId, 'tenantId');
+    requireRef(ref, 'ref');
+    requireInteger(expiresAt, 'expiresAt', 0, Number.MAX_SAFE_INTEGER);
+    storeStep('inbox record retraction', () => this.#retractions.record(tenantId, ref, expiresAt));
+  }
+
+  async retractedAmong(tenantId: TenantId, refs: readonly EventRef[]): Promise<Set<string>> {
+    requireText(tenantId, 'tenantId');
+    requireArray(refs, 'refs');
+    for (const [i, ref] of refs.entries()) requireRef(ref, `refs[${i}]`);
+    return storeStep('inbox retracted among', () => this.#retractions.among(tenantId, refs));
+  }
+
+  async removeRows(user: UserKey, ids: readonly NotificationId[]): Promise<number> {
+    requireUser(user);
+    requireArray(ids, 'ids');
+    for (const [i, id] of ids.entries()) requireText(id, `ids[${i}]`);
+    if (ids.length === 0) return 0;
+    return storeStep('inbox remove rows', () =>
+      this.#db.transaction(() => this.#retractions.remove(user, ids)),
+    );
   }
 
   /**

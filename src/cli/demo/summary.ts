@@ -119,6 +119,7 @@ const CHANNEL_ROWS: readonly [string, keyof ChannelTotals][] = [
   ['failed (rejected by provider)', 'failed'],
   ['outcome unknown (re-sent)', 'unknown'],
   ['dead-lettered', 'deadLettered'],
+  ['retracted before sending', 'retracted'],
 ];
 
 /** The summary as a table for people. */
