@@ -11,14 +11,41 @@ import { LruPreferenceCache } from '../src/adapters/embedded/preference-cache.ts
 import { EmbeddedPreferenceStore } from '../src/adapters/embedded/preferences.ts';
 import { RecordingPushTransport } from '../src/adapters/embedded/recording-transports.ts';
 import { DEFAULT_DIGEST_WINDOW_MS, digestWindow } from '../src/domain/digest.ts';
+import { minUlidAt } from '../src/domain/ids.ts';
 import { DEFAULT_TIER_POLICY } from '../src/domain/tier.ts';
 import type { UserKey } from '../src/domain/types.ts';
 import { type FanoutDeps, fanOut } from '../src/handlers/fanout.ts';
 import { consumePush, type PushDeps } from '../src/handlers/push-consumer.ts';
+import type { CelebrityFeed } from '../src/ports/celebrity-feed.ts';
+import type { Clock } from '../src/ports/clock.ts';
+import type { DedupStore } from '../src/ports/dedup-store.ts';
+import type { Devices } from '../src/ports/devices.ts';
+import type { FollowerGraph } from '../src/ports/follower-graph.ts';
+import type { Inbox } from '../src/ports/inbox.ts';
+import type { PreferenceStore } from '../src/ports/preferences.ts';
 import { toSqsRecord } from '../src/runtime/sqs-poller.ts';
 
-/** What the push side of a like storm cost its owner. */
+/**
+ * Adapters a storm runs on instead of the embedded ones (the aws ones, on the emulators), built on
+ * the storm's clock. The push queue stays the embedded one: it runs delays on that clock.
+ */
+export interface StormAdapters {
+  readonly graph?: FollowerGraph;
+  readonly inbox?: Inbox;
+  readonly feed?: CelebrityFeed;
+  readonly devices?: Devices;
+  readonly preferences?: PreferenceStore;
+  readonly dedup?: DedupStore;
+}
+
+/** What the push side of a like storm cost its owner, and the inbox it left them. */
 export interface DigestFigures {
+  /** Items in the owner's inbox: 1 is the promise. */
+  readonly items: number;
+  /** Distinct actors of the owner's first item: the distinct likers is the promise. */
+  readonly actorCount: number;
+  /** The owner's unread count. */
+  readonly unread: number;
   /** Pushes the owner's phone got. */
   readonly pushes: number;
   /** Digest windows the storm and its flushes spanned. */
@@ -29,6 +56,8 @@ export interface DigestFigures {
   readonly collapseIds: number;
   /** Push jobs the consumer decided. */
   readonly jobs: number;
+  /** Fan-out batches handled. */
+  readonly batches: number;
   /** Wall-clock seconds of fan-out and push consumer together. */
   readonly seconds: number;
 }
@@ -44,17 +73,23 @@ export async function digestStorm(opts: {
   readonly batches: readonly KinesisStreamEvent[];
   readonly start: number;
   readonly msPerBatch: number;
+  /** The push consumer takes what is ready every this many batches. @default 5 */
+  readonly roundEvery?: number;
+  /** Adapters to run on instead of the embedded ones. @default every embedded adapter */
+  readonly adapters?: (clock: Clock) => StormAdapters;
 }): Promise<DigestFigures> {
   let now = opts.start;
   const clock = { now: () => now };
+  const roundEvery = opts.roundEvery ?? 5;
+  const chosen = opts.adapters?.(clock) ?? {};
   const db = new EmbeddedDb({ path: `${opts.dir}/digest.db` });
   const audit = new JsonlAuditSink({ dir: `${opts.dir}/audit` });
   try {
     const pushes: { at: number; collapseId: string }[] = [];
-    const inbox = new EmbeddedInbox({ db });
+    const inbox = chosen.inbox ?? new EmbeddedInbox({ db });
     const queue = new EmbeddedDeliveryQueue({ db, channel: 'push', clock });
-    const preferences = new EmbeddedPreferenceStore({ db, clock });
-    const devices = new EmbeddedDevices({ db });
+    const preferences = chosen.preferences ?? new EmbeddedPreferenceStore({ db, clock });
+    const devices = chosen.devices ?? new EmbeddedDevices({ db });
     await preferences.put({
       ...opts.owner,
       timezone: 'UTC',
@@ -65,9 +100,9 @@ export async function digestStorm(opts: {
     });
     await devices.registerMany([{ ...opts.owner, token: 'owner-phone', platform: 'apns', registeredAt: 1 }]);
     const fanoutDeps: FanoutDeps = {
-      graph: new EmbeddedFollowerGraph({ db }),
+      graph: chosen.graph ?? new EmbeddedFollowerGraph({ db }),
       inbox,
-      feed: new EmbeddedCelebrityFeed({ db }),
+      feed: chosen.feed ?? new EmbeddedCelebrityFeed({ db }),
       queues: { push: queue, email: new EmbeddedDeliveryQueue({ db, channel: 'email', clock }) },
       tierPolicy: DEFAULT_TIER_POLICY,
       clock,
@@ -76,7 +111,7 @@ export async function digestStorm(opts: {
       queue,
       preferences,
       preferenceCache: new LruPreferenceCache({}),
-      dedup: new EmbeddedDedupStore({ db, clock }),
+      dedup: chosen.dedup ?? new EmbeddedDedupStore({ db, clock }),
       audit,
       clock,
       devices,
@@ -107,7 +142,7 @@ export async function digestStorm(opts: {
       const response = await fanOut(batch, fanoutDeps);
       if (response.batchItemFailures.length > 0) throw new Error('a fan-out batch failed');
       now += opts.msPerBatch;
-      if (i % 5 === 4) await rounds();
+      if (i % roundEvery === roundEvery - 1) await rounds();
     }
     await rounds();
     for (let i = 0; i < 20; i++) {
@@ -117,18 +152,24 @@ export async function digestStorm(opts: {
       await rounds();
     }
     const seconds = (performance.now() - started) / 1000;
+    const noneExpired = minUlidAt(0);
+    const items = await inbox.page(opts.owner, { limit: 10, afterId: noneExpired });
     const perWindow = new Map<number, number>();
     for (const p of pushes) {
       const w = digestWindow(p.at, DEFAULT_DIGEST_WINDOW_MS);
       perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
     }
     return {
+      items: items.length,
+      actorCount: items[0]?.group?.actorCount ?? 0,
+      unread: await inbox.unreadCount(opts.owner, noneExpired),
       pushes: pushes.length,
       windows:
         digestWindow(now, DEFAULT_DIGEST_WINDOW_MS) - digestWindow(opts.start, DEFAULT_DIGEST_WINDOW_MS) + 1,
       maxPerWindow: Math.max(0, ...perWindow.values()),
       collapseIds: new Set(pushes.map((p) => p.collapseId)).size,
       jobs,
+      batches: opts.batches.length,
       seconds,
     };
   } finally {

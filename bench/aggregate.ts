@@ -1,26 +1,16 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { DynamoCelebrityFeed } from '../src/adapters/aws/celebrity-feed.ts';
-import { createTables } from '../src/adapters/aws/create-tables.ts';
-import { DynamoFollowerGraph } from '../src/adapters/aws/follower-graph.ts';
-import { DynamoInbox } from '../src/adapters/aws/inbox.ts';
-import { tableNames } from '../src/adapters/aws/tables.ts';
 import { EmbeddedCelebrityFeed } from '../src/adapters/embedded/celebrity-feed.ts';
 import { EmbeddedDb } from '../src/adapters/embedded/db.ts';
 import { EmbeddedDeliveryQueue } from '../src/adapters/embedded/delivery-queue.ts';
 import { EmbeddedFollowerGraph } from '../src/adapters/embedded/follower-graph.ts';
 import { EmbeddedInbox } from '../src/adapters/embedded/inbox.ts';
-import { encodeEvent } from '../src/domain/event.ts';
 import { minUlidAt } from '../src/domain/ids.ts';
-import { authorPartition } from '../src/domain/keys.ts';
 import { DEFAULT_TIER_POLICY } from '../src/domain/tier.ts';
-import type { AuthorEvent, DeliveryJob, UserKey } from '../src/domain/types.ts';
 import { type FanoutDeps, fanOut } from '../src/handlers/fanout.ts';
-import type { DeliveryQueue } from '../src/ports/delivery-queue.ts';
 import type { Inbox } from '../src/ports/inbox.ts';
-import { createAwsClients } from '../src/runtime/aws-clients.ts';
-import { toKinesisRecord } from '../src/runtime/kinesis-poller.ts';
-import { freePort, startDynamoDbLocal } from '../src/runtime/local-aws/emulators.ts';
+import { awsDigestStorm } from './aggregate-aws.ts';
 import { digestStorm } from './aggregate-push.ts';
+import { STORM_AT, STORM_OWNER, stormBatches } from './like-storm.ts';
 import type { BenchReport } from './support.ts';
 import { withTempDir } from './support.ts';
 
@@ -28,22 +18,29 @@ import { withTempDir } from './support.ts';
 export interface AggregateBenchOptions {
   /** Distinct likers of the post on the embedded profile. @default 100_000 */
   readonly likes?: number;
-  /** Distinct likers through the aws adapters (DynamoDB Local is slow). @default 2_000 */
+  /**
+   * Distinct likers through the aws adapters, push side included (DynamoDB Local handles some
+   * 100 likes a second: the acceptance size, 100,000, takes 10 to 30 minutes). @default 2_000
+   */
   readonly awsLikes?: number;
   /** Kinesis records per fan-out batch (the event source's batch size). @default 100 */
   readonly batchSize?: number;
+  /** The Redis of the aws run's dedup store (digest slots). @default 'redis://127.0.0.1:6379' */
+  readonly redisUrl?: string;
 }
 
-const TENANT = 'bench';
-const OWNER: UserKey = { tenantId: TENANT, userId: 'owner' };
-const AT = Date.UTC(2026, 0, 1);
+/** Kinesis records per fan-out batch of the aws run: DynamoDB Local is slow per call, not per item. */
+const AWS_BATCH = 500;
+/** The clock per aws batch: 500 likes in 10 s, the embedded storm's 50 likes a second. */
+const AWS_MS_PER_BATCH = 10_000;
 
 /**
  * One post's like storm through `fanOut`: `likes` distinct likers, 1 % of the events re-sent
  * exactly and 0.5 % repeat likes by the same likers, in Kinesis batches. On the embedded profile
- * (a WAL file, every embedded adapter, one push job per like): likes aggregated per second. Through
- * the aws adapters on DynamoDB Local: write units per like, all tables, and the inbox table's own.
- * Both check that the owner ends with one item counting exactly the distinct likers.
+ * (a WAL file, every embedded adapter, one push job per like): likes aggregated per second, then the
+ * push side with digests. Through the aws adapters on DynamoDB Local and Redis, push side included:
+ * the owner's item and pushes, write units per like, likes per second. Every run reports the
+ * owner's item count and its actor count beside their goals (one item, exactly the likers).
  */
 export async function aggregateBench(opts: AggregateBenchOptions = {}): Promise<BenchReport> {
   const likes = opts.likes ?? 100_000;
@@ -58,11 +55,11 @@ export async function aggregateBench(opts: AggregateBenchOptions = {}): Promise<
         inbox: new EmbeddedInbox({ db }),
         feed: new EmbeddedCelebrityFeed({ db }),
         queues: {
-          push: new EmbeddedDeliveryQueue({ db, channel: 'push', clock: { now: () => AT } }),
-          email: new EmbeddedDeliveryQueue({ db, channel: 'email', clock: { now: () => AT } }),
+          push: new EmbeddedDeliveryQueue({ db, channel: 'push', clock: { now: () => STORM_AT } }),
+          email: new EmbeddedDeliveryQueue({ db, channel: 'email', clock: { now: () => STORM_AT } }),
         },
         tierPolicy: DEFAULT_TIER_POLICY,
-        clock: { now: () => AT + 3_600_000 },
+        clock: { now: () => STORM_AT + 3_600_000 },
       };
       const batches = stormBatches(likes, batchSize);
       const started = performance.now();
@@ -79,125 +76,80 @@ export async function aggregateBench(opts: AggregateBenchOptions = {}): Promise<
   const digests = await withTempDir('aggregate-digest', (dir) =>
     digestStorm({
       dir,
-      owner: OWNER,
+      owner: STORM_OWNER,
       batches: stormBatches(likes, batchSize).events,
-      start: AT,
+      start: STORM_AT,
       msPerBatch: 2000,
     }),
   );
 
-  const dynamo = await startDynamoDbLocal(await freePort());
-  const clients = createAwsClients({
-    region: 'us-east-1',
-    endpoints: { dynamodb: dynamo.endpoint },
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  const aws = await awsDigestStorm({
+    likes: awsLikes,
+    batchSize: AWS_BATCH,
+    msPerBatch: AWS_MS_PER_BATCH,
+    redisUrl: opts.redisUrl ?? 'redis://127.0.0.1:6379',
   });
-  let aws: { wcu: number; inboxWcu: number; events: number; seconds: number };
-  try {
-    const names = tableNames(`bench-aggregate-${Date.now()}`);
-    await createTables(clients.dynamodb, names, ['inbox', 'followers', 'celebrityFeed']);
-    const used = { all: 0, inbox: 0 };
-    const capacity = {
-      add(table: string, wcu: number) {
-        used.all += wcu;
-        if (table === names.inbox) used.inbox += wcu;
-      },
-    };
-    const { documents } = clients;
-    // Jobs are dropped: SQS costs are the aws-cost benchmark's; this one measures the inbox.
-    const counting = { sendBatch: async (_jobs: readonly DeliveryJob[]) => {} } as unknown as DeliveryQueue;
-    const deps: FanoutDeps = {
-      graph: new DynamoFollowerGraph({ documents, tableName: names.followers }),
-      inbox: new DynamoInbox({ documents, tableName: names.inbox, unread: 'counter', capacity }),
-      feed: new DynamoCelebrityFeed({ documents, tableName: names.celebrityFeed, capacity }),
-      queues: { push: counting, email: counting },
-      tierPolicy: DEFAULT_TIER_POLICY,
-      clock: { now: () => AT + 3_600_000 },
-    };
-    const batches = stormBatches(awsLikes, Math.max(batchSize, 500));
-    const started = performance.now();
-    for (const batch of batches.events) await fanOutAll(batch, deps);
-    const seconds = (performance.now() - started) / 1000;
-    await expectOneItem(deps.inbox, awsLikes);
-    aws = { wcu: used.all, inboxWcu: used.inbox, events: batches.count, seconds };
-  } finally {
-    clients.destroy();
-    await dynamo.stop();
-  }
 
   return {
     name: 'aggregate',
     figures: {
       likesAggregatedPerSec: embedded.events / embedded.seconds,
-      awsWriteUnitsPerLike: aws.wcu / aws.events,
-      awsInboxWriteUnitsPerLike: aws.inboxWcu / aws.events,
-      awsLikesPerSec: aws.events / aws.seconds,
+      ownerItems: digests.items,
+      ownerActorCount: digests.actorCount,
+      ownerUnread: digests.unread,
       ownerPushes: digests.pushes,
       ownerPushWindows: digests.windows,
       ownerPushesMaxPerWindow: digests.maxPerWindow,
       ownerPushCollapseIds: digests.collapseIds,
       pushJobsDigestedPerSec: digests.jobs / digests.seconds,
+      awsOwnerItems: aws.items,
+      awsOwnerActorCount: aws.actorCount,
+      awsOwnerUnread: aws.unread,
+      awsOwnerPushes: aws.pushes,
+      awsOwnerPushWindows: aws.windows,
+      awsOwnerPushesMaxPerWindow: aws.maxPerWindow,
+      awsOwnerPushCollapseIds: aws.collapseIds,
+      awsLikesPerSec: aws.events / aws.seconds,
+      awsWriteUnitsPerLike: aws.wcu / aws.events,
+      awsInboxWriteUnitsPerLike: aws.inboxWcu / aws.events,
     },
     settings: {
       likes,
       embeddedEvents: embedded.events,
+      batchSize,
       awsLikes,
       awsEvents: aws.events,
-      batchSize,
-      awsBatchSize: Math.max(batchSize, 500),
+      awsBatchSize: AWS_BATCH,
+      awsClockMsPerBatch: AWS_MS_PER_BATCH,
+      awsPushQueue: 'embedded, on the storm clock (the SQS emulator runs delays in real time)',
       unreadMode: 'counter',
     },
     goals: [
       { figure: 'likesAggregatedPerSec', op: '>=', value: 20_000 },
-      { figure: 'awsWriteUnitsPerLike', op: '<=', value: 2 },
+      ...exactlyOne('owner', likes),
       { figure: 'ownerPushesMaxPerWindow', op: '<=', value: 1 },
-      { figure: 'ownerPushCollapseIds', op: '<=', value: 1 },
+      { figure: 'ownerPushCollapseIds', op: '==', value: 1 },
+      ...exactlyOne('awsOwner', awsLikes),
+      { figure: 'awsOwnerPushesMaxPerWindow', op: '<=', value: 1 },
+      { figure: 'awsOwnerPushCollapseIds', op: '==', value: 1 },
+      { figure: 'awsWriteUnitsPerLike', op: '<=', value: 2 },
     ],
     notes: [
-      'events = distinct likes + 1 % exact re-sends + 0.5 % repeat likes; every run ends with ONE item counting exactly the distinct likers',
-      'ownerPushes*: the storm again with the push consumer and digests (5-minute windows), the clock moving 2 s per batch: pushes the owner got, the windows spanned, the most in one window, distinct collapse ids; pushJobsDigestedPerSec counts fan-out and push consumer together',
+      'events = distinct likes + 1 % exact re-sends + 0.5 % repeat likes; the embedded fan-out run fails unless it ends with ONE item counting exactly the distinct likers',
+      'owner*: the embedded storm again with the push consumer and digests (5-minute windows), the clock moving 2 s per batch of 100: the owner items, actors and unread count, the pushes the owner got, the windows spanned, the most in one window, distinct collapse ids; pushJobsDigestedPerSec counts fan-out and push consumer together',
+      'awsOwner*: the same through the aws adapters on DynamoDB Local and Redis (inbox, follower graph, celebrity feed, devices, preferences, dedup store), push consumer included, the clock moving 10 s per batch of 500; awsLikesPerSec counts fan-out and push consumer together',
       'awsWriteUnitsPerLike counts the inbox and celebrity-feed tables (the follower graph stores nothing for a liker: no tier for an undecided regular author); awsInboxWriteUnitsPerLike the inbox alone',
     ],
   };
 }
 
-/** The storm as Kinesis batches, and how many events it holds. */
-function stormBatches(distinct: number, batchSize: number): { events: KinesisStreamEvent[]; count: number } {
-  const like = (id: string, liker: number, ms: number): AuthorEvent => ({
-    tenantId: TENANT,
-    id,
-    type: 'like',
-    actorId: `liker-${liker}`,
-    objectId: 'post-1',
-    recipients: [OWNER.userId],
-    occurredAt: AT + ms,
-    acceptedAt: AT + ms,
-  });
-  const events: AuthorEvent[] = [];
-  for (let i = 0; i < distinct; i++) {
-    events.push(like(`like-${i}`, i, i));
-    if (i % 100 === 99) events.push(like(`like-${i - 50}`, i - 50, i - 50));
-    if (i % 200 === 199) events.push(like(`again-${i}`, i - 100, i));
-  }
-  const batches: KinesisStreamEvent[] = [];
-  let sequence = 0;
-  for (let i = 0; i < events.length; i += batchSize) {
-    batches.push({
-      Records: events.slice(i, i + batchSize).map((event) =>
-        toKinesisRecord(
-          'shardId-000000000000',
-          {
-            sequenceNumber: String(++sequence).padStart(20, '0'),
-            partitionKey: authorPartition(event.tenantId, event.actorId),
-            data: encodeEvent(event),
-            arrivedAt: event.acceptedAt,
-          },
-          'arn:aws:kinesis:local:000000000000:stream/fanout-events',
-        ),
-      ),
-    });
-  }
-  return { events: batches, count: events.length };
+/** Goals of one unread item counting exactly `likes` actors. */
+function exactlyOne(prefix: string, likes: number): BenchReport['goals'] {
+  return [
+    { figure: `${prefix}Items`, op: '==', value: 1 },
+    { figure: `${prefix}ActorCount`, op: '==', value: likes },
+    { figure: `${prefix}Unread`, op: '==', value: 1 },
+  ];
 }
 
 async function fanOutAll(batch: KinesisStreamEvent, deps: FanoutDeps): Promise<void> {
@@ -206,7 +158,7 @@ async function fanOutAll(batch: KinesisStreamEvent, deps: FanoutDeps): Promise<v
 }
 
 async function expectOneItem(inbox: Inbox, distinct: number): Promise<void> {
-  const items = await inbox.page(OWNER, { limit: 10, afterId: minUlidAt(0) });
+  const items = await inbox.page(STORM_OWNER, { limit: 10, afterId: minUlidAt(0) });
   if (items.length !== 1 || items[0]!.group?.actorCount !== distinct) {
     throw new Error(
       `expected one item of ${distinct} actors, found ${items.length} (${items[0]?.group?.actorCount})`,

@@ -90,15 +90,19 @@ const BENCHMARKS: Readonly<
   },
   aggregate: {
     about:
-      'likes aggregated per second into one item (embedded), DynamoDB write units per like (aws adapters), the owner pushes per digest window (embedded, with the push consumer); BENCH_AGGREGATE_LIKES, BENCH_AGGREGATE_AWS_LIKES size it',
-    run: ({ tiny }) =>
+      "likes aggregated per second into one item (embedded), then the owner's item and pushes per digest window with the push consumer, embedded and through the aws adapters (--aws-likes=N distinct likers on DynamoDB Local and Redis, default 2,000; the acceptance size is 100,000); BENCH_AGGREGATE_LIKES sizes the embedded run",
+    options: ['aws-likes'],
+    run: ({ tiny }, options) =>
       aggregateBench(
         tiny
           ? { likes: 200, awsLikes: 20 }
-          : readSettings(process.env, {
-              likes: integer('BENCH_AGGREGATE_LIKES', { min: 1, max: 10_000_000 }),
-              awsLikes: integer('BENCH_AGGREGATE_AWS_LIKES', { min: 1, max: 1_000_000 }),
-            }),
+          : {
+              ...readSettings(process.env, {
+                likes: integer('BENCH_AGGREGATE_LIKES', { min: 1, max: 10_000_000 }),
+                awsLikes: integer('BENCH_AGGREGATE_AWS_LIKES', { min: 1, max: 1_000_000 }),
+              }),
+              ...awsLikesOption(options),
+            },
       ),
   },
   'inbox-read': {
@@ -175,6 +179,17 @@ function chaosOptions(options: Readonly<Record<string, string>>): ChaosBenchOpti
     throw new ValidationError([{ path: 'recipients', message: 'must be an integer from 10 to 10000000' }]);
   }
   return { ...chosen, recipients: n };
+}
+
+/** `--aws-likes N` of the aggregate benchmark, or a ValidationError naming the option. */
+function awsLikesOption(options: Readonly<Record<string, string>>): { awsLikes?: number } {
+  const raw = options['aws-likes'];
+  if (raw === undefined) return {};
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000) {
+    throw new ValidationError([{ path: 'aws-likes', message: 'must be an integer from 1 to 1000000' }]);
+  }
+  return { awsLikes: n };
 }
 
 /** `--name value` as `--name=value` for the options of the named benchmark, so both spellings work. */

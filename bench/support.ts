@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** A goal a figure is compared with. Benchmarks report it; they never fail on it. */
 export interface Goal {
   readonly figure: string;
-  readonly op: '>=' | '<' | '<=';
+  readonly op: '>=' | '<' | '<=' | '==';
   readonly value: number;
 }
 
@@ -63,7 +63,13 @@ export function checkGoals(report: BenchReport): GoalCheck[] {
   return report.goals.map((goal) => {
     const actual = report.figures[goal.figure] ?? Number.NaN;
     const met =
-      goal.op === '>=' ? actual >= goal.value : goal.op === '<=' ? actual <= goal.value : actual < goal.value;
+      goal.op === '>='
+        ? actual >= goal.value
+        : goal.op === '<='
+          ? actual <= goal.value
+          : goal.op === '=='
+            ? actual === goal.value
+            : actual < goal.value;
     return { ...goal, actual, met };
   });
 }
