@@ -35,8 +35,13 @@ export async function awsDigestStorm(opts: {
   readonly batchSize: number;
   readonly msPerBatch: number;
   readonly redisUrl: string;
+  /** A running DynamoDB Local to use. @default one started for the run, and stopped after */
+  readonly dynamodbEndpoint?: string;
 }): Promise<AwsStormFigures> {
-  const dynamo = await startDynamoDbLocal(await freePort());
+  const dynamo =
+    opts.dynamodbEndpoint === undefined
+      ? await startDynamoDbLocal(await freePort())
+      : { endpoint: opts.dynamodbEndpoint, stop: async () => {} };
   const clients = createAwsClients({
     region: 'us-east-1',
     endpoints: { dynamodb: dynamo.endpoint },

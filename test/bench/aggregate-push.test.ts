@@ -41,5 +41,6 @@ describe('the aggregate benchmark push side (small)', () => {
     expect(figures.collapseIds).toBe(1);
     expect(figures.pushes).toBeGreaterThan(1);
     expect(figures.pushes).toBeLessThanOrEqual(figures.windows);
+    expect([figures.items, figures.actorCount, figures.unread]).toEqual([1, 1200, 1]);
   });
 });

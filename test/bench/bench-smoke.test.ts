@@ -197,6 +197,20 @@ describe('benchmark reporting', () => {
     expect(table).toMatch(/latencyMs\s+7\.000\s+< 9\.000\s+met/);
   });
 
+  it('meets an == goal only on the exact value', () => {
+    // Act
+    const checks = checkGoals({
+      ...report,
+      goals: [
+        { figure: 'rate', op: '==', value: 10 },
+        { figure: 'latencyMs', op: '==', value: 6 },
+      ],
+    });
+    // Assess
+    expect(checks.map((c) => c.met)).toEqual([true, false]);
+    expect(reportTable({ ...report, goals: checks })).toMatch(/rate\s+10\.0\s+== 10\.0\s+met/);
+  });
+
   it('counts a goal on a figure the run did not produce as not met', () => {
     // Act
     const [check] = checkGoals({ ...report, goals: [{ figure: 'missing', op: '>=', value: 1 }] });
@@ -265,6 +279,9 @@ describe('npm run bench', () => {
     const unknown = spawnSync(process.execPath, ['bench/main.ts', 'fanout', '--users=2'], {
       encoding: 'utf8',
     });
+    const badLikes = ['0', '2.5', 'many'].map((n) =>
+      spawnSync(process.execPath, ['bench/main.ts', 'aggregate', `--aws-likes=${n}`], { encoding: 'utf8' }),
+    );
     // Assess
     expect(json.status).toBe(0);
     expect(table.status).toBe(0);
@@ -299,5 +316,10 @@ describe('npm run bench', () => {
     expect(bad.stderr).toContain('--push-share: must be in [0, 1]');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown option --users');
+    for (const run of badLikes) {
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('--aws-likes: must be an integer from 1 to 1000000');
+    }
   });
 });

@@ -118,7 +118,9 @@ describe('a viral post through the aws adapters', () => {
 
   // Through DynamoDB Local fan-out handles some 60 likes a second on two shared cores (each event
   // also reads the liker's follower count, tier and followers): 100,000 would take half an hour.
-  // This runs the same storm at 1/50 scale; `npm run bench -- aggregate` measures the aws cost.
+  // This runs the same storm at 1/50 scale. The full size (100,000 likers, 1,000 re-sends, 500
+  // repeats) runs through these adapters, push side included, with
+  // `npm run bench -- aggregate --aws-likes=100000` (docs/benchmarks.md has its figures).
   it('gives its owner ONE item counting 2,000 distinct likers exactly, re-sends and repeats included', async () => {
     // Prepare
     const names = await freshTables(clients, ['inbox', 'celebrityFeed', 'followers']);
@@ -146,7 +148,8 @@ describe('a viral post through the aws adapters', () => {
   // writes and the digests' group reads), devices and preferences, and the Redis dedup store that
   // holds the digest slots. The push queue is the clock-driven embedded one: the emulator's SQS
   // runs delays on real time, and a flush waits up to five minutes (the SQS adapter's delays are
-  // covered by its own contract suite). `npm run bench -- aggregate` runs the full size.
+  // covered by its own contract suite). The full size runs with
+  // `npm run bench -- aggregate --aws-likes=100000`: it checks the same figures at 100,000 likers.
   it('pushes the owner of 2,000 likes at most once per digest window, all with one collapse id', async () => {
     // Prepare
     const names = await freshTables(clients, [
