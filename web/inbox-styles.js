@@ -203,6 +203,7 @@ button, input, select { font: inherit; color: inherit; }
 .switch-field { flex-direction: row; align-items: center; gap: 10px; }
 .switch-field label { color: var(--_fg); font-size: 14px; }
 .field-row { display: flex; gap: 12px; }
+.field select,
 .field input:not([type="checkbox"]) {
   padding: 7px 10px; border: 1px solid var(--_muted); border-radius: 8px; background: var(--_bg);
 }

@@ -1,10 +1,18 @@
-// The user's own preferences panel: category × channel switches, quiet hours and timezone, read
-// from and written to /v1/me/preferences. Every change sends only what it changes (a JSON merge
+// The user's own preferences panel: category × channel switches, email cadence (at once, or an
+// hourly or daily digest), quiet hours and timezone, read from and written to /v1/me/preferences. Every change sends only what it changes (a JSON merge
 // patch), so whatever else the tenant set for this user stays as it is.
 
 const CATEGORIES = ['social', 'content', 'mention', 'critical'];
 const CHANNELS = ['push', 'email'];
 const LABELS = { social: 'Social', content: 'Content', mention: 'Mentions', critical: 'Critical' };
+// Critical email is always sent at once: the API refuses a cadence for it.
+const DIGEST_CATEGORIES = ['social', 'content', 'mention'];
+const CADENCES = [
+  ['immediate', 'Right away'],
+  ['hourly', 'Hourly digest'],
+  ['daily', 'Daily digest'],
+];
+const HOURS = Array.from({ length: 24 }, (_, h) => h);
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -53,6 +61,17 @@ export function createPreferences(api, idPrefix = 'prefs') {
   });
   const zones = el('datalist', { id: `${idPrefix}-zones` });
   zone.setAttribute('list', zones.id);
+  const cadenceFields = el('div', { class: 'prefs-form' });
+  const digestHour = el('select', { id: `${idPrefix}-digest-hour` });
+  digestHour.append(
+    ...HOURS.map((h) => el('option', { value: String(h) }, `${String(h).padStart(2, '0')}:00`)),
+  );
+  digestHour.addEventListener('change', () => {
+    void patch(
+      { digestHour: Number(digestHour.value) },
+      `Daily digests at ${digestHour.selectedOptions[0]?.textContent}`,
+    );
+  });
   const save = el('button', { type: 'submit', class: 'primary' }, 'Save');
   const form = el(
     'form',
@@ -77,6 +96,8 @@ export function createPreferences(api, idPrefix = 'prefs') {
     { class: 'prefs' },
     el('h3', { class: 'prefs-heading' }, 'Channels'),
     table,
+    el('h3', { class: 'prefs-heading' }, 'Email: at once or in a digest'),
+    cadenceFields,
     el('h3', { class: 'prefs-heading' }, 'Quiet hours and timezone'),
     form,
     status,
@@ -145,6 +166,41 @@ export function createPreferences(api, idPrefix = 'prefs') {
       return tr;
     });
     body.replaceChildren(...rows);
+    const cadences = DIGEST_CATEGORIES.map((category) => {
+      const select = el('select', { id: `${idPrefix}-${category}-cadence` });
+      select.append(...CADENCES.map(([value, label]) => el('option', { value }, label)));
+      select.value = prefs.emailCadence?.[category] ?? 'immediate';
+      let before = select.value;
+      select.addEventListener('change', async () => {
+        const value = select.value;
+        select.disabled = true;
+        await patch(
+          { emailCadence: { [category]: value } },
+          `${category} email ${value === 'immediate' ? 'right away' : `in the ${value} digest`}`,
+          () => {
+            select.value = before;
+          },
+        );
+        if (select.value === value) before = value;
+        select.disabled = false;
+      });
+      return el(
+        'div',
+        { class: 'field' },
+        el('label', { for: select.id }, `${LABELS[category]} email`),
+        select,
+      );
+    });
+    cadenceFields.replaceChildren(
+      el('div', { class: 'field-row' }, ...cadences),
+      el(
+        'div',
+        { class: 'field' },
+        el('label', { for: digestHour.id }, 'Daily digest at (your timezone)'),
+        digestHour,
+      ),
+    );
+    digestHour.value = String(prefs.digestHour ?? 9);
     quietOn.checked = prefs.quietHours != null;
     if (prefs.quietHours) {
       start.value = prefs.quietHours.start;

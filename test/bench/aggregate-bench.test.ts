@@ -17,9 +17,17 @@ describe('npm run bench -- aggregate --json at a tiny size', () => {
       expect(typeof json[figure] === 'number' && (json[figure] as number) > 0, figure).toBe(true);
     }
     expect(json.settings).toMatchObject({ likes: 400, embeddedEvents: 406, awsLikes: 40, awsEvents: 40 });
-    expect(json.goals).toEqual([
-      expect.objectContaining({ figure: 'likesAggregatedPerSec', op: '>=', value: 20_000 }),
-      expect.objectContaining({ figure: 'awsWriteUnitsPerLike', op: '<=', value: 2 }),
-    ]);
+    const goals = json.goals as { figure: string; op: string; value: number; met: boolean }[];
+    expect(goals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ figure: 'likesAggregatedPerSec', op: '>=', value: 20_000 }),
+        expect.objectContaining({ figure: 'awsWriteUnitsPerLike', op: '<=', value: 2 }),
+        expect.objectContaining({ figure: 'ownerPushesMaxPerWindow', op: '<=', value: 1 }),
+        expect.objectContaining({ figure: 'awsOwnerPushesMaxPerWindow', op: '<=', value: 1 }),
+        expect.objectContaining({ figure: 'awsOwnerPushCollapseIds', op: '==', value: 1 }),
+      ]),
+    );
+    // Exactness goals hold at any size; the speed goal is a full-size, machine-alone figure.
+    expect(goals.filter((g) => g.figure !== 'likesAggregatedPerSec' && !g.met)).toEqual([]);
   }, 300_000);
 });

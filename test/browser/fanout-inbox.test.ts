@@ -273,7 +273,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(await page.locator('fanout-inbox #panel').isVisible()).toBe(true);
   });
 
-  it('changes a preference switch from the panel, and the API shows it', async () => {
+  it('changes a preference switch and an email cadence from the panel, and the API shows them', async () => {
     // Act
     await page.getByRole('button', { name: 'Notification preferences' }).click();
     const mentionPush = page.getByRole('switch', { name: 'mention notifications by push' });
@@ -282,10 +282,25 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await expect
       .poll(() => page.locator('fanout-inbox #fanout-prefs-status').textContent())
       .toBe('mention by push off');
+    // Act: social email into the daily digest, at 07:00
+    await page.getByLabel('Social email').selectOption('daily');
+    await expect
+      .poll(() => page.locator('fanout-inbox #fanout-prefs-status').textContent())
+      .toBe('social email in the daily digest');
+    await page.getByLabel('Daily digest at (your timezone)').selectOption('7');
+    await expect
+      .poll(() => page.locator('fanout-inbox #fanout-prefs-status').textContent())
+      .toBe('Daily digests at 07:00');
     // Assess
     const me = asUser(await service.userToken('uma'));
-    const prefs = (await me('/v1/me/preferences')).body as { categories: object };
+    const prefs = (await me('/v1/me/preferences')).body as {
+      categories: object;
+      emailCadence: object;
+      digestHour: number;
+    };
     expect(prefs.categories).toEqual({ mention: { push: false } });
+    expect(prefs.emailCadence).toEqual({ social: 'daily' });
+    expect(prefs.digestHour).toBe(7);
     await page.getByRole('button', { name: 'Notification preferences' }).click();
   });
 
