@@ -12,6 +12,7 @@ import {
   type ApnsRejection,
   bearerOf,
   checkHeaders,
+  checkBackground,
   checkPayload,
   checkRoute,
   deviceTokenOf,
@@ -155,7 +156,8 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
       checkRoute(headers) ??
       (await authority.check(headerValue(headers, 'authorization'), providerToken, stream.session)) ??
       checkHeaders(headers, opts.topic) ??
-      checkPayload(body.length, payload);
+      checkPayload(body.length, payload) ??
+      checkBackground(headers, payload);
     if (rejection !== undefined) return respond(stream, apnsId, rejection);
     const reply = scripts.get(token)?.shift();
     if (reply === undefined) return respond(stream, apnsId, undefined);
