@@ -11,8 +11,8 @@ import type { TLSSocket } from 'node:tls';
 import {
   type ApnsRejection,
   bearerOf,
-  checkHeaders,
   checkBackground,
+  checkHeaders,
   checkPayload,
   checkRoute,
   deviceTokenOf,

@@ -44,6 +44,10 @@ export function deliveryKey(
  * `deliveryKey` (same tenant and notification first, so the Redis store keeps both in one slot),
  * so a re-delivered withdrawal job sends nothing twice.
  */
-export function withdrawalKey(tenantId: string, notificationId: NotificationId, targetDigestValue: string): string {
+export function withdrawalKey(
+  tenantId: string,
+  notificationId: NotificationId,
+  targetDigestValue: string,
+): string {
   return `${tenantId}#${notificationId}#push-withdraw#${targetDigestValue}`;
 }

@@ -286,6 +286,14 @@ async function retract(
   const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
   const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);
   await Promise.all(recipients.map((userId) => undo(userId, true)));
+  // Pushes already shown are withdrawn where the platform allows: a deleted event that was not
+  // aggregated (an aggregated one's push is its group's digest, which the next digest replaces).
+  const withdraw =
+    whole && groupKey === undefined && typePolicy(event.type).channels.includes(Channel.Push)
+      ? new Withdrawals(original, pointer?.id, deps)
+      : undefined;
+  await withdraw?.recipients(author, recipients);
+  const explicit: ReadonlySet<UserId> = new Set(recipients);
   let after: string | undefined;
   do {
     const page = await deps.graph.pageFollowers(author, {
@@ -295,9 +303,82 @@ async function retract(
     const audience = page.followers.filter((f) => f !== event.actorId);
     for (let i = 0; i < audience.length; i += 100)
       await Promise.all(audience.slice(i, i + 100).map((userId) => undo(userId, false)));
+    // A regular author's followers each had a push job under their own row's id.
+    if (pointer === undefined) await withdraw?.followers(audience.filter((f) => !explicit.has(f)));
     after = page.next;
   } while (after !== undefined);
+  // A celebrity's followers had push jobs only when they asked for alerts, under the pointer's id.
+  if (pointer !== undefined && withdraw !== undefined) {
+    let next: string | undefined;
+    do {
+      const page = await deps.graph.pageFollowers(author, {
+        limit: deps.pageSize ?? 5000,
+        alertsOnly: true,
+        ...(next === undefined ? {} : { after: next }),
+      });
+      await withdraw.followers(page.followers.filter((f) => f !== event.actorId && !explicit.has(f)));
+      next = page.next;
+    } while (next !== undefined);
+  }
   if (pointer !== undefined) await deps.feed.remove(event.tenantId, event.actorId, pointer.id);
+}
+
+/**
+ * The push withdrawals of one deleted event: one push job marked `withdraw` per user whose push
+ * job fan-out made for it, under the notification id that job had, rebuilt as fan-out built it
+ * (`rowsAndJobs`, `pointerJobs`, `alertFollowers`). The push consumer sends a withdrawal only to
+ * the devices that got the original (src/handlers/deliver.ts).
+ */
+class Withdrawals {
+  readonly #original: AuthorEvent;
+  readonly #pointerId: string | undefined;
+  readonly #deps: BatchDeps;
+
+  constructor(original: AuthorEvent, pointerId: string | undefined, deps: BatchDeps) {
+    this.#original = original;
+    this.#pointerId = pointerId;
+    this.#deps = deps;
+  }
+
+  /** Explicit recipients: their own row's id, or the pointer's for one who follows a celebrity. */
+  async recipients(author: UserKey, userIds: readonly UserId[]): Promise<void> {
+    if (userIds.length === 0) return;
+    const seePointer =
+      this.#pointerId === undefined
+        ? new Set<UserId>()
+        : await recipientsMergingPointer(author, userIds, this.#deps.graph);
+    await this.#send(userIds.map((userId) => this.#job(userId, seePointer.has(userId))));
+  }
+
+  /** Followers: their own row's id for a regular author, the pointer's for a celebrity. */
+  async followers(userIds: readonly UserId[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.#send(userIds.map((userId) => this.#job(userId, this.#pointerId !== undefined)));
+  }
+
+  async #send(jobs: DeliveryJob[]): Promise<void> {
+    await this.#deps.queues.push.sendBatch(jobs);
+  }
+
+  #job(userId: UserId, viaPointer: boolean): DeliveryJob {
+    const e = this.#original;
+    return {
+      tenantId: e.tenantId,
+      userId,
+      notificationId:
+        viaPointer && this.#pointerId !== undefined
+          ? this.#pointerId
+          : notificationId(e.id, userId, e.occurredAt),
+      channel: Channel.Push,
+      eventId: e.id,
+      type: e.type,
+      category: typePolicy(e.type).category,
+      actorId: e.actorId,
+      createdAt: e.occurredAt,
+      ...(e.objectId === undefined ? {} : { objectId: e.objectId }),
+      withdraw: true,
+    };
+  }
 }
 
 /**

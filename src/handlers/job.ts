@@ -56,7 +56,9 @@ function isDigestValid(j: Record<string, unknown>): boolean {
 /** A withdrawal is `withdraw: true` on a push job of its own: never a digest's. */
 function isWithdrawalValid(j: Record<string, unknown>): boolean {
   if (j.withdraw === undefined) return true;
-  return j.withdraw === true && j.channel === 'push' && j.groupKey === undefined && j.digestFlush === undefined;
+  return (
+    j.withdraw === true && j.channel === 'push' && j.groupKey === undefined && j.digestFlush === undefined
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -228,7 +228,13 @@ export function dedupStoreContract(name: string, make: () => Promise<DedupStoreH
       const peeked = await store.peek(['done', 'fresh', 'stale', 'busy', 'fresh']);
       const claimed = await store.claim(claims('fresh', 'stale'));
       // Assess
-      expect(peeked).toEqual([KeyState.Done, KeyState.Absent, KeyState.Stale, KeyState.Pending, KeyState.Absent]);
+      expect(peeked).toEqual([
+        KeyState.Done,
+        KeyState.Absent,
+        KeyState.Stale,
+        KeyState.Pending,
+        KeyState.Absent,
+      ]);
       expect(claimed).toEqual([ClaimState.Acquired, ClaimState.AcquiredStale]);
     });
 
