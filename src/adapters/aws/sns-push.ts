@@ -184,7 +184,12 @@ export class SnsPushTransport implements PushTransport {
       new PublishCommand({
         TargetArn: arn,
         MessageStructure: 'json',
-        Message: JSON.stringify({ default: message.body, [key]: JSON.stringify(payload) }),
+        // `default` must be a non-empty string; a withdrawal has no text, and the platform key is
+        // what the endpoint receives.
+        Message: JSON.stringify({
+          default: message.withdraw === true ? 'retract' : message.body,
+          [key]: JSON.stringify(payload),
+        }),
         ...(apns ? { MessageAttributes: apnsAttributes(message) } : {}),
       }),
     );
