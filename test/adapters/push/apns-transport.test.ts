@@ -62,7 +62,7 @@ describe('ApnsTransport: requests', () => {
       aps: { 'content-available': 1 },
       fanout: { retract: m.collapseId },
     });
-    expect((req?.payload as { aps: object }).aps).toEqual({ 'content-available': 1 });
+    expect((req!.payload as { aps: object }).aps).toEqual({ 'content-available': 1 });
   });
 
   it('is refused as APNs refuses a background push at priority 10 or with an alert', () => {
