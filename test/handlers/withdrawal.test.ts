@@ -131,6 +131,33 @@ describe('withdrawing the pushes of a deleted event', () => {
     expect(f1?.outcome).toBe('suppressed_no_address');
   });
 
+  it("withdraws a celebrity's pushes from the alert followers and the recipient, under the ids they had", async () => {
+    // Prepare: a celebrity (threshold 3); f1 asked for alerts, f2 and f3 did not
+    const w = world({ now: NOW, tierPolicy: { threshold: 3, hysteresis: 0.1 } });
+    await w.graph.follow([
+      { tenantId: T, authorId: 'author', followerId: 'f1', alerts: true },
+      { tenantId: T, authorId: 'author', followerId: 'f2' },
+      { tenantId: T, authorId: 'author', followerId: 'f3' },
+    ]);
+    const everyone = ['owner', 'f1', 'f2', 'f3'];
+    for (const id of everyone) await w.preferences.put(consenting(user(id)));
+    await registerDevices(w, everyone.map(user));
+    await run(w, [comment('c1')]);
+    await consume(w);
+    const originals = [...w.pushCalls];
+    expect(originals.map((m) => m.userId).sort()).toEqual(['f1', 'owner']);
+    // Act
+    await run(w, [deletionEvent(comment('c1'), NOW)]);
+    await consume(w);
+    // Assess: one withdrawal per push shown, same collapse id; f2 and f3 got no job at all
+    const sent = withdrawals(w);
+    expect(sent.map((m) => [m.userId, m.collapseId]).sort()).toEqual(
+      originals.map((m) => [m.userId, m.collapseId]).sort(),
+    );
+    const records = await auditRecords(w);
+    expect(records.filter((r) => r.userId === 'f2' || r.userId === 'f3')).toEqual([]);
+  });
+
   it('waits while the original is still being sent, then withdraws it once its lease ran out', async () => {
     // Prepare: the original push to the owner claimed but never confirmed (its sender died)
     const w = world({ now: NOW });
