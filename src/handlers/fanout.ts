@@ -27,7 +27,9 @@ import type { EventRef, Inbox } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import { type AggregationRules, defaultAggregationRules } from './aggregation.ts';
 import { JobBuffer } from './job-buffer.ts';
+import { recipientsMergingPointer } from './pointer-audience.ts';
 import { RowBuffer } from './row-buffer.ts';
+import { Withdrawals } from './withdrawals.ts';
 
 /** What fan-out needs. */
 export interface FanoutDeps {
@@ -290,7 +292,7 @@ async function retract(
   // aggregated (an aggregated one's push is its group's digest, which the next digest replaces).
   const withdraw =
     whole && groupKey === undefined && typePolicy(event.type).channels.includes(Channel.Push)
-      ? new Withdrawals(original, pointer?.id, deps)
+      ? new Withdrawals(original, pointer?.id, { queue: deps.queues.push, graph: deps.graph })
       : undefined;
   await withdraw?.recipients(author, recipients);
   const explicit: ReadonlySet<UserId> = new Set(recipients);
@@ -307,97 +309,8 @@ async function retract(
     if (pointer === undefined) await withdraw?.followers(audience.filter((f) => !explicit.has(f)));
     after = page.next;
   } while (after !== undefined);
-  // A celebrity's followers had push jobs only when they asked for alerts, under the pointer's id.
-  if (pointer !== undefined && withdraw !== undefined) {
-    let next: string | undefined;
-    do {
-      const page = await deps.graph.pageFollowers(author, {
-        limit: deps.pageSize ?? 5000,
-        alertsOnly: true,
-        ...(next === undefined ? {} : { after: next }),
-      });
-      await withdraw.followers(page.followers.filter((f) => f !== event.actorId && !explicit.has(f)));
-      next = page.next;
-    } while (next !== undefined);
-  }
+  if (pointer !== undefined) await withdraw?.alertFollowers(author, explicit, deps.pageSize ?? 5000);
   if (pointer !== undefined) await deps.feed.remove(event.tenantId, event.actorId, pointer.id);
-}
-
-/**
- * The push withdrawals of one deleted event: one push job marked `withdraw` per user whose push
- * job fan-out made for it, under the notification id that job had, rebuilt as fan-out built it
- * (`rowsAndJobs`, `pointerJobs`, `alertFollowers`). The push consumer sends a withdrawal only to
- * the devices that got the original (src/handlers/deliver.ts).
- */
-class Withdrawals {
-  readonly #original: AuthorEvent;
-  readonly #pointerId: string | undefined;
-  readonly #deps: BatchDeps;
-
-  constructor(original: AuthorEvent, pointerId: string | undefined, deps: BatchDeps) {
-    this.#original = original;
-    this.#pointerId = pointerId;
-    this.#deps = deps;
-  }
-
-  /** Explicit recipients: their own row's id, or the pointer's for one who follows a celebrity. */
-  async recipients(author: UserKey, userIds: readonly UserId[]): Promise<void> {
-    if (userIds.length === 0) return;
-    const seePointer =
-      this.#pointerId === undefined
-        ? new Set<UserId>()
-        : await recipientsMergingPointer(author, userIds, this.#deps.graph);
-    await this.#send(userIds.map((userId) => this.#job(userId, seePointer.has(userId))));
-  }
-
-  /** Followers: their own row's id for a regular author, the pointer's for a celebrity. */
-  async followers(userIds: readonly UserId[]): Promise<void> {
-    if (userIds.length === 0) return;
-    await this.#send(userIds.map((userId) => this.#job(userId, this.#pointerId !== undefined)));
-  }
-
-  async #send(jobs: DeliveryJob[]): Promise<void> {
-    await this.#deps.queues.push.sendBatch(jobs);
-  }
-
-  #job(userId: UserId, viaPointer: boolean): DeliveryJob {
-    const e = this.#original;
-    return {
-      tenantId: e.tenantId,
-      userId,
-      notificationId:
-        viaPointer && this.#pointerId !== undefined
-          ? this.#pointerId
-          : notificationId(e.id, userId, e.occurredAt),
-      channel: Channel.Push,
-      eventId: e.id,
-      type: e.type,
-      category: typePolicy(e.type).category,
-      actorId: e.actorId,
-      createdAt: e.occurredAt,
-      ...(e.objectId === undefined ? {} : { objectId: e.objectId }),
-      withdraw: true,
-    };
-  }
-}
-
-/**
- * Which recipients get this celebrity's pointer into their inbox: exactly those who follow the
- * author, whose catch-up copies it in (an unfollow catches them up first, so they keep it).
- * Explicit recipients are few (the owner of a liked post, the people mentioned), so one edge
- * look-up each is cheap.
- */
-async function recipientsMergingPointer(
-  author: UserKey,
-  recipients: readonly UserId[],
-  graph: FollowerGraph,
-): Promise<ReadonlySet<UserId>> {
-  const merging = new Set<UserId>();
-  for (const userId of recipients) {
-    const followed = await graph.followedAmong({ tenantId: author.tenantId, userId }, [author.userId]);
-    if (followed.has(author.userId)) merging.add(userId);
-  }
-  return merging;
 }
 
 /**
