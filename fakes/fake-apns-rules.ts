@@ -125,3 +125,19 @@ export function checkPayload(bytes: number, payload: unknown): ApnsRejection | u
     return { status: 400, reason: 'BadRequest' };
   return undefined;
 }
+
+/**
+ * A background push (`apns-push-type: background`), as Apple documents it ("Pushing background
+ * updates to your App"): priority 5 (10 is an error for background pushes; an absent priority
+ * means 10), and an `aps` holding `content-available: 1` and no alert, sound or badge. Apple names
+ * no reason for a wrong background payload; BadPriority and a plain BadRequest are the nearest.
+ */
+export function checkBackground(headers: IncomingHttpHeaders, payload: unknown): ApnsRejection | undefined {
+  if (headerValue(headers, 'apns-push-type') !== 'background') return undefined;
+  if (headerValue(headers, 'apns-priority') !== '5') return { status: 400, reason: 'BadPriority' };
+  const aps = (payload as { aps: Record<string, unknown> }).aps;
+  if (aps['content-available'] !== 1) return { status: 400, reason: 'BadRequest' };
+  if (aps.alert !== undefined || aps.sound !== undefined || aps.badge !== undefined)
+    return { status: 400, reason: 'BadRequest' };
+  return undefined;
+}

@@ -11,6 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import {
   type ApnsRejection,
   bearerOf,
+  checkBackground,
   checkHeaders,
   checkPayload,
   checkRoute,
@@ -155,7 +156,8 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
       checkRoute(headers) ??
       (await authority.check(headerValue(headers, 'authorization'), providerToken, stream.session)) ??
       checkHeaders(headers, opts.topic) ??
-      checkPayload(body.length, payload);
+      checkPayload(body.length, payload) ??
+      checkBackground(headers, payload);
     if (rejection !== undefined) return respond(stream, apnsId, rejection);
     const reply = scripts.get(token)?.shift();
     if (reply === undefined) return respond(stream, apnsId, undefined);

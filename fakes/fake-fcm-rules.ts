@@ -123,9 +123,19 @@ export function checkSendBody(body: unknown): FcmErrorSpec | undefined {
   }
   if (m.apns !== undefined) {
     if (!isObject(m.apns)) return bad('message.apns', 'Invalid value.');
-    for (const [name, value] of Object.entries(isObject(m.apns.headers) ? m.apns.headers : {})) {
+    const headers = isObject(m.apns.headers) ? m.apns.headers : {};
+    for (const [name, value] of Object.entries(headers)) {
       if (typeof value !== 'string')
         return bad(`message.apns.headers[${name}]`, 'Invalid value (TYPE_STRING).');
+    }
+    // FCM hands the override to APNs, which takes a background push only at priority 5 and with
+    // `content-available: 1` and no alert (Apple, "Pushing background updates to your App").
+    if (headers['apns-push-type'] === 'background') {
+      const payload = isObject(m.apns.payload) ? m.apns.payload : {};
+      const aps = isObject(payload.aps) ? payload.aps : {};
+      if (headers['apns-priority'] !== '5') return bad('message.apns.headers', 'Invalid APNs priority.');
+      if (aps['content-available'] !== 1 || aps.alert !== undefined)
+        return bad('message.apns.payload', 'Invalid background notification.');
     }
   }
   return undefined;

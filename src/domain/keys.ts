@@ -38,3 +38,16 @@ export function deliveryKey(
 ): string {
   return `${tenantId}#${notificationId}#${channel}#${targetDigestValue}`;
 }
+
+/**
+ * Dedup key of one push withdrawal: (tenant, notification, target digest), beside the original's
+ * `deliveryKey` (same tenant and notification first, so the Redis store keeps both in one slot),
+ * so a re-delivered withdrawal job sends nothing twice.
+ */
+export function withdrawalKey(
+  tenantId: string,
+  notificationId: NotificationId,
+  targetDigestValue: string,
+): string {
+  return `${tenantId}#${notificationId}#push-withdraw#${targetDigestValue}`;
+}

@@ -190,6 +190,13 @@ export interface DeliveryJob {
   readonly digestWindowMs?: number;
   /** Set on a flush job: the index of the digest window whose later activity it pushes. */
   readonly digestFlush?: number;
+  /**
+   * A push withdrawal (push channel only): the notification `notificationId` was retracted after
+   * its push may have been shown. The consumer sends each device that got the original a message
+   * with the original's collapse id that shows nothing and lets the app or service worker remove
+   * it (docs/push.md, "Retracted notifications"). Never digested, capped or held by quiet hours.
+   */
+  readonly withdraw?: true;
 }
 
 /** A user's device for push. Tokens are personal data: never logged whole. */
@@ -281,5 +288,13 @@ export const Outcome = {
   Skipped: 'skipped',
   /** The event was retracted (an unlike, `DELETE /v1/events/{id}`) before the job was sent: nothing sent. */
   Retracted: 'retracted',
+  /**
+   * A withdrawal (a retracted notification's push already sent) went to this device: a message
+   * with the original's collapse id that shows nothing and removes the one shown where the
+   * platform allows (docs/push.md, "Retracted notifications").
+   */
+  Withdrawn: 'withdrawn',
+  /** A withdrawal found that this device never got the original push: nothing sent. */
+  NotShown: 'not_shown',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];

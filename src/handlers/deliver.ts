@@ -2,10 +2,10 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AuditEntry } from '../domain/audit-types.ts';
 import { decideDelivery } from '../domain/delivery.ts';
 import { TransportRetryableError } from '../domain/errors.ts';
-import { deadLetterKey, deliveryKey } from '../domain/keys.ts';
+import { deadLetterKey, deliveryKey, withdrawalKey } from '../domain/keys.ts';
 import { type DeliveryJob, Outcome, type Preferences } from '../domain/types.ts';
 import { errorName } from '../lib/error-name.ts';
-import { ClaimState } from '../ports/dedup-store.ts';
+import { ClaimState, KeyState } from '../ports/dedup-store.ts';
 import { MAX_DELAY_SECONDS } from '../ports/delivery-queue.ts';
 import type { EventRef } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
@@ -38,7 +38,15 @@ interface Work<T extends DeliveryTarget> {
   readonly entries: AuditEntry[];
   /** Targets to claim and send to. */
   /** `state` is the dedup store's answer, unknown (undefined) until the claim. */
-  sends: { readonly target: T; readonly key: string; state: ClaimState | undefined }[];
+  sends: {
+    readonly target: T;
+    readonly key: string;
+    state: ClaimState | undefined;
+    /** A withdrawal's: the dedup key of the original push to this target. */
+    readonly original?: string;
+  }[];
+  /** A withdrawal found the original push to some target still in flight: come back after its lease. */
+  originalInFlight?: boolean;
   /** Dedup keys the channel claimed for this job's send (admit's `hold`), confirmed with its sends. */
   hold?: readonly string[];
   /** The longest Retry-After a provider asked for (ms), when one asked for more than its transport waits. */
@@ -104,6 +112,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
     const works = await Promise.all(records.map((record, i) => this.#prepare(record, jobs[i], retracted)));
     await this.#targets();
     await this.#admit();
+    await this.#shown(works);
     await this.#claim(works);
     await Promise.all(works.map((work) => this.#send(work)));
     await this.#resendDeferrals();
@@ -153,6 +162,10 @@ class DeliveryBatch<T extends DeliveryTarget> {
       work.failed = true;
       return work;
     }
+    if (job.withdraw === true) {
+      this.#prepareWithdrawal(work, job);
+      return work;
+    }
     if (!(retracted instanceof Set)) {
       this.#fail(work, 'retractions not readable; nothing sent', retracted.error);
       return work;
@@ -182,6 +195,29 @@ class DeliveryBatch<T extends DeliveryTarget> {
       this.#fail(work, 'delivery preparation failed', err);
     }
     return work;
+  }
+
+  /**
+   * A withdrawal of a retracted notification's push: its event is retracted by definition, and it
+   * shows nothing, so no tombstone, preference, quiet hours or cap holds it back; only a
+   * `notBefore` (it waited for an original still in flight) does. Its targets are the user's
+   * active devices, so a deactivated device gets none.
+   */
+  #prepareWithdrawal(work: Work<T>, job: DeliveryJob): void {
+    if (job.notBefore !== undefined && job.notBefore > this.#now) {
+      this.#defer(work, job, job.notBefore);
+      return;
+    }
+    const prefs: Preferences = {
+      tenantId: job.tenantId,
+      userId: job.userId,
+      timezone: 'UTC',
+      consent: {},
+      channels: {},
+      categories: {},
+      updatedAt: 0,
+    };
+    this.#targeting.push({ work, request: { job, prefs, attempt: work.attempt } });
   }
 
   /** The targets of every job cleared to send: one driver call for the batch when it can. */
@@ -220,7 +256,10 @@ class DeliveryBatch<T extends DeliveryTarget> {
    */
   async #admit(): Promise<void> {
     const admit = this.#driver.admit;
-    const pending = this.#targeting.filter(({ work }) => !work.failed && work.sends.length > 0);
+    // A withdrawal takes no place under a cap and joins no digest.
+    const pending = this.#targeting.filter(
+      ({ work, request }) => !work.failed && work.sends.length > 0 && request.job.withdraw !== true,
+    );
     if (admit === undefined || pending.length === 0) return;
     let answers: Admission[];
     try {
@@ -256,11 +295,52 @@ class DeliveryBatch<T extends DeliveryTarget> {
       return;
     }
     const { tenantId, notificationId } = job;
-    work.sends = targets.map((target) => ({
-      target,
-      key: deliveryKey(tenantId, notificationId, this.#driver.channel, target.digest),
-      state: undefined,
-    }));
+    const channel = this.#driver.channel;
+    work.sends = targets.map((target) =>
+      job.withdraw === true
+        ? {
+            target,
+            key: withdrawalKey(tenantId, notificationId, target.digest),
+            state: undefined,
+            original: deliveryKey(tenantId, notificationId, channel, target.digest),
+          }
+        : { target, key: deliveryKey(tenantId, notificationId, channel, target.digest), state: undefined },
+    );
+  }
+
+  /**
+   * Which devices a withdrawal goes to: those the original push reached, read from the dedup
+   * store without taking anything (one call per batch). Confirmed, or claimed and never confirmed
+   * after its lease (the holder may have sent): withdraw. Never claimed: audited `not_shown`,
+   * nothing sent. Claimed under a live lease (the original is being sent right now): the job comes
+   * back after the lease, so the withdrawal cannot overtake the push it withdraws. Fail-closed.
+   */
+  async #shown(works: readonly Work<T>[]): Promise<void> {
+    const asking = works.filter((w) => !w.failed && w.job?.withdraw === true && w.sends.length > 0);
+    if (asking.length === 0) return;
+    let states: KeyState[];
+    try {
+      states = await this.#deps.dedup.peek(asking.flatMap((w) => w.sends.map((s) => s.original ?? s.key)));
+    } catch (err) {
+      for (const w of asking) {
+        w.sends = [];
+        this.#fail(w, 'dedup store unavailable; nothing withdrawn', err);
+      }
+      return;
+    }
+    let i = 0;
+    for (const w of asking) {
+      w.sends = w.sends.filter((s) => {
+        const state = states[i++];
+        if (state === KeyState.Done || state === KeyState.Stale) return true;
+        if (state === KeyState.Pending) w.originalInFlight = true;
+        else
+          w.entries.push(
+            this.#entry(w, w.job!, Outcome.NotShown, { target: s.target.digest, reason: 'not_sent' }),
+          );
+        return false;
+      });
+    }
   }
 
   #defer(work: Work<T>, job: DeliveryJob, until: number, entry?: AuditEntry): void {
@@ -333,7 +413,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
           const extras = { target: target.digest, ...(ambiguous ? { ambiguous } : {}) };
           work.entries.push(
             outcome.status === 'sent'
-              ? this.#entry(work, job, Outcome.Sent, extras)
+              ? this.#entry(work, job, job.withdraw === true ? Outcome.Withdrawn : Outcome.Sent, extras)
               : this.#entry(work, job, Outcome.Failed, { ...extras, reason: outcome.reason }),
           );
           // A permanent rejection is final too: confirming stops retries from trying it again.
@@ -381,7 +461,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
     // a holder that died mid-send). Come back once its lease has run out, as a delayed copy: a
     // plain retry would spend the job's receives while the lease lasts and end in the DLQ.
     if (work.failed) return;
-    const wait = Math.max(busy ? this.#leaseMs : 0, work.retryAfterMs ?? 0);
+    const wait = Math.max(busy || work.originalInFlight ? this.#leaseMs : 0, work.retryAfterMs ?? 0);
     if (wait === 0) return;
     const next =
       work.retryAfterMs === undefined ? job : { ...job, providerDeferrals: (job.providerDeferrals ?? 0) + 1 };

@@ -27,7 +27,9 @@ import type { EventRef, Inbox } from '../ports/inbox.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
 import { type AggregationRules, defaultAggregationRules } from './aggregation.ts';
 import { JobBuffer } from './job-buffer.ts';
+import { recipientsMergingPointer } from './pointer-audience.ts';
 import { RowBuffer } from './row-buffer.ts';
+import { Withdrawals } from './withdrawals.ts';
 
 /** What fan-out needs. */
 export interface FanoutDeps {
@@ -286,6 +288,14 @@ async function retract(
   const author: UserKey = { tenantId: event.tenantId, userId: event.actorId };
   const recipients = (event.recipients ?? []).filter((r) => r !== event.actorId);
   await Promise.all(recipients.map((userId) => undo(userId, true)));
+  // Pushes already shown are withdrawn where the platform allows: a deleted event that was not
+  // aggregated (an aggregated one's push is its group's digest, which the next digest replaces).
+  const withdraw =
+    whole && groupKey === undefined && typePolicy(event.type).channels.includes(Channel.Push)
+      ? new Withdrawals(original, pointer?.id, { queue: deps.queues.push, graph: deps.graph })
+      : undefined;
+  await withdraw?.recipients(author, recipients);
+  const explicit: ReadonlySet<UserId> = new Set(recipients);
   let after: string | undefined;
   do {
     const page = await deps.graph.pageFollowers(author, {
@@ -295,28 +305,12 @@ async function retract(
     const audience = page.followers.filter((f) => f !== event.actorId);
     for (let i = 0; i < audience.length; i += 100)
       await Promise.all(audience.slice(i, i + 100).map((userId) => undo(userId, false)));
+    // A regular author's followers each had a push job under their own row's id.
+    if (pointer === undefined) await withdraw?.followers(audience.filter((f) => !explicit.has(f)));
     after = page.next;
   } while (after !== undefined);
+  if (pointer !== undefined) await withdraw?.alertFollowers(author, explicit, deps.pageSize ?? 5000);
   if (pointer !== undefined) await deps.feed.remove(event.tenantId, event.actorId, pointer.id);
-}
-
-/**
- * Which recipients get this celebrity's pointer into their inbox: exactly those who follow the
- * author, whose catch-up copies it in (an unfollow catches them up first, so they keep it).
- * Explicit recipients are few (the owner of a liked post, the people mentioned), so one edge
- * look-up each is cheap.
- */
-async function recipientsMergingPointer(
-  author: UserKey,
-  recipients: readonly UserId[],
-  graph: FollowerGraph,
-): Promise<ReadonlySet<UserId>> {
-  const merging = new Set<UserId>();
-  for (const userId of recipients) {
-    const followed = await graph.followedAmong({ tenantId: author.tenantId, userId }, [author.userId]);
-    if (followed.has(author.userId)) merging.add(userId);
-  }
-  return merging;
 }
 
 /**

@@ -29,6 +29,7 @@ export function parseJob(record: SQSRecord, channel: Channel): DeliveryJob | und
   if (j.objectId !== undefined && typeof j.objectId !== 'string') return undefined;
   if (j.data !== undefined && !isRecord(j.data)) return undefined;
   if (!isDigestValid(j)) return undefined;
+  if (!isWithdrawalValid(j)) return undefined;
   const tenantAttribute = record.messageAttributes?.tenant_id?.stringValue;
   if (tenantAttribute !== undefined && tenantAttribute !== j.tenantId) return undefined;
   return body as unknown as DeliveryJob;
@@ -49,6 +50,14 @@ function isDigestValid(j: Record<string, unknown>): boolean {
     return false;
   return (
     j.digestFlush === undefined || (Number.isSafeInteger(j.digestFlush) && (j.digestFlush as number) >= 0)
+  );
+}
+
+/** A withdrawal is `withdraw: true` on a push job of its own: never a digest's. */
+function isWithdrawalValid(j: Record<string, unknown>): boolean {
+  if (j.withdraw === undefined) return true;
+  return (
+    j.withdraw === true && j.channel === 'push' && j.groupKey === undefined && j.digestFlush === undefined
   );
 }
 

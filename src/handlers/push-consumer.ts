@@ -77,12 +77,15 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
     },
     admit: (requests) => admit(requests, digests, capped),
     async send(job, { device, digest, locale }, ambiguousRetry) {
-      const group = digests.groupOf(job);
-      const { title, body } = renderPush(
-        job,
-        locale,
-        group === undefined ? undefined : { actors: group.actors, actorCount: group.actorCount },
-      );
+      const group = job.withdraw === true ? undefined : digests.groupOf(job);
+      const { title, body } =
+        job.withdraw === true
+          ? { title: '', body: '' }
+          : renderPush(
+              job,
+              locale,
+              group === undefined ? undefined : { actors: group.actors, actorCount: group.actorCount },
+            );
       const result = await deps.push.send({
         tenantId: job.tenantId,
         userId: job.userId,
@@ -91,9 +94,10 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
         title,
         body,
         category: job.category,
-        ...pushIds(job, digest),
+        ...(job.withdraw === true ? withdrawalIds(job, digest) : pushIds(job, digest)),
         data: pushData(job),
         ...(ambiguousRetry ? { ambiguousRetry } : {}),
+        ...(job.withdraw === true ? { withdraw: true } : {}),
       });
       if (result.status === 'sent') return result;
       if (!result.deactivateDevice) return { status: 'rejected', reason: result.reason };
@@ -162,6 +166,18 @@ function pushIds(job: DeliveryJob, digest: string): DeliveryIds {
   if (job.groupKey === undefined) return own;
   const subject = digestCollapseSubject({ tenantId: job.tenantId, userId: job.userId }, job.groupKey);
   return { collapseId: deliveryIds(subject, digest).collapseId, messageId: own.messageId };
+}
+
+/**
+ * The ids of a withdrawal: the original push's collapse id (a withdrawn notification is never a
+ * digest's, so it is the notification's own), which the device or service worker finds the shown
+ * notification by, and a message id of its own, the same on every attempt.
+ */
+export function withdrawalIds(job: DeliveryJob, digest: string): DeliveryIds {
+  return {
+    collapseId: deliveryIds(job.notificationId, digest).collapseId,
+    messageId: deliveryIds(`${job.notificationId}!withdraw`, digest).messageId,
+  };
 }
 
 /**

@@ -14,6 +14,19 @@ export const ClaimState = {
 } as const;
 export type ClaimState = (typeof ClaimState)[keyof typeof ClaimState];
 
+/** What a key holds, as `peek` reads it without taking it. */
+export const KeyState = {
+  /** Never claimed, released, or expired. */
+  Absent: 'absent',
+  /** Claimed under a live lease: a send may be in flight. */
+  Pending: 'pending',
+  /** Claimed, never confirmed, lease run out: its holder may have sent before dying. */
+  Stale: 'stale',
+  /** Confirmed: the send was made (or refused for good by the provider). */
+  Done: 'done',
+} as const;
+export type KeyState = (typeof KeyState)[keyof typeof KeyState];
+
 export interface ClaimRequest {
   readonly key: string;
   /** How long the claim protects an in-flight send before it counts as stale. */
@@ -31,4 +44,9 @@ export interface DedupStore {
   confirm(keys: readonly string[]): Promise<void>;
   /** Drops claims (the send certainly did not happen), so a retry can claim again. */
   release(keys: readonly string[]): Promise<void>;
+  /**
+   * One state per key, same order, changing nothing: whether a delivery was made (a push
+   * withdrawal asks whether the original reached a device before sending anything to it).
+   */
+  peek(keys: readonly string[]): Promise<KeyState[]>;
 }

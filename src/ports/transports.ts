@@ -21,6 +21,14 @@ export interface PushMessage {
   readonly expiresAt?: number;
   /** This send re-tries one whose outcome was unknown. */
   readonly ambiguousRetry?: boolean;
+  /**
+   * A withdrawal of the push sent earlier under `collapseId`: it shows nothing (title and body may
+   * be empty) and asks the app or service worker to remove that one. Web Push: `{type: 'retract',
+   * tag}` under the same Topic; APNs: a background push (`content-available`, priority 5) with the
+   * same `apns-collapse-id` and `fanout.retract`; FCM: a data-only message `retract` with the same
+   * collapse key (docs/push.md, "Retracted notifications").
+   */
+  readonly withdraw?: boolean;
 }
 
 export type PushResult =

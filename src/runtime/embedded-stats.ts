@@ -41,6 +41,10 @@ export interface ChannelTotals {
   skipped: number;
   /** Distinct jobs not sent because their event was retracted first. */
   retracted: number;
+  /** Distinct (notification, user, device) sent a withdrawal of a retracted notification's push. */
+  withdrawn: number;
+  /** Distinct (notification, user, device) a withdrawal skipped: the original never reached it. */
+  notShown: number;
 }
 
 /** What the audit log says about one tenant. */
@@ -67,6 +71,8 @@ const emptyTotals = (): ChannelTotals => ({
   deadLettered: 0,
   skipped: 0,
   retracted: 0,
+  withdrawn: 0,
+  notShown: 0,
 });
 
 type Counted = Exclude<keyof ChannelTotals, 'jobs'>;
@@ -87,6 +93,8 @@ const COUNTERS: Readonly<Record<Outcome, { readonly field: Counted; readonly per
   [Outcome.DeadLettered]: { field: 'deadLettered', perTarget: false },
   [Outcome.Skipped]: { field: 'skipped', perTarget: false },
   [Outcome.Retracted]: { field: 'retracted', perTarget: false },
+  [Outcome.Withdrawn]: { field: 'withdrawn', perTarget: true },
+  [Outcome.NotShown]: { field: 'notShown', perTarget: true },
 };
 
 /** Counts one tenant's decisions in the audit log, each distinct delivery once. */

@@ -252,6 +252,33 @@ describe('SnsPushTransport', () => {
     });
   });
 
+  it('publishes a withdrawal: an APNs background push, an FCM data-only message, same collapse ids', async () => {
+    // Prepare
+    const apns = transport();
+    // Act
+    await apns.send(push({ title: '', body: '', withdraw: true }));
+    const apnsInput = published();
+    mock.on(GetEndpointAttributesCommand).resolves({ Attributes: { Enabled: 'true', Token: 'fcm-token-1' } });
+    await apns.send(push({ platform: 'fcm', token: 'fcm-token-1', title: '', body: '', withdraw: true }));
+    const fcmInput = published();
+    // Assess
+    expect(messageOf(apnsInput).default).toBe('retract');
+    expect(JSON.parse(messageOf(apnsInput).APNS!)).toMatchObject({
+      aps: { 'content-available': 1 },
+      fanout: { retract: 'c-01HF7YAT0062QBZN3ZRXDW0001' },
+    });
+    expect(apnsInput.MessageAttributes).toEqual({
+      'AWS.SNS.MOBILE.APNS.COLLAPSE_ID': { DataType: 'String', StringValue: 'c-01HF7YAT0062QBZN3ZRXDW0001' },
+      'AWS.SNS.MOBILE.APNS.PUSH_TYPE': { DataType: 'String', StringValue: 'background' },
+      'AWS.SNS.MOBILE.APNS.PRIORITY': { DataType: 'String', StringValue: '5' },
+    });
+    const fcm = JSON.parse(messageOf(fcmInput).GCM!).fcmV1Message.message;
+    expect(fcm.notification).toBeUndefined();
+    expect(fcm.data.retract).toBe('c-01HF7YAT0062QBZN3ZRXDW0001');
+    expect(fcm.android.collapse_key).toBe('c-01HF7YAT0062QBZN3ZRXDW0001');
+    expect(fcm.apns.headers['apns-push-type']).toBe('background');
+  });
+
   it('publishes straight to a cached endpoint', async () => {
     // Prepare
     await endpoints.set('acme', 'a1b2c3d4e5f6', ENDPOINT);

@@ -12,6 +12,8 @@ import { HAS_CHROMIUM, launchBrowser, type Service, SKIP_REASON, startService } 
  * 2. push service → page: the page registers `/sw.js`, and that very decrypted payload is handed
  *    to the service worker as a push message (DevTools' `ServiceWorker.deliverPushMessage`, what
  *    Chromium does with a push it received), which shows it as a notification tagged by its topic.
+ * Deleting the event then makes the server send a withdrawal to the same push service under the
+ * same Topic; handed to the worker the same way, it closes that notification.
  */
 const title = HAS_CHROMIUM ? 'web push in Chromium' : `web push in Chromium (${SKIP_REASON})`;
 
@@ -122,22 +124,6 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     // Once: nothing more reached the push service.
     expect(push.receivedBy(subscribed.id)).toHaveLength(1);
 
-    // Act 2b: a retraction message for that tag closes the notification shown
-    await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: service.url,
-      registrationId: registration.registrationId,
-      data: JSON.stringify({ type: 'retract', tag: payload.tag }),
-    });
-    const retracted = await until(async () => {
-      const got = (await page.evaluate('window.pushShown')) as {
-        type: string;
-        tag?: string;
-        shown: unknown[];
-      }[];
-      return got.find((m) => m.type === 'push-retracted');
-    });
-    expect(retracted).toEqual({ type: 'push-retracted', tag: payload.tag, shown: [] });
-
     // Act 3: the push's click-through link opens the inbox on its item
     const { url, id } = JSON.parse(received!.payload) as { url: string; id: string };
     expect(url).toBe(`/#${id}`);
@@ -156,5 +142,31 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       await linked.evaluate("document.querySelector('fanout-inbox').shadowRoot.activeElement?.dataset?.id"),
     ).toBe(id);
     await linked.close();
+
+    // Act 4: the event is deleted; the server withdraws the push it delivered, through the push
+    // service, and the worker closes the notification that message names
+    const deleted = await service.api('/v1/events/mention-1', { method: 'DELETE' });
+    expect(deleted.status).toBe(202);
+    const [, withdrawal] = await until(() => {
+      const got = push.receivedBy(subscribed.id);
+      return got.length > 1 ? got : undefined;
+    });
+    expect(withdrawal!.topic).toBe(received!.topic);
+    expect(JSON.parse(withdrawal!.payload)).toEqual({ type: 'retract', tag: payload.tag });
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: service.url,
+      registrationId: registration.registrationId,
+      data: withdrawal!.payload,
+    });
+    // Assess: closed, nothing left under its tag
+    const retracted = await until(async () => {
+      const got = (await page.evaluate('window.pushShown')) as {
+        type: string;
+        tag?: string;
+        shown: unknown[];
+      }[];
+      return got.find((m) => m.type === 'push-retracted');
+    });
+    expect(retracted).toEqual({ type: 'push-retracted', tag: payload.tag, shown: [] });
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DedupUnavailableError, ValidationError } from '../../src/domain/errors.ts';
-import { type ClaimRequest, ClaimState, type DedupStore } from '../../src/ports/dedup-store.ts';
+import { type ClaimRequest, ClaimState, type DedupStore, KeyState } from '../../src/ports/dedup-store.ts';
 
 /** The store's notion of time, which the suite can move forward. */
 export interface DedupClock {
@@ -212,8 +212,42 @@ export function dedupStoreContract(name: string, make: () => Promise<DedupStoreH
       const states = await store.claim([]);
       await store.confirm([]);
       await store.release([]);
+      const peeked = await store.peek([]);
       // Assess
       expect(states).toEqual([]);
+      expect(peeked).toEqual([]);
+    });
+
+    it('peeks every state in key order, and takes nothing', async () => {
+      // Prepare
+      await store.claim(claims('busy'));
+      await store.confirm(['done']);
+      await store.claim([{ key: 'stale', leaseMs: 1 }]);
+      await h.clock.advance(1);
+      // Act
+      const peeked = await store.peek(['done', 'fresh', 'stale', 'busy', 'fresh']);
+      const claimed = await store.claim(claims('fresh', 'stale'));
+      // Assess
+      expect(peeked).toEqual([
+        KeyState.Done,
+        KeyState.Absent,
+        KeyState.Stale,
+        KeyState.Pending,
+        KeyState.Absent,
+      ]);
+      expect(claimed).toEqual([ClaimState.Acquired, ClaimState.AcquiredStale]);
+    });
+
+    it('peeks a released claim and an expired key as absent', async () => {
+      // Prepare
+      await store.claim(claims('released'));
+      await store.release(['released']);
+      await store.confirm(['old']);
+      await h.clock.advance(h.ttlMs);
+      // Act
+      const peeked = await store.peek(['released', 'old']);
+      // Assess
+      expect(peeked).toEqual([KeyState.Absent, KeyState.Absent]);
     });
 
     it('rejects bad input as a ValidationError and applies nothing', async () => {
@@ -230,6 +264,8 @@ export function dedupStoreContract(name: string, make: () => Promise<DedupStoreH
       await expect(store.confirm(['k3', ''])).rejects.toBeInstanceOf(ValidationError);
       await expect(store.release(bad(undefined))).rejects.toBeInstanceOf(ValidationError);
       await expect(store.release([bad(7)])).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.peek(bad('k1'))).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.peek(['k1', ''])).rejects.toBeInstanceOf(ValidationError);
       expect(await store.claim(claims('k1', 'k2', 'k3'))).toEqual([
         ClaimState.Acquired,
         ClaimState.Acquired,
@@ -245,7 +281,9 @@ export function dedupStoreContract(name: string, make: () => Promise<DedupStoreH
       const claim = store.claim(claims('k1', 'k2'));
       const confirm = store.confirm(['k1']);
       const release = store.release(['k1']);
+      const peek = store.peek(['k1']);
       // Assess
+      await expect(peek).rejects.toBeInstanceOf(DedupUnavailableError);
       await expect(claim).rejects.toBeInstanceOf(DedupUnavailableError);
       await expect(confirm).rejects.toBeInstanceOf(DedupUnavailableError);
       await expect(release).rejects.toBeInstanceOf(DedupUnavailableError);
@@ -288,6 +326,16 @@ export function dedupStoreContract(name: string, make: () => Promise<DedupStoreH
                 for (const key of s.keys) if (model.get(key)?.done === false) model.delete(key);
               } else if (s.op === 'advance') {
                 await run.clock.advance(s.ms);
+              } else if (s.op === 'peek') {
+                const peeked = await run.store.peek(s.keys);
+                expect(peeked).toEqual(
+                  s.keys.map((key) => {
+                    const entry = model.get(key);
+                    if (entry === undefined || entry.expiresAt <= now) return KeyState.Absent;
+                    if (entry.done) return KeyState.Done;
+                    return entry.leaseUntil > now ? KeyState.Pending : KeyState.Stale;
+                  }),
+                );
               }
             }
           } finally {
@@ -308,10 +356,11 @@ type Step =
   | { readonly op: 'claim'; readonly keys: string[]; readonly leaseMs: number }
   | { readonly op: 'confirm'; readonly keys: string[] }
   | { readonly op: 'release'; readonly keys: string[] }
+  | { readonly op: 'peek'; readonly keys: string[] }
   | { readonly op: 'advance'; readonly ms: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant('claim' as const), keys, leaseMs: fc.constantFrom(1, 500, LEASE_MS) }),
-  fc.record({ op: fc.constantFrom('confirm' as const, 'release' as const), keys }),
+  fc.record({ op: fc.constantFrom('confirm' as const, 'release' as const, 'peek' as const), keys }),
   fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(1, 499, 500, LEASE_MS, 5_000) }),
 );

@@ -88,6 +88,9 @@ function unavailableDedup(): DedupStore & { calls: number } {
     async release(): Promise<never> {
       throw new DedupUnavailableError();
     },
+    async peek(): Promise<never> {
+      throw new DedupUnavailableError();
+    },
   };
   return store;
 }

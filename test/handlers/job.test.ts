@@ -51,3 +51,42 @@ describe('the delivery job codec: digest fields', () => {
     expect(parsed(JSON.parse(JSON.stringify(body)))).toBeUndefined();
   });
 });
+
+describe('the delivery job codec: withdrawals', () => {
+  const withdrawal: DeliveryJob = {
+    tenantId: 'acme',
+    userId: 'owner',
+    notificationId: notificationId('c-1', 'owner', NOW),
+    channel: 'push',
+    eventId: 'c-1',
+    type: 'comment',
+    category: 'social',
+    actorId: 'ana',
+    createdAt: NOW,
+    withdraw: true,
+  };
+
+  it('keeps a withdrawal through the queue as it was sent', async () => {
+    // Prepare
+    const w = world({ now: NOW });
+    // Act
+    await w.queues.push.sendBatch([withdrawal]);
+    const messages = await w.queues.push.receive({ max: 10, visibilityTimeoutMs: 1000 });
+    // Assess
+    expect(messages.map((m) => parsed(JSON.parse(m.body)))).toEqual([withdrawal]);
+    closeWorlds();
+  });
+
+  it.each([
+    ['withdraw other than true', { ...withdrawal, withdraw: false }],
+    ['withdraw as text', { ...withdrawal, withdraw: 'yes' }],
+    ['a withdrawal of a digest', { ...withdrawal, groupKey: 'like\u001fpost-1', digestWindowMs: 300_000 }],
+  ])('treats %s as poison', (_, body) => {
+    expect(parsed(JSON.parse(JSON.stringify(body)))).toBeUndefined();
+  });
+
+  it('treats a withdrawal on the email queue as poison', () => {
+    const record = sqsEvent([{ body: JSON.stringify({ ...withdrawal, channel: 'email' }) }]).Records[0]!;
+    expect(parseJob(record, 'email')).toBeUndefined();
+  });
+});

@@ -5,6 +5,7 @@ import {
   type FakeSubscription,
   startFakePushService,
 } from '../../fakes/fake-push-service.ts';
+import { readAuditLog } from '../../src/adapters/embedded/audit-log.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { hashApiKey, newApiKey } from '../../src/http/auth.ts';
 import { MAX_BROWSERS_PER_USER } from '../../src/http/routes/web-push.ts';
@@ -120,6 +121,37 @@ describe('web push over HTTP', () => {
     });
     expect(payload.url).toBe(`/#${payload.id}`);
     expect(received[0]).toMatchObject({ urgency: 'high', vapidKey: ports.webPushPublicKey('acme') });
+  });
+
+  it('withdraws a delivered push when its event is deleted: {type: retract, tag} under the same Topic', async () => {
+    // Prepare: a push delivered to the browser
+    const browser = push.subscribe();
+    const wendy = await as('acme', 'wendy');
+    await consent(wendy);
+    expect((await subscribe(wendy, browser.subscription)).statusCode).toBe(204);
+    await post('wendy');
+    await pipeline.drained({ pollMs: 20 });
+    const [shown] = push.receivedBy(browser.id);
+    expect(shown).toBeDefined();
+    // Act
+    const res = await app.inject({
+      method: 'DELETE',
+      url: `/v1/events/event-${seq}`,
+      headers: bearer(keys.acme),
+    });
+    await pipeline.drained({ pollMs: 20 });
+    // Assess
+    expect(res.statusCode).toBe(202);
+    const received = push.receivedBy(browser.id);
+    expect(push.refusals).toEqual([]);
+    expect(received).toHaveLength(2);
+    expect(JSON.parse(received[1]!.payload)).toEqual({ type: 'retract', tag: shown!.topic });
+    expect(received[1]!.topic).toBe(shown!.topic);
+    const decisions: string[] = [];
+    for await (const r of readAuditLog(ports.auditDir))
+      if (r.userId === 'wendy' && r.channel === 'push' && r.eventId === `event-${seq}`)
+        decisions.push(r.outcome);
+    expect(decisions).toEqual(['sent', 'withdrawn']);
   });
 
   it('removes the subscription when the push service answers 410 Gone', async () => {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DedupUnavailableError } from '../../domain/errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import { type ClaimRequest, ClaimState, type DedupStore } from '../../ports/dedup-store.ts';
+import { type ClaimRequest, ClaimState, type DedupStore, KeyState } from '../../ports/dedup-store.ts';
 import { checkClaimRequests, checkDedupKeys, checkTtl, DEDUP_TTL_MS } from '../checks/dedup-store.ts';
 
 export interface RedisDedupStoreOptions {
@@ -150,6 +150,19 @@ export class RedisDedupStore implements DedupStore {
     await this.#all(keys, (key) => this.#redis.fanoutDedupRelease(this.keyOf(key)));
   }
 
+  /** GET per key, read as the claim script reads it (`d:`/`c:` values, times by our clock). */
+  async peek(keys: readonly string[]): Promise<KeyState[]> {
+    checkDedupKeys(keys);
+    if (keys.length === 0) return [];
+    const now = this.#now();
+    const values = await this.#all(keys, (key) => this.#redis.get(this.keyOf(key)));
+    return values.map((value) => {
+      if (value === null) return KeyState.Absent;
+      if (typeof value !== 'string') throw new DedupUnavailableError('dedup store gave an unknown answer');
+      return redisKeyState(value, now);
+    });
+  }
+
   #now(): number {
     try {
       return this.#clock.now();
@@ -176,6 +189,16 @@ export class RedisDedupStore implements DedupStore {
     }
     return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
   }
+}
+
+/** A stored value (`d:<expiresAt>` or `c:<leaseUntil>:<expiresAt>`) at `now`. */
+function redisKeyState(value: string, now: number): KeyState {
+  if (value.startsWith('d:')) return Number(value.slice(2)) > now ? KeyState.Done : KeyState.Absent;
+  const [, leaseUntil, expiresAt] = value.split(':');
+  if (leaseUntil === undefined || expiresAt === undefined)
+    throw new DedupUnavailableError('dedup store gave an unknown answer');
+  if (Number(expiresAt) <= now) return KeyState.Absent;
+  return Number(leaseUntil) > now ? KeyState.Pending : KeyState.Stale;
 }
 
 /**

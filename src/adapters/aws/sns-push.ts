@@ -9,7 +9,7 @@ import {
 import { TransportRetryableError, ValidationError } from '../../domain/errors.ts';
 import { Platform } from '../../domain/types.ts';
 import type { PushMessage, PushResult, PushTransport } from '../../ports/transports.ts';
-import { apnsPayload, apnsPriority } from '../push/apns/payload.ts';
+import { apnsPayload, apnsPriority, apnsPushType } from '../push/apns/payload.ts';
 import { fcmMessage } from '../push/fcm/payload.ts';
 import { checkPushMessage } from '../push/message-checks.ts';
 import { awsErrorName, isRetryableAwsError } from './errors.ts';
@@ -184,7 +184,12 @@ export class SnsPushTransport implements PushTransport {
       new PublishCommand({
         TargetArn: arn,
         MessageStructure: 'json',
-        Message: JSON.stringify({ default: message.body, [key]: JSON.stringify(payload) }),
+        // `default` must be a non-empty string; a withdrawal has no text, and the platform key is
+        // what the endpoint receives.
+        Message: JSON.stringify({
+          default: message.withdraw === true ? 'retract' : message.body,
+          [key]: JSON.stringify(payload),
+        }),
         ...(apns ? { MessageAttributes: apnsAttributes(message) } : {}),
       }),
     );
@@ -199,13 +204,14 @@ export function apnsKey(applicationArn: string): 'APNS' | 'APNS_SANDBOX' {
 
 /**
  * APNs request headers as SNS's reserved message attributes: the collapse id (an ambiguous
- * re-send replaces the first on the device), an alert push type, and the priority.
+ * re-send replaces the first on the device), the push type (`background` for a withdrawal, else
+ * `alert`), and the priority.
  */
 function apnsAttributes(m: PushMessage): Record<string, MessageAttributeValue> {
   const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
   return {
     'AWS.SNS.MOBILE.APNS.COLLAPSE_ID': text(m.collapseId),
-    'AWS.SNS.MOBILE.APNS.PUSH_TYPE': text('alert'),
+    'AWS.SNS.MOBILE.APNS.PUSH_TYPE': text(apnsPushType(m)),
     'AWS.SNS.MOBILE.APNS.PRIORITY': text(apnsPriority(m)),
   };
 }

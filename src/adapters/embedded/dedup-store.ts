@@ -1,7 +1,7 @@
 import type { StatementSync } from 'node:sqlite';
 import { DedupUnavailableError, ValidationError } from '../../domain/errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import { type ClaimRequest, ClaimState, type DedupStore } from '../../ports/dedup-store.ts';
+import { type ClaimRequest, ClaimState, type DedupStore, KeyState } from '../../ports/dedup-store.ts';
 import { checkClaimRequests, checkDedupKeys, checkTtl, DEDUP_TTL_MS } from '../checks/dedup-store.ts';
 import type { EmbeddedDb } from './db.ts';
 
@@ -31,6 +31,14 @@ export function claimStateOf(entry: DedupEntry | undefined, now: number): ClaimS
   if (entry === undefined || entry.expiresAt <= now) return ClaimState.Acquired;
   if (entry.done) return ClaimState.Done;
   return entry.leaseUntil > now ? ClaimState.Busy : ClaimState.AcquiredStale;
+}
+
+/** What `peek` finds in `entry` at `now`: the claim's reading, without taking anything. */
+export function keyStateOf(entry: DedupEntry | undefined, now: number): KeyState {
+  const state = claimStateOf(entry, now);
+  if (state === ClaimState.Acquired) return KeyState.Absent;
+  if (state === ClaimState.AcquiredStale) return KeyState.Stale;
+  return state === ClaimState.Busy ? KeyState.Pending : KeyState.Done;
 }
 
 /**
@@ -161,6 +169,19 @@ export class EmbeddedDedupStore implements DedupStore {
     const release = this.#s.release;
     dedupStep(() => {
       release.run(JSON.stringify([...keys].sort()));
+    });
+  }
+
+  async peek(keys: readonly string[]): Promise<KeyState[]> {
+    checkDedupKeys(keys);
+    if (keys.length === 0) return [];
+    const get = this.#s.get;
+    return dedupStep(() => {
+      const now = this.#clock.now();
+      return keys.map((key) => {
+        const row = get.get(key) as StoredEntry | undefined;
+        return keyStateOf(row && toEntry(row), now);
+      });
     });
   }
 

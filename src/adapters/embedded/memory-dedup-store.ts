@@ -1,8 +1,8 @@
 import { ClosedError, DedupUnavailableError } from '../../domain/errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import { type ClaimRequest, ClaimState, type DedupStore } from '../../ports/dedup-store.ts';
+import { type ClaimRequest, ClaimState, type DedupStore, type KeyState } from '../../ports/dedup-store.ts';
 import { checkClaimRequests, checkDedupKeys, checkTtl, DEDUP_TTL_MS } from '../checks/dedup-store.ts';
-import { claimStateOf, type DedupEntry } from './dedup-store.ts';
+import { claimStateOf, type DedupEntry, keyStateOf } from './dedup-store.ts';
 
 export interface MemoryDedupStoreOptions {
   /** @default systemClock */
@@ -63,6 +63,12 @@ export class MemoryDedupStore implements DedupStore {
     checkDedupKeys(keys);
     this.#open();
     for (const key of keys) if (this.#keys.get(key)?.done === false) this.#keys.delete(key);
+  }
+
+  async peek(keys: readonly string[]): Promise<KeyState[]> {
+    checkDedupKeys(keys);
+    const now = this.#open();
+    return keys.map((key) => keyStateOf(this.#keys.get(key), now));
   }
 
   /** Number of keys held, expired ones not yet dropped included. */

@@ -120,6 +120,8 @@ const CHANNEL_ROWS: readonly [string, keyof ChannelTotals][] = [
   ['outcome unknown (re-sent)', 'unknown'],
   ['dead-lettered', 'deadLettered'],
   ['retracted before sending', 'retracted'],
+  ['withdrawn after sending', 'withdrawn'],
+  ['withdrawal: never shown', 'notShown'],
 ];
 
 /** The summary as a table for people. */

@@ -1,5 +1,6 @@
 import { importSPKI, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { checkBackground } from '../../../fakes/fake-apns-rules.ts';
 import { ApnsTransport } from '../../../src/adapters/push/apns/apns-transport.ts';
 import { apnsPayload } from '../../../src/adapters/push/apns/payload.ts';
 import { TransportRetryableError, ValidationError } from '../../../src/domain/errors.ts';
@@ -42,6 +43,42 @@ describe('ApnsTransport: requests', () => {
     );
     expect(protectedHeader).toEqual({ alg: 'ES256', kid: KID });
     expect(payload).toEqual({ iss: TEAM, iat: Math.floor(bench.clock.now() / 1000) });
+  });
+
+  it('sends a withdrawal as a background push with the same collapse id and fanout.retract', async () => {
+    // Prepare
+    const m = pushMessage({ category: 'mention', title: '', body: '', withdraw: true });
+    // Act
+    const result = await bench.transport().send(m);
+    // Assess
+    expect(result.status).toBe('sent');
+    const [req] = bench.requestsFor(m.token);
+    expect(req?.headers).toMatchObject({
+      'apns-push-type': 'background',
+      'apns-priority': '5',
+      'apns-collapse-id': m.collapseId,
+    });
+    expect(req?.payload).toMatchObject({
+      aps: { 'content-available': 1 },
+      fanout: { retract: m.collapseId },
+    });
+    expect((req!.payload as { aps: object }).aps).toEqual({ 'content-available': 1 });
+  });
+
+  it('is refused as APNs refuses a background push at priority 10 or with an alert', () => {
+    const background = { 'apns-push-type': 'background', 'apns-priority': '5' };
+    const quiet = { aps: { 'content-available': 1 } };
+    expect(checkBackground(background, quiet)).toBeUndefined();
+    expect(checkBackground({ ...background, 'apns-priority': '10' }, quiet)).toEqual({
+      status: 400,
+      reason: 'BadPriority',
+    });
+    expect(checkBackground({ 'apns-push-type': 'background' }, quiet)?.reason).toBe('BadPriority');
+    expect(checkBackground(background, { aps: { 'content-available': 1, alert: 'x' } })?.status).toBe(400);
+    expect(checkBackground(background, { aps: {} })?.status).toBe(400);
+    expect(
+      checkBackground({ 'apns-push-type': 'alert', 'apns-priority': '10' }, { aps: {} }),
+    ).toBeUndefined();
   });
 
   it("sends priority 5 for a social push and the message's own expiry", async () => {

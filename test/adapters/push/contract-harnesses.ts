@@ -143,8 +143,8 @@ export async function fcmPushHarness(): Promise<PushTransportHarness> {
         .map((r) => {
           const m = (r.body as { message: FcmMessage }).message;
           return {
-            title: m.notification.title,
-            body: m.notification.body,
+            title: m.notification?.title ?? '',
+            body: m.notification?.body ?? '',
             collapseId: m.android.collapse_key,
             messageId: m.data.messageId!,
           };
@@ -238,7 +238,7 @@ function snsReceived(input: PublishCommandInput): ReceivedPush {
   const message = JSON.parse(input.Message!) as Record<string, string>;
   if (message.GCM !== undefined) {
     const m = (JSON.parse(message.GCM) as { fcmV1Message: { message: FcmMessage } }).fcmV1Message.message;
-    const { title, body } = m.notification;
+    const { title, body } = m.notification ?? { title: '', body: '' };
     return { title, body, collapseId: m.android.collapse_key, messageId: m.data.messageId! };
   }
   const apns = JSON.parse(message.APNS ?? message.APNS_SANDBOX!) as {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeFcm, generateServiceAccount, startFakeFcm } from '../../../fakes/fake-fcm.ts';
+import { checkSendBody } from '../../../fakes/fake-fcm-rules.ts';
 import { FcmTransport, type FcmTransportOptions } from '../../../src/adapters/push/fcm/fcm-transport.ts';
 import type { FcmMessage } from '../../../src/adapters/push/fcm/payload.ts';
 import { parseServiceAccount } from '../../../src/adapters/push/fcm/service-account.ts';
@@ -109,6 +110,43 @@ describe('FCM transport: sending', () => {
       alert: { title: 'Bob mentioned you' },
       'thread-id': 'mention',
     });
+  });
+
+  it('sends a withdrawal as a data-only message with the same collapse key, background for iOS', async () => {
+    // Act
+    const result = await transport({ defaultTtlSeconds: 600 }).send(
+      push({ title: '', body: '', withdraw: true }),
+    );
+    // Assess
+    const collapse = '0123456789abcdef0123456789abcdef';
+    expect(result.status).toBe('sent');
+    const m = lastMessage();
+    expect(m.notification).toBeUndefined();
+    expect(m.data).toMatchObject({ retract: collapse, notificationId: 'n1' });
+    expect(m.android).toEqual({ collapse_key: collapse, priority: 'normal', ttl: '600s' });
+    expect(m.apns.headers).toEqual({
+      'apns-collapse-id': collapse,
+      'apns-priority': '5',
+      'apns-push-type': 'background',
+      'apns-expiration': String(START / 1000 + 600),
+    });
+    expect(m.apns.payload).toEqual({ aps: { 'content-available': 1 } });
+  });
+
+  it('is refused by FCM when a background override asks for priority 10 or shows an alert', async () => {
+    // Prepare
+    const send = (aps: Record<string, unknown>, priority: string) =>
+      checkSendBody({
+        message: {
+          token: 't',
+          apns: { headers: { 'apns-push-type': 'background', 'apns-priority': priority }, payload: { aps } },
+        },
+      });
+    // Act / Assess
+    expect(send({ 'content-available': 1 }, '5')).toBeUndefined();
+    expect(send({ 'content-available': 1 }, '10')?.status).toBe(400);
+    expect(send({ 'content-available': 1, alert: { title: 'x' } }, '5')?.status).toBe(400);
+    expect(send({}, '5')?.status).toBe(400);
   });
 
   it('defaults the lifetime to a day, and takes it from expiresAt when set', async () => {

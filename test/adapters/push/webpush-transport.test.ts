@@ -98,6 +98,23 @@ describe('WebPushTransport', () => {
     expect(service.pending(id)).toHaveLength(1);
   });
 
+  it('sends a withdrawal as {type: retract, tag} under the same Topic, replacing the push still pending', async () => {
+    // Prepare
+    const { service, transport, subscribe } = await open();
+    const { id, token } = subscribe();
+    await transport.send(message(token));
+    // Act
+    const result = await transport.send(message(token, { title: '', body: '', withdraw: true }));
+    // Assess
+    expect(result).toEqual({ status: 'sent' });
+    const [original, withdrawal] = service.receivedBy(id);
+    expect(payloadOf(withdrawal!)).toEqual({ type: 'retract', tag: '0123456789abcdef0123456789abcdef' });
+    expect(withdrawal?.topic).toBe(original?.topic);
+    expect(service.pending(id).map((p) => payloadOf(p))).toEqual([
+      { type: 'retract', tag: '0123456789abcdef0123456789abcdef' },
+    ]);
+  });
+
   it.each([
     [404, 'not_found'],
     [410, 'gone'],

@@ -19,12 +19,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * top-level keys. A data key named `aps` is dropped: it would replace the alert.
  */
 export function apnsPayload(m: PushMessage): Record<string, unknown> {
-  const { aps: _reserved, ...data } = m.data ?? {};
-  return { aps: apnsAps(m), ...data };
+  const { aps: _reserved, fanout: _ours, ...data } = m.data ?? {};
+  return { aps: apnsAps(m), ...data, ...(m.withdraw === true ? { fanout: apnsWithdrawal(m) } : {}) };
+}
+
+/**
+ * The custom key of a withdrawal (`fanout`): the collapse id of the notification to remove, which
+ * is also its request identifier on the device, so the app woken by the background push calls
+ * `UNUserNotificationCenter.removeDeliveredNotifications(withIdentifiers: [retract])`.
+ */
+export function apnsWithdrawal(m: PushMessage): { readonly retract: string } {
+  return { retract: m.collapseId };
 }
 
 /** The `aps` dictionary alone (FCM's APNs override carries it; FCM adds the data keys itself). */
 export function apnsAps(m: PushMessage): Record<string, unknown> {
+  // A background push: no alert, sound or badge, only the flag that wakes the app (Apple:
+  // "Pushing background updates to your App").
+  if (m.withdraw === true) return { 'content-available': 1 };
   return {
     alert: { title: m.title, body: m.body },
     'thread-id': m.category,
@@ -35,6 +47,8 @@ export function apnsAps(m: PushMessage): Record<string, unknown> {
 
 /** `apns-priority`: 10 (send now, wake the device) for urgent categories, else 5 (power-friendly). */
 export function apnsPriority(m: PushMessage): '10' | '5' {
+  // APNs refuses priority 10 for a background push.
+  if (m.withdraw === true) return '5';
   return URGENT_CATEGORIES.has(m.category) ? '10' : '5';
 }
 
@@ -45,6 +59,11 @@ export function apnsPriority(m: PushMessage): '10' | '5' {
 export function apnsExpiration(m: PushMessage, nowMs: number, defaultTtlSeconds: number): string {
   const at = m.expiresAt ?? nowMs + defaultTtlSeconds * 1_000;
   return at <= nowMs ? '0' : String(Math.ceil(at / 1_000));
+}
+
+/** `apns-push-type`: `background` for a withdrawal (it shows nothing), else `alert`. */
+export function apnsPushType(m: PushMessage): 'alert' | 'background' {
+  return m.withdraw === true ? 'background' : 'alert';
 }
 
 /** What the headers need besides the message. */
@@ -63,7 +82,7 @@ export interface ApnsHeaderContext {
 export function apnsHeaders(m: PushMessage, ctx: ApnsHeaderContext): Record<string, string> {
   return {
     'apns-topic': ctx.topic,
-    'apns-push-type': 'alert',
+    'apns-push-type': apnsPushType(m),
     'apns-priority': apnsPriority(m),
     'apns-expiration': apnsExpiration(m, ctx.nowMs, ctx.defaultTtlSeconds),
     'apns-collapse-id': m.collapseId,

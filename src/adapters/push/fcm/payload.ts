@@ -1,5 +1,5 @@
 import type { PushMessage } from '../../../ports/transports.ts';
-import { apnsAps, apnsPriority, URGENT_CATEGORIES } from '../apns/payload.ts';
+import { apnsAps, apnsPriority, apnsPushType, URGENT_CATEGORIES } from '../apns/payload.ts';
 /** FCM refuses a longer android.ttl (4 weeks). */
 export const FCM_MAX_TTL_SECONDS = 2_419_200;
 /** FCM's limit on a message to a token, counted over keys and values (see {@link fcmPayloadBytes}). */
@@ -21,13 +21,14 @@ export interface FcmMessageOptions {
 /** The FCM HTTP v1 `message` object (the subset Fanout sends). */
 export interface FcmMessage {
   readonly token?: string;
-  readonly notification: { readonly title: string; readonly body: string };
+  /** Absent on a withdrawal: a data-only message, which the app handles itself. */
+  readonly notification?: { readonly title: string; readonly body: string };
   readonly data: Readonly<Record<string, string>>;
   readonly android: {
     readonly collapse_key: string;
     readonly priority: 'high' | 'normal';
     readonly ttl?: string;
-    readonly notification: { readonly tag: string };
+    readonly notification?: { readonly tag: string };
   };
   readonly apns: {
     readonly headers: Readonly<Record<string, string>>;
@@ -42,24 +43,27 @@ export interface FcmMessage {
  * repeated in the APNs payload: FCM copies `data` into it as custom keys.
  */
 export function fcmMessage(m: PushMessage, opts: FcmMessageOptions = {}): FcmMessage {
-  const urgent = URGENT_CATEGORIES.has(m.category);
+  const withdraw = m.withdraw === true;
+  const urgent = !withdraw && URGENT_CATEGORIES.has(m.category);
   const now = opts.now ?? Date.now();
   const ttl = ttlSeconds(m, now, opts.defaultTtlSeconds);
   return {
     ...(opts.withToken ? { token: m.token } : {}),
-    notification: { title: m.title, body: m.body },
+    // A withdrawal is data only: the app cancels the notification shown under `data.retract`
+    // (its tag), which FCM cannot do from the server.
+    ...(withdraw ? {} : { notification: { title: m.title, body: m.body } }),
     data: fcmData(m),
     android: {
       collapse_key: m.collapseId,
       priority: urgent ? 'high' : 'normal',
       ...(ttl === undefined ? {} : { ttl: `${ttl}s` }),
-      notification: { tag: m.collapseId },
+      ...(withdraw ? {} : { notification: { tag: m.collapseId } }),
     },
     apns: {
       headers: {
         'apns-collapse-id': m.collapseId,
         'apns-priority': apnsPriority(m),
-        'apns-push-type': 'alert',
+        'apns-push-type': apnsPushType(m),
         ...(ttl === undefined ? {} : { 'apns-expiration': apnsExpiration(now, ttl) }),
       },
       payload: { aps: apnsAps(m) },
@@ -69,7 +73,7 @@ export function fcmMessage(m: PushMessage, opts: FcmMessageOptions = {}): FcmMes
 
 /** The data the app receives: the message's ids and the message id it can dedup on. */
 export function fcmData(m: PushMessage): Record<string, string> {
-  return { ...m.data, messageId: m.messageId };
+  return { ...m.data, messageId: m.messageId, ...(m.withdraw === true ? { retract: m.collapseId } : {}) };
 }
 
 /**

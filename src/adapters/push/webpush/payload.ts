@@ -24,6 +24,16 @@ export interface WebPushPayload {
 }
 
 /**
+ * A withdrawal, as `web/sw.js` reads it: close the notifications shown under `tag` (the withdrawn
+ * push's Topic). Sent under the same Topic, it also replaces the original at the push service
+ * while a browser offline has not fetched it yet, so the browser never shows it.
+ */
+export interface WebPushRetraction {
+  readonly type: 'retract';
+  readonly tag: string;
+}
+
+/**
  * The `Topic` header (RFC 8030 §5.4): at most 32 base64url characters. The collapse id is 32 hex
  * characters, stable per (notification, device), so an ambiguous re-send replaces the copy the
  * push service still holds instead of queueing a second.
@@ -39,6 +49,10 @@ export function webPushUrgency(m: PushMessage): 'high' | 'normal' {
 
 /** The payload of one push, as the JSON text that is encrypted. */
 export function webPushPayload(m: PushMessage): string {
+  if (m.withdraw === true) {
+    const retraction: WebPushRetraction = { type: 'retract', tag: webPushTopic(m) };
+    return JSON.stringify(retraction);
+  }
   const id = m.data?.notificationId ?? m.messageId;
   const payload: WebPushPayload = {
     title: m.title,
