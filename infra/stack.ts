@@ -2,7 +2,7 @@ import {
   Annotations,
   ArnFormat,
   CfnOutput,
-  type Duration,
+  Duration,
   Stack,
   type StackProps,
   Tags,
@@ -14,15 +14,14 @@ import type { CapDefaults } from '../src/domain/frequency-cap.ts';
 import { AUDIT_REPLICATION_RULE_ID, FanoutAudit } from './constructs/audit.ts';
 import { type CacheMode, FanoutCaches } from './constructs/caches.ts';
 import { FanoutData, type ProvisionedCapacity } from './constructs/data.ts';
-import { FanoutDeadLetterAudit } from './constructs/dead-letter-audit.ts';
 import { FanoutDelivery } from './constructs/delivery.ts';
 import { FanoutDirectPush, PushDelivery } from './constructs/direct-push.ts';
-import { FanoutEmailDigest } from './constructs/email-digest.ts';
 import { FanoutWorker } from './constructs/fanout-worker.ts';
 import { FanoutIngest } from './constructs/ingest.ts';
 import { FanoutInvalidation } from './constructs/invalidation.ts';
 import { FanoutNetwork } from './constructs/network.ts';
 import { FanoutOperations } from './constructs/operations.ts';
+import { FanoutScheduledFunction } from './constructs/scheduled-function.ts';
 import { FanoutTransport, type FanoutTransportProps } from './constructs/transport.ts';
 import { grantAll } from './grants.ts';
 
@@ -188,9 +187,9 @@ export class FanoutStack extends Stack {
   readonly delivery: FanoutDelivery;
   readonly invalidation: FanoutInvalidation;
   /** The scheduled audit of dead letters no consumer saw fail. */
-  readonly deadLetterAudit: FanoutDeadLetterAudit;
+  readonly deadLetterAudit: FanoutScheduledFunction;
   /** The scheduled sender of hourly and daily email digests. */
-  readonly emailDigest: FanoutEmailDigest;
+  readonly emailDigest: FanoutScheduledFunction;
   readonly transport: FanoutTransport;
   readonly audit: FanoutAudit;
   readonly operations: FanoutOperations;
@@ -352,12 +351,18 @@ export class FanoutStack extends Stack {
       environment: full,
       ...vpcPlacement,
     });
-    this.deadLetterAudit = new FanoutDeadLetterAudit(this, 'DeadLetterAudit', {
+    this.deadLetterAudit = new FanoutScheduledFunction(this, 'DeadLetterAudit', {
+      entry: 'dead-letter-audit',
+      description: 'Fanout: audit the delivery dead-letter queues',
       environment: full,
       ...vpcPlacement,
     });
-    this.emailDigest = new FanoutEmailDigest(this, 'EmailDigest', {
+    this.emailDigest = new FanoutScheduledFunction(this, 'EmailDigest', {
+      entry: 'email-digest',
+      description: 'Fanout: send the email digests that are due',
       environment: { ...full, ...emailEnvironment },
+      // A run sends up to a round of digests through SES.
+      timeout: Duration.minutes(2),
       ...vpcPlacement,
     });
     // The browsers' key to subscribe with, served by the inbox API (GET /v1/me/webpush/vapid-public-key).

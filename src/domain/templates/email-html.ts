@@ -35,14 +35,39 @@ const HTML_ENTITIES: Readonly<Record<string, string>> = {
   "'": '&#39;',
 };
 
-/** The whole document, lines ending in "\n" (the transport turns them into CRLF on the wire). */
+/** What every email's document holds around its body, as plain text. */
+export interface EmailShell {
+  readonly lang: string;
+  readonly dir: 'ltr' | 'rtl';
+  readonly title: string;
+  readonly preheader: string;
+  readonly reason: string;
+  /** The unsubscribe links of the footer (none, one, or one per category of a digest). */
+  readonly unsubscribe: readonly { readonly url: string; readonly text: string }[];
+  readonly managePreferences: string;
+}
+
+/** A notification email's document, lines ending in "\n" (the transport makes them CRLF). */
 export function emailHtml(p: EmailHtmlParts): string {
   const e = escapeHtml;
-  const links =
-    p.unsubscribe === undefined
-      ? e(p.managePreferences)
-      : `<a href="${e(p.unsubscribe.url)}" style="color:#71717a;text-decoration:underline;">` +
-        `${e(p.unsubscribe.text)}</a><br>${e(p.managePreferences)}`;
+  return emailDocument({ ...p, unsubscribe: p.unsubscribe === undefined ? [] : [p.unsubscribe] }, [
+    `<p style="margin:0 0 12px;font-size:16px;line-height:24px;">${e(p.line)}</p>`,
+    `<p style="margin:0;font-size:14px;line-height:20px;color:#52525b;">${e(p.note)}</p>`,
+  ]);
+}
+
+/**
+ * The document every email shares: head, hidden preheader, the card with the title and `body`
+ * (HTML lines the caller escaped), and the footer with the reason and the links.
+ */
+export function emailDocument(p: EmailShell, body: readonly string[]): string {
+  const e = escapeHtml;
+  const links = [
+    ...p.unsubscribe.map(
+      (u) => `<a href="${e(u.url)}" style="color:#71717a;text-decoration:underline;">${e(u.text)}</a>`,
+    ),
+    e(p.managePreferences),
+  ].join('<br>');
   return [
     '<!doctype html>',
     `<html lang="${e(p.lang)}" dir="${p.dir}">`,
@@ -59,8 +84,7 @@ export function emailHtml(p: EmailHtmlParts): string {
     `<table ${TABLE} style="max-width:560px;background-color:#ffffff;border-radius:8px;">`,
     `<tr><td style="padding:24px;${FONT}color:#18181b;">`,
     `<h1 style="margin:0 0 12px;font-size:20px;line-height:28px;font-weight:bold;">${e(p.title)}</h1>`,
-    `<p style="margin:0 0 12px;font-size:16px;line-height:24px;">${e(p.line)}</p>`,
-    `<p style="margin:0;font-size:14px;line-height:20px;color:#52525b;">${e(p.note)}</p>`,
+    ...body,
     '</td></tr>',
     '</table>',
     `<table ${TABLE} style="max-width:560px;">`,

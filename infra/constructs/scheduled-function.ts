@@ -6,11 +6,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FanoutFunction } from './fanout-function.ts';
 
-/** Properties of {@link FanoutDeadLetterAudit}. */
-export interface FanoutDeadLetterAuditProps {
+/** Properties of {@link FanoutScheduledFunction}. */
+export interface FanoutScheduledFunctionProps {
+  /** The Lambda entry point under `src/lambda` (`dead-letter-audit`, `email-digest`). */
+  readonly entry: string;
+  /** The schedule rule's description: what each run does. */
+  readonly description: string;
   /**
-   * The function's environment: the queue and DLQ URLs of both channels, the dedup Redis URL, the
-   * audit stream … (`docs/lambda.md`; every function builds the same ports).
+   * The function's environment: the tables, queues, the dedup Redis URL, the audit stream…
+   * (`docs/lambda.md`; every function builds the same ports).
    */
   readonly environment: Readonly<Record<string, string>>;
   /** The VPC the function runs in: it claims keys in MemoryDB, which lives only in it. */
@@ -20,8 +24,8 @@ export interface FanoutDeadLetterAuditProps {
   /** @default what `FanoutFunction` does without them (a new security group) */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /**
-   * How often the dead-letter queues are looked at: the longest a dead letter goes without its
-   * audit record.
+   * How often it runs: the longest its work waits (a dead letter for its audit record, a digest
+   * past its due time).
    * @default Duration.minutes(1)
    */
   readonly schedule?: Duration;
@@ -30,32 +34,30 @@ export interface FanoutDeadLetterAuditProps {
 }
 
 /**
- * The dead-letter audit: the `dead-letter-audit` function, run on a schedule by an EventBridge
- * rule, writes the `dead_lettered` audit record of every delivery job in a channel's DLQ that has
- * none (a job whose last receive never reached its consumer: throttled, timed out). It peeks at the
- * DLQs and leaves the messages there for the operator (docs/deploy.md, runbook). Its grants (the
- * DLQs' receive and visibility change, the queues' redrive policy, the audit stream) are the
+ * A function run on a schedule by an EventBridge rule, one run at a time: the stack's dead-letter
+ * audit (the `dead_lettered` record of every DLQ job without one, peeked and left for the
+ * operator) and email digest sender (the hourly and daily digests that are due, one email per
+ * user and period). Two runs at once would only race for the same dedup claims. Grants are the
  * stack's (`infra/grants.ts`).
  */
-export class FanoutDeadLetterAudit extends Construct {
+export class FanoutScheduledFunction extends Construct {
   readonly function: lambda.Function;
   /** The schedule. */
   readonly rule: events.Rule;
 
-  constructor(scope: Construct, id: string, props: FanoutDeadLetterAuditProps) {
+  constructor(scope: Construct, id: string, props: FanoutScheduledFunctionProps) {
     super(scope, id);
     this.function = new FanoutFunction(this, 'Function', {
-      entry: 'dead-letter-audit',
+      entry: props.entry,
       environment: { ...props.environment },
       vpc: props.vpc,
       ...(props.vpcSubnets === undefined ? {} : { vpcSubnets: props.vpcSubnets }),
       ...(props.securityGroups === undefined ? {} : { securityGroups: props.securityGroups }),
       timeout: props.timeout ?? Duration.minutes(1),
-      // One run at a time: two would only race for the same claims.
       reservedConcurrentExecutions: 1,
     }).function;
     this.rule = new events.Rule(this, 'Schedule', {
-      description: 'Fanout: audit the delivery dead-letter queues',
+      description: props.description,
       schedule: events.Schedule.rate(props.schedule ?? Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
     });
