@@ -311,16 +311,29 @@ class DeliveryBatch<T extends DeliveryTarget> {
   /**
    * Which devices a withdrawal goes to: those the original push reached, read from the dedup
    * store without taking anything (one call per batch). Confirmed, or claimed and never confirmed
-   * after its lease (the holder may have sent): withdraw. Never claimed: audited `not_shown`,
-   * nothing sent. Claimed under a live lease (the original is being sent right now): the job comes
-   * back after the lease, so the withdrawal cannot overtake the push it withdraws. Fail-closed.
+   * after its lease (the holder may have sent): withdraw. Claimed under a live lease (the original
+   * is being sent right now): the job comes back after the lease, so the withdrawal cannot overtake
+   * the push it withdraws. Never claimed: the withdrawal takes the original's key and confirms it
+   * at once, so an original job that read no tombstone yet (its consumer checked before the
+   * retraction) finds it done and sends nothing (audited `duplicate`); nothing is withdrawn
+   * (`not_shown`). Should that claim lose to the original's own, the original is in flight: come
+   * back after the lease. Fail-closed.
    */
   async #shown(works: readonly Work<T>[]): Promise<void> {
     const asking = works.filter((w) => !w.failed && w.job?.withdraw === true && w.sends.length > 0);
     if (asking.length === 0) return;
+    const originals = asking.flatMap((w) => w.sends.map((s) => s.original ?? s.key));
     let states: KeyState[];
+    let blocked: ClaimState[];
     try {
-      states = await this.#deps.dedup.peek(asking.flatMap((w) => w.sends.map((s) => s.original ?? s.key)));
+      states = await this.#deps.dedup.peek(originals);
+      const unseen = originals.filter((_, i) => states[i] === KeyState.Absent);
+      blocked =
+        unseen.length === 0
+          ? []
+          : await this.#deps.dedup.claim(unseen.map((key) => ({ key, leaseMs: this.#leaseMs })));
+      const taken = unseen.filter((_, i) => blocked[i] === ClaimState.Acquired);
+      if (taken.length > 0) await this.#deps.dedup.confirm(taken);
     } catch (err) {
       for (const w of asking) {
         w.sends = [];
@@ -329,9 +342,16 @@ class DeliveryBatch<T extends DeliveryTarget> {
       return;
     }
     let i = 0;
+    let b = 0;
     for (const w of asking) {
       w.sends = w.sends.filter((s) => {
-        const state = states[i++];
+        let state = states[i++];
+        if (state === KeyState.Absent) {
+          const claim = blocked[b++];
+          // Lost the race to the original's consumer: in flight (pending) or already sent (done).
+          if (claim === ClaimState.Done) state = KeyState.Done;
+          else if (claim !== ClaimState.Acquired) state = KeyState.Pending;
+        }
         if (state === KeyState.Done || state === KeyState.Stale) return true;
         if (state === KeyState.Pending) w.originalInFlight = true;
         else

@@ -158,6 +158,26 @@ describe('withdrawing the pushes of a deleted event', () => {
     expect(records.filter((r) => r.userId === 'f2' || r.userId === 'f3')).toEqual([]);
   });
 
+  it('blocks an original whose consumer read the tombstones before the retraction: never sent, nothing to withdraw', async () => {
+    // Prepare: the original job still queued when the deletion fans out; its consumer's tombstone
+    // read answers as it did just before the retraction landed
+    const w = world({ now: NOW });
+    await w.preferences.put(consenting(user('owner')));
+    await registerDevices(w, [user('owner')]);
+    await run(w, [comment('c2')]);
+    await run(w, [deletionEvent(comment('c2'), NOW)]);
+    const before = { retractedAmong: async () => new Set<string>() };
+    // Act: both jobs in one batch: the withdrawal looks first, the original claims after
+    const round = await consumeRound(w.queues.push, (event) =>
+      consumePush(event, w.pushDeps({ retractions: before })),
+    );
+    // Assess
+    expect(round.response.batchItemFailures).toEqual([]);
+    expect(w.pushCalls).toEqual([]);
+    const outcomes = (await auditRecords(w)).map((r) => r.outcome).sort();
+    expect(outcomes).toEqual(['duplicate', 'not_shown']);
+  });
+
   it('waits while the original is still being sent, then withdraws it once its lease ran out', async () => {
     // Prepare: the original push to the owner claimed but never confirmed (its sender died)
     const w = world({ now: NOW });
