@@ -353,7 +353,17 @@ export async function auditJobs(entries: AsyncIterable<AuditEntry>): Promise<Map
     if (!NON_FINAL.has(r.outcome)) decisions.add(`${r.outcome}:${r.target ?? ''}`);
     jobs.set(job, decisions);
   }
-  return new Map([...jobs].map(([job, d]) => [job, [...d].sort().join(',')]));
+  return new Map([...jobs].map(([job, d]) => [job, [...settled(d)].sort().join(',')]));
+}
+
+/**
+ * A grouped push folded into its window's digest on one attempt and sent on a later one (a crash
+ * between the audit and the ack, then its own slot claim stale after the lease) ended sent: the
+ * fold is an earlier attempt's word, like `unknown`. Its push still took the window's one slot.
+ */
+function settled(decisions: ReadonlySet<string>): ReadonlySet<string> {
+  const sent = [...decisions].some((d) => d.startsWith(`${Outcome.Sent}:`));
+  return sent ? new Set([...decisions].filter((d) => !d.startsWith(`${Outcome.Digested}:`))) : decisions;
 }
 
 /** Jobs of one map and not the other, or whose decisions differ. */

@@ -140,15 +140,18 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
     const digest = fns.emailDigest;
     tables.digestSchedule.grant(digest, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
     tables.digestSchedule.encryptionKey?.grantEncryptDecrypt(digest);
-    tableAccess(tables.inbox, digest, 'read');
-    tableAccess(tables.preferences, digest, 'read');
+    if (digest.role !== undefined) Validations.of(digest.role).acknowledge(...KEY_GRANT_FINDINGS);
+    // The period's inbox pages (Query, the state item) and the user's preferences (the email
+    // address among them): key reads only, never a Scan across tenants, nor the indexes.
+    itemReads(tables.inbox, digest, ['dynamodb:Query', 'dynamodb:GetItem']);
+    itemReads(tables.preferences, digest, ['dynamodb:GetItem', 'dynamodb:BatchGetItem']);
     res.auditStream?.grantPutRecords(digest);
   }
 
   // Only push reads devices, and writes them when a provider rejects a token.
   tableAccess(tables.devices, fns.consumers.push, 'readWrite');
-  // Push digests read the group's inbox item, to show it as it is at the window's end.
-  tableAccess(tables.inbox, fns.consumers.push, 'read');
+  // Push digests read the group's inbox item (one GetItem), to show it as it is at the window's end.
+  itemReads(tables.inbox, fns.consumers.push, ['dynamodb:GetItem']);
   // Frequency caps on DynamoDB: a read, then one conditional PutItem of the user's item.
   if (res.frequencyCapStore === 'dynamodb') {
     tableAccess(tables.frequencyCaps, fns.consumers.push, 'read');
@@ -201,6 +204,19 @@ export function grantAll(fns: GrantFunctions, res: GrantResources): void {
  * Table access through the table's own grant (items, its indexes, and its KMS key), with the
  * cdk-nag findings that grant always raises acknowledged on the grantee's role alone.
  */
+/** cdk-nag's findings on the wildcard actions of KMS's grant for a table's customer-managed key. */
+const KEY_GRANT_FINDINGS = ['kms:ReEncrypt*', 'kms:GenerateDataKey*'].map((action) => ({
+  id: `AwsSolutions-IAM5[Action::${action}]`,
+  reason:
+    "Part of DynamoDB's grant on a table encrypted with a customer-managed key, limited to that key's ARN.",
+}));
+
+/** Only these read actions, on the table itself (not its indexes), and decrypting its items. */
+function itemReads(table: dynamodb.ITableV2, fn: lambda.IFunction, actions: readonly string[]): void {
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
+  table.encryptionKey?.grantDecrypt(fn);
+}
+
 function tableAccess(table: dynamodb.ITableV2, fn: lambda.IFunction, mode: 'read' | 'readWrite'): void {
   if (mode === 'read') table.grantReadData(fn);
   else table.grantReadWriteData(fn);
@@ -208,12 +224,9 @@ function tableAccess(table: dynamodb.ITableV2, fn: lambda.IFunction, mode: 'read
   if (role === undefined) return;
   const stack = Stack.of(table);
   const cfn = table.node.defaultChild as CfnElement | undefined;
-  const findings: Record<string, string> = {
-    'AwsSolutions-IAM5[Action::kms:ReEncrypt*]':
-      "Part of DynamoDB's grant on a table encrypted with a customer-managed key, limited to that key's ARN.",
-    'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
-      "Part of DynamoDB's grant on a table encrypted with a customer-managed key, limited to that key's ARN.",
-  };
+  const findings: Record<string, string> = Object.fromEntries(
+    KEY_GRANT_FINDINGS.map((f) => [f.id, f.reason]),
+  );
   if (cfn !== undefined) {
     findings[`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfn)}.Arn>/index/*]`] =
       "The table's own indexes (e.g. the sparse `unread` index of the inbox), under the table's ARN.";
