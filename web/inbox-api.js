@@ -9,8 +9,8 @@ const ZERO_ID = '00000000000000000000000000';
 
 /**
  * A user's view of the API at `base`. `getToken(failed)` returns the token to send; `failed` is
- * the token the service just refused (401), when a provider should fetch a new one
- * after a 401, when a provider should fetch a new one.
+ * the token the service just refused (401, 403 or an unreadable answer), when a provider should
+ * fetch a new one.
  */
 export class InboxApi {
   constructor(base, getToken) {
@@ -18,11 +18,23 @@ export class InboxApi {
     this.getToken = getToken;
   }
 
-  /** `fetch` on the API with the token; retried once with a fresh token after a 401. */
+  /**
+   * `fetch` on the API with the token; retried once with a fresh token after a 401, a 403, or a
+   * request the browser refused to show (a TypeError): in front of the AWS mode an API Gateway
+   * authorizer answers an expired token itself, with no CORS headers, so a page on another
+   * origin sees no status at all. A fresh token that changes nothing rethrows the error.
+   */
   async request(path, init = {}) {
     const token = await this.getToken();
-    const res = await this.#send(path, init, token);
-    if (res.status !== 401) return res;
+    let res;
+    try {
+      res = await this.#send(path, init, token);
+    } catch (err) {
+      const fresh = await this.getToken(token);
+      if (!fresh || fresh === token) throw err;
+      return this.#send(path, init, fresh);
+    }
+    if (res.status !== 401 && res.status !== 403) return res;
     const fresh = await this.getToken(token);
     return fresh && fresh !== token ? this.#send(path, init, fresh) : res;
   }

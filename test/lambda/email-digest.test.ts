@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { digestEntry, digestPeriod } from '../../src/domain/email-digest.ts';
-import { createEmailDigestHandler } from '../../src/lambda/email-digest.ts';
+import { createEmailDigestHandler, DIGESTS_PER_RUN } from '../../src/lambda/email-digest.ts';
 import { FunctionKind } from '../../src/lambda/env.ts';
 import { inboxRow } from '../support/rows.ts';
 import { consenting } from '../support/world.ts';
@@ -60,4 +60,29 @@ describe('email digest Lambda (EventBridge schedule)', () => {
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     });
   });
+});
+
+describe('email digest Lambda: a backlog', () => {
+  it('keeps taking rounds while a full round is due and the last one made progress', async () => {
+    // Prepare: one round and a half of due digests (every user of a timezone due at once)
+    const h = harness(FunctionKind.EmailDigest);
+    const ports = await h.ports();
+    const users = Array.from({ length: DIGESTS_PER_RUN + DIGESTS_PER_RUN / 2 }, (_, i) => ({
+      tenantId: 'acme',
+      userId: `u${i}`,
+    }));
+    const period = digestPeriod('hourly', FIXTURE_NOW + 1000, 'UTC');
+    for (const user of users) {
+      await ports.preferences.put(consenting(user, { emailCadence: { social: 'hourly' } }));
+      await ports.inbox.putMany([inboxRow(user, `e-${user.userId}`, FIXTURE_NOW + 1000)]);
+    }
+    await ports.digestSchedule.add(users.map((u) => digestEntry(u.tenantId, u.userId, period)));
+    h.clock.set(period.end);
+    const handler = createEmailDigestHandler(h.deps);
+    // Act
+    const { result } = await captureOutput(() => handler(SCHEDULED, lambdaContext('fanout-email-digest')));
+    // Assess: both rounds in one run, each user once
+    expect(result).toMatchObject({ due: users.length, sent: users.length, retry: 0 });
+    expect(new Set(ports.emailed.map((m) => m.to)).size).toBe(users.length);
+  }, 120_000);
 });
