@@ -137,7 +137,17 @@ async function digestOne(deps: EmailDigestDeps, entry: DigestEntry, now: number)
     return 'duplicate';
   }
   const ambiguous = state === ClaimState.AcquiredStale;
-  const prefs = await readPreferences(deps, deps.logger ?? silentLogger, entry);
+  // Reads that fail before the send give a fresh claim back, so the next run's digest is not taken
+  // for an ambiguous re-send (a stale claim stays: its first holder may have sent).
+  const beforeSend = async <R>(read: () => Promise<R>): Promise<R> => {
+    try {
+      return await read();
+    } catch (err) {
+      if (!ambiguous) await deps.dedup.release([key]).catch(() => undefined);
+      throw err;
+    }
+  };
+  const prefs = await beforeSend(() => readPreferences(deps, deps.logger ?? silentLogger, entry));
   const scope = digestCategories(prefs, entry, now);
   const skip = async (reason: string): Promise<RunOutcome> => {
     await deps.audit.append([audit(Outcome.Skipped, { reason, items: 0 })]);
@@ -146,7 +156,7 @@ async function digestOne(deps: EmailDigestDeps, entry: DigestEntry, now: number)
   };
   if ('reason' in scope) return skip(scope.reason);
   const { address, list } = scope;
-  const { rows, total } = await unreadOfPeriod(deps.inbox, entry, list, now);
+  const { rows, total } = await beforeSend(() => unreadOfPeriod(deps.inbox, entry, list, now));
   if (total === 0) return skip(DigestReason.NothingUnread);
   const target = targetDigest(address);
   const covered = list

@@ -224,6 +224,21 @@ describe('sendDueDigests', () => {
     ]);
   });
 
+  it('gives the claim back when a read fails before the send: the next run is no ambiguous re-send', async () => {
+    // Prepare: the inbox cannot be read on the first run
+    const { w, deps } = await prepared();
+    w.clock.set(Date.UTC(2026, 4, 1, 11));
+    const failing = { ...deps(), inbox: { ...w.inbox, page: async () => Promise.reject(new Error('io')) } };
+    // Act
+    const first = await sendDueDigests(failing as never);
+    const second = await sendDueDigests(deps());
+    // Assess
+    expect(first).toMatchObject({ retry: 1, sent: 0 });
+    expect(second).toMatchObject({ sent: 1 });
+    expect(w.emailCalls).toHaveLength(1);
+    expect(w.emailCalls[0]!.ambiguousRetry).toBeUndefined();
+  });
+
   it('sends nothing, audited skipped, when nothing of the period is unread', async () => {
     // Prepare
     const { w, deps } = await prepared();
