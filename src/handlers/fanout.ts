@@ -42,6 +42,8 @@ export interface FanoutDeps {
   readonly logger?: Logger;
   /** Followers per page. @default 5000 */
   readonly pageSize?: number;
+  /** A celebrity deletion's sweep of copied pointer rows, in followers. @default COPY_SWEEP_LIMIT */
+  readonly copySweepLimit?: number;
   /** Which events aggregate (src/domain/grouping.ts). @default DEFAULT_AGGREGATION for every tenant */
   readonly aggregation?: AggregationRules;
 }
@@ -296,22 +298,40 @@ async function retract(
       : undefined;
   await withdraw?.recipients(author, recipients);
   const explicit: ReadonlySet<UserId> = new Set(recipients);
+  if (pointer !== undefined) {
+    await withdraw?.alertFollowers(author, explicit, deps.pageSize ?? 5000);
+    // The pointer goes before the sweep: whatever happens to the sweep, no catch-up copies it
+    // from now on (and catch-up skips a tombstoned pointer it fetched just before).
+    await deps.feed.remove(event.tenantId, event.actorId, pointer.id);
+  }
+  // A regular author's followers each have a row (written by fan-out, at the same cost). A
+  // celebrity's have a copy only if they opened their inbox since: the post cost one pointer, so
+  // its sweep is bounded, and copies beyond it stay until they expire (docs/architecture.md).
+  let budget = pointer === undefined ? Number.POSITIVE_INFINITY : (deps.copySweepLimit ?? COPY_SWEEP_LIMIT);
   let after: string | undefined;
   do {
     const page = await deps.graph.pageFollowers(author, {
       limit: deps.pageSize ?? 5000,
       ...(after === undefined ? {} : { after }),
     });
-    const audience = page.followers.filter((f) => f !== event.actorId);
+    const audience = page.followers.filter((f) => f !== event.actorId).slice(0, budget);
+    budget -= audience.length;
     for (let i = 0; i < audience.length; i += 100)
       await Promise.all(audience.slice(i, i + 100).map((userId) => undo(userId, false)));
     // A regular author's followers each had a push job under their own row's id.
     if (pointer === undefined) await withdraw?.followers(audience.filter((f) => !explicit.has(f)));
-    after = page.next;
+    after = budget > 0 ? page.next : undefined;
   } while (after !== undefined);
-  if (pointer !== undefined) await withdraw?.alertFollowers(author, explicit, deps.pageSize ?? 5000);
-  if (pointer !== undefined) await deps.feed.remove(event.tenantId, event.actorId, pointer.id);
 }
+
+/**
+ * The most followers of a celebrity whose copied pointer rows a deletion removes, in the fan-out
+ * call that takes it: a copy costs a read (and a delete where there is one) per follower, whether
+ * or not they ever opened their inbox, so a deletion of a 50-million-follower author cannot sweep
+ * them all inside one invocation. 100,000 (a thousand rounds of 100 key reads) is an estimate of
+ * what fits in the fan-out function's timeout with room; it is not measured on AWS.
+ */
+export const COPY_SWEEP_LIMIT = 100_000;
 
 /**
  * The mode this event is fanned out in. Normally the author's tier now. But a re-delivered event

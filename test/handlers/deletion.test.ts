@@ -138,6 +138,27 @@ describe('deleting an event through fan-out', () => {
     expect(await w.inbox.unreadCount(user('f1'), NONE_EXPIRED)).toBe(0);
   });
 
+  it("bounds a celebrity deletion's sweep of copied rows, and removes the pointer whatever the sweep", async () => {
+    // Prepare: every follower caught up; the sweep may visit two of them
+    const w = world({ now: NOW, tierPolicy: { threshold: 3, hysteresis: 0.1 } });
+    await follow(w, ['f1', 'f2', 'f3', 'f4']);
+    const posted = comment('c1', { recipients: [] });
+    await run(w, [posted]);
+    for (const id of ['f1', 'f2', 'f3', 'f4']) await catchUp(user(id), w.inboxDeps());
+    // Act
+    const response = await fanOut(kinesisEvent([{ event: deletionEvent(posted, NOW) }]), {
+      ...w.fanoutDeps(),
+      copySweepLimit: 2,
+      pageSize: 1,
+    });
+    // Assess: the pointer is gone; two copies swept, the others left to expire
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await w.feed.page(user('author'), { limit: 5, afterId: NONE_EXPIRED })).toEqual([]);
+    const left = [];
+    for (const id of ['f1', 'f2', 'f3', 'f4']) left.push((await itemsOf(w, id)).length);
+    expect(left.reduce((a, b) => a + b, 0)).toBe(2);
+  });
+
   it('takes a deleted like out of its aggregated item, like an unlike does', async () => {
     // Prepare
     const w = world({ now: NOW });
