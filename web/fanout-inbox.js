@@ -35,6 +35,8 @@ export class FanoutInbox extends HTMLElement {
   #provider = null;
   #tokenPromise = null;
   #refreshedFrom = undefined;
+  /** Whose inbox this is, from the token's claims: other tabs' messages for another user are ignored. */
+  #who = '';
   #client = null;
   #abort = null;
   #channel = null;
@@ -189,13 +191,21 @@ export class FanoutInbox extends HTMLElement {
    * call per refused token (however many requests it failed).
    */
   #getToken(failed) {
-    if (!this.#provider) return failed === undefined ? this.token : null;
+    if (!this.#provider) {
+      if (failed !== undefined) return null;
+      this.#who = whoOf(this.token);
+      return this.token;
+    }
     if (failed !== undefined && failed !== this.#refreshedFrom) {
       this.#refreshedFrom = failed;
       this.#tokenPromise = null;
     }
     this.#tokenPromise ??= Promise.resolve()
       .then(() => this.#provider())
+      .then((token) => {
+        this.#who = whoOf(token);
+        return token;
+      })
       .catch(() => null);
     return this.#tokenPromise;
   }
@@ -421,7 +431,7 @@ export class FanoutInbox extends HTMLElement {
     try {
       await this.#client.act('seen');
       this.#showCounts({ ...this.#counts, unseen: 0 });
-      this.#channel?.postMessage({ kind: 'seen' });
+      this.#channel?.postMessage({ kind: 'seen', who: this.#who });
     } catch (err) {
       // A server without seen state: the badge keeps counting unread.
       if (err?.status === 401) this.#fail(err);
@@ -432,7 +442,7 @@ export class FanoutInbox extends HTMLElement {
     try {
       await this.#client.act('read-all');
       this.#applyAllRead();
-      this.#channel?.postMessage({ kind: 'read-all' });
+      this.#channel?.postMessage({ kind: 'read-all', who: this.#who });
       await this.#refreshCounts();
     } catch (err) {
       this.#fail(err);
@@ -462,7 +472,7 @@ export class FanoutInbox extends HTMLElement {
       return this.#fail(err);
     }
     this.#apply(kind, id);
-    this.#channel?.postMessage({ kind, id });
+    this.#channel?.postMessage({ kind, id, who: this.#who });
     this.#emit(kind, { id });
     await this.#refreshCounts();
   }
@@ -488,10 +498,28 @@ export class FanoutInbox extends HTMLElement {
   }
 
   #fromOtherTab(message) {
+    // Two users signed in on two tabs of one page share the channel: only this user's marks count.
+    if (message?.who !== this.#who) return;
     if (message?.kind === 'seen') this.#showCounts({ ...this.#counts, unseen: 0 });
     else if (message?.kind === 'read-all') this.#applyAllRead();
     else if (typeof message?.id === 'string') this.#apply(message.kind, message.id);
     this.#scheduleCounts();
+  }
+}
+
+/**
+ * The tenant and user a token names (its claims are readable JSON before the signature; the
+ * server alone checks the signature), '' when it is not such a token.
+ */
+function whoOf(token) {
+  try {
+    const payload = String(token).split('.')[0].replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(payload));
+    return typeof claims?.t === 'string' && typeof claims?.u === 'string'
+      ? `${claims.t}\u001f${claims.u}`
+      : '';
+  } catch {
+    return '';
   }
 }
 
