@@ -62,7 +62,11 @@ describe('benchmarks at a tiny size', () => {
     expect(json.name).toBe('pipeline');
     expectPositiveFigures(json, ['deliveriesPerSec']);
     expect(json.settings).toMatchObject({ batchSize: 16, concurrency: 2, sends: 90, duplicateSends: 0 });
-    expect(report.notes?.join('\n')).toContain('src/handlers/deliver.ts');
+    // The profile's table by file: which files a tiny run's few samples land in varies, so only
+    // its shape is checked (a named file in it was a flaky assertion on a busy machine).
+    const notes = report.notes?.join('\n') ?? '';
+    expect(notes).toContain('Main-thread time of the measured span by file');
+    expect(notes).toMatch(/^\S+\.ts\s+\d+\s+\d+\.\d%$/m);
   });
 
   it("peer prints our rate, the BullMQ peer's rate on Redis and their ratio, with the setting it chose", async () => {
