@@ -2,6 +2,22 @@
 // <style>, so pages with a strict style-src CSP can host it). Every colour, the radius and the
 // font come from a --fanout-* custom property a page may set; the defaults pass WCAG AA.
 
+// The dark palette, set by `theme="dark"` or by the system's dark mode unless `theme="light"`.
+const DARK = `
+  --_accent: var(--fanout-accent, #a5b4fc);
+  --_accent-fg: var(--fanout-accent-fg, #111827);
+  --_bg: var(--fanout-bg, #111827);
+  --_fg: var(--fanout-fg, #f3f4f6);
+  --_muted: var(--fanout-muted, #9ca3af);
+  --_border: var(--fanout-border, #374151);
+  --_hover: var(--fanout-hover-bg, #1f2937);
+  --_unread: var(--fanout-unread-bg, #1b2140);
+  --_badge: var(--fanout-badge-bg, #f87171);
+  --_badge-fg: var(--fanout-badge-fg, #111827);
+  --_shadow: var(--fanout-shadow, 0 12px 32px rgb(0 0 0 / 55%));
+  color-scheme: dark;
+`;
+
 export const STYLES = `
 :host {
   --_accent: var(--fanout-accent, #4f46e5);
@@ -24,34 +40,10 @@ export const STYLES = `
   color-scheme: light;
 }
 :host([theme="dark"]) {
-  --_accent: var(--fanout-accent, #a5b4fc);
-  --_accent-fg: var(--fanout-accent-fg, #111827);
-  --_bg: var(--fanout-bg, #111827);
-  --_fg: var(--fanout-fg, #f3f4f6);
-  --_muted: var(--fanout-muted, #9ca3af);
-  --_border: var(--fanout-border, #374151);
-  --_hover: var(--fanout-hover-bg, #1f2937);
-  --_unread: var(--fanout-unread-bg, #1b2140);
-  --_badge: var(--fanout-badge-bg, #f87171);
-  --_badge-fg: var(--fanout-badge-fg, #111827);
-  --_shadow: var(--fanout-shadow, 0 12px 32px rgb(0 0 0 / 55%));
-  color-scheme: dark;
-}
+${DARK}}
 @media (prefers-color-scheme: dark) {
   :host(:not([theme="light"])) {
-    --_accent: var(--fanout-accent, #a5b4fc);
-    --_accent-fg: var(--fanout-accent-fg, #111827);
-    --_bg: var(--fanout-bg, #111827);
-    --_fg: var(--fanout-fg, #f3f4f6);
-    --_muted: var(--fanout-muted, #9ca3af);
-    --_border: var(--fanout-border, #374151);
-    --_hover: var(--fanout-hover-bg, #1f2937);
-    --_unread: var(--fanout-unread-bg, #1b2140);
-    --_badge: var(--fanout-badge-bg, #f87171);
-    --_badge-fg: var(--fanout-badge-fg, #111827);
-    --_shadow: var(--fanout-shadow, 0 12px 32px rgb(0 0 0 / 55%));
-    color-scheme: dark;
-  }
+${DARK}  }
 }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }

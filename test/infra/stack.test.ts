@@ -30,6 +30,36 @@ function actionsOfRole(roleLogicalId: string): string[] {
   );
 }
 
+/** A `FanoutScheduledFunction`: its every-minute rule, one run at a time, in the VPC, with `variables`. */
+function expectScheduled(fn: string, variables: readonly string[]): void {
+  template.hasResourceProperties('AWS::Events::Rule', {
+    ScheduleExpression: 'rate(1 minute)',
+    State: 'ENABLED',
+    Targets: [
+      Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+    ],
+  });
+  const resource = template.toJSON().Resources[fn];
+  expect(resource.Properties.ReservedConcurrentExecutions).toBe(1);
+  expect(resource.Properties.VpcConfig).toBeDefined();
+  expect(Object.keys(resource.Properties.Environment.Variables)).toEqual(
+    expect.arrayContaining([...variables]),
+  );
+}
+
+/** The actions a role's policies allow on `table` (its ARN or its indexes). */
+function tableActionsOfRole(roleLogicalId: string, table: string): string[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+    JSON.stringify(policy.Properties.Roles).includes(roleLogicalId),
+  );
+  return policies.flatMap((policy) =>
+    // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
+    (policy.Properties.PolicyDocument.Statement as any[])
+      .filter((s) => JSON.stringify(s.Resource ?? '').includes(table))
+      .flatMap((s) => [s.Action].flat() as string[]),
+  );
+}
+
 function roleOf(fn: { role?: unknown }): string {
   return logicalId(fn.role as CfnElement & { node: { defaultChild?: unknown } });
 }
@@ -495,17 +525,8 @@ describe('FanoutStack: grants', () => {
   it('lets the push consumer read the inbox table (digests read their group) and never write it', () => {
     // Prepare
     const table = logicalId(stack.data.tables.inbox as never);
-    const push = roleOf(stack.delivery.consumers.push);
-    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
-      JSON.stringify(policy.Properties.Roles).includes(push),
-    );
     // Act
-    const actions = policies.flatMap(([, policy]) =>
-      // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
-      (policy.Properties.PolicyDocument.Statement as any[])
-        .filter((s) => JSON.stringify(s.Resource ?? '').includes(table))
-        .flatMap((s) => [s.Action].flat() as string[]),
-    );
+    const actions = tableActionsOfRole(roleOf(stack.delivery.consumers.push), table);
     // Assess
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem']));
     expect(actions.filter((a) => /Put|Delete|Update|BatchWrite|\*$/.test(a))).toEqual([]);
@@ -514,22 +535,10 @@ describe('FanoutStack: grants', () => {
   it('lets the email consumer read retraction tombstones on the inbox table with BatchGetItem, and nothing else there', () => {
     // Prepare
     const table = logicalId(stack.data.tables.inbox as never);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
-    for (const consumer of [stack.delivery.consumers.email]) {
-      const role = roleOf(consumer);
-      // Act
-      const actions = policies
-        .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
-        .flatMap((policy) =>
-          // biome-ignore lint/suspicious/noExplicitAny: policy documents are plain JSON.
-          (policy.Properties.PolicyDocument.Statement as any[])
-            .filter((s) => JSON.stringify(s.Resource ?? '').includes(table))
-            .flatMap((s) => [s.Action].flat() as string[]),
-        )
-        .filter((a) => a.startsWith('dynamodb:'));
-      // Assess
-      expect(actions).toEqual(['dynamodb:BatchGetItem']);
-    }
+    // Act
+    const actions = tableActionsOfRole(roleOf(stack.delivery.consumers.email), table);
+    // Assess
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:BatchGetItem']);
   });
 
   it('gives the preference invalidation no table access', () => {
@@ -624,25 +633,12 @@ describe('FanoutStack: audit trail replication', () => {
 
 describe('FanoutStack: dead-letter audit', () => {
   it('runs the dead-letter-audit function every minute, one at a time, in the VPC', () => {
-    const fn = logicalId(stack.deadLetterAudit.function);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      State: 'ENABLED',
-      Targets: [
-        Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
-      ],
-    });
-    const resource = template.toJSON().Resources[fn];
-    expect(resource.Properties.ReservedConcurrentExecutions).toBe(1);
-    expect(resource.Properties.VpcConfig).toBeDefined();
-    expect(Object.keys(resource.Properties.Environment.Variables)).toEqual(
-      expect.arrayContaining([
-        'FANOUT_PUSH_DLQ_URL',
-        'FANOUT_EMAIL_DLQ_URL',
-        'FANOUT_DEDUP_REDIS_URL',
-        'FANOUT_AUDIT_STREAM',
-      ]),
-    );
+    expectScheduled(logicalId(stack.deadLetterAudit.function), [
+      'FANOUT_PUSH_DLQ_URL',
+      'FANOUT_EMAIL_DLQ_URL',
+      'FANOUT_DEDUP_REDIS_URL',
+      'FANOUT_AUDIT_STREAM',
+    ]);
     expect(Object.keys(stack.operations.alarms)).toContain('errors-dead-letter-audit');
   });
 
@@ -664,28 +660,16 @@ describe('FanoutStack: dead-letter audit', () => {
 describe('FanoutStack: email digests', () => {
   it('runs the email-digest function every minute, one at a time, in the VPC, with the sender settings', () => {
     const fn = logicalId(stack.emailDigest.function);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      State: 'ENABLED',
-      Targets: [
-        Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
-      ],
-    });
-    const resource = template.toJSON().Resources[fn];
-    expect(resource.Properties.ReservedConcurrentExecutions).toBe(1);
-    expect(resource.Properties.VpcConfig).toBeDefined();
-    expect(resource.Properties.Handler).toBe('index.handler');
-    expect(Object.keys(resource.Properties.Environment.Variables)).toEqual(
-      expect.arrayContaining([
-        'FANOUT_TABLE_PREFIX',
-        'FANOUT_DEDUP_REDIS_URL',
-        'FANOUT_AUDIT_STREAM',
-        'FANOUT_SES_FROM',
-        'FANOUT_SES_CONFIGURATION_SET',
-        'FANOUT_PUBLIC_BASE_URL',
-        'FANOUT_UNSUBSCRIBE_SECRET',
-      ]),
-    );
+    expectScheduled(fn, [
+      'FANOUT_TABLE_PREFIX',
+      'FANOUT_DEDUP_REDIS_URL',
+      'FANOUT_AUDIT_STREAM',
+      'FANOUT_SES_FROM',
+      'FANOUT_SES_CONFIGURATION_SET',
+      'FANOUT_PUBLIC_BASE_URL',
+      'FANOUT_UNSUBSCRIBE_SECRET',
+    ]);
+    expect(template.toJSON().Resources[fn].Properties.Handler).toBe('index.handler');
     expect(Object.keys(stack.operations.alarms)).toContain('errors-email-digest');
   });
 
