@@ -79,6 +79,12 @@ class RollingCounter {
 }
 
 /**
+ * Where the write side counts what it did: a `Metrics`, or (on the pipeline's thread of `fanout
+ * serve`) a forwarder that passes the counts to the `Metrics` of the API's thread.
+ */
+export type MetricsSink = Pick<Metrics, 'eventsAccepted' | 'inboxRowsWritten' | 'deliveries'>;
+
+/**
  * The counters of this process for the operator's page. Increments are cheap and synchronous (the
  * hot paths call them per batch); queue depths are read from the ports only when asked, so an
  * idle page costs nothing.
@@ -164,7 +170,7 @@ export class Metrics {
  */
 export function observePorts<P extends Ports>(
   ports: P,
-  live: { readonly metrics: Metrics; readonly changes: InboxChanges },
+  live: { readonly metrics: MetricsSink; readonly changes: InboxChanges },
 ): P {
   const { metrics, changes } = live;
   const { log, inbox, feed, audit } = ports;

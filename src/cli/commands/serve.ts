@@ -21,6 +21,7 @@ import { Metrics, observePorts } from '../../runtime/metrics.ts';
 import { Pipeline } from '../../runtime/pipeline.ts';
 import { type CliIo, CONFIG_FLAGS, configFrom, configOptions, parse, signalExitCode } from '../args.ts';
 import { localPipelineOptions } from '../demo/run.ts';
+import { type PipelineThread, startPipelineThread } from '../pipeline-thread.ts';
 import { step } from '../step.ts';
 import { UsageError } from '../usage.ts';
 import { createTenant } from './tenant.ts';
@@ -72,14 +73,16 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   };
   const config = configFrom(values, env);
   const logger = jsonLogger(config.logLevel, io.stderr);
+  const threaded = pipelineOnThread(config);
   const raw = await step(
     config.profile === 'embedded'
       ? `opening the data dir ${config.dataDir}`
       : 'starting the local-aws emulators',
-    () => openServePorts(config, logger),
+    () => openServePorts(config, logger, config.pipeline && !threaded),
   );
-  // The pipeline and the API write through the same observed ports: every write counts in the
-  // metrics and wakes the inbox streams of the users it concerns.
+  // The pipeline and the API write through the same observed ports (or, with the pipeline on its
+  // own thread, that thread sends what it wrote here): every write counts in the metrics and wakes
+  // the inbox streams of the users it concerns.
   const live = {
     notifier: new InboxNotifier(),
     metrics: new Metrics({ queues: raw.queues, clock: raw.clock }),
@@ -91,14 +94,21 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     ...config,
     tokenSecret: config.tokenSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Token),
   };
-  const pipeline = new Pipeline(ports, localPipelineOptions(keyed));
+  const pipeline = threaded ? undefined : new Pipeline(ports, localPipelineOptions(keyed));
   const housekeeper = new Housekeeper({ tasks: ports.housekeeping, clock: ports.clock, logger });
+  let thread: PipelineThread | undefined;
   let app: FastifyInstance | undefined;
   try {
     await step('creating the dev tenant', () => ensureDevTenant(ports, io));
     if (config.pipeline) {
-      await step('starting the pipeline', () => pipeline.start());
-      housekeeper.start();
+      if (pipeline === undefined) {
+        thread = await step('starting the pipeline', () =>
+          startPipelineThread({ config: keyed, live: { changes: live.notifier, metrics: live.metrics } }),
+        );
+      } else {
+        await step('starting the pipeline', () => pipeline.start());
+        housekeeper.start();
+      }
     }
     const options = {
       ...appOptions(keyed),
@@ -116,17 +126,30 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     if (!config.pipeline) io.stdout('pipeline off here: run `fanout work` on the same data dir\n');
     else io.stdout(deliveryLine(raw.transports));
     if (!io.signal.aborted) {
-      await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
+      // Until a signal, or until the pipeline thread dies: the API never runs without its pipeline.
+      const stopped = new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
+      await Promise.race([stopped, ...(thread ? [thread.failed] : [])]);
     }
   } finally {
     // In this order: no new requests, then no new work, then the stores.
     await app?.close();
     await housekeeper.stop();
-    await pipeline.stop();
+    await thread?.stop();
+    await pipeline?.stop();
     await ports.close();
   }
   io.stderr('fanout: stopped\n');
   return signalExitCode(io.signal);
+}
+
+/**
+ * Whether the pipeline runs on a worker thread of its own: on the embedded profile with a data
+ * file, so the API and the pipeline each get a core (docs/architecture.md, "Threads"). A data dir
+ * of ':memory:' cannot be shared by two connections, and the local-aws profile's pipeline mostly
+ * waits on its emulators' sockets, so both keep the pipeline on the API's thread.
+ */
+export function pipelineOnThread(config: RuntimeConfig): boolean {
+  return config.pipeline && config.profile === 'embedded' && config.dataDir !== ':memory:';
 }
 
 /** Listens, or says which port is taken and how to pick another. */
@@ -179,6 +202,7 @@ export function appOptions(config: RuntimeConfig) {
 async function openServePorts(
   config: RuntimeConfig,
   logger: Logger,
+  delivers: boolean,
 ): Promise<
   Ports & {
     readonly housekeeping: readonly HousekeepingTask[];
@@ -186,7 +210,7 @@ async function openServePorts(
     readonly webPushPublicKey?: EmbeddedPorts['webPushPublicKey'];
   }
 > {
-  if (config.profile === 'embedded') return openEmbeddedPorts({ config, logger, delivers: config.pipeline });
+  if (config.profile === 'embedded') return openEmbeddedPorts({ config, logger, delivers });
   if (!config.pipeline) throw new UsageError('FANOUT_PIPELINE=off is for the embedded profile only');
   // The data dir keeps the token and cursor secrets, so tokens outlive a restart.
   makePrivateDir(config.dataDir);
