@@ -21,10 +21,14 @@ async function main(): Promise<void> {
   const send = (message: ToMain) => port.postMessage(message);
   const logger = jsonLogger(config.logLevel, (line) => process.stderr.write(line));
   const forwarder = new LiveForwarder((batch) => send({ type: 'live', batch }));
-  let stopping: Promise<void> | undefined;
-  let stopRequested = false;
+  // Set once the pipeline runs; a stop asked for while it starts waits for it.
+  let stopRunning: (() => Promise<void>) | undefined;
+  let stopAsked = false;
   port.on('message', (message: { readonly type: string }) => {
-    if (message.type === 'stop') stopRequested = true;
+    if (message.type !== 'stop' || stopAsked) return;
+    stopAsked = true;
+    // A failure while stopping is this thread's uncaught error: the API's thread reports it.
+    if (stopRunning) void stopRunning();
   });
   try {
     const raw = await step(`opening the data dir ${config.dataDir}`, () =>
@@ -33,7 +37,7 @@ async function main(): Promise<void> {
     const ports = observePorts(raw, { metrics: forwarder, changes: forwarder });
     const pipeline = new Pipeline(ports, localPipelineOptions(config));
     const housekeeper = new Housekeeper({ tasks: raw.housekeeping, clock: raw.clock, logger });
-    const stop = async () => {
+    const stopGracefully = async () => {
       await housekeeper.stop();
       await pipeline.stop();
       forwarder.flush();
@@ -50,12 +54,9 @@ async function main(): Promise<void> {
       await ports.close();
       throw err;
     }
+    stopRunning = stopGracefully;
     send({ type: 'ready' });
-    port.on('message', (message: { readonly type: string }) => {
-      if (message.type === 'stop') stopping ??= stop();
-    });
-    // A stop asked for while starting is honoured once started.
-    if (stopRequested) stopping ??= stop();
+    if (stopAsked) void stopRunning();
   } catch (err) {
     send({ type: 'failed', error: toWireError(err) });
     port.close();

@@ -48,8 +48,16 @@ export interface AppOptions {
    * @default none: the socket's peer is the client
    */
   readonly trustProxy?: boolean | number | string;
-  /** Live inbox streams: of the process, of one tenant, of one user (see `streamRoutes`). */
-  readonly streams?: { readonly max: number; readonly perTenant: number; readonly perUser: number };
+  /**
+   * Live inbox streams: of the process, of one tenant, of one user, and the fallback poll of a
+   * stream no write woke, ms (see `streamRoutes`).
+   */
+  readonly streams?: {
+    readonly max: number;
+    readonly perTenant: number;
+    readonly perUser: number;
+    readonly pollMs?: number;
+  };
   /** Largest request body, bytes. @default 262144 */
   readonly bodyLimit?: number;
   /** HMAC key of user tokens; at least 16 bytes. */
@@ -260,6 +268,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           maxStreams: options.streams.max,
           maxStreamsPerTenant: options.streams.perTenant,
           maxStreamsPerUser: options.streams.perUser,
+          ...(options.streams.pollMs === undefined ? {} : { pollMs: options.streams.pollMs }),
         }),
   });
   await app.register(opsRoutes, {

@@ -87,9 +87,16 @@ export interface RuntimeConfig {
   /**
    * FANOUT_MAX_STREAMS, FANOUT_STREAMS_PER_TENANT, FANOUT_STREAMS_PER_USER: live inbox streams of
    * the process (503 past it), of one tenant and of one user (429 past them).
-   * @default 10000, 1000, 8
+   * FANOUT_STREAM_POLL_MS: how often an open stream re-reads its inbox when no write woke it (a
+   * `fanout work` process beside the API wakes none).
+   * @default 10000, 1000, 8, 2000
    */
-  readonly streams: { readonly max: number; readonly perTenant: number; readonly perUser: number };
+  readonly streams: {
+    readonly max: number;
+    readonly perTenant: number;
+    readonly perUser: number;
+    readonly pollMs: number;
+  };
   /** FANOUT_BODY_LIMIT: largest HTTP request body, bytes, up to 10 MiB (see `./settings.ts`). @default 262144 */
   readonly bodyLimit: number;
   /**
@@ -209,6 +216,7 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
       max: integer('FANOUT_MAX_STREAMS', { default: 10_000, min: 1, max: 1_000_000 }),
       perTenant: integer('FANOUT_STREAMS_PER_TENANT', { default: 1_000, min: 1, max: 1_000_000 }),
       perUser: integer('FANOUT_STREAMS_PER_USER', { default: 8, min: 1, max: 1_000 }),
+      pollMs: integer('FANOUT_STREAM_POLL_MS', { default: 2_000, min: 100, max: 3_600_000 }),
     }),
     delivery: deliverySettings,
   });

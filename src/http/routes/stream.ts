@@ -105,7 +105,9 @@ export async function streamRoutes(app: FastifyInstance, opts: StreamRoutesOptio
       }
       perUser.set(userKey, mine + 1);
       perTenant.set(user.tenantId, tenants + 1);
-      const res = openEventStream(reply, opts.pollMs ?? 2000);
+      // The reconnect delay a browser is told stays short whatever the poll: it is how soon a dropped
+      // stream comes back, not how often an open one looks.
+      const res = openEventStream(reply, Math.min(opts.pollMs ?? 2000, 2000));
       const live = new LiveInbox({
         user,
         deps: opts.inbox,
