@@ -56,10 +56,13 @@ export interface PipelineThread {
 export function startPipelineThread(opts: {
   readonly config: RuntimeConfig;
   readonly live: { readonly changes: InboxChanges; readonly metrics: MetricsSink };
+  /** The thread's entry module. @default `./pipeline-worker.ts`; tests give a misbehaving one */
+  readonly entry?: URL;
 }): Promise<PipelineThread> {
   const data: PipelineThreadData = { config: opts.config };
   // The entry is a .ts file beside this one: Node runs it by type stripping, as it runs bin/fanout.js's import.
-  const worker = new Worker(new URL('./pipeline-worker.ts', import.meta.url), { workerData: data });
+  const entry = opts.entry ?? new URL('./pipeline-worker.ts', import.meta.url);
+  const worker = new Worker(entry, { workerData: data });
   let phase: 'starting' | 'running' | 'stopping' | 'ended' = 'starting';
   let failThread: (err: PipelineThreadError) => void = () => {};
   const failed = new Promise<never>((_, reject) => {

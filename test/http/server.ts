@@ -9,10 +9,14 @@ export interface RunningServer {
   stop(): Promise<number | null>;
 }
 
-/** Starts `fanout serve` on port 0 with a fresh data dir and reads its address and dev key. */
+/**
+ * Starts `fanout serve` on port 0 with a fresh data dir and reads its address and dev key. On a
+ * data dir it served before, give the dev key printed then (a restart prints none).
+ */
 export async function startServer(
   env: Readonly<Record<string, string>> = {},
   dataDir = tempDir('http'),
+  knownDevKey?: string,
 ): Promise<RunningServer> {
   const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve'], {
     env: { ...process.env, FANOUT_LOG_LEVEL: 'silent', FANOUT_DATA_DIR: dataDir, PORT: '0', ...env },
@@ -28,7 +32,7 @@ export async function startServer(
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
-      const devKey = /\(shown once\): (\S+)/.exec(stdout)?.[1];
+      const devKey = knownDevKey ?? /\(shown once\): (\S+)/.exec(stdout)?.[1];
       if (url !== undefined && devKey !== undefined) resolve({ url, devKey });
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));

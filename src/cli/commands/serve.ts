@@ -99,16 +99,17 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   let thread: PipelineThread | undefined;
   let app: FastifyInstance | undefined;
   try {
+    // The thread opens the data dir again, for itself: its failure to (say, an audit log it cannot
+    // write) comes before the dev tenant's key is printed, as it would on one thread.
+    if (threaded) {
+      thread = await step('starting the pipeline', () =>
+        startPipelineThread({ config: keyed, live: { changes: live.notifier, metrics: live.metrics } }),
+      );
+    }
     await step('creating the dev tenant', () => ensureDevTenant(ports, io));
-    if (config.pipeline) {
-      if (pipeline === undefined) {
-        thread = await step('starting the pipeline', () =>
-          startPipelineThread({ config: keyed, live: { changes: live.notifier, metrics: live.metrics } }),
-        );
-      } else {
-        await step('starting the pipeline', () => pipeline.start());
-        housekeeper.start();
-      }
+    if (pipeline !== undefined && config.pipeline) {
+      await step('starting the pipeline', () => pipeline.start());
+      housekeeper.start();
     }
     const options = {
       ...appOptions(keyed),
