@@ -1,6 +1,10 @@
 import { closeSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { makePrivateFiles, openPrivateFile } from '../../lib/private-files.ts';
+import { sleep } from '../../lib/sleep.ts';
+
+/** How long a statement waits for another connection's write lock before it fails, ms. */
+const BUSY_TIMEOUT_MS = 5000;
 
 /** Options for the one SQLite database every embedded adapter shares. */
 export interface EmbeddedDbOptions {
@@ -27,6 +31,7 @@ export class EmbeddedDb {
   readonly sqlite: DatabaseSync;
   readonly path: string;
   #depth = 0;
+  #lockWaits = 0;
 
   constructor(opts: EmbeddedDbOptions) {
     this.path = opts.path;
@@ -35,7 +40,7 @@ export class EmbeddedDb {
     // they are set again after they exist, for a file made by an older version.
     if (opts.path !== ':memory:') closeSync(openPrivateFile(opts.path, 'a'));
     this.sqlite = new DatabaseSync(opts.path);
-    this.sqlite.exec('PRAGMA busy_timeout = 5000');
+    this.sqlite.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (opts.path !== ':memory:') {
       switchToWal(this.sqlite);
       makePrivateFiles([`${opts.path}-wal`, `${opts.path}-shm`]);
@@ -58,6 +63,49 @@ export class EmbeddedDb {
   transaction<T>(fn: () => T): T {
     if (this.#depth > 0) return fn();
     this.sqlite.exec('BEGIN IMMEDIATE');
+    return this.#runBegun(fn);
+  }
+
+  /**
+   * `transaction`, for a thread that must not stop while another connection holds the write lock.
+   * SQLite's own wait (the busy timeout) sleeps the calling thread, and with it every request of
+   * an HTTP API's event loop; here the lock is tried, and while another connection (the pipeline
+   * thread of `fanout serve`, a `fanout work` process) holds it the event loop goes on serving and
+   * the lock is tried again a millisecond or two later. Past the busy timeout it waits as
+   * `transaction` does, and fails as it would.
+   */
+  async transactionWhenFree<T>(fn: () => T): Promise<T> {
+    const deadline = performance.now() + BUSY_TIMEOUT_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 4)) {
+      // Nested in a running transaction (only a synchronous caller can be): it joins it.
+      if (this.#depth > 0) return fn();
+      if (performance.now() >= deadline) return this.transaction(fn);
+      if (this.#tryBegin()) return this.#runBegun(fn);
+      this.#lockWaits++;
+      await sleep(pause);
+    }
+  }
+
+  /** Times `transactionWhenFree` found the write lock taken and waited without blocking. */
+  get lockWaits(): number {
+    return this.#lockWaits;
+  }
+
+  /** BEGIN IMMEDIATE without the busy wait: false if another connection holds the write lock. */
+  #tryBegin(): boolean {
+    this.sqlite.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.sqlite.exec('BEGIN IMMEDIATE');
+      return true;
+    } catch (err) {
+      if ((err as { errcode?: unknown }).errcode === SQLITE_BUSY) return false;
+      throw err;
+    } finally {
+      this.sqlite.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
+  #runBegun<T>(fn: () => T): T {
     this.#depth++;
     try {
       const result = fn();
@@ -77,6 +125,9 @@ export class EmbeddedDb {
     if (this.sqlite.isOpen) this.sqlite.close();
   }
 }
+
+/** SQLite's primary result code for a lock held by another connection. */
+const SQLITE_BUSY = 5;
 
 /** Attempts at the switch to WAL, 20 ms apart: a second apart at the most. */
 const WAL_ATTEMPTS = 50;

@@ -9,7 +9,7 @@ import { systemClock } from '../../ports/clock.ts';
 import type { AppendResult, EventLog, LogRecord } from '../../ports/event-log.ts';
 import { requireArray, requireLimit, requireText } from '../checks/input.ts';
 import type { EmbeddedDb } from './db.ts';
-import { storeStep } from './store-step.ts';
+import { storeStep, storeStepAsync } from './store-step.ts';
 
 export interface EmbeddedEventLogOptions {
   readonly db: EmbeddedDb;
@@ -85,8 +85,10 @@ export class EmbeddedEventLog implements EventLog {
     requireArray(events, 'events');
     events.forEach(validateEvent);
     const arrivedAt = this.#clock.now();
-    return storeStep('event log append', () =>
-      this.#db.transaction(() => {
+    // The HTTP API's hot write: while the pipeline (another thread or process) holds the write
+    // lock, the API's thread goes on serving instead of sleeping in SQLite's busy wait.
+    return storeStepAsync('event log append', () =>
+      this.#db.transactionWhenFree(() => {
         // Next sequence per shard touched by this call, read once inside the write transaction.
         const next = new Map<number, number>();
         return events.map((event) => this.#appendOne(event, arrivedAt, next));

@@ -13,3 +13,13 @@ export function storeStep<T>(what: string, fn: () => T): T {
     throw new StoreUnavailableError(`${what} failed`, { cause: err });
   }
 }
+
+/** `storeStep` for a step that awaits (a transaction that waits for the write lock). */
+export async function storeStepAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof FanoutError) throw err;
+    throw new StoreUnavailableError(`${what} failed`, { cause: err });
+  }
+}
