@@ -123,11 +123,12 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
         ],
         notes: [
           'Each ingest request is a new event (one recipient), appended durably before the 202; fan-out and',
-          'delivery run in the same server process meanwhile, as they do in production.',
+          'delivery run in the same server process meanwhile (on its pipeline thread), as they do in production.',
           'split*: the same ingest load against `fanout serve` with FANOUT_PIPELINE=off beside a `fanout work`',
           'process on the same data file (the two share the SQLite WAL file; each gets a core).',
           'A non-2xx or error count above 0 makes the run worthless: check the settings.',
-          '*PeakRssMiB: the process high-water mark of resident memory (VmHWM, Linux only), read before it stops.',
+          '*PeakRssMiB: the process high-water mark of resident memory (VmHWM, Linux only; all its threads),',
+          'read before it stops.',
         ],
       };
     } finally {

@@ -35,9 +35,10 @@ Runs the service: the HTTP API, the notification center at /, the OpenAPI refere
 fan-out and delivery, until SIGINT or SIGTERM, then stops gracefully. On first start it creates
 the tenant 'dev' and prints its API key (shown once).
 
-Profiles: 'embedded' (default) keeps everything in one SQLite file; 'local-aws' (npm run
-start:local-aws) starts DynamoDB Local, kinesalite, fauxqs, the SES emulator and uses Redis on
-127.0.0.1:6379, and serves the same API through the AWS adapters (docs/local-aws.md).
+Profiles: 'embedded' (default) keeps everything in one SQLite file, fan-out and delivery on a
+thread of their own beside the API's; 'local-aws' (npm run start:local-aws) starts DynamoDB
+Local, kinesalite, fauxqs, the SES emulator and uses Redis on 127.0.0.1:6379, and serves the same
+API through the AWS adapters (docs/local-aws.md).
 
 Options:
   --port N                     PORT (default 8080; 0 picks a free port)

@@ -11,8 +11,9 @@ export const WORK_HELP = `Usage: fanout work [options]
 Runs fan-out and delivery (with the data file's housekeeping, and the audit of dead letters no
 consumer saw, every minute) on the data dir, without the HTTP API, until SIGINT or SIGTERM, then stops gracefully. Pair it with 'fanout serve' started with
 FANOUT_PIPELINE=off on the same data dir: the two processes share the SQLite file (WAL lets the
-API read while the pipeline writes) and each gets a core. Live inbox streams then find new items
-by polling (every 2 s) instead of being woken at once.
+API read while the pipeline writes). Live inbox streams then find new items by polling
+(FANOUT_STREAM_POLL_MS, every 2 s) instead of being woken at once. 'fanout serve' alone already
+runs this pipeline on a thread of its own; this split is for separate processes or machines.
 
 Options:
   --data-dir DIR               FANOUT_DATA_DIR (default ./.fanout)
