@@ -89,6 +89,42 @@ describe('fanout serve with the pipeline on its own thread', () => {
     expect(audit.code).toBe(0);
   });
 
+  it('killed with SIGKILL right after its 202s loses no accepted event: a restart fans them all out', async () => {
+    // Prepare: every post accepted (202), then the kill, with no time given to fan-out
+    const dataDir = dir('kill');
+    const first = await startServer({}, dataDir);
+    const api = client(first.url, first.devKey);
+    const followers = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    for (const f of followers) await api('PUT', `/v1/users/dave/followers/${f}`);
+    const posts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api('POST', '/v1/events', { id: `kill-${i}`, type: 'post', actorId: 'dave' }),
+      ),
+    );
+    // Act
+    const signal = await first.kill();
+    const second = await startServer({}, dataDir, first.devKey);
+    const reader = async (user: string) => {
+      const { token } = (await client(second.url, second.devKey)('POST', `/v1/users/${user}/tokens`))
+        .body as { token: string };
+      return client(second.url, token);
+    };
+    const last = await reader('k39');
+    const inbox = await eventually(async () => {
+      const page = (await last('GET', '/v1/me/inbox?limit=50')).body as { items: unknown[] };
+      return page.items.length === 20 ? page : undefined;
+    });
+    const firstFollower = (await (await reader('k0'))('GET', '/v1/me/inbox?limit=50')).body as {
+      items: unknown[];
+    };
+    expect(await second.stop()).toBe(143);
+    // Assess
+    expect(posts.every((p) => p.status === 202)).toBe(true);
+    expect(signal).toBe('SIGKILL');
+    expect(inbox.items).toHaveLength(20);
+    expect(firstFollower.items).toHaveLength(20);
+  });
+
   it('a thread that cannot open the data dir fails serve with the message fanout work gives', async () => {
     // Prepare: the audit log's directory is a file, which only the delivering side opens
     const dataDir = dir('refused');

@@ -7,6 +7,8 @@ export interface RunningServer {
   readonly devKey: string;
   readonly dataDir: string;
   stop(): Promise<number | null>;
+  /** SIGKILL: no graceful stop. Resolves with the signal the process died of. */
+  kill(): Promise<NodeJS.Signals | null>;
 }
 
 /**
@@ -27,7 +29,10 @@ export async function startServer(
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  const exited = closed.then(({ code }) => code);
   const ready = await new Promise<{ url: string; devKey: string }>((resolve, reject) => {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
@@ -43,6 +48,10 @@ export async function startServer(
     async stop() {
       child.kill('SIGTERM');
       return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      return (await closed).signal;
     },
   };
 }
