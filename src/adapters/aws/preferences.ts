@@ -20,6 +20,7 @@ import { userPartition } from '../../domain/keys.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { PreferenceChange, PreferenceStore, PutPreferencesOptions } from '../../ports/preferences.ts';
+import type { FreshnessOptions } from '../../ports/read-freshness.ts';
 import { requireArray, requireLimit, requireUser } from '../checks/input.ts';
 import { validatePreferences } from '../checks/preferences.ts';
 import { awsCall, awsErrorName } from './errors.ts';
@@ -97,16 +98,15 @@ export class DynamoPreferenceStore implements PreferenceStore {
     this.#clock = opts.clock ?? systemClock;
   }
 
-  async get(user: UserKey): Promise<Preferences | undefined> {
+  /** Strongly consistent unless `freshness: 'recent'` (an eventually consistent read, half the units). */
+  async get(user: UserKey, opts?: FreshnessOptions): Promise<Preferences | undefined> {
     requireUser(user);
-    // Strongly consistent: the caller fills the cache from this read right after an
-    // invalidation, and an eventually consistent read could put the old record back for a TTL.
     const out = await awsCall('preferences GetItem', () =>
       this.#o.documents.send(
         new GetCommand({
           TableName: this.#o.tableName,
           Key: { pk: userPartition(user) },
-          ConsistentRead: true,
+          ConsistentRead: opts?.freshness !== 'recent',
         }),
       ),
     );

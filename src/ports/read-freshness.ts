@@ -1,0 +1,14 @@
+/**
+ * How fresh a read must be. `latest` (the default): it reflects every write completed before it.
+ * `recent`: it may miss writes of about the last second; DynamoDB serves it as an eventually
+ * consistent read at half the price of a strongly consistent one. The embedded adapters always
+ * read the latest. The caller chooses, since only it knows whether a write it or its user just
+ * made must show (read-modify-write, read-after-write, a cache that must not keep an old value).
+ */
+export type ReadFreshness = 'latest' | 'recent';
+
+/** Options of a read that may ask for less than the latest. */
+export interface FreshnessOptions {
+  /** @default 'latest' */
+  readonly freshness?: ReadFreshness;
+}
