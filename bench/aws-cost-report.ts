@@ -3,6 +3,7 @@ import type { CostCounts } from '../src/runtime/local-aws/cost-meter.ts';
 import type { FunctionUsage } from '../src/runtime/local-aws/lambda-meter.ts';
 import type { PipelineFunction } from '../src/runtime/pipeline.ts';
 import type { AwsCostSize, AwsCostSizeName } from './aws-cost.ts';
+import { describeRequests, describeUnits, lambdaLines } from './aws-cost-lines.ts';
 import { HOURS_PER_MONTH, AWS_PRICES as P } from './aws-prices.ts';
 import { DEFAULT_CAPACITY_SCENARIO } from './capacity-model.ts';
 import { DEFAULT_TROUGH, provisionedPerMillionUnits, simulateAutoScaling } from './dynamo-provisioned.ts';
@@ -382,25 +383,4 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       'the bytes sent to it ($0.02 per GB) are not counted here (see docs/capacity.md).',
     ],
   };
-}
-
-/** One line per function: invocations, CPU, requests and rounds, billed time. */
-function lambdaLines(fns: ReturnType<typeof lambdaBill>['perFunction']): string[] {
-  return Object.entries(fns).map(
-    ([fn, b]) =>
-      `    ${fn.padEnd(24)} ${b.invocations} invocations, ${b.cpuMsPerRecord.toFixed(3)} ms CPU per record, ${b.requestsPerInvocation.toFixed(1)} requests in ${b.roundsPerInvocation.toFixed(1)} rounds, ${b.msPerInvocation} ms billed each, ${b.gbSeconds.toFixed(1)} GB-s`,
-  );
-}
-
-function describeRequests(requests: Readonly<Record<string, number>>): string {
-  return Object.entries(requests)
-    .filter(([k]) => !k.startsWith('dynamodb:'))
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
-}
-
-function describeUnits(units: Readonly<Record<string, number>>): string {
-  return Object.entries(units)
-    .map(([table, n]) => `${table.replace(/^.*?-(?=[a-z-]+(\/|$))/, '')} ${n.toFixed(1)}`)
-    .join(', ');
 }
