@@ -76,9 +76,9 @@ interface PreferenceItem {
 
 /**
  * Preferences on DynamoDB (one item per user, ~1 WCU per put or delete, 1 RCU per strongly
- * consistent get, 0.5 per `recent` one), with the change feed read from the table's own stream (NEW_AND_OLD_IMAGES).
- * The stream is the feed, so a write and its change can never disagree, and a delete of a user
- * with no record emits nothing, as the contract asks.
+ * consistent get, 0.5 per `recent` one), with the change feed read from the table's own stream
+ * (NEW_AND_OLD_IMAGES). The stream is the feed, so a write and its change can never disagree, and
+ * a delete of a user with no record emits nothing, as the contract asks.
  *
  * On AWS the stream is consumed by an EventBridge Pipe (see `preferenceChangeFromStreamRecord`);
  * `changes` serves the local runtime's poller and tools. Its position is
