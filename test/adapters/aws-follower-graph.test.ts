@@ -70,6 +70,20 @@ describe('DynamoFollowerGraph partial failures', () => {
     );
   });
 
+  it('pages with an eventually consistent Query only when a recent page is asked for', async () => {
+    // Prepare
+    documents.on(QueryCommand).resolves({ Items: [] });
+    const author = { tenantId: 't', userId: 'star' };
+    // Act
+    await graph().pageFollowers(author, { freshness: 'recent' });
+    await graph().pageFollowers(author);
+    // Assess
+    expect(documents.commandCalls(QueryCommand).map((c) => c.args[0].input.ConsistentRead)).toEqual([
+      false,
+      true,
+    ]);
+  });
+
   it('re-asks only for the keys a BatchGetItem left unprocessed', async () => {
     // Prepare
     documents
