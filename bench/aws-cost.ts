@@ -19,6 +19,7 @@ import { costReport, type ModeRun } from './aws-cost-report.ts';
 import { InboxReadCost, type ReadCostOptions } from './aws-read-cost.ts';
 import { withReadCosts } from './aws-read-report.ts';
 import { LOWEST_COST } from './lowest-cost.ts';
+import { PUSH_WORKLOADS, type PushWorkload, runPushWorkload } from './push-workload.ts';
 import type { BenchReport } from './support.ts';
 import { withTempDir } from './support.ts';
 
@@ -32,6 +33,8 @@ export interface AwsCostSize {
   /** Users whose inbox is opened after the run, to price the read side of each unread mode. */
   readonly readers: number;
   readonly readCost: ReadCostOptions;
+  /** Run after the lowest-cost run's demo, on the same pipeline (bench/push-workload.ts). */
+  readonly pushWorkload: PushWorkload;
 }
 
 /**
@@ -46,6 +49,7 @@ export const AWS_COST_SIZES = {
     liveEvents: 100,
     readers: 200,
     readCost: {},
+    pushWorkload: PUSH_WORKLOADS.small,
   },
   // Seconds, not minutes: only to check the benchmark works (`--tiny`); its figures mean nothing.
   tiny: {
@@ -61,6 +65,7 @@ export const AWS_COST_SIZES = {
     liveEvents: 5,
     readers: 5,
     readCost: { celebrities: [3, 6], pointersPerCelebrity: 2, rows: 40, reads: 2 },
+    pushWorkload: PUSH_WORKLOADS.tiny,
   },
 } as const satisfies Record<string, AwsCostSize>;
 
@@ -88,12 +93,19 @@ export async function awsCostBench(opts: AwsCostOptions = {}): Promise<BenchRepo
     const counter = await runMode('counter', emulators.endpoints, size);
     // The lowest-cost configuration's consumers take larger batches: their invocations, requests
     // and CPU are measured in a run of their own.
-    const lowest = await runMode('counter', emulators.endpoints, size, LOWEST_COST.deliveryBatch);
+    const lowest = await runMode(
+      'counter',
+      emulators.endpoints,
+      size,
+      LOWEST_COST.deliveryBatch,
+      size.pushWorkload,
+    );
     const reads = new InboxReadCost(emulators.endpoints, size.readCost);
     try {
       await reads.seed();
       const readCosts = { gsi: await reads.measure('gsi'), counter: await reads.measure('counter') };
-      return withReadCosts(costReport({ gsi, counter, lowest }, sizeName, size), readCosts, reads.options);
+      const runs = { gsi, counter, lowest, pushWorkload: lowest.pushWorkload! };
+      return withReadCosts(costReport(runs, sizeName, size), readCosts, reads.options);
     } finally {
       reads.close();
     }
@@ -107,7 +119,8 @@ async function runMode(
   endpoints: EmulatorEndpoints,
   size: AwsCostSize,
   deliveryBatch = 10,
-): Promise<ModeRun> {
+  workload?: PushWorkload,
+): Promise<ModeRun & { readonly pushWorkload?: ModeRun }> {
   const scenario = size.scenario;
   const tenant = scenario.tenantId;
   return withTempDir(`aws-cost-${mode}-${deliveryBatch}`, async (dir) => {
@@ -159,6 +172,10 @@ async function runMode(
       );
       lambda.enabled = false;
       const warmFunctions = lambda.usage();
+      const pushWorkload =
+        workload === undefined
+          ? undefined
+          : await runPushWorkload({ backend: run.backend, pipeline: run.pipeline, meter, lambda }, workload);
       await run.pipeline.stop();
       meter.enabled = false;
       const users = await readers(profile!, tenant, size.readers);
@@ -173,6 +190,7 @@ async function runMode(
         warmFunctions,
         reads: meter.counts(),
         readers: users.length,
+        ...(pushWorkload === undefined ? {} : { pushWorkload }),
       };
     } finally {
       await run.backend.close();

@@ -22,7 +22,10 @@ export async function readPreferences(
     logger.debug('preference cache read failed', { error: errorName(err) });
   }
   if (cached !== undefined) return cached ?? undefined;
-  const prefs = await deps.preferences.get(key);
+  // `recent` (half the price on DynamoDB): a write of the last second missed here is the race the
+  // cache accepts already, a fill that read just before a write landing after its invalidation,
+  // and it is bounded the same way, by the cache's TTL.
+  const prefs = await deps.preferences.get(key, { freshness: 'recent' });
   try {
     await cache.set(key, prefs ?? null);
   } catch (err) {

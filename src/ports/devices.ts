@@ -1,4 +1,5 @@
 import type { Device, Platform, UserKey } from '../domain/types.ts';
+import type { FreshnessOptions } from './read-freshness.ts';
 
 export interface DeviceRegistration {
   readonly tenantId: string;
@@ -15,12 +16,12 @@ export interface Devices {
   registerMany(regs: readonly DeviceRegistration[]): Promise<void>;
   unregister(user: UserKey, token: string): Promise<void>;
   /** Active devices only. */
-  listActive(user: UserKey): Promise<Device[]>;
+  listActive(user: UserKey, opts?: FreshnessOptions): Promise<Device[]>;
   /**
    * `listActive` of many users in one read: one list per user, in the order given (a user named
    * twice gets the same list twice). A delivery batch asks once instead of once per job.
    */
-  listActiveMany(users: readonly UserKey[]): Promise<Device[][]>;
+  listActiveMany(users: readonly UserKey[], opts?: FreshnessOptions): Promise<Device[][]>;
   /**
    * Marks a token inactive after a provider rejected it. With `ifRegisteredBefore`, only when the
    * registration is older (APNs 410 semantics: a newer registration wins).

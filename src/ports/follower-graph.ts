@@ -1,6 +1,7 @@
 import type { FollowEdge, Tier, UserId, UserKey } from '../domain/types.ts';
+import type { FreshnessOptions } from './read-freshness.ts';
 
-export interface FollowerPageOptions {
+export interface FollowerPageOptions extends FreshnessOptions {
   /** Opaque position returned as `next` by the previous page. */
   readonly after?: string;
   /** @default 1000 */

@@ -1,4 +1,5 @@
 import type { Preferences, UserKey } from '../domain/types.ts';
+import type { FreshnessOptions } from './read-freshness.ts';
 
 /** A change to one user's preferences, as a stream record carries it (DynamoDB Streams). */
 export interface PreferenceChange {
@@ -20,7 +21,7 @@ export interface PutPreferencesOptions {
 
 /** The source of truth for preferences (DynamoDB with Streams in AWS). */
 export interface PreferenceStore {
-  get(user: UserKey): Promise<Preferences | undefined>;
+  get(user: UserKey, opts?: FreshnessOptions): Promise<Preferences | undefined>;
   /**
    * Replaces the whole record; emits one change. With `ifUpdatedAt`, only when a record is stored
    * whose `updatedAt` is that one (a read-modify-write that must not undo a write made since);

@@ -3,6 +3,7 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -49,6 +50,39 @@ describe('DynamoFollowerGraph partial failures', () => {
       CancellationReasons: codes.map((Code) => ({ Code })),
     });
   }
+
+  it('reads the count and the tier asked for together with one GetItem, and apart with two', async () => {
+    // Prepare
+    documents.on(GetCommand).resolves({ Item: { count: 3, tier: 'regular', changedAt: 5 } });
+    const g = graph();
+    const author = { tenantId: 't', userId: 'star' };
+    // Act
+    const [count, tier] = await Promise.all([g.followerCount(author), g.tier(author)]);
+    const together = documents.commandCalls(GetCommand).length;
+    await g.followerCount(author);
+    await g.tier(author);
+    // Assess
+    expect({ count, tier }).toEqual({ count: 3, tier: { tier: 'regular', changedAt: 5 } });
+    expect(together).toBe(1);
+    expect(documents.commandCalls(GetCommand)).toHaveLength(3);
+    expect(documents.commandCalls(GetCommand).every((c) => c.args[0].input.ConsistentRead === true)).toBe(
+      true,
+    );
+  });
+
+  it('pages with an eventually consistent Query only when a recent page is asked for', async () => {
+    // Prepare
+    documents.on(QueryCommand).resolves({ Items: [] });
+    const author = { tenantId: 't', userId: 'star' };
+    // Act
+    await graph().pageFollowers(author, { freshness: 'recent' });
+    await graph().pageFollowers(author);
+    // Assess
+    expect(documents.commandCalls(QueryCommand).map((c) => c.args[0].input.ConsistentRead)).toEqual([
+      false,
+      true,
+    ]);
+  });
 
   it('re-asks only for the keys a BatchGetItem left unprocessed', async () => {
     // Prepare

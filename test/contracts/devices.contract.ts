@@ -237,6 +237,20 @@ export function devicesContract(name: string, make: () => Promise<DevicesHarness
       expect(await h.devices.listActiveMany([])).toEqual([]);
     });
 
+    it('lists the same devices when a recent read is enough, once writes have settled', async () => {
+      // Prepare
+      await h.devices.registerMany([reg(T1, 'alice', 'token-a1'), reg(T1, 'bob', 'token-b')]);
+      await h.devices.deactivate(T1, 'token-b', 'Unregistered');
+      // Act
+      const one = await h.devices.listActive(user(T1, 'alice'), { freshness: 'recent' });
+      const many = await h.devices.listActiveMany([user(T1, 'alice'), user(T1, 'bob')], {
+        freshness: 'recent',
+      });
+      // Assess
+      expect(one).toEqual(await h.devices.listActive(user(T1, 'alice')));
+      expect(many.map((devices) => devices.map((d) => d.token))).toEqual([['token-a1'], []]);
+    });
+
     it('rejects a batch look-up naming a user without a tenant or id', async () => {
       // Act / Assess
       await expect(h.devices.listActiveMany([user(T1, 'alice'), user('', 'bob')])).rejects.toBeInstanceOf(

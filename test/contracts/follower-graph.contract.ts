@@ -177,6 +177,21 @@ export function followerGraphContract(name: string, make: () => Promise<Follower
       expect(everyone.followers).toHaveLength(17);
     });
 
+    it('pages the same followers when a recent read is enough, once writes have settled', async () => {
+      // Prepare
+      const followers = Array.from({ length: 7 }, (_, i) => `f-${i}`);
+      await h.graph.follow(edges(T1, 'paged', followers));
+      // Act
+      const recent = await allFollowers(h.graph, key(T1, 'paged'), { limit: 3, freshness: 'recent' });
+      // Assess
+      expect(recent.followers).toEqual(
+        (await allFollowers(h.graph, key(T1, 'paged'), { limit: 3 })).followers,
+      );
+      await expect(
+        h.graph.pageFollowers(key(T1, 'paged'), { freshness: 'stale' as 'recent' }),
+      ).rejects.toBeInstanceOf(ValidationError);
+    });
+
     it('updates alerts on a re-follow without changing the count', async () => {
       // Prepare
       await h.graph.follow(edges(T1, 'star', ['bob', 'carol'], true));

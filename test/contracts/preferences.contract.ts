@@ -68,6 +68,15 @@ export function preferenceStoreContract(name: string, make: () => Promise<Prefer
       expect(await h.store.get(user(T1, 'alice'))).toEqual(saved);
     });
 
+    it('returns what was put when a recent read is enough, once writes have settled', async () => {
+      // Prepare
+      const saved = prefs(T1, 'alice', { locale: 'fr-FR' });
+      await h.store.put(saved);
+      // Act / Assess
+      expect(await h.store.get(user(T1, 'alice'), { freshness: 'recent' })).toEqual(saved);
+      expect(await h.store.get(user(T1, 'nobody'), { freshness: 'recent' })).toBeUndefined();
+    });
+
     it('replaces the whole record on put, dropping fields the new one lacks', async () => {
       // Prepare
       await h.store.put(prefs(T1, 'alice', { email: 'alice@example.com' }));

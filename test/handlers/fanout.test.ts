@@ -13,6 +13,7 @@ import { fanOut } from '../../src/handlers/fanout.ts';
 import { readInbox, unreadCount } from '../../src/handlers/inbox.ts';
 import { consumePush } from '../../src/handlers/push-consumer.ts';
 import type { DeliveryQueue } from '../../src/ports/delivery-queue.ts';
+import type { FollowerPageOptions } from '../../src/ports/follower-graph.ts';
 import type { Inbox } from '../../src/ports/inbox.ts';
 import { kinesisEvent, sequence } from '../support/events.ts';
 import {
@@ -288,6 +289,25 @@ describe('fanOut: audiences', () => {
     expect(push.sort()).toEqual(['cmt-1:owner', 'like-1:bob', 'like-1:owner']);
     const email = (await jobsIn(w.queues.email)).map((j) => `${j.eventId}:${j.userId}`);
     expect(email).toEqual(['cmt-1:owner']);
+  });
+
+  it("pages a regular author's followers as recent reads, and no page for an author nobody follows", async () => {
+    // Prepare: alice has followers, the liker has none
+    const w = world({ now: NOW });
+    await follow(w, 'alice', ['bob', 'carol']);
+    const pages: { author: string; freshness: string | undefined }[] = [];
+    const graph = observe(w.graph, 'pageFollowers', (author: UserKey, opts?: FollowerPageOptions) => {
+      pages.push({ author: author.userId, freshness: opts?.freshness });
+    });
+    const post = authorEvent('post-1', 'alice');
+    const like = authorEvent('like-1', 'liker', { type: 'like', recipients: ['bob'], occurredAt: NOW - 10 });
+    // Act
+    const response = await fanOut(kinesisEvent([{ event: post }, { event: like }]), w.fanoutDeps({ graph }));
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(pages).toEqual([{ author: 'alice', freshness: 'recent' }]);
+    expect((await rowsOf(w, 'bob')).map((r) => r.eventId).sort()).toEqual(['like-1', 'post-1']);
+    expect((await rowsOf(w, 'carol')).map((r) => r.eventId)).toEqual(['post-1']);
   });
 
   it("shows a celebrity's event once to a follower who is also named as a recipient", async () => {

@@ -8,6 +8,7 @@ import {
 import { userPartition } from '../../domain/keys.ts';
 import type { Device, UserKey } from '../../domain/types.ts';
 import type { DeviceRegistration, Devices } from '../../ports/devices.ts';
+import type { FreshnessOptions } from '../../ports/read-freshness.ts';
 import { checkDeactivate, validateRegistration } from '../checks/devices.ts';
 import { requireArray, requireText, requireUser } from '../checks/input.ts';
 import { forEachLimit } from './concurrency.ts';
@@ -124,13 +125,13 @@ export class DynamoDevices implements Devices {
     );
   }
 
-  async listActive(user: UserKey): Promise<Device[]> {
+  async listActive(user: UserKey, opts?: FreshnessOptions): Promise<Device[]> {
     requireUser(user);
-    return this.#listActive(user);
+    return this.#listActive(user, opts?.freshness !== 'recent');
   }
 
   /** One Query per distinct user, in parallel; a user named twice shares one read. */
-  async listActiveMany(users: readonly UserKey[]): Promise<Device[][]> {
+  async listActiveMany(users: readonly UserKey[], opts?: FreshnessOptions): Promise<Device[][]> {
     requireArray(users, 'users');
     users.forEach((user, i) => {
       requireUser(user, `users[${i}]`);
@@ -139,7 +140,7 @@ export class DynamoDevices implements Devices {
     for (const user of users) lists.set(userPartition(user), []);
     const distinct = [...new Map(users.map((u) => [userPartition(u), u])).values()];
     await forEachLimit(distinct, this.#concurrency, async (user) => {
-      lists.set(userPartition(user), await this.#listActive(user));
+      lists.set(userPartition(user), await this.#listActive(user, opts?.freshness !== 'recent'));
     });
     return users.map((user) => [...lists.get(userPartition(user))!]);
   }
@@ -321,7 +322,8 @@ export class DynamoDevices implements Devices {
     return item === undefined ? undefined : { userId: item.userId, registeredAt: item.registeredAt };
   }
 
-  async #listActive(user: UserKey): Promise<Device[]> {
+  /** `consistent`: a strongly consistent Query (1 read unit per 4 KB); else half that. */
+  async #listActive(user: UserKey, consistent: boolean): Promise<Device[]> {
     const devices: Device[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -332,7 +334,7 @@ export class DynamoDevices implements Devices {
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
             FilterExpression: 'active = :true',
             ExpressionAttributeValues: { ':pk': userPartition(user), ':device': DEVICE, ':true': true },
-            ConsistentRead: true,
+            ConsistentRead: consistent,
             ExclusiveStartKey: start,
           }),
         ),

@@ -75,13 +75,16 @@ type Key = { readonly pk: string; readonly sk: string };
  * Costs: a new edge 2 WCU (4 with alerts) + 1 RCU for the read + 2/99 WCU of count; a re-follow
  * that changes nothing 1 RCU; an unfollow 2–4 WCU + 1 RCU; every follow call also puts one
  * `#followed` item per distinct follower (1 WCU). A page of 1000 followers is about 13 RCU
- * (strongly consistent, ~50-byte items); `followedAmong` 1 RCU per author asked about.
+ * (strongly consistent, ~50-byte items; half that when a `recent` page is enough); `followedAmong`
+ * 1 RCU per author asked about; the count and the tier, asked for together, 1 RCU.
  */
 export class DynamoFollowerGraph implements FollowerGraph {
   readonly #documents: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #retry: RetryPolicy;
   readonly #concurrency: number;
+  /** `#meta` reads asked for in the current synchronous turn, by partition (see #getMeta). */
+  readonly #metaReads = new Map<string, Promise<Record<string, unknown> | undefined>>();
 
   constructor(opts: DynamoFollowerGraphOptions) {
     this.#documents = opts.documents;
@@ -159,7 +162,7 @@ export class DynamoFollowerGraph implements FollowerGraph {
     const prefix = opts.alertsOnly === true ? ALERT : EDGE;
     const pk = authorPartition(author.tenantId, author.userId);
     // One extra follower tells whether another page exists, so the last page carries no `next`.
-    const ids = await this.#range(pk, prefix, opts.after, limit + 1);
+    const ids = await this.#range(pk, prefix, opts.after, limit + 1, opts.freshness !== 'recent');
     const followers = ids.slice(0, limit);
     return ids.length > limit ? { followers, next: followers[followers.length - 1]! } : { followers };
   }
@@ -377,8 +380,17 @@ export class DynamoFollowerGraph implements FollowerGraph {
     return found;
   }
 
-  /** Up to `max` ids after `after` in the `prefix` range of partition `pk`, in sort-key order. */
-  async #range(pk: string, prefix: string, after: string | undefined, max: number): Promise<string[]> {
+  /**
+   * Up to `max` ids after `after` in the `prefix` range of partition `pk`, in sort-key order;
+   * strongly consistent unless `consistent` is false (half the read units).
+   */
+  async #range(
+    pk: string,
+    prefix: string,
+    after: string | undefined,
+    max: number,
+    consistent = true,
+  ): Promise<string[]> {
     const ids: string[] = [];
     // The position needs no item: DynamoDB resumes after any key inside the queried range.
     let start: Key | undefined = after === undefined ? undefined : { pk, sk: prefix + after };
@@ -391,7 +403,7 @@ export class DynamoFollowerGraph implements FollowerGraph {
             ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
             ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
             ProjectionExpression: '#sk',
-            ConsistentRead: true,
+            ConsistentRead: consistent,
             ...(Number.isFinite(max) ? { Limit: max - ids.length } : {}),
             ExclusiveStartKey: start,
           }),
@@ -403,17 +415,23 @@ export class DynamoFollowerGraph implements FollowerGraph {
     return ids;
   }
 
-  async #getMeta(author: UserKey, what: string): Promise<Record<string, unknown> | undefined> {
-    const out = await awsCall(what, () =>
+  /**
+   * The author's `#meta` item, strongly consistent. Calls made in the same synchronous turn share
+   * one GetItem (fan-out asks for the count and the tier together): no write can complete between
+   * them, so the shared read is as fresh as two would be, at half the read units.
+   */
+  #getMeta(author: UserKey, what: string): Promise<Record<string, unknown> | undefined> {
+    const pk = authorPartition(author.tenantId, author.userId);
+    const shared = this.#metaReads.get(pk);
+    if (shared !== undefined) return shared;
+    const read = awsCall(what, () =>
       this.#documents.send(
-        new GetCommand({
-          TableName: this.#table,
-          Key: { pk: authorPartition(author.tenantId, author.userId), sk: META },
-          ConsistentRead: true,
-        }),
+        new GetCommand({ TableName: this.#table, Key: { pk, sk: META }, ConsistentRead: true }),
       ),
-    );
-    return out.Item;
+    ).then((out) => out.Item);
+    this.#metaReads.set(pk, read);
+    queueMicrotask(() => this.#metaReads.delete(pk));
+    return read;
   }
 }
 

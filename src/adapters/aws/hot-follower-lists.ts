@@ -211,6 +211,8 @@ export class CachedFollowerGraph implements FollowerGraph {
         const into = alertsOnly ? staged.alerts : staged.followers;
         let after: string | undefined;
         do {
+          // The latest, never `recent`: a list built from a read that missed a follow made before
+          // the generation was read would be published, and served until it expires.
           const page = await this.#graph.pageFollowers(author, {
             limit: BUILD_PAGE,
             ...(alertsOnly ? { alertsOnly } : {}),

@@ -20,6 +20,7 @@ import { userPartition } from '../../domain/keys.ts';
 import type { Preferences, UserKey } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { PreferenceChange, PreferenceStore, PutPreferencesOptions } from '../../ports/preferences.ts';
+import type { FreshnessOptions } from '../../ports/read-freshness.ts';
 import { requireArray, requireLimit, requireUser } from '../checks/input.ts';
 import { validatePreferences } from '../checks/preferences.ts';
 import { awsCall, awsErrorName } from './errors.ts';
@@ -75,9 +76,9 @@ interface PreferenceItem {
 
 /**
  * Preferences on DynamoDB (one item per user, ~1 WCU per put or delete, 1 RCU per strongly
- * consistent get), with the change feed read from the table's own stream (NEW_AND_OLD_IMAGES).
- * The stream is the feed, so a write and its change can never disagree, and a delete of a user
- * with no record emits nothing, as the contract asks.
+ * consistent get, 0.5 per `recent` one), with the change feed read from the table's own stream
+ * (NEW_AND_OLD_IMAGES). The stream is the feed, so a write and its change can never disagree, and
+ * a delete of a user with no record emits nothing, as the contract asks.
  *
  * On AWS the stream is consumed by an EventBridge Pipe (see `preferenceChangeFromStreamRecord`);
  * `changes` serves the local runtime's poller and tools. Its position is
@@ -97,16 +98,15 @@ export class DynamoPreferenceStore implements PreferenceStore {
     this.#clock = opts.clock ?? systemClock;
   }
 
-  async get(user: UserKey): Promise<Preferences | undefined> {
+  /** Strongly consistent unless `freshness: 'recent'` (an eventually consistent read, half the units). */
+  async get(user: UserKey, opts?: FreshnessOptions): Promise<Preferences | undefined> {
     requireUser(user);
-    // Strongly consistent: the caller fills the cache from this read right after an
-    // invalidation, and an eventually consistent read could put the old record back for a TTL.
     const out = await awsCall('preferences GetItem', () =>
       this.#o.documents.send(
         new GetCommand({
           TableName: this.#o.tableName,
           Key: { pk: userPartition(user) },
-          ConsistentRead: true,
+          ConsistentRead: opts?.freshness !== 'recent',
         }),
       ),
     );

@@ -30,6 +30,9 @@ export function checkFollowerPage(author: UserKey, opts: FollowerPageOptions): n
   if (opts.after !== undefined && typeof opts.after !== 'string') {
     throw new ValidationError([{ path: 'after', message: 'must be the `next` of a previous page' }]);
   }
+  if (opts.freshness !== undefined && opts.freshness !== 'latest' && opts.freshness !== 'recent') {
+    throw new ValidationError([{ path: 'freshness', message: "must be 'latest' or 'recent'" }]);
+  }
   return limit;
 }
 
