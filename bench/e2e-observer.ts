@@ -44,6 +44,11 @@ export interface DataDirObserverOptions {
   readonly chunk?: number;
 }
 
+/** Inbox rows looked up first in each pass (see `pollOnce`). */
+const PROBE = 64;
+/** Pause between two counts of a post's recorded pushes, ms. */
+const PUSH_POLL_MS = 100;
+
 interface Tracked {
   readonly post: ObservedPost;
   /** Followers whose row was not seen yet, with the row's id. */
@@ -54,6 +59,7 @@ interface Tracked {
   pushes: number;
   pushSends: number;
   lastPushAt: number | undefined;
+  pushesPolledAt: number;
 }
 
 /**
@@ -94,6 +100,7 @@ export class DataDirObserver {
       pushes: 0,
       pushSends: 0,
       lastPushAt: undefined,
+      pushesPolledAt: 0,
     });
   }
 
@@ -129,11 +136,19 @@ export class DataDirObserver {
     const started = Date.now();
     const chunk = this.#opts.chunk ?? 500;
     for (const t of this.#tracked) {
-      if (t.pushes < this.#opts.followers.length) this.#pollPushes(t);
+      // The pushes' times are the sink's: polling them more often would only cost CPU.
+      if (t.pushes < this.#opts.followers.length && started - t.pushesPolledAt >= PUSH_POLL_MS) {
+        t.pushesPolledAt = started;
+        this.#pollPushes(t);
+      }
       let i = 0;
       while (i < t.missing.length) {
+        // The first look-ups are a probe: when none of the rows missing longest has arrived, this
+        // pass skips the rest (a pass that finds every row still checks every one of them, so the
+        // last row's poll is never skipped, and a skipped row only delays a poll that is not the last).
+        const probe = i === 0;
         const missAt = Date.now();
-        const end = Math.min(t.missing.length, i + chunk);
+        const end = Math.min(t.missing.length, i + (probe ? PROBE : chunk));
         const still: Array<[string, string]> = [];
         for (const entry of t.missing.slice(i, end)) {
           if (this.#inboxRow!.get(this.#opts.tenantId, entry[0], entry[1]) === undefined) still.push(entry);
@@ -147,6 +162,7 @@ export class DataDirObserver {
         if (still.length > 0) t.lastInboxMissAt = missAt;
         t.missing.splice(i, end - i, ...still);
         i += still.length;
+        if (probe && found === 0) break;
         await yieldToLoop();
       }
     }

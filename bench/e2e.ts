@@ -153,6 +153,8 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
           postIntervalMs,
           postsAccepted: sent.length,
           postsRefused,
+          // occurredAt is stamped just before the request goes out.
+          postAcceptMaxMs: Math.max(0, ...sent.map((p) => p.acceptedAt - p.occurredAt)),
           postsWithEveryPush: pushMs.length,
           postsWithEveryInboxRow: inboxMs.length,
           pushResends,
