@@ -1,4 +1,5 @@
-import type { Api } from './serve-process.ts';
+import { Agent } from 'node:http';
+import { type Api, sendJson } from './serve-process.ts';
 
 /** The `e2e` benchmark's client side: seeding through the API, and a steady paced event load. */
 
@@ -77,9 +78,11 @@ export class PacedLoad {
   #non2xx = 0;
   #errors = 0;
   readonly #pending = new Set<Promise<void>>();
+  readonly #agent: Agent;
 
   constructor(opts: PacedLoadOptions) {
     this.#opts = opts;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: opts.maxInFlight });
   }
 
   start(): void {
@@ -93,6 +96,7 @@ export class PacedLoad {
     this.#stoppedAt = performance.now();
     const due = this.#due();
     await Promise.all(this.#pending);
+    this.#agent.destroy();
     const seconds = (this.#stoppedAt - this.#startedAt) / 1000;
     return {
       issued: this.#issued,
@@ -121,13 +125,14 @@ export class PacedLoad {
   async #send(i: number): Promise<void> {
     this.#inFlight++;
     try {
-      const response = await fetch(`${this.#opts.url}/v1/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.#opts.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify(this.#opts.body(i)),
-      });
-      await response.arrayBuffer();
-      if (response.ok) this.#ok++;
+      const { status } = await sendJson(
+        this.#agent,
+        `${this.#opts.url}/v1/events`,
+        'POST',
+        { authorization: `Bearer ${this.#opts.apiKey}` },
+        this.#opts.body(i),
+      );
+      if (status >= 200 && status <= 299) this.#ok++;
       else this.#non2xx++;
     } catch {
       this.#errors++;

@@ -135,12 +135,16 @@ export class DataDirObserver {
     if (!this.#open()) return;
     const started = Date.now();
     const chunk = this.#opts.chunk ?? 500;
+    // The pushes' times are the sink's own: counting them more often, or for posts behind one still
+    // incomplete (posts are delivered in order), would only take CPU from the server.
     for (const t of this.#tracked) {
-      // The pushes' times are the sink's: polling them more often would only cost CPU.
-      if (t.pushes < this.#opts.followers.length && started - t.pushesPolledAt >= PUSH_POLL_MS) {
-        t.pushesPolledAt = started;
-        this.#pollPushes(t);
-      }
+      if (t.pushes >= this.#opts.followers.length) continue;
+      if (started - t.pushesPolledAt < PUSH_POLL_MS) break;
+      t.pushesPolledAt = started;
+      this.#pollPushes(t);
+      if (t.pushes < this.#opts.followers.length) break;
+    }
+    for (const t of this.#tracked) {
       let i = 0;
       while (i < t.missing.length) {
         // The first look-ups are a probe: when none of the rows missing longest has arrived, this
@@ -168,6 +172,12 @@ export class DataDirObserver {
     }
     this.#polls++;
     this.#maxPollMs = Math.max(this.#maxPollMs, Date.now() - started);
+  }
+
+  /** Counts every post's pushes once more (the polls skip posts behind an incomplete one). */
+  recount(): void {
+    if (!this.#open()) return;
+    for (const t of this.#tracked) this.#pollPushes(t);
   }
 
   close(): void {

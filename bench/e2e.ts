@@ -1,8 +1,9 @@
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { sleep } from '../src/lib/sleep.ts';
 import { follow, PacedLoad, pushReady } from './e2e-load.ts';
 import { DataDirObserver, type ObservedPost } from './e2e-observer.ts';
-import { Api, peakRssMiB, startServer } from './serve-process.ts';
+import { Api, peakRssMiB, type Server, sendJson, startServer } from './serve-process.ts';
 import { type BenchReport, percentile, withTempDir } from './support.ts';
 
 /** Sizes of one end-to-end benchmark run. */
@@ -65,8 +66,10 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
       tenantId: TENANT,
       followers: fans,
     });
+    const api = new Api(server.url, server.apiKey);
+    // The posts' own connection: never queued behind the background load's.
+    const postAgent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const api = new Api(server.url, server.apiKey);
       const seedStart = performance.now();
       // Ordinary author j is followed by readers j, j+1, … (mod the pool): a few followers each,
       // none of them push-ready, so the sink records the measured author's pushes alone.
@@ -101,7 +104,7 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
       const firstAt = performance.now();
       for (let k = 0; k < posts; k++) {
         await sleep(firstAt + k * postIntervalMs - performance.now());
-        const post = await sendPost(server.url, server.apiKey, `${AUTHOR}-post-${k}`);
+        const post = await sendPost(postAgent, server, `${AUTHOR}-post-${k}`);
         if (post === undefined) postsRefused++;
         else {
           sent.push(post);
@@ -111,6 +114,7 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
       deadline = Date.now() + drainTimeoutMs;
       allSent = true;
       await polling;
+      observer.recount();
       const background = await load.stop();
       // The high-water mark of resident memory over seeding, load and deliveries, before it stops.
       const serverPeakRss = peakRssMiB(server.pid);
@@ -186,24 +190,27 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
       };
     } finally {
       observer.close();
+      api.close();
+      postAgent.destroy();
       await server.stop();
     }
   });
 }
 
 /** Posts one event of the measured author; its acceptance time, or undefined when it was refused. */
-async function sendPost(url: string, apiKey: string, eventId: string): Promise<ObservedPost | undefined> {
+async function sendPost(agent: Agent, server: Server, eventId: string): Promise<ObservedPost | undefined> {
   // The post's own time: its notification ids, inbox rows and push message ids all carry it.
   const occurredAt = Date.now();
   try {
-    const response = await fetch(`${url}/v1/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: eventId, type: 'post', actorId: AUTHOR, occurredAt }),
-    });
-    await response.arrayBuffer();
+    const { status } = await sendJson(
+      agent,
+      `${server.url}/v1/events`,
+      'POST',
+      { authorization: `Bearer ${server.apiKey}` },
+      { id: eventId, type: 'post', actorId: AUTHOR, occurredAt },
+    );
     const acceptedAt = Date.now();
-    return response.status === 202 ? { eventId, occurredAt, acceptedAt } : undefined;
+    return status === 202 ? { eventId, occurredAt, acceptedAt } : undefined;
   } catch {
     return undefined;
   }

@@ -25,8 +25,8 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
   const inboxRows = opts.inboxRows ?? 200;
   return withTempDir('http', async (dir) => {
     const server = await startServer(dir, {});
+    const api = new Api(server.url, server.apiKey);
     try {
-      const api = new Api(server.url, server.apiKey);
       // A reader who follows one author; the author's posts fill the reader's inbox.
       await api.send('PUT', '/v1/users/author/followers/reader', { alerts: false });
       for (let i = 0; i < inboxRows; i++) {
@@ -127,6 +127,7 @@ export async function httpBench(opts: HttpBenchOptions = {}): Promise<BenchRepor
         ],
       };
     } finally {
+      api.close();
       await server.stop();
     }
   });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -78,23 +79,77 @@ export function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+/** An answer of the server: status and body text. */
+export interface Answer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/**
+ * One JSON request over node:http on a keep-alive agent. Not `fetch`: on a 2-core machine it costs
+ * the client several times the CPU per request (measured: about 1 ms against 0.15 ms), CPU the
+ * server being measured would not get.
+ */
+export function sendJson(
+  agent: Agent,
+  url: string,
+  method: string,
+  headers: Readonly<Record<string, string>>,
+  body: unknown,
+): Promise<Answer> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        agent,
+        headers: {
+          ...headers,
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 /** The tenant API of one server, with its key: a request that is not 2xx throws. */
 export class Api {
   readonly #url: string;
   readonly #key: string;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
   constructor(url: string, key: string) {
     this.#url = url;
     this.#key = key;
   }
 
   async send(method: string, path: string, body: unknown): Promise<unknown> {
-    const response = await fetch(`${this.#url}${path}`, {
+    const { status, text } = await sendJson(
+      this.#agent,
+      `${this.#url}${path}`,
       method,
-      headers: { authorization: `Bearer ${this.#key}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      { authorization: `Bearer ${this.#key}` },
+      body,
+    );
+    if (status < 200 || status > 299) throw new Error(`${method} ${path}: ${status} ${text}`);
     return text === '' ? undefined : JSON.parse(text);
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.#agent.destroy();
   }
 }
