@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sleep } from '../src/lib/sleep.ts';
 import { follow, PacedLoad, pushReady } from './e2e-load.ts';
 import { DataDirObserver, type ObservedPost } from './e2e-observer.ts';
-import { Api, peakRssMiB, type Server, sendJson, startServer } from './serve-process.ts';
+import { Api, cpuSeconds, peakRssMiB, type Server, sendJson, startServer } from './serve-process.ts';
 import { type BenchReport, percentile, withTempDir } from './support.ts';
 
 /** Sizes of one end-to-end benchmark run. */
@@ -88,6 +88,10 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
         maxInFlight: MAX_IN_FLIGHT,
         body: (i) => ({ id: `bg-${i}`, type: 'post', actorId: `author-${i % authors}` }),
       });
+      // CPU of each side while the load runs: on a shared machine, what the server got of it.
+      const serverCpuBefore = cpuSeconds(server.pid);
+      const clientCpuBefore = process.cpuUsage();
+      const loadStart = performance.now();
       load.start();
       await sleep(warmupMs);
 
@@ -116,6 +120,10 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
       await polling;
       observer.recount();
       const background = await load.stop();
+      const loadSeconds = (performance.now() - loadStart) / 1000;
+      const serverCpuAfter = cpuSeconds(server.pid);
+      const clientCpu = process.cpuUsage(clientCpuBefore);
+      const cores = (seconds: number) => Math.round((seconds / loadSeconds) * 100) / 100;
       // The high-water mark of resident memory over seeding, load and deliveries, before it stops.
       const serverPeakRss = peakRssMiB(server.pid);
 
@@ -175,6 +183,11 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
           inboxPollPasses: observer.polls,
           longestInboxPollPassMs: observer.maxPollMs,
           seedSeconds: Math.round(seedSeconds * 10) / 10,
+          loadSeconds: Math.round(loadSeconds * 10) / 10,
+          ...(serverCpuBefore === undefined || serverCpuAfter === undefined
+            ? {}
+            : { serverCpuCores: cores(serverCpuAfter - serverCpuBefore) }),
+          clientCpuCores: cores((clientCpu.user + clientCpu.system) / 1e6),
           server: 'fanout serve (embedded, SQLite WAL file, recording push sink), own process, loopback',
         },
         goals: [{ figure: 'lastPushP99Ms', op: '<', value: 2000 }],
@@ -185,7 +198,9 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
           "event's time, not their write time), late by at most inboxPollResolutionMs.",
           `p99 of ${posts} posts is their maximum (nearest rank). Posts not complete ${drainTimeoutMs / 1000} s after`,
           'the last one are left out of the figures: postsWithEvery* count the ones in them.',
-          'serverPeakRssMiB: VmHWM of the server process (Linux only), read before it stops.',
+          'serverPeakRssMiB: VmHWM of the server process (Linux only), read before it stops. serverCpuCores and',
+          'clientCpuCores: CPU seconds per second of load of the server (all its threads) and of this process;',
+          'on a shared machine a server well under its cores was starved by other work.',
         ],
       };
     } finally {

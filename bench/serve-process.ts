@@ -62,6 +62,23 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * CPU seconds a process has used so far, all its threads (utime + stime of /proc/<pid>/stat, at
+ * Linux's 100 ticks a second), or undefined where there is no /proc.
+ */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `fanout work` on `dir` (it starts while the load does; appends wait in the log meanwhile). */
 export function startWorker(dir: string): ChildProcess {
   return spawn(process.execPath, [MAIN, 'work'], {
