@@ -38,7 +38,10 @@ export interface DataDirObserverOptions {
   /** `<data dir>/fanout.db`. */
   readonly dbPath: string;
   readonly tenantId: string;
-  /** The author's followers: every post goes to each of them, with one push each. */
+  /**
+   * The author's followers: every post goes to each of them, with one push each. Their ids span a
+   * range (in sort order) no other user's id falls in: pushes are told apart by it.
+   */
   readonly followers: readonly string[];
   /** Inbox look-ups between two yields to the event loop, so the load generator keeps its pace. @default 500 */
   readonly chunk?: number;
@@ -116,11 +119,12 @@ export class DataDirObserver {
     }));
   }
 
-  /** The longest inbox poll pass (ms): how late after its write the last row can have been seen. */
+  /** The longest poll pass (ms), its yields to the load generator included. */
   get maxPollMs(): number {
     return this.#maxPollMs;
   }
 
+  /** Poll passes so far. */
   get polls(): number {
     return this.#polls;
   }
