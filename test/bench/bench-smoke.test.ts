@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
+import { e2eBench } from '../../bench/e2e.ts';
 import { fanoutBench } from '../../bench/fanout.ts';
 import { httpBench } from '../../bench/http.ts';
 import { inboxReadBench } from '../../bench/inbox-read.ts';
@@ -115,6 +116,47 @@ describe('benchmarks at a tiny size', () => {
       splitIngestNon2xx: 0,
       splitIngestErrors: 0,
     });
+  });
+
+  it("e2e prints the time from a post's 202 to its last push and last inbox row, with the load it ran under", async () => {
+    // Act: the real server, a 50-follower author posting three times over 50 background events/s
+    const report = await e2eBench({
+      followers: 50,
+      posts: 3,
+      postIntervalMs: 300,
+      backgroundRate: 50,
+      authors: 10,
+      warmupMs: 200,
+      drainTimeoutMs: 20_000,
+    });
+    // Assess
+    const json = printed(report);
+    expect(json.name).toBe('e2e');
+    expectPositiveFigures(json, ['backgroundEventsPerSec']);
+    if (process.platform === 'linux') expectPositiveFigures(json, ['serverPeakRssMiB']);
+    // Times are whole milliseconds from two processes' clocks: a tiny post can finish within one.
+    for (const figure of ['lastPush', 'lastInboxRow']) {
+      for (const at of ['P50Ms', 'P99Ms', 'MaxMs'])
+        expect(typeof json[`${figure}${at}`], `${figure}${at}`).toBe('number');
+      expect(json[`${figure}P99Ms`] as number).toBeGreaterThanOrEqual(json[`${figure}P50Ms`] as number);
+    }
+    // Every post was accepted and reached every follower, by push once and by inbox row.
+    expect(json.settings).toMatchObject({
+      followers: 50,
+      postsAccepted: 3,
+      postsRefused: 0,
+      postsWithEveryPush: 3,
+      postsWithEveryInboxRow: 3,
+      pushResends: 0,
+      backgroundNon2xx: 0,
+      backgroundErrors: 0,
+      celebrityThreshold: 10_000,
+    });
+    expect(report.goals).toEqual([{ figure: 'lastPushP99Ms', op: '<', value: 2000 }]);
+  });
+
+  it('e2e refuses an author big enough to be a celebrity, whose posts would push nothing to measure', async () => {
+    await expect(e2eBench({ followers: 10_000 })).rejects.toThrow(RangeError);
   });
 
   it('inbox-read prints page and count latency per number of celebrities followed, and the catch-up', async () => {

@@ -19,6 +19,7 @@ describe('README: every benchmark, at its tiny size', { timeout: 600_000 }, () =
       'aws-cost',
       'capacity',
       'chaos',
+      'e2e',
       'fanout',
       'http',
       'inbox-read',
