@@ -84,7 +84,7 @@ export class RecordingPushTransport implements PushTransport {
     const fault = this.#fault?.(message);
     if (fault instanceof Error) return this.#recorder.fail(message, message.token, message.body, fault);
     if (fault !== undefined && fault.status !== 'sent') return fault;
-    await this.#recorder.record(message, message.token, message.body);
+    await this.#recorder.record(message, message.token, message.body, pushTargetDigest(message));
     return fault ?? { status: 'sent', providerMessageId: message.messageId };
   }
 
@@ -96,6 +96,17 @@ export class RecordingPushTransport implements PushTransport {
     return this.#recorder.recorded(messageId);
   }
 }
+
+/**
+ * The digest a push message carries when it is a well-formed one (16 lower-case hex chars, what
+ * `targetDigest` writes), else the token's own: the push consumer hashed the token already.
+ */
+function pushTargetDigest(message: PushMessage): string | undefined {
+  const carried = message.targetDigest;
+  return typeof carried === 'string' && DIGEST.test(carried) ? carried : undefined;
+}
+
+const DIGEST = /^[0-9a-f]{16}$/;
 
 /** The embedded email transport when no SMTP server is configured; see RecordingPushTransport. */
 export class RecordingEmailTransport implements EmailTransport {
@@ -220,10 +231,10 @@ class SendRecorder {
   }
 
   /**
-   * Records one send. A failed write means nothing was "sent": a plain retryable error, so the
+   * Records one send (`digest`: the target's digest when the caller has it). A failed write means nothing was "sent": a plain retryable error, so the
    * caller frees the dedup key and tries again.
    */
-  async record(message: Sendable, target: string, body: string): Promise<void> {
+  async record(message: Sendable, target: string, body: string, digest?: string): Promise<void> {
     requireText(message.tenantId, 'message.tenantId');
     requireText(message.userId, 'message.userId');
     requireText(message.messageId, 'message.messageId');
@@ -232,7 +243,7 @@ class SendRecorder {
         message.messageId,
         message.tenantId,
         message.userId,
-        targetDigest(target),
+        digest ?? targetDigest(target),
         typeof body === 'string' ? body.length : 0,
         message.ambiguousRetry === true ? 1 : 0,
         this.#clock.now(),
