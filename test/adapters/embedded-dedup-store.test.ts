@@ -155,6 +155,22 @@ describe('EmbeddedDedupStore', () => {
     expect(indexes.all().map((r) => r.name)).toEqual(['dedup_keys_purge']);
   });
 
+  it('adds the purge column once when two stores open one older file', async () => {
+    // Prepare
+    db.sqlite.exec(`
+      CREATE TABLE dedup_keys (
+        key TEXT NOT NULL PRIMARY KEY, done INTEGER NOT NULL, lease_until INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `);
+    // Act
+    const first = new EmbeddedDedupStore({ db, clock });
+    const second = new EmbeddedDedupStore({ db, clock });
+    // Assess
+    expect(await first.claim([{ key: 'k', leaseMs: 1_000 }])).toEqual([ClaimState.Acquired]);
+    expect(await second.claim([{ key: 'k', leaseMs: 1_000 }])).toEqual([ClaimState.Busy]);
+  });
+
   it('fails closed with DedupUnavailableError, never StoreUnavailableError, keeping the cause', async () => {
     // Prepare
     const store = new EmbeddedDedupStore({ db, clock });

@@ -237,9 +237,16 @@ export class EmbeddedDedupStore implements DedupStore {
  */
 function addPurgeColumn(db: EmbeddedDb): void {
   const sqlite = db.sqlite;
-  const columns = sqlite.prepare('SELECT name FROM pragma_table_info(?)').all('dedup_keys');
-  if (columns.some((c) => c.name === 'purge_at')) return;
+  const hasColumn = () =>
+    sqlite
+      .prepare('SELECT name FROM pragma_table_info(?)')
+      .all('dedup_keys')
+      .some((c) => c.name === 'purge_at');
+  if (hasColumn()) return;
   db.transaction(() => {
+    // Asked again under the write lock: two processes opening one older file (`serve` beside
+    // `work`) may both have seen it missing.
+    if (hasColumn()) return;
     sqlite.exec('ALTER TABLE dedup_keys ADD COLUMN purge_at INTEGER');
     sqlite.exec('UPDATE dedup_keys SET purge_at = expires_at');
     sqlite.exec('DROP INDEX IF EXISTS dedup_keys_expiry');
