@@ -102,6 +102,7 @@ function pushDriver(deps: PushDeps): ChannelDriver<DeviceTarget> {
         category: job.category,
         ...(job.withdraw === true ? withdrawalIds(job, digest) : pushIds(job, digest)),
         data: pushData(job),
+        targetDigest: digest,
         ...(ambiguousRetry ? { ambiguousRetry } : {}),
         ...(job.withdraw === true ? { withdraw: true } : {}),
       });

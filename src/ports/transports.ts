@@ -29,6 +29,12 @@ export interface PushMessage {
    * collapse key (docs/push.md, "Retracted notifications").
    */
   readonly withdraw?: boolean;
+  /**
+   * `targetDigest(token)` when the sender already computed it (the push consumer keys its dedup
+   * claim by it): a transport that records the digest (the embedded recording sink) takes it
+   * instead of hashing the token again. Providers never see it.
+   */
+  readonly targetDigest?: string;
 }
 
 export type PushResult =

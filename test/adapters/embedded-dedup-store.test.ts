@@ -92,6 +92,85 @@ describe('EmbeddedDedupStore', () => {
     expect(await store.claim([{ key: 'old-0', leaseMs: 1 }])).toEqual([ClaimState.Acquired]);
   });
 
+  it('keeps a key confirmed after its lease ran out until its own expiry, then purges it', async () => {
+    // Prepare
+    const store = new EmbeddedDedupStore({ db, clock, ttlMs: 10_000 });
+    await store.claim([{ key: 'late', leaseMs: 1_000 }]);
+    await clock.advance(5_000);
+    await store.confirm(['late']);
+    // Past the expiry its claim gave it (11 s), short of its confirm's (15 s).
+    await clock.advance(9_999);
+    // Act
+    const early = await store.purgeExpired(clock.now());
+    const stillDone = await store.peek(['late']);
+    await clock.advance(1);
+    const onTime = await store.purgeExpired(clock.now());
+    // Assess
+    expect(early).toBe(0);
+    expect(stillDone).toEqual(['done']);
+    expect(onTime).toBe(1);
+  });
+
+  it('takes a mixed-lease batch key by key, each under its own lease', async () => {
+    // Prepare
+    const store = new EmbeddedDedupStore({ db, clock });
+    // Act
+    const states = await store.claim([
+      { key: 'short', leaseMs: 100 },
+      { key: 'long', leaseMs: 10_000 },
+      { key: 'short', leaseMs: 10_000 },
+    ]);
+    await clock.advance(100);
+    const later = await store.claim([
+      { key: 'short', leaseMs: 1 },
+      { key: 'long', leaseMs: 1 },
+    ]);
+    // Assess
+    expect(states).toEqual([ClaimState.Acquired, ClaimState.Acquired, ClaimState.Busy]);
+    expect(later).toEqual([ClaimState.AcquiredStale, ClaimState.Busy]);
+  });
+
+  it('adds the purge column to a table from before it, and purges the keys already there', async () => {
+    // Prepare
+    db.sqlite.exec(`
+      CREATE TABLE dedup_keys (
+        key TEXT NOT NULL PRIMARY KEY, done INTEGER NOT NULL, lease_until INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX dedup_keys_expiry ON dedup_keys (expires_at);
+    `);
+    const now = clock.now();
+    db.sqlite.prepare('INSERT INTO dedup_keys VALUES (?, 1, 0, ?)').run('old-done', now + 1_000);
+    db.sqlite.prepare('INSERT INTO dedup_keys VALUES (?, 1, 0, ?)').run('old-live', now + 60_000);
+    // Act
+    const store = new EmbeddedDedupStore({ db, clock });
+    await clock.advance(1_000);
+    const purged = await store.purgeExpired(clock.now());
+    // Assess
+    expect(purged).toBe(1);
+    expect(await store.peek(['old-done', 'old-live'])).toEqual(['absent', 'done']);
+    const indexes = db.sqlite.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dedup_keys'",
+    );
+    expect(indexes.all().map((r) => r.name)).toEqual(['dedup_keys_purge']);
+  });
+
+  it('adds the purge column once when two stores open one older file', async () => {
+    // Prepare
+    db.sqlite.exec(`
+      CREATE TABLE dedup_keys (
+        key TEXT NOT NULL PRIMARY KEY, done INTEGER NOT NULL, lease_until INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `);
+    // Act
+    const first = new EmbeddedDedupStore({ db, clock });
+    const second = new EmbeddedDedupStore({ db, clock });
+    // Assess
+    expect(await first.claim([{ key: 'k', leaseMs: 1_000 }])).toEqual([ClaimState.Acquired]);
+    expect(await second.claim([{ key: 'k', leaseMs: 1_000 }])).toEqual([ClaimState.Busy]);
+  });
+
   it('fails closed with DedupUnavailableError, never StoreUnavailableError, keeping the cause', async () => {
     // Prepare
     const store = new EmbeddedDedupStore({ db, clock });

@@ -56,6 +56,19 @@ describe('recording transports', () => {
     expect(stats).toEqual({ sends: 0, unique: 0, ambiguousResends: 0, duplicates: 0 });
   });
 
+  it('records the target digest a push carries, and the digest of the token when it carries none or a malformed one', async () => {
+    // Prepare
+    const transport = new RecordingPushTransport({ db });
+    // Act
+    await transport.send(push('m-1', { targetDigest: '0123456789abcdef' }));
+    await transport.send(push('m-2'));
+    await transport.send(push('m-3', { targetDigest: 'not-a-digest' }));
+    // Assess
+    expect((await transport.recorded('m-1'))?.target).toBe('0123456789abcdef');
+    expect((await transport.recorded('m-2'))?.target).toBe(targetDigest(TOKEN));
+    expect((await transport.recorded('m-3'))?.target).toBe(targetDigest(TOKEN));
+  });
+
   it('answers sent and counts each message id once', async () => {
     // Prepare
     const transport = new RecordingPushTransport({ db });

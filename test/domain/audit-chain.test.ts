@@ -7,6 +7,7 @@ import {
   formatAuditLine,
   GENESIS_HASH,
   parseAuditLine,
+  sealAuditLines,
   sealAuditRecord,
   verifyAuditRecords,
 } from '../../src/domain/audit-chain.ts';
@@ -221,6 +222,38 @@ describe('audit chain', () => {
     );
     expect(() => sealAuditRecord(EMPTY_CHAIN, entry(1, { tenantId: '' }))).toThrow(ValidationError);
     expect(() => sealAuditRecord(EMPTY_CHAIN, entry(1, { attempt: 1.5 }))).toThrow(ValidationError);
+  });
+
+  it('seals a batch straight into the lines record-by-record sealing and formatting give', () => {
+    // Prepare
+    const start = { seq: 41, hash: 'a'.repeat(64) };
+    const entries = [0, 1, 2, 3].map((i) =>
+      entry(
+        i,
+        i % 2 === 0 ? { target: 't"\\\u2028', attempt: 2, ambiguous: true, reason: 'why', items: 3 } : {},
+      ),
+    );
+    const records = chain(0);
+    let head: ChainHead = start;
+    for (const e of entries) {
+      const record = sealAuditRecord(head, e);
+      records.push(record);
+      head = record;
+    }
+    // Act
+    const sealed = sealAuditLines(start, entries);
+    // Assess
+    expect(sealed.text).toBe(records.map((r) => `${formatAuditLine(r)}\n`).join(''));
+    expect(sealed.head).toEqual({ seq: 45, hash: records.at(-1)!.hash });
+    expect(verifyAuditRecords(sealed.text.trimEnd().split('\n').map(parseAuditLine), start).valid).toBe(true);
+  });
+
+  it('seals no line of a batch that holds an invalid entry, and names the bad field', () => {
+    // Act
+    const attempt = () => sealAuditLines(EMPTY_CHAIN, [entry(1), entry(2, { attempt: -1 })]);
+    // Assess
+    expect(attempt).toThrow(ValidationError);
+    expect(attempt).toThrow(/attempt/);
   });
 
   it('rejects lines that are not JSON objects', () => {

@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import {
   type ChainHead,
   EMPTY_CHAIN,
-  formatAuditLine,
   parseAuditLine,
-  sealAuditRecord,
+  sealAuditLines,
   verifyAuditRecords,
 } from '../../domain/audit-chain.ts';
 import type { AuditEntry, AuditRecord } from '../../domain/audit-types.ts';
@@ -106,20 +105,14 @@ export class JsonlAuditSink implements AuditSink {
     if (this.#damaged) throw new StoreUnavailableError('audit log needs reopening after a failed write');
     if (this.#fd === undefined) throw new ClosedError('audit log is closed');
     if (entries.length === 0) return;
-    let head = this.#head;
-    let text = '';
-    for (const entry of entries) {
-      const record = sealAuditRecord(head, entry);
-      text += `${formatAuditLine(record)}\n`;
-      head = record;
-    }
+    const { text, head } = sealAuditLines(this.#head, entries);
     const bytes = Buffer.from(text, 'utf8');
     storeStep('audit append', () => {
       if (this.#size > 0 && this.#size + bytes.length > this.#maxFileBytes) this.#rotate();
       this.#write(bytes);
     });
     this.#size += bytes.length;
-    this.#head = { seq: head.seq, hash: head.hash };
+    this.#head = head;
   }
 
   /** Closes the current file; appends after this throw ClosedError. */

@@ -76,7 +76,7 @@ export class EmbeddedDedupStore implements DedupStore {
   readonly #db: EmbeddedDb;
   readonly #clock: Clock;
   readonly #ttlMs: number;
-  readonly #s: Record<'get' | 'claim' | 'confirm' | 'release' | 'purge', StatementSync>;
+  readonly #s: Record<'get' | 'claim' | 'claimOneLease' | 'confirm' | 'release' | 'purge', StatementSync>;
 
   constructor(opts: EmbeddedDedupStoreOptions) {
     const ttlMs = opts.ttlMs ?? DEDUP_TTL_MS;
@@ -91,38 +91,59 @@ export class EmbeddedDedupStore implements DedupStore {
           key TEXT NOT NULL PRIMARY KEY,
           done INTEGER NOT NULL,
           lease_until INTEGER NOT NULL,
-          expires_at INTEGER NOT NULL
+          expires_at INTEGER NOT NULL,
+          purge_at INTEGER
         ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS dedup_keys_expiry ON dedup_keys (expires_at);
       `);
+      addPurgeColumn(opts.db);
+      sqlite.exec('CREATE INDEX IF NOT EXISTS dedup_keys_purge ON dedup_keys (purge_at)');
       return {
         get: sqlite.prepare('SELECT done, lease_until, expires_at FROM dedup_keys WHERE key = ?'),
         // One statement per batch (?3: JSON [[key, leaseMs], …]): a key is taken when absent,
         // expired, or pending with its lease run out; RETURNING names the keys taken, and `done`
         // says how (0: was free, Acquired; 2: was a stale claim, AcquiredStale). The rows of one
         // statement are upserted in order, so a key repeated in the batch finds the claim its
-        // first occurrence took, and is not returned twice.
+        // first occurrence took, and is not returned twice. `purge_at` starts as the expiry.
         claim: sqlite.prepare(
-          `INSERT INTO dedup_keys (key, done, lease_until, expires_at)
-           SELECT value ->> 0, 0, ?1 + (value ->> 1), ?1 + (value ->> 1) + ?2 FROM json_each(?3) WHERE true
+          `INSERT INTO dedup_keys (key, done, lease_until, expires_at, purge_at)
+           SELECT value ->> 0, 0, ?1 + (value ->> 1), ?1 + (value ->> 1) + ?2, ?1 + (value ->> 1) + ?2
+           FROM json_each(?3) WHERE true
            ON CONFLICT (key) DO UPDATE SET
              done = CASE WHEN expires_at <= ?1 THEN 0 ELSE 2 END,
              lease_until = excluded.lease_until,
-             expires_at = excluded.expires_at
+             expires_at = excluded.expires_at,
+             purge_at = excluded.purge_at
            WHERE expires_at <= ?1 OR (done <> 1 AND lease_until <= ?1)
            RETURNING key, done`,
         ),
+        // The same for a batch whose claims share one lease (the consumers' case): ?3 is a JSON
+        // array of keys, ?4 the lease. A string element's `value` is its text: no JSON parsed per
+        // row, where `value ->> n` parses the row's array again for every use.
+        claimOneLease: sqlite.prepare(
+          `INSERT INTO dedup_keys (key, done, lease_until, expires_at, purge_at)
+           SELECT value, 0, ?1 + ?4, ?1 + ?4 + ?2, ?1 + ?4 + ?2 FROM json_each(?3) WHERE true
+           ON CONFLICT (key) DO UPDATE SET
+             done = CASE WHEN expires_at <= ?1 THEN 0 ELSE 2 END,
+             lease_until = excluded.lease_until,
+             expires_at = excluded.expires_at,
+             purge_at = excluded.purge_at
+           WHERE expires_at <= ?1 OR (done <> 1 AND lease_until <= ?1)
+           RETURNING key, done`,
+        ),
+        // A confirm leaves `purge_at` (and so its index entry) where the claim put it: moving
+        // every key in that index cost a fifth of the confirm. See `purgeExpired`.
         confirm: sqlite.prepare(
-          `INSERT INTO dedup_keys (key, done, lease_until, expires_at)
-           SELECT value, 1, 0, ?1 FROM json_each(?2) WHERE true
+          `INSERT INTO dedup_keys (key, done, lease_until, expires_at, purge_at)
+           SELECT value, 1, 0, ?1, ?1 FROM json_each(?2) WHERE true
            ON CONFLICT (key) DO UPDATE SET done = 1, lease_until = 0, expires_at = excluded.expires_at`,
         ),
         release: sqlite.prepare(
           'DELETE FROM dedup_keys WHERE key IN (SELECT value FROM json_each(?)) AND done <> 1',
         ),
+        // ?1 twice: a key is deleted once both its purge time and its expiry have passed.
         purge: sqlite.prepare(
           `DELETE FROM dedup_keys WHERE key IN (
-             SELECT key FROM dedup_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+             SELECT key FROM dedup_keys WHERE purge_at <= ?1 AND expires_at <= ?1 ORDER BY purge_at LIMIT ?2)`,
         ),
       };
     });
@@ -131,14 +152,19 @@ export class EmbeddedDedupStore implements DedupStore {
   async claim(requests: readonly ClaimRequest[]): Promise<ClaimState[]> {
     checkClaimRequests(requests);
     if (requests.length === 0) return [];
-    const { get, claim } = this.#s;
+    const { get, claim, claimOneLease } = this.#s;
     return dedupStep(() => {
       const now = this.#clock.now();
-      const json = JSON.stringify(sortedByKey(requests).map((r) => [r.key, r.leaseMs]));
+      const sorted = sortedByKey(requests);
+      const leaseMs = requests[0]!.leaseMs;
+      const oneLease = requests.every((r) => r.leaseMs === leaseMs);
       // One transaction: the keys not taken are read back as the claim left them.
       return this.#db.transaction(() => {
         const taken = new Map<string, ClaimState>();
-        for (const row of claim.all(now, this.#ttlMs, json) as unknown as { key: string; done: number }[]) {
+        const rows = oneLease
+          ? claimOneLease.all(now, this.#ttlMs, JSON.stringify(sorted.map((r) => r.key)), leaseMs)
+          : claim.all(now, this.#ttlMs, JSON.stringify(sorted.map((r) => [r.key, r.leaseMs])));
+        for (const row of rows as unknown as { key: string; done: number }[]) {
           taken.set(row.key, row.done === 2 ? ClaimState.AcquiredStale : ClaimState.Acquired);
         }
         return requests.map(({ key }) => {
@@ -188,6 +214,9 @@ export class EmbeddedDedupStore implements DedupStore {
   /**
    * Deletes keys that expired at `now`, a batch per transaction with a yield in between, so the
    * consumers' claims are never held up long. Only reclaims space: reads already ignore them.
+   * Keys are found by `purge_at`, the expiry their claim (or a confirm without a claim) gave them:
+   * a confirm within the lease, the usual case, leaves a key expiring no later than that; one
+   * confirmed after its lease ran out expires later and is passed over until it has expired too.
    * Resolves with how many keys were deleted.
    */
   async purgeExpired(now: number, opts: DedupPurgeOptions = {}): Promise<number> {
@@ -200,6 +229,28 @@ export class EmbeddedDedupStore implements DedupStore {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
+}
+
+/**
+ * Adds `purge_at` to a table made before it existed (the purge then walked an index on
+ * `expires_at`, which every confirm moved), filled with each key's expiry, and drops that index.
+ */
+function addPurgeColumn(db: EmbeddedDb): void {
+  const sqlite = db.sqlite;
+  const hasColumn = () =>
+    sqlite
+      .prepare('SELECT name FROM pragma_table_info(?)')
+      .all('dedup_keys')
+      .some((c) => c.name === 'purge_at');
+  if (hasColumn()) return;
+  db.transaction(() => {
+    // Asked again under the write lock: two processes opening one older file (`serve` beside
+    // `work`) may both have seen it missing.
+    if (hasColumn()) return;
+    sqlite.exec('ALTER TABLE dedup_keys ADD COLUMN purge_at INTEGER');
+    sqlite.exec('UPDATE dedup_keys SET purge_at = expires_at');
+    sqlite.exec('DROP INDEX IF EXISTS dedup_keys_expiry');
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { StatementSync } from 'node:sqlite';
 import { ValidationError } from '../../domain/errors.ts';
 import { decodeEvent } from '../../domain/event.ts';
@@ -69,9 +69,10 @@ export class EmbeddedEventLog implements EventLog {
     [this.#find, this.#last, this.#insert, this.#read, this.#lookup] = storeStep('event log set-up', () => [
       sqlite.prepare('SELECT shard, seq FROM event_log WHERE tenant_id = ? AND event_id = ?'),
       sqlite.prepare('SELECT max(seq) AS seq FROM event_log WHERE shard = ?'),
+      // One statement per new event: the idempotency look-up only runs for an id already there.
       sqlite.prepare(
         `INSERT INTO event_log (shard, seq, tenant_id, event_id, partition_key, data, arrived_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, event_id) DO NOTHING`,
       ),
       sqlite.prepare(
         `SELECT seq, partition_key, data, arrived_at FROM event_log
@@ -131,8 +132,15 @@ export class EmbeddedEventLog implements EventLog {
   }
 
   #appendOne(event: AuthorEvent, arrivedAt: number, next: Map<number, number>): AppendResult {
-    const existing = this.#find.get(event.tenantId, event.id) as { shard: number; seq: number } | undefined;
-    if (existing !== undefined) {
+    const partitionKey = authorPartition(event.tenantId, event.actorId);
+    const shard = shardFor(partitionKey, this.#shardIds.length);
+    const seq = next.get(shard) ?? ((this.#last.get(shard)?.seq as number | null) ?? 0) + 1;
+    const data = this.#encoder.encode(JSON.stringify(event));
+    const inserted = this.#insert.run(shard, seq, event.tenantId, event.id, partitionKey, data, arrivedAt);
+    if (Number(inserted.changes) === 0) {
+      // The id is in the log already (the unique index refused it): its first append's answer.
+      const existing = this.#find.get(event.tenantId, event.id) as { shard: number; seq: number };
+      next.set(shard, seq);
       return {
         eventId: event.id,
         shardId: this.#shardIds[existing.shard]!,
@@ -140,12 +148,7 @@ export class EmbeddedEventLog implements EventLog {
         fresh: false,
       };
     }
-    const partitionKey = authorPartition(event.tenantId, event.actorId);
-    const shard = shardFor(partitionKey, this.#shardIds.length);
-    const seq = next.get(shard) ?? ((this.#last.get(shard)?.seq as number | null) ?? 0) + 1;
     next.set(shard, seq + 1);
-    const data = this.#encoder.encode(JSON.stringify(event));
-    this.#insert.run(shard, seq, event.tenantId, event.id, partitionKey, data, arrivedAt);
     return {
       eventId: event.id,
       shardId: this.#shardIds[shard]!,
@@ -213,8 +216,13 @@ export function shardId(index: number): string {
  * maps partition keys onto shard hash-key ranges. Stable across processes and restarts.
  */
 export function shardFor(partitionKey: string, shards: number): number {
-  const hash = createHash('md5').update(partitionKey).digest().readUInt32BE(0);
+  const hash = md5(partitionKey).readUInt32BE(0);
   return Math.floor((hash * shards) / 2 ** 32);
+}
+
+/** One-shot MD5 (no Hash object per event). */
+function md5(text: string): Buffer {
+  return digest('md5', text, 'buffer');
 }
 
 function formatSequence(seq: number): string {

@@ -84,7 +84,7 @@ export class RecordingPushTransport implements PushTransport {
     const fault = this.#fault?.(message);
     if (fault instanceof Error) return this.#recorder.fail(message, message.token, message.body, fault);
     if (fault !== undefined && fault.status !== 'sent') return fault;
-    await this.#recorder.record(message, message.token, message.body);
+    await this.#recorder.record(message, message.token, message.body, pushTargetDigest(message));
     return fault ?? { status: 'sent', providerMessageId: message.messageId };
   }
 
@@ -96,6 +96,17 @@ export class RecordingPushTransport implements PushTransport {
     return this.#recorder.recorded(messageId);
   }
 }
+
+/**
+ * The digest a push message carries when it is a well-formed one (16 lower-case hex chars, what
+ * `targetDigest` writes), else the token's own: the push consumer hashed the token already.
+ */
+function pushTargetDigest(message: PushMessage): string | undefined {
+  const carried = message.targetDigest;
+  return typeof carried === 'string' && DIGEST.test(carried) ? carried : undefined;
+}
+
+const DIGEST = /^[0-9a-f]{16}$/;
 
 /** The embedded email transport when no SMTP server is configured; see RecordingPushTransport. */
 export class RecordingEmailTransport implements EmailTransport {
@@ -149,10 +160,10 @@ interface StoredSend {
 /** One send as the record statement reads it: message id, tenant, user, target, body length, flag, at. */
 type PendingRow = [string, string, string, string, number, number, number];
 
-interface PendingSend {
-  readonly row: PendingRow;
-  resolve(): void;
-  reject(err: unknown): void;
+/** The sends waiting for the next commit, and the one promise that settles with it. */
+interface PendingCommit {
+  readonly rows: PendingRow[];
+  readonly committed: Promise<void>;
 }
 
 /** One channel's rows of the shared `recorded_sends` table. */
@@ -160,7 +171,7 @@ class SendRecorder {
   readonly #db: EmbeddedDb;
   readonly #channel: Channel;
   readonly #clock: Clock;
-  #pending: PendingSend[] = [];
+  #pending: PendingCommit | undefined;
   readonly #record: StatementSync;
   readonly #stats: StatementSync;
   readonly #lookup: StatementSync;
@@ -220,10 +231,10 @@ class SendRecorder {
   }
 
   /**
-   * Records one send. A failed write means nothing was "sent": a plain retryable error, so the
+   * Records one send (`digest`: the target's digest when the caller has it). A failed write means nothing was "sent": a plain retryable error, so the
    * caller frees the dedup key and tries again.
    */
-  async record(message: Sendable, target: string, body: string): Promise<void> {
+  async record(message: Sendable, target: string, body: string, digest?: string): Promise<void> {
     requireText(message.tenantId, 'message.tenantId');
     requireText(message.userId, 'message.userId');
     requireText(message.messageId, 'message.messageId');
@@ -232,7 +243,7 @@ class SendRecorder {
         message.messageId,
         message.tenantId,
         message.userId,
-        targetDigest(target),
+        digest ?? targetDigest(target),
         typeof body === 'string' ? body.length : 0,
         message.ambiguousRetry === true ? 1 : 0,
         this.#clock.now(),
@@ -261,32 +272,40 @@ class SendRecorder {
    * commit could vanish in a crash and hide a double send.
    */
   #enqueue(row: PendingRow): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ row, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#flush());
-    });
+    // One promise per commit, not one per send: every send of the commit awaits the same one.
+    if (this.#pending === undefined) {
+      const rows: PendingRow[] = [];
+      this.#pending = {
+        rows,
+        committed: new Promise<void>((resolve, reject) => {
+          setImmediate(() => {
+            this.#pending = undefined;
+            try {
+              this.#flush(rows);
+              resolve();
+            } catch (err) {
+              reject(err);
+            }
+          });
+        }),
+      };
+    }
+    this.#pending.rows.push(row);
+    return this.#pending.committed;
   }
 
-  #flush(): void {
-    const batch = this.#pending;
-    this.#pending = [];
+  #flush(batch: readonly PendingRow[]): void {
     const record = this.#record;
     const channel = this.#channel;
     // In message id order (stable, so repeats of one id keep theirs): B-tree writes in key order
     // walk the tree once instead of jumping between pages.
-    const rows = batch.map((p) => p.row).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    try {
-      // A lone send commits by itself: BEGIN and COMMIT would only add two statements.
-      if (rows.length === 1) record.run(channel, ...rows[0]!);
-      else
-        this.#db.transaction(() => {
-          for (const row of rows) record.run(channel, ...row);
-        });
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    for (const p of batch) p.resolve();
+    const rows = [...batch].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    // A lone send commits by itself: BEGIN and COMMIT would only add two statements.
+    if (rows.length === 1) record.run(channel, ...rows[0]!);
+    else
+      this.#db.transaction(() => {
+        for (const row of rows) record.run(channel, ...row);
+      });
   }
 
   async stats(): Promise<TransportStats> {
