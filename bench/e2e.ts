@@ -71,14 +71,17 @@ export async function e2eBench(opts: E2eBenchOptions = {}): Promise<BenchReport>
     const postAgent = new Agent({ keepAlive: true });
     try {
       const seedStart = performance.now();
-      // Ordinary author j is followed by readers j, j+1, … (mod the pool): a few followers each,
-      // none of them push-ready, so the sink records the measured author's pushes alone.
+      // Ordinary author j is followed by readers j, j+1, … (mod the pool): a few followers each.
+      // Readers are push-ready too, so the background is real delivery work (about 3,000 sends a
+      // second beside the post's), not jobs that stop at a consent check; the observer tells the
+      // post's sends apart by their followers' ids.
       const readerEdges = Array.from({ length: authors * followersPerAuthor }, (_, k) => ({
         userId: `author-${Math.floor(k / followersPerAuthor)}`,
         followerId: `reader-${(Math.floor(k / followersPerAuthor) + (k % followersPerAuthor)) % authors}`,
       }));
       await follow(api, [...fans.map((f) => ({ userId: AUTHOR, followerId: f })), ...readerEdges], 2);
-      await pushReady(api, fans, SEED_CONCURRENCY);
+      const readers = Array.from({ length: authors }, (_, i) => `reader-${i}`);
+      await pushReady(api, [...fans, ...readers], SEED_CONCURRENCY);
       const seedSeconds = (performance.now() - seedStart) / 1000;
 
       const load = new PacedLoad({
