@@ -90,7 +90,7 @@ export function startWorker(dir: string): ChildProcess {
 /** SIGTERM, and resolves once the process has exited. */
 export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
