@@ -175,17 +175,19 @@ describe('socket limit settings', () => {
 });
 
 describe('live stream caps', () => {
-  it('default to 10,000 per process, 1,000 per tenant and 8 per user, and are read from the environment', () => {
+  it('default to 10,000 per process, 1,000 per tenant and 8 per user, a 2 s fallback poll, and are read from the environment', () => {
     // Act
     const defaults = readRuntimeConfig({}).streams;
     const set = readRuntimeConfig({
       FANOUT_MAX_STREAMS: '500',
       FANOUT_STREAMS_PER_TENANT: '50',
       FANOUT_STREAMS_PER_USER: '2',
+      FANOUT_STREAM_POLL_MS: '60000',
     }).streams;
     // Assess
-    expect(defaults).toEqual({ max: 10_000, perTenant: 1_000, perUser: 8 });
-    expect(set).toEqual({ max: 500, perTenant: 50, perUser: 2 });
+    expect(defaults).toEqual({ max: 10_000, perTenant: 1_000, perUser: 8, pollMs: 2_000 });
+    expect(set).toEqual({ max: 500, perTenant: 50, perUser: 2, pollMs: 60_000 });
     expect(() => readRuntimeConfig({ FANOUT_STREAMS_PER_TENANT: '0' })).toThrow(/FANOUT_STREAMS_PER_TENANT/);
+    expect(() => readRuntimeConfig({ FANOUT_STREAM_POLL_MS: '10' })).toThrow(/FANOUT_STREAM_POLL_MS/);
   });
 });
