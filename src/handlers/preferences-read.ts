@@ -22,10 +22,10 @@ export async function readPreferences(
     logger.debug('preference cache read failed', { error: errorName(err) });
   }
   if (cached !== undefined) return cached ?? undefined;
-  // `recent` (half the price on DynamoDB): a write of the last second missed here is the race the
-  // cache accepts already, a fill that read just before a write landing after its invalidation,
-  // and it is bounded the same way, by the cache's TTL.
-  const prefs = await deps.preferences.get(key, { freshness: 'recent' });
+  // The latest, not `recent`: this read fills a cache that lives minutes. A fill after a save's
+  // invalidation that read the record of a second before would put a withdrawn consent back for
+  // the cache's whole TTL; a fresh read costs half a unit more per miss, not per delivery.
+  const prefs = await deps.preferences.get(key);
   try {
     await cache.set(key, prefs ?? null);
   } catch (err) {

@@ -4,7 +4,7 @@
  * consistent read at half the price of a strongly consistent one. The embedded adapters always
  * read the latest. The caller chooses, since only it knows whether a write it or its user just
  * made must show (read-modify-write, read-after-write, a copy kept for minutes without a way to
-be told of a change).
+ * be told of a change).
  */
 export type ReadFreshness = 'latest' | 'recent';
 

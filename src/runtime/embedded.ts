@@ -69,8 +69,9 @@ export interface EmbeddedPortsOptions {
   /** Receives before a delivery job is dead-lettered. @default 4 (3 retries) */
   readonly maxReceiveCount?: number;
   /**
-   * False for a process that runs no pipeline (`fanout serve` with FANOUT_PIPELINE=off): it opens
-   * no audit log, and an audit append fails. @default true
+   * False for a process or thread that runs no pipeline (`fanout serve` with FANOUT_PIPELINE=off,
+   * and the API thread of a two-thread `fanout serve`): it opens no audit log, and an audit append
+   * fails. @default true
    */
   readonly delivers?: boolean;
   /**

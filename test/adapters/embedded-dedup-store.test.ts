@@ -155,7 +155,28 @@ describe('EmbeddedDedupStore', () => {
     expect(indexes.all().map((r) => r.name)).toEqual(['dedup_keys_purge']);
   });
 
-  it('adds the purge column once when two stores open one older file', async () => {
+  it('gives a purge time to keys an older build wrote after the upgrade, and drops its index', async () => {
+    // Prepare: upgraded once, then an older build (no purge_at) wrote a key and its index back.
+    new EmbeddedDedupStore({ db, clock });
+    const now = clock.now();
+    db.sqlite.exec('CREATE INDEX dedup_keys_expiry ON dedup_keys (expires_at)');
+    db.sqlite
+      .prepare('INSERT INTO dedup_keys (key, done, lease_until, expires_at) VALUES (?, 1, 0, ?)')
+      .run('rolled-back', now + 1_000);
+    // Act
+    const store = new EmbeddedDedupStore({ db, clock });
+    await clock.advance(1_000);
+    const purged = await store.purgeExpired(clock.now());
+    // Assess
+    expect(purged).toBe(1);
+    expect(await store.peek(['rolled-back'])).toEqual(['absent']);
+    const indexes = db.sqlite.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dedup_keys'",
+    );
+    expect(indexes.all().map((r) => r.name)).toEqual(['dedup_keys_purge']);
+  });
+
+  it('opens an older file twice without adding the purge column twice', async () => {
     // Prepare
     db.sqlite.exec(`
       CREATE TABLE dedup_keys (

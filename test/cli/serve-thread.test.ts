@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, eventually, startServer } from '../http/server.ts';
 import { listen } from '../http/sse-client.ts';
@@ -62,6 +63,10 @@ describe('fanout serve with the pipeline on its own thread', () => {
       await api('PUT', `/v1/users/${f}/devices/tok-${f}`, { platform: 'fcm' }).then((r) =>
         expect(r.status).toBeLessThan(300),
       );
+    for (const f of followers)
+      await api('PUT', `/v1/users/${f}/preferences`, { consent: { push: true } }).then((r) =>
+        expect(r.status).toBeLessThan(300),
+      );
     const posts = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         api('POST', '/v1/events', { id: `evt-${i}`, type: 'post', actorId: 'carol' }),
@@ -80,12 +85,18 @@ describe('fanout serve with the pipeline on its own thread', () => {
       const page = (await reader('GET', '/v1/me/inbox?limit=50')).body as { items: unknown[] };
       return page.items.length === 20 ? page : undefined;
     });
+    // Every push of the 20 posts to the 40 devices, over both runs: none lost, none sent twice.
+    const pushes = await eventually(async () => {
+      const sends = recordedPushes(join(dataDir, 'fanout.db'));
+      return sends.messages === 800 ? sends : undefined;
+    }, 2_000);
     expect(await second.stop()).toBe(143);
     const audit = await runFanout(['audit', 'verify', '--data-dir', dataDir]);
     // Assess
     expect(posts.every((p) => p.status === 202)).toBe(true);
     expect(code).toBe(143);
     expect(inbox.items).toHaveLength(20);
+    expect(pushes).toEqual({ messages: 800, sends: 800, duplicates: 0 });
     expect(audit.code).toBe(0);
   });
 
@@ -140,3 +151,22 @@ describe('fanout serve with the pipeline on its own thread', () => {
     expect(serve.stdout).toBe('');
   });
 });
+
+/** What the recording push sink holds: distinct messages, sends in all, duplicates it caught. */
+function recordedPushes(dbPath: string): { messages: number; sends: number; duplicates: number } {
+  const db = new DatabaseSync(dbPath, { readOnly: true, timeout: 5_000 });
+  try {
+    const row = db
+      .prepare(
+        `SELECT count(*) AS messages, coalesce(sum(sends), 0) AS sends, coalesce(sum(duplicates), 0) AS duplicates
+         FROM recorded_sends WHERE channel = 'push'`,
+      )
+      .get() as { messages: number; sends: number; duplicates: number };
+    return { messages: row.messages, sends: row.sends, duplicates: row.duplicates };
+  } catch {
+    // The sink's table is made with its first send.
+    return { messages: 0, sends: 0, duplicates: 0 };
+  } finally {
+    db.close();
+  }
+}

@@ -43,6 +43,7 @@ describe('LiveForwarder', () => {
     await nextTurn();
     // Assess
     expect(quiet).toEqual([]);
+    broken.rowsWritten('acme', ['carol']);
     expect(() => broken.flush()).not.toThrow();
   });
 

@@ -98,7 +98,9 @@ export class EmbeddedDb {
       this.sqlite.exec('BEGIN IMMEDIATE');
       return true;
     } catch (err) {
-      if ((err as { errcode?: unknown }).errcode === SQLITE_BUSY) return false;
+      // Extended codes (SQLITE_BUSY_RECOVERY, SQLITE_BUSY_SNAPSHOT) are busy too: their low byte.
+      const code = (err as { errcode?: unknown }).errcode;
+      if (typeof code === 'number' && (code & 0xff) === SQLITE_BUSY) return false;
       throw err;
     } finally {
       this.sqlite.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

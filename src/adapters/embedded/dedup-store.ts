@@ -242,7 +242,19 @@ function addPurgeColumn(db: EmbeddedDb): void {
       .prepare('SELECT name FROM pragma_table_info(?)')
       .all('dedup_keys')
       .some((c) => c.name === 'purge_at');
-  if (hasColumn()) return;
+  if (hasColumn()) {
+    // A build from before the column, opened on this file since (a rollback, or an older
+    // `fanout work` beside this serve), wrote keys without it and put its own index back: give
+    // those keys their purge time, or the purge would never reach them.
+    const unset = sqlite.prepare('SELECT 1 FROM dedup_keys WHERE purge_at IS NULL LIMIT 1').get();
+    if (unset !== undefined) {
+      db.transaction(() => {
+        sqlite.exec('UPDATE dedup_keys SET purge_at = expires_at WHERE purge_at IS NULL');
+        sqlite.exec('DROP INDEX IF EXISTS dedup_keys_expiry');
+      });
+    }
+    return;
+  }
   db.transaction(() => {
     // Asked again under the write lock: two processes opening one older file (`serve` beside
     // `work`) may both have seen it missing.

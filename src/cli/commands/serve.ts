@@ -136,9 +136,13 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     // In this order: no new requests, then no new work, then the stores.
     await app?.close();
     await housekeeper.stop();
-    await thread?.stop();
-    await pipeline?.stop();
-    await ports.close();
+    try {
+      await thread?.stop();
+    } finally {
+      // A thread that failed while stopping still leaves the API's own stores to close.
+      await pipeline?.stop();
+      await ports.close();
+    }
   }
   io.stderr('fanout: stopped\n');
   return signalExitCode(io.signal);
