@@ -320,6 +320,8 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       { figure: 'gsi_write_units_per_inbox_notification', op: '<=', value: 2 },
       { figure: 'counter_write_units_per_inbox_notification', op: '<=', value: 1.2 },
       { figure: 'sqs_requests_per_delivery', op: '<=', value: 0.35 },
+      // The goal beside both mixes: the demo's, the issue's own measure, and the push workload.
+      { figure: 'lowest_cost_dollars_per_million_push_all_in', op: '<=', value: LOWEST_COST_GOAL },
       {
         figure: 'push_workload_lowest_cost_dollars_per_million_push_all_in',
         op: '<=',
@@ -361,10 +363,10 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       ...lowestOnDemandCost.lines,
       `Lowest-cost configuration, all in, the demo's mix (the same, ${LOWEST_COST.provisionedTables.join(' and ')} tables provisioned):`,
       ...lowestCost.lines,
-      `Push workload, lowest-cost configuration, all in (its own measured span after the demo; the goal's figure, <= $${LOWEST_COST_GOAL.toFixed(2)}):`,
+      `Push workload, lowest-cost configuration, all in (its own measured span after the demo; goal <= $${LOWEST_COST_GOAL.toFixed(2)}):`,
       ...pushLoadCost.lines,
-      'The goal is judged on the push workload: a hosted push service bills per push sent, while the demo mix',
-      'above charges its emails, inbox-only rows and push jobs that end without a send (no device, quiet hours,',
+      'The goal is printed beside both: the push workload is what a hosted push service bills for (pushes sent);',
+      'the demo mix above charges its emails, inbox-only rows and push jobs that end without a send (no device, quiet hours,',
       `consent) to its ${lowestRun.summary.push.sent} pushes ($${((lowestCost.total * lowestRun.summary.push.sent) / l.jobs).toFixed(3)} per million delivery jobs).`,
       `Units by table in the push workload: writes ${describeUnits(pushLoad.pipeline.writeUnits)}; reads ${describeUnits(pushLoad.pipeline.readUnits)}.`,
       'Lambda of the push workload:',
