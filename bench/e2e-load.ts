@@ -1,20 +1,8 @@
 import { Agent } from 'node:http';
+import { forEachLimit } from '../src/adapters/aws/concurrency.ts';
 import { type Api, sendJson } from './serve-process.ts';
 
 /** The `e2e` benchmark's client side: seeding through the API, and a steady paced event load. */
-
-/** Runs `task` on each item with at most `concurrency` at once; rejects on the first failure. */
-export async function inParallel<T>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-}
 
 /** Follow edges through `POST /v1/follows:batch`, 1,000 a request (the route's maximum). */
 export async function follow(
@@ -24,7 +12,9 @@ export async function follow(
 ): Promise<void> {
   const batches: (typeof edges)[] = [];
   for (let i = 0; i < edges.length; i += 1000) batches.push(edges.slice(i, i + 1000));
-  await inParallel(batches, concurrency, (follows) => api.send('POST', '/v1/follows:batch', { follows }));
+  await forEachLimit(batches, concurrency, async (follows) => {
+    await api.send('POST', '/v1/follows:batch', { follows });
+  });
 }
 
 /**
@@ -32,7 +22,7 @@ export async function follow(
  * is no bulk route for devices or preferences: two requests a user).
  */
 export async function pushReady(api: Api, userIds: readonly string[], concurrency: number): Promise<void> {
-  await inParallel(userIds, concurrency, async (userId) => {
+  await forEachLimit(userIds, concurrency, async (userId) => {
     await api.send('PUT', `/v1/users/${userId}/devices/apns-${userId}`, { platform: 'apns' });
     await api.send('PUT', `/v1/users/${userId}/preferences`, { consent: { push: true } });
   });

@@ -26,6 +26,21 @@ export interface E2eBenchOptions {
   readonly drainTimeoutMs?: number;
 }
 
+/**
+ * `--tiny` (and the smoke test): a 50-follower author posting three times over 50 background
+ * events/s, in seconds. The drain timeout is a hang guard only: the run stops waiting as soon as
+ * every post is complete.
+ */
+export const TINY_E2E: E2eBenchOptions = {
+  followers: 50,
+  posts: 3,
+  postIntervalMs: 300,
+  backgroundRate: 50,
+  authors: 10,
+  warmupMs: 200,
+  drainTimeoutMs: 120_000,
+};
+
 /** The tenant `fanout serve` creates on first start, whose key it prints. */
 const TENANT = 'dev';
 const AUTHOR = 'star';

@@ -4,7 +4,7 @@ import { aggregateBench } from './aggregate.ts';
 import { AWS_COST_SIZES, type AwsCostSizeName, awsCostBench } from './aws-cost.ts';
 import { CAPACITY_FLAGS, capacityBench } from './capacity.ts';
 import { type ChaosBenchOptions, chaosBench } from './chaos.ts';
-import { e2eBench } from './e2e.ts';
+import { e2eBench, TINY_E2E } from './e2e.ts';
 import { fanoutBench } from './fanout.ts';
 import { httpBench } from './http.ts';
 import { inboxReadBench } from './inbox-read.ts';
@@ -78,20 +78,7 @@ const BENCHMARKS: Readonly<
   e2e: {
     about:
       "a 9,999-follower author's post every 2 s over 1,000 events/s of ordinary authors: p50/p99 from its 202 to the last push recorded and the last inbox row (fanout serve, HTTP)",
-    run: ({ tiny }) =>
-      e2eBench(
-        tiny
-          ? {
-              followers: 50,
-              posts: 3,
-              postIntervalMs: 300,
-              backgroundRate: 50,
-              authors: 10,
-              warmupMs: 200,
-              drainTimeoutMs: 20_000,
-            }
-          : {},
-      ),
+    run: ({ tiny }) => e2eBench(tiny ? TINY_E2E : {}),
   },
   'aws-cost': {
     about:

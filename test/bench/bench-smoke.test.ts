@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
-import { e2eBench } from '../../bench/e2e.ts';
+import { e2eBench, TINY_E2E } from '../../bench/e2e.ts';
 import { fanoutBench } from '../../bench/fanout.ts';
 import { httpBench } from '../../bench/http.ts';
 import { inboxReadBench } from '../../bench/inbox-read.ts';
@@ -120,16 +120,7 @@ describe('benchmarks at a tiny size', () => {
 
   it("e2e prints the time from a post's 202 to its last push and last inbox row, with the load it ran under", async () => {
     // Act: the real server, a 50-follower author posting three times over 50 background events/s
-    const report = await e2eBench({
-      followers: 50,
-      posts: 3,
-      postIntervalMs: 300,
-      backgroundRate: 50,
-      authors: 10,
-      warmupMs: 200,
-      // A hang guard only: the run stops waiting as soon as every post is complete.
-      drainTimeoutMs: 120_000,
-    });
+    const report = await e2eBench(TINY_E2E);
     // Assess
     const json = printed(report);
     expect(json.name).toBe('e2e');
