@@ -132,13 +132,8 @@ describe('EmbeddedDedupStore', () => {
 
   it('adds the purge column to a table from before it, and purges the keys already there', async () => {
     // Prepare
-    db.sqlite.exec(`
-      CREATE TABLE dedup_keys (
-        key TEXT NOT NULL PRIMARY KEY, done INTEGER NOT NULL, lease_until INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      CREATE INDEX dedup_keys_expiry ON dedup_keys (expires_at);
-    `);
+    db.sqlite.exec(`${OLDER_TABLE}
+      CREATE INDEX dedup_keys_expiry ON dedup_keys (expires_at);`);
     const now = clock.now();
     db.sqlite.prepare('INSERT INTO dedup_keys VALUES (?, 1, 0, ?)').run('old-done', now + 1_000);
     db.sqlite.prepare('INSERT INTO dedup_keys VALUES (?, 1, 0, ?)').run('old-live', now + 60_000);
@@ -178,12 +173,7 @@ describe('EmbeddedDedupStore', () => {
 
   it('opens an older file twice without adding the purge column twice', async () => {
     // Prepare
-    db.sqlite.exec(`
-      CREATE TABLE dedup_keys (
-        key TEXT NOT NULL PRIMARY KEY, done INTEGER NOT NULL, lease_until INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL
-      ) WITHOUT ROWID;
-    `);
+    db.sqlite.exec(OLDER_TABLE);
     // Act
     const first = new EmbeddedDedupStore({ db, clock });
     const second = new EmbeddedDedupStore({ db, clock });
@@ -281,3 +271,10 @@ describe('MemoryDedupStore', () => {
     await expect(store.claim([{ key: 'k1', leaseMs: 1 }])).rejects.toBeInstanceOf(DedupUnavailableError);
   });
 });
+
+/** The dedup table as builds before its purge column made it. */
+const OLDER_TABLE = `
+  CREATE TABLE dedup_keys (
+    key TEXT NOT NULL PRIMARY KEY, done INTEGER NOT NULL, lease_until INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;`;

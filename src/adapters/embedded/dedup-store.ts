@@ -60,6 +60,20 @@ interface StoredEntry {
   readonly expires_at: number;
 }
 
+/**
+ * The claim's upsert, shared by both claim statements (?1 now): a key is taken over when it has
+ * expired, or is pending with its lease run out; `done` 2 marks a stale claim taken over, and
+ * RETURNING names the keys taken.
+ */
+const TAKE_OVER = `
+  ON CONFLICT (key) DO UPDATE SET
+    done = CASE WHEN expires_at <= ?1 THEN 0 ELSE 2 END,
+    lease_until = excluded.lease_until,
+    expires_at = excluded.expires_at,
+    purge_at = excluded.purge_at
+  WHERE expires_at <= ?1 OR (done <> 1 AND lease_until <= ?1)
+  RETURNING key, done`;
+
 /** What one `purgeExpired` pass does between yields. */
 export interface DedupPurgeOptions {
   /** Keys deleted per transaction. @default 1000 */
@@ -107,28 +121,14 @@ export class EmbeddedDedupStore implements DedupStore {
         claim: sqlite.prepare(
           `INSERT INTO dedup_keys (key, done, lease_until, expires_at, purge_at)
            SELECT value ->> 0, 0, ?1 + (value ->> 1), ?1 + (value ->> 1) + ?2, ?1 + (value ->> 1) + ?2
-           FROM json_each(?3) WHERE true
-           ON CONFLICT (key) DO UPDATE SET
-             done = CASE WHEN expires_at <= ?1 THEN 0 ELSE 2 END,
-             lease_until = excluded.lease_until,
-             expires_at = excluded.expires_at,
-             purge_at = excluded.purge_at
-           WHERE expires_at <= ?1 OR (done <> 1 AND lease_until <= ?1)
-           RETURNING key, done`,
+           FROM json_each(?3) WHERE true ${TAKE_OVER}`,
         ),
         // The same for a batch whose claims share one lease (the consumers' case): ?3 is a JSON
         // array of keys, ?4 the lease. A string element's `value` is its text: no JSON parsed per
         // row, where `value ->> n` parses the row's array again for every use.
         claimOneLease: sqlite.prepare(
           `INSERT INTO dedup_keys (key, done, lease_until, expires_at, purge_at)
-           SELECT value, 0, ?1 + ?4, ?1 + ?4 + ?2, ?1 + ?4 + ?2 FROM json_each(?3) WHERE true
-           ON CONFLICT (key) DO UPDATE SET
-             done = CASE WHEN expires_at <= ?1 THEN 0 ELSE 2 END,
-             lease_until = excluded.lease_until,
-             expires_at = excluded.expires_at,
-             purge_at = excluded.purge_at
-           WHERE expires_at <= ?1 OR (done <> 1 AND lease_until <= ?1)
-           RETURNING key, done`,
+           SELECT value, 0, ?1 + ?4, ?1 + ?4 + ?2, ?1 + ?4 + ?2 FROM json_each(?3) WHERE true ${TAKE_OVER}`,
         ),
         // A confirm leaves `purge_at` (and so its index entry) where the claim put it: moving
         // every key in that index cost a fifth of the confirm. See `purgeExpired`.
