@@ -31,8 +31,9 @@ import { FanoutStack, type FanoutStackProps } from './stack.ts';
  *   `provisionedTables` (default `inbox,events`) get provisioned capacity with auto scaling at
  *   `capacityTargetUtilization` percent (default 70) between `minWriteCapacity` /
  *   `maxWriteCapacity` and `minReadCapacity` / `maxReadCapacity` (defaults 5 and 40,000);
- * - `consumerMemorySize` (MB, default 1024) and `deliveryBatchSize` (default 10) of the push and
- *   email consumers (docs/deploy.md, the lowest-cost configuration);
+ * - `consumerMemorySize` (MB, default 1024) and `deliveryBatchSize` (default 10 messages) of the
+ *   push and email consumers (docs/deploy.md, the lowest-cost configuration), and `jobsPerMessage`
+ *   (default 10): delivery jobs packed into one SQS message;
  * - `nag` (default true): run the AWS Solutions checks of cdk-nag; any unacknowledged finding
  *   fails the synthesis.
  */
@@ -113,6 +114,7 @@ const props: FanoutStackProps = {
   ...optional('tableCapacity', provisionedCapacityFromContext(text)),
   ...optional('consumerMemorySize', integer('consumerMemorySize')),
   ...optional('deliveryBatchSize', integer('deliveryBatchSize')),
+  ...optional('jobsPerMessage', integer('jobsPerMessage')),
 };
 
 new FanoutStack(app, text('stackName') ?? 'Fanout', props);

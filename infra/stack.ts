@@ -111,6 +111,12 @@ export interface FanoutStackProps extends StackProps {
    */
   readonly deliveryBatchSize?: number;
   /**
+   * Delivery jobs packed into one SQS message (context `jobsPerMessage`, 1–100): SQS requests per
+   * job fall by this factor, and a consumer invocation takes up to `deliveryBatchSize` × this many.
+   * @default 10
+   */
+  readonly jobsPerMessage?: number;
+  /**
    * Where the push consumer keeps the frequency-cap counters (context `frequencyCapStore`): on
    * the MemoryDB cluster of the dedup store, or in the `frequencyCaps` table (read and PutItem
    * granted to the push consumer alone).
@@ -324,6 +330,7 @@ export class FanoutStack extends Stack {
       environment: withStream,
       ...(props.consumerMemorySize === undefined ? {} : { consumerMemorySize: props.consumerMemorySize }),
       ...(props.deliveryBatchSize === undefined ? {} : { batchSize: props.deliveryBatchSize }),
+      ...(props.jobsPerMessage === undefined ? {} : { jobsPerMessage: props.jobsPerMessage }),
       ...(direct ? { channelSubnets: { push: this.network.egressSubnets } } : {}),
       channelEnvironment: {
         push: {

@@ -118,6 +118,15 @@ export interface FanoutDeliveryProps {
    */
   readonly maxReceiveCount?: number;
   /**
+   * Delivery jobs packed into one SQS message by the functions that send them (1–100), given to
+   * every function as `FANOUT_JOBS_PER_MESSAGE`. SQS bills per request: ten jobs a message cost a
+   * tenth of the sends, receives and deletes, and a consumer batch of `batchSize` messages holds
+   * up to `batchSize` × this many jobs. The unit of retry is the message (dedup keeps a retried
+   * sibling from being sent twice). The consumers read any count, whatever this says.
+   * @default 10
+   */
+  readonly jobsPerMessage?: number;
+  /**
    * What happens to the queues and dead-letter queues when they leave the stack. Jobs in them are
    * deliveries not yet made (or dead-lettered, waiting for a redrive), so they are kept.
    * @default RemovalPolicy.RETAIN
@@ -148,7 +157,7 @@ export class FanoutDelivery extends Construct {
   readonly maxReceiveCount: number;
   /**
    * The queue variables every Fanout function needs (`FANOUT_{PUSH,EMAIL}_QUEUE_URL`,
-   * `FANOUT_{PUSH,EMAIL}_DLQ_URL`) and `FANOUT_MAX_RECEIVE_COUNT`, for the stack to give to the
+   * `FANOUT_{PUSH,EMAIL}_DLQ_URL`), `FANOUT_MAX_RECEIVE_COUNT` and `FANOUT_JOBS_PER_MESSAGE`, for the stack to give to the
    * functions outside this construct.
    */
   readonly environment: Readonly<Record<string, string>>;
@@ -163,6 +172,10 @@ export class FanoutDelivery extends Construct {
       throw new Error(
         `FanoutDelivery: maxReceiveCount must be an integer from 1 to 1000, not ${this.maxReceiveCount}`,
       );
+    }
+    const jobsPerMessage = props.jobsPerMessage ?? 10;
+    if (!Number.isInteger(jobsPerMessage) || jobsPerMessage < 1 || jobsPerMessage > 100) {
+      throw new Error(`FanoutDelivery: jobsPerMessage must be an integer from 1 to 100, not ${jobsPerMessage}`);
     }
     const batchSize = props.batchSize ?? 10;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
@@ -206,6 +219,7 @@ export class FanoutDelivery extends Construct {
 
     const environment: Record<string, string> = {
       FANOUT_MAX_RECEIVE_COUNT: String(this.maxReceiveCount),
+      FANOUT_JOBS_PER_MESSAGE: String(jobsPerMessage),
     };
     for (const channel of CHANNELS) {
       environment[QUEUE_VARIABLES[channel].queue] = queues[channel].queueUrl;

@@ -8,7 +8,7 @@ import type { Clock } from '../ports/clock.ts';
 import { ClaimState, type DedupStore } from '../ports/dedup-store.ts';
 import type { DeadLetter, DeliveryQueue } from '../ports/delivery-queue.ts';
 import { type Logger, silentLogger } from '../ports/logger.ts';
-import { parseJob } from './job.ts';
+import { parseJobs } from './job.ts';
 
 /** What the dead-letter audit needs. */
 export interface DeadLetterAuditDeps {
@@ -22,13 +22,13 @@ export interface DeadLetterAuditDeps {
 
 /** What one pass over a dead-letter queue found. */
 export interface DeadLetterAuditResult {
-  /** Dead letters read from the queue. */
+  /** Dead letters read from the queue (messages: a packed one holds several jobs). */
   readonly seen: number;
-  /** `dead_lettered` records written by this pass. */
+  /** `dead_lettered` records written by this pass (one per job). */
   readonly audited: number;
   /** Already audited (by the consumer on the last receive, or by an earlier pass). */
   readonly alreadyAudited: number;
-  /** Bodies that are no delivery job: nothing to audit, the DLQ keeps them for an operator. */
+  /** Bodies (or elements of a packed body) that are no delivery job: nothing to audit, the DLQ keeps them for an operator. */
   readonly poison: number;
   /** Held by another pass still running: left to it. */
   readonly busy: number;
@@ -73,12 +73,14 @@ export async function auditLetters(
   const jobs: { letter: DeadLetter; job: DeliveryJob; key: string }[] = [];
   let poison = 0;
   for (const letter of letters) {
-    const job = parseJob(asRecord(letter), channel);
-    if (job === undefined) {
-      poison++;
-      continue;
+    // A packed letter holds several jobs, each audited under its own id.
+    for (const { id, job } of parseJobs(asRecord(letter), channel)) {
+      if (job === undefined) {
+        poison++;
+        continue;
+      }
+      jobs.push({ letter, job, key: deadLetterKey(job.tenantId, channel, id) });
     }
-    jobs.push({ letter, job, key: deadLetterKey(job.tenantId, channel, letter.messageId) });
   }
   if (poison > 0) logger.warn('dead letters that are no delivery job', { channel, count: poison });
   if (jobs.length === 0) {
@@ -125,7 +127,7 @@ export async function auditLetters(
   };
 }
 
-/** A dead letter in the shape `parseJob` reads (body and the tenant attribute). */
+/** A dead letter in the shape `parseJobs` reads (body and the tenant attribute). */
 function asRecord(letter: DeadLetter): SQSRecord {
   const tenant = letter.attributes.tenant_id;
   return {

@@ -17,7 +17,7 @@ import type {
   NoTarget,
   TargetRequest,
 } from './channel-driver.ts';
-import { parseJob, receiveCount } from './job.ts';
+import { parseJobs, receiveCount } from './job.ts';
 import { readPreferences } from './preferences-read.ts';
 
 /**
@@ -27,9 +27,11 @@ import { readPreferences } from './preferences-read.ts';
  */
 const MAX_PROVIDER_DEFERRALS = 5;
 
-/** One SQS record's progress through the batch. */
+/** One job's progress through the batch (a packed SQS record holds several). */
 interface Work<T extends DeliveryTarget> {
   readonly record: SQSRecord;
+  /** The job's own id: the record's message id, or `messageId/index` in a packed record. */
+  readonly id: string;
   readonly attempt: number;
   readonly job: DeliveryJob | undefined;
   /** Report for retry (a batch item failure). */
@@ -107,9 +109,13 @@ class DeliveryBatch<T extends DeliveryTarget> {
   }
 
   async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
-    const jobs = records.map((record) => parseJob(record, this.#driver.channel));
-    const retracted = await this.#retracted(jobs);
-    const works = await Promise.all(records.map((record, i) => this.#prepare(record, jobs[i], retracted)));
+    const parts = records.flatMap((record) =>
+      parseJobs(record, this.#driver.channel).map((part) => ({ record, ...part })),
+    );
+    const retracted = await this.#retracted(parts.map((part) => part.job));
+    const works = await Promise.all(
+      parts.map((part) => this.#prepare(part.record, part.id, part.job, retracted)),
+    );
     await this.#targets();
     await this.#admit();
     await this.#shown(works);
@@ -118,9 +124,10 @@ class DeliveryBatch<T extends DeliveryTarget> {
     await this.#resendDeferrals();
     this.#deadLetter(works);
     await this.#finish(works);
-    return {
-      batchItemFailures: works.filter((w) => w.failed).map((w) => ({ itemIdentifier: w.record.messageId })),
-    };
+    // The unit of retry is the SQS message: one failed job of a packed record brings back its
+    // siblings too, and their dedup claims (Done) keep them from being sent again.
+    const failed = new Set(works.filter((w) => w.failed).map((w) => w.record.messageId));
+    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
   }
 
   /**
@@ -152,13 +159,14 @@ class DeliveryBatch<T extends DeliveryTarget> {
   /** Everything before the dedup claim: retraction, wait, preferences, decision, targets. */
   async #prepare(
     record: SQSRecord,
+    id: string,
     job: DeliveryJob | undefined,
     retracted: Set<string> | { error: unknown },
   ): Promise<Work<T>> {
     const attempt = receiveCount(record);
-    const work: Work<T> = { record, attempt, job, failed: false, entries: [], sends: [] };
+    const work: Work<T> = { record, id, attempt, job, failed: false, entries: [], sends: [] };
     if (job === undefined) {
-      this.#logger.warn('poison delivery message', { messageId: record.messageId, attempt });
+      this.#logger.warn('poison delivery message', { messageId: id, attempt });
       work.failed = true;
       return work;
     }
@@ -491,17 +499,20 @@ class DeliveryBatch<T extends DeliveryTarget> {
   /** A job failing on its last receive is audited before the queue moves it to the DLQ. */
   #deadLetter(works: readonly Work<T>[]): void {
     const max = this.#deps.maxReceiveCount ?? 4;
+    const failedRecords = new Set(works.filter((w) => w.failed).map((w) => w.record.messageId));
     for (const w of works) {
-      if (!w.failed || w.attempt < max) continue;
+      if (w.attempt < max || !failedRecords.has(w.record.messageId)) continue;
       if (w.job === undefined) {
         // A message that is no job names no user or notification to audit; the DLQ keeps it.
-        this.#logger.error('poison delivery message dead-lettered', { messageId: w.record.messageId });
+        this.#logger.error('poison delivery message dead-lettered', { messageId: w.id });
         continue;
       }
-      w.entries.push(this.#entry(w, w.job, Outcome.DeadLettered, { reason: 'max_receives' }));
+      // A job that ended on this receive rides to the DLQ with a failed sibling of its packed
+      // record: confirmed without a record, so the dead-letter audit does not call it dead-lettered.
+      if (w.failed) w.entries.push(this.#entry(w, w.job, Outcome.DeadLettered, { reason: 'max_receives' }));
       // Confirmed once audited, so the dead-letter audit (handlers/dead-letter-audit.ts) does not
       // record the same move again when it finds the message in the DLQ.
-      this.#confirm.push(deadLetterKey(w.job.tenantId, this.#driver.channel, w.record.messageId));
+      this.#confirm.push(deadLetterKey(w.job.tenantId, this.#driver.channel, w.id));
     }
   }
 
@@ -542,7 +553,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
   #fail(work: Work<T>, message: string, err: unknown): void {
     work.failed = true;
     this.#logger.warn(message, {
-      messageId: work.record.messageId,
+      messageId: work.id,
       tenantId: work.job?.tenantId,
       notificationId: work.job?.notificationId,
       attempt: work.attempt,

@@ -3,6 +3,7 @@ import { MAX_DIGEST_WINDOW_MS, MIN_DIGEST_WINDOW_MS } from '../domain/digest.ts'
 import { isValidId } from '../domain/event.ts';
 import { isUlid } from '../domain/ids.ts';
 import { CATEGORIES, type Category, type Channel, type DeliveryJob } from '../domain/types.ts';
+import { MAX_JOBS_PER_MESSAGE } from '../ports/delivery-queue.ts';
 
 /**
  * Reads a delivery job from an SQS record. Anything that is not a well-formed job of this
@@ -16,6 +17,40 @@ export function parseJob(record: SQSRecord, channel: Channel): DeliveryJob | und
   } catch {
     return undefined;
   }
+  return checkJob(body, record, channel);
+}
+
+/** One job of a message: its own id (the message's, or the message's with `/index` for a packed one). */
+export interface JobPart {
+  readonly id: string;
+  readonly job: DeliveryJob | undefined;
+}
+
+/**
+ * The jobs of one SQS record. A message carries one job (a JSON object) or, packed by a queue
+ * adapter to spend one SQS request on several jobs, a JSON array of 2 to
+ * {@link MAX_JOBS_PER_MESSAGE} of them. Each element is checked as a job of its own: a poison
+ * element is `undefined` beside well-formed siblings. A part's id is the message id for a single
+ * job, `messageId/index` in a packed one: the dead-letter audit keys on it, so each job of a
+ * packed message is audited once.
+ */
+export function parseJobs(record: SQSRecord, channel: Channel): JobPart[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return [{ id: record.messageId, job: undefined }];
+  }
+  if (!Array.isArray(body) || body.length < 2 || body.length > MAX_JOBS_PER_MESSAGE) {
+    return [{ id: record.messageId, job: checkJob(body, record, channel) }];
+  }
+  return body.map((element, i) => ({
+    id: `${record.messageId}/${i}`,
+    job: checkJob(element, record, channel),
+  }));
+}
+
+function checkJob(body: unknown, record: SQSRecord, channel: Channel): DeliveryJob | undefined {
   if (!isRecord(body)) return undefined;
   const j = body;
   if (!isValidId(j.tenantId) || !isValidId(j.userId) || !isValidId(j.actorId)) return undefined;

@@ -13,8 +13,9 @@ import {
   text,
   url,
 } from '../lib/settings.ts';
+import { MAX_JOBS_PER_MESSAGE } from '../ports/delivery-queue.ts';
 import type { RequestRates } from '../ports/request-buckets.ts';
-import type { FrequencyCapStore } from '../runtime/aws-ports.ts';
+import { DEFAULT_JOBS_PER_MESSAGE, type FrequencyCapStore } from '../runtime/aws-ports.ts';
 import type { DirectPushEnv } from '../runtime/push/lambda.ts';
 import {
   apnsVariables,
@@ -102,6 +103,11 @@ export interface LambdaEnv {
   readonly frequencyCapStore: FrequencyCapStore;
   /** FANOUT_MAX_RECEIVE_COUNT: receives before the DLQ; must match the queues' redrive policy. @default 4 */
   readonly maxReceiveCount: number;
+  /**
+   * FANOUT_JOBS_PER_MESSAGE: delivery jobs packed into one SQS message by the functions that send
+   * them (1–100; every consumer reads any count). @default 10
+   */
+  readonly jobsPerMessage: number;
   /**
    * FANOUT_RATE_LIMIT, FANOUT_USER_RATE_LIMIT, FANOUT_AUTH_FAILURE_RATE and their bursts: the HTTP
    * functions' request limits, kept in the cache Redis so every container takes from one bucket.
@@ -192,6 +198,11 @@ export function readLambdaEnv(source: Environment, kind: FunctionKind): LambdaEn
         default: 'memorydb',
       }),
       maxReceiveCount: integer('FANOUT_MAX_RECEIVE_COUNT', { default: 4, min: 1, max: 1000 }),
+      jobsPerMessage: integer('FANOUT_JOBS_PER_MESSAGE', {
+        default: DEFAULT_JOBS_PER_MESSAGE,
+        min: 1,
+        max: MAX_JOBS_PER_MESSAGE,
+      }),
       tokenTtlSeconds,
       bodyLimit,
       corsOrigins,

@@ -89,6 +89,7 @@ export function awsPortsFactory(logger: Logger): PortsFactory {
         tierHysteresis: env.tierHysteresis,
         unread: env.unreadMode,
         maxReceiveCount: env.maxReceiveCount,
+        jobsPerMessage: env.jobsPerMessage,
         frequencyCapStore: env.frequencyCapStore,
         // Only the HTTP functions issue and read inbox cursors, and they must be given the shared
         // secret (readLambdaEnv requires it there). The pipeline functions never touch a cursor, yet

@@ -6,7 +6,11 @@ export interface QueueMessage {
   readonly messageId: string;
   /** Changes with every receive; only the latest one deletes or changes visibility. */
   readonly receiptHandle: string;
-  /** The raw body (JSON of a DeliveryJob, or anything a producer sent: poison stays poison). */
+  /**
+   * The raw body: JSON of a DeliveryJob, a JSON array of 2 to {@link MAX_JOBS_PER_MESSAGE} of them
+   * from an adapter that packs jobs (one SQS request for several), or anything a producer sent:
+   * poison stays poison.
+   */
   readonly body: string;
   /** 1 on the first receive. */
   readonly receiveCount: number;
@@ -89,6 +93,12 @@ export interface DeliveryQueue {
   /** Moves every dead letter back to the queue with a fresh receive count; returns how many. */
   redriveDeadLetters(): Promise<number>;
 }
+
+/**
+ * Most jobs one packed message carries. The consumers (handlers/job.ts) read any count up to it,
+ * so a producer configured for fewer or more (up to it) needs no consumer change.
+ */
+export const MAX_JOBS_PER_MESSAGE = 100;
 
 /** SQS's longest message delay. */
 export const MAX_DELAY_SECONDS = 900;

@@ -56,6 +56,8 @@ export interface AwsPortsOptions {
   readonly unread?: UnreadMode;
   /** Receives before the DLQ, as the queues' redrive policy says. @default 4 */
   readonly maxReceiveCount?: number;
+  /** Delivery jobs packed into one SQS message. @default {@link DEFAULT_JOBS_PER_MESSAGE} */
+  readonly jobsPerMessage?: number;
   /**
    * Builds the transports and the audit sink; receives the devices adapter, whose items also
    * cache SNS endpoint ARNs.
@@ -84,6 +86,13 @@ export type FrequencyCapStore = 'memorydb' | 'dynamodb';
  * Every port on AWS-managed services: the one place where the aws adapters are wired, used by the
  * Lambda entry points (once per container) and by the local-aws profile against emulators.
  */
+/**
+ * Delivery jobs per SQS message in the AWS mode unless configured: a tenth of the SQS requests of
+ * one job a message (docs/benchmarks.md, aws-cost), and small enough that a retried message
+ * brings back few siblings and a batch of ten messages stays within one 64 KiB billing chunk.
+ */
+export const DEFAULT_JOBS_PER_MESSAGE = 10;
+
 export function openAwsPorts(opts: AwsPortsOptions): Ports {
   const { clients, resources } = opts;
   const { documents } = clients;
@@ -101,6 +110,7 @@ export function openAwsPorts(opts: AwsPortsOptions): Ports {
       queueUrl: resources.queues[channel].url,
       deadLetterQueueUrl: resources.queues[channel].deadLetterUrl,
       maxReceiveCount: opts.maxReceiveCount ?? 4,
+      jobsPerMessage: opts.jobsPerMessage ?? DEFAULT_JOBS_PER_MESSAGE,
     });
   return {
     clock,

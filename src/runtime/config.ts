@@ -11,6 +11,7 @@ import {
   type Setting,
   text,
 } from '../lib/settings.ts';
+import { MAX_JOBS_PER_MESSAGE } from '../ports/delivery-queue.ts';
 import type { RequestRates } from '../ports/request-buckets.ts';
 import { type DeliverySettings, deliverySettings } from './delivery-config.ts';
 import {
@@ -131,6 +132,11 @@ export interface RuntimeConfig {
    */
   readonly unreadMode: 'gsi' | 'counter';
   /**
+   * FANOUT_JOBS_PER_MESSAGE (local-aws): delivery jobs packed into one SQS message, 1–100, as a
+   * deployment's `jobsPerMessage`. @default 10
+   */
+  readonly jobsPerMessage: number;
+  /**
    * FANOUT_LOCAL_AWS_PORT (local-aws serve): the first of four consecutive ports the emulators
    * listen on: DynamoDB Local, kinesalite, fauxqs, the SES emulator. @default 4700
    */
@@ -181,6 +187,9 @@ export function readRuntimeConfig(env: Environment): RuntimeConfig {
   const { pipeline, devSignIn, accessLog, trustProxy, ...settings } = readSettings(env, {
     profile: oneOf('FANOUT_PROFILE', Object.values(Profile), { default: Profile.Embedded }),
     unreadMode: oneOf('FANOUT_UNREAD_MODE', ['gsi', 'counter'], { default: 'counter' }),
+    // The local-aws profile's, kept beside the Lambda default (runtime/aws-ports.ts); the embedded
+    // queue stores one row per job whatever this says.
+    jobsPerMessage: integer('FANOUT_JOBS_PER_MESSAGE', { default: 10, min: 1, max: MAX_JOBS_PER_MESSAGE }),
     localAwsPort: integer('FANOUT_LOCAL_AWS_PORT', { default: 4700, min: 1, max: 65_532 }),
     dataDir: text('FANOUT_DATA_DIR', { default: './.fanout' }),
     shards: integer('FANOUT_SHARDS', { default: 4, min: 1, max: 256 }),

@@ -99,6 +99,15 @@ describe('FanoutDelivery batches and memory', () => {
           }),
       ).toThrow(/consumerMemorySize must be an integer from 128 to 10240/);
     }
+    for (const jobsPerMessage of [0, 1.5, 101]) {
+      expect(
+        () =>
+          new FanoutDelivery(other, `Pack${String(jobsPerMessage).replace('.', '_')}`, {
+            vpc: otherVpc,
+            jobsPerMessage,
+          }),
+      ).toThrow(/jobsPerMessage must be an integer from 1 to 100/);
+    }
   });
 });
 
@@ -284,6 +293,19 @@ describe('FanoutDelivery consumers', () => {
       FANOUT_EMAIL_QUEUE_URL: ref(defaults.queues.email),
       FANOUT_EMAIL_DLQ_URL: ref(defaults.deadLetterQueues.email),
       FANOUT_MAX_RECEIVE_COUNT: '4',
+      FANOUT_JOBS_PER_MESSAGE: '10',
+    });
+  });
+
+  it('gives the functions the jobs packed per message it is built with', () => {
+    const other = new Stack(new App(), 'Packed');
+    const delivery = new FanoutDelivery(other, 'Delivery', {
+      vpc: new ec2.Vpc(other, 'Vpc'),
+      jobsPerMessage: 1,
+    });
+    expect(delivery.environment.FANOUT_JOBS_PER_MESSAGE).toBe('1');
+    Template.fromStack(other).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FANOUT_JOBS_PER_MESSAGE: '1' }) },
     });
   });
 

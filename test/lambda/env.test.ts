@@ -46,6 +46,7 @@ describe('Lambda environment', () => {
     expect(env.celebrityThreshold).toBe(5000);
     expect(env.tierHysteresis).toBe(0.1);
     expect(env.maxReceiveCount).toBe(4);
+    expect(env.jobsPerMessage).toBe(10);
     expect(env.push).toEqual({ apnsApplicationArn: FIXTURE_ENV.FANOUT_SNS_APNS_ARN });
   });
 
@@ -119,6 +120,7 @@ describe('Lambda environment', () => {
       FANOUT_REDIS_CLUSTER: 'yes',
       FANOUT_TIER_HYSTERESIS: '1.5',
       FANOUT_MAX_RECEIVE_COUNT: '0',
+      FANOUT_JOBS_PER_MESSAGE: '101',
     };
     // Act
     const err = envError(() => readLambdaEnv(source, FunctionKind.PushConsumer));
@@ -129,6 +131,7 @@ describe('Lambda environment', () => {
       { variable: 'FANOUT_REDIS_CLUSTER', message: "must be 'true' or 'false'" },
       { variable: 'FANOUT_TIER_HYSTERESIS', message: 'must be a number in [0, 1)' },
       { variable: 'FANOUT_MAX_RECEIVE_COUNT', message: 'must be an integer from 1 to 1000' },
+      { variable: 'FANOUT_JOBS_PER_MESSAGE', message: 'must be an integer from 1 to 100' },
     ]);
   });
 

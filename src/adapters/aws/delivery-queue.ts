@@ -10,6 +10,7 @@ import {
   type DeadLetter,
   type DeliveryQueue,
   jobDelays,
+  MAX_JOBS_PER_MESSAGE,
   type QueueDepth,
   type QueueMessage,
   type ReceiveOptions,
@@ -51,6 +52,15 @@ export interface SqsDeliveryQueueOptions {
   readonly waitTimeSeconds?: number;
   /** Batch calls of one sendBatch / deleteBatch in flight at once. @default 4 */
   readonly concurrency?: number;
+  /**
+   * Jobs packed into one SQS message by `sendBatch` (jobs of one tenant and one delay, in order;
+   * a JSON array body the consumers unpack, handlers/job.ts). SQS bills per request, so ten jobs
+   * a message spend a tenth of the sends, receives and deletes. The unit of retry becomes the
+   * message: a job that fails brings its siblings back with it, which their dedup claims answer
+   * (Done) without a second send. 1 sends every job alone.
+   * @default 1
+   */
+  readonly jobsPerMessage?: number;
 }
 
 /** Largest `max` of one receive: ReceiveMessage calls of 10 until it is filled. */
@@ -64,6 +74,12 @@ const PEEK_VISIBILITY_SECONDS = 30;
 /** A redrive holds each batch this long between moving it and deleting it from the DLQ. */
 const REDRIVE_VISIBILITY_SECONDS = 60;
 /** Answers to a delete or visibility change whose receipt handle is no longer the message's latest. */
+/**
+ * Largest body of a packed message. SQS bills each 64 KiB of a request's payload as one request:
+ * a message within it costs one, and a batch of ten such messages stays within SQS's 256 KiB
+ * only when the packs are smaller, which `SqsCalls.send` handles by splitting batches by bytes.
+ */
+const MAX_PACK_BYTES = 60 * 1024;
 const STALE_HANDLE = new Set([
   'ReceiptHandleIsInvalid',
   'MessageNotInflight',
@@ -75,7 +91,8 @@ const STALE_HANDLE = new Set([
 /**
  * A channel's delivery queue on SQS Standard with a RedrivePolicy.
  *
- * Costs: sendBatch one SendMessageBatch per 10 jobs (or 256 KiB); receive one ReceiveMessage per
+ * Costs: sendBatch one SendMessageBatch per 10 messages (or 256 KiB), a message holding up to
+ * `jobsPerMessage` jobs; receive one ReceiveMessage per
  * 10 messages; deleteBatch one DeleteMessageBatch per 10 handles; depth two GetQueueAttributes;
  * listDeadLetters one ReceiveMessage and one ChangeMessageVisibilityBatch per 10 dead letters;
  * redrive a receive, a send and a delete per 10. Visibility timeouts are whole seconds on SQS, so
@@ -92,6 +109,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   readonly #queueUrl: string;
   readonly #dlqUrl: string;
   readonly #waitTimeSeconds: number;
+  readonly #jobsPerMessage: number;
   #maxReceiveCount: Promise<number> | undefined;
 
   constructor(opts: SqsDeliveryQueueOptions) {
@@ -105,6 +123,8 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     this.#dlqUrl = opts.deadLetterQueueUrl;
     this.#waitTimeSeconds = opts.waitTimeSeconds ?? 0;
     requireInteger(this.#waitTimeSeconds, 'waitTimeSeconds', 0, 20);
+    this.#jobsPerMessage = opts.jobsPerMessage ?? 1;
+    requireInteger(this.#jobsPerMessage, 'jobsPerMessage', 1, MAX_JOBS_PER_MESSAGE);
     const concurrency = opts.concurrency ?? 4;
     requireInteger(concurrency, 'concurrency', 1, 100);
     this.#calls = new SqsCalls(opts.sqs, opts.retry ?? {}, concurrency);
@@ -119,16 +139,17 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     requireArray(jobs, 'jobs');
     const delays = jobDelays(jobs.length, opts?.delaySeconds);
     // Every job is checked before the first call: a bad one sends nothing.
-    const messages = jobs.map((job, i) => {
+    const bodies = jobs.map((job, i) => {
       checkJob(job, i, this.channel);
       const body = JSON.stringify(job);
       checkBody(body, `jobs[${i}]`);
-      return {
-        body,
-        attributes: { tenant_id: { DataType: 'String', StringValue: job.tenantId } },
-        delaySeconds: delays[i]!,
-      };
+      return body;
     });
+    const messages = packJobs(jobs, bodies, delays, this.#jobsPerMessage).map((pack) => ({
+      body: pack.bodies.length === 1 ? pack.bodies[0]! : `[${pack.bodies.join(',')}]`,
+      attributes: { tenant_id: { DataType: 'String', StringValue: pack.tenantId } },
+      delaySeconds: pack.delaySeconds,
+    }));
     await this.#calls.send(this.#queueUrl, messages);
   }
 
@@ -307,4 +328,41 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     });
     return this.#maxReceiveCount;
   }
+}
+
+/** The job bodies one message carries: one tenant, one delay. */
+interface Pack {
+  readonly tenantId: string;
+  readonly delaySeconds: number;
+  readonly bodies: string[];
+  bytes: number;
+}
+
+/**
+ * Groups job bodies into messages of up to `perMessage` jobs of one tenant and one delay (a
+ * message's tenant attribute and delay are its jobs'), each within {@link MAX_PACK_BYTES}; a job
+ * keeps its order among its pack's. With `perMessage` 1, one message per job, as sent before.
+ */
+function packJobs(
+  jobs: readonly DeliveryJob[],
+  bodies: readonly string[],
+  delays: readonly number[],
+  perMessage: number,
+): Pack[] {
+  const packs: Pack[] = [];
+  const open = new Map<string, Pack>();
+  jobs.forEach((job, i) => {
+    const body = bodies[i]!;
+    const bytes = Buffer.byteLength(body, 'utf8') + 1;
+    const key = `${delays[i]} ${job.tenantId}`;
+    let pack = open.get(key);
+    if (pack === undefined || pack.bodies.length >= perMessage || pack.bytes + bytes > MAX_PACK_BYTES) {
+      pack = { tenantId: job.tenantId, delaySeconds: delays[i]!, bodies: [], bytes: 1 };
+      packs.push(pack);
+      open.set(key, pack);
+    }
+    pack.bodies.push(body);
+    pack.bytes += bytes;
+  });
+  return packs;
 }

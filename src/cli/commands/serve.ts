@@ -226,6 +226,7 @@ async function openServePorts(
     tierHysteresis: config.tierHysteresis,
     cursorSecret: config.cursorSecret ?? dataDirSecret(config.dataDir, DataDirSecret.Cursor),
     unread: config.unreadMode,
+    jobsPerMessage: config.jobsPerMessage,
     ports: localAwsPorts(config.localAwsPort),
     // Two profiles on other emulator ports share the one Redis: each keeps to its own keys.
     prefix: config.localAwsPort === 4700 ? 'fanout-local' : `fanout-local-${config.localAwsPort}`,

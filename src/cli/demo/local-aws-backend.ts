@@ -48,6 +48,7 @@ export function localAwsBackend(extra: LocalAwsDemoOptions = {}) {
       tierHysteresis: config.tierHysteresis,
       cursorSecret: config.cursorSecret ?? 'local-aws-demo-cursor-secret',
       unread: config.unreadMode,
+      jobsPerMessage: config.jobsPerMessage,
       clock: ctx.clock,
       ...(ctx.logger ? { logger: ctx.logger } : {}),
       ...(extra.endpoints ? { endpoints: extra.endpoints } : {}),

@@ -40,6 +40,8 @@ export interface LocalAwsOptions {
   readonly cursorSecret: string;
   /** How unread counts are kept. @default 'gsi' */
   readonly unread?: 'gsi' | 'counter';
+  /** Delivery jobs packed into one SQS message. @default 10, as a deployment's */
+  readonly jobsPerMessage?: number;
   /** Emulators already running; when unset, they are started on `ports` and stopped on close. */
   readonly endpoints?: EmulatorEndpoints;
   /** Ports to start the emulators on; free ones when unset. */
@@ -144,6 +146,7 @@ export async function openLocalAws(opts: LocalAwsOptions): Promise<LocalAwsProfi
       tierHysteresis: opts.tierHysteresis,
       cursorSecret: opts.cursorSecret,
       ...(opts.unread === undefined ? {} : { unread: opts.unread }),
+      ...(opts.jobsPerMessage === undefined ? {} : { jobsPerMessage: opts.jobsPerMessage }),
       delivery: () => ({
         push: pushSink,
         email: recordedEmail(ses, emailSink, opts.emailFault),

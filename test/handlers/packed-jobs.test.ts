@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TransportRetryableError } from '../../src/domain/errors.ts';
+import { notificationId } from '../../src/domain/ids.ts';
+import { type DeliveryJob, Outcome, type UserKey } from '../../src/domain/types.ts';
+import { auditLetters } from '../../src/handlers/dead-letter-audit.ts';
+import { parseJobs } from '../../src/handlers/job.ts';
+import { consumePush } from '../../src/handlers/push-consumer.ts';
+import { sqsEvent } from '../support/events.ts';
+import {
+  auditRecords,
+  closeWorlds,
+  consenting,
+  consumeRound,
+  registerDevices,
+  type World,
+  world,
+} from '../support/world.ts';
+
+/*
+ * A message that carries several delivery jobs (the AWS queue adapter packs them to spend one SQS
+ * request on many): each job is delivered once, the message is the unit of retry, and the
+ * dead-letter audit records each job of a dead-lettered pack once, and only the ones that failed.
+ */
+
+const NOW = Date.UTC(2026, 4, 1, 12);
+const T = 'acme';
+const USERS: UserKey[] = ['ana', 'ben', 'cy'].map((userId) => ({ tenantId: T, userId }));
+
+afterEach(closeWorlds);
+
+function job(userId: string, extra: Partial<DeliveryJob> = {}): DeliveryJob {
+  const createdAt = NOW - 1000;
+  return {
+    tenantId: T,
+    userId,
+    notificationId: notificationId('e1', userId, createdAt),
+    channel: 'push',
+    eventId: 'e1',
+    type: 'comment',
+    category: 'social',
+    actorId: 'bob',
+    createdAt,
+    ...extra,
+  };
+}
+
+async function packedWorld(): Promise<World> {
+  const w = world({ now: NOW });
+  for (const user of USERS) await w.preferences.put(consenting(user));
+  await registerDevices(w, USERS);
+  return w;
+}
+
+/** One message holding these bodies as a packed array, with the tenant attribute. */
+async function sendPacked(w: World, elements: readonly unknown[]): Promise<void> {
+  await w.queues.push.sendRaw([JSON.stringify(elements)], { tenant_id: T });
+}
+
+const round = (w: World) => consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps()));
+
+describe('the delivery job reader: packed messages', () => {
+  it('reads each element of an array body as a job of its own, with ids of their own', () => {
+    // Act
+    const parts = parseJobs(
+      sqsEvent([{ body: JSON.stringify([job('ana'), job('ben')]), messageId: 'm1', tenantAttribute: T }])
+        .Records[0]!,
+      'push',
+    );
+    // Assess
+    expect(parts.map((p) => [p.id, p.job?.userId])).toEqual([
+      ['m1/0', 'ana'],
+      ['m1/1', 'ben'],
+    ]);
+  });
+
+  it.each([
+    ['an array of one', [job('ana')]],
+    ['an empty array', []],
+    ['an array over 100 jobs', Array.from({ length: 101 }, () => job('ana'))],
+  ])('treats %s as one poison message', (_, body) => {
+    const parts = parseJobs(sqsEvent([{ body: JSON.stringify(body), messageId: 'm2' }]).Records[0]!, 'push');
+    expect(parts).toEqual([{ id: 'm2', job: undefined }]);
+  });
+
+  it('makes poison only the element that is no job, or whose tenant is not the message’s', () => {
+    // Act
+    const parts = parseJobs(
+      sqsEvent([
+        {
+          body: JSON.stringify([job('ana'), { not: 'a job' }, job('cy', { tenantId: 'other' })]),
+          messageId: 'm3',
+          tenantAttribute: T,
+        },
+      ]).Records[0]!,
+      'push',
+    );
+    // Assess
+    expect(parts.map((p) => [p.id, p.job?.userId])).toEqual([
+      ['m3/0', 'ana'],
+      ['m3/1', undefined],
+      ['m3/2', undefined],
+    ]);
+  });
+});
+
+describe('push consumer: packed messages', () => {
+  it('sends every job of a packed message once and acks the message', async () => {
+    // Prepare
+    const w = await packedWorld();
+    await sendPacked(w, [job('ana'), job('ben'), job('cy')]);
+    // Act
+    const first = await round(w);
+    // Assess
+    expect(first.response.batchItemFailures).toEqual([]);
+    expect(w.pushCalls.map((m) => m.userId).sort()).toEqual(['ana', 'ben', 'cy']);
+    expect((await w.queues.push.depth()).inFlight).toBe(0);
+  });
+
+  it('retries the whole message when one job fails, and sends its siblings no second time', async () => {
+    // Prepare
+    const w = await packedWorld();
+    await sendPacked(w, [job('ana'), job('ben'), job('cy')]);
+    let benDown = true;
+    w.pushFault = (m) =>
+      m.userId === 'ben' && benDown ? new TransportRetryableError('provider unavailable') : undefined;
+    // Act
+    const first = await round(w);
+    benDown = false;
+    w.clock.advance(180_001);
+    const second = await round(w);
+    // Assess
+    expect(first.response.batchItemFailures).toHaveLength(1);
+    expect(second.response.batchItemFailures).toEqual([]);
+    expect(await w.pushSink.stats()).toMatchObject({ sends: 3 });
+    const sent = (await auditRecords(w)).filter((r) => r.outcome === Outcome.Sent).map((r) => r.userId);
+    expect(sent.sort()).toEqual(['ana', 'ben', 'cy']);
+    expect((await w.queues.push.depth()).inFlight).toBe(0);
+  });
+
+  it('dead-letters a pack whose job keeps failing: that job audited dead_lettered once, its siblings never', async () => {
+    // Prepare
+    const w = await packedWorld();
+    await sendPacked(w, [job('ana'), job('ben'), { not: 'a job' }]);
+    w.pushFault = (m) =>
+      m.userId === 'ben' ? new TransportRetryableError('provider unavailable') : undefined;
+    // Act
+    for (let i = 0; i < 5; i++) {
+      await round(w);
+      w.clock.advance(180_001);
+    }
+    const letters = await w.queues.push.listDeadLetters(10);
+    const pass = await auditLetters('push', letters, { audit: w.audit, dedup: w.dedup, clock: w.clock });
+    // Assess
+    expect(letters).toHaveLength(1);
+    expect(await w.pushSink.stats()).toMatchObject({ sends: 1 });
+    const records = await auditRecords(w);
+    expect(
+      records.filter((r) => r.outcome === Outcome.DeadLettered).map((r) => [r.userId, r.reason]),
+    ).toEqual([['ben', 'max_receives']]);
+    expect(records.filter((r) => r.outcome === Outcome.Sent).map((r) => r.userId)).toEqual(['ana']);
+    // The consumer confirmed both jobs' dead-letter keys on the last receive: the pass adds nothing.
+    expect(pass).toEqual({ seen: 1, audited: 0, alreadyAudited: 2, poison: 1, busy: 0 });
+  });
+
+  it('lets the dead-letter audit record each job of a pack the consumer never saw, once', async () => {
+    // Prepare: the message spends its receives without a consumer (throttled invocations).
+    const w = await packedWorld();
+    await sendPacked(w, [job('ana'), job('ben')]);
+    for (let i = 0; i < 5; i++) {
+      await w.queues.push.receive({ max: 10, visibilityTimeoutMs: 1000 });
+      w.clock.advance(1001);
+    }
+    const letters = await w.queues.push.listDeadLetters(10);
+    const deps = { audit: w.audit, dedup: w.dedup, clock: w.clock };
+    // Act
+    const first = await auditLetters('push', letters, deps);
+    const second = await auditLetters('push', letters, deps);
+    // Assess
+    expect(first).toEqual({ seen: 1, audited: 2, alreadyAudited: 0, poison: 0, busy: 0 });
+    expect(second).toEqual({ seen: 1, audited: 0, alreadyAudited: 2, poison: 0, busy: 0 });
+    expect((await auditRecords(w)).map((r) => [r.userId, r.outcome]).sort()).toEqual([
+      ['ana', Outcome.DeadLettered],
+      ['ben', Outcome.DeadLettered],
+    ]);
+  });
+});
