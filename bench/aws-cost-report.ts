@@ -1,4 +1,5 @@
 import type { DemoSummary } from '../src/cli/demo/summary.ts';
+import { DEFAULT_JOBS_PER_MESSAGE } from '../src/runtime/aws-ports.ts';
 import type { CostCounts } from '../src/runtime/local-aws/cost-meter.ts';
 import type { FunctionUsage } from '../src/runtime/local-aws/lambda-meter.ts';
 import type { PipelineFunction } from '../src/runtime/pipeline.ts';
@@ -304,6 +305,7 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       live_events: size.liveEvents,
       live_inbox_rows: g.liveRows,
       delivery_jobs: g.jobs,
+      jobs_per_message: `up to ${DEFAULT_JOBS_PER_MESSAGE} (every run; jobs of one tenant and one delay share a message)`,
       push_sent: gsi.summary.push.sent,
       audit_decisions: decisions,
       prices: `${P.region}, ${P.asOf} (bench/aws-prices.ts)`,
@@ -312,7 +314,7 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
         .join(', '),
       lambda_waits: `${LAMBDA_WAITS.awsRequestMs} ms per round of AWS requests (per request in the _serial_waits figures), ${LAMBDA_WAITS.providerRoundTripMs} ms per provider round, ${LAMBDA_WAITS.redisRoundTrips} Redis round trips per delivery invocation`,
       inbox_opens: gsi.readers,
-      lowest_cost: `counter unread mode, direct APNs / FCM, consumers of ${LOWEST_COST.lambdaMemoryMb.push} MB taking batches of ${LOWEST_COST.deliveryBatch} (the run's: ${lowestRun.summary.push.jobs + lowestRun.summary.email.jobs} jobs in ${(lowestRun.functions.push?.invocations ?? 0) + (lowestRun.functions.email?.invocations ?? 0)} invocations), ${LOWEST_COST.provisionedTables.join(' and ')} tables provisioned with auto scaling at ${LOWEST_COST.targetUtilization * 100} % target`,
+      lowest_cost: `counter unread mode, direct APNs / FCM, consumers of ${LOWEST_COST.lambdaMemoryMb.push} MB taking batches of ${LOWEST_COST.deliveryBatch} messages of up to ${DEFAULT_JOBS_PER_MESSAGE} jobs (the run's: ${lowestRun.summary.push.jobs + lowestRun.summary.email.jobs} jobs in ${(lowestRun.functions.push?.invocations ?? 0) + (lowestRun.functions.email?.invocations ?? 0)} invocations), ${LOWEST_COST.provisionedTables.join(' and ')} tables provisioned with auto scaling at ${LOWEST_COST.targetUtilization * 100} % target`,
       push_workload: `${pushLoad.summary.events} events (posts of authors with ${size.pushWorkload.followersPerAuthor} followers, each with one push device, push consent, no quiet hours; ${size.pushWorkload.singleRecipientEvents} single-recipient likes and comments): ${pushLoad.summary.push.sent} pushes sent of ${pushLoad.summary.push.jobs} push jobs and ${pushLoad.summary.email.jobs} email jobs, ${pushLoad.summary.inboxRows} inbox rows`,
       provisioned_day: `peak-to-average ${DEFAULT_CAPACITY_SCENARIO.peakToAverage}, quietest minute ${DEFAULT_TROUGH} of the average; ${provisioning.day.scaleUps} scale-ups, ${provisioning.day.scaleDowns} scale-downs; peak consumption ${(provisioning.day.peakOverProvisioned * 100).toFixed(0)} % of provisioned`,
     },
@@ -357,9 +359,9 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       ...cCost.lines,
       'Default configuration, all in (counter unread mode with rows of live events, push through SNS, Lambda at the memory above):',
       ...defaultCost.lines,
-      'Direct APNs / FCM alone (counter mode, on-demand tables, consumers of 1,024 MB in batches of 10):',
+      'Direct APNs / FCM alone (counter mode, on-demand tables, consumers of 1,024 MB in batches of 10 messages):',
       ...directCost.lines,
-      `Lowest-cost configuration, on-demand tables (direct APNs / FCM, consumers of ${LOWEST_COST.lambdaMemoryMb.push} MB in batches of ${LOWEST_COST.deliveryBatch}):`,
+      `Lowest-cost configuration, on-demand tables (direct APNs / FCM, consumers of ${LOWEST_COST.lambdaMemoryMb.push} MB in batches of ${LOWEST_COST.deliveryBatch} messages):`,
       ...lowestOnDemandCost.lines,
       `Lowest-cost configuration, all in, the demo's mix (the same, ${LOWEST_COST.provisionedTables.join(' and ')} tables provisioned):`,
       ...lowestCost.lines,

@@ -80,7 +80,7 @@ export interface AwsCostOptions {
 /**
  * `npm run bench -- aws-cost`: runs the small demo scenario through the AWS adapters on the
  * emulators, once per unread mode and once more as the lowest-cost configuration runs it (counter
- * mode, consumers taking batches of 100), counting every request and DynamoDB's consumed capacity
+ * mode, consumers taking batches of 100 messages), counting every request and DynamoDB's consumed capacity
  * (see CostMeter) and each function's handler CPU time (LambdaMeter), then prices them with
  * bench/aws-prices.ts for the default and the lowest-cost configuration.
  */
@@ -145,8 +145,9 @@ async function runMode(
       FANOUT_LOG_LEVEL: 'silent',
       FANOUT_CELEBRITY_THRESHOLD: String(size.celebrityThreshold),
       // The consumers' batch on Lambda (FanoutDelivery batchSize): one invocation, one audit
-      // record per 10 jobs as deployed by default (100 in the lowest-cost configuration), not the
-      // embedded queue's 500.
+      // record per 10 messages as deployed by default (100 in the lowest-cost configuration), not
+      // the embedded queue's 500. A message carries up to FANOUT_JOBS_PER_MESSAGE jobs (10, the
+      // deployed default, left to the profile).
       FANOUT_DELIVERY_BATCH: String(deliveryBatch),
     });
     let profile: LocalAwsProfile | undefined;

@@ -8,7 +8,10 @@ import { LAMBDA_MEMORY_MB } from './lambda-cost.ts';
  * against the CDK app's defaults.
  */
 export const LOWEST_COST = {
-  /** Jobs per consumer invocation (`deliveryBatchSize`): the run's FANOUT_DELIVERY_BATCH. */
+  /**
+   * Messages per consumer invocation (`deliveryBatchSize`): the run's FANOUT_DELIVERY_BATCH. Each
+   * carries up to `jobsPerMessage` jobs (10 by default, in both configurations).
+   */
   deliveryBatch: 100,
   /** Memory of each function (`consumerMemorySize` for push and email). */
   lambdaMemoryMb: { ...LAMBDA_MEMORY_MB, push: 512, email: 512 } as Readonly<

@@ -3,7 +3,7 @@ import type { AuditEntry } from '../domain/audit-types.ts';
 import { decideDelivery } from '../domain/delivery.ts';
 import { TransportRetryableError } from '../domain/errors.ts';
 import { deadLetterKey, deliveryKey, withdrawalKey } from '../domain/keys.ts';
-import { type DeliveryJob, Outcome, type Preferences } from '../domain/types.ts';
+import { type DeliveryJob, Outcome, type Preferences, type UserKey } from '../domain/types.ts';
 import { errorName } from '../lib/error-name.ts';
 import { ClaimState, KeyState } from '../ports/dedup-store.ts';
 import { MAX_DELAY_SECONDS } from '../ports/delivery-queue.ts';
@@ -98,6 +98,11 @@ class DeliveryBatch<T extends DeliveryTarget> {
   readonly #confirm: string[] = [];
   readonly #release: string[] = [];
   readonly #afterAudit: (() => Promise<void>)[] = [];
+  /**
+   * Each user's preferences, read once per batch: a user with several jobs in it (a packed
+   * message, a burst of events) would otherwise miss the cache once per job, all at once.
+   */
+  readonly #prefs = new Map<string, Promise<Preferences | undefined>>();
   /** Jobs cleared to send, waiting for their targets: asked for in one call per batch. */
   readonly #targeting: { readonly work: Work<T>; readonly request: TargetRequest }[] = [];
 
@@ -188,7 +193,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
       return work;
     }
     try {
-      const prefs = await readPreferences(this.#deps, this.#logger, job);
+      const prefs = await this.#preferences(job);
       const decision = decideDelivery(prefs, this.#driver.channel, job.category, this.#now);
       if (decision.kind === 'suppress') {
         work.entries.push(this.#entry(work, job, decision.outcome, { reason: decision.reason }));
@@ -548,6 +553,16 @@ class DeliveryBatch<T extends DeliveryTarget> {
     // Best effort by design: a crash before these leaves a dead token active until the provider
     // rejects it again, which costs one more rejected send and loses no record.
     await Promise.all(this.#afterAudit.map((run) => run()));
+  }
+
+  #preferences(user: UserKey): Promise<Preferences | undefined> {
+    const key = `${user.tenantId}\u0000${user.userId}`;
+    let read = this.#prefs.get(key);
+    if (read === undefined) {
+      read = readPreferences(this.#deps, this.#logger, user);
+      this.#prefs.set(key, read);
+    }
+    return read;
   }
 
   #fail(work: Work<T>, message: string, err: unknown): void {

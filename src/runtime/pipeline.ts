@@ -5,6 +5,7 @@ import { TenantAggregationRules } from '../handlers/aggregation.ts';
 import { consumeEmail } from '../handlers/email-consumer.ts';
 import { type EmailDigestResult, sendDueDigests } from '../handlers/email-digest.ts';
 import { fanOut } from '../handlers/fanout.ts';
+import { jobsIn } from '../handlers/job.ts';
 import { invalidatePreferences } from '../handlers/preference-invalidation.ts';
 import { consumePush } from '../handlers/push-consumer.ts';
 import { errorName } from '../lib/error-name.ts';
@@ -20,7 +21,8 @@ import { StreamPoller } from './stream-poller.ts';
 export type PipelineFunction = 'fanout' | 'push' | 'email' | 'preference-invalidation' | 'email-digest';
 
 /**
- * Runs around one handler call (one Lambda invocation): `records` is the size of its batch. The
+ * Runs around one handler call (one Lambda invocation): `records` is the size of its batch, in
+ * jobs for the delivery consumers (a packed SQS message counts its jobs). The
  * aws-cost benchmark's Lambda meter measures handler CPU time with it.
  */
 export type HandlerWrapper = <T>(fn: PipelineFunction, records: number, call: () => Promise<T>) => Promise<T>;
@@ -134,7 +136,7 @@ export class Pipeline {
       makeSqs(ports, handler, channel, opts, retryBaseMs);
     this.#consumers = [
       pollerFor('push', (event) =>
-        around('push', event.Records.length, () =>
+        around('push', jobsIn(event.Records), () =>
           consumePush(event, {
             ...shared,
             queue: ports.queues.push,
@@ -146,7 +148,7 @@ export class Pipeline {
         ),
       ),
       pollerFor('email', (event) =>
-        around('email', event.Records.length, () =>
+        around('email', jobsIn(event.Records), () =>
           consumeEmail(event, {
             ...shared,
             queue: ports.queues.email,

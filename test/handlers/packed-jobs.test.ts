@@ -183,4 +183,29 @@ describe('push consumer: packed messages', () => {
       ['ben', Outcome.DeadLettered],
     ]);
   });
+
+  it('reads a user’s preferences once for all of their jobs in a batch', async () => {
+    // Prepare
+    const w = await packedWorld();
+    await sendPacked(w, [
+      job('ana'),
+      job('ana', { eventId: 'e2', notificationId: notificationId('e2', 'ana', NOW) }),
+      job('ben'),
+    ]);
+    const reads: string[] = [];
+    const preferences = w.preferences;
+    const counting = Object.create(preferences, {
+      get: {
+        value: (user: UserKey) => {
+          reads.push(user.userId);
+          return preferences.get(user);
+        },
+      },
+    }) as typeof preferences;
+    // Act
+    await consumeRound(w.queues.push, (event) => consumePush(event, w.pushDeps({ preferences: counting })));
+    // Assess
+    expect(reads.sort()).toEqual(['ana', 'ben']);
+    expect(w.pushCalls.map((m) => m.userId).sort()).toEqual(['ana', 'ana', 'ben']);
+  });
 });

@@ -1,7 +1,14 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AUDIT_CONTENT_TYPE, CostMeter, countsSince } from '../../src/runtime/local-aws/cost-meter.ts';
+import { createQueues } from '../../src/adapters/aws/create-queues.ts';
+import {
+  AUDIT_CONTENT_TYPE,
+  CostMeter,
+  countsSince,
+  SQS_EXTRA_CHUNKS,
+} from '../../src/runtime/local-aws/cost-meter.ts';
 import { emulatorClients, freshTables, uniqueName } from '../support/aws.ts';
 
 const clients = emulatorClients();
@@ -90,6 +97,41 @@ describe('CostMeter', () => {
     expect(spent.modelled).toEqual({
       'firehose:records': 1 + 2,
       'firehose:billedBytes': 5120 * (steps(10) + steps(perRecord) + steps(4000 - perRecord)),
+    });
+  });
+
+  it('bills each 64 KiB of an SQS payload as a request, sent and received', async () => {
+    // Prepare
+    const queues = await createQueues(clients.sqs, { name: uniqueName('meter'), maxReceiveCount: 4 });
+    const body = 'x'.repeat(20 * 1024);
+    const before = meter.counts();
+    // Act: 4 bodies of 20 KiB in one batch (80 KiB: 2 chunks), then a small one alone
+    await clients.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queues.queueUrl,
+        Entries: [0, 1, 2, 3].map((i) => ({ Id: String(i), MessageBody: body })),
+      }),
+    );
+    await clients.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queues.queueUrl,
+        Entries: [{ Id: '0', MessageBody: 'small' }],
+      }),
+    );
+    const received = await clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queues.queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 30,
+      }),
+    );
+    // Assess
+    const spent = countsSince(meter.counts(), before);
+    const receivedBytes = (received.Messages ?? []).reduce((n, m) => n + (m.Body ?? '').length, 0);
+    expect(spent.requests).toEqual({
+      'sqs:SendMessageBatch': 2,
+      'sqs:ReceiveMessage': 1,
+      [SQS_EXTRA_CHUNKS]: 1 + Math.ceil(receivedBytes / 65_536) - 1,
     });
   });
 });

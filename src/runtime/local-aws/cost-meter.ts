@@ -55,6 +55,18 @@ interface Capacity {
  * INDEXES` on every DynamoDB call, which costs nothing). Middleware on the clients, so the
  * adapters stay unaware of it.
  */
+/** A sent entry or a received message, as far as SQS's payload size goes. */
+interface SqsPayload {
+  readonly MessageBody?: string;
+  readonly Body?: string;
+  readonly MessageAttributes?: Readonly<Record<string, { DataType?: string; StringValue?: string }>>;
+}
+
+/** SQS's billing unit of payload. */
+const SQS_CHUNK_BYTES = 64 * 1024;
+/** The key of the requests SQS bills for payload chunks beyond a call's first 64 KiB. */
+export const SQS_EXTRA_CHUNKS = 'sqs:payload chunks beyond 64 KiB';
+
 export class CostMeter {
   readonly #requests = new Map<string, number>();
   readonly #writes = new Map<string, number>();
@@ -93,8 +105,14 @@ export class CostMeter {
           // An empty receive is polling, paid per second of waiting rather than per delivery:
           // counted apart so the per-delivery figure is not a function of how long the run idled.
           if (service === 'sqs' && command === 'ReceiveMessageCommand' && this.#enabled) {
-            const messages = (result.output as { Messages?: unknown[] }).Messages ?? [];
+            const messages = (result.output as { Messages?: SqsPayload[] }).Messages ?? [];
             if (messages.length === 0) this.#bump(this.#requests, 'sqs:ReceiveMessage(empty)', 1);
+            this.#extraChunks(messages);
+          }
+          if (service === 'sqs' && this.#enabled) {
+            if (command === 'SendMessageBatchCommand')
+              this.#extraChunks((input.Entries ?? []) as SqsPayload[]);
+            if (command === 'SendMessageCommand') this.#extraChunks([input as SqsPayload]);
           }
           if (dynamo && this.#enabled) {
             const units = DYNAMO_WRITES.has(command) ? this.#writes : this.#reads;
@@ -116,6 +134,24 @@ export class CostMeter {
         { step: 'initialize', name: 'fanoutCostMeter' },
       );
     }
+  }
+
+  /**
+   * SQS bills every 64 KiB of a request's payload as one request: the chunks past the first are
+   * counted as requests of their own (a delivery job is a few hundred bytes, so a batch of ten
+   * messages of ten jobs stays within one).
+   */
+  #extraChunks(messages: readonly SqsPayload[]): void {
+    let bytes = 0;
+    for (const m of messages) {
+      bytes += Buffer.byteLength(m.MessageBody ?? m.Body ?? '', 'utf8');
+      for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) {
+        bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8');
+        bytes += Buffer.byteLength(value.StringValue ?? '', 'utf8');
+      }
+    }
+    const extra = Math.ceil(bytes / SQS_CHUNK_BYTES) - 1;
+    if (extra > 0) this.#bump(this.#requests, SQS_EXTRA_CHUNKS, extra);
   }
 
   /** Stops or resumes counting (seeding the demo graph is not part of the measured run). */

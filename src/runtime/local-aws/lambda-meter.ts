@@ -6,7 +6,7 @@ import { type InvocationRequests, invocationRequests } from './invocation-contex
 export interface FunctionUsage {
   /** Handler calls: Lambda invocations. */
   readonly invocations: number;
-  /** Records (Kinesis records, SQS messages, stream changes) those calls handled. */
+  /** Records those calls handled: Kinesis records, delivery jobs (a packed SQS message counts its jobs), stream changes. */
   readonly records: number;
   /** Process CPU time (user + system) while the calls ran, ms. */
   readonly cpuMs: number;
