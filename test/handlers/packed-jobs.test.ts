@@ -3,7 +3,7 @@ import { TransportRetryableError } from '../../src/domain/errors.ts';
 import { notificationId } from '../../src/domain/ids.ts';
 import { type DeliveryJob, Outcome, type UserKey } from '../../src/domain/types.ts';
 import { auditLetters } from '../../src/handlers/dead-letter-audit.ts';
-import { parseJobs } from '../../src/handlers/job.ts';
+import { jobsIn, parseJobs } from '../../src/handlers/job.ts';
 import { consumePush } from '../../src/handlers/push-consumer.ts';
 import { sqsEvent } from '../support/events.ts';
 import {
@@ -100,6 +100,18 @@ describe('the delivery job reader: packed messages', () => {
       ['m3/1', undefined],
       ['m3/2', undefined],
     ]);
+  });
+});
+
+describe('counting the jobs of a batch', () => {
+  it('counts a packed message as its jobs and anything else as one', () => {
+    const bodies = [
+      JSON.stringify(job('ana')),
+      JSON.stringify([job('ana'), job('ben'), job('cy')]),
+      JSON.stringify([job('ana')]),
+      '[not json',
+    ];
+    expect(jobsIn(bodies.map((body) => ({ body })))).toBe(1 + 3 + 1 + 1);
   });
 });
 

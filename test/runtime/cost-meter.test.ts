@@ -1,6 +1,6 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createQueues } from '../../src/adapters/aws/create-queues.ts';
 import {
@@ -133,5 +133,27 @@ describe('CostMeter', () => {
       'sqs:ReceiveMessage': 1,
       [SQS_EXTRA_CHUNKS]: 1 + Math.ceil(receivedBytes / 65_536) - 1,
     });
+  });
+
+  it('bills a write whose condition failed as a write unit, as DynamoDB does', async () => {
+    // Prepare
+    const names = await freshTables(clients, ['inbox']);
+    const put = () =>
+      clients.documents.send(
+        new PutCommand({
+          TableName: names.inbox,
+          Item: { pk: 'acme#alice', sk: 's1' },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    await put();
+    const before = meter.counts();
+    // Act
+    const second = put();
+    // Assess
+    await expect(second).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    const spent = countsSince(meter.counts(), before);
+    expect(spent.requests).toEqual({ 'dynamodb:PutItem': 1 });
+    expect(spent.writeUnits).toEqual({ [names.inbox]: 1 });
   });
 });

@@ -25,6 +25,13 @@ export interface CostCounts {
  */
 export const AUDIT_CONTENT_TYPE = 'application/x-ndjson';
 
+/** Single-item writes that may carry a condition. */
+const CONDITIONAL_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
+
+function isConditionFailure(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}
+
 const DYNAMO_WRITES = new Set([
   'PutItemCommand',
   'UpdateItemCommand',
@@ -99,6 +106,14 @@ export class CostMeter {
           let result: Awaited<ReturnType<typeof next>>;
           try {
             result = await next(args);
+          } catch (err) {
+            // DynamoDB bills a write whose condition failed as a write (at least 1 unit; the
+            // items written on condition here are under 1 KB). DynamoDB Local reports nothing.
+            if (dynamo && this.#enabled && CONDITIONAL_WRITES.has(command) && isConditionFailure(err)) {
+              const table = typeof input.TableName === 'string' ? input.TableName : 'unknown';
+              this.#bump(this.#writes, table, 1);
+            }
+            throw err;
           } finally {
             if (invocation !== undefined) invocation.inFlight--;
           }
