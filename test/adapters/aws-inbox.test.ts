@@ -1,13 +1,8 @@
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  ProvisionedThroughputExceededException,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
-  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -249,72 +244,98 @@ describe('DynamoInbox partial failures', () => {
     return new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
   }
 
-  function conditionFailed(): ConditionalCheckFailedException {
-    return new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
-  }
-
-  it('writes each row with a conditional PutItem, and takes a row that exists as written before', async () => {
+  it('re-sends only the rows a BatchWriteItem left unprocessed', async () => {
     // Prepare
     const rows = [inboxRow(ALICE, 'e1', T0), inboxRow(ALICE, 'e2', T0 + 1), inboxRow(ALICE, 'e3', T0 + 2)];
-    documents.on(PutCommand).resolves({});
-    documents.on(PutCommand, { Item: { sk: rows[1]!.id } }).rejects(conditionFailed());
+    documents.on(BatchGetCommand).resolves({ Responses: { inbox: [] } });
+    documents
+      .on(BatchWriteCommand)
+      .callsFakeOnce((input) => ({
+        UnprocessedItems: { inbox: [input.RequestItems.inbox[1]] },
+      }))
+      .resolves({});
     // Act
     await inbox().putMany(rows);
     // Assess
-    const calls = documents.commandCalls(PutCommand).map((c) => c.args[0].input);
-    expect(calls.map((input) => input.Item!.sk).sort()).toEqual(rows.map((r) => r.id).sort());
-    for (const input of calls) {
-      expect(input).toMatchObject({
-        TableName: 'inbox',
-        ConditionExpression: 'attribute_not_exists(pk)',
-        ReturnConsumedCapacity: 'TOTAL',
-      });
-    }
-    expect(documents.commandCalls(BatchGetCommand)).toHaveLength(0);
-    expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    const calls = documents.commandCalls(BatchWriteCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.args[0].input.RequestItems!.inbox).toHaveLength(3);
+    expect(calls[1]!.args[0].input.RequestItems!.inbox!.map((r) => r.PutRequest!.Item!.sk)).toEqual([
+      rows[1]!.id,
+    ]);
+    expect(calls[0]!.args[0].input.ReturnConsumedCapacity).toBe('TOTAL');
   });
 
-  it('keeps at most 50 puts in flight', async () => {
+  it('writes only the rows that do not exist yet, in batches of 25 after gets of 100', async () => {
     // Prepare
     const rows = Array.from({ length: 130 }, (_, i) => inboxRow(ALICE, `e${i}`, T0 + i));
-    let inFlight = 0;
-    let most = 0;
-    documents.on(PutCommand).callsFake(async () => {
-      most = Math.max(most, ++inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      inFlight--;
-      return {};
-    });
+    documents.on(BatchGetCommand).callsFake((input) => ({
+      Responses: { inbox: input.RequestItems.inbox.Keys.slice(0, 10) },
+    }));
+    documents.on(BatchWriteCommand).resolves({});
     // Act
     await inbox().putMany(rows);
     // Assess
-    expect(documents.commandCalls(PutCommand)).toHaveLength(130);
-    expect(most).toBe(50);
+    const gets = documents.commandCalls(BatchGetCommand);
+    expect(gets.map((c) => c.args[0].input.RequestItems!.inbox!.Keys!.length)).toEqual([100, 30]);
+    expect(gets[0]!.args[0].input.RequestItems!.inbox!.ConsistentRead).toBe(true);
+    const written = documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => c.args[0].input.RequestItems!.inbox!.map((r) => r.PutRequest!.Item!.sk));
+    expect(written).toHaveLength(110);
+    expect(
+      Math.max(
+        ...documents.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems!.inbox!.length),
+      ),
+    ).toBe(25);
   });
 
-  it('retries a throttled PutItem', async () => {
+  it('retries a throttled BatchGetItem', async () => {
     // Prepare
-    documents.on(PutCommand).rejectsOnce(throttled()).resolves({});
+    documents
+      .on(BatchGetCommand)
+      .rejectsOnce(throttled())
+      .resolves({ Responses: { inbox: [] } });
+    documents.on(BatchWriteCommand).resolves({});
     // Act
     await inbox().putMany([inboxRow(ALICE, 'e1', T0)]);
     // Assess
-    expect(documents.commandCalls(PutCommand)).toHaveLength(2);
+    expect(documents.commandCalls(BatchGetCommand)).toHaveLength(2);
+    expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(1);
   });
 
-  it('gives up with StoreUnavailableError when PutItem stays throttled', async () => {
+  it('gives up with StoreUnavailableError when rows stay unprocessed', async () => {
     // Prepare
-    documents.on(PutCommand).rejects(throttled());
+    documents.on(BatchGetCommand).resolves({ Responses: { inbox: [] } });
+    documents.on(BatchWriteCommand).callsFake((input) => ({ UnprocessedItems: input.RequestItems }));
     // Act
     const writing = inbox(3).putMany([inboxRow(ALICE, 'e1', T0)]);
     // Assess
     await expect(writing).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(documents.commandCalls(PutCommand)).toHaveLength(3);
+    expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(3);
+  });
+
+  it('gives up with StoreUnavailableError when BatchGetItem stays throttled', async () => {
+    // Prepare
+    documents.on(BatchGetCommand).rejects(throttled());
+    // Act
+    const writing = inbox(3).putMany([inboxRow(ALICE, 'e1', T0)]);
+    // Assess
+    await expect(writing).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(documents.commandCalls(BatchGetCommand)).toHaveLength(3);
+    expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(0);
   });
 
   it('reports the capacity every call consumed', async () => {
     // Prepare
     const used: [string, number, number][] = [];
-    documents.on(PutCommand).resolves({ ConsumedCapacity: { TableName: 'inbox', CapacityUnits: 1 } });
+    documents.on(BatchGetCommand).resolves({
+      Responses: { inbox: [] },
+      ConsumedCapacity: [{ TableName: 'inbox', CapacityUnits: 1 }],
+    });
+    documents
+      .on(BatchWriteCommand)
+      .resolves({ ConsumedCapacity: [{ TableName: 'inbox', CapacityUnits: 2 }] });
     documents.on(UpdateCommand).resolves({ ConsumedCapacity: { TableName: 'inbox', CapacityUnits: 2 } });
     const subject = inbox(4, { capacity: { add: (table, wcu, rcu) => used.push([table, wcu, rcu]) } });
     // Act
@@ -322,7 +343,8 @@ describe('DynamoInbox partial failures', () => {
     await subject.markRead(ALICE, [{ id: inboxRow(ALICE, 'e1', T0).id }]);
     // Assess
     expect(used).toEqual([
-      ['inbox', 1, 0],
+      ['inbox', 0, 1],
+      ['inbox', 2, 0],
       ['inbox', 2, 0],
     ]);
     expect(documents.commandCalls(UpdateCommand)[0]!.args[0].input.UpdateExpression).toBe(

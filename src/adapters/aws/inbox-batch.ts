@@ -3,14 +3,13 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from './concurrency.ts';
-import { awsCall, awsErrorName } from './errors.ts';
-import { chunks, type RetryPolicy, retrying, sendWithRetry } from './retry.ts';
+import { awsCall } from './errors.ts';
+import { chunks, type RetryPolicy, sendWithRetry } from './retry.ts';
 
 /**
  * DynamoDB plumbing shared by the inbox and the celebrity feed: batch reads and writes within
@@ -43,11 +42,6 @@ const WRITE_BATCH = 25;
 const GET_BATCH = 100;
 /** Batch calls in flight at once per operation: enough to hide latency, few enough not to throttle. */
 const BATCH_CONCURRENCY = 4;
-/**
- * Conditional puts of one putAbsent in flight at once: as many rows a round as a BatchGetItem and
- * four BatchWriteItems of 25 took in two, and within the SDK's default pool of 50 sockets.
- */
-const PUT_CONCURRENCY = 50;
 
 /**
  * Reports `consumed` into `sink`. With `TOTAL`, DynamoDB gives one `CapacityUnits` per table; a
@@ -96,47 +90,6 @@ export async function batchPut(
       ctx.retry,
     ),
   );
-}
-
-/**
- * Puts each item (distinct keys) unless an item with its key exists: a PutItem per item on
- * condition `attribute_not_exists(pk)`, {@link PUT_CONCURRENCY} in flight. Returns the items it
- * wrote. One write unit per item either way (a failed condition is billed as a write), where an
- * existence check and a batch write cost a read and a write and left a race: two writers that
- * both found an item missing both wrote it, the second over a change made between them.
- */
-export async function putAbsent(
-  ctx: DynamoContext,
-  what: string,
-  table: string,
-  items: readonly Item[],
-): Promise<Item[]> {
-  const written: Item[] = [];
-  await mapLimit(items, PUT_CONCURRENCY, async (Item) => {
-    const put = await retrying(
-      what,
-      async () => {
-        try {
-          const out = await ctx.documents.send(
-            new PutCommand({
-              TableName: table,
-              Item,
-              ConditionExpression: 'attribute_not_exists(pk)',
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          );
-          reportCapacity(ctx.capacity, 'write', out.ConsumedCapacity);
-          return true;
-        } catch (err) {
-          if (awsErrorName(err) === 'ConditionalCheckFailedException') return false;
-          throw err;
-        }
-      },
-      ctx.retry,
-    );
-    if (put) written.push(Item);
-  });
-  return written;
 }
 
 /**
