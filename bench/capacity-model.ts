@@ -1,3 +1,6 @@
+import { DEFAULT_JOBS_PER_MESSAGE } from '../src/runtime/aws-ports.ts';
+import { provisionedPerMillionUnits, simulateAutoScaling } from './dynamo-provisioned.ts';
+
 /**
  * The capacity model's formulas: pure arithmetic from a scenario, per-unit costs measured by
  * `npm run bench -- aws-cost` and AWS's published limits and prices. docs/capacity.md explains
@@ -73,15 +76,21 @@ export interface UnitCosts {
   /** Write and read units of one inbox open (count, page, mark all read, count), by mode. */
   readonly openWriteUnits: { readonly gsi: number; readonly counter: number };
   readonly openReadUnits: { readonly gsi: number; readonly counter: number };
-  /** SQS requests per delivery job (send, receive, delete; batched by 10). */
+  /**
+   * SQS requests per delivery job: send, receive and delete, each batched by 10 messages, measured
+   * with packing (up to `jobsPerMessage` jobs a message, jobs of one tenant and one delay): the
+   * packs the measured mix filled, not full ones.
+   */
   readonly sqsRequestsPerJob: number;
   /** Handler CPU time: fan-out per event and per inbox row, consumers per job (ms, one core). */
   readonly fanoutCpuMsPerEvent: number;
   readonly fanoutCpuMsPerRow: number;
   readonly pushCpuMsPerJob: number;
   readonly emailCpuMsPerJob: number;
-  /** Audit decisions per Firehose record (one record per delivery batch). */
+  /** Audit decisions per Firehose record (one record per delivery batch, of up to 10 × jobsPerMessage jobs). */
   readonly decisionsPerAuditRecord: number;
+  /** Bytes of one audit decision's JSON line (ids, outcome, target digest, attempt). */
+  readonly auditLineBytes: number;
   /** Bytes of an event on the stream, of an inbox row, of a graph edge item. */
   readonly eventBytes: number;
   readonly rowBytes: number;
@@ -96,7 +105,7 @@ export interface UnitCosts {
  * size; docs/benchmarks.md): units per row and per open, SQS requests per job, warm handler CPU
  * (fan-out's charged to its rows: 28.6 ms per live event of 35 rows), the audit packing.
  * Estimated from the adapters' items: event reads (tier, follower count, pointer replay check),
- * sizes, Redis bytes.
+ * sizes (an audit line of a push sent is about 230 bytes), Redis bytes.
  */
 export const MEASURED_UNITS: UnitCosts = {
   rowWriteUnits: { gsi: 2, counter: 1 },
@@ -111,6 +120,7 @@ export const MEASURED_UNITS: UnitCosts = {
   pushCpuMsPerJob: 1.81,
   emailCpuMsPerJob: 2.84,
   decisionsPerAuditRecord: 11.1,
+  auditLineBytes: 250,
   eventBytes: 600,
   rowBytes: 500,
   edgeBytes: 80,
@@ -130,10 +140,17 @@ export const CAPACITY_LIMITS = {
   partitionReadUnits: 3000,
   /** DynamoDB on-demand: what a new table serves at once before it adapts. */
   newTableWriteUnits: 4000,
-  /** Consumer event-source maxConcurrency (DEFAULT_MAX_CONCURRENCY) and batch size. */
+  /** Consumer event-source maxConcurrency (DEFAULT_MAX_CONCURRENCY) and batch size in messages. */
   pushMaxConcurrency: 50,
   emailMaxConcurrency: 20,
   deliveryBatch: 10,
+  /**
+   * Delivery jobs one SQS message carries (`jobsPerMessage`): a consumer invocation takes up to
+   * deliveryBatch × this many jobs. The model takes every message as full.
+   */
+  jobsPerMessage: DEFAULT_JOBS_PER_MESSAGE,
+  /** Messages in one SendMessageBatch (SQS's limit). */
+  sqsBatchEntries: 10,
   /** Fan-out: BatchWriteItem and BatchGetItem sizes, calls in flight (inbox-batch.ts). */
   writeBatch: 25,
   getBatch: 100,
@@ -151,6 +168,8 @@ export const CAPACITY_LIMITS = {
   providerRoundTripMs: 40,
   redisRoundTripsPerDelivery: 3,
   redisRoundTripMs: 1,
+  /** Firehose bills each record in 5 KiB steps (firehose-audit.ts). */
+  firehoseBillingStepBytes: 5 * 1024,
   /** Usable memory of one MemoryDB db.r7g.large node (13.07 GiB, 75% kept for data). */
   memoryDbNodeBytes: 13.07 * 0.75 * 1024 ** 3,
   /** Global Tables: typical replication lag, seconds. */
@@ -159,8 +178,6 @@ export const CAPACITY_LIMITS = {
   provisionedTargetUtilization: 0.7,
   tableMaxWriteCapacity: 40_000,
 } as const;
-
-import { provisionedPerMillionUnits, simulateAutoScaling } from './dynamo-provisioned.ts';
 
 /** The prices the monthly bill uses (a subset of bench/aws-prices.ts, passed in to keep this pure). */
 export interface CapacityPrices {
@@ -217,7 +234,15 @@ function cpuWall(cpuMs: number, l: Limits): number {
   return cpuMs * Math.max(1, l.fullVcpuMb / l.lambdaMemoryMb);
 }
 
-/** Billed ms of fan-out per event with `rows` rows: CPU, graph page, existence checks, writes, job sends. */
+/** Jobs one consumer invocation of a full batch takes: its messages × jobs a message. */
+export function jobsPerInvocation(l: Limits = CAPACITY_LIMITS): number {
+  return l.deliveryBatch * l.jobsPerMessage;
+}
+
+/**
+ * Billed ms of fan-out per event with `rows` rows: CPU, graph page, existence checks, writes, job
+ * sends (one SendMessageBatch per 10 messages of up to jobsPerMessage jobs each).
+ */
 export function fanoutMs(
   rows: number,
   s: CapacityScenario,
@@ -228,16 +253,22 @@ export function fanoutMs(
   const calls =
     Math.ceil(rows / l.writeBatch) / l.batchConcurrency +
     Math.ceil(rows / l.getBatch) / l.batchConcurrency +
-    Math.ceil((rows * (s.pushShare + s.emailShare)) / l.deliveryBatch) / l.batchConcurrency +
+    Math.ceil((rows * (s.pushShare + s.emailShare)) / (l.sqsBatchEntries * l.jobsPerMessage)) /
+      l.batchConcurrency +
     1;
   return cpu + calls * l.awsRequestMs;
 }
 
-/** Billed ms of one delivery invocation of a full batch. */
+/**
+ * Billed ms of one delivery invocation of a full batch (every message full): the jobs' CPU, their
+ * SQS requests, the audit record, one devices or preferences call per 100 jobs (BatchGetItem's
+ * size; preferences are read once per user and batch), a provider round and the Redis trips.
+ */
 export function deliveryMs(cpuMsPerJob: number, u: UnitCosts, l: Limits = CAPACITY_LIMITS): number {
-  const requests = l.deliveryBatch * u.sqsRequestsPerJob + 1 /* audit */ + 1; /* devices or preferences */
+  const jobs = jobsPerInvocation(l);
+  const requests = jobs * u.sqsRequestsPerJob + 1 /* audit */ + Math.ceil(jobs / l.getBatch);
   return (
-    cpuWall(cpuMsPerJob * l.deliveryBatch, l) +
+    cpuWall(cpuMsPerJob * jobs, l) +
     requests * l.awsRequestMs +
     l.providerRoundTripMs +
     l.redisRoundTripsPerDelivery * l.redisRoundTripMs
@@ -271,8 +302,9 @@ export function capacity(
   // Lambda concurrency, by Little's law: arrivals per second × seconds each.
   const pushMs = deliveryMs(u.pushCpuMsPerJob, u, l);
   const emailMs = deliveryMs(u.emailCpuMsPerJob, u, l);
-  const pushConcurrency = ((r.peakPushesPerSecond / l.deliveryBatch) * pushMs) / 1000;
-  const emailConcurrency = ((r.peakEmailsPerSecond / l.deliveryBatch) * emailMs) / 1000;
+  const batchJobs = jobsPerInvocation(l);
+  const pushConcurrency = ((r.peakPushesPerSecond / batchJobs) * pushMs) / 1000;
+  const emailConcurrency = ((r.peakEmailsPerSecond / batchJobs) * emailMs) / 1000;
 
   // DynamoDB at peak.
   const rowWrite = u.rowWriteUnits[s.unreadMode];
@@ -307,8 +339,8 @@ export function capacity(
   const memoryDbShards = Math.max(1, Math.ceil(dedupBytes / l.memoryDbNodeBytes));
 
   // SQS: what the consumers take at their maxConcurrency, against the peak.
-  const pushJobsPerSecondMax = (l.pushMaxConcurrency * l.deliveryBatch * 1000) / pushMs;
-  const emailJobsPerSecondMax = (l.emailMaxConcurrency * l.deliveryBatch * 1000) / emailMs;
+  const pushJobsPerSecondMax = (l.pushMaxConcurrency * batchJobs * 1000) / pushMs;
+  const emailJobsPerSecondMax = (l.emailMaxConcurrency * batchJobs * 1000) / emailMs;
   const jobsPerDay = r.pushesPerDay + r.emailsPerDay;
   const peakSqsRequestsPerSecond = (r.peakPushesPerSecond + r.peakEmailsPerSecond) * u.sqsRequestsPerJob;
 
@@ -324,10 +356,14 @@ export function capacity(
     r.opensPerDay * u.openReadUnits[s.unreadMode];
   const fanoutGbSeconds = (r.eventsPerDay * msPerEvent * l.lambdaMemoryMb) / 1024 / 1000;
   const deliveryGbSeconds =
-    ((r.pushesPerDay / l.deliveryBatch) * pushMs + (r.emailsPerDay / l.deliveryBatch) * emailMs) *
+    ((r.pushesPerDay / batchJobs) * pushMs + (r.emailsPerDay / batchJobs) * emailMs) *
     (l.lambdaMemoryMb / 1024 / 1000);
-  const invocationsPerDay = r.eventsPerDay / 100 + jobsPerDay / l.deliveryBatch;
+  const invocationsPerDay = r.eventsPerDay / 100 + jobsPerDay / batchJobs;
   const auditRecordsPerDay = jobsPerDay / u.decisionsPerAuditRecord;
+  // A batch's decisions share one record, billed in 5 KiB steps: a packed batch's record takes several.
+  const auditRecordBilledBytes =
+    Math.max(1, Math.ceil((u.decisionsPerAuditRecord * u.auditLineBytes) / l.firehoseBillingStepBytes)) *
+    l.firehoseBillingStepBytes;
   // DynamoDB: the inbox's units (rows, opens) on provisioned capacity when the scenario says so,
   // priced at the utilization auto scaling reaches over the day; the events' units stay on-demand
   // here (they also touch checkpoints and the celebrity feed, which are on-demand).
@@ -360,7 +396,7 @@ export function capacity(
     kinesis:
       kinesisShards * prices.kinesisShardHour * 730 +
       month((r.eventsPerDay * prices.kinesisPutUnitsPerMillion) / 1e6),
-    firehose: month(((auditRecordsPerDay * 5 * 1024) / GIB) * prices.firehosePerGb),
+    firehose: month(((auditRecordsPerDay * auditRecordBilledBytes) / GIB) * prices.firehosePerGb),
     lambda: month(
       (fanoutGbSeconds + deliveryGbSeconds) * prices.lambdaArmPerGbSecond +
         (invocationsPerDay * prices.lambdaRequestsPerMillion) / 1e6,
@@ -423,6 +459,8 @@ export function capacity(
     redis: { hotListBytes, dedupKeys, dedupBytes, memoryDbShards },
     sqs: {
       peakJobsPerSecond: r.peakPushesPerSecond + r.peakEmailsPerSecond,
+      /** Messages a second at peak, every message full (fewer jobs a message send more). */
+      peakMessagesPerSecond: (r.peakPushesPerSecond + r.peakEmailsPerSecond) / l.jobsPerMessage,
       peakRequestsPerSecond: peakSqsRequestsPerSecond,
       pushJobsPerSecondMax,
       emailJobsPerSecondMax,

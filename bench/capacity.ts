@@ -5,6 +5,7 @@ import {
   type CapacityScenario,
   capacity,
   DEFAULT_CAPACITY_SCENARIO,
+  jobsPerInvocation,
   MEASURED_UNITS,
 } from './capacity-model.ts';
 import type { BenchReport } from './support.ts';
@@ -123,6 +124,7 @@ export function capacityBench(options: Readonly<Record<string, string>> = {}): B
       redis_dedup_gb_30_days: gb(c.redis.dedupBytes),
       memorydb_shards: c.redis.memoryDbShards,
       peak_sqs_requests_per_second: c.sqs.peakRequestsPerSecond,
+      peak_sqs_messages_per_second: c.sqs.peakMessagesPerSecond,
       push_jobs_per_second_at_max_concurrency: c.sqs.pushJobsPerSecondMax,
       monthly_dollars_total: c.monthly.total,
       monthly_dollars_dynamodb: c.monthly.dynamodb,
@@ -149,6 +151,7 @@ export function capacityBench(options: Readonly<Record<string, string>> = {}): B
       transport: s.sns ? 'sns' : 'direct',
       table_billing: s.tableBilling === 'provisioned' ? 'provisioned (inbox)' : 'on-demand',
       lambda_memory_mb: CAPACITY_LIMITS.lambdaMemoryMb,
+      delivery_batch: `${CAPACITY_LIMITS.deliveryBatch} messages of ${CAPACITY_LIMITS.jobsPerMessage} jobs (every message taken as full)`,
       prices: `${AWS_PRICES.region}, ${AWS_PRICES.asOf} (bench/aws-prices.ts)`,
     },
     goals: [],
@@ -164,8 +167,8 @@ export function capacityBench(options: Readonly<Record<string, string>> = {}): B
       `${s.viralLikes} likes land in ${round(h.viralSeconds, 1)} s.`,
       `Redis: hot follower lists ${round(gb(c.redis.hotListBytes), 2)} GB (ElastiCache); dedup keys over 30 days`,
       `${round(c.redis.dedupKeys / 1e6)} M = ${round(gb(c.redis.dedupBytes), 1)} GB (MemoryDB: ${c.redis.memoryDbShards} shard(s) of 2 db.r7g.large).`,
-      `SQS at peak: ${round(c.sqs.peakJobsPerSecond)} jobs/s, ${round(c.sqs.peakRequestsPerSecond)} requests/s; the push consumers take up to`,
-      `${round(c.sqs.pushJobsPerSecondMax)} jobs/s at their maxConcurrency, email ${round(c.sqs.emailJobsPerSecondMax)}.`,
+      `SQS at peak: ${round(c.sqs.peakJobsPerSecond)} jobs/s in ${round(c.sqs.peakMessagesPerSecond)} messages/s of ${CAPACITY_LIMITS.jobsPerMessage} jobs, ${round(c.sqs.peakRequestsPerSecond)} requests/s;`,
+      `the push consumers (${jobsPerInvocation()} jobs an invocation) take up to ${round(c.sqs.pushJobsPerSecondMax)} jobs/s at their maxConcurrency, email ${round(c.sqs.emailJobsPerSecondMax)}.`,
       s.tableBilling === 'provisioned'
         ? `DynamoDB: the inbox on provisioned capacity with auto scaling at ${CAPACITY_LIMITS.provisionedTargetUtilization * 100} % target, ${round(c.dynamodb.effectiveUtilization * 100, 1)} % used over the day (bench/dynamo-provisioned.ts):`
         : 'DynamoDB: every table on-demand.',

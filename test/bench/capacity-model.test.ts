@@ -47,6 +47,7 @@ const UNITS: UnitCosts = {
   pushCpuMsPerJob: 1,
   emailCpuMsPerJob: 1,
   decisionsPerAuditRecord: 10,
+  auditLineBytes: 1000,
   eventBytes: 1024,
   rowBytes: 512,
   edgeBytes: 100,
@@ -54,7 +55,10 @@ const UNITS: UnitCosts = {
   hotListMemberBytes: 100,
 };
 
-const LIMITS = { ...CAPACITY_LIMITS, lambdaMemoryMb: 2048 };
+/** Packed as deployed: 10 jobs a message, consumer batches of 10 messages (100 jobs). */
+const LIMITS = { ...CAPACITY_LIMITS, lambdaMemoryMb: 2048, jobsPerMessage: 10 };
+/** One job a message, as before packing: consumer batches of 10 jobs. */
+const UNPACKED = { ...LIMITS, jobsPerMessage: 1 };
 
 describe('capacity model', () => {
   it('computes the rates, shards, units at peak and concurrency of a hand-computed scenario', () => {
@@ -70,23 +74,51 @@ describe('capacity model', () => {
     expect(c.dynamodb.peakReadUnits).toBeCloseTo(21, 9);
     // 2 events/s of 1 KiB is far below a shard; fan-out of 5.5 rows an event:
     // CPU 1 + 0.55 ms, calls (1/4 write + 1/4 read + 1/4 send batch + 1 graph page) × 6 ms = 12.05 ms
+    // (the send term: 2.75 jobs an event fill one SendMessageBatch of 10 messages × 10 jobs)
     expect(c.kinesisShards).toBe(1);
     expect(c.lambdaConcurrency.fanout).toBe(1); // 2 × 12.05 ms = 0.0241, at least one
-    // A push invocation: 10 ms CPU + (10 × 0.3 + 2) requests × 6 ms + 40 ms + 3 × 1 ms = 83 ms
+    // A push invocation of 10 messages × 10 jobs = 100 jobs: 100 ms CPU + (100 × 0.3 SQS + 1 audit
+    // + ⌈100 / 100⌉ devices) = 32 requests × 6 ms + 40 ms + 3 × 1 ms = 335 ms
+    expect(c.lambdaConcurrency.push).toBeCloseTo((5.5 / 100) * 0.335, 9); // 0.018425
+    expect(c.sqs.peakRequestsPerSecond).toBeCloseTo(5.5 * 0.3, 9); // measured per job, packing included
+    expect(c.sqs.peakMessagesPerSecond).toBeCloseTo(0.55, 9); // 5.5 jobs/s in full messages of 10
+    expect(c.sqs.pushJobsPerSecondMax).toBeCloseTo((50 * 100 * 1000) / 335, 9); // 14,925 jobs/s
+  });
+
+  it('gives the figures of one job a message with jobsPerMessage 1', () => {
+    // Act
+    const c = capacity(SMALL, UNITS, AWS_PRICES, UNPACKED);
+    // Assess: a push invocation of 10 jobs: 10 ms CPU + (10 × 0.3 + 1 + ⌈10 / 100⌉) = 5 requests
+    // × 6 ms + 40 ms + 3 × 1 ms = 83 ms
     expect(c.lambdaConcurrency.push).toBeCloseTo((5.5 / 10) * 0.083, 9);
-    expect(c.sqs.peakRequestsPerSecond).toBeCloseTo(5.5 * 0.3, 9);
+    expect(c.sqs.peakMessagesPerSecond).toBeCloseTo(5.5, 9);
     expect(c.sqs.pushJobsPerSecondMax).toBeCloseTo((50 * 10 * 1000) / 83, 9);
+    // The 9,999-follower post: CPU 1 + 999.9 ms; calls (400/4 + 100/4 + 500/4 + 1) × 6 ms = 1,506 ms,
+    // its 4,999.5 push jobs in ⌈4,999.5 / 10⌉ = 500 SendMessageBatch calls of 10 messages
+    expect(c.hotPartitions.bigAuthorFanoutSeconds).toBeCloseTo(2.5069, 9);
+    // 5.5 jobs/s × (1 s batching window + 83 ms)
+    expect(c.failover.inFlightJobs).toBeCloseTo(5.5 * 1.083, 9);
+    // Lambda: fan-out 86,400 events × 12.05 ms and 23,760 push invocations × 83 ms at 2 GB;
+    // 864 fan-out invocations (batches of 100 records) and 23,760 push ones
+    const month = 730 / 24;
+    const gbSeconds = (86_400 * 12.05 * 2) / 1000 + (23_760 * 83 * 2) / 1000; // 2,082.24 + 3,944.16
+    expect(c.monthly.lambda).toBeCloseTo(
+      (gbSeconds * AWS_PRICES.lambdaArmPerGbSecond + (24_624 * AWS_PRICES.lambdaRequestsPerMillion) / 1e6) *
+        month,
+      9,
+    );
   });
 
   it('computes the hot partitions: the 9,999-follower author and the viral post owner', () => {
     // Act
     const h = capacity(SMALL, UNITS, AWS_PRICES, LIMITS).hotPartitions;
-    // Assess: CPU 1 + 999.9 ms; calls (400/4 + 100/4 + 500/4 + 1) × 6 ms = 1,506 ms
-    expect(h.bigAuthorFanoutSeconds).toBeCloseTo(2.5069, 9);
+    // Assess: CPU 1 + 999.9 ms; calls (400/4 + 100/4 + 50/4 + 1) × 6 ms = 831 ms: its 4,999.5 push
+    // jobs go in ⌈4,999.5 / 100⌉ = 50 SendMessageBatch calls of 10 messages of 10 jobs
+    expect(h.bigAuthorFanoutSeconds).toBeCloseTo(1.8319, 9);
     // 9,999 edges × 100 B = 245 pages of 4 KB, half a unit each (eventually consistent)
     expect(h.bigAuthorGraphReadUnits).toBe(122.5);
     expect(h.bigAuthorPostsPerSecondAtPartitionLimit).toBeCloseTo(3000 / 122.5, 9);
-    expect(h.bigAuthorBurstWriteUnitsPerSecond).toBeCloseTo(9999 / 2.5069, 6);
+    expect(h.bigAuthorBurstWriteUnitsPerSecond).toBeCloseTo(9999 / 1.8319, 6);
     // 1,500 likes a second into one partition of 1,000 write units: 3,000 likes take 3 s
     expect(h.viralOwnerRowsPerSecond).toBe(1000);
     expect(h.viralThrottled).toBe(true);
@@ -105,6 +137,16 @@ describe('capacity model', () => {
     const month = 730 / 24;
     expect(c.monthly.sns).toBeCloseTo(0.2376 * month, 9);
     expect(c.monthly.ses).toBe(0);
+    // 237,600 decisions a day, 10 a record: 23,760 records of 10 × 1,000 B, billed as 2 steps of 5 KiB
+    expect(c.monthly.firehose).toBeCloseTo(((23_760 * 10_240) / 1024 ** 3) * 0.029 * month, 9);
+    // Lambda: fan-out 86,400 × 12.05 ms, push 2,376 invocations of 100 jobs × 335 ms, at 2 GB;
+    // 864 + 2,376 invocations
+    const gbSeconds = (86_400 * 12.05 * 2) / 1000 + (2_376 * 335 * 2) / 1000; // 2,082.24 + 1,591.92
+    expect(c.monthly.lambda).toBeCloseTo(
+      (gbSeconds * AWS_PRICES.lambdaArmPerGbSecond + (3_240 * AWS_PRICES.lambdaRequestsPerMillion) / 1e6) *
+        month,
+      9,
+    );
     // 907,200 write units a day (475,200 + 172,800 + 259,200) replicated, 331,776,000 bytes sent
     const replica = (907_200 * 0.625) / 1e6 + (331_776_000 / 1024 ** 3) * 0.02;
     expect(c.perReplicaRegion).toBeCloseTo(replica * month, 9);
@@ -115,8 +157,8 @@ describe('capacity model', () => {
         .reduce((t, [, v]) => t + v, 0),
       9,
     );
-    // 5.5 jobs/s × (1 s batching window + 83 ms); 11 rows/s × 1.5 s of replication lag
-    expect(c.failover.inFlightJobs).toBeCloseTo(5.5 * 1.083, 9);
+    // 5.5 jobs/s × (1 s batching window + 335 ms); 11 rows/s × 1.5 s of replication lag
+    expect(c.failover.inFlightJobs).toBeCloseTo(5.5 * 1.335, 9);
     expect(c.failover.rowsInReplicationLag).toBeCloseTo(16.5, 9);
   });
 });
