@@ -175,7 +175,9 @@ export class FanoutDelivery extends Construct {
     }
     const jobsPerMessage = props.jobsPerMessage ?? 10;
     if (!Number.isInteger(jobsPerMessage) || jobsPerMessage < 1 || jobsPerMessage > 100) {
-      throw new Error(`FanoutDelivery: jobsPerMessage must be an integer from 1 to 100, not ${jobsPerMessage}`);
+      throw new Error(
+        `FanoutDelivery: jobsPerMessage must be an integer from 1 to 100, not ${jobsPerMessage}`,
+      );
     }
     const batchSize = props.batchSize ?? 10;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
