@@ -93,7 +93,8 @@ export class SqsPoller {
     // Counting a queue of many thousands costs milliseconds; polled often while busy, that
     // would starve the consumers themselves.
     const since = this.#emptySince;
-    if (this.#inFlight > 0 || since === undefined || since < (opts.receivedSince ?? since)) return false;
+    if (this.#inFlight > 0 || since === undefined) return false;
+    if (opts.receivedSince !== undefined && since < opts.receivedSince) return false;
     const d = await this.#o.queue.depth();
     return d.visible === 0 && d.inFlight === 0 && this.#inFlight === 0;
   }
