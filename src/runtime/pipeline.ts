@@ -12,6 +12,7 @@ import { errorName } from '../lib/error-name.ts';
 import { sleep } from '../lib/sleep.ts';
 import type { Ports } from '../ports/ports.ts';
 import { DeadLetterSweep } from './dead-letter-sweep.ts';
+import { DelayedRetries } from './delayed-retries.ts';
 import { KinesisPoller, type OnFailureDestination } from './kinesis-poller.ts';
 import { Periodic } from './periodic.ts';
 import { type SqsHandler, SqsPoller } from './sqs-poller.ts';
@@ -87,7 +88,8 @@ const directly: HandlerWrapper = (_fn, _records, call) => call();
  */
 export class Pipeline {
   readonly #fanout: KinesisPoller;
-  readonly #consumers: readonly SqsPoller[];
+  /** Each channel's consumer, with the retries it put back on its queue. */
+  readonly #consumers: readonly { readonly poller: SqsPoller; readonly retries: DelayedRetries }[];
   readonly #invalidation: StreamPoller;
   readonly #deadLetters: DeadLetterSweep | undefined;
   readonly #digests: Periodic | undefined;
@@ -132,14 +134,22 @@ export class Pipeline {
       retractions: ports.inbox,
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     };
-    const pollerFor = (channel: Channel, handler: SqsHandler) =>
-      makeSqs(ports, handler, channel, opts, retryBaseMs);
+    const retries = { push: new DelayedRetries(clock), email: new DelayedRetries(clock) };
+    const pollerFor = (channel: Channel, handler: SqsHandler) => ({
+      poller: makeSqs(ports, handler, channel, opts, retryBaseMs),
+      retries: retries[channel],
+    });
+    // The consumers send their retries through the watched queues; the pollers receive directly.
+    const queues = {
+      push: retries.push.watch(ports.queues.push),
+      email: retries.email.watch(ports.queues.email),
+    };
     this.#consumers = [
       pollerFor('push', (event) =>
         around('push', jobsIn(event.Records), () =>
           consumePush(event, {
             ...shared,
-            queue: ports.queues.push,
+            queue: queues.push,
             devices: ports.devices,
             push: ports.push,
             inbox: ports.inbox,
@@ -151,7 +161,7 @@ export class Pipeline {
         around('email', jobsIn(event.Records), () =>
           consumeEmail(event, {
             ...shared,
-            queue: ports.queues.email,
+            queue: queues.email,
             email: ports.email,
             digests: ports.digestSchedule,
             ...(opts.unsubscribe ? { unsubscribe: opts.unsubscribe } : {}),
@@ -222,16 +232,18 @@ export class Pipeline {
     if (this.#started) return;
     this.#started = true;
     await this.#fanout.start();
-    for (const c of this.#consumers) c.start();
+    for (const c of this.#consumers) c.poller.start();
     this.#invalidation.start();
     this.#deadLetters?.start();
     this.#digests?.start();
   }
 
   /**
-   * Resolves once fan-out has checkpointed every record and no queue has a visible or in-flight
-   * message (delayed ones, such as quiet-hours deferrals, are not waited for), seen twice in a
-   * row so that work moving from one stage to the next is not missed.
+   * Resolves once fan-out has checkpointed every record, every retry a consumer put back on its
+   * queue as a delayed copy (a job waiting out a dedup lease or a provider's Retry-After) has come
+   * due and been received, and no queue has a visible or in-flight message, seen twice in a row so
+   * that work moving from one stage to the next is not missed. Scheduled messages (quiet-hours
+   * deferrals, digest flushes: a `notBefore` still ahead) are not waited for (delayed-retries.ts).
    */
   async drained(opts: { readonly pollMs?: number; readonly signal?: AbortSignal } = {}): Promise<void> {
     let quietRounds = 0;
@@ -244,14 +256,17 @@ export class Pipeline {
 
   async #isQuiet(): Promise<boolean> {
     if (!(await this.#fanout.isCaughtUp())) return false;
-    for (const c of this.#consumers) if (!(await c.isIdle())) return false;
+    for (const { poller, retries } of this.#consumers) {
+      if (retries.pending()) return false;
+      if (!(await poller.isIdle({ receivedSince: retries.dueAt }))) return false;
+    }
     return this.#invalidation.isCaughtUp();
   }
 
   /** Lets every batch in flight finish and checkpoint, then stops. Nothing is lost. */
   async stop(): Promise<void> {
     await this.#fanout.stop();
-    await Promise.all(this.#consumers.map((c) => c.stop()));
+    await Promise.all(this.#consumers.map((c) => c.poller.stop()));
     await this.#invalidation.stop();
     await this.#deadLetters?.stop();
     await this.#digests?.stop();

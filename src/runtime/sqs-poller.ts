@@ -50,8 +50,12 @@ export class SqsPoller {
   readonly #abort = new AbortController();
   #workers: Promise<void>[] = [];
   #inFlight = 0;
-  /** The latest receive came back empty: only then is the (costly) depth count worth asking. */
-  #sawEmpty = false;
+  /**
+   * When (performance.now) the latest receive that came back empty was asked for; undefined once
+   * a receive brought messages. Only after an empty receive is the (costly) depth count worth
+   * asking.
+   */
+  #emptySince: number | undefined;
 
   constructor(opts: SqsPollerOptions) {
     this.#o = {
@@ -79,11 +83,18 @@ export class SqsPoller {
     await Promise.all(this.#workers);
   }
 
-  /** True when no batch is running and nothing is visible or in flight. */
-  async isIdle(): Promise<boolean> {
+  /**
+   * True when no batch is running and nothing is visible or in flight, and the latest receive,
+   * asked for at or after `receivedSince` (performance.now), came back empty. A delayed message
+   * due by then was receivable when that receive was asked for: an emulator may count it as still
+   * delayed until a receive moves it, so the depth alone would miss it.
+   */
+  async isIdle(opts: { readonly receivedSince?: number } = {}): Promise<boolean> {
     // Counting a queue of many thousands costs milliseconds; polled often while busy, that
     // would starve the consumers themselves.
-    if (this.#inFlight > 0 || !this.#sawEmpty) return false;
+    const since = this.#emptySince;
+    if (this.#inFlight > 0 || since === undefined) return false;
+    if (opts.receivedSince !== undefined && since < opts.receivedSince) return false;
     const d = await this.#o.queue.depth();
     return d.visible === 0 && d.inFlight === 0 && this.#inFlight === 0;
   }
@@ -93,6 +104,7 @@ export class SqsPoller {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       let messages: QueueMessage[];
+      const asked = performance.now();
       try {
         messages = await o.queue.receive({ max: o.batchSize, visibilityTimeoutMs: o.visibilityTimeoutMs });
       } catch (err) {
@@ -100,7 +112,7 @@ export class SqsPoller {
         await sleep(o.retryBaseMs * 5, signal);
         continue;
       }
-      this.#sawEmpty = messages.length === 0;
+      this.#emptySince = messages.length === 0 ? asked : undefined;
       if (messages.length === 0) {
         await sleep(o.idleMs, signal);
         continue;

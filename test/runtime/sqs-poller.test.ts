@@ -73,4 +73,22 @@ describe('SqsPoller (the local SQS event-source mapping)', () => {
     expect(seen.filter((b) => b === 'fail-once')).toHaveLength(2);
     expect(seen).toContain('last');
   });
+
+  it('is idle only after an empty receive asked for at or after the time it is given', async () => {
+    // Prepare: an empty queue, received from continuously
+    const poller = new SqsPoller({
+      queue: queue(),
+      idleMs: 1,
+      handler: async () => ({ batchItemFailures: [] }),
+    });
+    pollers.push(poller);
+    poller.start();
+    await until(() => poller.isIdle());
+    // Act: asked about a moment just passed (a later receive reaches it), then one no receive reached
+    const from = performance.now();
+    await until(() => poller.isIdle({ receivedSince: from }));
+    const ahead = await poller.isIdle({ receivedSince: performance.now() + 60_000 });
+    // Assess
+    expect(ahead).toBe(false);
+  });
 });
