@@ -88,7 +88,9 @@ export async function runPushWorkload(ctx: PushWorkloadContext, w: PushWorkload)
     devices.push({
       tenantId,
       userId,
-      token: (i + 1).toString(16).padStart(64, 'a'),
+      // Zero-padded: padding with a hex digit made 0xa and 0xaa (and 0x1 and 0xa1) one token, so a
+      // later user took an earlier one's device.
+      token: (i + 1).toString(16).padStart(64, '0'),
       platform: 'apns',
       registeredAt: at,
     });
