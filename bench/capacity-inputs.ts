@@ -100,9 +100,11 @@ export interface UnitCosts {
 }
 
 /**
- * Measured by `npm run bench -- aws-cost` on the shared 2-core development VM (2026-12-07, small
- * size; docs/benchmarks.md): units per row and per open, SQS requests per job, warm handler CPU
- * (fan-out's charged to its rows: 28.6 ms per live event of 35 rows), the audit packing.
+ * Measured by `npm run bench -- aws-cost --json` (small size, the default) alone on the 2-core
+ * development VM on 2026-12-08, with ten jobs a message (docs/benchmarks.md): SQS requests per job,
+ * warm handler CPU (fan-out's charged to its rows: 11.7 ms per live event of 35 rows, the higher of
+ * two runs), the audit packing (one record per consumer invocation of up to 100 jobs), units per
+ * open. Units per row and per event as measured on 2026-12-07 (unchanged since).
  * Estimated from the adapters' items: event reads (tier, follower count, pointer replay check),
  * sizes (an audit line of a push sent is about 230 bytes), Redis bytes.
  */
@@ -112,13 +114,13 @@ export const MEASURED_UNITS: UnitCosts = {
   eventWriteUnits: 2,
   eventReadUnits: 2,
   openWriteUnits: { gsi: 26, counter: 18 },
-  openReadUnits: { gsi: 19.5, counter: 24 },
-  sqsRequestsPerJob: 0.362,
+  openReadUnits: { gsi: 23.5, counter: 28 },
+  sqsRequestsPerJob: 0.04,
   fanoutCpuMsPerEvent: 0,
-  fanoutCpuMsPerRow: 0.81,
-  pushCpuMsPerJob: 1.81,
-  emailCpuMsPerJob: 2.84,
-  decisionsPerAuditRecord: 11.1,
+  fanoutCpuMsPerRow: 0.27,
+  pushCpuMsPerJob: 0.77,
+  emailCpuMsPerJob: 0.74,
+  decisionsPerAuditRecord: 108,
   auditLineBytes: 250,
   eventBytes: 600,
   rowBytes: 500,

@@ -156,7 +156,7 @@ export function capacityBench(options: Readonly<Record<string, string>> = {}): B
     },
     goals: [],
     notes: [
-      'A model, not a measurement: per-unit costs from aws-cost (bench/capacity-model.ts MEASURED_UNITS),',
+      'A model, not a measurement: per-unit costs from aws-cost (bench/capacity-inputs.ts MEASURED_UNITS),',
       "AWS's published limits and prices; docs/capacity.md gives each formula and where it stops holding.",
       `Lambda concurrency: fan-out needs ${round(c.lambdaConcurrency.fanout, 1)} and gets ${c.lambdaConcurrency.fanoutAtShards} (shards x parallelization factor);`,
       `push ${round(c.lambdaConcurrency.push, 1)} of maxConcurrency ${CAPACITY_LIMITS.pushMaxConcurrency}, email ${round(c.lambdaConcurrency.email, 1)} of ${CAPACITY_LIMITS.emailMaxConcurrency}.`,
