@@ -155,6 +155,11 @@ export const CAPACITY_LIMITS = {
   /** Fan-out: BatchWriteItem and BatchGetItem sizes, calls in flight (inbox-batch.ts). */
   writeBatch: 25,
   getBatch: 100,
+  /**
+   * Push consumer: device-list Queries in flight (DynamoDevices' default concurrency; one Query
+   * per distinct user of the batch, taken as all distinct).
+   */
+  deviceQueryConcurrency: 16,
   batchConcurrency: 4,
   /** Authors above this are not kept as hot lists in Redis (CachedFollowerGraph). */
   maxCachedFollowers: 100_000,

@@ -82,12 +82,17 @@ export function fanoutMs(
 
 /**
  * Billed ms of one delivery invocation of a full batch (every message full): the jobs' CPU, their
- * SQS requests, the audit record, one devices or preferences call per 100 jobs (BatchGetItem's
- * size; preferences are read once per user and batch), a provider round and the Redis trips.
+ * SQS requests, the audit record, the device lists (a Query per user, `deviceQueryConcurrency` in
+ * flight: one round per that many jobs, every user taken as distinct), one round of preference
+ * reads (all at once, once per user and batch), a provider round and the Redis trips.
  */
 export function deliveryMs(cpuMsPerJob: number, u: UnitCosts, l: Limits = CAPACITY_LIMITS): number {
   const jobs = jobsPerInvocation(l);
-  const requests = jobs * u.sqsRequestsPerJob + 1 /* audit */ + Math.ceil(jobs / l.getBatch);
+  const requests =
+    jobs * u.sqsRequestsPerJob +
+    1 /* audit */ +
+    Math.ceil(jobs / l.deviceQueryConcurrency) +
+    1; /* preference reads, all at once */
   return (
     cpuWall(cpuMsPerJob * jobs, l) +
     requests * l.awsRequestMs +

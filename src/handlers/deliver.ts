@@ -17,7 +17,8 @@ import type {
   NoTarget,
   TargetRequest,
 } from './channel-driver.ts';
-import { parseJobs, receiveCount } from './job.ts';
+import { receiveCount } from './job.ts';
+import { settledKey, unsettledParts } from './packed-parts.ts';
 import { readPreferences } from './preferences-read.ts';
 
 /**
@@ -114,9 +115,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
   }
 
   async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
-    const parts = records.flatMap((record) =>
-      parseJobs(record, this.#driver.channel).map((part) => ({ record, ...part })),
-    );
+    const parts = await unsettledParts(records, this.#driver.channel, this.#deps.dedup, this.#logger);
     const retracted = await this.#retracted(parts.map((part) => part.job));
     const works = await Promise.all(
       parts.map((part) => this.#prepare(part.record, part.id, part.job, retracted)),
@@ -130,7 +129,7 @@ class DeliveryBatch<T extends DeliveryTarget> {
     this.#deadLetter(works);
     await this.#finish(works);
     // The unit of retry is the SQS message: one failed job of a packed record brings back its
-    // siblings too, and their dedup claims (Done) keep them from being sent again.
+    // siblings too, which their settled keys (confirmed in #deadLetter) then leave out.
     const failed = new Set(works.filter((w) => w.failed).map((w) => w.record.messageId));
     return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
   }
@@ -506,15 +505,20 @@ class DeliveryBatch<T extends DeliveryTarget> {
     const max = this.#deps.maxReceiveCount ?? 4;
     const failedRecords = new Set(works.filter((w) => w.failed).map((w) => w.record.messageId));
     for (const w of works) {
-      if (w.attempt < max || !failedRecords.has(w.record.messageId)) continue;
+      if (!failedRecords.has(w.record.messageId)) continue;
+      // A job that ended beside a failed one of its packed message: settled, so the message's
+      // next receive leaves it out (packed-parts.ts) and the dead-letter audit never records it.
+      if (!w.failed && w.job !== undefined) {
+        this.#confirm.push(settledKey(w, this.#driver.channel));
+        continue;
+      }
+      if (w.attempt < max) continue;
       if (w.job === undefined) {
         // A message that is no job names no user or notification to audit; the DLQ keeps it.
         this.#logger.error('poison delivery message dead-lettered', { messageId: w.id });
         continue;
       }
-      // A job that ended on this receive rides to the DLQ with a failed sibling of its packed
-      // record: confirmed without a record, so the dead-letter audit does not call it dead-lettered.
-      if (w.failed) w.entries.push(this.#entry(w, w.job, Outcome.DeadLettered, { reason: 'max_receives' }));
+      w.entries.push(this.#entry(w, w.job, Outcome.DeadLettered, { reason: 'max_receives' }));
       // Confirmed once audited, so the dead-letter audit (handlers/dead-letter-audit.ts) does not
       // record the same move again when it finds the message in the DLQ.
       this.#confirm.push(deadLetterKey(w.job.tenantId, this.#driver.channel, w.id));

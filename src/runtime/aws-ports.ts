@@ -83,16 +83,16 @@ export interface AwsPortsOptions {
 export type FrequencyCapStore = 'memorydb' | 'dynamodb';
 
 /**
- * Every port on AWS-managed services: the one place where the aws adapters are wired, used by the
- * Lambda entry points (once per container) and by the local-aws profile against emulators.
- */
-/**
  * Delivery jobs per SQS message in the AWS mode unless configured: a tenth of the SQS requests of
  * one job a message (docs/benchmarks.md, aws-cost), and small enough that a retried message
  * brings back few siblings and a batch of ten messages stays within one 64 KiB billing chunk.
  */
 export const DEFAULT_JOBS_PER_MESSAGE = 10;
 
+/**
+ * Every port on AWS-managed services: the one place where the aws adapters are wired, used by the
+ * Lambda entry points (once per container) and by the local-aws profile against emulators.
+ */
 export function openAwsPorts(opts: AwsPortsOptions): Ports {
   const { clients, resources } = opts;
   const { documents } = clients;

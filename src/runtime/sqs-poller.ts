@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { jobsIn } from '../handlers/job.ts';
 import { fullJitter } from '../lib/backoff.ts';
 import { errorName } from '../lib/error-name.ts';
 import { sleep } from '../lib/sleep.ts';
@@ -120,7 +121,8 @@ export class SqsPoller {
       this.#inFlight++;
       try {
         // A batch already received is always finished, even when stopping: nothing is lost.
-        await this.#limiter?.take(messages.length);
+        // A rate in sends a second: a packed message takes a place per job.
+        await this.#limiter?.take(jobsIn(messages));
         await this.#process(messages);
       } finally {
         this.#inFlight--;

@@ -94,7 +94,7 @@ describe('SqsDeliveryQueue packing jobs into messages (SQS on fauxqs)', () => {
     expect(packs(later)).toEqual([['t1', ['u2']]]);
   });
 
-  it('sends a job too large to share a message alone, and packs the rest', async () => {
+  it('sends a job too large to share a message alone, and starts a new pack after it', async () => {
     // Prepare
     const queue = await makeQueue(10);
     const large = job(2, { data: { text: 'x'.repeat(61 * 1024) } });

@@ -78,30 +78,30 @@ describe('capacity model', () => {
     expect(c.kinesisShards).toBe(1);
     expect(c.lambdaConcurrency.fanout).toBe(1); // 2 × 12.05 ms = 0.0241, at least one
     // A push invocation of 10 messages × 10 jobs = 100 jobs: 100 ms CPU + (100 × 0.3 SQS + 1 audit
-    // + ⌈100 / 100⌉ devices) = 32 requests × 6 ms + 40 ms + 3 × 1 ms = 335 ms
-    expect(c.lambdaConcurrency.push).toBeCloseTo((5.5 / 100) * 0.335, 9); // 0.018425
+    // + ⌈100 / 16⌉ device rounds + 1 preference round) = 39 requests × 6 ms + 40 ms + 3 × 1 ms = 377 ms
+    expect(c.lambdaConcurrency.push).toBeCloseTo((5.5 / 100) * 0.377, 9); // 0.020735
     expect(c.sqs.peakRequestsPerSecond).toBeCloseTo(5.5 * 0.3, 9); // measured per job, packing included
     expect(c.sqs.peakMessagesPerSecond).toBeCloseTo(0.55, 9); // 5.5 jobs/s in full messages of 10
-    expect(c.sqs.pushJobsPerSecondMax).toBeCloseTo((50 * 100 * 1000) / 335, 9); // 14,925 jobs/s
+    expect(c.sqs.pushJobsPerSecondMax).toBeCloseTo((50 * 100 * 1000) / 377, 9); // 13,263 jobs/s
   });
 
   it('gives the figures of one job a message with jobsPerMessage 1', () => {
     // Act
     const c = capacity(SMALL, UNITS, AWS_PRICES, UNPACKED);
-    // Assess: a push invocation of 10 jobs: 10 ms CPU + (10 × 0.3 + 1 + ⌈10 / 100⌉) = 5 requests
-    // × 6 ms + 40 ms + 3 × 1 ms = 83 ms
-    expect(c.lambdaConcurrency.push).toBeCloseTo((5.5 / 10) * 0.083, 9);
+    // Assess: a push invocation of 10 jobs: 10 ms CPU + (10 × 0.3 + 1 + ⌈10 / 16⌉ + 1) = 6 requests
+    // × 6 ms + 40 ms + 3 × 1 ms = 89 ms
+    expect(c.lambdaConcurrency.push).toBeCloseTo((5.5 / 10) * 0.089, 9);
     expect(c.sqs.peakMessagesPerSecond).toBeCloseTo(5.5, 9);
-    expect(c.sqs.pushJobsPerSecondMax).toBeCloseTo((50 * 10 * 1000) / 83, 9);
+    expect(c.sqs.pushJobsPerSecondMax).toBeCloseTo((50 * 10 * 1000) / 89, 9);
     // The 9,999-follower post: CPU 1 + 999.9 ms; calls (400/4 + 100/4 + 500/4 + 1) × 6 ms = 1,506 ms,
     // its 4,999.5 push jobs in ⌈4,999.5 / 10⌉ = 500 SendMessageBatch calls of 10 messages
     expect(c.hotPartitions.bigAuthorFanoutSeconds).toBeCloseTo(2.5069, 9);
-    // 5.5 jobs/s × (1 s batching window + 83 ms)
-    expect(c.failover.inFlightJobs).toBeCloseTo(5.5 * 1.083, 9);
-    // Lambda: fan-out 86,400 events × 12.05 ms and 23,760 push invocations × 83 ms at 2 GB;
+    // 5.5 jobs/s × (1 s batching window + 89 ms)
+    expect(c.failover.inFlightJobs).toBeCloseTo(5.5 * 1.089, 9);
+    // Lambda: fan-out 86,400 events × 12.05 ms and 23,760 push invocations × 89 ms at 2 GB;
     // 864 fan-out invocations (batches of 100 records) and 23,760 push ones
     const month = 730 / 24;
-    const gbSeconds = (86_400 * 12.05 * 2) / 1000 + (23_760 * 83 * 2) / 1000; // 2,082.24 + 3,944.16
+    const gbSeconds = (86_400 * 12.05 * 2) / 1000 + (23_760 * 89 * 2) / 1000; // 2,082.24 + 4,229.28
     expect(c.monthly.lambda).toBeCloseTo(
       (gbSeconds * AWS_PRICES.lambdaArmPerGbSecond + (24_624 * AWS_PRICES.lambdaRequestsPerMillion) / 1e6) *
         month,
@@ -139,9 +139,9 @@ describe('capacity model', () => {
     expect(c.monthly.ses).toBe(0);
     // 237,600 decisions a day, 10 a record: 23,760 records of 10 × 1,000 B, billed as 2 steps of 5 KiB
     expect(c.monthly.firehose).toBeCloseTo(((23_760 * 10_240) / 1024 ** 3) * 0.029 * month, 9);
-    // Lambda: fan-out 86,400 × 12.05 ms, push 2,376 invocations of 100 jobs × 335 ms, at 2 GB;
+    // Lambda: fan-out 86,400 × 12.05 ms, push 2,376 invocations of 100 jobs × 377 ms, at 2 GB;
     // 864 + 2,376 invocations
-    const gbSeconds = (86_400 * 12.05 * 2) / 1000 + (2_376 * 335 * 2) / 1000; // 2,082.24 + 1,591.92
+    const gbSeconds = (86_400 * 12.05 * 2) / 1000 + (2_376 * 377 * 2) / 1000; // 2,082.24 + 1,791.50
     expect(c.monthly.lambda).toBeCloseTo(
       (gbSeconds * AWS_PRICES.lambdaArmPerGbSecond + (3_240 * AWS_PRICES.lambdaRequestsPerMillion) / 1e6) *
         month,
@@ -157,8 +157,8 @@ describe('capacity model', () => {
         .reduce((t, [, v]) => t + v, 0),
       9,
     );
-    // 5.5 jobs/s × (1 s batching window + 335 ms); 11 rows/s × 1.5 s of replication lag
-    expect(c.failover.inFlightJobs).toBeCloseTo(5.5 * 1.335, 9);
+    // 5.5 jobs/s × (1 s batching window + 377 ms); 11 rows/s × 1.5 s of replication lag
+    expect(c.failover.inFlightJobs).toBeCloseTo(5.5 * 1.377, 9);
     expect(c.failover.rowsInReplicationLag).toBeCloseTo(16.5, 9);
   });
 });

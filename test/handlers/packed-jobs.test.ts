@@ -220,4 +220,63 @@ describe('push consumer: packed messages', () => {
     expect(reads.sort()).toEqual(['ana', 'ben']);
     expect(w.pushCalls.map((m) => m.userId).sort()).toEqual(['ana', 'ana', 'ben']);
   });
+
+  it('leaves out, on the retry, the siblings that ended beside the failed job: one record each, one deferred copy', async () => {
+    // Prepare: ana sent, ben failing once, cy without consent, dee in quiet hours
+    const w = await packedWorld();
+    const dee: UserKey = { tenantId: T, userId: 'dee' };
+    await w.preferences.put(
+      consenting(dee, { timezone: 'UTC', quietHours: { start: '11:00', end: '13:00' } }),
+    );
+    await registerDevices(w, [dee]);
+    await w.preferences.put({ ...consenting(USERS[2]!), consent: {} });
+    await sendPacked(w, [job('ana'), job('ben'), job('cy'), job('dee')]);
+    let benDown = true;
+    w.pushFault = (m) =>
+      m.userId === 'ben' && benDown ? new TransportRetryableError('provider unavailable') : undefined;
+    // Act
+    const first = await round(w);
+    benDown = false;
+    w.clock.advance(180_001);
+    const second = await round(w);
+    // Assess
+    expect(first.response.batchItemFailures).toHaveLength(1);
+    expect(second.response.batchItemFailures).toEqual([]);
+    const records = (await auditRecords(w)).map((r) => [r.userId, r.outcome]);
+    expect(records.sort()).toEqual(
+      [
+        ['ana', Outcome.Sent],
+        ['ben', Outcome.Sent],
+        ['cy', Outcome.SuppressedNoConsent],
+        ['dee', Outcome.Deferred],
+      ].sort(),
+    );
+    expect((await w.queues.push.depth()).delayed).toBe(1);
+  });
+
+  it('lets the dead-letter audit record only the job that never ended when no consumer saw the last receive', async () => {
+    // Prepare: ana is sent on the first receive, ben fails; the later receives never reach a consumer
+    const w = await packedWorld();
+    await sendPacked(w, [job('ana'), job('ben')]);
+    w.pushFault = (m) =>
+      m.userId === 'ben' ? new TransportRetryableError('provider unavailable') : undefined;
+    await round(w);
+    for (let i = 0; i < 4; i++) {
+      w.clock.advance(180_001);
+      await w.queues.push.receive({ max: 10, visibilityTimeoutMs: 180_000 });
+    }
+    w.clock.advance(180_001);
+    await w.queues.push.receive({ max: 10, visibilityTimeoutMs: 180_000 });
+    const letters = await w.queues.push.listDeadLetters(10);
+    // Act
+    const pass = await auditLetters('push', letters, { audit: w.audit, dedup: w.dedup, clock: w.clock });
+    // Assess
+    expect(letters).toHaveLength(1);
+    expect(pass).toEqual({ seen: 1, audited: 1, alreadyAudited: 1, poison: 0, busy: 0 });
+    const records = (await auditRecords(w)).map((r) => [r.userId, r.outcome]);
+    expect(records.sort()).toEqual([
+      ['ana', Outcome.Sent],
+      ['ben', Outcome.DeadLettered],
+    ]);
+  });
 });

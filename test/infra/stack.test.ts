@@ -405,6 +405,27 @@ describe('FanoutStack: environment', () => {
     expect(gsiEnv.FANOUT_UNREAD_MODE).toBe('gsi');
   });
 
+  it('tells every function that can send delivery jobs how many to pack a message, 10 by default', () => {
+    // Prepare
+    const senders = (t: Template) =>
+      Object.values(t.toJSON().Resources as Record<string, { Type: string; Properties: never }>)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map(
+          (r) =>
+            (r.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment
+              ?.Variables ?? {},
+        )
+        .filter((v) => v.FANOUT_PUSH_QUEUE_URL !== undefined);
+    const single = synthStack({ ...FULL_PROPS, jobsPerMessage: 1 });
+    // Act
+    const byDefault = senders(template);
+    const one = senders(single.template);
+    // Assess: the worker, both consumers, the APIs and the digest sender at least
+    expect(byDefault.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(byDefault.map((v) => v.FANOUT_JOBS_PER_MESSAGE))).toEqual(new Set(['10']));
+    expect(new Set(one.map((v) => v.FANOUT_JOBS_PER_MESSAGE))).toEqual(new Set(['1']));
+  });
+
   it('gives the push consumer, and it alone, the default frequency caps and their store', () => {
     expect(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS_STORE).toBe('dynamodb');
     expect(JSON.parse(variables(stack.delivery.consumers.push).FANOUT_FREQUENCY_CAPS as string)).toEqual(

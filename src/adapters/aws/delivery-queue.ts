@@ -73,13 +73,13 @@ export const MAX_SQS_RECEIVE = 10_000;
 const PEEK_VISIBILITY_SECONDS = 30;
 /** A redrive holds each batch this long between moving it and deleting it from the DLQ. */
 const REDRIVE_VISIBILITY_SECONDS = 60;
-/** Answers to a delete or visibility change whose receipt handle is no longer the message's latest. */
 /**
  * Largest body of a packed message. SQS bills each 64 KiB of a request's payload as one request:
  * a message within it costs one, and a batch of ten such messages stays within SQS's 256 KiB
  * only when the packs are smaller, which `SqsCalls.send` handles by splitting batches by bytes.
  */
 const MAX_PACK_BYTES = 60 * 1024;
+/** Answers to a delete or visibility change whose receipt handle is no longer the message's latest. */
 const STALE_HANDLE = new Set([
   'ReceiptHandleIsInvalid',
   'MessageNotInflight',

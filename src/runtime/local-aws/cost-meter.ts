@@ -56,12 +56,6 @@ interface Capacity {
   readonly GlobalSecondaryIndexes?: Readonly<Record<string, { readonly CapacityUnits?: number }>>;
 }
 
-/**
- * Counts what a run costs, for the aws-cost benchmark: every request per service and command, and
- * DynamoDB's ConsumedCapacity per table and index (the meter asks for `ReturnConsumedCapacity:
- * INDEXES` on every DynamoDB call, which costs nothing). Middleware on the clients, so the
- * adapters stay unaware of it.
- */
 /** A sent entry or a received message, as far as SQS's payload size goes. */
 interface SqsPayload {
   readonly MessageBody?: string;
@@ -74,6 +68,12 @@ const SQS_CHUNK_BYTES = 64 * 1024;
 /** The key of the requests SQS bills for payload chunks beyond a call's first 64 KiB. */
 export const SQS_EXTRA_CHUNKS = 'sqs:payload chunks beyond 64 KiB';
 
+/**
+ * Counts what a run costs, for the aws-cost benchmark: every request per service and command, and
+ * DynamoDB's ConsumedCapacity per table and index (the meter asks for `ReturnConsumedCapacity:
+ * INDEXES` on every DynamoDB call, which costs nothing). Middleware on the clients, so the
+ * adapters stay unaware of it.
+ */
 export class CostMeter {
   readonly #requests = new Map<string, number>();
   readonly #writes = new Map<string, number>();
@@ -107,8 +107,9 @@ export class CostMeter {
           try {
             result = await next(args);
           } catch (err) {
-            // DynamoDB bills a write whose condition failed as a write (at least 1 unit; the
-            // items written on condition here are under 1 KB). DynamoDB Local reports nothing.
+            // DynamoDB bills a write whose condition failed as a write: counted as 1 unit, a lower
+            // bound (DynamoDB bills the item's size), as is leaving out a cancelled transaction,
+            // which DynamoDB bills too. DynamoDB Local reports nothing for either.
             if (dynamo && this.#enabled && CONDITIONAL_WRITES.has(command) && isConditionFailure(err)) {
               const table = typeof input.TableName === 'string' ? input.TableName : 'unknown';
               this.#bump(this.#writes, table, 1);
