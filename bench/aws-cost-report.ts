@@ -366,7 +366,7 @@ export function costReport(runs: CostRuns, sizeName: AwsCostSizeName, size: AwsC
       ...gCost.lines,
       'Counter mode:',
       ...cCost.lines,
-      'Default configuration, all in (counter unread mode with rows of live events, push through SNS, Lambda at the memory above):',
+      'Default configuration, all in (counter unread mode, the demo rows and groups without the counter resets of its backdated events, push through SNS, Lambda at the memory above):',
       ...defaultCost.lines,
       'Direct APNs / FCM alone (counter mode, on-demand tables, consumers of 1,024 MB in batches of 10 messages):',
       ...directCost.lines,
