@@ -115,7 +115,13 @@ class DeliveryBatch<T extends DeliveryTarget> {
   }
 
   async run(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
-    const parts = await unsettledParts(records, this.#driver.channel, this.#deps.dedup, this.#logger);
+    const parts = await unsettledParts(
+      records,
+      this.#driver.channel,
+      this.#deps.dedup,
+      this.#logger,
+      this.#deps.maxReceiveCount ?? 4,
+    );
     const retracted = await this.#retracted(parts.map((part) => part.job));
     const works = await Promise.all(
       parts.map((part) => this.#prepare(part.record, part.id, part.job, retracted)),
@@ -536,15 +542,18 @@ class DeliveryBatch<T extends DeliveryTarget> {
       }
     }
     const entries = works.flatMap((w) => w.entries);
-    if (entries.length === 0) return;
-    try {
-      await this.#deps.audit.append(entries);
-    } catch (err) {
-      // No decision may go unrecorded: retry every record that had one. Sent keys stay unconfirmed,
-      // so their retries are ambiguous re-sends that are audited this time.
-      for (const w of works) if (w.entries.length > 0) this.#fail(w, 'audit append failed', err);
-      return;
+    if (entries.length > 0) {
+      try {
+        await this.#deps.audit.append(entries);
+      } catch (err) {
+        // No decision may go unrecorded: retry every record that had one. Sent keys stay
+        // unconfirmed, so their retries are ambiguous re-sends that are audited this time.
+        for (const w of works) if (w.entries.length > 0) this.#fail(w, 'audit append failed', err);
+        return;
+      }
     }
+    // With no entry, only settled keys can be waiting (a job that ended with no record: a copy
+    // deferred to its `notBefore`), and they are confirmed all the same.
     if (this.#confirm.length > 0) {
       try {
         await this.#deps.dedup.confirm(this.#confirm);

@@ -22,17 +22,24 @@ export interface RecordPart extends JobPart {
  *
  * One `peek` for the batch, only for jobs of packed messages received before; if the dedup store
  * cannot answer, every job is worked on again, as before packing (dedup still guards each send).
+ * A job is settled only when its batch's audit append and dedup confirm both succeeded; otherwise
+ * it is worked on again too.
  */
 export async function unsettledParts(
   records: readonly SQSRecord[],
   channel: Channel,
   dedup: Pick<DedupStore, 'peek'>,
   logger: Logger,
+  maxReceiveCount: number,
 ): Promise<RecordPart[]> {
   const parts = records.flatMap((record) => parseJobs(record, channel).map((part) => ({ record, ...part })));
-  const retried = parts.filter(
-    (p) => p.job !== undefined && p.id !== p.record.messageId && receiveCount(p.record) > 1,
-  );
+  // Past the last receive the consumer knows of (a queue whose redrive count is higher, a count
+  // changed mid-deploy), the key may be a failed job's dead-letter record, not a settled one:
+  // everything is worked on again, as before packing.
+  const retried = parts.filter((p) => {
+    const n = receiveCount(p.record);
+    return p.job !== undefined && p.id !== p.record.messageId && n > 1 && n <= maxReceiveCount;
+  });
   if (retried.length === 0) return parts;
   let states: KeyState[];
   try {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { jobsIn } from '../handlers/job.ts';
 import { fullJitter } from '../lib/backoff.ts';
 import { errorName } from '../lib/error-name.ts';
 import { sleep } from '../lib/sleep.ts';
@@ -121,8 +120,9 @@ export class SqsPoller {
       this.#inFlight++;
       try {
         // A batch already received is always finished, even when stopping: nothing is lost.
-        // A rate in sends a second: a packed message takes a place per job.
-        await this.#limiter?.take(jobsIn(messages));
+        // Counted in messages (a packed one carries up to jobsPerMessage jobs): taking a place per
+        // job after the receive would put a low rate's wait past the messages' visibility timeout.
+        await this.#limiter?.take(messages.length);
         await this.#process(messages);
       } finally {
         this.#inFlight--;

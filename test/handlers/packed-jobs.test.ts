@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransportRetryableError } from '../../src/domain/errors.ts';
 import { notificationId } from '../../src/domain/ids.ts';
+import { deadLetterKey } from '../../src/domain/keys.ts';
 import { type DeliveryJob, Outcome, type UserKey } from '../../src/domain/types.ts';
 import { auditLetters } from '../../src/handlers/dead-letter-audit.ts';
 import { jobsIn, parseJobs } from '../../src/handlers/job.ts';
@@ -278,5 +279,21 @@ describe('push consumer: packed messages', () => {
       ['ana', Outcome.Sent],
       ['ben', Outcome.DeadLettered],
     ]);
+  });
+
+  it('leaves out a settled job only up to the last receive it knows of', async () => {
+    // Prepare: ben's key of message m is Done, as a settled job's (or a dead-lettered one's) is
+    const w = await packedWorld();
+    await w.dedup.confirm([deadLetterKey(T, 'push', 'm/1')]);
+    const body = JSON.stringify([job('ana'), job('ben')]);
+    const at = (receiveCount: number) =>
+      sqsEvent([{ body, messageId: 'm', tenantAttribute: T, receiveCount }]);
+    // Act
+    await consumePush(at(3), w.pushDeps());
+    const third = w.pushCalls.map((m) => m.userId);
+    await consumePush(at(5), w.pushDeps());
+    // Assess: on the third receive ben is settled; past the fourth, everything is worked on again
+    expect(third).toEqual(['ana']);
+    expect(w.pushCalls.map((m) => m.userId)).toEqual(['ana', 'ben']);
   });
 });
