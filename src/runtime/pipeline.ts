@@ -100,6 +100,8 @@ export class Pipeline {
     const { clock, logger } = ports;
     const retryBaseMs = opts.retryBaseMs ?? 200;
     const around = opts.aroundHandler ?? directly;
+    // Jobs per call only for a wrapper that reads them: counting parses every packed body again.
+    const jobs = opts.aroundHandler === undefined ? () => 0 : jobsIn;
     const aggregation = new TenantAggregationRules(ports.tenants, clock);
     this.#fanout = new KinesisPoller({
       log: ports.log,
@@ -146,7 +148,7 @@ export class Pipeline {
     };
     this.#consumers = [
       pollerFor('push', (event) =>
-        around('push', jobsIn(event.Records), () =>
+        around('push', jobs(event.Records), () =>
           consumePush(event, {
             ...shared,
             queue: queues.push,
@@ -158,7 +160,7 @@ export class Pipeline {
         ),
       ),
       pollerFor('email', (event) =>
-        around('email', jobsIn(event.Records), () =>
+        around('email', jobs(event.Records), () =>
           consumeEmail(event, {
             ...shared,
             queue: queues.email,

@@ -1,4 +1,5 @@
 import { firehoseBilledBytes, packAuditRecords } from '../../adapters/aws/firehose-audit.ts';
+import { awsErrorName } from '../../adapters/aws/errors.ts';
 import { TABLES } from '../../adapters/aws/tables.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import { invocationRequests } from './invocation-context.ts';
@@ -29,7 +30,7 @@ export const AUDIT_CONTENT_TYPE = 'application/x-ndjson';
 const CONDITIONAL_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
 
 function isConditionFailure(err: unknown): boolean {
-  return (err as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+  return awsErrorName(err) === 'ConditionalCheckFailedException';
 }
 
 const DYNAMO_WRITES = new Set([
