@@ -100,8 +100,6 @@ export class Pipeline {
     const { clock, logger } = ports;
     const retryBaseMs = opts.retryBaseMs ?? 200;
     const around = opts.aroundHandler ?? directly;
-    // Jobs per call only for a wrapper that reads them: counting parses every packed body again.
-    const jobs = opts.aroundHandler === undefined ? () => 0 : jobsIn;
     const aggregation = new TenantAggregationRules(ports.tenants, clock);
     this.#fanout = new KinesisPoller({
       log: ports.log,
@@ -148,7 +146,7 @@ export class Pipeline {
     };
     this.#consumers = [
       pollerFor('push', (event) =>
-        around('push', jobs(event.Records), () =>
+        around('push', jobsIn(event.Records), () =>
           consumePush(event, {
             ...shared,
             queue: queues.push,
@@ -160,7 +158,7 @@ export class Pipeline {
         ),
       ),
       pollerFor('email', (event) =>
-        around('email', jobs(event.Records), () =>
+        around('email', jobsIn(event.Records), () =>
           consumeEmail(event, {
             ...shared,
             queue: queues.email,

@@ -1,5 +1,4 @@
 import { firehoseBilledBytes, packAuditRecords } from '../../adapters/aws/firehose-audit.ts';
-import { awsErrorName } from '../../adapters/aws/errors.ts';
 import { TABLES } from '../../adapters/aws/tables.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import { invocationRequests } from './invocation-context.ts';
@@ -30,7 +29,7 @@ export const AUDIT_CONTENT_TYPE = 'application/x-ndjson';
 const CONDITIONAL_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
 
 function isConditionFailure(err: unknown): boolean {
-  return awsErrorName(err) === 'ConditionalCheckFailedException';
+  return (err as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }
 
 const DYNAMO_WRITES = new Set([
